@@ -1,0 +1,137 @@
+"""The `satu-anak` command: serve, migrate, seed, up, sdl."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from satu_anak.ports import BASE_PORT, subgraph_ports
+from subgraphs import SUBGRAPH_NAMES, load_spec
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from subgraphs.common.logs import configure_logging
+    from subgraphs.common.service import create_app
+    from subgraphs.common.settings import SubgraphSettings
+
+    configure_logging(args.subgraph, args.log_level.upper())
+    spec = load_spec(args.subgraph)
+    app = create_app(spec, SubgraphSettings.from_env(spec.name))
+    port = args.port or subgraph_ports()[spec.name]
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+async def _migrate_all(names: Sequence[str]) -> None:
+    from subgraphs.common.database import Database
+    from subgraphs.common.migrations import upgrade
+    from subgraphs.common.settings import SubgraphSettings
+
+    for name in names:
+        spec = load_spec(name)
+        db = Database(SubgraphSettings.from_env(name).database_url)
+        try:
+            await upgrade(spec.package, db.engine)
+        finally:
+            await db.dispose()
+        print(f"{name}: migrated to head")
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    names = SUBGRAPH_NAMES if args.subgraph == "all" else (args.subgraph,)
+    asyncio.run(_migrate_all(names))
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from satu_anak.synthetic.loader import seed
+
+    report = asyncio.run(seed(args.children, args.seed, only_if_empty=not args.force))
+    print(report.summary())
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from satu_anak.up import run_all
+
+    return run_all(children=args.children, seed=args.seed, host=args.host, base_port=args.base_port)
+
+
+def _sdl(args: argparse.Namespace) -> int:
+    drifted = []
+    for name in SUBGRAPH_NAMES:
+        path = SCHEMA_DIR / f"{name}.graphql"
+        sdl = load_spec(name).sdl()
+        if args.check:
+            if not path.exists() or path.read_text() != sdl:
+                drifted.append(name)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(sdl)
+            print(f"wrote {path}")
+    if drifted:
+        print(
+            f"schema files out of date: {', '.join(drifted)}; run `satu-anak sdl`", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="satu-anak", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve one subgraph over HTTP")
+    serve.add_argument("subgraph", choices=SUBGRAPH_NAMES)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring subgraph databases to the latest schema")
+    migrate.add_argument("subgraph", choices=(*SUBGRAPH_NAMES, "all"), nargs="?", default="all")
+    migrate.set_defaults(run=_migrate)
+
+    seed = commands.add_parser("seed", help="load deterministic synthetic data into every subgraph")
+    seed.add_argument("--children", type=int, default=2000)
+    seed.add_argument("--seed", type=int, default=42)
+    seed.add_argument("--force", action="store_true", help="seed even when data exists")
+    seed.set_defaults(run=_seed)
+
+    up = commands.add_parser("up", help="migrate, seed when empty, and serve every subgraph")
+    up.add_argument("--children", type=int, default=2000)
+    up.add_argument("--seed", type=int, default=42)
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument(
+        "--base-port", type=int, default=BASE_PORT, help="subgraphs listen on the next ports"
+    )
+    up.set_defaults(run=_up)
+
+    sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")
+    sdl.add_argument("--check", action="store_true")
+    sdl.set_defaults(run=_sdl)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

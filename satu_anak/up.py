@@ -1,0 +1,96 @@
+"""`satu-anak up`: migrate, seed when empty, then run every subgraph as its own process until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from types import FrameType
+
+from satu_anak.ports import BASE_PORT, subgraph_ports
+from subgraphs import SUBGRAPH_NAMES
+
+
+def _healthy(port: int, host: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = BASE_PORT) -> int:
+    from satu_anak.synthetic.loader import seed as load
+
+    report = asyncio.run(load(children, seed, only_if_empty=True))
+    print(report.summary(), flush=True)
+
+    ports = subgraph_ports(base_port)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for name in SUBGRAPH_NAMES:
+            port = ports[name]
+            processes[name] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "satu_anak.cli",
+                    "serve",
+                    name,
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                ],
+                # Ctrl-C reaches the whole process group; we stop children ourselves, in order.
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        pending = dict(ports)
+        while pending and not stopping:
+            for name, port in list(pending.items()):
+                if processes[name].poll() is not None:
+                    print(f"{name} exited during start-up", file=sys.stderr)
+                    return 1
+                if _healthy(port, host):
+                    print(f"{name}: http://{host}:{port}/graphql", flush=True)
+                    del pending[name]
+            if time.monotonic() > deadline:
+                print(f"not healthy after 60 s: {', '.join(pending)}", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        if not stopping:
+            print("Satu Anak is up. Ctrl-C stops everything.", flush=True)
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited with {process.returncode}; stopping", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        _stop(processes)
+        print("stopped", flush=True)

@@ -1,0 +1,54 @@
+"""Per-request context: the database and the request's DataLoaders (one batch per table per tick)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from subgraphs.common.database import Database
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass
+class Context:
+    db: Database
+    _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def loader(
+        self, name: str, batch: Callable[[Database, list[K]], Awaitable[Sequence[V]]]
+    ) -> DataLoader[K, V]:
+        """The request's loader `name`, created on first use: all loads in one tick share a query."""
+        existing = self._loaders.get(name)
+        if existing is None:
+
+            async def load_fn(keys: list[K]) -> Sequence[V]:
+                return await batch(self.db, keys)
+
+            existing = DataLoader(load_fn=load_fn)
+            self._loaders[name] = existing
+        return existing
+
+
+Info = StrawberryInfo[Context, None]
+
+
+def one_per_key(keys: Sequence[K], rows: Iterable[V], key: Callable[[V], K]) -> list[V | None]:
+    """Order rows as the loader's keys, None where a key has no row."""
+    by_key = {key(row): row for row in rows}
+    return [by_key.get(k) for k in keys]
+
+
+def many_per_key(keys: Sequence[K], rows: Iterable[V], key: Callable[[V], K]) -> list[list[V]]:
+    """Group rows under the loader's keys, an empty list where a key has none."""
+    grouped: dict[K, list[V]] = {k: [] for k in keys}
+    for row in rows:
+        bucket = grouped.get(key(row))
+        if bucket is not None:
+            bucket.append(row)
+    return [grouped[k] for k in keys]

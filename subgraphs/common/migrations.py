@@ -1,0 +1,91 @@
+"""Alembic per subgraph, driven from code: no alembic.ini, one migrations folder a subgraph."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+
+def alembic_config(package: str, url: str, connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    # Percent signs in passwords would be read as interpolation by configparser.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade(package: str, engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the database behind `engine` to `revision`, sharing the engine's connection."""
+
+    def run(connection: Connection) -> None:
+        command.upgrade(alembic_config(package, str(engine.url), connection), revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+def run_env(metadata: MetaData) -> None:
+    """Body of every subgraph's migrations/env.py."""
+    config = context.config
+
+    def do_run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    if context.is_offline_mode():
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=metadata,
+            literal_binds=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    shared: Any = config.attributes.get("connection")
+    if shared is not None:
+        do_run(shared)
+        return
+
+    async def standalone() -> None:
+        engine = create_async_engine(
+            config.get_main_option("sqlalchemy.url") or "", poolclass=NullPool
+        )
+        async with engine.begin() as connection:
+            await connection.run_sync(do_run)
+        await engine.dispose()
+
+    asyncio.run(standalone())
+
+
+def make_revision(package: str, url: str, message: str, revision_id: str) -> None:
+    """Autogenerate a revision by comparing the tables with a database at head (development use)."""
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=NullPool)
+
+        def generate(connection: Connection) -> None:
+            config = alembic_config(package, url, connection)
+            command.upgrade(config, "head")
+            command.revision(config, message=message, autogenerate=True, rev_id=revision_id)
+
+        async with engine.begin() as connection:
+            await connection.run_sync(generate)
+        await engine.dispose()
+
+    asyncio.run(run())

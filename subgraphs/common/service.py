@@ -1,0 +1,75 @@
+"""What a subgraph is (name, schema, tables, migrations) and the ASGI app that serves one."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from sqlalchemy import MetaData
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from subgraphs.common.context import Context
+from subgraphs.common.database import Database
+from subgraphs.common.settings import SubgraphSettings
+
+log = logging.getLogger("satu_anak.service")
+
+
+@dataclass(frozen=True)
+class SubgraphSpec:
+    name: str
+    package: str  # e.g. "subgraphs.pkh": holds migrations/
+    schema: strawberry.federation.Schema
+    metadata: MetaData
+
+    def sdl(self) -> str:
+        return self.schema.as_str().strip() + "\n"
+
+
+class _SubgraphGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: strawberry.federation.Schema, db: Database) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
+        self.db = db
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(db=self.db)
+
+
+def create_app(
+    spec: SubgraphSpec, settings: SubgraphSettings, db: Database | None = None
+) -> Starlette:
+    """The subgraph's ASGI app; the database is created here (or passed in by tests), never at import."""
+    database = db or Database(settings.database_url)
+
+    async def health(_request: Request) -> Response:
+        if await database.ping():
+            return JSONResponse({"status": "ok", "subgraph": spec.name})
+        return JSONResponse({"status": "unavailable", "subgraph": spec.name}, status_code=503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        log.info("subgraph starting", extra={"subgraph": spec.name, "dialect": database.dialect})
+        try:
+            yield
+        finally:
+            await database.dispose()
+            log.info("subgraph stopped", extra={"subgraph": spec.name})
+
+    graphql_app = _SubgraphGraphQL(spec.schema, database)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.db = database
+    return app

@@ -1,0 +1,1 @@
+"""Disdukcapil: civil registry identity and the national child index."""

@@ -1,0 +1,416 @@
+"""Disdukcapil's GraphQL schema: the national child index, registry persons and families (KK)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Self
+
+import strawberry
+
+from subgraphs.common import validation
+from subgraphs.common.agency import Agency
+from subgraphs.common.context import Info, many_per_key, one_per_key
+from subgraphs.common.database import Database
+from subgraphs.common.errors import BadUserInput, Conflict
+from subgraphs.common.federation import build_schema, categorized
+from subgraphs.disdukcapil import domain, repository
+from subgraphs.disdukcapil.domain import ChildRecord, FamilyRecord, PersonRecord
+
+# The domain's enums, registered as GraphQL enums (strawberry.enum returns the class itself).
+strawberry.enum(domain.Sex, name="Sex", description="As recorded in the civil registry.")
+strawberry.enum(domain.KiaStatus, name="KiaStatus")
+strawberry.enum(domain.DocumentStatus, name="DocumentStatus")
+strawberry.enum(Agency, name="Agency")
+
+
+# --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
+
+
+async def _children_by_id(db: Database, ids: list[str]) -> list[ChildRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.children_by_id(conn, ids), lambda c: c.id)
+
+
+async def _children_by_nik(db: Database, niks: list[str]) -> list[ChildRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(niks, await repository.children_by_nik(conn, niks), lambda c: c.nik or "")
+
+
+async def _other_names(db: Database, ids: list[str]) -> list[list[domain.OtherName]]:
+    async with db.connect() as conn:
+        return many_per_key(ids, await repository.other_names(conn, ids), lambda n: n.child_id)
+
+
+async def _attribute_reports(db: Database, ids: list[str]) -> list[list[domain.AttributeReport]]:
+    async with db.connect() as conn:
+        rows = await repository.attribute_reports(conn, ids)
+        return many_per_key(ids, rows, lambda r: r.child_id)
+
+
+async def _families(db: Database, kks: list[str]) -> list[FamilyRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(kks, await repository.families(conn, kks), lambda f: f.kk_number)
+
+
+async def _family_members(db: Database, kks: list[str]) -> list[list[PersonRecord]]:
+    async with db.connect() as conn:
+        rows = await repository.family_members(conn, kks)
+        return many_per_key(kks, rows, lambda p: p.kk_number)
+
+
+async def _persons_by_nik(db: Database, niks: list[str]) -> list[PersonRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(niks, await repository.persons_by_nik(conn, niks), lambda p: p.nik)
+
+
+# --- types ------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="An attribute of a child as one agency reported it.")
+class AttributeReport:
+    agency: Agency
+    attribute: str
+    value: str
+    reported_at: datetime
+
+
+@strawberry.type(description="A person in the population registry (SIAK), with a NIK.")
+class RegistryPerson:
+    nik: str = categorized("identity.full")
+    name: str = categorized("identity.full")
+    sex: domain.Sex = categorized("identity.full")
+    birth_date: date = categorized("identity.full")
+    birth_place: str = categorized("identity.full")
+    mother_name: str | None = categorized("identity.full")
+    father_name: str | None = categorized("identity.full")
+    relationship: str = categorized("identity.full", description="Relationship within the KK.")
+    region_code: str = categorized("identity.full")
+    kk_number: str = categorized("identity.full")
+    has_birth_certificate: bool = categorized("identity.full")
+
+    @classmethod
+    def from_record(cls, p: PersonRecord) -> Self:
+        return cls(
+            nik=p.nik,
+            name=p.full_name,
+            sex=p.sex,
+            birth_date=p.birth_date,
+            birth_place=p.birth_place,
+            mother_name=p.mother_name,
+            father_name=p.father_name,
+            relationship=p.relationship,
+            region_code=p.region_code,
+            kk_number=p.kk_number,
+            has_birth_certificate=p.birth_certificate_number is not None,
+        )
+
+
+@strawberry.federation.type(keys=["kkNumber"], description="A family card (Kartu Keluarga, KK).")
+class Family:
+    kk_number: str
+    head_name: str | None = categorized("identity.full", default=None)
+    region_code: str | None = categorized("identity.full", default=None)
+    address: str | None = categorized("identity.full", default=None)
+    issued_on: date | None = categorized("identity.full", default=None)
+
+    @classmethod
+    def from_record(cls, f: FamilyRecord) -> Self:
+        return cls(
+            kk_number=f.kk_number,
+            head_name=f.head_name,
+            region_code=f.region_code,
+            address=f.address,
+            issued_on=f.issued_on,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, kk_number: str) -> Self | None:
+        record = await info.context.loader("families", _families).load(kk_number)
+        return cls.from_record(record) if record else None
+
+    @categorized("identity.full", description="Registry persons on this KK.")
+    async def members(self, info: Info) -> list[RegistryPerson]:
+        people = await info.context.loader("family_members", _family_members).load(self.kk_number)
+        return [RegistryPerson.from_record(p) for p in people]
+
+
+@strawberry.federation.type(
+    keys=["id", "nik"],
+    description="A child in the national child index: every child known to any agency, documented or not.",
+)
+class Child:
+    id: strawberry.ID
+    nik: str | None = categorized("identity.full", description="Absent for undocumented children.")
+    name: str = categorized("identity.basic", description="The name the index records.")
+    sex: domain.Sex = categorized("identity.basic")
+    birth_year: int | None = categorized("identity.basic")
+    kabupaten_code: str = categorized("identity.basic", description="Kabupaten/kota, e.g. 14.71.")
+    birth_date: date | None = categorized("identity.full")
+    birth_date_approximate: bool = categorized("identity.full")
+    birth_place: str | None = categorized("identity.full")
+    mother_name: str | None = categorized("identity.full")
+    father_name: str | None = categorized("identity.full")
+    region_code: str = categorized("identity.full", description="Full Kemendagri code, to desa.")
+    address: str | None = categorized("identity.full")
+    kk_number: str | None = categorized("identity.full")
+    birth_certificate_number: str | None = categorized(
+        "identity.full", description="Akta kelahiran number."
+    )
+    kia_status: domain.KiaStatus = categorized("identity.full")
+    document_status: domain.DocumentStatus = categorized("identity.full")
+    registered_by: Agency = categorized("identity.full")
+    registered_at: datetime = categorized("identity.full")
+
+    @classmethod
+    def from_record(cls, c: ChildRecord) -> Self:
+        return cls(
+            id=strawberry.ID(c.id),
+            nik=c.nik,
+            name=c.full_name,
+            sex=c.sex,
+            birth_year=c.birth_date.year if c.birth_date else None,
+            kabupaten_code=domain.kabupaten_of(c.region_code),
+            birth_date=c.birth_date,
+            birth_date_approximate=c.birth_date_approximate,
+            birth_place=c.birth_place,
+            mother_name=c.mother_name,
+            father_name=c.father_name,
+            region_code=c.region_code,
+            address=c.address,
+            kk_number=c.kk_number,
+            birth_certificate_number=c.birth_certificate_number,
+            kia_status=c.kia_status,
+            document_status=c.document_status,
+            registered_by=Agency(c.registered_by),
+            registered_at=c.registered_at,
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info, id: strawberry.ID | None = None, nik: str | None = None
+    ) -> Self | None:
+        if id is not None:
+            record = await info.context.loader("children_by_id", _children_by_id).load(str(id))
+        elif nik is not None:
+            record = await info.context.loader("children_by_nik", _children_by_nik).load(nik)
+        else:
+            raise BadUserInput("a Child representation needs id or nik", field="representations")
+        return cls.from_record(record) if record else None
+
+    @categorized("identity.full", description="Other names agencies recorded for this child.")
+    async def other_names(self, info: Info) -> list[str]:
+        names = await info.context.loader("other_names", _other_names).load(str(self.id))
+        return [n.name for n in names]
+
+    @categorized("identity.full", description="Who reported which attribute, for identity work.")
+    async def attribute_reports(self, info: Info) -> list[AttributeReport]:
+        reports = await info.context.loader("attribute_reports", _attribute_reports).load(
+            str(self.id)
+        )
+        return [
+            AttributeReport(
+                agency=Agency(r.agency),
+                attribute=r.attribute,
+                value=r.value,
+                reported_at=r.reported_at,
+            )
+            for r in reports
+        ]
+
+    @categorized("identity.full", description="The family card the child is on.")
+    async def family(self, info: Info) -> Family | None:
+        if not self.kk_number:
+            return None
+        record = await info.context.loader("families", _families).load(self.kk_number)
+        return Family.from_record(record) if record else None
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class ChildConnection:
+    nodes: list[Child]
+    page_info: PageInfo
+    total_count: int
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A child by national child index ID; null when unknown.")
+    async def child(self, info: Info, id: strawberry.ID) -> Child | None:
+        record = await info.context.loader("children_by_id", _children_by_id).load(str(id))
+        return Child.from_record(record) if record else None
+
+    @strawberry.field(
+        description="A child by NIK; an invalid NIK is an error, an unknown one null."
+    )
+    async def child_by_nik(self, info: Info, nik: str) -> Child | None:
+        validation.nik(nik)
+        record = await info.context.loader("children_by_nik", _children_by_nik).load(nik)
+        return Child.from_record(record) if record else None
+
+    @strawberry.field(
+        description="Children by name (any recorded spelling), birth date and region."
+    )
+    async def search_children(
+        self,
+        info: Info,
+        name: str | None = None,
+        birth_date_from: date | None = None,
+        birth_date_to: date | None = None,
+        region_code: Annotated[
+            str | None, strawberry.argument(description="A region prefix: 14, 14.71, 14.71.02")
+        ] = None,
+        document_status: domain.DocumentStatus | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ChildConnection:
+        validation.page_size(first)
+        if region_code is not None:
+            region_code = validation.region_code(region_code)
+        if birth_date_from and birth_date_to:
+            validation.not_before(birth_date_to, birth_date_from, "birthDateTo", "birthDateFrom")
+        search = repository.ChildSearch(
+            name=name.strip() if name and name.strip() else None,
+            birth_date_from=birth_date_from,
+            birth_date_to=birth_date_to,
+            region_prefix=region_code,
+            document_status=document_status,
+        )
+        async with info.context.db.connect() as conn:
+            page = await repository.search_children(conn, search, first, after)
+            total = await repository.count_children(conn, search)
+        nodes = [Child.from_record(c) for c in page.children]
+        return ChildConnection(
+            nodes=nodes,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=str(nodes[-1].id) if nodes else None
+            ),
+            total_count=total,
+        )
+
+    @strawberry.field(description="A family card by KK number.")
+    async def family(self, info: Info, kk_number: str) -> Family | None:
+        validation.kk_number(kk_number)
+        record = await info.context.loader("families", _families).load(kk_number)
+        return Family.from_record(record) if record else None
+
+    @strawberry.field(description="A registry person by NIK.")
+    async def registry_person(self, info: Info, nik: str) -> RegistryPerson | None:
+        validation.nik(nik)
+        record = await info.context.loader("persons_by_nik", _persons_by_nik).load(nik)
+        return RegistryPerson.from_record(record) if record else None
+
+
+# --- mutations --------------------------------------------------------------------------------
+
+
+@strawberry.input(
+    description="A child an agency reports; every attribute given is recorded as its report."
+)
+class RegisterChildInput:
+    reported_by: Agency
+    full_name: str
+    sex: domain.Sex
+    region_code: str
+    birth_date: date | None = None
+    birth_date_approximate: bool = False
+    birth_place: str | None = None
+    mother_name: str | None = None
+    father_name: str | None = None
+    address: str | None = None
+    kk_number: str | None = None
+    nik: str | None = None
+    other_names: list[str] = strawberry.field(default_factory=list)
+
+
+def _validated(data: RegisterChildInput) -> domain.NewChild:
+    full_name = validation.text(data.full_name, "fullName", max_length=120)
+    region = validation.region_code(data.region_code)
+    if data.birth_date is not None:
+        validation.not_in_future(data.birth_date, "birthDate")
+    if data.kk_number is not None:
+        validation.kk_number(data.kk_number)
+    if data.nik is not None:
+        parts = validation.nik(data.nik)
+        if parts.sex != data.sex.value:
+            raise BadUserInput("nik does not agree with sex", field="nik")
+        if (
+            data.birth_date
+            and not data.birth_date_approximate
+            and parts.birth_date != data.birth_date
+        ):
+            raise BadUserInput("nik does not agree with birthDate", field="nik")
+    return domain.NewChild(
+        reported_by=data.reported_by.value,
+        full_name=full_name,
+        sex=data.sex,
+        region_code=region,
+        birth_date=data.birth_date,
+        birth_date_approximate=data.birth_date_approximate,
+        birth_place=data.birth_place,
+        mother_name=data.mother_name,
+        father_name=data.father_name,
+        address=data.address,
+        kk_number=data.kk_number,
+        nik=data.nik,
+        other_names=tuple(
+            validation.text(n, "otherNames", max_length=120) for n in data.other_names
+        ),
+    )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Give a reported child a new Child.id, with or without NIK.")
+    async def register_child(self, info: Info, input: RegisterChildInput) -> Child:
+        new = _validated(input)
+        async with info.context.db.transaction() as conn:
+            person = None
+            if new.nik:
+                found = await repository.persons_by_nik(conn, [new.nik])
+                person = found[0] if found else None
+            try:
+                child_id = await repository.register_child(conn, new, person)
+            except repository.NikAlreadyLinked:
+                raise Conflict("this NIK is already linked to a child", field="nik") from None
+            (record,) = await repository.children_by_id(conn, [child_id])
+        return Child.from_record(record)
+
+    @strawberry.mutation(
+        description="Link a child to the registry person with this NIK; null when the child is unknown."
+    )
+    async def link_nik(
+        self, info: Info, child_id: strawberry.ID, nik: str, reported_by: Agency
+    ) -> Child | None:
+        validation.nik(nik)
+        async with info.context.db.transaction() as conn:
+            children = await repository.children_by_id(conn, [str(child_id)])
+            if not children:
+                return None
+            child = children[0]
+            if child.nik == nik:
+                return Child.from_record(child)
+            if child.nik is not None:
+                raise Conflict("this child already has a different NIK", field="childId")
+            persons = await repository.persons_by_nik(conn, [nik])
+            if not persons:
+                raise BadUserInput("no registry person has this NIK", field="nik")
+            if await repository.nik_holder(conn, nik) is not None:
+                raise Conflict("this NIK is already linked to another child", field="nik")
+            try:
+                await repository.link_nik(conn, child, persons[0], reported_by.value)
+            except repository.NikAlreadyLinked:
+                raise Conflict("this NIK is already linked to another child", field="nik") from None
+            (record,) = await repository.children_by_id(conn, [child.id])
+        return Child.from_record(record)
+
+
+schema = build_schema(Query, Mutation, types=[Child, Family])

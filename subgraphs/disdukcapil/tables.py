@@ -1,0 +1,99 @@
+"""Disdukcapil's tables: the national child index, the population registry, families (KK)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from subgraphs.common.tables import new_metadata
+
+metadata = new_metadata()
+
+# Kartu Keluarga: the family card; its number identifies the household.
+family = Table(
+    "family",
+    metadata,
+    Column("kk_number", String(16), primary_key=True),
+    Column("head_name", String(120), nullable=False),
+    Column("region_code", String(13), nullable=False, index=True),
+    Column("address", Text, nullable=False),
+    Column("issued_on", Date, nullable=False),
+)
+
+# The population registry (SIAK): people with a NIK, whom undocumented children are matched against.
+person = Table(
+    "person",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("nik", String(16), nullable=False, unique=True),
+    Column("kk_number", String(16), ForeignKey("family.kk_number"), nullable=False, index=True),
+    Column("full_name", String(120), nullable=False),
+    Column("normalized_name", String(120), nullable=False, index=True),
+    Column("sex", String(1), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("birth_place", String(80), nullable=False),
+    Column("mother_name", String(120), nullable=True),
+    Column("father_name", String(120), nullable=True),
+    Column("relationship", String(24), nullable=False),  # within the KK: HEAD, SPOUSE, CHILD, ...
+    Column("region_code", String(13), nullable=False, index=True),
+    Column("birth_certificate_number", String(32), nullable=True),
+)
+
+# The national child index: every child known to any agency, documented or not.
+child = Table(
+    "child",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("nik", String(16), nullable=True, unique=True),
+    Column("full_name", String(120), nullable=False),
+    Column("normalized_name", String(120), nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("birth_date", Date, nullable=True),
+    Column("birth_date_approximate", Boolean, nullable=False, default=False),
+    Column("birth_place", String(80), nullable=True),
+    Column("mother_name", String(120), nullable=True),
+    Column("father_name", String(120), nullable=True),
+    Column("region_code", String(13), nullable=False),
+    Column("address", Text, nullable=True),
+    Column("kk_number", String(16), nullable=True, index=True),
+    Column("birth_certificate_number", String(32), nullable=True),
+    Column("kia_status", String(16), nullable=False, default="NONE"),
+    Column("registry_person_id", Integer, ForeignKey("person.id"), nullable=True, index=True),
+    Column("registered_by", String(16), nullable=False),  # agency that first reported the child
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_child_region_name", child.c.region_code, child.c.normalized_name)
+Index("ix_child_normalized_name", child.c.normalized_name)
+
+# Other names a child is known by (nicknames, old spelling), and who recorded them.
+child_name = Table(
+    "child_name",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("child_id", String(16), ForeignKey("child.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("normalized_name", String(120), nullable=False, index=True),
+    Column("recorded_by", String(16), nullable=False),
+)
+
+# Which agency reported which attribute of a child: identity resolution weighs sources.
+child_attribute_report = Table(
+    "child_attribute_report",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("child_id", String(16), ForeignKey("child.id"), nullable=False, index=True),
+    Column("agency", String(16), nullable=False),
+    Column("attribute", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+)
