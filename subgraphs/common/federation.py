@@ -51,4 +51,6 @@ def build_schema(
         mutation=mutation,
         types=list(types),
         extensions=[MaskUnexpectedErrors],
+        # 2.7 has everything we use (@policy came in 2.6) and every composer we test with reads it.
+        federation_version="2.7",
     )
