@@ -13,6 +13,7 @@ from subgraphs.common.context import Info, many_per_key, one_per_key
 from subgraphs.common.database import Database
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.federation import build_schema, categorized
+from subgraphs.common.pagination import PageInfo
 from subgraphs.disdukcapil import domain, repository
 from subgraphs.disdukcapil.domain import ChildRecord, FamilyRecord, PersonRecord
 
@@ -33,7 +34,9 @@ async def _children_by_id(db: Database, ids: list[str]) -> list[ChildRecord | No
 
 async def _children_by_nik(db: Database, niks: list[str]) -> list[ChildRecord | None]:
     async with db.connect() as conn:
-        return one_per_key(niks, await repository.children_by_nik(conn, niks), lambda c: c.nik or "")
+        return one_per_key(
+            niks, await repository.children_by_nik(conn, niks), lambda c: c.nik or ""
+        )
 
 
 async def _other_names(db: Database, ids: list[str]) -> list[list[domain.OtherName]]:
@@ -223,12 +226,6 @@ class Child:
             return None
         record = await info.context.loader("families", _families).load(self.kk_number)
         return Family.from_record(record) if record else None
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type

@@ -1,0 +1,700 @@
+"""Balai's GraphQL schema: Balai units, caseworkers (peksos) and ATENSI cases of AMPK children."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Self
+
+import strawberry
+
+from subgraphs.balai import domain, repository
+from subgraphs.balai.domain import (
+    BalaiRecord,
+    CaseRecord,
+    CaseRuleViolation,
+    CaseworkerRecord,
+)
+from subgraphs.common import validation
+from subgraphs.common.ampk import AmpkCategory
+from subgraphs.common.context import Info, many_per_key, one_per_key
+from subgraphs.common.database import Database
+from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
+from subgraphs.common.federation import build_schema, categorized
+from subgraphs.common.pagination import PageInfo
+
+# The domain's enums, registered as GraphQL enums (strawberry.enum returns the class itself).
+strawberry.enum(AmpkCategory, name="AmpkCategory")
+strawberry.enum(domain.CaseStage, name="CaseStage", description="ATENSI case-management stages.")
+strawberry.enum(domain.CaseStatus, name="CaseStatus")
+strawberry.enum(domain.RiskLevel, name="RiskLevel")
+strawberry.enum(domain.InterventionSetting, name="InterventionSetting")
+strawberry.enum(domain.ClosureReason, name="CaseClosureReason")
+
+# Integer primary keys in PostgreSQL are int4; anything larger cannot name a row.
+_MAX_ROW_ID = 2**31 - 1
+_CHILD_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+
+def _row_id(value: str) -> int | None:
+    """An ID argument as a row id, or None when it cannot name one (and so is unknown)."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= _MAX_ROW_ID else None
+
+
+def _transition_error(error: CaseRuleViolation) -> InvalidTransition:
+    return InvalidTransition(str(error), field=error.field)
+
+
+# --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
+
+
+async def _balais(db: Database, codes: list[str]) -> list[BalaiRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(codes, await repository.balais_by_code(conn, codes), lambda b: b.code)
+
+
+async def _caseworkers(db: Database, ids: list[int]) -> list[CaseworkerRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.caseworkers_by_id(conn, ids), lambda w: w.id)
+
+
+async def _caseworkers_of_balai(db: Database, codes: list[str]) -> list[list[CaseworkerRecord]]:
+    async with db.connect() as conn:
+        rows = await repository.caseworkers_by_balai(conn, codes)
+        return many_per_key(codes, rows, lambda w: w.balai_code)
+
+
+async def _cases(db: Database, ids: list[int]) -> list[CaseRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.cases_by_id(conn, ids), lambda c: c.id)
+
+
+async def _cases_by_number(db: Database, numbers: list[str]) -> list[CaseRecord | None]:
+    async with db.connect() as conn:
+        rows = await repository.cases_by_number(conn, numbers)
+        return one_per_key(numbers, rows, lambda c: c.case_number)
+
+
+async def _cases_of_child(db: Database, child_ids: list[str]) -> list[list[CaseRecord]]:
+    async with db.connect() as conn:
+        rows = await repository.cases_by_child(conn, child_ids)
+        return many_per_key(child_ids, rows, lambda c: c.child_id)
+
+
+async def _stage_events(db: Database, case_ids: list[int]) -> list[list[domain.StageEvent]]:
+    async with db.connect() as conn:
+        rows = await repository.stage_events(conn, case_ids)
+        return many_per_key(case_ids, rows, lambda e: e.case_id)
+
+
+async def _stays(db: Database, case_ids: list[int]) -> list[list[domain.ResidentialStay]]:
+    async with db.connect() as conn:
+        rows = await repository.residential_stays(conn, case_ids)
+        return many_per_key(case_ids, rows, lambda s: s.case_id)
+
+
+async def _assessments(db: Database, case_ids: list[int]) -> list[list[domain.Assessment]]:
+    async with db.connect() as conn:
+        rows = await repository.assessments(conn, case_ids)
+        return many_per_key(case_ids, rows, lambda a: a.case_id)
+
+
+async def _plans(db: Database, case_ids: list[int]) -> list[list[domain.InterventionPlan]]:
+    async with db.connect() as conn:
+        rows = await repository.intervention_plans(conn, case_ids)
+        return many_per_key(case_ids, rows, lambda p: p.case_id)
+
+
+async def _load_balai(info: Info, code: str) -> BalaiRecord:
+    record = await info.context.loader("balais", _balais).load(code)
+    if record is None:  # the foreign key makes this impossible; fail loudly if it ever is not
+        raise LookupError(f"Balai {code!r} is missing")
+    return record
+
+
+# --- reference data: Balai units and their caseworkers ----------------------------------------
+
+
+@strawberry.federation.type(
+    keys=["code"],
+    description='A Balai Rehabilitasi Sosial Anak (Kemensos), e.g. Balai Anak "Rumbai" Pekanbaru.',
+)
+class Balai:
+    code: str
+    name: str
+    city: str
+    region_code: str = strawberry.field(description="Kemendagri code of the Balai's seat.")
+    provinces_served: list[str] = strawberry.field(description="Province codes, e.g. 14, 13.")
+    phone: str
+
+    @classmethod
+    def from_record(cls, b: BalaiRecord) -> Self:
+        return cls(
+            code=b.code,
+            name=b.name,
+            city=b.city,
+            region_code=b.region_code,
+            provinces_served=list(b.provinces_served),
+            phone=b.phone,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: str) -> Self | None:
+        record = await info.context.loader("balais", _balais).load(code)
+        return cls.from_record(record) if record else None
+
+    @strawberry.field(description="The Balai's peksos, supervisors included, by name.")
+    async def caseworkers(self, info: Info) -> list[Caseworker]:
+        workers = await info.context.loader("caseworkers_of_balai", _caseworkers_of_balai).load(
+            self.code
+        )
+        return [Caseworker.from_record(w) for w in workers]
+
+
+@strawberry.type(description="A peksos (pekerja sosial) of a Balai who manages ATENSI cases.")
+class Caseworker:
+    id: strawberry.ID
+    name: str
+    phone: str | None
+    is_supervisor: bool = strawberry.field(
+        description="Supervisors oversee, and may read, every case of their Balai."
+    )
+    balai_code: strawberry.Private[str]
+
+    @classmethod
+    def from_record(cls, w: CaseworkerRecord) -> Self:
+        return cls(
+            id=strawberry.ID(str(w.id)),
+            name=w.name,
+            phone=w.phone,
+            is_supervisor=w.is_supervisor,
+            balai_code=w.balai_code,
+        )
+
+    @strawberry.field
+    async def balai(self, info: Info) -> Balai:
+        return Balai.from_record(await _load_balai(info, self.balai_code))
+
+
+# --- a case and what hangs off it -------------------------------------------------------------
+
+
+@strawberry.type(description="A stage the case entered, when, and who moved it there.")
+class CaseStageEvent:
+    stage: domain.CaseStage = categorized("protection.summary")
+    entered_at: datetime = categorized("protection.summary")
+    by: str = categorized("protection.summary")
+
+
+@strawberry.type(
+    description="A period the child lived at the Balai (residence-based intervention)."
+)
+class ResidentialStay:
+    id: strawberry.ID
+    started_on: date = categorized("protection.summary")
+    ended_on: date | None = categorized(
+        "protection.summary", description="Null while in residence."
+    )
+
+    @classmethod
+    def from_record(cls, s: domain.ResidentialStay) -> Self:
+        return cls(id=strawberry.ID(str(s.id)), started_on=s.started_on, ended_on=s.ended_on)
+
+
+@strawberry.type(
+    description="A caseworker's assessment of the child and family: risk and findings."
+)
+class CaseAssessment:
+    id: strawberry.ID
+    assessed_on: date = categorized("protection.detail")
+    assessor: str = categorized("protection.detail")
+    risk_level: domain.RiskLevel = categorized("protection.detail")
+    summary: str = categorized("protection.detail")
+    notes: str | None = categorized("protection.detail")
+
+    @classmethod
+    def from_record(cls, a: domain.Assessment) -> Self:
+        return cls(
+            id=strawberry.ID(str(a.id)),
+            assessed_on=a.assessed_on,
+            assessor=a.assessor,
+            risk_level=a.risk_level,
+            summary=a.summary,
+            notes=a.notes,
+        )
+
+
+@strawberry.type(
+    description="What the case will do for the child, and where: family, community or residence."
+)
+class InterventionPlan:
+    id: strawberry.ID
+    created_on: date = categorized("protection.detail")
+    setting: domain.InterventionSetting = categorized("protection.detail")
+    goals: str = categorized("protection.detail")
+    notes: str | None = categorized("protection.detail")
+
+    @classmethod
+    def from_record(cls, p: domain.InterventionPlan) -> Self:
+        return cls(
+            id=strawberry.ID(str(p.id)),
+            created_on=p.created_on,
+            setting=p.setting,
+            goals=p.goals,
+            notes=p.notes,
+        )
+
+
+@strawberry.type(
+    description="An ATENSI (Asistensi Rehabilitasi Sosial) case of one child at one Balai."
+)
+class AtensiCase:
+    id: strawberry.ID
+    case_number: str = categorized("protection.summary", description="e.g. RUMBAI/2026/000123.")
+    child: Child = categorized("protection.summary")
+    ampk_category: AmpkCategory = categorized("protection.summary")
+    stage: domain.CaseStage = categorized("protection.summary")
+    status: domain.CaseStatus = categorized("protection.summary")
+    opened_on: date = categorized("protection.summary")
+    closed_on: date | None = categorized("protection.summary")
+    closure_reason: domain.ClosureReason | None = categorized("protection.summary")
+    referral_source: str | None = categorized(
+        "protection.summary",
+        description="Who referred the child: a Dinsos referral, police, court…",
+    )
+    allowed_next_stages: list[domain.CaseStage] = categorized(
+        "protection.summary", description="Where advanceCase may take the case now."
+    )
+    row_id: strawberry.Private[int]
+    balai_code: strawberry.Private[str]
+    caseworker_id: strawberry.Private[int]
+
+    @classmethod
+    def from_record(cls, c: CaseRecord) -> Self:
+        return cls(
+            id=strawberry.ID(str(c.id)),
+            case_number=c.case_number,
+            child=Child(id=strawberry.ID(c.child_id)),
+            ampk_category=c.ampk_category,
+            stage=c.stage,
+            status=c.status,
+            opened_on=c.opened_on,
+            closed_on=c.closed_on,
+            closure_reason=c.closure_reason,
+            referral_source=c.referral_source,
+            allowed_next_stages=(
+                domain.allowed_next_stages(c.stage) if c.status is domain.CaseStatus.OPEN else []
+            ),
+            row_id=c.id,
+            balai_code=c.balai_code,
+            caseworker_id=c.caseworker_id,
+        )
+
+    @categorized("protection.summary")
+    async def balai(self, info: Info) -> Balai:
+        return Balai.from_record(await _load_balai(info, self.balai_code))
+
+    @categorized("protection.summary", description="The peksos managing the case.")
+    async def caseworker(self, info: Info) -> Caseworker:
+        record = await info.context.loader("caseworkers", _caseworkers).load(self.caseworker_id)
+        if record is None:  # the foreign key makes this impossible
+            raise LookupError(f"caseworker {self.caseworker_id} is missing")
+        return Caseworker.from_record(record)
+
+    @categorized("protection.summary", description="Every stage the case entered, oldest first.")
+    async def stage_history(self, info: Info) -> list[CaseStageEvent]:
+        events = await info.context.loader("stage_events", _stage_events).load(self.row_id)
+        return [CaseStageEvent(stage=e.stage, entered_at=e.entered_at, by=e.by) for e in events]
+
+    @categorized("protection.summary", description="Stays in the Balai's residence, oldest first.")
+    async def residential_stays(self, info: Info) -> list[ResidentialStay]:
+        stays = await info.context.loader("stays", _stays).load(self.row_id)
+        return [ResidentialStay.from_record(s) for s in stays]
+
+    @categorized("protection.detail", description="Assessments, oldest first.")
+    async def assessments(self, info: Info) -> list[CaseAssessment]:
+        found = await info.context.loader("assessments", _assessments).load(self.row_id)
+        return [CaseAssessment.from_record(a) for a in found]
+
+    @categorized("protection.detail", description="Intervention plans, oldest first.")
+    async def intervention_plans(self, info: Info) -> list[InterventionPlan]:
+        plans = await info.context.loader("plans", _plans).load(self.row_id)
+        return [InterventionPlan.from_record(p) for p in plans]
+
+
+# --- the child, as Balai knows it -------------------------------------------------------------
+
+
+@strawberry.type(description="Whom to contact about an open protection case: the Balai only.")
+class ProtectionContact:
+    balai_name: str = categorized("protection.flag")
+    phone: str = categorized("protection.flag")
+
+
+@strawberry.type(
+    description="That an open protection case exists and whom to call — never its category, stage or caseworker."
+)
+class ProtectionFlag:
+    message: str = categorized("protection.flag")
+    contacts: list[ProtectionContact] = categorized("protection.flag")
+
+
+def _flag(balais: list[BalaiRecord]) -> ProtectionFlag:
+    # Sorted by name and deduplicated, so not even the order hints at which case is older.
+    unique = sorted({b.code: b for b in balais}.values(), key=lambda b: (b.name, b.code))
+    contacts = [ProtectionContact(balai_name=b.name, phone=b.phone) for b in unique]
+    whom = " or ".join(f"{c.balai_name} ({c.phone})" for c in contacts)
+    return ProtectionFlag(
+        message=f"An open protection case exists: contact {whom}.", contacts=contacts
+    )
+
+
+@strawberry.federation.type(keys=["id"], description="A child, by national child index ID.")
+class Child:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self:
+        # The index lives in disdukcapil; a child Balai never saw simply has no cases here.
+        return cls(id=id)
+
+    @categorized("protection.summary", description="The child's ATENSI cases, newest first.")
+    async def cases(self, info: Info, open_only: bool = False) -> list[AtensiCase]:
+        found = await info.context.loader("cases_of_child", _cases_of_child).load(str(self.id))
+        return [
+            AtensiCase.from_record(c)
+            for c in found
+            if not open_only or c.status is domain.CaseStatus.OPEN
+        ]
+
+    @categorized(
+        "protection.flag", description="Null unless the child has an open case at some Balai."
+    )
+    async def protection_flag(self, info: Info) -> ProtectionFlag | None:
+        found = await info.context.loader("cases_of_child", _cases_of_child).load(str(self.id))
+        open_at = [c.balai_code for c in found if c.status is domain.CaseStatus.OPEN]
+        if not open_at:
+            return None
+        balais = await info.context.loader("balais", _balais).load_many(open_at)
+        return _flag([b for b in balais if b is not None])
+
+
+@strawberry.type
+class AtensiCaseConnection:
+    nodes: list[AtensiCase]
+    page_info: PageInfo
+    total_count: int
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A Balai by code, e.g. RUMBAI; null when unknown.")
+    async def balai(self, info: Info, code: str) -> Balai | None:
+        record = await info.context.loader("balais", _balais).load(code)
+        return Balai.from_record(record) if record else None
+
+    @strawberry.field(description="Every Balai, by name.")
+    async def balai_list(self, info: Info) -> list[Balai]:
+        async with info.context.db.connect() as conn:
+            return [Balai.from_record(b) for b in await repository.all_balais(conn)]
+
+    @categorized("protection.summary", description="A case by id; null when unknown.")
+    async def atensi_case(self, info: Info, id: strawberry.ID) -> AtensiCase | None:
+        case_id = _row_id(id)
+        if case_id is None:
+            return None
+        record = await info.context.loader("cases", _cases).load(case_id)
+        return AtensiCase.from_record(record) if record else None
+
+    @categorized(
+        "protection.summary",
+        description="A case by number; a malformed number is an error, an unknown one null.",
+    )
+    async def case_by_number(self, info: Info, case_number: str) -> AtensiCase | None:
+        number = case_number.strip().upper()
+        if not domain.is_case_number(number):
+            raise BadUserInput(
+                "case number must look like BALAI/YYYY/NNNNNN, e.g. RUMBAI/2026/000123",
+                field="caseNumber",
+            )
+        record = await info.context.loader("cases_by_number", _cases_by_number).load(number)
+        return AtensiCase.from_record(record) if record else None
+
+    @categorized(
+        "protection.summary",
+        description="A Balai's cases, for a caseworker's list: open ones by default, oldest first.",
+    )
+    async def cases(
+        self,
+        info: Info,
+        balai_code: str,
+        stage: domain.CaseStage | None = None,
+        open_only: bool = True,
+        caseworker_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this peksos's cases.")
+        ] = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> AtensiCaseConnection:
+        validation.page_size(first)
+        after_id = None
+        if after is not None:
+            after_id = _row_id(after)
+            if after_id is None:
+                raise BadUserInput("after is not a cursor this list gave", field="after")
+        worker_id = None
+        if caseworker_id is not None:
+            worker_id = _row_id(caseworker_id)
+            if worker_id is None:  # no such caseworker, so no cases
+                return AtensiCaseConnection(
+                    nodes=[],
+                    page_info=PageInfo(has_next_page=False, end_cursor=None),
+                    total_count=0,
+                )
+        search = repository.CaseSearch(
+            balai_code=balai_code, stage=stage, open_only=open_only, caseworker_id=worker_id
+        )
+        async with info.context.db.connect() as conn:
+            page = await repository.search_cases(conn, search, first, after_id)
+            total = await repository.count_cases(conn, search)
+        nodes = [AtensiCase.from_record(c) for c in page.cases]
+        return AtensiCaseConnection(
+            nodes=nodes,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=str(nodes[-1].id) if nodes else None
+            ),
+            total_count=total,
+        )
+
+
+# --- mutations --------------------------------------------------------------------------------
+
+
+def _optional_text(value: str | None, field: str, max_length: int) -> str | None:
+    return None if value is None else validation.text(value, field, max_length=max_length)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Open an ATENSI case at INTAKE; the caseworker must work at that Balai."
+    )
+    async def open_case(
+        self,
+        info: Info,
+        child_id: strawberry.ID,
+        balai_code: str,
+        caseworker_id: strawberry.ID,
+        ampk_category: AmpkCategory,
+        opened_on: date,
+        referral_source: str | None = None,
+    ) -> AtensiCase:
+        child = str(child_id).strip()
+        if not _CHILD_ID.fullmatch(child):
+            raise BadUserInput("childId is not a national child index ID", field="childId")
+        validation.not_in_future(opened_on, "openedOn")
+        source = _optional_text(referral_source, "referralSource", 32)
+        worker_id = _row_id(caseworker_id)
+        async with info.context.db.transaction() as conn:
+            balai = await repository.lock_balai(conn, balai_code)
+            if balai is None:
+                raise BadUserInput("no Balai has this code", field="balaiCode")
+            workers = await repository.caseworkers_by_id(conn, [worker_id]) if worker_id else []
+            if not workers:
+                raise BadUserInput("no caseworker has this id", field="caseworkerId")
+            if workers[0].balai_code != balai.code:
+                raise BadUserInput(
+                    "the caseworker does not work at this Balai", field="caseworkerId"
+                )
+            if await repository.open_cases_of_child_at(conn, child, balai.code):
+                raise Conflict("the child already has an open case at this Balai", field="childId")
+            new = domain.NewCase(
+                child_id=child,
+                balai_code=balai.code,
+                caseworker_id=workers[0].id,
+                ampk_category=ampk_category,
+                opened_on=opened_on,
+                referral_source=source,
+            )
+            case_id = await repository.open_case(conn, new, by=workers[0].name)
+            (record,) = await repository.cases_by_id(conn, [case_id])
+        return AtensiCase.from_record(record)
+
+    @strawberry.mutation(
+        description="Move a case to its next stage (MONITORING may go back to INTERVENTION); null when unknown."
+    )
+    async def advance_case(
+        self, info: Info, case_id: strawberry.ID, to_stage: domain.CaseStage, by: str
+    ) -> AtensiCase | None:
+        who = validation.text(by, "by", max_length=120)
+        row_id = _row_id(case_id)
+        if row_id is None:
+            return None
+        async with info.context.db.transaction() as conn:
+            case = await repository.case_for_update(conn, row_id)
+            if case is None:
+                return None
+            try:
+                domain.check_open(case)
+                domain.check_transition(case.stage, to_stage)
+            except CaseRuleViolation as error:
+                raise _transition_error(error) from None
+            await repository.set_stage(conn, case.id, to_stage, who)
+            (record,) = await repository.cases_by_id(conn, [case.id])
+        return AtensiCase.from_record(record)
+
+    @strawberry.mutation(description="Record an assessment on an open case; null when unknown.")
+    async def add_assessment(
+        self,
+        info: Info,
+        case_id: strawberry.ID,
+        assessed_on: date,
+        assessor: str,
+        risk_level: domain.RiskLevel,
+        summary: str,
+        notes: str | None = None,
+    ) -> CaseAssessment | None:
+        validation.not_in_future(assessed_on, "assessedOn")
+        who = validation.text(assessor, "assessor", max_length=120)
+        findings = validation.text(summary, "summary", max_length=4000)
+        remarks = _optional_text(notes, "notes", 20000)
+        row_id = _row_id(case_id)
+        if row_id is None:
+            return None
+        async with info.context.db.transaction() as conn:
+            case = await repository.case_for_update(conn, row_id)
+            if case is None:
+                return None
+            try:
+                domain.check_open(case)
+            except CaseRuleViolation as error:
+                raise _transition_error(error) from None
+            validation.not_before(assessed_on, case.opened_on, "assessedOn", "the case's openedOn")
+            new = domain.NewAssessment(case.id, assessed_on, who, risk_level, findings, remarks)
+            assessment_id = await repository.add_assessment(conn, new)
+            record = await repository.assessment_by_id(conn, assessment_id)
+        return CaseAssessment.from_record(record)
+
+    @strawberry.mutation(
+        description="Add an intervention plan to an open case from ASSESSMENT on; null when unknown."
+    )
+    async def add_intervention_plan(
+        self,
+        info: Info,
+        case_id: strawberry.ID,
+        created_on: date,
+        setting: domain.InterventionSetting,
+        goals: str,
+        notes: str | None = None,
+    ) -> InterventionPlan | None:
+        validation.not_in_future(created_on, "createdOn")
+        aims = validation.text(goals, "goals", max_length=4000)
+        remarks = _optional_text(notes, "notes", 20000)
+        row_id = _row_id(case_id)
+        if row_id is None:
+            return None
+        async with info.context.db.transaction() as conn:
+            case = await repository.case_for_update(conn, row_id)
+            if case is None:
+                return None
+            try:
+                domain.check_plan_allowed(case)
+            except CaseRuleViolation as error:
+                raise _transition_error(error) from None
+            validation.not_before(created_on, case.opened_on, "createdOn", "the case's openedOn")
+            new = domain.NewInterventionPlan(case.id, created_on, setting, aims, remarks)
+            plan_id = await repository.add_intervention_plan(conn, new)
+            record = await repository.intervention_plan_by_id(conn, plan_id)
+        return InterventionPlan.from_record(record)
+
+    @strawberry.mutation(
+        description="Close an open case; a residential stay still open ends on the same day. Null when unknown."
+    )
+    async def close_case(
+        self,
+        info: Info,
+        case_id: strawberry.ID,
+        closed_on: date,
+        reason: domain.ClosureReason,
+    ) -> AtensiCase | None:
+        validation.not_in_future(closed_on, "closedOn")
+        row_id = _row_id(case_id)
+        if row_id is None:
+            return None
+        async with info.context.db.transaction() as conn:
+            case = await repository.case_for_update(conn, row_id)
+            if case is None:
+                return None
+            try:
+                domain.check_closing(case, reason)
+            except CaseRuleViolation as error:
+                raise _transition_error(error) from None
+            validation.not_before(closed_on, case.opened_on, "closedOn", "the case's openedOn")
+            for stay in await repository.residential_stays(conn, [case.id]):
+                if stay.ended_on is None:
+                    validation.not_before(
+                        closed_on, stay.started_on, "closedOn", "the open residential stay's start"
+                    )
+            await repository.close_case(conn, case.id, closed_on, reason)
+            (record,) = await repository.cases_by_id(conn, [case.id])
+        return AtensiCase.from_record(record)
+
+    @strawberry.mutation(
+        description="The child moves into the Balai's residence for an open case; null when unknown."
+    )
+    async def start_residential_stay(
+        self, info: Info, case_id: strawberry.ID, started_on: date
+    ) -> ResidentialStay | None:
+        validation.not_in_future(started_on, "startedOn")
+        row_id = _row_id(case_id)
+        if row_id is None:
+            return None
+        async with info.context.db.transaction() as conn:
+            case = await repository.case_for_update(conn, row_id)
+            if case is None:
+                return None
+            stays = await repository.residential_stays(conn, [case.id])
+            try:
+                domain.check_stay_start(case, stays)
+            except CaseRuleViolation as error:
+                raise _transition_error(error) from None
+            validation.not_before(started_on, case.opened_on, "startedOn", "the case's openedOn")
+            for earlier in stays:
+                if earlier.ended_on is not None:
+                    validation.not_before(
+                        started_on, earlier.ended_on, "startedOn", "the end of an earlier stay"
+                    )
+            stay_id = await repository.start_stay(conn, case.id, started_on)
+            (record,) = await repository.stays_by_id(conn, [stay_id])
+        return ResidentialStay.from_record(record)
+
+    @strawberry.mutation(description="The child leaves the Balai's residence; null when unknown.")
+    async def end_residential_stay(
+        self, info: Info, stay_id: strawberry.ID, ended_on: date
+    ) -> ResidentialStay | None:
+        validation.not_in_future(ended_on, "endedOn")
+        row_id = _row_id(stay_id)
+        if row_id is None:
+            return None
+        async with info.context.db.transaction() as conn:
+            stay = await repository.stay_for_update(conn, row_id)
+            if stay is None:
+                return None
+            try:
+                domain.check_stay_end(stay)
+            except CaseRuleViolation as error:
+                raise _transition_error(error) from None
+            validation.not_before(ended_on, stay.started_on, "endedOn", "startedOn")
+            await repository.end_stay(conn, stay.id, ended_on)
+            (record,) = await repository.stays_by_id(conn, [stay.id])
+        return ResidentialStay.from_record(record)
+
+
+schema = build_schema(Query, Mutation, types=[Child, Balai])
