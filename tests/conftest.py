@@ -84,7 +84,8 @@ _migrated_postgres: dict[str, str] = {}
 
 
 async def _fresh_postgres(spec: SubgraphSpec, worker: str) -> Database:
-    name = f"satu_anak_test_{spec.name}{worker}"
+    # The process id keeps concurrent test runs on one server out of each other's databases.
+    name = f"satu_anak_test_{spec.name}_{os.getpid()}{worker}"
     if name not in _migrated_postgres:
         url = await recreate_postgres_database(name)
         db = Database(url)
@@ -162,3 +163,21 @@ async def make_client(make_database: MakeDatabase) -> AsyncIterator[MakeClient]:
     yield make
     for http in clients:
         await http.aclose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the per-process PostgreSQL test databases this run created."""
+    if not _migrated_postgres:
+        return
+
+    async def drop() -> None:
+        import asyncpg
+
+        admin = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""))
+        try:
+            for name in _migrated_postgres:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    asyncio.run(drop())

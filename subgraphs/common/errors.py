@@ -55,8 +55,9 @@ def bad_identifier(error: InvalidIdentifier) -> BadUserInput:
 
 
 def _is_public(error: GraphQLError) -> bool:
-    if error.path is None:
-        # Parse and validation errors: about the document the client sent, safe to return.
+    if error.path is None or error.original_error is None:
+        # Parse, validation and argument-coercion errors: graphql-core's own, about the document
+        # or variables the client sent; safe to return.
         return True
     code = (error.extensions or {}).get("code")
     return code in PUBLIC_CODES

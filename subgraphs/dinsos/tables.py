@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Table, Text
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
 
 from subgraphs.common.tables import new_metadata
 
@@ -45,6 +56,7 @@ complaint = Table(
     Column("problem_category", String(40), nullable=False),
     Column("summary", Text, nullable=False),
     Column("status", String(16), nullable=False),  # RECEIVED, IN_RESPONSE, REFERRED, CLOSED
+    Column("closed_at", DateTime(timezone=True), nullable=True),
 )
 
 # Case responses by Sakti Peksos (social workers) to a complaint.
@@ -84,7 +96,9 @@ referral = Table(
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("completed_at", DateTime(timezone=True), nullable=True),
-    Column("decision_note", Text, nullable=True),
+    Column("decision_note", Text, nullable=True),  # why it was accepted or rejected
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("closing_note", Text, nullable=True),  # written when completed or revoked
 )
 
 placement = Table(
@@ -97,4 +111,22 @@ placement = Table(
     Column("started_on", Date, nullable=False),
     Column("ended_on", Date, nullable=True),
     Column("end_reason", String(32), nullable=True),
+)
+
+# A child lives in one LKSA at a time: at most one open placement per child, even under races.
+Index(
+    "uq_placement_open_child",
+    placement.c.child_id,
+    unique=True,
+    sqlite_where=placement.c.ended_on.is_(None),
+    postgresql_where=placement.c.ended_on.is_(None),
+)
+
+# The Dinas Sosial of each kabupaten/kota: whom a protection flag tells people to call.
+dinsos_office = Table(
+    "dinsos_office",
+    metadata,
+    Column("kabupaten_code", String(5), primary_key=True),  # e.g. 14.71
+    Column("name", String(160), nullable=False),  # e.g. Dinas Sosial Kota Pekanbaru
+    Column("phone", String(24), nullable=True),
 )

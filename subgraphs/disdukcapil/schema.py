@@ -127,8 +127,9 @@ class Family:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, kk_number: str) -> Self | None:
-        record = await info.context.loader("families", _families).load(kk_number)
+    async def resolve_reference(cls, info: Info, kkNumber: str) -> Self | None:  # noqa: N803
+        # Strawberry passes the representation's keys as they are spelled in GraphQL.
+        record = await info.context.loader("families", _families).load(kkNumber)
         return cls.from_record(record) if record else None
 
     @categorized("identity.full", description="Registry persons on this KK.")

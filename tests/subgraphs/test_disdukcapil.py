@@ -359,3 +359,17 @@ async def test_entities_unknown_and_by_nik(make_client: Any) -> None:
         "query($r: [_Any!]!) { _entities(representations: $r) { ... on Child { id } } }", r=reps
     )
     assert data["_entities"] == [{"id": "ANK000000001"}, None]
+
+
+async def test_family_entities_by_kk_number(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    reps = [
+        {"__typename": "Family", "kkNumber": KK},
+        {"__typename": "Family", "kkNumber": "1471020101150999"},
+    ]
+    data = await client.data(
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Family { kkNumber headName } } }",
+        r=reps,
+    )
+    assert data["_entities"] == [{"kkNumber": KK, "headName": "Bambang"}, None]

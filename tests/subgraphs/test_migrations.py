@@ -48,9 +48,8 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Any) -> 
     from subgraphs.common.settings import SubgraphSettings
 
     spec = load_spec("disdukcapil")
-    # A file inside a regular file can never be opened.
-    (tmp_path / "not-a-dir").write_text("")
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'not-a-dir' / 'x.db'}")
+    # Port 1 on loopback refuses connections: the database is down.
+    db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     app = create_app(spec, SubgraphSettings(spec.name, db.url), db)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

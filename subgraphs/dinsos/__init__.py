@@ -1,0 +1,1 @@
+"""Dinsos: social registry, complaints and Sakti Peksos responses, referrals and LKSA placements."""

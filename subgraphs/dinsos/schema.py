@@ -1,0 +1,875 @@
+"""Dinsos's GraphQL schema: social registry, complaints and Sakti Peksos responses, referrals, LKSA placements."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Self
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+
+from subgraphs.common import validation
+from subgraphs.common.ampk import AmpkCategory
+from subgraphs.common.context import Info, many_per_key, one_per_key
+from subgraphs.common.database import Database
+from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
+from subgraphs.common.federation import build_schema, categorized
+from subgraphs.common.pagination import PageInfo
+from subgraphs.dinsos import domain, repository
+
+# The domain's enums, registered as GraphQL enums (strawberry.enum returns the class itself).
+strawberry.enum(AmpkCategory, name="AmpkCategory")
+strawberry.enum(domain.RegistryStatus, name="SocialRegistryStatus")
+strawberry.enum(domain.AssistanceProgramme, name="AssistanceProgramme")
+strawberry.enum(domain.ComplaintChannel, name="ComplaintChannel")
+strawberry.enum(domain.ComplaintStatus, name="ComplaintStatus")
+strawberry.enum(domain.ResponseAction, name="ResponseAction")
+strawberry.enum(domain.ReferralTargetKind, name="ReferralTargetKind")
+strawberry.enum(domain.ReferralStatus, name="ReferralStatus")
+strawberry.enum(domain.PlacementEndReason, name="PlacementEndReason")
+strawberry.enum(domain.ContactKind, name="DinsosContactKind")
+
+# PostgreSQL's integer: a larger id cannot exist, and must not reach the driver.
+_MAX_ID = 2_147_483_647
+
+
+# --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
+
+
+async def _memberships(db: Database, ids: list[str]) -> list[domain.RegistryMembership | None]:
+    async with db.connect() as conn:
+        rows = await repository.registry_memberships(conn, ids)
+        return one_per_key(ids, rows, lambda m: m.child_id)
+
+
+async def _assistance(db: Database, ids: list[str]) -> list[list[domain.Assistance]]:
+    async with db.connect() as conn:
+        return many_per_key(ids, await repository.assistance(conn, ids), lambda a: a.child_id)
+
+
+async def _complaints_of_child(db: Database, ids: list[str]) -> list[list[domain.Complaint]]:
+    async with db.connect() as conn:
+        rows = await repository.complaints_of_children(conn, ids)
+        return many_per_key(ids, rows, lambda c: c.child_id)
+
+
+async def _complaints(db: Database, ids: list[int]) -> list[domain.Complaint | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.complaints_by_id(conn, ids), lambda c: c.id)
+
+
+async def _responses(db: Database, ids: list[int]) -> list[list[domain.CaseResponse]]:
+    async with db.connect() as conn:
+        return many_per_key(ids, await repository.responses(conn, ids), lambda r: r.complaint_id)
+
+
+async def _referrals_of_child(db: Database, ids: list[str]) -> list[list[domain.Referral]]:
+    async with db.connect() as conn:
+        rows = await repository.referrals_of_children(conn, ids)
+        return many_per_key(ids, rows, lambda r: r.child_id)
+
+
+async def _referrals(db: Database, ids: list[int]) -> list[domain.Referral | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.referrals_by_id(conn, ids), lambda r: r.id)
+
+
+async def _placements_of_child(db: Database, ids: list[str]) -> list[list[domain.Placement]]:
+    async with db.connect() as conn:
+        rows = await repository.placements_of_children(conn, ids)
+        return many_per_key(ids, rows, lambda p: p.child_id)
+
+
+async def _placements(db: Database, ids: list[int]) -> list[domain.Placement | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.placements_by_id(conn, ids), lambda p: p.id)
+
+
+async def _lksas(db: Database, ids: list[int]) -> list[domain.Lksa | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.lksas_by_id(conn, ids), lambda lksa: lksa.id)
+
+
+async def _offices(db: Database, codes: list[str]) -> list[domain.DinsosOffice | None]:
+    async with db.connect() as conn:
+        rows = await repository.offices(conn, codes)
+        return one_per_key(codes, rows, lambda o: o.kabupaten_code)
+
+
+def _complaints_of(info: Info, child_id: str) -> Awaitable[list[domain.Complaint]]:
+    return info.context.loader("complaints_of_child", _complaints_of_child).load(child_id)
+
+
+def _referrals_of(info: Info, child_id: str) -> Awaitable[list[domain.Referral]]:
+    return info.context.loader("referrals_of_child", _referrals_of_child).load(child_id)
+
+
+# --- input checks -----------------------------------------------------------------------------
+
+
+def _record_id(value: strawberry.ID) -> int | None:
+    """A record id, or None when it cannot name any record (then the answer is null)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= _MAX_ID:
+        return None
+    return int(text)
+
+
+def _child_id(value: strawberry.ID, field: str = "childId") -> str:
+    # The index (disdukcapil) owns Child.id; here only its shape can be checked.
+    text = str(value).strip()
+    if not (text.isascii() and text.isalnum() and 1 <= len(text) <= 16):
+        raise BadUserInput("childId must be a national child index ID", field=field)
+    return text
+
+
+def _timestamp(value: datetime | None, field: str) -> datetime:
+    """When something happened: now by default; with a zone, since WIB, WITA and WIT differ."""
+    if value is None:
+        return datetime.now(UTC)
+    if value.tzinfo is None:
+        raise BadUserInput(f"{field} needs a UTC offset, e.g. +07:00 for WIB", field=field)
+    validation.not_in_future(value, field)
+    return value
+
+
+def _optional_text(value: str | None, field: str, max_length: int = 2000) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return validation.text(value, field, max_length)
+
+
+def _kabupaten_or_finer(value: str, field: str = "regionCode") -> str:
+    code = validation.region_code(value, field)
+    if "." not in code:
+        raise BadUserInput(f"{field} must name at least a kabupaten/kota, e.g. 14.71", field=field)
+    return code
+
+
+@contextlib.contextmanager
+def _domain_rules() -> Iterator[None]:
+    """Domain rule violations, as the typed GraphQL errors a client can act on."""
+    try:
+        yield
+    except domain.TransitionNotAllowed as error:
+        raise InvalidTransition(error.message, field=error.field) from None
+    except domain.StateConflict as error:
+        raise Conflict(error.message, field=error.field) from None
+    except domain.RuleViolation as error:
+        raise BadUserInput(error.message, field=error.field) from None
+
+
+# --- reference data: LKSA, and Balai as the Balai subgraph keys it ----------------------------
+
+
+@strawberry.federation.type(
+    keys=["id"],
+    description="An LKSA (Lembaga Kesejahteraan Sosial Anak): a child-care institution.",
+)
+class Lksa:
+    id: strawberry.ID
+    name: str
+    region_code: str = strawberry.field(description="Kemendagri code of its address.")
+    capacity: int
+    phone: str | None
+    occupancy: int = strawberry.field(description="Children living there now (open placements).")
+
+    @classmethod
+    def from_record(cls, lksa: domain.Lksa) -> Self:
+        return cls(
+            id=strawberry.ID(str(lksa.id)),
+            name=lksa.name,
+            region_code=lksa.region_code,
+            capacity=lksa.capacity,
+            phone=lksa.phone,
+            occupancy=lksa.occupancy,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        number = _record_id(id)
+        record = await info.context.loader("lksas", _lksas).load(number) if number else None
+        return cls.from_record(record) if record else None
+
+
+@strawberry.federation.type(
+    keys=[Key(fields=FieldSet("code"), resolvable=False)],
+    description="A Balai Rehabilitasi Sosial Anak; its name and phone come from the Balai subgraph.",
+)
+class Balai:
+    code: str
+
+
+# --- the social registry ----------------------------------------------------------------------
+
+
+@strawberry.type(description="Social assistance the child's household received, per programme.")
+class Assistance:
+    programme: domain.AssistanceProgramme = categorized("welfare.registry")
+    period_start: date = categorized("welfare.registry")
+    period_end: date | None = categorized("welfare.registry", description="Null while ongoing.")
+    amount: Decimal | None = categorized("welfare.registry", description="Rupiah, when known.")
+
+
+@strawberry.type(
+    description="The child's household in the social registry (DTKS, now DTSEN), with its welfare decile."
+)
+class SocialRegistryMembership:
+    child_id: strawberry.Private[str]
+    status: domain.RegistryStatus = categorized("welfare.registry")
+    decile: int = categorized("welfare.registry", description="1 = the poorest tenth.")
+    kk_number: str | None = categorized("identity.full", description="The household's KK.")
+    registered_on: date = categorized("welfare.registry")
+    updated_on: date = categorized("welfare.registry", description="Last verification.")
+
+    @classmethod
+    def from_record(cls, m: domain.RegistryMembership) -> Self:
+        return cls(
+            child_id=m.child_id,
+            status=m.status,
+            decile=m.decile,
+            kk_number=m.kk_number,
+            registered_on=m.registered_on,
+            updated_on=m.updated_on,
+        )
+
+    @categorized("welfare.registry", description="Newest period first; activeOn filters.")
+    async def assistance(self, info: Info, active_on: date | None = None) -> list[Assistance]:
+        found = await info.context.loader("assistance", _assistance).load(self.child_id)
+        return [
+            Assistance(
+                programme=a.programme,
+                period_start=a.period_start,
+                period_end=a.period_end,
+                amount=a.amount,
+            )
+            for a in found
+            if active_on is None or a.active_on(active_on)
+        ]
+
+
+# --- complaints, responses, referrals, placements ---------------------------------------------
+
+
+@strawberry.type(description="What a Sakti Peksos (social worker) did about a complaint.")
+class CaseResponse:
+    id: strawberry.ID
+    social_worker: str = categorized("dinsos.complaints")
+    responded_at: datetime = categorized("dinsos.complaints")
+    action: domain.ResponseAction = categorized("dinsos.complaints")
+    notes: str | None = categorized("dinsos.complaints")
+
+    @classmethod
+    def from_record(cls, r: domain.CaseResponse) -> Self:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            social_worker=r.social_worker,
+            responded_at=r.responded_at,
+            action=r.action,
+            notes=r.notes,
+        )
+
+
+@strawberry.type(
+    description="A complaint (pengaduan) about a child, from the PKSAI unit, PSM/TKSK volunteers or TePSA."
+)
+class Complaint:
+    id: strawberry.ID
+    child: Child = categorized("dinsos.complaints")
+    channel: domain.ComplaintChannel = categorized("dinsos.complaints")
+    received_at: datetime = categorized("dinsos.complaints")
+    region_code: str = categorized("dinsos.complaints", description="Where the child is.")
+    problem_category: AmpkCategory = categorized("dinsos.complaints")
+    summary: str = categorized("dinsos.complaints")
+    status: domain.ComplaintStatus = categorized("dinsos.complaints")
+    closed_at: datetime | None = categorized("dinsos.complaints")
+
+    @classmethod
+    def from_record(cls, c: domain.Complaint) -> Self:
+        return cls(
+            id=strawberry.ID(str(c.id)),
+            child=Child(id=strawberry.ID(c.child_id)),
+            channel=c.channel,
+            received_at=c.received_at,
+            region_code=c.region_code,
+            problem_category=c.problem_category,
+            summary=c.summary,
+            status=c.status,
+            closed_at=c.closed_at,
+        )
+
+    @categorized("dinsos.complaints", description="Sakti Peksos responses, oldest first.")
+    async def responses(self, info: Info) -> list[CaseResponse]:
+        found = await info.context.loader("responses", _responses).load(int(self.id))
+        return [CaseResponse.from_record(r) for r in found]
+
+    @categorized("dinsos.complaints", description="Referrals made from this complaint.")
+    async def referrals(self, info: Info) -> list[Referral]:
+        # Through the child's referrals: the same batch as Child.referrals, no second query.
+        found = await _referrals_of(info, str(self.child.id))
+        return [Referral.from_record(r) for r in found if r.complaint_id == int(self.id)]
+
+
+@strawberry.type(description="A referral of a child to a Balai or an LKSA, and where it stands.")
+class Referral:
+    id: strawberry.ID
+    child: Child = categorized("dinsos.complaints")
+    complaint_id: strawberry.Private[int | None]
+    target_kind: domain.ReferralTargetKind = categorized("dinsos.complaints")
+    target_code: str = categorized(
+        "dinsos.complaints", description="The Balai code (e.g. RUMBAI) or the LKSA id."
+    )
+    balai: Balai | None = categorized("dinsos.complaints", description="When referred to a Balai.")
+    lksa: Lksa | None = categorized("dinsos.complaints", description="When referred to an LKSA.")
+    reason: str = categorized("dinsos.complaints")
+    status: domain.ReferralStatus = categorized("dinsos.complaints")
+    requested_at: datetime = categorized("dinsos.complaints")
+    decided_at: datetime | None = categorized(
+        "dinsos.complaints", description="When it was accepted or rejected."
+    )
+    completed_at: datetime | None = categorized("dinsos.complaints")
+    revoked_at: datetime | None = categorized("dinsos.complaints")
+    decision_note: str | None = categorized("dinsos.complaints")
+    closing_note: str | None = categorized(
+        "dinsos.complaints", description="Written when it was completed or revoked."
+    )
+
+    @classmethod
+    def from_record(cls, r: domain.Referral) -> Self:
+        is_balai = r.target_kind is domain.ReferralTargetKind.BALAI
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            child=Child(id=strawberry.ID(r.child_id)),
+            complaint_id=r.complaint_id,
+            target_kind=r.target_kind,
+            target_code=r.target_code,
+            balai=Balai(code=r.target_code) if is_balai else None,
+            lksa=Lksa.from_record(r.lksa) if r.lksa else None,
+            reason=r.reason,
+            status=r.status,
+            requested_at=r.requested_at,
+            decided_at=r.decided_at,
+            completed_at=r.completed_at,
+            revoked_at=r.revoked_at,
+            decision_note=r.decision_note,
+            closing_note=r.closing_note,
+        )
+
+    @categorized("dinsos.complaints", description="The complaint it came from; null if direct.")
+    async def complaint(self, info: Info) -> Complaint | None:
+        if self.complaint_id is None:
+            return None
+        found = await _complaints_of(info, str(self.child.id))
+        return next((Complaint.from_record(c) for c in found if c.id == self.complaint_id), None)
+
+
+@strawberry.type(description="A child's stay in an LKSA.")
+class Placement:
+    id: strawberry.ID
+    child: Child = categorized("dinsos.placements")
+    lksa: Lksa = categorized("dinsos.placements")
+    referral_id: strawberry.Private[int | None]
+    started_on: date = categorized("dinsos.placements")
+    ended_on: date | None = categorized(
+        "dinsos.placements", description="Null while the child lives there."
+    )
+    end_reason: domain.PlacementEndReason | None = categorized("dinsos.placements")
+
+    @classmethod
+    def from_record(cls, p: domain.Placement) -> Self:
+        return cls(
+            id=strawberry.ID(str(p.id)),
+            child=Child(id=strawberry.ID(p.child_id)),
+            lksa=Lksa.from_record(p.lksa),
+            referral_id=p.referral_id,
+            started_on=p.started_on,
+            ended_on=p.ended_on,
+            end_reason=p.end_reason,
+        )
+
+    @categorized("dinsos.complaints", description="The referral that led to it, if any.")
+    async def referral(self, info: Info) -> Referral | None:
+        if self.referral_id is None:
+            return None
+        found = await _referrals_of(info, str(self.child.id))
+        return next((Referral.from_record(r) for r in found if r.id == self.referral_id), None)
+
+
+# --- the protection flag: whom to call, nothing more ------------------------------------------
+
+
+@strawberry.type(description="Whom to contact: a Dinas Sosial office, an LKSA or a Balai.")
+class DinsosContact:
+    kind: domain.ContactKind = categorized("protection.flag")
+    name: str = categorized("protection.flag", description="For a Balai, its code.")
+    phone: str | None = categorized("protection.flag")
+    region_code: str | None = categorized("protection.flag")
+    balai: Balai | None = categorized(
+        "protection.flag",
+        description="For a Balai: its name and phone come from the Balai subgraph.",
+    )
+
+
+@strawberry.type(
+    description="That Dinsos is handling a matter about the child and whom to call — never its category, status or dates."
+)
+class DinsosProtectionFlag:
+    message: str = categorized("protection.flag")
+    contacts: list[DinsosContact] = categorized("protection.flag")
+
+
+def _flag(
+    needed: domain.ContactsNeeded, offices: list[domain.DinsosOffice | None]
+) -> DinsosProtectionFlag:
+    contacts = [
+        DinsosContact(
+            kind=domain.ContactKind.DINSOS_OFFICE,
+            name=office.name,
+            phone=office.phone,
+            region_code=office.kabupaten_code,
+            balai=None,
+        )
+        for office in (
+            domain.office_or_default(code, found)
+            for code, found in zip(needed.office_kabupaten_codes, offices, strict=True)
+        )
+    ]
+    contacts += [
+        DinsosContact(
+            kind=domain.ContactKind.LKSA,
+            name=lksa.name,
+            phone=lksa.phone,
+            region_code=lksa.region_code,
+            balai=None,
+        )
+        for lksa in needed.lksas
+    ]
+    contacts += [
+        DinsosContact(
+            kind=domain.ContactKind.BALAI,
+            name=code,
+            phone=None,
+            region_code=None,
+            balai=Balai(code=code),
+        )
+        for code in needed.balai_codes
+    ]
+    whom = " or ".join(f"{c.name} ({c.phone})" if c.phone else c.name for c in contacts)
+    return DinsosProtectionFlag(
+        message=f"Dinsos is handling a matter about this child: contact {whom}.",
+        contacts=contacts,
+    )
+
+
+# --- the child, as Dinsos knows it ------------------------------------------------------------
+
+
+@strawberry.federation.type(keys=["id"], description="A child, by national child index ID.")
+class Child:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self:
+        # The index lives in disdukcapil; a child Dinsos never saw simply has nothing here.
+        return cls(id=id)
+
+    @categorized(
+        "welfare.registry", description="DTKS/DTSEN membership; null when not in the registry."
+    )
+    async def welfare(self, info: Info) -> SocialRegistryMembership | None:
+        found = await info.context.loader("memberships", _memberships).load(str(self.id))
+        return SocialRegistryMembership.from_record(found) if found else None
+
+    @categorized("dinsos.complaints", description="Complaints about the child, newest first.")
+    async def complaints(self, info: Info) -> list[Complaint]:
+        return [Complaint.from_record(c) for c in await _complaints_of(info, str(self.id))]
+
+    @categorized("dinsos.complaints", description="Referrals of the child, newest first.")
+    async def referrals(self, info: Info) -> list[Referral]:
+        return [Referral.from_record(r) for r in await _referrals_of(info, str(self.id))]
+
+    @categorized("dinsos.placements", description="LKSA placements, newest first.")
+    async def placements(self, info: Info) -> list[Placement]:
+        found = await info.context.loader("placements_of_child", _placements_of_child).load(
+            str(self.id)
+        )
+        return [Placement.from_record(p) for p in found]
+
+    @categorized(
+        "protection.flag",
+        description="Null unless Dinsos has an open complaint or an active referral of the child.",
+    )
+    async def dinsos_protection_flag(self, info: Info) -> DinsosProtectionFlag | None:
+        complaints = await _complaints_of(info, str(self.id))
+        referrals = await _referrals_of(info, str(self.id))
+        needed = domain.contacts_needed(complaints, referrals)
+        if not needed.any:
+            return None
+        offices = await info.context.loader("offices", _offices).load_many(
+            list(needed.office_kabupaten_codes)
+        )
+        return _flag(needed, offices)
+
+
+@strawberry.type
+class ComplaintConnection:
+    nodes: list[Complaint]
+    page_info: PageInfo
+    total_count: int
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A complaint by id; null when unknown.")
+    async def complaint(self, info: Info, id: strawberry.ID) -> Complaint | None:
+        number = _record_id(id)
+        record = (
+            await info.context.loader("complaints", _complaints).load(number) if number else None
+        )
+        return Complaint.from_record(record) if record else None
+
+    @strawberry.field(
+        description="The Dinsos officer's work queue: complaints in a region, oldest first."
+    )
+    async def complaints(
+        self,
+        info: Info,
+        region_code: Annotated[
+            str, strawberry.argument(description="A region prefix: 14, 14.71, 14.71.02")
+        ],
+        status: domain.ComplaintStatus | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ComplaintConnection:
+        validation.page_size(first)
+        region = validation.region_code(region_code)
+        after_id = None
+        if after is not None:
+            after_id = _record_id(strawberry.ID(after))
+            if after_id is None:
+                raise BadUserInput("after is not a cursor this query returned", field="after")
+        async with info.context.db.connect() as conn:
+            page = await repository.complaint_queue(conn, region, status, first, after_id)
+            total = await repository.count_complaints(conn, region, status)
+        nodes = [Complaint.from_record(c) for c in page.complaints]
+        return ComplaintConnection(
+            nodes=nodes,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=str(nodes[-1].id) if nodes else None
+            ),
+            total_count=total,
+        )
+
+    @strawberry.field(description="A referral by id; null when unknown.")
+    async def referral(self, info: Info, id: strawberry.ID) -> Referral | None:
+        number = _record_id(id)
+        record = await info.context.loader("referrals", _referrals).load(number) if number else None
+        return Referral.from_record(record) if record else None
+
+    @strawberry.field(description="A placement by id; null when unknown.")
+    async def placement(self, info: Info, id: strawberry.ID) -> Placement | None:
+        number = _record_id(id)
+        loader = info.context.loader("placements", _placements)
+        record = await loader.load(number) if number else None
+        return Placement.from_record(record) if record else None
+
+    @strawberry.field(description="An LKSA by id; null when unknown.")
+    async def lksa(self, info: Info, id: strawberry.ID) -> Lksa | None:
+        number = _record_id(id)
+        record = await info.context.loader("lksas", _lksas).load(number) if number else None
+        return Lksa.from_record(record) if record else None
+
+    @strawberry.field(description="The LKSA in a region, by region code and name.")
+    async def lksa_list(
+        self,
+        info: Info,
+        region_code: Annotated[
+            str, strawberry.argument(description="A region prefix: 14, 14.71, 14.71.02")
+        ],
+    ) -> list[Lksa]:
+        region = validation.region_code(region_code)
+        async with info.context.db.connect() as conn:
+            found = await repository.lksas_in_region(conn, region)
+        return [Lksa.from_record(lksa) for lksa in found]
+
+
+# --- mutations --------------------------------------------------------------------------------
+
+
+@strawberry.input(description="A complaint about a child, as the officer took it.")
+class FileComplaintInput:
+    child_id: strawberry.ID
+    channel: domain.ComplaintChannel
+    received_at: datetime = strawberry.field(description="With its UTC offset; not in the future.")
+    region_code: str = strawberry.field(description="Where the child is: at least a kabupaten.")
+    problem_category: AmpkCategory
+    summary: str
+
+
+@strawberry.input(description="What a Sakti Peksos did about a complaint.")
+class RecordResponseInput:
+    complaint_id: strawberry.ID
+    social_worker: str
+    responded_at: datetime = strawberry.field(
+        description="With its UTC offset; not in the future nor before the complaint."
+    )
+    action: domain.ResponseAction
+    notes: str | None = None
+
+
+@strawberry.input(description="A referral, from a complaint (complaintId) or direct (childId).")
+class ReferChildInput:
+    target_kind: domain.ReferralTargetKind
+    target_code: str = strawberry.field(description="The Balai code or the LKSA id.")
+    reason: str
+    complaint_id: strawberry.ID | None = None
+    child_id: strawberry.ID | None = None
+    requested_at: datetime | None = strawberry.field(default=None, description="Default: now.")
+
+
+@strawberry.input(
+    description="A referral's next step: ACCEPTED or REJECTED, then COMPLETED; REVOKED while active."
+)
+class UpdateReferralInput:
+    referral_id: strawberry.ID
+    status: domain.ReferralStatus
+    note: str | None = strawberry.field(
+        default=None, description="Required when REJECTED or REVOKED."
+    )
+    at: datetime | None = strawberry.field(default=None, description="Default: now.")
+
+
+@strawberry.input(description="A child moving into an LKSA.")
+class StartPlacementInput:
+    child_id: strawberry.ID
+    lksa_id: strawberry.ID
+    started_on: date
+    referral_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An accepted referral of this child to this LKSA."
+    )
+
+
+@strawberry.input(description="A child leaving an LKSA.")
+class EndPlacementInput:
+    placement_id: strawberry.ID
+    ended_on: date
+    reason: domain.PlacementEndReason
+
+
+def _new_complaint(data: FileComplaintInput) -> domain.NewComplaint:
+    return domain.NewComplaint(
+        child_id=_child_id(data.child_id),
+        channel=data.channel,
+        received_at=_timestamp(data.received_at, "receivedAt"),
+        region_code=_kabupaten_or_finer(data.region_code),
+        problem_category=data.problem_category,
+        summary=validation.text(data.summary, "summary"),
+    )
+
+
+def _referral_target(kind: domain.ReferralTargetKind, code: str) -> str:
+    code = code.strip()
+    if kind is domain.ReferralTargetKind.BALAI:
+        with _domain_rules():
+            return domain.check_balai_code(code)
+    lksa_id = _record_id(strawberry.ID(code))
+    if lksa_id is None:
+        raise BadUserInput("no LKSA has this id", field="targetCode")
+    return str(lksa_id)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Record a complaint about a child; it starts RECEIVED.")
+    async def file_complaint(self, info: Info, input: FileComplaintInput) -> Complaint:
+        new = _new_complaint(input)
+        async with info.context.db.transaction() as conn:
+            complaint_id = await repository.insert_complaint(conn, new)
+            (record,) = await repository.complaints_by_id(conn, [complaint_id])
+        return Complaint.from_record(record)
+
+    @strawberry.mutation(
+        description="Record a Sakti Peksos response; a RECEIVED complaint moves to IN_RESPONSE. Null when the complaint is unknown."
+    )
+    async def record_response(self, info: Info, input: RecordResponseInput) -> Complaint | None:
+        responded_at = _timestamp(input.responded_at, "respondedAt")
+        social_worker = validation.text(input.social_worker, "socialWorker", max_length=120)
+        notes = _optional_text(input.notes, "notes", max_length=4000)
+        complaint_id = _record_id(input.complaint_id)
+        if complaint_id is None:
+            return None
+        with _domain_rules():
+            async with info.context.db.transaction() as conn:
+                found = await repository.complaints_by_id(conn, [complaint_id])
+                if not found:
+                    return None
+                complaint = found[0]
+                status = domain.status_after_response(complaint.status)
+                domain.check_not_before(
+                    responded_at, complaint.received_at, "respondedAt", "the complaint's receivedAt"
+                )
+                await repository.insert_response(
+                    conn,
+                    domain.NewResponse(
+                        complaint_id, social_worker, responded_at, input.action, notes
+                    ),
+                )
+                if status is not complaint.status:
+                    await repository.set_complaint_status(conn, complaint_id, status)
+                (record,) = await repository.complaints_by_id(conn, [complaint_id])
+        return Complaint.from_record(record)
+
+    @strawberry.mutation(description="Close a complaint; null when it is unknown.")
+    async def close_complaint(
+        self, info: Info, complaint_id: strawberry.ID, closed_at: datetime | None = None
+    ) -> Complaint | None:
+        at = _timestamp(closed_at, "closedAt")
+        number = _record_id(complaint_id)
+        if number is None:
+            return None
+        with _domain_rules():
+            async with info.context.db.transaction() as conn:
+                found = await repository.complaints_by_id(conn, [number])
+                if not found:
+                    return None
+                domain.check_closable(found[0], at)
+                await repository.set_complaint_status(
+                    conn, number, domain.ComplaintStatus.CLOSED, closed_at=at
+                )
+                (record,) = await repository.complaints_by_id(conn, [number])
+        return Complaint.from_record(record)
+
+    @strawberry.mutation(
+        description="Refer a child to a Balai or an LKSA, from a complaint or direct; it starts REQUESTED. Null when the complaint is unknown."
+    )
+    async def refer_child(self, info: Info, input: ReferChildInput) -> Referral | None:
+        target_code = _referral_target(input.target_kind, input.target_code)
+        reason = validation.text(input.reason, "reason")
+        requested_at = _timestamp(input.requested_at, "requestedAt")
+        child_id = _child_id(input.child_id) if input.child_id is not None else None
+        if input.complaint_id is None and child_id is None:
+            raise BadUserInput("a referral needs a complaintId or a childId", field="childId")
+        complaint_id = _record_id(input.complaint_id) if input.complaint_id is not None else None
+        if input.complaint_id is not None and complaint_id is None:
+            return None
+        with _domain_rules():
+            async with info.context.db.transaction() as conn:
+                complaint = None
+                if complaint_id is not None:
+                    found = await repository.complaints_by_id(conn, [complaint_id])
+                    if not found:
+                        return None
+                    complaint = found[0]
+                    if child_id is not None and child_id != complaint.child_id:
+                        raise domain.RuleViolation(
+                            "the complaint is about another child", "childId"
+                        )
+                    child_id = complaint.child_id
+                    domain.status_after_referral(complaint.status)
+                    domain.check_not_before(
+                        requested_at,
+                        complaint.received_at,
+                        "requestedAt",
+                        "the complaint's receivedAt",
+                    )
+                assert child_id is not None  # one of the two was given, checked above
+                if input.target_kind is domain.ReferralTargetKind.LKSA and not (
+                    await repository.lksas_by_id(conn, [int(target_code)])
+                ):
+                    raise domain.RuleViolation("no LKSA has this id", "targetCode")
+                new = domain.NewReferral(
+                    child_id, complaint_id, input.target_kind, target_code, reason, requested_at
+                )
+                existing = await repository.referrals_of_children(conn, [child_id])
+                domain.check_duplicate_referral(new, existing)
+                referral_id = await repository.insert_referral(conn, new)
+                if (
+                    complaint is not None
+                    and complaint.status is not domain.ComplaintStatus.REFERRED
+                ):
+                    await repository.set_complaint_status(
+                        conn, complaint.id, domain.ComplaintStatus.REFERRED
+                    )
+                (record,) = await repository.referrals_by_id(conn, [referral_id])
+        return Referral.from_record(record)
+
+    @strawberry.mutation(
+        description="Move a referral along its lifecycle, recording when and why; null when it is unknown."
+    )
+    async def update_referral(self, info: Info, input: UpdateReferralInput) -> Referral | None:
+        at = _timestamp(input.at, "at")
+        note = _optional_text(input.note, "note")
+        referral_id = _record_id(input.referral_id)
+        if referral_id is None:
+            return None
+        with _domain_rules():
+            async with info.context.db.transaction() as conn:
+                found = await repository.referrals_by_id(conn, [referral_id])
+                if not found:
+                    return None
+                decision = domain.decide_referral(found[0], input.status, at, note)
+                await repository.apply_referral_decision(conn, referral_id, decision)
+                (record,) = await repository.referrals_by_id(conn, [referral_id])
+        return Referral.from_record(record)
+
+    @strawberry.mutation(
+        description="Place a child in an LKSA with room; a child lives in one LKSA at a time."
+    )
+    async def start_placement(self, info: Info, input: StartPlacementInput) -> Placement:
+        child_id = _child_id(input.child_id)
+        validation.not_in_future(input.started_on, "startedOn")
+        lksa_id = _record_id(input.lksa_id)
+        if lksa_id is None:
+            raise BadUserInput("no LKSA has this id", field="lksaId")
+        referral_id = None
+        if input.referral_id is not None:
+            referral_id = _record_id(input.referral_id)
+            if referral_id is None:
+                raise BadUserInput("no referral has this id", field="referralId")
+        new = domain.NewPlacement(child_id, lksa_id, referral_id, input.started_on)
+        with _domain_rules():
+            async with info.context.db.transaction() as conn:
+                lksa = await repository.lock_lksa(conn, lksa_id)
+                if lksa is None:
+                    raise domain.RuleViolation("no LKSA has this id", "lksaId")
+                if referral_id is not None:
+                    referrals = await repository.referrals_by_id(conn, [referral_id])
+                    if not referrals:
+                        raise domain.RuleViolation("no referral has this id", "referralId")
+                    domain.check_placement_referral(referrals[0], new)
+                current = await repository.open_placement_of_child(conn, child_id)
+                domain.check_can_place(lksa, current)
+                try:
+                    placement_id = await repository.insert_placement(conn, new)
+                except repository.ChildAlreadyPlaced:
+                    raise domain.StateConflict(
+                        "the child is already placed in an LKSA", "childId"
+                    ) from None
+                (record,) = await repository.placements_by_id(conn, [placement_id])
+        return Placement.from_record(record)
+
+    @strawberry.mutation(description="End a placement; null when it is unknown.")
+    async def end_placement(self, info: Info, input: EndPlacementInput) -> Placement | None:
+        validation.not_in_future(input.ended_on, "endedOn")
+        placement_id = _record_id(input.placement_id)
+        if placement_id is None:
+            return None
+        with _domain_rules():
+            async with info.context.db.transaction() as conn:
+                found = await repository.placements_by_id(conn, [placement_id])
+                if not found:
+                    return None
+                domain.check_placement_end(found[0], input.ended_on)
+                await repository.end_placement(conn, placement_id, input.ended_on, input.reason)
+                (record,) = await repository.placements_by_id(conn, [placement_id])
+        return Placement.from_record(record)
+
+
+schema = build_schema(Query, Mutation, types=[Child, Lksa, Balai])

@@ -1,0 +1,1 @@
+"""PKH: Program Keluarga Harapan membership, conditionality and payments."""

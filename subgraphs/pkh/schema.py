@@ -1,0 +1,474 @@
+"""PKH's GraphQL schema: KPM membership, components, conditionality and payments on Child and Family."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Self
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from subgraphs.common import validation
+from subgraphs.common.context import Info, many_per_key, one_per_key
+from subgraphs.common.database import Database
+from subgraphs.common.errors import BadUserInput, InvalidTransition
+from subgraphs.common.federation import build_schema, categorized
+from subgraphs.pkh import domain, repository
+from subgraphs.pkh.domain import (
+    ComponentRecord,
+    FacilitatorRecord,
+    FamilyRecord,
+    MemberRecord,
+    PaymentRecord,
+    VerificationRecord,
+)
+
+# The domain's enums as GraphQL enums; prefixed, since the supergraph also holds other agencies'.
+strawberry.enum(domain.FamilyStatus, name="PkhFamilyStatus")
+strawberry.enum(domain.Relationship, name="PkhRelationship")
+strawberry.enum(domain.ComponentKind, name="PkhComponentKind")
+strawberry.enum(domain.PaymentStatus, name="PkhPaymentStatus")
+
+# Three years of quarterly periods: longer runs are a different question than "who slipped".
+MAX_CONSECUTIVE_PERIODS = 12
+
+
+# --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
+
+
+async def _members_of_families(db: Database, ids: list[int]) -> list[list[MemberRecord]]:
+    async with db.connect() as conn:
+        rows = await repository.members_of_families(conn, ids)
+        return many_per_key(ids, rows, lambda m: m.family_id)
+
+
+def _members_by_child(info: Info) -> DataLoader[str, MemberRecord | None]:
+    """A child's member row, fetched with the rest of its KPM so the family's members cost nothing.
+
+    The whole household comes in the same query and primes the members-of-family loader:
+    `Child.pkh { family { members } }` then touches the member table once, not twice.
+    """
+    households = info.context.loader("members_of_families", _members_of_families)
+
+    async def batch(db: Database, child_ids: list[str]) -> list[MemberRecord | None]:
+        async with db.connect() as conn:
+            members = await repository.households_of_children(conn, child_ids)
+        family_ids = sorted({m.family_id for m in members})
+        for family_id, group in zip(
+            family_ids, many_per_key(family_ids, members, lambda m: m.family_id), strict=True
+        ):
+            households.prime(family_id, group)
+        return one_per_key(
+            child_ids, [m for m in members if m.child_id], lambda m: m.child_id or ""
+        )
+
+    return info.context.loader("members_by_child", batch)
+
+
+async def _families_by_id(db: Database, ids: list[int]) -> list[FamilyRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.families_by_id(conn, ids), lambda f: f.id)
+
+
+async def _families_by_kk(db: Database, kks: list[str]) -> list[FamilyRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(kks, await repository.families_by_kk(conn, kks), lambda f: f.kk_number)
+
+
+async def _facilitators(db: Database, ids: list[int]) -> list[FacilitatorRecord | None]:
+    async with db.connect() as conn:
+        return one_per_key(ids, await repository.facilitators(conn, ids), lambda f: f.id)
+
+
+async def _families_of_facilitators(db: Database, ids: list[int]) -> list[list[FamilyRecord]]:
+    async with db.connect() as conn:
+        rows = await repository.families_of_facilitators(conn, ids)
+        return many_per_key(ids, rows, lambda f: f.facilitator_id)
+
+
+async def _components_of_families(
+    db: Database, ids: list[int]
+) -> list[list[tuple[int, ComponentRecord]]]:
+    # Keyed by family, so a child's components and its household's share one query.
+    async with db.connect() as conn:
+        rows = await repository.components_of_families(conn, ids)
+        return many_per_key(ids, rows, lambda pair: pair[0])
+
+
+async def _verifications(db: Database, ids: list[int]) -> list[list[VerificationRecord]]:
+    async with db.connect() as conn:
+        rows = await repository.verifications(conn, ids)
+        return many_per_key(ids, rows, lambda v: v.member_id)
+
+
+async def _payments(db: Database, ids: list[int]) -> list[list[PaymentRecord]]:
+    async with db.connect() as conn:
+        return many_per_key(ids, await repository.payments(conn, ids), lambda p: p.family_id)
+
+
+async def _components_of(info: Info, family_id: int, member_id: int) -> list[PkhComponent]:
+    pairs = await info.context.loader("components_of_families", _components_of_families).load(
+        family_id
+    )
+    return [PkhComponent.from_record(c) for _, c in pairs if c.member_id == member_id]
+
+
+async def _verifications_of(info: Info, member_id: int) -> list[VerificationRecord]:
+    return await info.context.loader("verifications", _verifications).load(member_id)
+
+
+# --- types ------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A pendamping: the PKH facilitator assigned to a set of KPM.")
+class Facilitator:
+    id: strawberry.ID
+    name: str
+    phone: str
+    region_code: str = strawberry.field(description="Where the pendamping works (kecamatan).")
+
+    @classmethod
+    def from_record(cls, f: FacilitatorRecord) -> Self:
+        return cls(
+            id=strawberry.ID(str(f.id)), name=f.name, phone=f.phone, region_code=f.region_code
+        )
+
+    @categorized("pkh.membership", description="The KPM this pendamping accompanies, by KK number.")
+    async def families(self, info: Info) -> list[PkhFamily]:
+        loader = info.context.loader("families_of_facilitators", _families_of_facilitators)
+        return [PkhFamily.from_record(f) for f in await loader.load(int(self.id))]
+
+
+@strawberry.type(description="A component a member qualifies under, and since when.")
+class PkhComponent:
+    kind: domain.ComponentKind = categorized("pkh.membership")
+    started_on: date = categorized("pkh.membership")
+    ended_on: date | None = categorized("pkh.membership")
+    active: bool = categorized("pkh.membership", description="Held today.")
+
+    @classmethod
+    def from_record(cls, c: ComponentRecord) -> Self:
+        return cls(
+            kind=c.kind,
+            started_on=c.started_on,
+            ended_on=c.ended_on,
+            active=c.active_on(date.today()),
+        )
+
+
+@strawberry.type(description="A payment stage (tahap) of the year, four a year, per KPM.")
+class PkhPayment:
+    year: int = categorized("pkh.membership")
+    stage: int = categorized("pkh.membership", description="Tahap 1–4.")
+    amount: Decimal = categorized("pkh.membership", description="Rupiah.")
+    paid_on: date | None = categorized("pkh.membership")
+    status: domain.PaymentStatus = categorized("pkh.membership")
+
+    @classmethod
+    def from_record(cls, p: PaymentRecord) -> Self:
+        return cls(year=p.year, stage=p.stage, amount=p.amount, paid_on=p.paid_on, status=p.status)
+
+
+@strawberry.type(
+    description="Conditionality in one verification period (a quarter; it decides the next tahap)."
+)
+class PkhVerification:
+    year: int = categorized("pkh.compliance")
+    period: int = categorized("pkh.compliance", description="1–4.")
+    school_attendance_pct: float | None = categorized(
+        "pkh.compliance", description="Share of school days attended; SD, SMP and SMA."
+    )
+    health_visits_met: bool | None = categorized(
+        "pkh.compliance", description="Immunization and growth monitoring; early childhood."
+    )
+    compliant: bool = categorized(
+        "pkh.compliance",
+        description="Every condition of the components held was met: attendance at least 85 % (SD, SMP, SMA), health visits (early childhood).",
+    )
+    recorded_at: datetime = categorized("pkh.compliance")
+    recorded_by: str = categorized("pkh.compliance")
+
+    @classmethod
+    def from_record(cls, v: VerificationRecord) -> Self:
+        pct = v.school_attendance_pct
+        return cls(
+            year=v.year,
+            period=v.period,
+            school_attendance_pct=None if pct is None else float(pct),
+            health_visits_met=v.health_visits_met,
+            compliant=v.compliant,
+            recorded_at=v.recorded_at,
+            recorded_by=v.recorded_by,
+        )
+
+
+@strawberry.type(description="A child's conditionality over the periods verified so far.")
+class PkhComplianceSummary:
+    periods_verified: int = categorized("pkh.compliance")
+    periods_compliant: int = categorized("pkh.compliance")
+    latest_compliant: bool | None = categorized(
+        "pkh.compliance", description="Whether the most recent verified period was compliant."
+    )
+    consecutive_non_compliant_periods: int = categorized(
+        "pkh.compliance",
+        description="Most recent verified periods, back to back, that were non-compliant.",
+    )
+
+    @classmethod
+    def from_summary(cls, s: domain.ComplianceSummary) -> Self:
+        return cls(
+            periods_verified=s.periods_verified,
+            periods_compliant=s.periods_compliant,
+            latest_compliant=s.latest.compliant if s.latest else None,
+            consecutive_non_compliant_periods=s.consecutive_non_compliant,
+        )
+
+
+@strawberry.type(description="A member of a KPM as PKH records them.")
+class PkhMember:
+    member_id: strawberry.Private[int]
+    family_id: strawberry.Private[int]
+    child_id: strawberry.Private[str | None]
+    name: str = categorized("pkh.membership")
+    relationship: domain.Relationship = categorized("pkh.membership")
+
+    @classmethod
+    def from_record(cls, m: MemberRecord) -> Self:
+        return cls(
+            member_id=m.id,
+            family_id=m.family_id,
+            child_id=m.child_id,
+            name=m.name,
+            relationship=m.relationship,
+        )
+
+    @categorized("pkh.membership", description="The child in the national index; adults have none.")
+    def child(self) -> Child | None:
+        return Child(id=strawberry.ID(self.child_id)) if self.child_id else None
+
+    @categorized("pkh.membership")
+    async def components(self, info: Info) -> list[PkhComponent]:
+        return await _components_of(info, self.family_id, self.member_id)
+
+
+@strawberry.type(description="A KPM (Keluarga Penerima Manfaat): a PKH beneficiary family.")
+class PkhFamily:
+    family_id: strawberry.Private[int]
+    facilitator_id: strawberry.Private[int]
+    kk_number: str = categorized("pkh.membership")
+    head_name: str = categorized("pkh.membership")
+    region_code: str = categorized("pkh.membership")
+    status: domain.FamilyStatus = categorized("pkh.membership")
+    enrolled_on: date = categorized("pkh.membership")
+
+    @classmethod
+    def from_record(cls, f: FamilyRecord) -> Self:
+        return cls(
+            family_id=f.id,
+            facilitator_id=f.facilitator_id,
+            kk_number=f.kk_number,
+            head_name=f.head_name,
+            region_code=f.region_code,
+            status=f.status,
+            enrolled_on=f.enrolled_on,
+        )
+
+    @categorized("pkh.membership", description="The pendamping: whom to call about this family.")
+    async def facilitator(self, info: Info) -> Facilitator:
+        record = await info.context.loader("facilitators", _facilitators).load(self.facilitator_id)
+        if record is None:  # the foreign key makes this unreachable; say so if it ever is not
+            raise LookupError(f"facilitator {self.facilitator_id} of KPM {self.family_id} missing")
+        return Facilitator.from_record(record)
+
+    @categorized("pkh.membership")
+    async def members(self, info: Info) -> list[PkhMember]:
+        loader = info.context.loader("members_of_families", _members_of_families)
+        return [PkhMember.from_record(m) for m in await loader.load(self.family_id)]
+
+    @categorized("pkh.membership", description="Payment stages (tahap), oldest first.")
+    async def payments(self, info: Info) -> list[PkhPayment]:
+        records = await info.context.loader("payments", _payments).load(self.family_id)
+        return [PkhPayment.from_record(p) for p in records]
+
+
+@strawberry.type(description="A child's PKH membership: the KPM, components and conditionality.")
+class PkhMembership:
+    member_id: strawberry.Private[int]
+    family_id: strawberry.Private[int]
+    name: str = categorized("pkh.membership", description="The name PKH records for the child.")
+
+    @categorized("pkh.membership")
+    async def family(self, info: Info) -> PkhFamily:
+        record = await info.context.loader("families_by_id", _families_by_id).load(self.family_id)
+        if record is None:  # the foreign key makes this unreachable
+            raise LookupError(f"KPM {self.family_id} of member {self.member_id} missing")
+        return PkhFamily.from_record(record)
+
+    @categorized("pkh.membership", description="Components held, past and present, oldest first.")
+    async def components(self, info: Info) -> list[PkhComponent]:
+        return await _components_of(info, self.family_id, self.member_id)
+
+    @categorized("pkh.compliance", description="Verification periods, most recent first.")
+    async def verifications(self, info: Info) -> list[PkhVerification]:
+        records = domain.newest_first(await _verifications_of(info, self.member_id))
+        return [PkhVerification.from_record(v) for v in records]
+
+    @categorized("pkh.compliance")
+    async def latest_verification(self, info: Info) -> PkhVerification | None:
+        latest = domain.summarize(await _verifications_of(info, self.member_id)).latest
+        return PkhVerification.from_record(latest) if latest else None
+
+    @categorized("pkh.compliance")
+    async def compliance(self, info: Info) -> PkhComplianceSummary:
+        records = await _verifications_of(info, self.member_id)
+        return PkhComplianceSummary.from_summary(domain.summarize(records))
+
+
+@strawberry.federation.type(keys=["id"], description="A child in the national child index.")
+class Child:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self:
+        # The index lives in disdukcapil; PKH's fields load lazily, and batched, from the id.
+        return cls(id=id)
+
+    @categorized(
+        "pkh.membership", description="The child's PKH membership; null when not a member."
+    )
+    async def pkh(self, info: Info) -> PkhMembership | None:
+        member = await _members_by_child(info).load(str(self.id))
+        if member is None:
+            return None
+        return PkhMembership(member_id=member.id, family_id=member.family_id, name=member.name)
+
+
+@strawberry.federation.type(keys=["kkNumber"], description="A family card (Kartu Keluarga, KK).")
+class Family:
+    kk_number: str
+
+    @classmethod
+    def resolve_reference(cls, info: Info, kkNumber: str) -> Self:
+        # Strawberry passes the representation's keys as they are spelled in GraphQL.
+        return cls(kk_number=kkNumber)
+
+    @categorized("pkh.membership", description="The family as a PKH KPM; null when not one.")
+    async def pkh(self, info: Info) -> PkhFamily | None:
+        record = await info.context.loader("families_by_kk", _families_by_kk).load(self.kk_number)
+        return PkhFamily.from_record(record) if record else None
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class NonCompliantChildConnection:
+    nodes: list[Child]
+    page_info: PageInfo
+    total_count: int
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A pendamping by id; null when unknown.")
+    async def facilitator(self, info: Info, id: strawberry.ID) -> Facilitator | None:
+        if not str(id).isdigit():
+            return None
+        record = await info.context.loader("facilitators", _facilitators).load(int(id))
+        return Facilitator.from_record(record) if record else None
+
+    @categorized(
+        "pkh.compliance",
+        description="Children of active KPM in a region whose last N verified periods, back to back, were all non-compliant.",
+    )
+    async def non_compliant_children(
+        self,
+        info: Info,
+        region_code: Annotated[
+            str, strawberry.argument(description="A region prefix: 14, 14.71, 14.71.02")
+        ],
+        consecutive_periods: int = 2,
+        first: int = 20,
+        after: str | None = None,
+    ) -> NonCompliantChildConnection:
+        region = validation.region_code(region_code)
+        if not 1 <= consecutive_periods <= MAX_CONSECUTIVE_PERIODS:
+            raise BadUserInput(
+                f"consecutivePeriods must be between 1 and {MAX_CONSECUTIVE_PERIODS}",
+                field="consecutivePeriods",
+            )
+        validation.page_size(first)
+        search = repository.NonCompliantSearch(region, consecutive_periods)
+        async with info.context.db.connect() as conn:
+            page = await repository.non_compliant_children(conn, search, first, after)
+            total = await repository.count_non_compliant_children(conn, search)
+        nodes = [Child(id=strawberry.ID(child_id)) for child_id in page.child_ids]
+        return NonCompliantChildConnection(
+            nodes=nodes,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=page.child_ids[-1] if nodes else None
+            ),
+            total_count=total,
+        )
+
+
+# --- mutations --------------------------------------------------------------------------------
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Record (or correct) a child's conditionality for one period; null when the child is not a PKH member."
+    )
+    async def record_verification(
+        self,
+        info: Info,
+        child_id: strawberry.ID,
+        year: int,
+        period: Annotated[int, strawberry.argument(description="1–4.")],
+        school_attendance_pct: Annotated[
+            float | None, strawberry.argument(description="0–100; for SD, SMP and SMA.")
+        ] = None,
+        health_visits_met: Annotated[
+            bool | None, strawberry.argument(description="For early childhood.")
+        ] = None,
+        *,
+        recorded_by: str,
+    ) -> PkhVerification | None:
+        try:
+            domain.check_period(year, period, date.today())
+            pct = (
+                None
+                if school_attendance_pct is None
+                else domain.school_attendance(school_attendance_pct)
+            )
+        except domain.VerificationRejected as error:
+            raise BadUserInput(str(error), field=error.field) from None
+        by = validation.text(recorded_by, "recordedBy", max_length=120)
+        async with info.context.db.transaction() as conn:
+            members = await repository.members_by_child(conn, [str(child_id)])
+            if not members:
+                return None
+            member = members[0]
+            (family,) = await repository.families_by_id(conn, [member.family_id])
+            components = await repository.components(conn, [member.id])
+            try:
+                assessment = domain.assess(family, components, year, period, pct, health_visits_met)
+            except domain.VerificationRejected as error:
+                raise BadUserInput(str(error), field=error.field) from None
+            except domain.FamilyNotActive as error:
+                raise InvalidTransition(str(error), field="childId") from None
+            await repository.upsert_verification(conn, member.id, year, period, assessment, by)
+            recorded = await repository.verifications(conn, [member.id])
+        (verification,) = (v for v in recorded if (v.year, v.period) == (year, period))
+        return PkhVerification.from_record(verification)
+
+
+schema = build_schema(Query, Mutation, types=[Child, Family])

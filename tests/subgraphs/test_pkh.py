@@ -1,0 +1,616 @@
+"""PKH subgraph: membership, conditionality rules, non-compliance search, recordVerification, batching."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from subgraphs.pkh import domain
+from subgraphs.pkh import tables as t
+from subgraphs.pkh.service import SPEC
+
+pytestmark = pytest.mark.anyio
+
+KK_PEKANBARU = "1471020101150001"
+KK_GRADUATED = "1471030101160002"
+KK_BATAM = "2171010101170003"
+NOW = datetime(2026, 10, 10, tzinfo=UTC)
+JOKO, PUTRI, RINA, DEDI = "ANK000000001", "ANK000000002", "ANK000000003", "ANK000000004"
+JOKO_MEMBER = 3
+
+
+def _verification(member_id: int, year: int, period: int, **values: Any) -> dict[str, Any]:
+    return {
+        "member_id": member_id,
+        "year": year,
+        "period": period,
+        "school_attendance_pct": None,
+        "health_visits_met": None,
+        "recorded_at": NOW,
+        "recorded_by": "Rahmawati",
+        **values,
+    }
+
+
+async def _seed(db: Any) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(t.facilitator),
+            [
+                {
+                    "id": 1,
+                    "name": "Rahmawati",
+                    "phone": "0812-7000-1001",
+                    "region_code": "14.71.02",
+                },
+                {"id": 2, "name": "Hendra", "phone": "0812-7000-2002", "region_code": "21.71.01"},
+            ],
+        )
+        family = {"head_name": "Bambang", "facilitator_id": 1, "status": "ACTIVE"}
+        await conn.execute(
+            insert(t.beneficiary_family),
+            [
+                {
+                    **family,
+                    "id": 1,
+                    "kk_number": KK_PEKANBARU,
+                    "region_code": "14.71.02.1001",
+                    "enrolled_on": date(2020, 1, 15),
+                },
+                {
+                    **family,
+                    "id": 2,
+                    "kk_number": KK_GRADUATED,
+                    "head_name": "Yusuf",
+                    "region_code": "14.71.03.2002",
+                    "enrolled_on": date(2018, 5, 2),
+                    "status": "GRADUATED",
+                },
+                {
+                    **family,
+                    "id": 3,
+                    "kk_number": KK_BATAM,
+                    "head_name": "Ahmad",
+                    "region_code": "21.71.01.1002",
+                    "facilitator_id": 2,
+                    "enrolled_on": date(2019, 8, 1),
+                },
+            ],
+        )
+        await conn.execute(
+            insert(t.member),
+            [
+                {"id": 1, "family_id": 1, "child_id": None, "name": "Bambang", "relationship": "HEAD"},
+                {"id": 2, "family_id": 1, "child_id": None, "name": "Sri Wahyuni", "relationship": "SPOUSE"},
+                {"id": 3, "family_id": 1, "child_id": JOKO, "name": "Joko", "relationship": "CHILD"},
+                {"id": 4, "family_id": 1, "child_id": PUTRI, "name": "Putri", "relationship": "CHILD"},
+                {"id": 5, "family_id": 2, "child_id": RINA, "name": "Rina", "relationship": "CHILD"},
+                {"id": 6, "family_id": 3, "child_id": DEDI, "name": "Dedi", "relationship": "CHILD"},
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            insert(t.component),
+            [
+                {"member_id": 3, "kind": "SD", "started_on": date(2020, 1, 15), "ended_on": date(2024, 6, 30)},
+                {"member_id": 3, "kind": "SMP", "started_on": date(2024, 7, 1), "ended_on": None},
+                {"member_id": 4, "kind": "EARLY_CHILDHOOD", "started_on": date(2021, 3, 1), "ended_on": None},
+                {"member_id": 5, "kind": "SD", "started_on": date(2018, 5, 2), "ended_on": date(2026, 3, 31)},
+                {"member_id": 6, "kind": "SMA", "started_on": date(2023, 7, 1), "ended_on": None},
+            ],
+        )  # fmt: skip
+        pct = Decimal
+        await conn.execute(
+            insert(t.verification),
+            [
+                # Joko: compliant, then three periods running under 85 %.
+                _verification(3, 2025, 3, school_attendance_pct=pct("92.50"), compliant=True),
+                _verification(3, 2025, 4, school_attendance_pct=pct("80.00"), compliant=False),
+                _verification(3, 2026, 1, school_attendance_pct=pct("70.00"), compliant=False),
+                _verification(3, 2026, 2, school_attendance_pct=pct("61.25"), compliant=False),
+                # Putri: two misses with an unverified period between them: not "running".
+                _verification(4, 2026, 1, health_visits_met=False, compliant=False),
+                _verification(4, 2026, 3, health_visits_met=False, compliant=False),
+                # Rina's KPM graduated: no longer the coordinator's concern.
+                _verification(5, 2025, 4, school_attendance_pct=pct("40.00"), compliant=False),
+                _verification(5, 2026, 1, school_attendance_pct=pct("41.00"), compliant=False),
+                # Dedi in Batam.
+                _verification(6, 2026, 1, school_attendance_pct=pct("50.00"), compliant=False),
+                _verification(6, 2026, 2, school_attendance_pct=pct("55.00"), compliant=False),
+            ],
+        )
+        await conn.execute(
+            insert(t.payment),
+            [
+                {"family_id": 1, "year": 2026, "stage": 1, "amount": pct("975000.00"), "paid_on": date(2026, 3, 20), "status": "PAID"},
+                {"family_id": 1, "year": 2026, "stage": 2, "amount": pct("975000.00"), "paid_on": None, "status": "WITHHELD"},
+                {"family_id": 1, "year": 2026, "stage": 3, "amount": pct("975000.00"), "paid_on": None, "status": "PENDING"},
+            ],
+        )  # fmt: skip
+
+
+MEMBERSHIP = """
+  name
+  family { kkNumber status enrolledOn facilitator { id name phone }
+           members { name relationship child { id } components { kind } }
+           payments { year stage amount paidOn status } }
+  components { kind startedOn endedOn active }
+  verifications { year period schoolAttendancePct healthVisitsMet compliant recordedBy recordedAt }
+  latestVerification { year period compliant }
+  compliance { periodsVerified periodsCompliant latestCompliant consecutiveNonCompliantPeriods }
+"""
+
+ENTITIES = (
+    "query($r: [_Any!]!) { _entities(representations: $r) { ... on Child { id pkh { %s } } } }"
+)
+
+
+async def _child_pkh(client: Any, child_id: str) -> Any:
+    data = await client.data(ENTITIES % MEMBERSHIP, r=[{"__typename": "Child", "id": child_id}])
+    return data["_entities"][0]["pkh"]
+
+
+# --- Child.pkh and Family.pkh -------------------------------------------------------------------
+
+
+async def test_child_pkh_membership_and_compliance(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    pkh = await _child_pkh(client, JOKO)
+    assert pkh["name"] == "Joko"
+    family = pkh["family"]
+    assert family["kkNumber"] == KK_PEKANBARU
+    assert family["status"] == "ACTIVE"
+    assert family["enrolledOn"] == "2020-01-15"
+    assert family["facilitator"] == {"id": "1", "name": "Rahmawati", "phone": "0812-7000-1001"}
+    assert [(m["name"], m["relationship"]) for m in family["members"]] == [
+        ("Bambang", "HEAD"),
+        ("Sri Wahyuni", "SPOUSE"),
+        ("Joko", "CHILD"),
+        ("Putri", "CHILD"),
+    ]
+    assert [m["child"] for m in family["members"]] == [None, None, {"id": JOKO}, {"id": PUTRI}]
+    assert [m["components"] for m in family["members"]][3] == [{"kind": "EARLY_CHILDHOOD"}]
+    assert [(p["stage"], p["status"], p["paidOn"]) for p in family["payments"]] == [
+        (1, "PAID", "2026-03-20"),
+        (2, "WITHHELD", None),
+        (3, "PENDING", None),
+    ]
+    assert Decimal(family["payments"][0]["amount"]) == Decimal("975000")
+    assert pkh["components"] == [
+        {"kind": "SD", "startedOn": "2020-01-15", "endedOn": "2024-06-30", "active": False},
+        {"kind": "SMP", "startedOn": "2024-07-01", "endedOn": None, "active": True},
+    ]
+    assert [(v["year"], v["period"], v["schoolAttendancePct"]) for v in pkh["verifications"]] == [
+        (2026, 2, 61.25),
+        (2026, 1, 70.0),
+        (2025, 4, 80.0),
+        (2025, 3, 92.5),
+    ]
+    first = pkh["verifications"][0]
+    assert first["healthVisitsMet"] is None
+    assert first["compliant"] is False
+    assert first["recordedBy"] == "Rahmawati"
+    assert datetime.fromisoformat(first["recordedAt"]) == NOW
+    assert pkh["latestVerification"] == {"year": 2026, "period": 2, "compliant": False}
+    assert pkh["compliance"] == {
+        "periodsVerified": 4,
+        "periodsCompliant": 1,
+        "latestCompliant": False,
+        "consecutiveNonCompliantPeriods": 3,
+    }
+
+
+async def test_a_gap_breaks_the_non_compliant_run(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    pkh = await _child_pkh(client, PUTRI)
+    assert pkh["components"][0]["kind"] == "EARLY_CHILDHOOD"
+    assert [v["healthVisitsMet"] for v in pkh["verifications"]] == [False, False]
+    assert pkh["compliance"]["consecutiveNonCompliantPeriods"] == 1
+
+
+async def test_not_a_member_and_unknown_children_have_null_pkh(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    reps = [{"__typename": "Child", "id": i} for i in ("ANK999999999", JOKO, "not-an-id")]
+    data = await client.data(ENTITIES % "name", r=reps)
+    assert data["_entities"] == [
+        {"id": "ANK999999999", "pkh": None},
+        {"id": JOKO, "pkh": {"name": "Joko"}},
+        {"id": "not-an-id", "pkh": None},
+    ]
+
+
+async def test_family_pkh_by_kk_number(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    reps = [
+        {"__typename": "Family", "kkNumber": KK_GRADUATED},
+        {"__typename": "Family", "kkNumber": "1471020101150999"},
+    ]
+    query = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Family {
+        kkNumber pkh { headName status regionCode members { name child { id } components { kind endedOn } }
+        facilitator { name } payments { stage } } } } }"""
+    data = await client.data(query, r=reps)
+    graduated, unknown = data["_entities"]
+    assert graduated["pkh"] == {
+        "headName": "Yusuf",
+        "status": "GRADUATED",
+        "regionCode": "14.71.03.2002",
+        "members": [
+            {"name": "Rina", "child": {"id": RINA}, "components": [{"kind": "SD", "endedOn": "2026-03-31"}]}
+        ],
+        "facilitator": {"name": "Rahmawati"},
+        "payments": [],
+    }  # fmt: skip
+    assert unknown == {"kkNumber": "1471020101150999", "pkh": None}
+
+
+async def test_facilitator_and_their_families(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    query = """query($id: ID!) { facilitator(id: $id) {
+        id name phone regionCode families { kkNumber status } } }"""
+    data = await client.data(query, id="1")
+    assert data["facilitator"] == {
+        "id": "1",
+        "name": "Rahmawati",
+        "phone": "0812-7000-1001",
+        "regionCode": "14.71.02",
+        "families": [
+            {"kkNumber": KK_PEKANBARU, "status": "ACTIVE"},
+            {"kkNumber": KK_GRADUATED, "status": "GRADUATED"},
+        ],
+    }
+    for unknown in ("99", "abc"):
+        assert await client.execute(query, id=unknown) == {"data": {"facilitator": None}}
+
+
+# --- nonCompliantChildren -----------------------------------------------------------------------
+
+NON_COMPLIANT = """query($region: String!, $n: Int, $first: Int, $after: String) {
+  nonCompliantChildren(regionCode: $region, consecutivePeriods: $n, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { id pkh { name family { facilitator { name phone } }
+            compliance { consecutiveNonCompliantPeriods } } } } }"""
+
+
+async def _non_compliant_ids(client: Any, region: str, n: int) -> list[str]:
+    data = await client.data(NON_COMPLIANT, region=region, n=n, first=50)
+    return [node["id"] for node in data["nonCompliantChildren"]["nodes"]]
+
+
+async def test_non_compliant_children_two_periods_running(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    data = await client.data(NON_COMPLIANT, region="14.71", first=20)  # the default: 2
+    result = data["nonCompliantChildren"]
+    # Putri's misses are not back to back; Rina's KPM graduated; Dedi is in Batam.
+    assert result["nodes"] == [
+        {
+            "id": JOKO,
+            "pkh": {
+                "name": "Joko",
+                "family": {"facilitator": {"name": "Rahmawati", "phone": "0812-7000-1001"}},
+                "compliance": {"consecutiveNonCompliantPeriods": 3},
+            },
+        }
+    ]
+    assert result["totalCount"] == 1
+    assert result["pageInfo"] == {"hasNextPage": False, "endCursor": JOKO}
+
+
+async def test_non_compliant_children_by_run_length_and_region(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    assert await _non_compliant_ids(client, "14", 1) == [JOKO, PUTRI]
+    assert await _non_compliant_ids(client, "14.71.02", 3) == [JOKO]
+    assert await _non_compliant_ids(client, "14.71", 4) == []  # 2025 Q3 was compliant
+    assert await _non_compliant_ids(client, "21", 2) == [DEDI]
+    assert await _non_compliant_ids(client, "14.71.03", 2) == []  # graduated KPM
+    assert await _non_compliant_ids(client, "13", 1) == []
+
+
+async def test_non_compliant_children_paginate(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    first = (await client.data(NON_COMPLIANT, region="14", n=1, first=1))["nonCompliantChildren"]
+    assert [n["id"] for n in first["nodes"]] == [JOKO]
+    assert first["pageInfo"] == {"hasNextPage": True, "endCursor": JOKO}
+    assert first["totalCount"] == 2
+    second = (await client.data(NON_COMPLIANT, region="14", n=1, first=1, after=JOKO))[
+        "nonCompliantChildren"
+    ]
+    assert [n["id"] for n in second["nodes"]] == [PUTRI]
+    assert second["pageInfo"] == {"hasNextPage": False, "endCursor": PUTRI}
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        ({"region": "14.7", "n": 2, "first": 10}, "regionCode"),
+        ({"region": "99", "n": 2, "first": 10}, "regionCode"),
+        ({"region": "14", "n": 0, "first": 10}, "consecutivePeriods"),
+        ({"region": "14", "n": 13, "first": 10}, "consecutivePeriods"),
+        ({"region": "14", "n": 2, "first": 1000}, "first"),
+    ],
+)
+async def test_non_compliant_children_bad_input(
+    make_client: Any, variables: dict[str, Any], field: str
+) -> None:
+    client = await make_client(SPEC)
+    body = await client.execute(NON_COMPLIANT, **variables)
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == field
+    assert body["data"] is None
+
+
+# --- recordVerification -------------------------------------------------------------------------
+
+RECORD = """mutation($child: ID!, $year: Int!, $period: Int!, $pct: Float, $health: Boolean,
+  $by: String!) {
+  recordVerification(childId: $child, year: $year, period: $period, schoolAttendancePct: $pct,
+    healthVisitsMet: $health, recordedBy: $by) {
+    year period schoolAttendancePct healthVisitsMet compliant recordedBy recordedAt } }"""
+
+
+async def _verification_rows(db: Any) -> list[tuple[Any, ...]]:
+    v = t.verification
+    async with db.connect() as conn:
+        rows = await conn.execute(
+            select(
+                v.c.member_id,
+                v.c.year,
+                v.c.period,
+                v.c.school_attendance_pct,
+                v.c.health_visits_met,
+                v.c.compliant,
+                v.c.recorded_by,
+            ).order_by(v.c.member_id, v.c.year, v.c.period)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_record_verification_for_a_school_component(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    before = datetime.now(UTC)
+    data = await client.data(RECORD, child=JOKO, year=2026, period=3, pct=88.5, by="Rahmawati")
+    recorded = data["recordVerification"]
+    assert {k: v for k, v in recorded.items() if k != "recordedAt"} == {
+        "year": 2026,
+        "period": 3,
+        "schoolAttendancePct": 88.5,
+        "healthVisitsMet": None,
+        "compliant": True,
+        "recordedBy": "Rahmawati",
+    }
+    assert datetime.fromisoformat(recorded["recordedAt"]) >= before.replace(microsecond=0)
+    pkh = await _child_pkh(client, JOKO)
+    assert pkh["latestVerification"] == {"year": 2026, "period": 3, "compliant": True}
+    assert pkh["compliance"]["consecutiveNonCompliantPeriods"] == 0
+    assert await _non_compliant_ids(client, "14", 2) == []
+
+
+async def test_record_verification_threshold_and_health_visits(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    below = await client.data(RECORD, child=JOKO, year=2026, period=3, pct=84.99, by="R")
+    assert below["recordVerification"]["compliant"] is False
+    # Rounded to the hundredth that is stored, then judged: 84.996 is 85.00, which complies.
+    at = await client.data(RECORD, child=JOKO, year=2026, period=3, pct=84.996, by="R")
+    assert at["recordVerification"]["schoolAttendancePct"] == 85.0
+    assert at["recordVerification"]["compliant"] is True
+    health = await client.data(RECORD, child=PUTRI, year=2026, period=2, health=True, by="R")
+    assert health["recordVerification"]["compliant"] is True
+    assert health["recordVerification"]["schoolAttendancePct"] is None
+    # Filling Putri's unverified period leaves her latest period a miss, now alone.
+    pkh = await _child_pkh(client, PUTRI)
+    assert [v["period"] for v in pkh["verifications"]] == [3, 2, 1]
+    assert pkh["compliance"]["consecutiveNonCompliantPeriods"] == 1
+
+
+async def test_re_recording_a_period_updates_it(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    corrected = await client.data(RECORD, child=JOKO, year=2026, period=2, pct=90, by="Koordinator")
+    assert corrected["recordVerification"]["compliant"] is True
+    rows = [r for r in await _verification_rows(client.db) if r[0] == JOKO_MEMBER]
+    assert [(r[1], r[2]) for r in rows] == [(2025, 3), (2025, 4), (2026, 1), (2026, 2)]
+    assert rows[-1][3:] == (Decimal("90.00"), None, True, "Koordinator")
+    pkh = await _child_pkh(client, JOKO)
+    assert pkh["compliance"]["consecutiveNonCompliantPeriods"] == 0
+    assert await _non_compliant_ids(client, "14", 2) == []
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        ({"period": 0, "pct": 90}, "period"),
+        ({"period": 5, "pct": 90}, "period"),
+        ({"year": 2006, "pct": 90}, "year"),
+        ({"year": date.today().year + 1, "period": 1, "pct": 90}, "year"),
+        ({"pct": 100.5}, "schoolAttendancePct"),
+        ({"pct": -1}, "schoolAttendancePct"),
+        ({"pct": None}, "schoolAttendancePct"),  # SMP needs attendance
+        ({"pct": 90, "health": True}, "healthVisitsMet"),  # no early-childhood component
+        ({"child": PUTRI, "pct": 90, "health": True}, "schoolAttendancePct"),
+        ({"child": PUTRI, "health": None}, "healthVisitsMet"),
+        ({"year": 2019, "period": 4, "pct": 90}, "period"),  # before the KPM enrolled
+        ({"child": PUTRI, "year": 2020, "period": 4, "health": True}, "period"),  # no component yet
+        ({"pct": 90, "by": "   "}, "recordedBy"),
+    ],
+)
+async def test_record_verification_bad_input_writes_nothing(
+    make_client: Any, variables: dict[str, Any], field: str
+) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    before = await _verification_rows(client.db)
+    arguments = {"child": JOKO, "year": 2026, "period": 2, "by": "Rahmawati", **variables}
+    body = await client.execute(RECORD, **arguments)
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, error
+    assert body["data"] == {"recordVerification": None}
+    # Period 2 already holds a verification: a refused correction must leave it as it was.
+    assert await _verification_rows(client.db) == before
+
+
+async def test_record_verification_for_a_graduated_kpm_is_an_invalid_transition(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    before = await _verification_rows(client.db)
+    body = await client.execute(RECORD, child=RINA, year=2026, period=1, pct=95, by="Rahmawati")
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "INVALID_TRANSITION", "field": "childId"}
+    assert "GRADUATED" in error["message"]
+    assert await _verification_rows(client.db) == before
+
+
+async def test_record_verification_for_an_unknown_or_non_member_child_is_null(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    for child in ("ANK999999999", "not-an-id"):
+        body = await client.execute(RECORD, child=child, year=2026, period=1, pct=90, by="R")
+        assert body == {"data": {"recordVerification": None}}
+    async with client.db.connect() as conn:
+        count = (await conn.execute(select(func.count()).select_from(t.verification))).scalar_one()
+    assert count == 10
+
+
+async def test_record_verification_rejects_a_non_integer_period(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    body = await client.execute(RECORD, child=JOKO, year=2026, period="two", pct=90, by="R")
+    assert body["errors"] and "Int" in body["errors"][0]["message"]
+    assert body.get("data") is None
+
+
+# --- batching -----------------------------------------------------------------------------------
+
+
+async def test_entities_batch_one_query_per_table(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.facilitator),
+            {"id": 1, "name": "Rahmawati", "phone": "0812", "region_code": "14.71.02"},
+        )
+        await conn.execute(
+            insert(t.beneficiary_family),
+            [
+                {
+                    "id": i,
+                    "kk_number": f"147102010115{i:04d}",
+                    "head_name": f"Kepala {i}",
+                    "region_code": "14.71.02.1001",
+                    "facilitator_id": 1,
+                    "enrolled_on": date(2020, 1, 1),
+                    "status": "ACTIVE",
+                }
+                for i in range(1, 51)
+            ],
+        )
+        # Fifty KPM of two children each, plus a head: households share their queries.
+        await conn.execute(
+            insert(t.member),
+            [
+                {"id": i, "family_id": (i + 1) // 2, "child_id": f"ANK{i:09d}", "name": f"Anak {i}", "relationship": "CHILD"}
+                for i in range(1, 101)
+            ]
+            + [
+                {"id": 100 + f, "family_id": f, "child_id": None, "name": f"Kepala {f}", "relationship": "HEAD"}
+                for f in range(1, 51)
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            insert(t.component),
+            [
+                {"member_id": i, "kind": "SD", "started_on": date(2020, 1, 1), "ended_on": None}
+                for i in range(1, 101)
+            ],
+        )
+        await conn.execute(
+            insert(t.verification),
+            [
+                _verification(i, 2026, p, school_attendance_pct=Decimal("80"), compliant=False)
+                for i in range(1, 101)
+                for p in (1, 2)
+            ],
+        )
+        await conn.execute(
+            insert(t.payment),
+            [
+                {"family_id": f, "year": 2026, "stage": 1, "amount": Decimal("450000"), "paid_on": None, "status": "PENDING"}
+                for f in range(1, 51)
+            ],
+        )  # fmt: skip
+    reps = [{"__typename": "Child", "id": f"ANK{i:09d}"} for i in range(1, 101)]
+    before = client.db.statements_executed
+    data = await client.data(ENTITIES % MEMBERSHIP, r=reps)
+    executed = client.db.statements_executed - before
+    entities = data["_entities"]
+    assert [e["pkh"]["name"] for e in entities] == [f"Anak {i}" for i in range(1, 101)]
+    assert all(len(e["pkh"]["family"]["members"]) == 3 for e in entities)
+    assert all(e["pkh"]["compliance"]["consecutiveNonCompliantPeriods"] == 2 for e in entities)
+    assert entities[99]["pkh"]["family"]["payments"][0]["status"] == "PENDING"
+    # member, beneficiary_family, facilitator, component, verification, payment
+    assert executed == 6
+
+
+# --- domain rules -------------------------------------------------------------------------------
+
+
+def _v(year: int, period: int, compliant: bool) -> domain.VerificationRecord:
+    return domain.VerificationRecord(1, year, period, None, compliant, compliant, NOW, "R")
+
+
+def test_consecutive_non_compliant_counts_back_to_back_periods_across_years() -> None:
+    run = [_v(2025, 3, True), _v(2025, 4, False), _v(2026, 1, False)]
+    assert domain.consecutive_non_compliant(run) == 2
+    assert domain.consecutive_non_compliant([_v(2025, 2, False), _v(2025, 4, False)]) == 1
+    assert domain.consecutive_non_compliant([_v(2026, 1, False), _v(2026, 2, True)]) == 0
+    assert domain.consecutive_non_compliant([]) == 0
+
+
+def test_check_period_refuses_a_period_that_has_not_begun() -> None:
+    today = date(2026, 5, 10)  # second quarter
+    domain.check_period(2026, 2, today)
+    with pytest.raises(domain.VerificationRejected) as error:
+        domain.check_period(2026, 3, today)
+    assert error.value.field == "period"
+    with pytest.raises(domain.VerificationRejected) as error:
+        domain.check_period(2027, 1, today)
+    assert error.value.field == "year"
+
+
+def test_assess_a_child_holding_school_and_early_childhood_in_one_period() -> None:
+    family = domain.FamilyRecord(
+        1, KK_PEKANBARU, "Bambang", "14.71.02.1001", 1, date(2020, 1, 1), domain.FamilyStatus.ACTIVE
+    )
+    turning_seven = [
+        domain.ComponentRecord(1, 1, domain.ComponentKind.EARLY_CHILDHOOD, date(2020, 1, 1), date(2026, 7, 14)),
+        domain.ComponentRecord(2, 1, domain.ComponentKind.SD, date(2026, 7, 15), None),
+    ]  # fmt: skip
+    both_met = domain.assess(family, turning_seven, 2026, 3, Decimal("90"), True)
+    assert both_met.compliant is True
+    one_missed = domain.assess(family, turning_seven, 2026, 3, Decimal("90"), False)
+    assert one_missed.compliant is False
+    with pytest.raises(domain.VerificationRejected) as error:
+        domain.assess(family, turning_seven, 2026, 3, None, True)
+    assert error.value.field == "schoolAttendancePct"
+
+
+def test_school_attendance_is_kept_to_two_decimals() -> None:
+    assert domain.school_attendance(84.994) == Decimal("84.99")
+    assert domain.school_attendance(84.995) == Decimal("85.00")
+    assert domain.period_bounds(2024, 1) == (date(2024, 1, 1), date(2024, 3, 31))
+    assert domain.period_bounds(2026, 4) == (date(2026, 10, 1), date(2026, 12, 31))
