@@ -127,7 +127,7 @@ class Family:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, kkNumber: str) -> Self | None:  # noqa: N803
+    async def resolve_reference(cls, info: Info, kkNumber: str) -> Self | None:
         # Strawberry passes the representation's keys as they are spelled in GraphQL.
         record = await info.context.loader("families", _families).load(kkNumber)
         return cls.from_record(record) if record else None
