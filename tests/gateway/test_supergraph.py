@@ -43,7 +43,7 @@ def test_field_joins_keep_requires_provides_and_override(shop: object) -> None:
     assert fields[("Review", "product")] == (FieldJoin("REVIEWS", provides="name"),)
     assert fields[("Product", "inStock")] == (
         FieldJoin("INVENTORY", override="products", override_label="percent(50)"),
-        FieldJoin("PRODUCTS", used_overridden=True),
+        FieldJoin("PRODUCTS", used_overridden=True, override_label="percent(50)"),
     )
     assert ("Product", "upc") not in fields  # in every graph that has the type
 
