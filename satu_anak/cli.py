@@ -1,4 +1,4 @@
-"""The `satu-anak` command: serve, migrate, seed, up, sdl."""
+"""The `satu-anak` command: serve, migrate, seed, up, sdl, gateway, plan."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from satu_anak.ports import BASE_PORT, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES, load_spec
+
+if TYPE_CHECKING:
+    from gateway.engine import Gateway
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 
@@ -91,6 +95,48 @@ def _sdl(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_gateway(path: str) -> Gateway:
+    from gateway.engine import Gateway, GatewayConfig
+    from gateway.supergraph import parse_supergraph
+
+    return Gateway(parse_supergraph(Path(path).read_text()), GatewayConfig.from_env())
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.http import create_gateway_app
+    from subgraphs.common.logs import configure_logging
+
+    configure_logging("gateway", args.log_level.upper())
+    app = create_gateway_app(_load_gateway(args.supergraph), development=args.dev)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from gateway.engine import RequestError
+
+    query = Path(args.file).read_text() if args.file else args.query
+    if not query:
+        print("give a query, or --file", file=sys.stderr)
+        return 2
+    try:
+        print(_load_gateway(args.supergraph).plan_text(query, args.operation_name))
+    except RequestError as error:
+        for item in error.errors:
+            print(item["message"], file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="satu-anak", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +166,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-port", type=int, default=BASE_PORT, help="subgraphs listen on the next ports"
     )
     up.set_defaults(run=_up)
+
+    gateway = commands.add_parser("gateway", help="serve the federation gateway over a supergraph")
+    gateway.add_argument("--supergraph", default=str(SCHEMA_DIR / "supergraph.graphql"))
+    gateway.add_argument("--host", default="127.0.0.1")
+    gateway.add_argument("--port", type=int, default=BASE_PORT)
+    gateway.add_argument("--dev", action="store_true", help="GraphiQL and the plan header")
+    gateway.add_argument("--log-level", default="info")
+    gateway.set_defaults(run=_gateway)
+
+    plan = commands.add_parser("plan", help="print the query plan for an operation")
+    plan.add_argument("query", nargs="?")
+    plan.add_argument("--file", "-f")
+    plan.add_argument("--operation-name")
+    plan.add_argument("--supergraph", default=str(SCHEMA_DIR / "supergraph.graphql"))
+    plan.set_defaults(run=_plan)
 
     sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")
     sdl.add_argument("--check", action="store_true")

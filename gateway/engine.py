@@ -1,0 +1,357 @@
+"""The gateway's core: parse, validate, plan (cached), execute, shape — independent of HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLObjectType,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    execute_sync,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+
+from gateway.executor import JsonObject, PlanExecutor, SubgraphResponse
+from gateway.operation import Field, InlineFragment, Operation, OperationError, normalize
+from gateway.plan import QueryPlan, print_plan
+from gateway.planner import PlanningError, QueryPlanner
+from gateway.shaping import Shaper
+from gateway.subgraphs import SubgraphMap
+from gateway.supergraph import Supergraph
+
+
+class RequestError(Exception):
+    """The request cannot be executed at all: answered with errors and no data."""
+
+    def __init__(self, errors: list[JsonObject]) -> None:
+        super().__init__(errors[0]["message"] if errors else "bad request")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    subgraph_timeout: float = 30.0
+    max_tokens: int = 20_000
+    max_depth: int = 64
+    plan_cache_size: int = 1_000
+    # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
+    forward_headers: frozenset[str] = frozenset({"traceparent", "tracestate"})
+    subgraph_urls: Mapping[str, str] = field(default_factory=dict)  # name -> URL override
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
+        urls = {
+            key[len("SATU_ANAK_") : -len("_SUBGRAPH_URL")].lower(): value
+            for key, value in environ.items()
+            if key.startswith("SATU_ANAK_") and key.endswith("_SUBGRAPH_URL")
+        }
+        timeout = float(environ.get("SATU_ANAK_SUBGRAPH_TIMEOUT", "30"))
+        extra = {
+            h.strip().lower()
+            for h in environ.get("SATU_ANAK_FORWARD_HEADERS", "").split(",")
+            if h.strip()
+        }
+        return cls(
+            subgraph_timeout=timeout,
+            subgraph_urls=urls,
+            forward_headers=frozenset({"traceparent", "tracestate"} | extra),
+        )
+
+
+@dataclass(frozen=True)
+class PreparedOperation:
+    document: DocumentNode
+    operation: Operation
+    plan: QueryPlan
+    local_document: DocumentNode | None  # introspection and root __typename, answered here
+
+    @property
+    def kind(self) -> OperationType:
+        return self.operation.kind
+
+
+def _depth(selection_set: SelectionSetNode | None, limit: int) -> bool:
+    """True when the document nests deeper than `limit` (checked without recursion)."""
+    stack: list[tuple[SelectionSetNode, int]] = [(selection_set, 1)] if selection_set else []
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return True
+        for selection in current.selections:
+            child = getattr(selection, "selection_set", None)
+            if child is not None:
+                stack.append((child, depth + 1))
+    return False
+
+
+class Gateway:
+    def __init__(self, supergraph: Supergraph, config: GatewayConfig | None = None) -> None:
+        self.supergraph = supergraph
+        self.config = config or GatewayConfig()
+        self.api_schema = supergraph.api_schema
+        self.planner = QueryPlanner(SubgraphMap(supergraph))
+        self._cache: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
+        self._urls = {
+            graph.enum_value: self.config.subgraph_urls.get(graph.name, graph.url)
+            for graph in supergraph.graphs.values()
+        }
+        self._client: httpx.AsyncClient | None = None
+        self.executor = PlanExecutor(self._fetch)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.config.subgraph_timeout),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+            )
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def subgraph_urls(self) -> dict[str, str]:
+        return {self.supergraph.graphs[g].name: url for g, url in self._urls.items()}
+
+    async def subgraphs_ready(self) -> dict[str, bool]:
+        """Whether each subgraph answers a trivial query (the readiness probe)."""
+        result = {}
+        for graph, url in self._urls.items():
+            response = await self._post(url, {"query": "{ __typename }"}, {}, limit=2.0)
+            result[self.supergraph.graphs[graph].name] = (
+                response.errors == [] and response.data is not None
+            )
+        return result
+
+    # --- preparing ------------------------------------------------------------------------------
+
+    def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+        key = (query, operation_name)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        prepared = self._prepare(query, operation_name)
+        self._cache[key] = prepared
+        if len(self._cache) > self.config.plan_cache_size:
+            self._cache.popitem(last=False)
+        return prepared
+
+    def _prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+        try:
+            document = parse(query, max_tokens=self.config.max_tokens)
+        except GraphQLError as error:
+            raise RequestError([dict(error.formatted)]) from None
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode) and _depth(
+                definition.selection_set, self.config.max_depth
+            ):
+                raise RequestError(
+                    [{"message": f"Query is nested deeper than {self.config.max_depth} levels."}]
+                )
+        errors = validate(self.api_schema, document)
+        if errors:
+            raise RequestError([dict(e.formatted) for e in errors])
+        try:
+            operation = normalize(document, operation_name)
+        except OperationError as error:
+            raise RequestError([{"message": str(error)}]) from None
+        try:
+            plan = self.planner.plan(operation)
+        except PlanningError as error:
+            raise RequestError(
+                [{"message": str(error), "extensions": {"code": "QUERY_PLANNING_FAILED"}}]
+            ) from None
+        return PreparedOperation(
+            document, operation, plan, self._local_document(document, operation, plan)
+        )
+
+    def _local_document(
+        self, document: DocumentNode, operation: Operation, plan: QueryPlan
+    ) -> DocumentNode | None:
+        if not plan.local_fields:
+            return None
+        definition = operation.definition
+        local = tuple(
+            s
+            for s in definition.selection_set.selections
+            if isinstance(s, FieldNode) and s.name.value in ("__schema", "__type", "__typename")
+        )
+        if not local:
+            return None
+        only = OperationDefinitionNode(
+            operation=definition.operation,
+            name=definition.name,
+            variable_definitions=definition.variable_definitions,
+            directives=definition.directives,
+            selection_set=SelectionSetNode(selections=local),
+        )
+        others = tuple(
+            d for d in document.definitions if not isinstance(d, OperationDefinitionNode)
+        )
+        return DocumentNode(definitions=(only, *others))
+
+    def plan_text(self, query: str, operation_name: str | None = None) -> str:
+        return print_plan(self.prepare(query, operation_name).plan)
+
+    # --- executing --------------------------------------------------------------------------
+
+    def coerce_variables(
+        self, prepared: PreparedOperation, variables: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        coerced = get_variable_values(
+            self.api_schema, prepared.operation.variable_definitions, dict(variables or {})
+        )
+        if isinstance(coerced, list):
+            raise RequestError([dict(e.formatted) for e in coerced])
+        # Subgraphs get the client's values as sent (JSON), not Python-coerced ones; defaults
+        # travel in the subgraph operation's own variable definitions.
+        return dict(variables or {})
+
+    async def execute(
+        self,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> JsonObject:
+        raw_variables = self.coerce_variables(prepared, variables)
+        forwarded = {
+            k: v for k, v in (headers or {}).items() if k.lower() in self.config.forward_headers
+        }
+        execution = await self.executor.run(prepared.plan.node, raw_variables, forwarded)
+        data = execution.data
+        if prepared.local_document is not None:
+            local = execute_sync(
+                self.api_schema, prepared.local_document, variable_values=raw_variables
+            )
+            if local.data:
+                data.update(local.data)
+            execution.errors.extend(dict(e.formatted) for e in local.errors or ())
+        root = self._root_type(prepared.kind)
+        shaper = Shaper(self.api_schema, _with_defaults(prepared.operation, raw_variables))
+        shaped = shaper.root(root, _without_local(prepared.operation), data)
+        if shaped is not None and prepared.local_document is not None:
+            for selection in prepared.operation.selections:
+                if isinstance(selection, Field) and selection.name in (
+                    "__schema",
+                    "__type",
+                    "__typename",
+                ):
+                    shaped[selection.response_key] = data.get(selection.response_key)
+        errors = execution.errors or shaper.errors
+        response: JsonObject = {}
+        if errors:
+            response["errors"] = errors
+        response["data"] = shaped
+        return response
+
+    def _root_type(self, kind: OperationType) -> GraphQLObjectType:
+        root = {
+            OperationType.QUERY: self.api_schema.query_type,
+            OperationType.MUTATION: self.api_schema.mutation_type,
+            OperationType.SUBSCRIPTION: self.api_schema.subscription_type,
+        }[kind]
+        assert root is not None  # validation checked the operation against this schema
+        return root
+
+    async def _fetch(
+        self,
+        graph: str,
+        service: str,
+        document: str,
+        variables: JsonObject,
+        headers: Mapping[str, str],
+    ) -> SubgraphResponse:
+        body: JsonObject = {"query": document}
+        if variables:
+            body["variables"] = variables
+        return await self._post(self._urls[graph], body, headers, service=service)
+
+    async def _post(
+        self,
+        url: str,
+        body: JsonObject,
+        headers: Mapping[str, str],
+        *,
+        service: str = "",
+        limit: float | None = None,
+    ) -> SubgraphResponse:
+        await self.start()
+        assert self._client is not None
+        name = service or url
+
+        def failure(message: str) -> SubgraphResponse:
+            return SubgraphResponse(
+                None,
+                [
+                    {
+                        "message": message,
+                        "extensions": {"code": "SUBGRAPH_UNAVAILABLE", "serviceName": name},
+                    }
+                ],
+            )
+
+        try:
+            response = await self._client.post(
+                url,
+                content=orjson.dumps(body),
+                headers={
+                    "content-type": "application/json",
+                    "accept": "application/graphql-response+json, application/json",
+                    **headers,
+                },
+                timeout=limit if limit is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TimeoutException:
+            return failure(f"Subgraph {name} timed out.")
+        except httpx.HTTPError:
+            return failure(f"Subgraph {name} is unavailable.")
+        try:
+            payload = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return failure(
+                f"Subgraph {name} answered with something other than JSON (HTTP {response.status_code})."
+            )
+        if not isinstance(payload, dict) or not ("data" in payload or "errors" in payload):
+            return failure(f"Subgraph {name} answered with a malformed GraphQL response.")
+        data = payload.get("data")
+        errors = payload.get("errors") or []
+        if not isinstance(errors, list) or (data is not None and not isinstance(data, dict)):
+            return failure(f"Subgraph {name} answered with a malformed GraphQL response.")
+        return SubgraphResponse(
+            data, [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+        )
+
+
+def _without_local(operation: Operation) -> tuple[Field | InlineFragment, ...]:
+    return tuple(
+        s
+        for s in operation.selections
+        if not (isinstance(s, Field) and s.name in ("__schema", "__type"))
+    )
+
+
+def _with_defaults(operation: Operation, variables: Mapping[str, Any]) -> dict[str, Any]:
+    from graphql import value_from_ast_untyped
+
+    result = dict(variables)
+    for definition in operation.variable_definitions:
+        name = definition.variable.name.value
+        if name not in result and definition.default_value is not None:
+            result[name] = value_from_ast_untyped(definition.default_value)
+    return result

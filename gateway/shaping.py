@@ -1,0 +1,185 @@
+"""Shape the merged data into the client's answer: its fields only, in its order, nulls propagated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    GraphQLEnumType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    value_from_ast_untyped,
+)
+
+from gateway.operation import Field, InlineFragment, Selection
+
+JsonObject = dict[str, Any]
+
+_BUBBLE = object()  # a non-null position got null: the nearest nullable parent becomes null
+
+
+class Shaper:
+    def __init__(self, schema: GraphQLSchema, variables: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.errors: list[JsonObject] = []
+
+    def root(
+        self, root_type: GraphQLObjectType, selections: Sequence[Selection], data: JsonObject
+    ) -> JsonObject | None:
+        result = self._object(root_type, selections, data, [])
+        return None if result is _BUBBLE else result  # type: ignore[return-value]
+
+    # --- selection collection ---------------------------------------------------------------
+
+    def _included(self, directives: Sequence[DirectiveNode]) -> bool:
+        for directive in directives:
+            name = directive.name.value
+            if name not in ("skip", "include"):
+                continue
+            argument = next((a for a in directive.arguments or () if a.name.value == "if"), None)
+            value = (
+                bool(value_from_ast_untyped(argument.value, dict(self.variables)))
+                if argument
+                else False
+            )
+            if (name == "skip" and value) or (name == "include" and not value):
+                return False
+        return True
+
+    def _applies(self, condition: str | None, runtime: GraphQLObjectType) -> bool:
+        if condition is None or condition == runtime.name:
+            return True
+        named = self.schema.get_type(condition)
+        if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+            return self.schema.is_sub_type(named, runtime)
+        return False
+
+    def _collect(
+        self,
+        runtime: GraphQLObjectType,
+        selections: Sequence[Selection],
+        into: dict[str, list[Field]],
+    ) -> None:
+        for selection in selections:
+            if not self._included(selection.directives):
+                continue
+            if isinstance(selection, InlineFragment):
+                if self._applies(selection.type_condition, runtime):
+                    self._collect(runtime, selection.selections, into)
+            else:
+                into.setdefault(selection.response_key, []).append(selection)
+
+    # --- completion -----------------------------------------------------------------------
+
+    def _object(
+        self,
+        type_: GraphQLObjectType,
+        selections: Sequence[Selection],
+        source: JsonObject,
+        path: list[str | int],
+    ) -> JsonObject | object:
+        fields: dict[str, list[Field]] = {}
+        self._collect(type_, selections, fields)
+        result: JsonObject = {}
+        for key, nodes in fields.items():
+            first = nodes[0]
+            if first.name == "__typename":
+                result[key] = type_.name
+                continue
+            definition = type_.fields.get(first.name)
+            if definition is None:
+                continue
+            sub: list[Selection] = [s for n in nodes for s in n.selections]
+            value: object = self._value(
+                definition.type, sub, source.get(key), [*path, key], type_, first.name
+            )
+            if value is _BUBBLE:
+                return _BUBBLE
+            result[key] = value
+        return result
+
+    def _value(
+        self,
+        type_: GraphQLOutputType,
+        selections: Sequence[Selection],
+        value: Any,
+        path: list[str | int],
+        parent: GraphQLObjectType,
+        field_name: str,
+    ) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            completed = self._value(type_.of_type, selections, value, path, parent, field_name)
+            if completed is None or completed is _BUBBLE:
+                self._error(
+                    f"Cannot return null for non-nullable field {parent.name}.{field_name}.", path
+                )
+                return _BUBBLE
+            return completed
+        if value is None:
+            return None
+        if isinstance(type_, GraphQLList):
+            if not isinstance(value, list):
+                self._error(f"Invalid value found for field {parent.name}.{field_name}.", path)
+                return None
+            items = []
+            for index, item in enumerate(value):
+                completed = self._value(
+                    type_.of_type, selections, item, [*path, index], parent, field_name
+                )
+                if completed is _BUBBLE:
+                    return None
+                items.append(completed)
+            return items
+        if isinstance(type_, GraphQLScalarType):
+            return value if _valid_scalar(type_, value) else self._invalid(parent, field_name, path)
+        if isinstance(type_, GraphQLEnumType):
+            if isinstance(value, str) and value in type_.values:
+                return value
+            return self._invalid(parent, field_name, path)
+        if not isinstance(value, dict):
+            return self._invalid(parent, field_name, path)
+        runtime = type_ if isinstance(type_, GraphQLObjectType) else self._runtime(type_, value)
+        if runtime is None:
+            return self._invalid(parent, field_name, path)
+        completed = self._object(runtime, selections, value, path)
+        return None if completed is _BUBBLE else completed
+
+    def _runtime(self, type_: Any, value: JsonObject) -> GraphQLObjectType | None:
+        named = self.schema.get_type(str(value.get("__typename")))
+        if isinstance(named, GraphQLObjectType) and self.schema.is_sub_type(type_, named):
+            return named
+        return None
+
+    def _invalid(self, parent: GraphQLObjectType, field_name: str, path: list[str | int]) -> None:
+        self._error(f"Invalid value found for field {parent.name}.{field_name}.", path)
+        return None
+
+    def _error(self, message: str, path: list[str | int]) -> None:
+        self.errors.append({"message": message, "path": path})
+
+
+_SCALAR_CHECKS: dict[str, type | tuple[type, ...]] = {
+    "Int": int,
+    "Float": (int, float),
+    "String": str,
+    "Boolean": bool,
+    "ID": (str, int),
+}
+
+
+def _valid_scalar(type_: GraphQLScalarType, value: Any) -> bool:
+    expected = _SCALAR_CHECKS.get(type_.name)
+    if expected is None:
+        return True  # custom scalars are opaque to the gateway
+    if type_.name in ("Int", "Float") and isinstance(value, bool):
+        return False
+    return isinstance(value, expected)
