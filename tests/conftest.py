@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -34,7 +35,9 @@ def _postgres_reachable() -> bool:
         await conn.close()
         return True
 
-    return asyncio.run(probe())
+    # In a thread of its own: callers may already be inside an event loop (async tests).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(probe())).result()
 
 
 _reachable: bool | None = None
