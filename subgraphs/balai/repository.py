@@ -33,11 +33,6 @@ from subgraphs.balai.domain import (
 from subgraphs.common.ampk import AmpkCategory
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; every one we write is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _balai(row: Any) -> BalaiRecord:
     return BalaiRecord(
         code=row.code,
@@ -161,10 +156,7 @@ async def stage_events(conn: AsyncConnection, case_ids: Sequence[int]) -> list[S
         .where(t.stage_event.c.case_id.in_(set(case_ids)))
         .order_by(t.stage_event.c.entered_at, t.stage_event.c.id)
     )
-    return [
-        StageEvent(row.case_id, CaseStage(row.stage), _aware(row.entered_at), row.by)
-        for row in rows
-    ]
+    return [StageEvent(row.case_id, CaseStage(row.stage), row.entered_at, row.by) for row in rows]
 
 
 async def residential_stays(

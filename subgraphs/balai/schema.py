@@ -185,9 +185,9 @@ class Caseworker:
 
 @strawberry.type(description="A stage the case entered, when, and who moved it there.")
 class CaseStageEvent:
-    stage: domain.CaseStage = categorized("protection.summary")
-    entered_at: datetime = categorized("protection.summary")
-    by: str = categorized("protection.summary")
+    stage: domain.CaseStage | None = categorized("protection.summary")
+    entered_at: datetime | None = categorized("protection.summary")
+    by: str | None = categorized("protection.summary")
 
 
 @strawberry.type(
@@ -195,7 +195,7 @@ class CaseStageEvent:
 )
 class ResidentialStay:
     id: strawberry.ID
-    started_on: date = categorized("protection.summary")
+    started_on: date | None = categorized("protection.summary")
     ended_on: date | None = categorized(
         "protection.summary", description="Null while in residence."
     )
@@ -210,10 +210,10 @@ class ResidentialStay:
 )
 class CaseAssessment:
     id: strawberry.ID
-    assessed_on: date = categorized("protection.detail")
-    assessor: str = categorized("protection.detail")
-    risk_level: domain.RiskLevel = categorized("protection.detail")
-    summary: str = categorized("protection.detail")
+    assessed_on: date | None = categorized("protection.detail")
+    assessor: str | None = categorized("protection.detail")
+    risk_level: domain.RiskLevel | None = categorized("protection.detail")
+    summary: str | None = categorized("protection.detail")
     notes: str | None = categorized("protection.detail")
 
     @classmethod
@@ -233,9 +233,9 @@ class CaseAssessment:
 )
 class InterventionPlan:
     id: strawberry.ID
-    created_on: date = categorized("protection.detail")
-    setting: domain.InterventionSetting = categorized("protection.detail")
-    goals: str = categorized("protection.detail")
+    created_on: date | None = categorized("protection.detail")
+    setting: domain.InterventionSetting | None = categorized("protection.detail")
+    goals: str | None = categorized("protection.detail")
     notes: str | None = categorized("protection.detail")
 
     @classmethod
@@ -254,19 +254,21 @@ class InterventionPlan:
 )
 class AtensiCase:
     id: strawberry.ID
-    case_number: str = categorized("protection.summary", description="e.g. RUMBAI/2026/000123.")
-    child: Child = categorized("protection.summary")
-    ampk_category: AmpkCategory = categorized("protection.summary")
-    stage: domain.CaseStage = categorized("protection.summary")
-    status: domain.CaseStatus = categorized("protection.summary")
-    opened_on: date = categorized("protection.summary")
+    case_number: str | None = categorized(
+        "protection.summary", description="e.g. RUMBAI/2026/000123."
+    )
+    child: Child | None = categorized("protection.summary")
+    ampk_category: AmpkCategory | None = categorized("protection.summary")
+    stage: domain.CaseStage | None = categorized("protection.summary")
+    status: domain.CaseStatus | None = categorized("protection.summary")
+    opened_on: date | None = categorized("protection.summary")
     closed_on: date | None = categorized("protection.summary")
     closure_reason: domain.ClosureReason | None = categorized("protection.summary")
     referral_source: str | None = categorized(
         "protection.summary",
         description="Who referred the child: a Dinsos referral, police, court…",
     )
-    allowed_next_stages: list[domain.CaseStage] = categorized(
+    allowed_next_stages: list[domain.CaseStage] | None = categorized(
         "protection.summary", description="Where advanceCase may take the case now."
     )
     row_id: strawberry.Private[int]
@@ -295,33 +297,33 @@ class AtensiCase:
         )
 
     @categorized("protection.summary")
-    async def balai(self, info: Info) -> Balai:
+    async def balai(self, info: Info) -> Balai | None:
         return Balai.from_record(await _load_balai(info, self.balai_code))
 
     @categorized("protection.summary", description="The peksos managing the case.")
-    async def caseworker(self, info: Info) -> Caseworker:
+    async def caseworker(self, info: Info) -> Caseworker | None:
         record = await info.context.loader("caseworkers", _caseworkers).load(self.caseworker_id)
         if record is None:  # the foreign key makes this impossible
             raise LookupError(f"caseworker {self.caseworker_id} is missing")
         return Caseworker.from_record(record)
 
     @categorized("protection.summary", description="Every stage the case entered, oldest first.")
-    async def stage_history(self, info: Info) -> list[CaseStageEvent]:
+    async def stage_history(self, info: Info) -> list[CaseStageEvent] | None:
         events = await info.context.loader("stage_events", _stage_events).load(self.row_id)
         return [CaseStageEvent(stage=e.stage, entered_at=e.entered_at, by=e.by) for e in events]
 
     @categorized("protection.summary", description="Stays in the Balai's residence, oldest first.")
-    async def residential_stays(self, info: Info) -> list[ResidentialStay]:
+    async def residential_stays(self, info: Info) -> list[ResidentialStay] | None:
         stays = await info.context.loader("stays", _stays).load(self.row_id)
         return [ResidentialStay.from_record(s) for s in stays]
 
     @categorized("protection.detail", description="Assessments, oldest first.")
-    async def assessments(self, info: Info) -> list[CaseAssessment]:
+    async def assessments(self, info: Info) -> list[CaseAssessment] | None:
         found = await info.context.loader("assessments", _assessments).load(self.row_id)
         return [CaseAssessment.from_record(a) for a in found]
 
     @categorized("protection.detail", description="Intervention plans, oldest first.")
-    async def intervention_plans(self, info: Info) -> list[InterventionPlan]:
+    async def intervention_plans(self, info: Info) -> list[InterventionPlan] | None:
         plans = await info.context.loader("plans", _plans).load(self.row_id)
         return [InterventionPlan.from_record(p) for p in plans]
 
@@ -331,16 +333,16 @@ class AtensiCase:
 
 @strawberry.type(description="Whom to contact about an open protection case: the Balai only.")
 class ProtectionContact:
-    balai_name: str = categorized("protection.flag")
-    phone: str = categorized("protection.flag")
+    balai_name: str | None = categorized("protection.flag")
+    phone: str | None = categorized("protection.flag")
 
 
 @strawberry.type(
     description="That an open protection case exists and whom to call — never its category, stage or caseworker."
 )
 class ProtectionFlag:
-    message: str = categorized("protection.flag")
-    contacts: list[ProtectionContact] = categorized("protection.flag")
+    message: str | None = categorized("protection.flag")
+    contacts: list[ProtectionContact] | None = categorized("protection.flag")
 
 
 def _flag(balais: list[BalaiRecord]) -> ProtectionFlag:
@@ -363,7 +365,7 @@ class Child:
         return cls(id=id)
 
     @categorized("protection.summary", description="The child's ATENSI cases, newest first.")
-    async def cases(self, info: Info, open_only: bool = False) -> list[AtensiCase]:
+    async def cases(self, info: Info, open_only: bool = False) -> list[AtensiCase] | None:
         found = await info.context.loader("cases_of_child", _cases_of_child).load(str(self.id))
         return [
             AtensiCase.from_record(c)
@@ -442,7 +444,7 @@ class Query:
         ] = None,
         first: int = 20,
         after: str | None = None,
-    ) -> AtensiCaseConnection:
+    ) -> AtensiCaseConnection | None:
         validation.page_size(first)
         after_id = None
         if after is not None:

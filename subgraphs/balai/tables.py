@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
 
-from subgraphs.common.tables import new_metadata
+from subgraphs.common.tables import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -54,7 +54,7 @@ stage_event = Table(
     Column("id", Integer, primary_key=True),
     Column("case_id", Integer, ForeignKey("atensi_case.id"), nullable=False, index=True),
     Column("stage", String(16), nullable=False),
-    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Column("entered_at", UtcDateTime(), nullable=False),
     Column("by", String(120), nullable=False),
 )
 

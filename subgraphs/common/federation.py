@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLInterfaceType, GraphQLNonNull, GraphQLObjectType
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from subgraphs.common.errors import MaskUnexpectedErrors
 
@@ -27,17 +29,52 @@ CATEGORIES = frozenset(
 )
 
 
+# Where categorized() leaves a field's category, for the schema to check its nullability.
+_CATEGORY = "satu_anak.category"
+
+
 def categorized(category: str, resolver: Any = None, **kwargs: Any) -> Any:
-    """A field whose data belongs to `category`: declared with @policy so the supergraph carries it."""
+    """A field whose data belongs to `category`: declared with @policy so the supergraph carries it.
+
+    Its type must be nullable (`str | None`, `list[X] | None`): the gateway answers null for a
+    field the officer may not see or whose subgraph is down, and a non-null field would take its
+    parent (the whole Child) down with it. The schema refuses to build otherwise.
+    """
     if category not in CATEGORIES:
         raise ValueError(f"unknown data category {category!r}")
+    kwargs["metadata"] = {**(kwargs.get("metadata") or {}), _CATEGORY: category}
     field: Any = strawberry.federation.field
     if resolver is not None:
         return field(resolver, policy=[[category]], **kwargs)
     return field(policy=[[category]], **kwargs)
 
 
+def non_null_categorized_fields(schema: strawberry.Schema) -> list[str]:
+    """`Type.field` for every field declared with categorized() whose GraphQL type is non-null."""
+    found = []
+    for type_name, graphql_type in schema._schema.type_map.items():
+        if not isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        for field_name, graphql_field in graphql_type.fields.items():
+            definition = (graphql_field.extensions or {}).get(
+                GraphQLCoreConverter.DEFINITION_BACKREF
+            )
+            metadata = getattr(definition, "metadata", None) or {}
+            if _CATEGORY in metadata and isinstance(graphql_field.type, GraphQLNonNull):
+                found.append(f"{type_name}.{field_name}")
+    return found
+
+
 class SubgraphSchema(strawberry.federation.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        non_null = non_null_categorized_fields(self)
+        if non_null:
+            raise TypeError(
+                "fields with a data category must be nullable (annotate `X | None`): "
+                + ", ".join(non_null)
+            )
+
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         # Expected errors are answers, not incidents; MaskUnexpectedErrors logs the rest.
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command, context
 from alembic.config import Config
@@ -11,6 +11,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from subgraphs.common.tables import UtcDateTime
 
 
 def alembic_config(package: str, url: str, connection: Connection | None = None) -> Config:
@@ -33,6 +35,17 @@ async def upgrade(package: str, engine: AsyncEngine, revision: str = "head") -> 
         await connection.run_sync(run)
 
 
+def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Autogenerate writes our column types as the SQLAlchemy types they store as.
+
+    A migration must not import application code, which changes after it is written;
+    UtcDateTime is DateTime(timezone=True) in the database, which is all a migration needs.
+    """
+    if kind == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_env(metadata: MetaData) -> None:
     """Body of every subgraph's migrations/env.py."""
     config = context.config
@@ -43,6 +56,7 @@ def run_env(metadata: MetaData) -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, String, and_, func, insert, or_, select, update
@@ -36,25 +36,6 @@ from subgraphs.dinsos.domain import (
     RegistryStatus,
     ResponseAction,
 )
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; every one we write is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _aware_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _aware(value)
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite would store the wall-clock time and drop the offset: 10:00 WIB must be 03:00 UTC.
-    return value.astimezone(UTC)
-
-
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
-
 
 # --- LKSA, always with its current occupancy ---------------------------------------------------
 
@@ -171,12 +152,12 @@ def _complaint(row: Any) -> Complaint:
         id=row.id,
         child_id=row.child_id,
         channel=ComplaintChannel(row.channel),
-        received_at=_aware(row.received_at),
+        received_at=row.received_at,
         region_code=row.region_code,
         problem_category=AmpkCategory(row.problem_category),
         summary=row.summary,
         status=ComplaintStatus(row.status),
-        closed_at=_aware_or_none(row.closed_at),
+        closed_at=row.closed_at,
     )
 
 
@@ -244,7 +225,7 @@ async def responses(conn: AsyncConnection, complaint_ids: Sequence[int]) -> list
             id=row.id,
             complaint_id=row.complaint_id,
             social_worker=row.social_worker,
-            responded_at=_aware(row.responded_at),
+            responded_at=row.responded_at,
             action=ResponseAction(row.action),
             notes=row.notes,
         )
@@ -258,7 +239,7 @@ async def insert_complaint(conn: AsyncConnection, new: NewComplaint) -> int:
         {
             "child_id": new.child_id,
             "channel": new.channel.value,
-            "received_at": _utc(new.received_at),
+            "received_at": new.received_at,
             "region_code": new.region_code,
             "problem_category": new.problem_category.value,
             "summary": new.summary,
@@ -274,7 +255,7 @@ async def insert_response(conn: AsyncConnection, new: NewResponse) -> None:
         {
             "complaint_id": new.complaint_id,
             "social_worker": new.social_worker,
-            "responded_at": _utc(new.responded_at),
+            "responded_at": new.responded_at,
             "action": new.action.value,
             "notes": new.notes,
         },
@@ -289,7 +270,7 @@ async def set_complaint_status(
 ) -> None:
     values: dict[str, Any] = {"status": status.value}
     if closed_at is not None:
-        values["closed_at"] = _utc(closed_at)
+        values["closed_at"] = closed_at
     await conn.execute(update(t.complaint).where(t.complaint.c.id == complaint_id).values(values))
 
 
@@ -318,10 +299,10 @@ def _referral(row: Any) -> Referral:
         target_code=row.target_code,
         reason=row.reason,
         status=ReferralStatus(row.status),
-        requested_at=_aware(row.requested_at),
-        decided_at=_aware_or_none(row.decided_at),
-        completed_at=_aware_or_none(row.completed_at),
-        revoked_at=_aware_or_none(row.revoked_at),
+        requested_at=row.requested_at,
+        decided_at=row.decided_at,
+        completed_at=row.completed_at,
+        revoked_at=row.revoked_at,
         decision_note=row.decision_note,
         closing_note=row.closing_note,
         lksa=_lksa(row) if row.lksa__id is not None else None,
@@ -352,7 +333,7 @@ async def insert_referral(conn: AsyncConnection, new: NewReferral) -> int:
             "target_code": new.target_code,
             "reason": new.reason,
             "status": ReferralStatus.REQUESTED.value,
-            "requested_at": _utc(new.requested_at),
+            "requested_at": new.requested_at,
         },
     )
     return int(result.scalar_one())
@@ -363,9 +344,9 @@ async def apply_referral_decision(
 ) -> None:
     values: dict[str, Any] = {"status": decision.status.value}
     for column, value in (
-        ("decided_at", _utc_or_none(decision.decided_at)),
-        ("completed_at", _utc_or_none(decision.completed_at)),
-        ("revoked_at", _utc_or_none(decision.revoked_at)),
+        ("decided_at", decision.decided_at),
+        ("completed_at", decision.completed_at),
+        ("revoked_at", decision.revoked_at),
         ("decision_note", decision.decision_note),
         ("closing_note", decision.closing_note),
     ):

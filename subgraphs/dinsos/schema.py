@@ -209,8 +209,8 @@ class Balai:
 
 @strawberry.type(description="Social assistance the child's household received, per programme.")
 class Assistance:
-    programme: domain.AssistanceProgramme = categorized("welfare.registry")
-    period_start: date = categorized("welfare.registry")
+    programme: domain.AssistanceProgramme | None = categorized("welfare.registry")
+    period_start: date | None = categorized("welfare.registry")
     period_end: date | None = categorized("welfare.registry", description="Null while ongoing.")
     amount: Decimal | None = categorized("welfare.registry", description="Rupiah, when known.")
 
@@ -220,11 +220,11 @@ class Assistance:
 )
 class SocialRegistryMembership:
     child_id: strawberry.Private[str]
-    status: domain.RegistryStatus = categorized("welfare.registry")
-    decile: int = categorized("welfare.registry", description="1 = the poorest tenth.")
+    status: domain.RegistryStatus | None = categorized("welfare.registry")
+    decile: int | None = categorized("welfare.registry", description="1 = the poorest tenth.")
     kk_number: str | None = categorized("identity.full", description="The household's KK.")
-    registered_on: date = categorized("welfare.registry")
-    updated_on: date = categorized("welfare.registry", description="Last verification.")
+    registered_on: date | None = categorized("welfare.registry")
+    updated_on: date | None = categorized("welfare.registry", description="Last verification.")
 
     @classmethod
     def from_record(cls, m: domain.RegistryMembership) -> Self:
@@ -238,7 +238,9 @@ class SocialRegistryMembership:
         )
 
     @categorized("welfare.registry", description="Newest period first; activeOn filters.")
-    async def assistance(self, info: Info, active_on: date | None = None) -> list[Assistance]:
+    async def assistance(
+        self, info: Info, active_on: date | None = None
+    ) -> list[Assistance] | None:
         found = await info.context.loader("assistance", _assistance).load(self.child_id)
         return [
             Assistance(
@@ -258,9 +260,9 @@ class SocialRegistryMembership:
 @strawberry.type(description="What a Sakti Peksos (social worker) did about a complaint.")
 class CaseResponse:
     id: strawberry.ID
-    social_worker: str = categorized("dinsos.complaints")
-    responded_at: datetime = categorized("dinsos.complaints")
-    action: domain.ResponseAction = categorized("dinsos.complaints")
+    social_worker: str | None = categorized("dinsos.complaints")
+    responded_at: datetime | None = categorized("dinsos.complaints")
+    action: domain.ResponseAction | None = categorized("dinsos.complaints")
     notes: str | None = categorized("dinsos.complaints")
 
     @classmethod
@@ -279,19 +281,21 @@ class CaseResponse:
 )
 class Complaint:
     id: strawberry.ID
-    child: Child = categorized("dinsos.complaints")
-    channel: domain.ComplaintChannel = categorized("dinsos.complaints")
-    received_at: datetime = categorized("dinsos.complaints")
-    region_code: str = categorized("dinsos.complaints", description="Where the child is.")
-    problem_category: AmpkCategory = categorized("dinsos.complaints")
-    summary: str = categorized("dinsos.complaints")
-    status: domain.ComplaintStatus = categorized("dinsos.complaints")
+    child_id: strawberry.Private[str]
+    child: Child | None = categorized("dinsos.complaints")
+    channel: domain.ComplaintChannel | None = categorized("dinsos.complaints")
+    received_at: datetime | None = categorized("dinsos.complaints")
+    region_code: str | None = categorized("dinsos.complaints", description="Where the child is.")
+    problem_category: AmpkCategory | None = categorized("dinsos.complaints")
+    summary: str | None = categorized("dinsos.complaints")
+    status: domain.ComplaintStatus | None = categorized("dinsos.complaints")
     closed_at: datetime | None = categorized("dinsos.complaints")
 
     @classmethod
     def from_record(cls, c: domain.Complaint) -> Self:
         return cls(
             id=strawberry.ID(str(c.id)),
+            child_id=c.child_id,
             child=Child(id=strawberry.ID(c.child_id)),
             channel=c.channel,
             received_at=c.received_at,
@@ -303,31 +307,32 @@ class Complaint:
         )
 
     @categorized("dinsos.complaints", description="Sakti Peksos responses, oldest first.")
-    async def responses(self, info: Info) -> list[CaseResponse]:
+    async def responses(self, info: Info) -> list[CaseResponse] | None:
         found = await info.context.loader("responses", _responses).load(int(self.id))
         return [CaseResponse.from_record(r) for r in found]
 
     @categorized("dinsos.complaints", description="Referrals made from this complaint.")
-    async def referrals(self, info: Info) -> list[Referral]:
+    async def referrals(self, info: Info) -> list[Referral] | None:
         # Through the child's referrals: the same batch as Child.referrals, no second query.
-        found = await _referrals_of(info, str(self.child.id))
+        found = await _referrals_of(info, self.child_id)
         return [Referral.from_record(r) for r in found if r.complaint_id == int(self.id)]
 
 
 @strawberry.type(description="A referral of a child to a Balai or an LKSA, and where it stands.")
 class Referral:
     id: strawberry.ID
-    child: Child = categorized("dinsos.complaints")
+    child_id: strawberry.Private[str]
+    child: Child | None = categorized("dinsos.complaints")
     complaint_id: strawberry.Private[int | None]
-    target_kind: domain.ReferralTargetKind = categorized("dinsos.complaints")
-    target_code: str = categorized(
+    target_kind: domain.ReferralTargetKind | None = categorized("dinsos.complaints")
+    target_code: str | None = categorized(
         "dinsos.complaints", description="The Balai code (e.g. RUMBAI) or the LKSA id."
     )
     balai: Balai | None = categorized("dinsos.complaints", description="When referred to a Balai.")
     lksa: Lksa | None = categorized("dinsos.complaints", description="When referred to an LKSA.")
-    reason: str = categorized("dinsos.complaints")
-    status: domain.ReferralStatus = categorized("dinsos.complaints")
-    requested_at: datetime = categorized("dinsos.complaints")
+    reason: str | None = categorized("dinsos.complaints")
+    status: domain.ReferralStatus | None = categorized("dinsos.complaints")
+    requested_at: datetime | None = categorized("dinsos.complaints")
     decided_at: datetime | None = categorized(
         "dinsos.complaints", description="When it was accepted or rejected."
     )
@@ -343,6 +348,7 @@ class Referral:
         is_balai = r.target_kind is domain.ReferralTargetKind.BALAI
         return cls(
             id=strawberry.ID(str(r.id)),
+            child_id=r.child_id,
             child=Child(id=strawberry.ID(r.child_id)),
             complaint_id=r.complaint_id,
             target_kind=r.target_kind,
@@ -363,17 +369,18 @@ class Referral:
     async def complaint(self, info: Info) -> Complaint | None:
         if self.complaint_id is None:
             return None
-        found = await _complaints_of(info, str(self.child.id))
+        found = await _complaints_of(info, self.child_id)
         return next((Complaint.from_record(c) for c in found if c.id == self.complaint_id), None)
 
 
 @strawberry.type(description="A child's stay in an LKSA.")
 class Placement:
     id: strawberry.ID
-    child: Child = categorized("dinsos.placements")
-    lksa: Lksa = categorized("dinsos.placements")
+    child_id: strawberry.Private[str]
+    child: Child | None = categorized("dinsos.placements")
+    lksa: Lksa | None = categorized("dinsos.placements")
     referral_id: strawberry.Private[int | None]
-    started_on: date = categorized("dinsos.placements")
+    started_on: date | None = categorized("dinsos.placements")
     ended_on: date | None = categorized(
         "dinsos.placements", description="Null while the child lives there."
     )
@@ -383,6 +390,7 @@ class Placement:
     def from_record(cls, p: domain.Placement) -> Self:
         return cls(
             id=strawberry.ID(str(p.id)),
+            child_id=p.child_id,
             child=Child(id=strawberry.ID(p.child_id)),
             lksa=Lksa.from_record(p.lksa),
             referral_id=p.referral_id,
@@ -395,7 +403,7 @@ class Placement:
     async def referral(self, info: Info) -> Referral | None:
         if self.referral_id is None:
             return None
-        found = await _referrals_of(info, str(self.child.id))
+        found = await _referrals_of(info, self.child_id)
         return next((Referral.from_record(r) for r in found if r.id == self.referral_id), None)
 
 
@@ -404,8 +412,8 @@ class Placement:
 
 @strawberry.type(description="Whom to contact: a Dinas Sosial office, an LKSA or a Balai.")
 class DinsosContact:
-    kind: domain.ContactKind = categorized("protection.flag")
-    name: str = categorized("protection.flag", description="For a Balai, its code.")
+    kind: domain.ContactKind | None = categorized("protection.flag")
+    name: str | None = categorized("protection.flag", description="For a Balai, its code.")
     phone: str | None = categorized("protection.flag")
     region_code: str | None = categorized("protection.flag")
     balai: Balai | None = categorized(
@@ -418,8 +426,8 @@ class DinsosContact:
     description="That Dinsos is handling a matter about the child and whom to call — never its category, status or dates."
 )
 class DinsosProtectionFlag:
-    message: str = categorized("protection.flag")
-    contacts: list[DinsosContact] = categorized("protection.flag")
+    message: str | None = categorized("protection.flag")
+    contacts: list[DinsosContact] | None = categorized("protection.flag")
 
 
 def _flag(
@@ -458,7 +466,7 @@ def _flag(
         )
         for code in needed.balai_codes
     ]
-    whom = " or ".join(f"{c.name} ({c.phone})" if c.phone else c.name for c in contacts)
+    whom = " or ".join(f"{c.name} ({c.phone})" if c.phone else f"{c.name}" for c in contacts)
     return DinsosProtectionFlag(
         message=f"Dinsos is handling a matter about this child: contact {whom}.",
         contacts=contacts,
@@ -485,15 +493,15 @@ class Child:
         return SocialRegistryMembership.from_record(found) if found else None
 
     @categorized("dinsos.complaints", description="Complaints about the child, newest first.")
-    async def complaints(self, info: Info) -> list[Complaint]:
+    async def complaints(self, info: Info) -> list[Complaint] | None:
         return [Complaint.from_record(c) for c in await _complaints_of(info, str(self.id))]
 
     @categorized("dinsos.complaints", description="Referrals of the child, newest first.")
-    async def referrals(self, info: Info) -> list[Referral]:
+    async def referrals(self, info: Info) -> list[Referral] | None:
         return [Referral.from_record(r) for r in await _referrals_of(info, str(self.id))]
 
     @categorized("dinsos.placements", description="LKSA placements, newest first.")
-    async def placements(self, info: Info) -> list[Placement]:
+    async def placements(self, info: Info) -> list[Placement] | None:
         found = await info.context.loader("placements_of_child", _placements_of_child).load(
             str(self.id)
         )

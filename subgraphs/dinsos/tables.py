@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -15,7 +14,7 @@ from sqlalchemy import (
     Text,
 )
 
-from subgraphs.common.tables import new_metadata
+from subgraphs.common.tables import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -51,12 +50,12 @@ complaint = Table(
     Column("id", Integer, primary_key=True),
     Column("child_id", String(16), nullable=False, index=True),
     Column("channel", String(16), nullable=False),  # PKSAI, PSM, TKSK, TEPSA
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("region_code", String(13), nullable=False, index=True),
     Column("problem_category", String(40), nullable=False),
     Column("summary", Text, nullable=False),
     Column("status", String(16), nullable=False),  # RECEIVED, IN_RESPONSE, REFERRED, CLOSED
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
 )
 
 # Case responses by Sakti Peksos (social workers) to a complaint.
@@ -66,7 +65,7 @@ case_response = Table(
     Column("id", Integer, primary_key=True),
     Column("complaint_id", Integer, ForeignKey("complaint.id"), nullable=False, index=True),
     Column("social_worker", String(120), nullable=False),
-    Column("responded_at", DateTime(timezone=True), nullable=False),
+    Column("responded_at", UtcDateTime(), nullable=False),
     Column("action", String(32), nullable=False),
     Column("notes", Text, nullable=True),
 )
@@ -93,11 +92,11 @@ referral = Table(
     Column("target_code", String(32), nullable=False),  # Balai code or LKSA id
     Column("reason", Text, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=True),
-    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("completed_at", UtcDateTime(), nullable=True),
     Column("decision_note", Text, nullable=True),  # why it was accepted or rejected
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
     Column("closing_note", Text, nullable=True),  # written when completed or revoked
 )
 

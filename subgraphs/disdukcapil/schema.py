@@ -79,17 +79,19 @@ class AttributeReport:
 
 @strawberry.type(description="A person in the population registry (SIAK), with a NIK.")
 class RegistryPerson:
-    nik: str = categorized("identity.full")
-    name: str = categorized("identity.full")
-    sex: domain.Sex = categorized("identity.full")
-    birth_date: date = categorized("identity.full")
-    birth_place: str = categorized("identity.full")
+    nik: str | None = categorized("identity.full")
+    name: str | None = categorized("identity.full")
+    sex: domain.Sex | None = categorized("identity.full")
+    birth_date: date | None = categorized("identity.full")
+    birth_place: str | None = categorized("identity.full")
     mother_name: str | None = categorized("identity.full")
     father_name: str | None = categorized("identity.full")
-    relationship: str = categorized("identity.full", description="Relationship within the KK.")
-    region_code: str = categorized("identity.full")
-    kk_number: str = categorized("identity.full")
-    has_birth_certificate: bool = categorized("identity.full")
+    relationship: str | None = categorized(
+        "identity.full", description="Relationship within the KK."
+    )
+    region_code: str | None = categorized("identity.full")
+    kk_number: str | None = categorized("identity.full")
+    has_birth_certificate: bool | None = categorized("identity.full")
 
     @classmethod
     def from_record(cls, p: PersonRecord) -> Self:
@@ -133,7 +135,7 @@ class Family:
         return cls.from_record(record) if record else None
 
     @categorized("identity.full", description="Registry persons on this KK.")
-    async def members(self, info: Info) -> list[RegistryPerson]:
+    async def members(self, info: Info) -> list[RegistryPerson] | None:
         people = await info.context.loader("family_members", _family_members).load(self.kk_number)
         return [RegistryPerson.from_record(p) for p in people]
 
@@ -145,25 +147,29 @@ class Family:
 class Child:
     id: strawberry.ID
     nik: str | None = categorized("identity.full", description="Absent for undocumented children.")
-    name: str = categorized("identity.basic", description="The name the index records.")
-    sex: domain.Sex = categorized("identity.basic")
+    name: str | None = categorized("identity.basic", description="The name the index records.")
+    sex: domain.Sex | None = categorized("identity.basic")
     birth_year: int | None = categorized("identity.basic")
-    kabupaten_code: str = categorized("identity.basic", description="Kabupaten/kota, e.g. 14.71.")
+    kabupaten_code: str | None = categorized(
+        "identity.basic", description="Kabupaten/kota, e.g. 14.71."
+    )
     birth_date: date | None = categorized("identity.full")
-    birth_date_approximate: bool = categorized("identity.full")
+    birth_date_approximate: bool | None = categorized("identity.full")
     birth_place: str | None = categorized("identity.full")
     mother_name: str | None = categorized("identity.full")
     father_name: str | None = categorized("identity.full")
-    region_code: str = categorized("identity.full", description="Full Kemendagri code, to desa.")
+    region_code: str | None = categorized(
+        "identity.full", description="Full Kemendagri code, to desa."
+    )
     address: str | None = categorized("identity.full")
     kk_number: str | None = categorized("identity.full")
     birth_certificate_number: str | None = categorized(
         "identity.full", description="Akta kelahiran number."
     )
-    kia_status: domain.KiaStatus = categorized("identity.full")
-    document_status: domain.DocumentStatus = categorized("identity.full")
-    registered_by: Agency = categorized("identity.full")
-    registered_at: datetime = categorized("identity.full")
+    kia_status: domain.KiaStatus | None = categorized("identity.full")
+    document_status: domain.DocumentStatus | None = categorized("identity.full")
+    registered_by: Agency | None = categorized("identity.full")
+    registered_at: datetime | None = categorized("identity.full")
 
     @classmethod
     def from_record(cls, c: ChildRecord) -> Self:
@@ -202,12 +208,12 @@ class Child:
         return cls.from_record(record) if record else None
 
     @categorized("identity.full", description="Other names agencies recorded for this child.")
-    async def other_names(self, info: Info) -> list[str]:
+    async def other_names(self, info: Info) -> list[str] | None:
         names = await info.context.loader("other_names", _other_names).load(str(self.id))
         return [n.name for n in names]
 
     @categorized("identity.full", description="Who reported which attribute, for identity work.")
-    async def attribute_reports(self, info: Info) -> list[AttributeReport]:
+    async def attribute_reports(self, info: Info) -> list[AttributeReport] | None:
         reports = await info.context.loader("attribute_reports", _attribute_reports).load(
             str(self.id)
         )

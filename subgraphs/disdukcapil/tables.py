@@ -6,7 +6,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -15,7 +14,7 @@ from sqlalchemy import (
     Text,
 )
 
-from subgraphs.common.tables import new_metadata
+from subgraphs.common.tables import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -70,7 +69,7 @@ child = Table(
     Column("kia_status", String(16), nullable=False, default="NONE"),
     Column("registry_person_id", Integer, ForeignKey("person.id"), nullable=True, index=True),
     Column("registered_by", String(16), nullable=False),  # agency that first reported the child
-    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
 )
 Index("ix_child_region_name", child.c.region_code, child.c.normalized_name)
 Index("ix_child_normalized_name", child.c.normalized_name)
@@ -95,5 +94,5 @@ child_attribute_report = Table(
     Column("agency", String(16), nullable=False),
     Column("attribute", String(32), nullable=False),
     Column("value", Text, nullable=False),
-    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", UtcDateTime(), nullable=False),
 )

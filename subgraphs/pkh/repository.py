@@ -29,11 +29,6 @@ from subgraphs.pkh.domain import (
 )
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite keeps no offset; everything is written in UTC, so reading it back as UTC is exact.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _facilitator(row: Any) -> FacilitatorRecord:
     return FacilitatorRecord(id=row.id, name=row.name, phone=row.phone, region_code=row.region_code)
 
@@ -79,7 +74,7 @@ def _verification(row: Any) -> VerificationRecord:
         school_attendance_pct=None if pct is None else Decimal(pct),
         health_visits_met=row.health_visits_met,
         compliant=bool(row.compliant),
-        recorded_at=_aware(row.recorded_at),
+        recorded_at=row.recorded_at,
         recorded_by=row.recorded_by,
     )
 

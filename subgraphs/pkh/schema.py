@@ -135,17 +135,17 @@ class Facilitator:
         )
 
     @categorized("pkh.membership", description="The KPM this pendamping accompanies, by KK number.")
-    async def families(self, info: Info) -> list[PkhFamily]:
+    async def families(self, info: Info) -> list[PkhFamily] | None:
         loader = info.context.loader("families_of_facilitators", _families_of_facilitators)
         return [PkhFamily.from_record(f) for f in await loader.load(int(self.id))]
 
 
 @strawberry.type(description="A component a member qualifies under, and since when.")
 class PkhComponent:
-    kind: domain.ComponentKind = categorized("pkh.membership")
-    started_on: date = categorized("pkh.membership")
+    kind: domain.ComponentKind | None = categorized("pkh.membership")
+    started_on: date | None = categorized("pkh.membership")
     ended_on: date | None = categorized("pkh.membership")
-    active: bool = categorized("pkh.membership", description="Held today.")
+    active: bool | None = categorized("pkh.membership", description="Held today.")
 
     @classmethod
     def from_record(cls, c: ComponentRecord) -> Self:
@@ -159,11 +159,11 @@ class PkhComponent:
 
 @strawberry.type(description="A payment stage (tahap) of the year, four a year, per KPM.")
 class PkhPayment:
-    year: int = categorized("pkh.membership")
-    stage: int = categorized("pkh.membership", description="Tahap 1–4.")
-    amount: Decimal = categorized("pkh.membership", description="Rupiah.")
+    year: int | None = categorized("pkh.membership")
+    stage: int | None = categorized("pkh.membership", description="Tahap 1–4.")
+    amount: Decimal | None = categorized("pkh.membership", description="Rupiah.")
     paid_on: date | None = categorized("pkh.membership")
-    status: domain.PaymentStatus = categorized("pkh.membership")
+    status: domain.PaymentStatus | None = categorized("pkh.membership")
 
     @classmethod
     def from_record(cls, p: PaymentRecord) -> Self:
@@ -174,20 +174,20 @@ class PkhPayment:
     description="Conditionality in one verification period (a quarter; it decides the next tahap)."
 )
 class PkhVerification:
-    year: int = categorized("pkh.compliance")
-    period: int = categorized("pkh.compliance", description="1–4.")
+    year: int | None = categorized("pkh.compliance")
+    period: int | None = categorized("pkh.compliance", description="1–4.")
     school_attendance_pct: float | None = categorized(
         "pkh.compliance", description="Share of school days attended; SD, SMP and SMA."
     )
     health_visits_met: bool | None = categorized(
         "pkh.compliance", description="Immunization and growth monitoring; early childhood."
     )
-    compliant: bool = categorized(
+    compliant: bool | None = categorized(
         "pkh.compliance",
         description="Every condition of the components held was met: attendance at least 85 % (SD, SMP, SMA), health visits (early childhood).",
     )
-    recorded_at: datetime = categorized("pkh.compliance")
-    recorded_by: str = categorized("pkh.compliance")
+    recorded_at: datetime | None = categorized("pkh.compliance")
+    recorded_by: str | None = categorized("pkh.compliance")
 
     @classmethod
     def from_record(cls, v: VerificationRecord) -> Self:
@@ -205,12 +205,12 @@ class PkhVerification:
 
 @strawberry.type(description="A child's conditionality over the periods verified so far.")
 class PkhComplianceSummary:
-    periods_verified: int = categorized("pkh.compliance")
-    periods_compliant: int = categorized("pkh.compliance")
+    periods_verified: int | None = categorized("pkh.compliance")
+    periods_compliant: int | None = categorized("pkh.compliance")
     latest_compliant: bool | None = categorized(
         "pkh.compliance", description="Whether the most recent verified period was compliant."
     )
-    consecutive_non_compliant_periods: int = categorized(
+    consecutive_non_compliant_periods: int | None = categorized(
         "pkh.compliance",
         description="Most recent verified periods, back to back, that were non-compliant.",
     )
@@ -230,8 +230,8 @@ class PkhMember:
     member_id: strawberry.Private[int]
     family_id: strawberry.Private[int]
     child_id: strawberry.Private[str | None]
-    name: str = categorized("pkh.membership")
-    relationship: domain.Relationship = categorized("pkh.membership")
+    name: str | None = categorized("pkh.membership")
+    relationship: domain.Relationship | None = categorized("pkh.membership")
 
     @classmethod
     def from_record(cls, m: MemberRecord) -> Self:
@@ -248,7 +248,7 @@ class PkhMember:
         return Child(id=strawberry.ID(self.child_id)) if self.child_id else None
 
     @categorized("pkh.membership")
-    async def components(self, info: Info) -> list[PkhComponent]:
+    async def components(self, info: Info) -> list[PkhComponent] | None:
         return await _components_of(info, self.family_id, self.member_id)
 
 
@@ -256,11 +256,11 @@ class PkhMember:
 class PkhFamily:
     family_id: strawberry.Private[int]
     facilitator_id: strawberry.Private[int]
-    kk_number: str = categorized("pkh.membership")
-    head_name: str = categorized("pkh.membership")
-    region_code: str = categorized("pkh.membership")
-    status: domain.FamilyStatus = categorized("pkh.membership")
-    enrolled_on: date = categorized("pkh.membership")
+    kk_number: str | None = categorized("pkh.membership")
+    head_name: str | None = categorized("pkh.membership")
+    region_code: str | None = categorized("pkh.membership")
+    status: domain.FamilyStatus | None = categorized("pkh.membership")
+    enrolled_on: date | None = categorized("pkh.membership")
 
     @classmethod
     def from_record(cls, f: FamilyRecord) -> Self:
@@ -275,19 +275,19 @@ class PkhFamily:
         )
 
     @categorized("pkh.membership", description="The pendamping: whom to call about this family.")
-    async def facilitator(self, info: Info) -> Facilitator:
+    async def facilitator(self, info: Info) -> Facilitator | None:
         record = await info.context.loader("facilitators", _facilitators).load(self.facilitator_id)
         if record is None:  # the foreign key makes this unreachable; say so if it ever is not
             raise LookupError(f"facilitator {self.facilitator_id} of KPM {self.family_id} missing")
         return Facilitator.from_record(record)
 
     @categorized("pkh.membership")
-    async def members(self, info: Info) -> list[PkhMember]:
+    async def members(self, info: Info) -> list[PkhMember] | None:
         loader = info.context.loader("members_of_families", _members_of_families)
         return [PkhMember.from_record(m) for m in await loader.load(self.family_id)]
 
     @categorized("pkh.membership", description="Payment stages (tahap), oldest first.")
-    async def payments(self, info: Info) -> list[PkhPayment]:
+    async def payments(self, info: Info) -> list[PkhPayment] | None:
         records = await info.context.loader("payments", _payments).load(self.family_id)
         return [PkhPayment.from_record(p) for p in records]
 
@@ -296,21 +296,23 @@ class PkhFamily:
 class PkhMembership:
     member_id: strawberry.Private[int]
     family_id: strawberry.Private[int]
-    name: str = categorized("pkh.membership", description="The name PKH records for the child.")
+    name: str | None = categorized(
+        "pkh.membership", description="The name PKH records for the child."
+    )
 
     @categorized("pkh.membership")
-    async def family(self, info: Info) -> PkhFamily:
+    async def family(self, info: Info) -> PkhFamily | None:
         record = await info.context.loader("families_by_id", _families_by_id).load(self.family_id)
         if record is None:  # the foreign key makes this unreachable
             raise LookupError(f"KPM {self.family_id} of member {self.member_id} missing")
         return PkhFamily.from_record(record)
 
     @categorized("pkh.membership", description="Components held, past and present, oldest first.")
-    async def components(self, info: Info) -> list[PkhComponent]:
+    async def components(self, info: Info) -> list[PkhComponent] | None:
         return await _components_of(info, self.family_id, self.member_id)
 
     @categorized("pkh.compliance", description="Verification periods, most recent first.")
-    async def verifications(self, info: Info) -> list[PkhVerification]:
+    async def verifications(self, info: Info) -> list[PkhVerification] | None:
         records = domain.newest_first(await _verifications_of(info, self.member_id))
         return [PkhVerification.from_record(v) for v in records]
 
@@ -320,7 +322,7 @@ class PkhMembership:
         return PkhVerification.from_record(latest) if latest else None
 
     @categorized("pkh.compliance")
-    async def compliance(self, info: Info) -> PkhComplianceSummary:
+    async def compliance(self, info: Info) -> PkhComplianceSummary | None:
         records = await _verifications_of(info, self.member_id)
         return PkhComplianceSummary.from_summary(domain.summarize(records))
 
@@ -397,7 +399,7 @@ class Query:
         consecutive_periods: int = 2,
         first: int = 20,
         after: str | None = None,
-    ) -> NonCompliantChildConnection:
+    ) -> NonCompliantChildConnection | None:
         region = validation.region_code(region_code)
         if not 1 <= consecutive_periods <= MAX_CONSECUTIVE_PERIODS:
             raise BadUserInput(

@@ -6,7 +6,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     Numeric,
@@ -15,7 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from subgraphs.common.tables import new_metadata
+from subgraphs.common.tables import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -75,7 +74,7 @@ verification = Table(
     Column("school_attendance_pct", Numeric(5, 2), nullable=True),
     Column("health_visits_met", Boolean, nullable=True),
     Column("compliant", Boolean, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("recorded_by", String(120), nullable=False),
     UniqueConstraint("member_id", "year", "period", name="uq_verification_member_period"),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -240,6 +240,34 @@ async def test_register_child_without_nik_records_reports(make_client: Any) -> N
     reported = {(r["attribute"], r["value"]) for r in child["attributeReports"]}
     assert ("fullName", "Udin") in reported
     assert all(r["agency"] == "DINSOS" for r in child["attributeReports"])
+
+
+async def test_timestamps_come_back_in_utc_with_their_offset(make_client: Any) -> None:
+    # SQLite keeps no offset; the column type writes UTC and reads it back as UTC on both.
+    client = await make_client(SPEC)
+    wib = timezone(timedelta(hours=7))
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.child),
+            _child("ANK000000001", "Dewi", registered_at=datetime(2026, 1, 1, 10, 0, tzinfo=wib)),
+        )
+    stored = await client.data('{ child(id: "ANK000000001") { registeredAt } }')
+    assert stored["child"]["registeredAt"] == "2026-01-01T03:00:00+00:00"
+
+    before = datetime.now(UTC)
+    data = await client.data(
+        """mutation($input: RegisterChildInput!) { registerChild(input: $input) {
+          registeredAt attributeReports { reportedAt } } }""",
+        input={"reportedBy": "DINSOS", "fullName": "Udin", "sex": "M", "regionCode": "14.71"},
+    )
+    registered = data["registerChild"]
+    stamps = [registered["registeredAt"]] + [
+        r["reportedAt"] for r in registered["attributeReports"]
+    ]
+    for stamp in stamps:
+        at = datetime.fromisoformat(stamp)
+        assert at.utcoffset() == timedelta(0), stamp
+        assert before - timedelta(seconds=1) <= at <= datetime.now(UTC)
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
+from alembic.autogenerate import compare_metadata, render_python_code
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.operations import ops
+from sqlalchemy import Column, inspect
 
 from subgraphs import SUBGRAPH_NAMES, load_spec
+from subgraphs.common.migrations import render_item
+from subgraphs.common.tables import UtcDateTime
 
 pytestmark = pytest.mark.anyio
 
@@ -30,6 +33,14 @@ async def test_migrations_from_empty_match_the_tables(make_database: Any, name: 
         assert await conn.run_sync(differences) == []
         tables = await conn.run_sync(table_names)
     assert {t.name for t in spec.metadata.sorted_tables} <= tables
+
+
+def test_autogenerate_writes_utc_timestamps_as_plain_sqlalchemy_types() -> None:
+    # A migration must not import application code: UtcDateTime is written as what it stores.
+    upgrade = ops.UpgradeOps(ops=[ops.AddColumnOp("complaint", Column("seen_at", UtcDateTime()))])
+    code = render_python_code(upgrade, render_item=render_item)
+    assert "sa.DateTime(timezone=True)" in code
+    assert "UtcDateTime" not in code and "subgraphs" not in code
 
 
 @pytest.mark.parametrize("name", SUBGRAPH_NAMES)

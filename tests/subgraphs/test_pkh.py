@@ -347,7 +347,8 @@ async def test_non_compliant_children_bad_input(
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == field
-    assert body["data"] is None
+    # The field carries a data category, so it is nullable: the error nulls it, not all data.
+    assert body["data"] == {"nonCompliantChildren": None}
 
 
 # --- recordVerification -------------------------------------------------------------------------
