@@ -53,6 +53,7 @@ def main(argv: list[str]) -> int:
             _run(BIN / "ruff", "format", "--check", "."),
             _run(BIN / "mypy"),
             _run(BIN / "satu-anak", "sdl", "--check"),
+            _run(BIN / "satu-anak", "compose", "--check"),
         )
     return _run(BIN / "python")
 

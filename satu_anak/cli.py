@@ -1,4 +1,4 @@
-"""The `satu-anak` command: serve, migrate, seed, up, sdl, gateway, plan."""
+"""The `satu-anak` command: serve, migrate, seed, up, sdl, compose, gateway, plan."""
 
 from __future__ import annotations
 
@@ -95,6 +95,37 @@ def _sdl(args: argparse.Namespace) -> int:
     return 0
 
 
+def compose_supergraph() -> tuple[str | None, list[str]]:
+    """Our subgraphs' checked-in SDL composed, with the local ports as their URLs."""
+    from gateway.compose import compose_files
+
+    ports = subgraph_ports()
+    result = compose_files(
+        {name: SCHEMA_DIR / f"{name}.graphql" for name in SUBGRAPH_NAMES},
+        {name: f"http://127.0.0.1:{ports[name]}/graphql" for name in SUBGRAPH_NAMES},
+    )
+    return result.supergraph_sdl, [f"{e.code}: {e.message}" for e in result.errors]
+
+
+def _compose(args: argparse.Namespace) -> int:
+    sdl, errors = compose_supergraph()
+    if errors or sdl is None:
+        for error in errors:
+            print(error, file=sys.stderr)
+        return 1
+    path = SCHEMA_DIR / "supergraph.graphql"
+    if args.check:
+        if not path.exists() or path.read_text() != sdl:
+            print(
+                "schema/supergraph.graphql is out of date; run `satu-anak compose`", file=sys.stderr
+            )
+            return 1
+        return 0
+    path.write_text(sdl)
+    print(f"wrote {path}")
+    return 0
+
+
 def _load_gateway(path: str) -> Gateway:
     from gateway.engine import Gateway, GatewayConfig
     from gateway.supergraph import parse_supergraph
@@ -166,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-port", type=int, default=BASE_PORT, help="subgraphs listen on the next ports"
     )
     up.set_defaults(run=_up)
+
+    compose = commands.add_parser(
+        "compose", help="compose schema/<subgraph>.graphql into schema/supergraph.graphql"
+    )
+    compose.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    compose.set_defaults(run=_compose)
 
     gateway = commands.add_parser("gateway", help="serve the federation gateway over a supergraph")
     gateway.add_argument("--supergraph", default=str(SCHEMA_DIR / "supergraph.graphql"))

@@ -1,17 +1,21 @@
-"""`satu-anak up`: migrate, seed when empty, then run every subgraph as its own process until Ctrl-C."""
+"""`satu-anak up`: migrate, seed when empty, run every subgraph and the gateway as processes until Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from types import FrameType
 
 from satu_anak.ports import BASE_PORT, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES
+
+SUPERGRAPH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
 
 
 def _healthy(port: int, host: str) -> bool:
@@ -68,15 +72,40 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
                 # Ctrl-C reaches the whole process group; we stop children ourselves, in order.
                 start_new_session=True,
             )
+        # The gateway reads the checked-in supergraph; the subgraphs' URLs follow our ports.
+        gateway_env = {
+            **os.environ,
+            **{
+                f"SATU_ANAK_{name.upper()}_SUBGRAPH_URL": f"http://{host}:{port}/graphql"
+                for name, port in ports.items()
+            },
+        }
+        processes["gateway"] = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "satu_anak.cli", "gateway"),
+                *(
+                    "--supergraph",
+                    str(SUPERGRAPH),
+                    "--host",
+                    host,
+                    "--port",
+                    str(base_port),
+                    "--dev",
+                ),
+            ],
+            env=gateway_env,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
-        pending = dict(ports)
+        pending = {**ports, "gateway": base_port}
         while pending and not stopping:
             for name, port in list(pending.items()):
                 if processes[name].poll() is not None:
                     print(f"{name} exited during start-up", file=sys.stderr)
                     return 1
                 if _healthy(port, host):
-                    print(f"{name}: http://{host}:{port}/graphql", flush=True)
+                    label = "gateway (GraphiQL)" if name == "gateway" else name
+                    print(f"{label}: http://{host}:{port}/graphql", flush=True)
                     del pending[name]
             if time.monotonic() > deadline:
                 print(f"not healthy after 60 s: {', '.join(pending)}", file=sys.stderr)

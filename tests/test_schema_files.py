@@ -73,3 +73,11 @@ def test_every_categorized_field_is_nullable(name: str) -> None:
         if isinstance(field.type, NonNullTypeNode)
     ]
     assert not non_null, f"{name}: fields with @policy must be nullable: {', '.join(non_null)}"
+
+
+def test_checked_in_supergraph_is_the_composition_of_the_subgraphs() -> None:
+    from satu_anak.cli import compose_supergraph
+
+    sdl, errors = compose_supergraph()
+    assert errors == []
+    assert (SCHEMA_DIR / "supergraph.graphql").read_text() == sdl, "run `satu-anak compose`"

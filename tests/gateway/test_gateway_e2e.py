@@ -1,0 +1,271 @@
+"""End to end: the gateway over our four real subgraphs, on real HTTP, with seeded data."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from gateway.engine import Gateway, GatewayConfig
+from gateway.http import create_gateway_app
+from gateway.supergraph import parse_supergraph
+from satu_anak.synthetic.loader import seed
+from subgraphs import SUBGRAPH_NAMES, load_spec
+from subgraphs.common.service import create_app
+from subgraphs.common.settings import SubgraphSettings
+
+pytestmark = pytest.mark.anyio
+
+SUPERGRAPH = Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphql"
+
+CHILD_PICTURE = """
+query Picture($id: ID!) {
+  child(id: $id) {
+    id name kabupatenCode documentStatus
+    pkh { family { status } compliance { consecutiveNonCompliantPeriods latestCompliant } }
+    welfare { decile }
+    complaints { channel status }
+    cases { caseNumber stage status balai { name } }
+    protectionFlag { contacts { balaiName } }
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Stack:
+    client: httpx.AsyncClient
+    gateway: Gateway
+    urls: dict[str, str]
+    servers: dict[str, uvicorn.Server]
+
+
+async def _serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):  # uvicorn offers no start-up event to wait on; poll for up to 10 s
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    return server, task
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    folder = tmp_path_factory.mktemp("stack")
+    settings = {
+        name: SubgraphSettings(name, f"sqlite+aiosqlite:///{folder / f'{name}.db'}")
+        for name in SUBGRAPH_NAMES
+    }
+    await seed(300, 42, settings, ground_truth_dir=folder)
+    servers: dict[str, uvicorn.Server] = {}
+    tasks = []
+    urls = {}
+    for name in SUBGRAPH_NAMES:
+        port = _free_port()
+        server, task = await _serve(create_app(load_spec(name), settings[name]), port)
+        servers[name], urls[name] = server, f"http://127.0.0.1:{port}/graphql"
+        tasks.append(task)
+    gateway = Gateway(
+        parse_supergraph(SUPERGRAPH.read_text()),
+        GatewayConfig(subgraph_urls=urls, subgraph_timeout=5),
+    )
+    app = create_gateway_app(gateway, development=True)
+    await gateway.start()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    try:
+        yield Stack(client, gateway, urls, servers)
+    finally:
+        await client.aclose()
+        await gateway.close()
+        for server in servers.values():
+            server.should_exit = True
+        await asyncio.gather(*tasks)
+
+
+async def _post(stack: Stack, body: dict[str, Any], **headers: str) -> httpx.Response:
+    return await stack.client.post("/graphql", json=body, headers=headers)
+
+
+async def _direct(url: str, query: str, **variables: Any) -> dict[str, Any]:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(url, json={"query": query, "variables": variables})
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+async def test_one_childs_picture_across_four_agencies(stack: Stack) -> None:
+    response = await _post(stack, {"query": CHILD_PICTURE, "variables": {"id": "ANK000000001"}})
+    assert response.status_code == 200
+    body = response.json()
+    assert "errors" not in body, body
+    child = body["data"]["child"]
+    # Each part equals what its own agency says when asked directly.
+    direct = await _direct(stack.urls["disdukcapil"], '{ child(id: "ANK000000001") { name } }')
+    assert child["name"] == direct["child"]["name"]
+    pkh = await _direct(
+        stack.urls["pkh"],
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Child { pkh { compliance { consecutiveNonCompliantPeriods } } } } }",
+        r=[{"__typename": "Child", "id": "ANK000000001"}],
+    )
+    assert child["pkh"]["compliance"] == pkh["_entities"][0]["pkh"]["compliance"] | {
+        "latestCompliant": False
+    }
+    assert child["pkh"]["compliance"]["consecutiveNonCompliantPeriods"] >= 2  # the planted dropout
+    assert [c["status"] for c in child["cases"]] == ["OPEN"]
+    assert child["protectionFlag"]["contacts"][0]["balaiName"] == child["cases"][0]["balai"]["name"]
+    assert list(child) == [
+        "id",
+        "name",
+        "kabupatenCode",
+        "documentStatus",
+        "pkh",
+        "welfare",
+        "complaints",
+        "cases",
+        "protectionFlag",
+    ]
+
+
+async def test_unknown_child_is_null(stack: Stack) -> None:
+    response = await _post(stack, {"query": CHILD_PICTURE, "variables": {"id": "ANK999999999"}})
+    assert response.json() == {"data": {"child": None}}
+
+
+async def test_plan_header_in_development_mode(stack: Stack) -> None:
+    response = await _post(
+        stack,
+        {"query": CHILD_PICTURE, "variables": {"id": "ANK000000001"}},
+        **{"x-satu-anak-plan": "1"},
+    )
+    plan = response.json()["extensions"]["queryPlan"]
+    assert plan.startswith("QueryPlan {")
+    for service in ("disdukcapil", "pkh", "dinsos", "balai"):
+        assert f'Fetch(service: "{service}")' in plan
+
+
+async def test_introspection_and_typename_are_answered_by_the_gateway(stack: Stack) -> None:
+    body = (
+        await _post(
+            stack, {"query": '{ __typename __type(name: "Child") { name fields { name } } }'}
+        )
+    ).json()
+    assert body["data"]["__typename"] == "Query"
+    fields = {f["name"] for f in body["data"]["__type"]["fields"]}
+    assert {"name", "pkh", "welfare", "cases", "protectionFlag"} <= fields
+    schema = (await _post(stack, {"query": "{ __schema { types { name } } }"})).json()
+    names = {t["name"] for t in schema["data"]["__schema"]["types"]}
+    assert "Child" in names and not any(
+        n.startswith(("join__", "link__", "_Entity", "_Any")) for n in names
+    )
+
+
+async def test_aliases_fragments_and_skip_include(stack: Stack) -> None:
+    query = """query($withCases: Boolean!) {
+      first: child(id: "ANK000000001") { ...Who cases @include(if: $withCases) { stage } }
+      again: child(id: "ANK000000001") { label: name @skip(if: true) id }
+    }
+    fragment Who on Child { theName: name }"""
+    body = (await _post(stack, {"query": query, "variables": {"withCases": False}})).json()
+    assert "errors" not in body
+    assert list(body["data"]["first"]) == ["theName"]
+    assert body["data"]["again"] == {"id": "ANK000000001"}
+
+
+async def test_validation_errors_status_per_media_type(stack: Stack) -> None:
+    bad = {"query": "{ child(id: 1) { nope } }"}
+    as_json = await _post(stack, bad)
+    assert as_json.status_code == 200
+    assert as_json.json()["errors"][0]["locations"]
+    assert "data" not in as_json.json()
+    as_graphql = await _post(stack, bad, accept="application/graphql-response+json")
+    assert as_graphql.status_code == 400
+    assert as_graphql.headers["content-type"].startswith("application/graphql-response+json")
+    syntax = await _post(stack, {"query": "{ child(id: "})
+    assert "Syntax Error" in syntax.json()["errors"][0]["message"]
+
+
+async def test_bad_requests_are_4xx_never_500(stack: Stack) -> None:
+    client = stack.client
+    assert (
+        await client.post(
+            "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+        )
+    ).status_code == 400
+    assert (
+        await client.post("/graphql", content=b"query", headers={"content-type": "text/plain"})
+    ).status_code == 415
+    assert (await client.post("/graphql", json={"variables": {}})).status_code == 400
+    huge = {"query": "{ __typename }", "padding": "x" * 2_000_000}
+    assert (await client.post("/graphql", json=huge)).status_code == 413
+    mutation = await client.get(
+        "/graphql",
+        params={
+            "query": 'mutation { closeCase(caseId: "1", closedOn: "2026-01-01", reason: WITHDRAWN) { id } }'
+        },
+    )
+    assert mutation.status_code == 405
+    got = await client.get("/graphql", params={"query": '{ child(id: "ANK000000001") { id } }'})
+    assert got.json() == {"data": {"child": {"id": "ANK000000001"}}}
+    unknown_op = await _post(stack, {"query": "query A { __typename }", "operationName": "B"})
+    assert "Unknown operation" in unknown_op.json()["errors"][0]["message"]
+    wrong_variable = await _post(stack, {"query": CHILD_PICTURE, "variables": {"id": {"x": 1}}})
+    assert wrong_variable.json()["errors"] and "data" not in wrong_variable.json()
+
+
+async def test_deep_and_huge_documents_are_refused_cleanly(stack: Stack) -> None:
+    deep = '{ child(id: "x") ' + "{ family " * 200 + "{ kkNumber }" + " }" * 200 + " }"
+    body = (await _post(stack, {"query": deep})).json()
+    assert body["errors"] and "data" not in body
+    wide = "{ " + " ".join(f"a{i}: __typename" for i in range(30_000)) + " }"
+    body = (await _post(stack, {"query": wide})).json()
+    assert body["errors"] and "data" not in body
+
+
+async def test_a_subgraph_down_gives_partial_data_with_its_name(stack: Stack) -> None:
+    stack.gateway._urls = {**stack.gateway._urls}
+    balai = next(g for g, info in stack.gateway.supergraph.graphs.items() if info.name == "balai")
+    original = stack.gateway._urls[balai]
+    stack.gateway._urls[balai] = f"http://127.0.0.1:{_free_port()}/graphql"  # nobody listens
+    try:
+        body = (
+            await _post(stack, {"query": CHILD_PICTURE, "variables": {"id": "ANK000000001"}})
+        ).json()
+    finally:
+        stack.gateway._urls[balai] = original
+    child = body["data"]["child"]
+    assert child["name"] and child["pkh"] is not None  # the other agencies still answer
+    assert child["cases"] is None and child["protectionFlag"] is None
+    assert any(e["extensions"]["serviceName"] == "balai" for e in body["errors"])
+    health = await stack.client.get("/health")
+    assert health.status_code == 200
+
+
+async def test_health_names_unready_subgraphs(stack: Stack) -> None:
+    balai = next(g for g, info in stack.gateway.supergraph.graphs.items() if info.name == "balai")
+    original = stack.gateway._urls[balai]
+    stack.gateway._urls[balai] = f"http://127.0.0.1:{_free_port()}/graphql"
+    try:
+        health = await stack.client.get("/health")
+    finally:
+        stack.gateway._urls[balai] = original
+    assert health.status_code == 503
+    assert health.json()["subgraphs"]["balai"] is False

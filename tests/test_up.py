@@ -1,0 +1,129 @@
+"""End to end: `satu-anak up` seeds when empty, serves subgraphs and gateway over HTTP, stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from satu_anak.ports import subgraph_ports
+from subgraphs import SUBGRAPH_NAMES
+
+pytestmark = pytest.mark.slow
+
+
+def _free_base_port() -> int:
+    """A base port whose next four ports are free too."""
+    for base in range(15_000, 30_000, 10):
+        try:
+            for port in range(base, base + len(SUBGRAPH_NAMES) + 1):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free ports")
+
+
+def _start(data_dir: Path, base_port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    env["SATU_ANAK_DATA_DIR"] = str(data_dir)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "satu_anak.cli",
+            "up",
+            "--children",
+            "300",
+            "--base-port",
+            str(base_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _wait_until_up(process: subprocess.Popen[str], timeout: float = 120) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Satu Anak is up" in line:
+            return lines
+    process.kill()
+    raise AssertionError("did not come up:\n" + "".join(lines))
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+def _query(port: int, query: str) -> dict[str, Any]:
+    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def test_up_serves_seeded_subgraphs_and_stops_cleanly(tmp_path: Path) -> None:
+    base = _free_base_port()
+    ports = subgraph_ports(base)
+    process = _start(tmp_path, base)
+    try:
+        _wait_until_up(process)
+        for name, port in ports.items():
+            health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
+            assert health.json() == {"status": "ok", "subgraph": name}
+        index = _query(ports["disdukcapil"], "{ searchChildren { totalCount } }")
+        total = index["searchChildren"]["totalCount"]
+        assert total >= 300
+        story = _query(ports["disdukcapil"], '{ child(id: "ANK000000001") { id name } }')
+        assert story["child"]["name"]
+        # The gateway answers one child's picture from all four agencies.
+        assert httpx.get(f"http://127.0.0.1:{base}/health", timeout=5).status_code == 200
+        picture = _query(
+            base,
+            '{ child(id: "ANK000000001") { name pkh { compliance { latestCompliant } } '
+            "welfare { decile } complaints { status } cases { stage balai { name } } } }",
+        )["child"]
+        assert picture["name"] == story["child"]["name"]
+        assert picture["pkh"]["compliance"]["latestCompliant"] is False
+        assert picture["welfare"]["decile"] >= 1
+        assert picture["complaints"] == []
+        assert picture["cases"][0]["stage"] == "INTERVENTION"
+    finally:
+        code = _stop(process)
+    assert code == 0
+    for port in [base, *ports.values()]:
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+
+    # A second start finds data and does not seed again.
+    process = _start(tmp_path, base)
+    try:
+        _wait_until_up(process)
+        again = _query(ports["disdukcapil"], "{ searchChildren { totalCount } }")
+        assert again["searchChildren"]["totalCount"] == total
+    finally:
+        assert _stop(process) == 0
