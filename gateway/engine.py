@@ -50,14 +50,20 @@ class GatewayConfig:
     # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
     forward_headers: frozenset[str] = frozenset({"traceparent", "tracestate"})
     subgraph_urls: Mapping[str, str] = field(default_factory=dict)  # name -> URL override
+    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)  # name -> seconds
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
-        urls = {
-            key[len("SATU_ANAK_") : -len("_SUBGRAPH_URL")].lower(): value
-            for key, value in environ.items()
-            if key.startswith("SATU_ANAK_") and key.endswith("_SUBGRAPH_URL")
-        }
+        def per_subgraph(suffix: str) -> dict[str, str]:
+            found = {
+                key[len("SATU_ANAK_") : -len(suffix)].lower(): value
+                for key, value in environ.items()
+                if key.startswith("SATU_ANAK_") and key.endswith(suffix)
+            }
+            return {name: value for name, value in found.items() if name}
+
+        urls = per_subgraph("_SUBGRAPH_URL")
+        timeouts = {name: float(v) for name, v in per_subgraph("_SUBGRAPH_TIMEOUT").items()}
         timeout = float(environ.get("SATU_ANAK_SUBGRAPH_TIMEOUT", "30"))
         extra = {
             h.strip().lower()
@@ -67,6 +73,7 @@ class GatewayConfig:
         return cls(
             subgraph_timeout=timeout,
             subgraph_urls=urls,
+            subgraph_timeouts=timeouts,
             forward_headers=frozenset({"traceparent", "tracestate"} | extra),
         )
 
@@ -107,6 +114,11 @@ class Gateway:
         self._urls = {
             graph.enum_value: self.config.subgraph_urls.get(graph.name, graph.url)
             for graph in supergraph.graphs.values()
+        }
+        self._timeouts = {
+            graph.enum_value: self.config.subgraph_timeouts[graph.name]
+            for graph in supergraph.graphs.values()
+            if graph.name in self.config.subgraph_timeouts
         }
         self._client: httpx.AsyncClient | None = None
         self.executor = PlanExecutor(self._fetch)
@@ -280,7 +292,9 @@ class Gateway:
         body: JsonObject = {"query": document}
         if variables:
             body["variables"] = variables
-        return await self._post(self._urls[graph], body, headers, service=service)
+        return await self._post(
+            self._urls[graph], body, headers, service=service, limit=self._timeouts.get(graph)
+        )
 
     async def _post(
         self,

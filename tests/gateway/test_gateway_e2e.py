@@ -269,3 +269,45 @@ async def test_health_names_unready_subgraphs(stack: Stack) -> None:
         stack.gateway._urls[balai] = original
     assert health.status_code == 503
     assert health.json()["subgraphs"]["balai"] is False
+
+
+async def test_a_hanging_subgraph_times_out_on_its_own_limit(stack: Stack) -> None:
+    # A socket that accepts connections and never answers.
+    with socket.socket() as hanging:
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen()
+        url = f"http://127.0.0.1:{hanging.getsockname()[1]}/graphql"
+        gateway = Gateway(
+            stack.gateway.supergraph,
+            GatewayConfig(
+                subgraph_urls={**stack.urls, "balai": url},
+                subgraph_timeouts={"balai": 0.5},
+                subgraph_timeout=30,
+            ),
+        )
+        try:
+            prepared = gateway.prepare(CHILD_PICTURE, None)
+            started = asyncio.get_running_loop().time()
+            body = await gateway.execute(prepared, {"id": "ANK000000001"})
+            elapsed = asyncio.get_running_loop().time() - started
+        finally:
+            await gateway.close()
+    assert elapsed < 5
+    assert body["data"]["child"]["name"] and body["data"]["child"]["cases"] is None
+    (error,) = [e for e in body["errors"] if e["extensions"].get("serviceName") == "balai"]
+    assert "timed out" in error["message"]
+
+
+def test_config_from_environment() -> None:
+    config = GatewayConfig.from_env(
+        {
+            "SATU_ANAK_BALAI_SUBGRAPH_URL": "http://balai:8000/graphql",
+            "SATU_ANAK_BALAI_SUBGRAPH_TIMEOUT": "2.5",
+            "SATU_ANAK_SUBGRAPH_TIMEOUT": "10",
+            "SATU_ANAK_FORWARD_HEADERS": "X-Request-Id, x-agency",
+        }
+    )
+    assert config.subgraph_urls == {"balai": "http://balai:8000/graphql"}
+    assert config.subgraph_timeouts == {"balai": 2.5}
+    assert config.subgraph_timeout == 10
+    assert {"traceparent", "tracestate", "x-request-id", "x-agency"} == config.forward_headers
