@@ -311,3 +311,45 @@ def test_config_from_environment() -> None:
     assert config.subgraph_timeouts == {"balai": 2.5}
     assert config.subgraph_timeout == 10
     assert {"traceparent", "tracestate", "x-request-id", "x-agency"} == config.forward_headers
+
+
+async def test_only_allowlisted_headers_reach_subgraphs(stack: Stack) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    seen: list[dict[str, str]] = []
+
+    async def recording(request: Request) -> JSONResponse:
+        seen.append(dict(request.headers))
+        return JSONResponse({"data": {"child": None}})
+
+    port = _free_port()
+    server, task = await _serve(
+        Starlette(routes=[Route("/graphql", recording, methods=["POST"])]), port
+    )
+    gateway = Gateway(
+        stack.gateway.supergraph,
+        GatewayConfig(
+            subgraph_urls={**stack.urls, "disdukcapil": f"http://127.0.0.1:{port}/graphql"},
+            forward_headers=frozenset({"traceparent", "x-request-id"}),
+        ),
+    )
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    try:
+        prepared = gateway.prepare('{ child(id: "ANK000000001") { id } }', None)
+        body = await gateway.execute(
+            prepared,
+            None,
+            {"traceparent": traceparent, "x-request-id": "r-1", "authorization": "Bearer secret"},
+        )
+    finally:
+        await gateway.close()
+        server.should_exit = True
+        await task
+    assert body == {"data": {"child": None}}
+    (headers,) = seen
+    assert headers["traceparent"] == traceparent
+    assert headers["x-request-id"] == "r-1"
+    assert "authorization" not in headers
