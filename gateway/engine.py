@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -31,6 +29,7 @@ from gateway.planner import PlanningError, QueryPlanner
 from gateway.shaping import Shaper
 from gateway.subgraphs import SubgraphMap
 from gateway.supergraph import Supergraph
+from gateway.transport import SubgraphTransport
 
 
 class RequestError(Exception):
@@ -120,22 +119,16 @@ class Gateway:
             for graph in supergraph.graphs.values()
             if graph.name in self.config.subgraph_timeouts
         }
-        self._client: httpx.AsyncClient | None = None
+        self.transport = SubgraphTransport(self.config.subgraph_timeout)
         self.executor = PlanExecutor(self._fetch)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.config.subgraph_timeout),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-            )
+        await self.transport.start()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self.transport.close()
 
     def subgraph_urls(self) -> dict[str, str]:
         return {self.supergraph.graphs[g].name: url for g, url in self._urls.items()}
@@ -305,50 +298,10 @@ class Gateway:
         service: str = "",
         limit: float | None = None,
     ) -> SubgraphResponse:
-        await self.start()
-        assert self._client is not None
-        name = service or url
-
-        def failure(message: str) -> SubgraphResponse:
-            return SubgraphResponse(
-                None,
-                [
-                    {
-                        "message": message,
-                        "extensions": {"code": "SUBGRAPH_UNAVAILABLE", "serviceName": name},
-                    }
-                ],
-            )
-
-        try:
-            response = await self._client.post(
-                url,
-                content=orjson.dumps(body),
-                headers={
-                    "content-type": "application/json",
-                    "accept": "application/graphql-response+json, application/json",
-                    **headers,
-                },
-                timeout=limit if limit is not None else httpx.USE_CLIENT_DEFAULT,
-            )
-        except httpx.TimeoutException:
-            return failure(f"Subgraph {name} timed out.")
-        except httpx.HTTPError:
-            return failure(f"Subgraph {name} is unavailable.")
-        try:
-            payload = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            return failure(
-                f"Subgraph {name} answered with something other than JSON (HTTP {response.status_code})."
-            )
-        if not isinstance(payload, dict) or not ("data" in payload or "errors" in payload):
-            return failure(f"Subgraph {name} answered with a malformed GraphQL response.")
-        data = payload.get("data")
-        errors = payload.get("errors") or []
-        if not isinstance(errors, list) or (data is not None and not isinstance(data, dict)):
-            return failure(f"Subgraph {name} answered with a malformed GraphQL response.")
-        return SubgraphResponse(
-            data, [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+        # Our planner prints mutations with the `mutation` keyword first: never shared.
+        shareable = not str(body.get("query", "")).lstrip().startswith("mutation")
+        return await self.transport.post(
+            url, body, headers, service=service or url, timeout=limit, shareable=shareable
         )
 
 

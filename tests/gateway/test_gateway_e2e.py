@@ -353,3 +353,40 @@ async def test_only_allowlisted_headers_reach_subgraphs(stack: Stack) -> None:
     assert headers["traceparent"] == traceparent
     assert headers["x-request-id"] == "r-1"
     assert "authorization" not in headers
+
+
+async def test_identical_queries_in_flight_are_sent_once(stack: Stack) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    calls: list[bytes] = []
+
+    async def slow(request: Request) -> JSONResponse:
+        calls.append(await request.body())
+        await asyncio.sleep(0.3)  # long enough for the second request to arrive meanwhile
+        return JSONResponse({"data": {"child": {"id": "ANK000000001", "name": "Shared"}}})
+
+    port = _free_port()
+    server, task = await _serve(Starlette(routes=[Route("/graphql", slow, methods=["POST"])]), port)
+    gateway = Gateway(
+        stack.gateway.supergraph,
+        GatewayConfig(
+            subgraph_urls={**stack.urls, "disdukcapil": f"http://127.0.0.1:{port}/graphql"}
+        ),
+    )
+    try:
+        prepared = gateway.prepare('{ child(id: "ANK000000001") { id name } }', None)
+        first, second = await asyncio.gather(
+            gateway.execute(prepared, None), gateway.execute(prepared, None)
+        )
+        other = gateway.prepare('{ child(id: "ANK000000002") { id name } }', None)
+        await gateway.execute(other, None)
+    finally:
+        await gateway.close()
+        server.should_exit = True
+        await task
+    assert first == second == {"data": {"child": {"id": "ANK000000001", "name": "Shared"}}}
+    assert first["data"] is not second["data"]  # each response owns its tree
+    assert len(calls) == 2  # the two identical queries shared one request; the other had its own
