@@ -68,6 +68,8 @@ class PlanExecutor:
             node.graph, node.service, node.operation, _subset(variables, node), execution.headers
         )
         if isinstance(response.data, dict):
+            if node.output_renames:
+                rename_keys(response.data, node.output_renames)
             deep_merge(execution.data, response.data)
         for error in response.errors:
             execution.errors.append(_with_service(error, node.service, error.get("path")))
@@ -88,6 +90,8 @@ class PlanExecutor:
             representation = _representation(entity, node.requires, typename)
             if representation is None:
                 continue  # a key or required field is missing: an earlier error nulled it
+            if node.representation_typename is not None:
+                representation["__typename"] = node.representation_typename
             # Identical representations are sent once and the answer fanned back out.
             marker = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
             position = index_of.get(marker)
@@ -106,8 +110,12 @@ class PlanExecutor:
             (response.data or {}).get("_entities") if isinstance(response.data, dict) else None
         )
         if isinstance(entities, list) and len(entities) == len(representations):
+            if node.output_renames:
+                rename_keys(entities, node.output_renames)
             for position, result in enumerate(entities):
                 if isinstance(result, dict):
+                    if result.get("__typename", _MISSING) == node.representation_typename:
+                        result = {k: v for k, v in result.items() if k != "__typename"}
                     for entity, _ in owners[position]:
                         deep_merge(entity, result)
         elif response.data is not None and not response.errors:
@@ -205,8 +213,9 @@ def _select(
             if not _select(source, selection.selection_set, typename, out):
                 return False
         elif isinstance(selection, FieldNode):
+            # Read under the alias the planner fetched it by; send under the field's name.
             name = selection.name.value
-            value = source.get(name, _MISSING)
+            value = source.get((selection.alias or selection.name).value, _MISSING)
             if value is _MISSING:
                 return False
             if selection.selection_set is None or value is None:
@@ -236,7 +245,8 @@ def _select(
 
 def _fields_present(source: JsonObject, selection_set: SelectionSetNode) -> bool:
     return all(
-        isinstance(s, FieldNode) and s.name.value in source for s in selection_set.selections
+        isinstance(s, FieldNode) and (s.alias or s.name).value in source
+        for s in selection_set.selections
     )
 
 
@@ -254,3 +264,17 @@ def deep_merge(target: JsonObject, source: JsonObject) -> None:
                     existing[index] = new
         else:
             target[key] = value
+
+
+def rename_keys(value: Any, renames: tuple[tuple[str, str], ...]) -> None:
+    """Put aliased fields back under their response keys, anywhere in a subgraph's answer."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(current)
+        elif isinstance(current, dict):
+            for alias, key in renames:
+                if alias in current:
+                    current[key] = current.pop(alias)
+            stack.extend(v for v in current.values() if isinstance(v, dict | list))

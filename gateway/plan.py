@@ -24,6 +24,13 @@ class FetchNode:
     # The printed selection inside the fetch, for people (the plan printer).
     selection_text: str = ""
     entity_types: frozenset[str] = frozenset()
+    # Set when the target resolves the entity as an interface (an @interfaceObject or an
+    # entity interface): representations carry the interface's name as `__typename`, and the
+    # answer's `__typename`, that same name, never replaces a concrete one already known.
+    representation_typename: str | None = None
+    # (alias, response key): fields the planner aliased because the subgraph could not merge
+    # them with a same-named field (see `selection.alias_conflicts`); renamed back on arrival.
+    output_renames: tuple[tuple[str, str], ...] = ()
     kind: Literal["Fetch"] = "Fetch"
 
 

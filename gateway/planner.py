@@ -2,167 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, replace
 
 from graphql import (
-    ArgumentNode,
-    DirectiveNode,
-    DocumentNode,
-    FieldNode,
-    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLUnionType,
-    InlineFragmentNode,
-    NamedTypeNode,
-    NameNode,
-    OperationDefinitionNode,
     OperationType,
-    SelectionSetNode,
-    VariableDefinitionNode,
-    VariableNode,
     get_named_type,
     is_composite_type,
-    parse_type,
     print_ast,
-    visit,
 )
-from graphql.language import Visitor
 
+from gateway.fetch_groups import FetchGroup, PlanWriter
+from gateway.fetch_groups import PlanningError as PlanningError  # part of this module's API
 from gateway.operation import Field, InlineFragment, Operation, Selection
 from gateway.plan import (
-    FetchNode,
-    FlattenNode,
-    ParallelNode,
     Path,
     PlanNode,
     QueryPlan,
     SequenceNode,
 )
+from gateway.selection import SelectionBuilder, print_selections
 from gateway.subgraphs import Key, SubgraphMap
 
 LOCAL_ROOT_FIELDS = frozenset({"__schema", "__type", "__typename"})
-
-
-class PlanningError(Exception):
-    """No plan can satisfy the operation over this supergraph (a supergraph or planner limit)."""
-
-
-# --- the selection a fetch group is building ------------------------------------------------
-
-
-@dataclass(eq=False, slots=True)
-class FieldSelection:
-    response_key: str
-    name: str
-    arguments: tuple[ArgumentNode, ...]
-    directives: tuple[DirectiveNode, ...]
-    children: SelectionBuilder | None
-
-
-@dataclass(eq=False, slots=True)
-class FragmentSelection:
-    type_condition: str | None
-    directives: tuple[DirectiveNode, ...]
-    children: SelectionBuilder
-
-
-@dataclass(eq=False, slots=True)
-class SelectionBuilder:
-    """A mutable, ordered selection set that merges what is added twice."""
-
-    items: dict[tuple[str, ...], FieldSelection | FragmentSelection] = field(default_factory=dict)
-
-    def field(
-        self,
-        response_key: str,
-        name: str,
-        arguments: tuple[ArgumentNode, ...] = (),
-        directives: tuple[DirectiveNode, ...] = (),
-        composite: bool = False,
-    ) -> FieldSelection:
-        key = ("field", response_key, _directives_key(directives))
-        existing = self.items.get(key)
-        if isinstance(existing, FieldSelection):
-            return existing
-        selection = FieldSelection(
-            response_key, name, arguments, directives, SelectionBuilder() if composite else None
-        )
-        self.items[key] = selection
-        return selection
-
-    def typename(self) -> None:
-        self.field("__typename", "__typename")
-
-    def fragment(
-        self, type_condition: str | None, directives: tuple[DirectiveNode, ...] = ()
-    ) -> SelectionBuilder:
-        key = ("fragment", type_condition or "", _directives_key(directives))
-        existing = self.items.get(key)
-        if isinstance(existing, FragmentSelection):
-            return existing.children
-        selection = FragmentSelection(type_condition, directives, SelectionBuilder())
-        self.items[key] = selection
-        return selection.children
-
-    def to_ast(self) -> SelectionSetNode:
-        nodes: list[FieldNode | InlineFragmentNode] = []
-        for item in self.items.values():
-            if isinstance(item, FieldSelection):
-                alias = (
-                    NameNode(value=item.response_key) if item.response_key != item.name else None
-                )
-                nodes.append(
-                    FieldNode(
-                        alias=alias,
-                        name=NameNode(value=item.name),
-                        arguments=item.arguments,
-                        directives=item.directives,
-                        selection_set=item.children.to_ast() if item.children else None,
-                    )
-                )
-            else:
-                if not item.children.items:
-                    continue
-                nodes.append(
-                    InlineFragmentNode(
-                        type_condition=NamedTypeNode(name=NameNode(value=item.type_condition))
-                        if item.type_condition
-                        else None,
-                        directives=item.directives,
-                        selection_set=item.children.to_ast(),
-                    )
-                )
-        return SelectionSetNode(selections=tuple(nodes))
-
-
-def _directives_key(directives: tuple[DirectiveNode, ...]) -> str:
-    return " ".join(print_ast(d) for d in directives)
-
-
-# --- fetch groups ---------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class FetchGroup:
-    id: int
-    graph: str
-    merge_at: Path
-    entity_type: str | None  # None: a root fetch
-    requires_key: str = ""  # groups with different @requires inputs never merge
-    selections: SelectionBuilder = field(default_factory=SelectionBuilder)
-    inputs: SelectionBuilder = field(default_factory=SelectionBuilder)
-    depends_on: set[int] = field(default_factory=set)
-
-    def root(self, type_name: str) -> SelectionBuilder:
-        """Where this group's selections for its own entity type go."""
-        return self.selections.fragment(type_name) if self.entity_type else self.selections
 
 
 @dataclass(slots=True)
@@ -174,6 +44,42 @@ class _Position:
     type_name: str
     path: Path
     provided: tuple[Selection, ...] | None  # @provides in force at this position, if any
+    # How the planner got here: the position above and the field or type condition leading
+    # down from it (no step: the same object, reached by an entity hop). Objects without a
+    # usable key are reached again along this chain (see `_reenter`).
+    parent: _Position | None = None
+    step: Selection | None = None
+    # The step is the planner's own split of an abstract field per object type: every branch
+    # of one field is served along one route, so no branch is fetched again on another.
+    split: bool = False
+
+    def below(
+        self,
+        step: Selection,
+        node: SelectionBuilder,
+        type_name: str,
+        path: Path,
+        provided: tuple[Selection, ...] | None,
+    ) -> _Position:
+        """The position one field or type condition further down, in the same group."""
+        return _Position(self.group, node, type_name, path, provided, self, _route_step(step))
+
+    def moved(
+        self,
+        node: SelectionBuilder,
+        provided: tuple[Selection, ...] | None = None,
+        type_name: str | None = None,
+    ) -> _Position:
+        """The same object, written into another selection node (or seen as another type)."""
+        return _Position(
+            self.group,
+            node,
+            type_name or self.type_name,
+            self.path,
+            provided,
+            self.parent,
+            self.step,
+        )
 
 
 class QueryPlanner:
@@ -194,13 +100,14 @@ class _Planning:
         self.operation = operation
         self.groups: dict[int, FetchGroup] = {}
         self._ids = itertools.count()
-        self.variable_types = {d.variable.name.value: d for d in operation.variable_definitions}
         self._planning_inputs: set[tuple[str, str, Path, str]] = set()
+        self._roots: list[FetchGroup] = []  # a query's root fetches, one per subgraph
 
     # --- entry --------------------------------------------------------------------------
 
     def run(self) -> QueryPlan:
         root_type = self._root_type()
+        self.writer = PlanWriter(self.map, self.operation, root_type)
         local = tuple(
             s.response_key
             for s in _flatten_root(self.operation.selections)
@@ -208,13 +115,13 @@ class _Planning:
         )
         if self.operation.kind == OperationType.MUTATION:
             return QueryPlan(self._plan_mutation(root_type), local)
-        roots: list[FetchGroup] = []
+        roots = self._roots
         for selection in _flatten_root(self.operation.selections):
             if isinstance(selection, Field) and selection.name in LOCAL_ROOT_FIELDS:
                 continue
             group = self._root_group_for(root_type, selection, roots)
             self._plan_selection(_Position(group, group.selections, root_type, (), None), selection)
-        return QueryPlan(self._to_node(list(self.groups.values())), local)
+        return QueryPlan(self.writer.node(list(self.groups.values())), local)
 
     def _root_type(self) -> str:
         kind = self.operation.kind
@@ -262,16 +169,30 @@ class _Planning:
                 yield from self._fields_of(s)
 
     def _coverage(self, graph: str, type_name: str, selection: Field) -> int:
-        """How much of a root field's selection `graph` can serve itself (fewer hops)."""
-        field_def = self._field_def(type_name, selection.name)
-        if field_def is None or not selection.selections:
-            return 0
-        child_type = get_named_type(field_def.type).name
-        return sum(
-            1
-            for s in selection.selections
-            if isinstance(s, Field) and self.map.can_serve(graph, child_type, s.name)
-        )
+        """How many fields under a root field `graph` can serve itself, @provides and type
+        conditions included: the more, the fewer hops."""
+        count = 0
+        stack: list[tuple[str, Sequence[Selection], tuple[Selection, ...] | None]] = [
+            (type_name, (selection,), None)
+        ]
+        while stack:
+            parent, selections, provided = stack.pop()
+            for s in selections:
+                if isinstance(s, InlineFragment):
+                    condition = s.type_condition or parent
+                    stack.append((condition, s.selections, _narrow(provided, condition)))
+                    continue
+                if not (
+                    self.map.can_serve(graph, parent, s.name)
+                    or any(isinstance(p, Field) and p.name == s.name for p in provided or ())
+                ):
+                    continue
+                count += 1
+                field_def = self.map.field_def(parent, s.name)
+                if s.selections and field_def is not None:
+                    below = self._provided_under(graph, parent, s.name, provided)
+                    stack.append((get_named_type(field_def.type).name, s.selections, below))
+        return count
 
     def _plan_mutation(self, root_type: str) -> PlanNode | None:
         steps: list[PlanNode] = []
@@ -291,7 +212,7 @@ class _Planning:
             # Consecutive fields for one subgraph share a fetch; order across fetches is kept.
             if current is None or current.graph not in sources:
                 if step_groups:
-                    node = self._to_node(step_groups)
+                    node = self.writer.node(step_groups)
                     if node:
                         steps.append(node)
                 self.groups = {}
@@ -301,7 +222,7 @@ class _Planning:
             )
             step_groups = list(self.groups.values())
         if step_groups:
-            node = self._to_node(step_groups)
+            node = self.writer.node(step_groups)
             if node:
                 steps.append(node)
         if not steps:
@@ -329,16 +250,30 @@ class _Planning:
         return seen
 
     def _entity_group(
-        self, parent: FetchGroup, graph: str, path: Path, type_name: str, requires_key: str
+        self,
+        parent: FetchGroup,
+        graph: str,
+        path: Path,
+        type_name: str,
+        requires_key: str,
+        suppliers: set[int],
     ) -> FetchGroup:
-        """The group fetching `type_name` from `graph` at `path` after `parent`: reused when it can be."""
-        wanted = (graph, path, type_name, requires_key)
-        parent_ancestors = self._ancestors(parent)
+        """The group fetching `type_name` from `graph` at `path` after `parent` and the
+        suppliers of its inputs: reused when it can be. One representation carries the key and
+        at most one set of @requires inputs, so groups with different ones stay apart."""
+        wanted = (graph, path, type_name)
+        before = self._ancestors(parent) | {parent.id}
+        for supplier in suppliers:
+            before |= self._ancestors(self.groups[supplier]) | {supplier}
         for group in self.groups.values():
-            if (group.graph, group.merge_at, group.entity_type, group.requires_key) != wanted:
+            if (group.graph, group.merge_at, group.entity_type) != wanted:
                 continue
-            if group.id == parent.id or group.id in parent_ancestors:
-                continue  # it must come after `parent`, and cannot if `parent` waits for it
+            if requires_key and group.requires_key not in ("", requires_key):
+                continue
+            if group.id in before:
+                continue  # it must come after them, and cannot if one of them waits for it
+            if requires_key:
+                group.requires_key = requires_key
             group.depends_on.add(parent.id)
             return group
         group = self._new_group(graph, path, type_name, requires_key)
@@ -346,13 +281,6 @@ class _Planning:
         return group
 
     # --- selections -----------------------------------------------------------------------
-
-    def _field_def(self, type_name: str, field_name: str) -> GraphQLField | None:
-        named = self.schema.get_type(type_name)
-        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
-            found: GraphQLField | None = named.fields.get(field_name)
-            return found
-        return None
 
     def _plan_selections(self, at: _Position, selections: Sequence[Selection]) -> set[int]:
         touched: set[int] = set()
@@ -377,34 +305,43 @@ class _Planning:
                 if fragment.directives
                 else at.node
             )
-            return self._plan_selections(
-                _Position(at.group, node, at.type_name, at.path, at.provided), fragment.selections
+            return self._plan_selections(at.moved(node, at.provided), fragment.selections)
+        if condition == at.type_name:
+            node = (
+                at.node.fragment(condition, fragment.directives) if fragment.directives else at.node
             )
+            return self._plan_selections(at.moved(node, at.provided), fragment.selections)
+        if self.map.is_interface_object(graph, at.type_name):
+            # This subgraph knows no implementations: an owner of the interface applies the
+            # condition.
+            return self._hop(at, fragment, self._owner_targets(at))
         # Abstract parent: keep the condition where the subgraph knows the type, else split it
         # into the object types this subgraph can actually return here.
         condition_type = self.schema.get_type(condition)
-        if self.map.has_type(graph, condition) and not self.map.is_interface_object(
-            graph, condition
+        if (
+            self.map.has_type(graph, condition)
+            and not self.map.is_interface_object(graph, condition)
+            and self._condition_agrees(at, condition)
         ):
-            if isinstance(
-                condition_type, GraphQLObjectType
-            ) and condition_type not in self.map.possible_types_in_graph(graph, at.type_name):
+            if isinstance(condition_type, GraphQLObjectType) and (
+                condition_type not in self.map.possible_types_in_graph(graph, at.type_name)
+                or condition not in self._safe_members(at)
+            ):
                 return set()
             node = at.node.fragment(condition, fragment.directives)
             return self._plan_selections(
-                _Position(at.group, node, condition, at.path, _narrow(at.provided, condition)),
+                at.below(fragment, node, condition, at.path, _narrow(at.provided, condition)),
                 fragment.selections,
             )
         touched: set[int] = set()
-        wanted = set(t.name for t in self.map.possible_types(condition))
+        wanted = set(t.name for t in self.map.possible_types(condition)) & self._safe_members(at)
         for runtime in self.map.possible_types_in_graph(graph, at.type_name):
             if runtime.name not in wanted:
                 continue
             node = at.node.fragment(runtime.name, fragment.directives)
+            step = InlineFragment(runtime.name, fragment.directives)
             touched |= self._plan_selections(
-                _Position(
-                    at.group, node, runtime.name, at.path, _narrow(at.provided, runtime.name)
-                ),
+                at.below(step, node, runtime.name, at.path, _narrow(at.provided, runtime.name)),
                 fragment.selections,
             )
         return touched
@@ -418,28 +355,24 @@ class _Planning:
 
     def _plan_field(self, at: _Position, selection: Field) -> set[int]:
         graph = at.group.graph
+        interface_object_here = self.map.is_interface_object(graph, at.type_name)
         if selection.name == "__typename":
+            if interface_object_here:
+                # This subgraph would answer the interface's own name: ask an owner instead.
+                return self._hop(at, selection, self._owner_targets(at))
             at.node.field(selection.response_key, "__typename", (), selection.directives)
             return {at.group.id}
         parent = self.schema.get_type(at.type_name)
-        if isinstance(parent, GraphQLInterfaceType | GraphQLUnionType) and not self._serves(
-            at, selection.name
-        ):
-            # The subgraph cannot serve the field on the interface: ask per object type.
-            at.node.typename()
-            touched: set[int] = set()
-            for runtime in self.map.possible_types_in_graph(graph, at.type_name):
-                node = at.node.fragment(runtime.name)
-                touched |= self._plan_field(
-                    _Position(
-                        at.group, node, runtime.name, at.path, _narrow(at.provided, runtime.name)
-                    ),
-                    selection,
-                )
-            return touched
+        if isinstance(
+            parent, GraphQLInterfaceType | GraphQLUnionType
+        ) and not self._serves_for_every_member(at, selection.name):
+            return self._plan_abstract_field(at, selection, interface_object_here)
         if not self._serves(at, selection.name):
-            return self._hop(at, selection)
-        field_def = self._field_def(at.type_name, selection.name)
+            return self._hop(at, selection, self._field_targets(at, selection.name))
+        if self._needs_own_requires(at, selection.name):
+            # Required inputs reach a subgraph only as a representation: re-enter it.
+            return self._hop(at, selection, [(graph, at.type_name)])
+        field_def = self.map.field_def(at.type_name, selection.name)
         if field_def is None:
             raise PlanningError(f"{at.type_name}.{selection.name} is not in the supergraph")
         field_type: GraphQLOutputType = field_def.type
@@ -456,90 +389,313 @@ class _Planning:
         if composite and chosen.children is not None:
             provided = self._provided_below(at, selection)
             child_path = at.path + (selection.response_key,) + ("@",) * _list_depth(field_type)
-            child = _Position(at.group, chosen.children, named.name, child_path, provided)
+            child_type = self._type_in_graph(at, selection.name) or named.name
+            child = at.below(selection, chosen.children, child_type, child_path, provided)
             if not isinstance(named, GraphQLObjectType):
-                chosen.children.typename()
+                chosen.children.typename()  # shaping applies type conditions by it
             touched |= self._plan_selections(child, selection.selections)
         return touched
 
+    def _condition_agrees(self, at: _Position, condition: str) -> bool:
+        """Whether the subgraph's own idea of an abstract condition covers every object type
+        the supergraph's does here (an object may implement an interface in one subgraph
+        only); if not, the condition is spelled out per object type."""
+        if not self.map.is_abstract(condition):
+            return True
+        here = {t.name for t in self.map.possible_types_in_graph(at.group.graph, at.type_name)}
+        wanted = {t.name for t in self.map.possible_types(condition)} & here
+        known = {t.name for t in self.map.possible_types_in_graph(at.group.graph, condition)}
+        return wanted <= known
+
+    def _serves_for_every_member(self, at: _Position, field_name: str) -> bool:
+        """Whether the subgraph serves an interface field for each object type it can return
+        here: one may have lost the field to an @override, or see it as @external."""
+        if not self._serves(at, field_name):
+            return False
+        return all(
+            self._serves(
+                at.moved(at.node, _narrow(at.provided, runtime.name), runtime.name), field_name
+            )
+            for runtime in self.map.possible_types_in_graph(at.group.graph, at.type_name)
+        )
+
+    def _plan_abstract_field(
+        self, at: _Position, selection: Field, interface_object_here: bool
+    ) -> set[int]:
+        """A field on an interface or union that the current subgraph cannot serve there."""
+        # First choice: another subgraph serves it on the interface itself, through its key.
+        targets = [
+            (g, at.type_name)
+            for g in self.map.sources(at.type_name, selection.name)
+            if g != at.group.graph
+        ]
+        if targets and self._choose_hop(at, targets, selection) is not None:
+            return self._hop(at, selection, targets)
+        if interface_object_here:
+            # No implementations are known here: let an owner of the interface find them.
+            return self._hop(at, selection, self._owner_targets(at))
+        # Otherwise ask per object type this subgraph can return here.
+        runtimes = self.map.possible_types_in_graph(at.group.graph, at.type_name)
+        if not runtimes:
+            raise PlanningError(
+                f"no subgraph can resolve {at.type_name}.{selection.name} from subgraph "
+                f"{self._name(at.group.graph)}"
+            )
+        at.node.typename()
+        touched: set[int] = set()
+        for runtime in runtimes:
+            node = at.node.fragment(runtime.name)
+            step = InlineFragment(runtime.name)
+            branch = at.below(step, node, runtime.name, at.path, _narrow(at.provided, runtime.name))
+            branch.split = True
+            touched |= self._plan_field(branch, selection)
+        return touched
+
+    def _needs_own_requires(self, at: _Position, field_name: str) -> bool:
+        """Whether a field with @requires here is planned outside the fetch built for it."""
+        requires = _as_inputs(self.map.requires(at.group.graph, at.type_name, field_name))
+        if not requires:
+            return False
+        group = at.group
+        return not (
+            group.entity_type == at.type_name
+            and group.merge_at == at.path
+            and group.requires_key == print_selections(requires)
+        )
+
+    def _field_targets(self, at: _Position, field_name: str) -> list[tuple[str, str]]:
+        """(subgraph, entity type) pairs an entity hop for the field can go to."""
+        direct = [
+            (g, at.type_name)
+            for g in self.map.sources(at.type_name, field_name)
+            if g != at.group.graph
+        ]
+        if direct:
+            return direct
+        # A field an object inherits from an @interfaceObject: hop to it as the interface.
+        return [
+            (g, interface)
+            for g, interface in self.map.inherited_sources(at.type_name, field_name)
+            if g != at.group.graph
+        ]
+
+    def _owner_targets(self, at: _Position) -> list[tuple[str, str]]:
+        return [
+            (g, at.type_name)
+            for g in self.map.interface_owners(at.type_name)
+            if g != at.group.graph
+        ]
+
+    def _type_in_graph(self, at: _Position, field_name: str) -> str | None:
+        """The field's named type in the current subgraph, where it differs from the
+        supergraph's (`@join__field(type:)`): a union in one subgraph can be an object in
+        another, and fragments are planned against what the subgraph really returns."""
+        join = self.map.join_in(at.group.graph, at.type_name, field_name)
+        if join is None or join.type is None:
+            return None
+        name = join.type.strip("[]! ")
+        return name if is_composite_type(self.schema.get_type(name)) else None
+
     def _provided_below(self, at: _Position, selection: Field) -> tuple[Selection, ...] | None:
-        """What @provides makes resolvable under this field, in this subgraph."""
-        provides = self.map.provides(at.group.graph, at.type_name, selection.name)
+        return self._provided_under(at.group.graph, at.type_name, selection.name, at.provided)
+
+    def _provided_under(
+        self, graph: str, parent: str, field_name: str, provided: tuple[Selection, ...] | None
+    ) -> tuple[Selection, ...] | None:
+        """What @provides makes resolvable under this field, in this subgraph: the field's own
+        @provides, or the part of one in force above that covers it."""
+        provides = self.map.provides(graph, parent, field_name)
         if provides:
             return provides
-        if at.provided is None:
-            return None
-        for p in at.provided:
-            if isinstance(p, Field) and p.name == selection.name and p.selections:
+        for p in provided or ():
+            if isinstance(p, Field) and p.name == field_name and p.selections:
                 return p.selections
         return None
 
     # --- entity hops ------------------------------------------------------------------------
 
-    def _hop(self, at: _Position, selection: Field) -> set[int]:
-        """Resolve a field the current subgraph cannot, through an `_entities` call elsewhere."""
-        type_name = at.type_name
-        candidates = [g for g in self.map.sources(type_name, selection.name) if g != at.group.graph]
-        if not candidates:
-            raise PlanningError(f"no subgraph can resolve {type_name}.{selection.name}")
-        choice = self._choose_hop(at, type_name, candidates)
+    def _hop(self, at: _Position, selection: Selection, targets: list[tuple[str, str]]) -> set[int]:
+        """Resolve a selection the current subgraph cannot, through an `_entities` call to one of
+        `targets` ((subgraph, entity type) pairs)."""
+        label = (
+            f"{at.type_name}.{selection.name}"
+            if isinstance(selection, Field)
+            else f"... on {selection.type_condition} in {at.type_name}"
+        )
+        choice = self._choose_hop(at, targets, selection) if targets else None
         if choice is None:
+            reentered = self._reenter(at, selection)
+            if reentered is not None:
+                return reentered
+            if not targets:
+                raise PlanningError(f"no subgraph can resolve {label}")
             raise PlanningError(
-                f"cannot reach {type_name}.{selection.name} from subgraph "
-                f"{self._name(at.group.graph)}: no key of {type_name} is available there"
+                f"cannot reach {label} from subgraph {self._name(at.group.graph)}: "
+                f"no key of {at.type_name} is available there"
             )
-        target, key = choice
-        requires = self.map.requires(target, type_name, selection.name)
+        target, entity_type, key = choice
+        requires = _as_inputs(
+            self.map.requires(target, entity_type, selection.name)
+            if isinstance(selection, Field)
+            else ()
+        )
+        key_selections = _as_inputs(key.selections)
         requires_key = print_selections(requires) if requires else ""
-        marker = (target, type_name, at.path, key.fields + "|" + requires_key)
+        marker = (target, entity_type, at.path, key.fields + "|" + requires_key)
         if marker in self._planning_inputs:
-            raise PlanningError(
-                f"circular requirements while planning {type_name}.{selection.name}"
-            )
+            raise PlanningError(f"circular requirements while planning {label}")
         self._planning_inputs.add(marker)
         try:
             # The representation: __typename, the key, and what @requires asks for.
             at.node.typename()
-            suppliers = self._plan_selections(
-                _Position(at.group, at.node, type_name, at.path, at.provided), key.selections
-            )
+            suppliers = self._plan_selections(at, key_selections)
             if requires:
-                suppliers |= self._plan_selections(
-                    _Position(at.group, at.node, type_name, at.path, at.provided), requires
-                )
+                suppliers |= self._plan_selections(at, requires)
         finally:
             self._planning_inputs.discard(marker)
-        group = self._entity_group(at.group, target, at.path, type_name, requires_key)
-        group.depends_on |= suppliers - {group.id}
-        inputs = group.inputs.fragment(type_name)
-        inputs.typename()
-        _add_plain(inputs, key.selections, self, type_name)
-        if requires:
-            _add_plain(inputs, requires, self, type_name)
-        return {group.id} | self._plan_field(
-            _Position(group, group.root(type_name), type_name, at.path, None), selection
+        group = self._entity_group(
+            at.group, target, at.path, entity_type, requires_key, suppliers - {at.group.id}
         )
+        group.depends_on |= suppliers - {group.id}
+        inputs = group.inputs.fragment(entity_type)
+        inputs.typename()
+        _add_plain(inputs, key_selections, self, entity_type)
+        if requires:
+            _add_plain(inputs, requires, self, entity_type)
+        root = group.root(entity_type)
+        if self.map.is_abstract(entity_type) and not self.map.is_interface_object(
+            target, entity_type
+        ):
+            root.typename()  # the owner of an interface tells the concrete type
+        # Hops from inside the new fetch that find no key start again from the same object.
+        entered = _Position(group, root, entity_type, at.path, None, parent=at)
+        return {group.id} | self._plan_selection(entered, selection)
+
+    def _reenter(self, at: _Position, selection: Selection) -> set[int] | None:
+        """Reach a selection under an object that has no usable key by fetching the route to it
+        again, in a subgraph that serves every step, from the nearest ancestor that can be
+        re-entered (an entity with a usable key, or the root of a query). None when none can."""
+        route: tuple[Selection, ...] = ()
+        current = at
+        while current.parent is not None and not current.split:
+            if current.step is not None:
+                route = (current.step, *route)
+            current = current.parent
+            if route:
+                found = self._reenter_from(current, route, selection, at.group.graph)
+                if found is not None:
+                    return found
+        return None
+
+    def _reenter_from(
+        self, anchor: _Position, route: tuple[Selection, ...], selection: Selection, failed: str
+    ) -> set[int] | None:
+        graphs = [
+            g
+            for g in self.map.supergraph.graphs
+            if g != failed and self._serves_route(g, anchor.type_name, route, selection)
+        ]
+        if not graphs:
+            return None
+        wrapped = selection
+        for step in reversed(route):
+            wrapped = replace(step, selections=(wrapped,))
+        if anchor.parent is None and anchor.group.entity_type is None and not anchor.path:
+            if self.operation.kind == OperationType.MUTATION:
+                return None  # a mutation field must not run twice
+            graph = graphs[0]
+            group = next((r for r in self._roots if r.graph == graph), None)
+            if group is None:
+                group = self._new_root(graph, self._roots)
+            return self._plan_selection(
+                _Position(group, group.selections, anchor.type_name, (), None), wrapped
+            )
+        targets = [(g, anchor.type_name) for g in graphs]
+        if self._choose_hop(anchor, targets, wrapped) is None:
+            return None
+        return self._hop(anchor, wrapped, targets)
+
+    def _serves_route(
+        self, graph: str, type_name: str, route: Sequence[Selection], selection: Selection
+    ) -> bool:
+        current = self._follow_route(graph, type_name, route)
+        if current is None:
+            return False
+        if isinstance(selection, InlineFragment):
+            return self.map.has_type(graph, selection.type_condition or current)
+        return self.map.can_serve(graph, current, selection.name)
+
+    def _safe_members(self, at: _Position) -> set[str]:
+        """Object types at this abstract position that every subgraph able to serve the path
+        here can return: fragments on others are dropped, as other gateways do, so a result
+        does not depend on which of those subgraphs was picked."""
+        graphs = [
+            g
+            for g in self._path_graphs(at)
+            if not self.map.is_interface_object(g, at.type_name)  # they ask an owner
+        ] or [at.group.graph]
+        members = {t.name for t in self.map.possible_types_in_graph(graphs[0], at.type_name)}
+        for graph in graphs[1:]:
+            members &= {t.name for t in self.map.possible_types_in_graph(graph, at.type_name)}
+        return members
+
+    def _follow_route(self, graph: str, type_name: str, route: Sequence[Selection]) -> str | None:
+        """The type `graph` reaches by following `route` from `type_name`; None if it can't."""
+        current = type_name
+        for step in route:
+            if isinstance(step, InlineFragment):
+                current = step.type_condition or current
+                if not self.map.has_type(graph, current):
+                    return None
+                continue
+            field_def = self.map.field_def(current, step.name)
+            if field_def is None or not self.map.can_serve(graph, current, step.name):
+                return None
+            current = get_named_type(field_def.type).name
+        return current
+
+    def _path_graphs(self, at: _Position) -> list[str]:
+        """Every subgraph that could have served the path to this position from its nearest
+        entity (or the root): any of them may be the one asked, now or in another plan."""
+        route: tuple[Selection, ...] = ()
+        current = at
+        while current.parent is not None and not self.map.is_entity(current.type_name):
+            if current.step is not None:
+                route = (current.step, *route)
+            current = current.parent
+        if not route:
+            return [at.group.graph]  # an entity itself: only the subgraph asked matters
+        return [
+            g
+            for g in self.map.supergraph.graphs
+            if self._follow_route(g, current.type_name, route) is not None
+        ]
 
     def _choose_hop(
-        self, at: _Position, type_name: str, candidates: list[str]
-    ) -> tuple[str, Key] | None:
+        self, at: _Position, targets: list[tuple[str, str]], selection: Selection
+    ) -> tuple[str, str, Key] | None:
         # Prefer a subgraph already fetched at this path, then a key the current subgraph can
         # give without further hops; only then a key that needs other subgraphs first.
         existing = {
-            g.graph
+            (g.graph, g.entity_type)
             for g in self.groups.values()
-            if g.merge_at == at.path and g.entity_type == type_name and g.id != at.group.id
+            if g.merge_at == at.path and g.id != at.group.id
         }
-        ordered = sorted(candidates, key=lambda g: (g not in existing,))
-        fallback: tuple[str, Key] | None = None
-        for target in ordered:
-            for key in self.map.keys(target, type_name):
-                if not key.resolvable:
-                    continue
-                if self._resolvable_here(at, type_name, key.selections):
-                    return target, key
-                if fallback is None and self._obtainable(type_name, key.selections, at.group.graph):
-                    fallback = (target, key)
+        ordered = sorted(targets, key=lambda t: (t not in existing,))
+        fallback: tuple[str, str, Key] | None = None
+        wanted = selection.name if isinstance(selection, Field) else None
+        for target, entity_type in ordered:
+            for key in self.map.keys(target, entity_type):
+                if not key.resolvable or any(
+                    isinstance(k, Field) and k.name == wanted for k in key.selections
+                ):
+                    continue  # no key to fetch a field by the field itself
+                if self._resolvable_here(at, at.type_name, key.selections):
+                    return target, entity_type, key
+                if fallback is None and self._obtainable(
+                    at.type_name, key.selections, at.group.graph
+                ):
+                    fallback = (target, entity_type, key)
         return fallback
 
     def _resolvable_here(
@@ -555,7 +711,7 @@ class _Planning:
             if not self._serves(position, s.name):
                 return False
             if s.selections:
-                field_def = self._field_def(type_name, s.name)
+                field_def = self.map.field_def(type_name, s.name)
                 if field_def is None:
                     return False
                 child = get_named_type(field_def.type).name
@@ -581,91 +737,6 @@ class _Planning:
     def _name(self, graph: str) -> str:
         return self.map.supergraph.graphs[graph].name
 
-    # --- groups -> plan nodes -----------------------------------------------------------------
-
-    def _to_node(self, groups: list[FetchGroup]) -> PlanNode | None:
-        live = [g for g in groups if g.selections.items]
-        ids = {g.id for g in live}
-        remaining = {g.id: {d for d in g.depends_on if d in ids} for g in live}
-        by_id = {g.id: g for g in live}
-        layers: list[list[FetchGroup]] = []
-        done: set[int] = set()
-        while remaining:
-            ready = sorted(i for i, deps in remaining.items() if deps <= done)
-            if not ready:
-                raise PlanningError("cyclic fetch dependencies")
-            layers.append([by_id[i] for i in ready])
-            done |= set(ready)
-            for i in ready:
-                del remaining[i]
-        steps: list[PlanNode] = []
-        for layer in layers:
-            nodes = tuple(self._fetch_node(g) for g in layer)
-            steps.append(nodes[0] if len(nodes) == 1 else ParallelNode(nodes))
-        if not steps:
-            return None
-        return steps[0] if len(steps) == 1 else SequenceNode(tuple(steps))
-
-    def _fetch_node(self, group: FetchGroup) -> PlanNode:
-        selection_set = group.selections.to_ast()
-        usages = _variables_in(selection_set)
-        definitions = [self.variable_types[name] for name in usages if name in self.variable_types]
-        kind: Literal["query", "mutation"] = (
-            "mutation"
-            if group.entity_type is None and self.operation.kind == OperationType.MUTATION
-            else "query"
-        )
-        if group.entity_type is None:
-            document_selection = selection_set
-        else:
-            representations = VariableDefinitionNode(
-                variable=VariableNode(name=NameNode(value="representations")),
-                type=parse_type("[_Any!]!"),
-                directives=(),
-            )
-            definitions = [representations, *definitions]
-            document_selection = SelectionSetNode(
-                selections=(
-                    FieldNode(
-                        name=NameNode(value="_entities"),
-                        arguments=(
-                            ArgumentNode(
-                                name=NameNode(value="representations"),
-                                value=VariableNode(name=NameNode(value="representations")),
-                            ),
-                        ),
-                        directives=(),
-                        selection_set=selection_set,
-                    ),
-                )
-            )
-        operation = OperationDefinitionNode(
-            operation=OperationType.MUTATION if kind == "mutation" else OperationType.QUERY,
-            name=NameNode(value=self._operation_name(group)) if self.operation.name else None,
-            variable_definitions=tuple(definitions),
-            directives=(),
-            selection_set=document_selection,
-        )
-        fetch = FetchNode(
-            service=self._name(group.graph),
-            graph=group.graph,
-            operation=print_ast(DocumentNode(definitions=(operation,))),
-            operation_kind=kind,
-            variable_usages=tuple(usages),
-            requires=group.inputs.to_ast() if group.entity_type else None,
-            selection_text=print_ast(selection_set),
-            entity_types=frozenset(self._entity_types(group)),
-        )
-        return FlattenNode(group.merge_at, fetch) if group.merge_at else fetch
-
-    def _entity_types(self, group: FetchGroup) -> set[str]:
-        if group.entity_type is None:
-            return set()
-        return {group.entity_type} | {t.name for t in self.map.possible_types(group.entity_type)}
-
-    def _operation_name(self, group: FetchGroup) -> str:
-        return f"{self.operation.name}__{self._name(group.graph)}__{group.id}"
-
 
 def _flatten_root(selections: Sequence[Selection]) -> Iterable[Selection]:
     for s in selections:
@@ -689,6 +760,11 @@ def _narrow(provided: tuple[Selection, ...] | None, type_name: str) -> tuple[Sel
     return tuple(result)
 
 
+def _route_step(step: Selection) -> Selection:
+    """A field or type condition as one step of a route, without what is selected below it."""
+    return replace(step, selections=())
+
+
 def _list_depth(field_type: GraphQLOutputType) -> int:
     depth = 0
     current: object = field_type
@@ -697,6 +773,22 @@ def _list_depth(field_type: GraphQLOutputType) -> int:
             depth += 1
         current = current.of_type
     return depth
+
+
+def _as_inputs(selections: Sequence[Selection]) -> tuple[Selection, ...]:
+    """A key or @requires field set as the planner fetches it: a field with arguments gets an
+    alias of its own, so that it never merges with the client's copy of the field with other
+    arguments (the representation is read off the alias, under the field's name)."""
+    result: list[Selection] = []
+    for s in selections:
+        children = _as_inputs(s.selections)
+        if isinstance(s, Field) and s.arguments:
+            printed = " ".join(print_ast(a) for a in s.arguments)
+            digest = hashlib.sha1(printed.encode()).hexdigest()[:8]
+            result.append(replace(s, response_key=f"{s.name}__{digest}", selections=children))
+        else:
+            result.append(replace(s, selections=children))
+    return tuple(result)
 
 
 def _add_plain(
@@ -714,7 +806,7 @@ def _add_plain(
             continue
         child_type = None
         if s.selections:
-            field_def = planning._field_def(type_name, s.name)
+            field_def = planning.map.field_def(type_name, s.name)
             child_type = get_named_type(field_def.type).name if field_def is not None else None
         chosen = node.field(s.response_key, s.name, s.arguments, (), bool(s.selections))
         if s.selections and chosen.children is not None:
@@ -722,34 +814,3 @@ def _add_plain(
             if named is not None and not isinstance(named, GraphQLObjectType):
                 chosen.children.typename()
             _add_plain(chosen.children, s.selections, planning, child_type or type_name)
-
-
-def print_selections(selections: Sequence[Selection]) -> str:
-    builder = SelectionBuilder()
-    for s in selections:
-        _copy(builder, s)
-    return print_ast(builder.to_ast())
-
-
-def _copy(node: SelectionBuilder, s: Selection) -> None:
-    if isinstance(s, InlineFragment):
-        child = node.fragment(s.type_condition, s.directives)
-        for c in s.selections:
-            _copy(child, c)
-        return
-    chosen = node.field(s.response_key, s.name, s.arguments, s.directives, bool(s.selections))
-    if chosen.children is not None:
-        for c in s.selections:
-            _copy(chosen.children, c)
-
-
-def _variables_in(node: SelectionSetNode) -> list[str]:
-    names: list[str] = []
-
-    class Collect(Visitor):
-        def enter_variable(self, variable: VariableNode, *_args: object) -> None:
-            if variable.name.value not in names:
-                names.append(variable.name.value)
-
-    visit(node, Collect())
-    return names

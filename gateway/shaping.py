@@ -31,6 +31,7 @@ class Shaper:
         self.schema = schema
         self.variables = variables
         self.errors: list[JsonObject] = []
+        self._stand_ins: dict[str, GraphQLObjectType] = {}
 
     def root(
         self, root_type: GraphQLObjectType, selections: Sequence[Selection], data: JsonObject
@@ -57,6 +58,8 @@ class Shaper:
 
     def _applies(self, condition: str | None, runtime: GraphQLObjectType) -> bool:
         if condition is None or condition == runtime.name:
+            return True
+        if any(i.name == condition for i in runtime.interfaces):
             return True
         named = self.schema.get_type(condition)
         if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
@@ -157,6 +160,16 @@ class Shaper:
         named = self.schema.get_type(str(value.get("__typename")))
         if isinstance(named, GraphQLObjectType) and self.schema.is_sub_type(type_, named):
             return named
+        if isinstance(named, GraphQLInterfaceType) and (
+            named is type_ or self.schema.is_sub_type(type_, named)
+        ):
+            # Only an @interfaceObject subgraph answered: the concrete type is unknown, and the
+            # plan asked an owner whenever the operation needed it. Fields on the interface and
+            # conditions on it (or on its own interfaces) still apply.
+            stand_in = self._stand_ins.get(named.name)
+            if stand_in is None:
+                stand_in = self._stand_ins[named.name] = _as_object(named)
+            return stand_in
         return None
 
     def _invalid(self, parent: GraphQLObjectType, field_name: str, path: list[str | int]) -> None:
@@ -165,6 +178,13 @@ class Shaper:
 
     def _error(self, message: str, path: list[str | int]) -> None:
         self.errors.append({"message": message, "path": path})
+
+
+def _as_object(interface: GraphQLInterfaceType) -> GraphQLObjectType:
+    """A stand-in object type with the interface's name, fields and interfaces."""
+    return GraphQLObjectType(
+        interface.name, lambda: interface.fields, interfaces=lambda: interface.interfaces
+    )
 
 
 _SCALAR_CHECKS: dict[str, type | tuple[type, ...]] = {

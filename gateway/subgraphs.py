@@ -7,6 +7,7 @@ from functools import cache
 
 from graphql import (
     GraphQLCompositeType,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -62,12 +63,25 @@ class SubgraphMap:
             for j in self.supergraph.types.get(type_name, ())
         )
 
+    def interface_owners(self, interface: str) -> tuple[str, ...]:
+        """Subgraphs that declare `interface` as a real interface (they know its implementations)."""
+        return tuple(
+            dict.fromkeys(
+                j.graph
+                for j in self.supergraph.types.get(interface, ())
+                if not j.is_interface_object and j.key and j.resolvable
+            )
+        )
+
     def keys(self, graph: str, type_name: str) -> tuple[Key, ...]:
         return tuple(
             Key(j.key, parse_field_set(j.key), j.resolvable)
             for j in self.supergraph.types.get(type_name, ())
             if j.graph == graph and j.key
         )
+
+    def is_abstract(self, type_name: str) -> bool:
+        return isinstance(self.schema.get_type(type_name), GraphQLInterfaceType | GraphQLUnionType)
 
     def is_entity(self, type_name: str) -> bool:
         return any(j.key for j in self.supergraph.types.get(type_name, ()))
@@ -152,6 +166,19 @@ class SubgraphMap:
             j.graph for j in joins if j.graph is not None and self._serves(j, type_name, field_name)
         )
 
+    def inherited_sources(self, type_name: str, field_name: str) -> tuple[tuple[str, str], ...]:
+        """(subgraph, interface) pairs serving a field that `type_name` inherits through an
+        @interfaceObject: the subgraph knows only the interface, so hops go through its key."""
+        named = self.schema.get_type(type_name)
+        if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            return ()
+        return tuple(
+            (graph, interface.name)
+            for interface in named.interfaces
+            for graph in self.sources(interface.name, field_name)
+            if self.is_interface_object(graph, interface.name)
+        )
+
     def can_serve(self, graph: str, type_name: str, field_name: str) -> bool:
         if field_name == "__typename":
             return True
@@ -170,6 +197,14 @@ class SubgraphMap:
     def provides(self, graph: str, type_name: str, field_name: str) -> tuple[Selection, ...]:
         join = self.join_in(graph, type_name, field_name)
         return parse_field_set(join.provides) if join and join.provides else ()
+
+    def field_def(self, type_name: str, field_name: str) -> GraphQLField | None:
+        """The supergraph's definition of a field of an object or interface type."""
+        named = self.schema.get_type(type_name)
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            found: GraphQLField | None = named.fields.get(field_name)
+            return found
+        return None
 
     def composite(self, type_name: str) -> GraphQLCompositeType:
         named = self.schema.get_type(type_name)
