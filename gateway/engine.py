@@ -50,6 +50,8 @@ class GatewayConfig:
     forward_headers: frozenset[str] = frozenset({"traceparent", "tracestate"})
     subgraph_urls: Mapping[str, str] = field(default_factory=dict)  # name -> URL override
     subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)  # name -> seconds
+    # Identical subgraph queries in flight at the same time share one request.
+    deduplicate: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
@@ -73,6 +75,7 @@ class GatewayConfig:
             subgraph_timeout=timeout,
             subgraph_urls=urls,
             subgraph_timeouts=timeouts,
+            deduplicate=environ.get("SATU_ANAK_DEDUPLICATE", "1") not in ("0", "false", "no"),
             forward_headers=frozenset({"traceparent", "tracestate"} | extra),
         )
 
@@ -299,7 +302,9 @@ class Gateway:
         limit: float | None = None,
     ) -> SubgraphResponse:
         # Our planner prints mutations with the `mutation` keyword first: never shared.
-        shareable = not str(body.get("query", "")).lstrip().startswith("mutation")
+        shareable = self.config.deduplicate and not str(body.get("query", "")).lstrip().startswith(
+            "mutation"
+        )
         return await self.transport.post(
             url, body, headers, service=service or url, timeout=limit, shareable=shareable
         )

@@ -310,6 +310,8 @@ def test_config_from_environment() -> None:
     assert config.subgraph_urls == {"balai": "http://balai:8000/graphql"}
     assert config.subgraph_timeouts == {"balai": 2.5}
     assert config.subgraph_timeout == 10
+    assert config.deduplicate is True
+    assert GatewayConfig.from_env({"SATU_ANAK_DEDUPLICATE": "0"}).deduplicate is False
     assert {"traceparent", "tracestate", "x-request-id", "x-agency"} == config.forward_headers
 
 
