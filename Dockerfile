@@ -14,17 +14,18 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
-    UV_PYTHON_DOWNLOADS=never \
-    UV_PROJECT_ENVIRONMENT=/app/.venv
+    UV_PYTHON_DOWNLOADS=never
 
 RUN pip install "uv==${UV_VERSION}"
 
 WORKDIR /app
 
-# Dependencies first, on their own layer: it is rebuilt only when pyproject.toml or uv.lock change.
-COPY pyproject.toml uv.lock ./
+# Dependencies first, on their own layer: rebuilt only when the runtime lock changes. The lock
+# pins every version with its hashes; nothing unpinned is installed.
+COPY requirements-runtime.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-project
+    uv venv /app/.venv && \
+    uv pip sync --python /app/.venv/bin/python --require-hashes requirements-runtime.lock
 
 # Then the project itself, as a regular (not editable) install, so the runtime stage needs only
 # the virtual environment: no source tree, no uv, no pip.
@@ -33,9 +34,10 @@ COPY satu_anak ./satu_anak
 COPY subgraphs ./subgraphs
 COPY gateway ./gateway
 COPY auth ./auth
+COPY pyproject.toml ./
 COPY schema ./schema
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable
+    uv pip install --python /app/.venv/bin/python --no-deps .
 
 # ---- runtime ---------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

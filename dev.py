@@ -1,45 +1,105 @@
 #!/usr/bin/env python3
 """Set-up and everyday commands on a machine with only Python: `python3 dev.py up | test | check`.
 
-It creates .venv, installs uv there and syncs the locked dependencies (uv.lock), then runs the
-command inside that environment. Safe to run again: an up-to-date environment is left as it is.
+It creates .venv, installs uv there, installs the locked dependencies (requirements.lock: exact
+versions with hashes, resolved from pyproject.toml) and the project, then runs the command inside
+that environment. Safe to run again: an environment matching the lock is left as it is.
+`python3 dev.py lock` re-resolves the locks after pyproject.toml changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+LOCKS = {"requirements.lock": ("--extra", "dev"), "requirements-runtime.lock": ()}
+STAMP = VENV / ".satu-anak-lock"
 
 
 def _run(*command: str | Path, env: dict[str, str] | None = None) -> int:
     return subprocess.call([str(c) for c in command], cwd=ROOT, env=env)
 
 
+def _uv(*args: str | Path) -> int:
+    return _run(BIN / "uv", *args)
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.lock", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _has_pip() -> bool:
+    quiet = subprocess.DEVNULL
+    return (
+        subprocess.call([BIN / "python", "-m", "pip", "--version"], stdout=quiet, stderr=quiet) == 0
+    )
+
+
 def ensure_environment() -> None:
+    if (BIN / "python").exists() and not (BIN / "uv").exists() and not _has_pip():
+        # A .venv made by another tool, without pip: start it afresh.
+        shutil.rmtree(VENV)
     if not (BIN / "python").exists():
         print("creating .venv", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    installed = (BIN / "uv").exists()
-    if not installed and _run(BIN / "python", "-m", "pip", "install", "--quiet", "uv") != 0:
+    needs_uv = not (BIN / "uv").exists()
+    if needs_uv and _run(BIN / "python", "-m", "pip", "install", "--quiet", "uv") != 0:
         sys.exit("could not install uv into .venv")
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)}
-    if _run(BIN / "uv", "sync", "--frozen", "--extra", "dev", "--quiet", env=env) != 0:
-        sys.exit("could not install the locked dependencies (uv sync --frozen)")
+    if STAMP.exists() and STAMP.read_text() == _fingerprint():
+        return
+    python = BIN / "python"
+    steps = (
+        ("sync", "--quiet", "--python", python, "--require-hashes", "requirements.lock"),
+        ("install", "--quiet", "--python", python, "--no-deps", "--editable", "."),
+    )
+    for step in steps:
+        if _uv("pip", *step) != 0:
+            sys.exit("could not install the locked dependencies (requirements.lock)")
+    STAMP.write_text(_fingerprint())
+
+
+def _compile(lock: str, output: Path) -> int:
+    return _uv(
+        "pip", "compile", "pyproject.toml", *LOCKS[lock], "--generate-hashes", "--universal",
+        "--python-version", "3.11", "--quiet", "--no-header", "-o", output,
+    )  # fmt: skip
+
+
+def lock(check: bool) -> int:
+    """Re-resolve the locks (pins kept where pyproject.toml still allows them)."""
+    status = 0
+    for name in LOCKS:
+        with tempfile.TemporaryDirectory() as folder:
+            output = Path(folder) / name
+            shutil.copy(ROOT / name, output)  # uv keeps the pins an existing output has
+            if _compile(name, output) != 0:
+                return 1
+            if not check:
+                shutil.copy(output, ROOT / name)
+            elif output.read_text() != (ROOT / name).read_text():
+                print(f"{name} is out of date with pyproject.toml: run `python3 dev.py lock`")
+                status = 1
+    return status
 
 
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 the machine has
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
-    if not argv or argv[0] not in {"up", "test", "check", "shell"}:
+    if not argv or argv[0] not in {"up", "test", "check", "lock", "shell"}:
         print(__doc__)
-        print("commands: up [satu-anak up options] | test [pytest options] | check | shell")
+        print("commands: up [satu-anak up options] | test [pytest options] | check | lock | shell")
         return 2
     command, rest = argv[0], argv[1:]
     ensure_environment()
@@ -47,6 +107,8 @@ def main(argv: list[str]) -> int:
         return _run(BIN / "satu-anak", "up", *rest)
     if command == "test":
         return _run(BIN / "pytest", *rest)
+    if command == "lock":
+        return lock(check=False)
     if command == "check":
         return max(
             _run(BIN / "ruff", "check", "."),
@@ -54,6 +116,7 @@ def main(argv: list[str]) -> int:
             _run(BIN / "mypy"),
             _run(BIN / "satu-anak", "sdl", "--check"),
             _run(BIN / "satu-anak", "compose", "--check"),
+            lock(check=True),
         )
     return _run(BIN / "python")
 

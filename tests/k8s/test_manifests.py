@@ -661,7 +661,7 @@ def test_dockerfile_runs_satu_anak_as_the_uid_the_pods_expect() -> None:
     assert re.search(
         r"^FROM python:3\.11-slim|^ARG PYTHON_IMAGE=python:3\.11-slim", dockerfile, re.M
     )
-    assert "uv sync --frozen --no-dev" in dockerfile
+    assert "--require-hashes requirements-runtime.lock" in dockerfile
     assert re.search(r'^ENTRYPOINT \["satu-anak"\]', dockerfile, re.M)
     users = re.findall(r"^USER (\d+)(?::\d+)?\s*$", dockerfile, re.M)
     assert users, "the final USER must be numeric, or runAsNonRoot cannot verify it"
