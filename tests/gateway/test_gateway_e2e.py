@@ -392,3 +392,10 @@ async def test_identical_queries_in_flight_are_sent_once(stack: Stack) -> None:
     assert first == second == {"data": {"child": {"id": "ANK000000001", "name": "Shared"}}}
     assert first["data"] is not second["data"]  # each response owns its tree
     assert len(calls) == 2  # the two identical queries shared one request; the other had its own
+
+
+async def test_development_console_is_self_contained(stack: Stack) -> None:
+    page = await stack.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "x-satu-anak-plan" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from elsewhere
