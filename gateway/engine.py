@@ -52,6 +52,7 @@ class GatewayConfig:
     subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)  # name -> seconds
     # Identical subgraph queries in flight at the same time share one request.
     deduplicate: bool = True
+    max_body_bytes: int = 1_000_000  # larger request bodies are refused with 413
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
@@ -76,6 +77,7 @@ class GatewayConfig:
             subgraph_urls=urls,
             subgraph_timeouts=timeouts,
             deduplicate=environ.get("SATU_ANAK_DEDUPLICATE", "1") not in ("0", "false", "no"),
+            max_body_bytes=int(environ.get("SATU_ANAK_MAX_BODY_BYTES", "1000000")),
             forward_headers=frozenset({"traceparent", "tracestate"} | extra),
         )
 

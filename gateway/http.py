@@ -142,7 +142,7 @@ class GatewayApp:
 
 
 def create_gateway_app(gateway: Gateway, *, development: bool = False) -> Starlette:
-    app = GatewayApp(gateway, development=development)
+    app = GatewayApp(gateway, development=development, max_body_bytes=gateway.config.max_body_bytes)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

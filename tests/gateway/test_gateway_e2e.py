@@ -312,6 +312,7 @@ def test_config_from_environment() -> None:
     assert config.subgraph_timeout == 10
     assert config.deduplicate is True
     assert GatewayConfig.from_env({"SATU_ANAK_DEDUPLICATE": "0"}).deduplicate is False
+    assert GatewayConfig.from_env({"SATU_ANAK_MAX_BODY_BYTES": "2048"}).max_body_bytes == 2048
     assert {"traceparent", "tracestate", "x-request-id", "x-agency"} == config.forward_headers
 
 
@@ -399,3 +400,16 @@ async def test_development_console_is_self_contained(stack: Stack) -> None:
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "x-satu-anak-plan" in page.text
     assert "http://" not in page.text and "https://" not in page.text  # nothing from elsewhere
+
+
+async def test_body_limit_comes_from_the_configuration(stack: Stack) -> None:
+    small = Gateway(stack.gateway.supergraph, GatewayConfig(max_body_bytes=2048))
+    app = create_gateway_app(small)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://g"
+    ) as http:
+        over = await http.post("/graphql", json={"query": "{ __typename }", "pad": "x" * 3000})
+        under = await http.post("/graphql", json={"query": "{ __typename }"})
+    await small.close()
+    assert over.status_code == 413
+    assert under.json() == {"data": {"__typename": "Query"}}
