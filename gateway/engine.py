@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -22,6 +21,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from gateway.config import GatewayConfig as GatewayConfig  # part of this module's API
 from gateway.executor import JsonObject, PlanExecutor, SubgraphResponse
 from gateway.operation import Field, InlineFragment, Operation, OperationError, normalize
 from gateway.plan import QueryPlan, print_plan
@@ -38,48 +38,6 @@ class RequestError(Exception):
     def __init__(self, errors: list[JsonObject]) -> None:
         super().__init__(errors[0]["message"] if errors else "bad request")
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class GatewayConfig:
-    subgraph_timeout: float = 30.0
-    max_tokens: int = 20_000
-    max_depth: int = 64
-    plan_cache_size: int = 1_000
-    # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
-    forward_headers: frozenset[str] = frozenset({"traceparent", "tracestate"})
-    subgraph_urls: Mapping[str, str] = field(default_factory=dict)  # name -> URL override
-    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)  # name -> seconds
-    # Identical subgraph queries in flight at the same time share one request.
-    deduplicate: bool = True
-    max_body_bytes: int = 1_000_000  # larger request bodies are refused with 413
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
-        def per_subgraph(suffix: str) -> dict[str, str]:
-            found = {
-                key[len("SATU_ANAK_") : -len(suffix)].lower(): value
-                for key, value in environ.items()
-                if key.startswith("SATU_ANAK_") and key.endswith(suffix)
-            }
-            return {name: value for name, value in found.items() if name}
-
-        urls = per_subgraph("_SUBGRAPH_URL")
-        timeouts = {name: float(v) for name, v in per_subgraph("_SUBGRAPH_TIMEOUT").items()}
-        timeout = float(environ.get("SATU_ANAK_SUBGRAPH_TIMEOUT", "30"))
-        extra = {
-            h.strip().lower()
-            for h in environ.get("SATU_ANAK_FORWARD_HEADERS", "").split(",")
-            if h.strip()
-        }
-        return cls(
-            subgraph_timeout=timeout,
-            subgraph_urls=urls,
-            subgraph_timeouts=timeouts,
-            deduplicate=environ.get("SATU_ANAK_DEDUPLICATE", "1") not in ("0", "false", "no"),
-            max_body_bytes=int(environ.get("SATU_ANAK_MAX_BODY_BYTES", "1000000")),
-            forward_headers=frozenset({"traceparent", "tracestate"} | extra),
-        )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from satu_anak.ports import BASE_PORT, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES, load_spec
 
 if TYPE_CHECKING:
+    from gateway.config import GatewayConfig
     from gateway.engine import Gateway
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
@@ -126,11 +127,31 @@ def _compose(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_gateway(path: str) -> Gateway:
-    from gateway.engine import Gateway, GatewayConfig
+def _gateway_config(args: argparse.Namespace) -> GatewayConfig:
+    """Defaults, then --config FILE, then SATU_ANAK_* variables, then command-line flags."""
+    from dataclasses import replace
+
+    from gateway.config import GatewayConfig
+
+    config = GatewayConfig.load(getattr(args, "config", None))
+    flags = {
+        "supergraph": args.supergraph,
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "development": True if getattr(args, "dev", False) else None,
+    }
+    config = replace(config, **{k: v for k, v in flags.items() if v is not None})
+    if config.supergraph is None:
+        config = replace(config, supergraph=str(SCHEMA_DIR / "supergraph.graphql"))
+    return config
+
+
+def _load_gateway(config: GatewayConfig) -> Gateway:
+    from gateway.engine import Gateway
     from gateway.supergraph import parse_supergraph
 
-    return Gateway(parse_supergraph(Path(path).read_text()), GatewayConfig.from_env())
+    assert config.supergraph is not None
+    return Gateway(parse_supergraph(Path(config.supergraph).read_text()), config)
 
 
 def _gateway(args: argparse.Namespace) -> int:
@@ -140,11 +161,12 @@ def _gateway(args: argparse.Namespace) -> int:
     from subgraphs.common.logs import configure_logging
 
     configure_logging("gateway", args.log_level.upper())
-    app = create_gateway_app(_load_gateway(args.supergraph), development=args.dev)
+    config = _gateway_config(args)
+    app = create_gateway_app(_load_gateway(config), development=config.development)
     uvicorn.run(
         app,
-        host=args.host,
-        port=args.port,
+        host=config.host,
+        port=config.port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
@@ -160,7 +182,7 @@ def _plan(args: argparse.Namespace) -> int:
         print("give a query, or --file", file=sys.stderr)
         return 2
     try:
-        print(_load_gateway(args.supergraph).plan_text(query, args.operation_name))
+        print(_load_gateway(_gateway_config(args)).plan_text(query, args.operation_name))
     except RequestError as error:
         for item in error.errors:
             print(item["message"], file=sys.stderr)
@@ -205,9 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     compose.set_defaults(run=_compose)
 
     gateway = commands.add_parser("gateway", help="serve the federation gateway over a supergraph")
-    gateway.add_argument("--supergraph", default=str(SCHEMA_DIR / "supergraph.graphql"))
-    gateway.add_argument("--host", default="127.0.0.1")
-    gateway.add_argument("--port", type=int, default=BASE_PORT)
+    gateway.add_argument("--config", help="a TOML file (see gateway.example.toml)")
+    gateway.add_argument("--supergraph", help="default: schema/supergraph.graphql")
+    gateway.add_argument("--host", help="default: 127.0.0.1")
+    gateway.add_argument("--port", type=int, help=f"default: {BASE_PORT}")
     gateway.add_argument("--dev", action="store_true", help="GraphiQL and the plan header")
     gateway.add_argument("--log-level", default="info")
     gateway.set_defaults(run=_gateway)
@@ -216,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("query", nargs="?")
     plan.add_argument("--file", "-f")
     plan.add_argument("--operation-name")
-    plan.add_argument("--supergraph", default=str(SCHEMA_DIR / "supergraph.graphql"))
+    plan.add_argument("--config", help="a TOML file (see gateway.example.toml)")
+    plan.add_argument("--supergraph", help="default: schema/supergraph.graphql")
     plan.set_defaults(run=_plan)
 
     sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")

@@ -413,3 +413,24 @@ async def test_body_limit_comes_from_the_configuration(stack: Stack) -> None:
     await small.close()
     assert over.status_code == 413
     assert under.json() == {"data": {"__typename": "Query"}}
+
+
+def test_config_file_then_environment(tmp_path: Path) -> None:
+    from gateway.config import ConfigError
+
+    example = Path(__file__).resolve().parents[2] / "gateway.example.toml"
+    config = GatewayConfig.load(
+        example, {"SATU_ANAK_BALAI_SUBGRAPH_TIMEOUT": "9", "SATU_ANAK_DEDUPLICATE": "0"}
+    )
+    assert config.port == 4000 and config.development is False
+    assert config.subgraph_urls == {"balai": "http://127.0.0.1:4004/graphql"}
+    assert config.subgraph_timeouts == {"balai": 9.0}  # the environment wins over the file
+    assert config.deduplicate is False
+    assert "x-request-id" in config.forward_headers and "traceparent" in config.forward_headers
+    bad = tmp_path / "bad.toml"
+    bad.write_text("prot = 4000\n")
+    with pytest.raises(ConfigError, match="prot"):
+        GatewayConfig.load(bad, {})
+    bad.write_text("port = \n")
+    with pytest.raises(ConfigError):
+        GatewayConfig.load(bad, {})

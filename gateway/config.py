@@ -1,0 +1,109 @@
+"""Gateway settings: defaults, then a TOML file, then SATU_ANAK_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ALWAYS_FORWARDED = frozenset({"traceparent", "tracestate"})  # W3C trace context
+
+
+class ConfigError(ValueError):
+    """The configuration file or environment holds something the gateway cannot use."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    supergraph: str | None = None  # path of the supergraph SDL file
+    host: str = "127.0.0.1"
+    port: int = 4000
+    development: bool = False  # the console and the query-plan header
+    subgraph_timeout: float = 30.0
+    max_tokens: int = 20_000
+    max_depth: int = 64
+    plan_cache_size: int = 1_000
+    # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
+    forward_headers: frozenset[str] = ALWAYS_FORWARDED
+    subgraph_urls: Mapping[str, str] = field(default_factory=dict)  # name -> URL override
+    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)  # name -> seconds
+    # Identical subgraph queries in flight at the same time share one request.
+    deduplicate: bool = True
+    max_body_bytes: int = 1_000_000  # larger request bodies are refused with 413
+
+    @classmethod
+    def load(
+        cls, path: str | Path | None = None, environ: Mapping[str, str] = os.environ
+    ) -> GatewayConfig:
+        base = cls.from_file(path) if path else cls()
+        return base.with_env(environ)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> GatewayConfig:
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"cannot read gateway configuration {path}: {error}") from error
+        subgraphs: dict[str, Any] = raw.pop("subgraphs", {})
+        headers = raw.pop("forward_headers", [])
+        known = {f for f in cls.__dataclass_fields__ if f not in _DERIVED}
+        unknown = set(raw) - known
+        if unknown:
+            raise ConfigError(f"unknown gateway settings in {path}: {', '.join(sorted(unknown))}")
+        try:
+            return cls(
+                **raw,
+                forward_headers=ALWAYS_FORWARDED | {str(h).lower() for h in headers},
+                subgraph_urls={n: str(s["url"]) for n, s in subgraphs.items() if "url" in s},
+                subgraph_timeouts={
+                    n: float(s["timeout"]) for n, s in subgraphs.items() if "timeout" in s
+                },
+            )
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"invalid gateway settings in {path}: {error}") from error
+
+    def with_env(self, environ: Mapping[str, str]) -> GatewayConfig:
+        """The same settings, overridden by whatever SATU_ANAK_* variables are set."""
+
+        def per_subgraph(suffix: str) -> dict[str, str]:
+            found = {
+                key[len("SATU_ANAK_") : -len(suffix)].lower(): value
+                for key, value in environ.items()
+                if key.startswith("SATU_ANAK_") and key.endswith(suffix)
+            }
+            return {name: value for name, value in found.items() if name}
+
+        changes: dict[str, Any] = {}
+        try:
+            if "SATU_ANAK_SUBGRAPH_TIMEOUT" in environ:
+                changes["subgraph_timeout"] = float(environ["SATU_ANAK_SUBGRAPH_TIMEOUT"])
+            if "SATU_ANAK_MAX_BODY_BYTES" in environ:
+                changes["max_body_bytes"] = int(environ["SATU_ANAK_MAX_BODY_BYTES"])
+            timeouts = {n: float(v) for n, v in per_subgraph("_SUBGRAPH_TIMEOUT").items()}
+        except ValueError as error:
+            raise ConfigError(f"invalid number in the environment: {error}") from error
+        if "SATU_ANAK_DEDUPLICATE" in environ:
+            changes["deduplicate"] = environ["SATU_ANAK_DEDUPLICATE"] not in ("0", "false", "no")
+        extra = {
+            h.strip().lower()
+            for h in environ.get("SATU_ANAK_FORWARD_HEADERS", "").split(",")
+            if h.strip()
+        }
+        if extra:
+            changes["forward_headers"] = self.forward_headers | extra
+        urls = per_subgraph("_SUBGRAPH_URL")
+        if urls:
+            changes["subgraph_urls"] = {**self.subgraph_urls, **urls}
+        if timeouts:
+            changes["subgraph_timeouts"] = {**self.subgraph_timeouts, **timeouts}
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
+        return cls().with_env(environ)
+
+
+_DERIVED = frozenset({"forward_headers", "subgraph_urls", "subgraph_timeouts"})
