@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     GraphQLError,
@@ -18,15 +19,17 @@ from graphql import (
     execute_sync,
     parse,
     validate,
+    visit,
 )
 from graphql.execution.values import get_variable_values
+from graphql.language import Visitor
 
 from gateway.config import GatewayConfig as GatewayConfig  # part of this module's API
 from gateway.executor import JsonObject, PlanExecutor, SubgraphResponse
 from gateway.operation import Field, InlineFragment, Operation, OperationError, normalize
 from gateway.plan import QueryPlan, print_plan
 from gateway.planner import PlanningError, QueryPlanner
-from gateway.shaping import Shaper
+from gateway.shaping import ShapeCache, Shaper
 from gateway.subgraphs import SubgraphMap
 from gateway.supergraph import Supergraph
 from gateway.transport import SubgraphTransport
@@ -46,10 +49,26 @@ class PreparedOperation:
     operation: Operation
     plan: QueryPlan
     local_document: DocumentNode | None  # introspection and root __typename, answered here
+    # Shaping's field lists, shared across requests; None when @skip/@include make them vary.
+    shape_cache: ShapeCache | None = field(default=None, compare=False)
 
     @property
     def kind(self) -> OperationType:
         return self.operation.kind
+
+
+def _has_conditions(document: DocumentNode) -> bool:
+    """Whether any selection carries @skip or @include (then shaping depends on variables)."""
+    found = False
+
+    class Find(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_args: object) -> None:
+            nonlocal found
+            if node.name.value in ("skip", "include"):
+                found = True
+
+    visit(document, Find())
+    return found
 
 
 def _depth(selection_set: SelectionSetNode | None, limit: int) -> bool:
@@ -146,7 +165,11 @@ class Gateway:
                 [{"message": str(error), "extensions": {"code": "QUERY_PLANNING_FAILED"}}]
             ) from None
         return PreparedOperation(
-            document, operation, plan, self._local_document(document, operation, plan)
+            document,
+            operation,
+            plan,
+            self._local_document(document, operation, plan),
+            shape_cache=None if _has_conditions(document) else {},
         )
 
     def _local_document(
@@ -211,7 +234,11 @@ class Gateway:
                 data.update(local.data)
             execution.errors.extend(dict(e.formatted) for e in local.errors or ())
         root = self._root_type(prepared.kind)
-        shaper = Shaper(self.api_schema, _with_defaults(prepared.operation, raw_variables))
+        shaper = Shaper(
+            self.api_schema,
+            _with_defaults(prepared.operation, raw_variables),
+            prepared.shape_cache,
+        )
         shaped = shaper.root(root, _without_local(prepared.operation), data)
         if shaped is not None and prepared.local_document is not None:
             for selection in prepared.operation.selections:

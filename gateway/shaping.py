@@ -25,11 +25,26 @@ JsonObject = dict[str, Any]
 
 _BUBBLE = object()  # a non-null position got null: the nearest nullable parent becomes null
 
+# The fields to complete for one runtime type under one selection: response key, the first field
+# node, and the merged sub-selections of every node with that key.
+FieldPlan = list[tuple[str, Field, list[Selection]]]
+# Keyed by (runtime type, ids of the selection nodes); the nodes belong to one prepared operation,
+# which keeps them alive as long as the cache, so the ids stay theirs.
+ShapeCache = dict[tuple[str, tuple[int, ...]], FieldPlan]
+
 
 class Shaper:
-    def __init__(self, schema: GraphQLSchema, variables: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        variables: Mapping[str, Any],
+        cache: ShapeCache | None = None,
+    ) -> None:
         self.schema = schema
         self.variables = variables
+        # Shared by every request of an operation without @skip/@include: collecting fields then
+        # depends on nothing but the operation. Otherwise one request's own.
+        self._fields_cache: ShapeCache = cache if cache is not None else {}
         self.errors: list[JsonObject] = []
         self._stand_ins: dict[str, GraphQLObjectType] = {}
 
@@ -81,6 +96,19 @@ class Shaper:
             else:
                 into.setdefault(selection.response_key, []).append(selection)
 
+    def _fields(self, type_: GraphQLObjectType, selections: Sequence[Selection]) -> FieldPlan:
+        key = (type_.name, tuple(map(id, selections)))
+        plan = self._fields_cache.get(key)
+        if plan is None:
+            fields: dict[str, list[Field]] = {}
+            self._collect(type_, selections, fields)
+            plan = [
+                (k, nodes[0], [s for n in nodes for s in n.selections])
+                for k, nodes in fields.items()
+            ]
+            self._fields_cache[key] = plan
+        return plan
+
     # --- completion -----------------------------------------------------------------------
 
     def _object(
@@ -90,18 +118,14 @@ class Shaper:
         source: JsonObject,
         path: list[str | int],
     ) -> JsonObject | object:
-        fields: dict[str, list[Field]] = {}
-        self._collect(type_, selections, fields)
         result: JsonObject = {}
-        for key, nodes in fields.items():
-            first = nodes[0]
+        for key, first, sub in self._fields(type_, selections):
             if first.name == "__typename":
                 result[key] = type_.name
                 continue
             definition = type_.fields.get(first.name)
             if definition is None:
                 continue
-            sub: list[Selection] = [s for n in nodes for s in n.selections]
             value: object = self._value(
                 definition.type, sub, source.get(key), [*path, key], type_, first.name
             )

@@ -434,3 +434,21 @@ def test_config_file_then_environment(tmp_path: Path) -> None:
     bad.write_text("port = \n")
     with pytest.raises(ConfigError):
         GatewayConfig.load(bad, {})
+
+
+async def test_shaping_plans_are_shared_only_when_variables_cannot_change_them(
+    stack: Stack,
+) -> None:
+    gateway = stack.gateway
+    plain = gateway.prepare('{ child(id: "ANK000000001") { id name } }', None)
+    first = await gateway.execute(plain, None)
+    assert plain.shape_cache  # filled by the first request, reused by the next
+    assert await gateway.execute(plain, None) == first
+    conditional = gateway.prepare(
+        'query($all: Boolean!) { child(id: "ANK000000001") { id name @include(if: $all) } }', None
+    )
+    assert conditional.shape_cache is None
+    with_name = await gateway.execute(conditional, {"all": True})
+    without = await gateway.execute(conditional, {"all": False})
+    assert with_name["data"]["child"] == first["data"]["child"]
+    assert without["data"]["child"] == {"id": "ANK000000001"}
