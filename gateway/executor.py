@@ -10,7 +10,15 @@ from typing import Any
 import orjson
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
-from gateway.plan import FetchNode, FlattenNode, ParallelNode, Path, PlanNode, SequenceNode
+from gateway.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    Path,
+    PlanNode,
+    SequenceNode,
+)
 
 JsonObject = dict[str, Any]
 
@@ -58,6 +66,10 @@ class PlanExecutor:
             await asyncio.gather(*(self._run(child, variables, execution) for child in node.nodes))
         elif isinstance(node, FlattenNode):
             await self._entities(node.path, node.node, variables, execution)
+        elif isinstance(node, ConditionNode):
+            branch = node.if_clause if _holds(node, variables) else node.else_clause
+            if branch is not None:
+                await self._run(branch, variables, execution)
         else:
             await self._root(node, variables, execution)
 
@@ -140,6 +152,14 @@ class PlanExecutor:
             elif owners:
                 mapped = list(owners[0][0][1])
             execution.errors.append(_with_service(error, node.service, mapped))
+
+
+def _holds(node: ConditionNode, variables: Mapping[str, Any]) -> bool:
+    """The condition's variable as the request gives it, else the operation's default."""
+    value = variables.get(node.condition)
+    if value is None:
+        value = node.default_value
+    return value is True
 
 
 def _subset(variables: Mapping[str, Any], node: FetchNode) -> JsonObject:

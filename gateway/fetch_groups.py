@@ -8,6 +8,7 @@ from typing import Literal
 
 from graphql import (
     ArgumentNode,
+    BooleanValueNode,
     DocumentNode,
     FieldNode,
     NameNode,
@@ -24,9 +25,21 @@ from graphql import (
 from graphql.language import Visitor
 
 from gateway.operation import Operation
-from gateway.plan import FetchNode, FlattenNode, ParallelNode, Path, PlanNode, SequenceNode
+from gateway.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    Path,
+    PlanNode,
+    SequenceNode,
+)
 from gateway.selection import SelectionBuilder, alias_conflicts
 from gateway.subgraphs import SubgraphMap
+
+# (variable name, the value it must have): `@include(if: $v)` is ("v", True), `@skip(if: $v)`
+# is ("v", False).
+Condition = tuple[str, bool]
 
 
 class PlanningError(Exception):
@@ -43,6 +56,15 @@ class FetchGroup:
     selections: SelectionBuilder = field(default_factory=SelectionBuilder)
     inputs: SelectionBuilder = field(default_factory=SelectionBuilder)
     depends_on: set[int] = field(default_factory=set)
+    # The @include/@skip conditions every selection in the group was planned under, as
+    # (variable, value it must have): the group is fetched only when all hold. None: nothing
+    # planned into it yet.
+    conditions: frozenset[Condition] | None = None
+
+    def add_conditions(self, conditions: frozenset[Condition]) -> None:
+        """Something is planned into the group under `conditions`: it is fetched whenever
+        they all hold, so it keeps only the conditions it shares with what came before."""
+        self.conditions = conditions if self.conditions is None else self.conditions & conditions
 
     def root(self, type_name: str) -> SelectionBuilder:
         """Where this group's selections for its own entity type go."""
@@ -63,28 +85,87 @@ class PlanWriter:
         return self.map.supergraph.graphs[graph].name
 
     def node(self, groups: list[FetchGroup]) -> PlanNode | None:
-        """The groups in dependency order: parallel where they can be, in sequence where not."""
-        live = [g for g in groups if g.selections.items]
-        ids = {g.id for g in live}
-        remaining = {g.id: {d for d in g.depends_on if d in ids} for g in live}
-        by_id = {g.id: g for g in live}
-        layers: list[list[FetchGroup]] = []
+        """The groups in dependency order: parallel where they can be, in sequence where not;
+        those fetched only under @include/@skip conditions inside Condition nodes."""
+        return self._node([g for g in groups if g.selections.items], frozenset())
+
+    def _node(self, groups: list[FetchGroup], settled: frozenset[Condition]) -> PlanNode | None:
+        """`groups` as one node, where the conditions in `settled` are known to hold."""
+        if not groups:
+            return None
+        steps = self._layers(self._units(groups, settled), settled)
+        if steps is None:
+            # Conditional groups could not be kept together without a cycle (an unconditional
+            # fetch between two of them): each gets a Condition node of its own.
+            steps = self._layers(
+                [([g], min((g.conditions or frozenset()) - settled, default=None)) for g in groups],
+                settled,
+            )
+        if steps is None:
+            raise PlanningError("cyclic fetch dependencies")
+        return steps[0] if len(steps) == 1 else SequenceNode(tuple(steps))
+
+    def _units(
+        self, groups: list[FetchGroup], settled: frozenset[Condition]
+    ) -> list[tuple[list[FetchGroup], Condition | None]]:
+        """Groups with no condition left stand alone; the others are gathered by a condition
+        they share (the most shared first), to be planned together under it."""
+        units: list[tuple[list[FetchGroup], Condition | None]] = []
+        waiting: list[FetchGroup] = []
+        for group in groups:
+            if (group.conditions or frozenset()) - settled:
+                waiting.append(group)
+            else:
+                units.append(([group], None))
+        while waiting:
+            counts: dict[Condition, int] = {}
+            for group in waiting:
+                for condition in (group.conditions or frozenset()) - settled:
+                    counts[condition] = counts.get(condition, 0) + 1
+            chosen = max(sorted(counts), key=lambda c: counts[c])
+            units.append(([g for g in waiting if chosen in (g.conditions or ())], chosen))
+            waiting = [g for g in waiting if chosen not in (g.conditions or ())]
+        units.sort(key=lambda unit: min(g.id for g in unit[0]))
+        return units
+
+    def _layers(
+        self,
+        units: list[tuple[list[FetchGroup], Condition | None]],
+        settled: frozenset[Condition],
+    ) -> list[PlanNode] | None:
+        """Units in dependency order, as steps of a sequence; None if they depend on each
+        other in a cycle."""
+        unit_of = {g.id: index for index, (members, _) in enumerate(units) for g in members}
+        remaining = {
+            index: {unit_of[d] for g in members for d in g.depends_on if d in unit_of} - {index}
+            for index, (members, _) in enumerate(units)
+        }
+        steps: list[PlanNode] = []
         done: set[int] = set()
         while remaining:
             ready = sorted(i for i, deps in remaining.items() if deps <= done)
             if not ready:
-                raise PlanningError("cyclic fetch dependencies")
-            layers.append([by_id[i] for i in ready])
+                return None
             done |= set(ready)
             for i in ready:
                 del remaining[i]
-        steps: list[PlanNode] = []
-        for layer in layers:
-            nodes = tuple(self._fetch_node(g) for g in layer)
+            nodes = tuple(self._unit_node(*units[i], settled) for i in ready)
             steps.append(nodes[0] if len(nodes) == 1 else ParallelNode(nodes))
-        if not steps:
-            return None
-        return steps[0] if len(steps) == 1 else SequenceNode(tuple(steps))
+        return steps
+
+    def _unit_node(
+        self, members: list[FetchGroup], condition: Condition | None, settled: frozenset[Condition]
+    ) -> PlanNode:
+        if condition is None:
+            return self._fetch_node(members[0])
+        inner = self._node(members, settled | {condition})
+        variable, value = condition
+        definition = self.variable_types.get(variable)
+        default = definition.default_value if definition is not None else None
+        default_value = default.value if isinstance(default, BooleanValueNode) else None
+        if value:
+            return ConditionNode(variable, inner, None, default_value)
+        return ConditionNode(variable, None, inner, default_value)
 
     def _fetch_node(self, group: FetchGroup) -> PlanNode:
         renames = alias_conflicts(

@@ -53,7 +53,21 @@ class ParallelNode:
     kind: Literal["Parallel"] = "Parallel"
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode
+@dataclass(frozen=True, slots=True)
+class ConditionNode:
+    """Runs `if_clause` when the Boolean variable `condition` is true, `else_clause` when not:
+    the fetches that exist only for a selection under `@include(if: $v)` / `@skip(if: $v)`."""
+
+    condition: str  # the variable's name, without `$`
+    if_clause: PlanNode | None
+    else_clause: PlanNode | None
+    # The variable's default in the operation, for a request that leaves it out (the
+    # executor gets the client's variables as sent). Not printed.
+    default_value: bool | None = None
+    kind: Literal["Condition"] = "Condition"
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +94,22 @@ def _print_node(node: PlanNode) -> str:
     if isinstance(node, FlattenNode):
         path = ".".join(node.path)
         return f'Flatten(path: "{path}") {{\n{_indent(_print_node(node.node), "  ")}\n}},'
+    if isinstance(node, ConditionNode):
+        return _print_condition(node)
     children = "\n".join(_indent(_print_node(child), "  ") for child in node.nodes)
     return f"{node.kind} {{\n{children}\n}},"
+
+
+def _print_condition(node: ConditionNode) -> str:
+    condition = f"if: ${node.condition}"
+    if node.else_clause is None:
+        body = _print_node(node.if_clause) if node.if_clause is not None else ""
+        return f"Include({condition}) {{\n{_indent(body, '  ')}\n}},"
+    if node.if_clause is None:
+        return f"Skip({condition}) {{\n{_indent(_print_node(node.else_clause), '  ')}\n}},"
+    then = _indent(_print_node(node.if_clause), "    ")
+    otherwise = _indent(_print_node(node.else_clause), "    ")
+    return f"Condition({condition}) {{\n  Then {{\n{then}\n  }} Else {{\n{otherwise}\n  }},\n}},"
 
 
 def print_plan(plan: QueryPlan) -> str:

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -15,12 +17,13 @@ from graphql import (
     GraphQLOutputType,
     GraphQLUnionType,
     OperationType,
+    VariableNode,
     get_named_type,
     is_composite_type,
     print_ast,
 )
 
-from gateway.fetch_groups import FetchGroup, PlanWriter
+from gateway.fetch_groups import Condition, FetchGroup, PlanWriter
 from gateway.fetch_groups import PlanningError as PlanningError  # part of this module's API
 from gateway.operation import Field, InlineFragment, Operation, Selection
 from gateway.plan import (
@@ -52,6 +55,8 @@ class _Position:
     # The step is the planner's own split of an abstract field per object type: every branch
     # of one field is served along one route, so no branch is fetched again on another.
     split: bool = False
+    # The @include/@skip conditions (with variables) everything planned here is under.
+    conditions: frozenset[Condition] = frozenset()
 
     def below(
         self,
@@ -62,7 +67,16 @@ class _Position:
         provided: tuple[Selection, ...] | None,
     ) -> _Position:
         """The position one field or type condition further down, in the same group."""
-        return _Position(self.group, node, type_name, path, provided, self, _route_step(step))
+        return _Position(
+            self.group,
+            node,
+            type_name,
+            path,
+            provided,
+            self,
+            _route_step(step),
+            conditions=self.conditions,
+        )
 
     def moved(
         self,
@@ -79,6 +93,7 @@ class _Position:
             provided,
             self.parent,
             self.step,
+            conditions=self.conditions,
         )
 
 
@@ -289,6 +304,11 @@ class _Planning:
         return touched
 
     def _plan_selection(self, at: _Position, selection: Selection) -> set[int]:
+        conditions = _conditions(selection.directives)
+        if conditions is None:
+            return set()  # `@include(if: false)` or `@skip(if: true)`: never selected
+        if not conditions <= at.conditions:
+            at = replace(at, conditions=at.conditions | conditions)
         if isinstance(selection, InlineFragment):
             return self._plan_fragment(at, selection)
         return self._plan_field(at, selection)
@@ -361,6 +381,7 @@ class _Planning:
                 # This subgraph would answer the interface's own name: ask an owner instead.
                 return self._hop(at, selection, self._owner_targets(at))
             at.node.field(selection.response_key, "__typename", (), selection.directives)
+            at.group.add_conditions(at.conditions)
             return {at.group.id}
         parent = self.schema.get_type(at.type_name)
         if isinstance(
@@ -385,6 +406,7 @@ class _Planning:
             selection.directives,
             composite,
         )
+        at.group.add_conditions(at.conditions)
         touched = {at.group.id}
         if composite and chosen.children is not None:
             provided = self._provided_below(at, selection)
@@ -442,6 +464,7 @@ class _Planning:
                 f"{self._name(at.group.graph)}"
             )
         at.node.typename()
+        at.group.add_conditions(at.conditions)
         touched: set[int] = set()
         for runtime in runtimes:
             node = at.node.fragment(runtime.name)
@@ -548,6 +571,7 @@ class _Planning:
         try:
             # The representation: __typename, the key, and what @requires asks for.
             at.node.typename()
+            at.group.add_conditions(at.conditions)
             suppliers = self._plan_selections(at, key_selections)
             if requires:
                 suppliers |= self._plan_selections(at, requires)
@@ -568,7 +592,9 @@ class _Planning:
         ):
             root.typename()  # the owner of an interface tells the concrete type
         # Hops from inside the new fetch that find no key start again from the same object.
-        entered = _Position(group, root, entity_type, at.path, None, parent=at)
+        entered = _Position(
+            group, root, entity_type, at.path, None, parent=at, conditions=at.conditions
+        )
         return {group.id} | self._plan_selection(entered, selection)
 
     def _reenter(self, at: _Position, selection: Selection) -> set[int] | None:
@@ -608,7 +634,15 @@ class _Planning:
             if group is None:
                 group = self._new_root(graph, self._roots)
             return self._plan_selection(
-                _Position(group, group.selections, anchor.type_name, (), None), wrapped
+                _Position(
+                    group,
+                    group.selections,
+                    anchor.type_name,
+                    (),
+                    None,
+                    conditions=anchor.conditions,
+                ),
+                wrapped,
             )
         targets = [(g, anchor.type_name) for g in graphs]
         if self._choose_hop(anchor, targets, wrapped) is None:
@@ -758,6 +792,25 @@ def _narrow(provided: tuple[Selection, ...] | None, type_name: str) -> tuple[Sel
         else:
             result.append(p)
     return tuple(result)
+
+
+def _conditions(directives: Sequence[DirectiveNode]) -> frozenset[Condition] | None:
+    """The conditions `@include`/`@skip` with a variable put on a selection; None when a
+    literal one excludes it (a literal that includes it adds nothing)."""
+    result: set[Condition] = set()
+    for directive in directives:
+        name = directive.name.value
+        if name not in ("include", "skip"):
+            continue
+        wanted = name == "include"
+        for argument in directive.arguments or ():
+            if argument.name.value != "if":
+                continue
+            if isinstance(argument.value, VariableNode):
+                result.add((argument.value.name.value, wanted))
+            elif isinstance(argument.value, BooleanValueNode) and argument.value.value != wanted:
+                return None
+    return frozenset(result)
 
 
 def _route_step(step: Selection) -> Selection:
