@@ -452,3 +452,44 @@ async def test_shaping_plans_are_shared_only_when_variables_cannot_change_them(
     without = await gateway.execute(conditional, {"all": False})
     assert with_name["data"]["child"] == first["data"]["child"]
     assert without["data"]["child"] == {"id": "ANK000000001"}
+
+
+@pytest.mark.parametrize(
+    ("status", "content", "fragment"),
+    [
+        (200, b"<html>oops</html>", "other than JSON"),
+        (502, b"Bad Gateway", "other than JSON"),
+        (200, b'{"result": 1}', "malformed"),
+        (200, b'{"data": [1, 2]}', "malformed"),
+        (200, b'{"data": {"_entities": "nope"}}', "invalid _entities"),
+    ],
+)
+async def test_a_malformed_subgraph_answer_is_an_error_naming_it(
+    stack: Stack, status: int, content: bytes, fragment: str
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def broken(_request: Request) -> Response:
+        return Response(content, status_code=status, media_type="application/json")
+
+    port = _free_port()
+    server, task = await _serve(
+        Starlette(routes=[Route("/graphql", broken, methods=["POST"])]), port
+    )
+    gateway = Gateway(
+        stack.gateway.supergraph,
+        GatewayConfig(subgraph_urls={**stack.urls, "balai": f"http://127.0.0.1:{port}/graphql"}),
+    )
+    try:
+        body = await gateway.execute(gateway.prepare(CHILD_PICTURE, None), {"id": "ANK000000001"})
+    finally:
+        await gateway.close()
+        server.should_exit = True
+        await task
+    child = body["data"]["child"]
+    assert child["name"] and child["pkh"] is not None and child["cases"] is None
+    (error,) = [e for e in body["errors"] if e["extensions"].get("serviceName") == "balai"]
+    assert fragment in error["message"]
