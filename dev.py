@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,13 @@ STAMP = VENV / ".satu-anak-lock"
 
 
 def _run(*command: str | Path, env: dict[str, str] | None = None) -> int:
-    return subprocess.call([str(c) for c in command], cwd=ROOT, env=env)
+    process = subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C is the child's to handle (`up` stops its services cleanly): pass it on, wait.
+            process.send_signal(signal.SIGINT)
 
 
 def _uv(*args: str | Path) -> int:
