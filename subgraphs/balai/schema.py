@@ -17,7 +17,7 @@ from subgraphs.balai.domain import (
 )
 from subgraphs.common import validation
 from subgraphs.common.ampk import AmpkCategory
-from subgraphs.common.context import Info, many_per_key, one_per_key
+from subgraphs.common.context import Info, many_each, one_each, one_per_key
 from subgraphs.common.database import Database
 from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
 from subgraphs.common.federation import build_schema, categorized
@@ -52,25 +52,16 @@ def _transition_error(error: CaseRuleViolation) -> InvalidTransition:
 # --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
 
 
-async def _balais(db: Database, codes: list[str]) -> list[BalaiRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(codes, await repository.balais_by_code(conn, codes), lambda b: b.code)
+_balais = one_each(repository.balais_by_code, lambda b: b.code)
 
 
-async def _caseworkers(db: Database, ids: list[int]) -> list[CaseworkerRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.caseworkers_by_id(conn, ids), lambda w: w.id)
+_caseworkers = one_each(repository.caseworkers_by_id, lambda w: w.id)
 
 
-async def _caseworkers_of_balai(db: Database, codes: list[str]) -> list[list[CaseworkerRecord]]:
-    async with db.connect() as conn:
-        rows = await repository.caseworkers_by_balai(conn, codes)
-        return many_per_key(codes, rows, lambda w: w.balai_code)
+_caseworkers_of_balai = many_each(repository.caseworkers_by_balai, lambda w: w.balai_code)
 
 
-async def _cases(db: Database, ids: list[int]) -> list[CaseRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.cases_by_id(conn, ids), lambda c: c.id)
+_cases = one_each(repository.cases_by_id, lambda c: c.id)
 
 
 async def _cases_by_number(db: Database, numbers: list[str]) -> list[CaseRecord | None]:
@@ -79,34 +70,19 @@ async def _cases_by_number(db: Database, numbers: list[str]) -> list[CaseRecord 
         return one_per_key(numbers, rows, lambda c: c.case_number)
 
 
-async def _cases_of_child(db: Database, child_ids: list[str]) -> list[list[CaseRecord]]:
-    async with db.connect() as conn:
-        rows = await repository.cases_by_child(conn, child_ids)
-        return many_per_key(child_ids, rows, lambda c: c.child_id)
+_cases_of_child = many_each(repository.cases_by_child, lambda c: c.child_id)
 
 
-async def _stage_events(db: Database, case_ids: list[int]) -> list[list[domain.StageEvent]]:
-    async with db.connect() as conn:
-        rows = await repository.stage_events(conn, case_ids)
-        return many_per_key(case_ids, rows, lambda e: e.case_id)
+_stage_events = many_each(repository.stage_events, lambda e: e.case_id)
 
 
-async def _stays(db: Database, case_ids: list[int]) -> list[list[domain.ResidentialStay]]:
-    async with db.connect() as conn:
-        rows = await repository.residential_stays(conn, case_ids)
-        return many_per_key(case_ids, rows, lambda s: s.case_id)
+_stays = many_each(repository.residential_stays, lambda s: s.case_id)
 
 
-async def _assessments(db: Database, case_ids: list[int]) -> list[list[domain.Assessment]]:
-    async with db.connect() as conn:
-        rows = await repository.assessments(conn, case_ids)
-        return many_per_key(case_ids, rows, lambda a: a.case_id)
+_assessments = many_each(repository.assessments, lambda a: a.case_id)
 
 
-async def _plans(db: Database, case_ids: list[int]) -> list[list[domain.InterventionPlan]]:
-    async with db.connect() as conn:
-        rows = await repository.intervention_plans(conn, case_ids)
-        return many_per_key(case_ids, rows, lambda p: p.case_id)
+_plans = many_each(repository.intervention_plans, lambda p: p.case_id)
 
 
 async def _load_balai(info: Info, code: str) -> BalaiRecord:

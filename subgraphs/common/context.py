@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
@@ -52,3 +53,27 @@ def many_per_key(keys: Sequence[K], rows: Iterable[V], key: Callable[[V], K]) ->
         if bucket is not None:
             bucket.append(row)
     return [grouped[k] for k in keys]
+
+
+Fetch = Callable[[AsyncConnection, list[K]], Awaitable[Iterable[V]]]
+Batch = Callable[[Database, list[K]], Awaitable[list[V]]]
+
+
+def one_each(fetch: Fetch[K, V], key: Callable[[V], K]) -> Batch[K, V | None]:
+    """A loader's batch function: one repository query, at most one row per key."""
+
+    async def batch(db: Database, keys: list[K]) -> list[V | None]:
+        async with db.connect() as conn:
+            return one_per_key(keys, await fetch(conn, keys), key)
+
+    return batch
+
+
+def many_each(fetch: Fetch[K, V], key: Callable[[V], K]) -> Batch[K, list[V]]:
+    """A loader's batch function: one repository query, every row of each key."""
+
+    async def batch(db: Database, keys: list[K]) -> list[list[V]]:
+        async with db.connect() as conn:
+            return many_per_key(keys, await fetch(conn, keys), key)
+
+    return batch

@@ -14,7 +14,7 @@ from strawberry.federation.types import FieldSet
 
 from subgraphs.common import validation
 from subgraphs.common.ampk import AmpkCategory
-from subgraphs.common.context import Info, many_per_key, one_per_key
+from subgraphs.common.context import Info, many_each, one_each, one_per_key
 from subgraphs.common.database import Database
 from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
 from subgraphs.common.federation import build_schema, categorized
@@ -46,52 +46,31 @@ async def _memberships(db: Database, ids: list[str]) -> list[domain.RegistryMemb
         return one_per_key(ids, rows, lambda m: m.child_id)
 
 
-async def _assistance(db: Database, ids: list[str]) -> list[list[domain.Assistance]]:
-    async with db.connect() as conn:
-        return many_per_key(ids, await repository.assistance(conn, ids), lambda a: a.child_id)
+_assistance = many_each(repository.assistance, lambda a: a.child_id)
 
 
-async def _complaints_of_child(db: Database, ids: list[str]) -> list[list[domain.Complaint]]:
-    async with db.connect() as conn:
-        rows = await repository.complaints_of_children(conn, ids)
-        return many_per_key(ids, rows, lambda c: c.child_id)
+_complaints_of_child = many_each(repository.complaints_of_children, lambda c: c.child_id)
 
 
-async def _complaints(db: Database, ids: list[int]) -> list[domain.Complaint | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.complaints_by_id(conn, ids), lambda c: c.id)
+_complaints = one_each(repository.complaints_by_id, lambda c: c.id)
 
 
-async def _responses(db: Database, ids: list[int]) -> list[list[domain.CaseResponse]]:
-    async with db.connect() as conn:
-        return many_per_key(ids, await repository.responses(conn, ids), lambda r: r.complaint_id)
+_responses = many_each(repository.responses, lambda r: r.complaint_id)
 
 
-async def _referrals_of_child(db: Database, ids: list[str]) -> list[list[domain.Referral]]:
-    async with db.connect() as conn:
-        rows = await repository.referrals_of_children(conn, ids)
-        return many_per_key(ids, rows, lambda r: r.child_id)
+_referrals_of_child = many_each(repository.referrals_of_children, lambda r: r.child_id)
 
 
-async def _referrals(db: Database, ids: list[int]) -> list[domain.Referral | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.referrals_by_id(conn, ids), lambda r: r.id)
+_referrals = one_each(repository.referrals_by_id, lambda r: r.id)
 
 
-async def _placements_of_child(db: Database, ids: list[str]) -> list[list[domain.Placement]]:
-    async with db.connect() as conn:
-        rows = await repository.placements_of_children(conn, ids)
-        return many_per_key(ids, rows, lambda p: p.child_id)
+_placements_of_child = many_each(repository.placements_of_children, lambda p: p.child_id)
 
 
-async def _placements(db: Database, ids: list[int]) -> list[domain.Placement | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.placements_by_id(conn, ids), lambda p: p.id)
+_placements = one_each(repository.placements_by_id, lambda p: p.id)
 
 
-async def _lksas(db: Database, ids: list[int]) -> list[domain.Lksa | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.lksas_by_id(conn, ids), lambda lksa: lksa.id)
+_lksas = one_each(repository.lksas_by_id, lambda lksa: lksa.id)
 
 
 async def _offices(db: Database, codes: list[str]) -> list[domain.DinsosOffice | None]:

@@ -9,7 +9,7 @@ import strawberry
 
 from subgraphs.common import validation
 from subgraphs.common.agency import Agency
-from subgraphs.common.context import Info, many_per_key, one_per_key
+from subgraphs.common.context import Info, many_each, one_each, one_per_key
 from subgraphs.common.database import Database
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.federation import build_schema, categorized
@@ -27,9 +27,7 @@ strawberry.enum(Agency, name="Agency")
 # --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
 
 
-async def _children_by_id(db: Database, ids: list[str]) -> list[ChildRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.children_by_id(conn, ids), lambda c: c.id)
+_children_by_id = one_each(repository.children_by_id, lambda c: c.id)
 
 
 async def _children_by_nik(db: Database, niks: list[str]) -> list[ChildRecord | None]:
@@ -39,31 +37,19 @@ async def _children_by_nik(db: Database, niks: list[str]) -> list[ChildRecord | 
         )
 
 
-async def _other_names(db: Database, ids: list[str]) -> list[list[domain.OtherName]]:
-    async with db.connect() as conn:
-        return many_per_key(ids, await repository.other_names(conn, ids), lambda n: n.child_id)
+_other_names = many_each(repository.other_names, lambda n: n.child_id)
 
 
-async def _attribute_reports(db: Database, ids: list[str]) -> list[list[domain.AttributeReport]]:
-    async with db.connect() as conn:
-        rows = await repository.attribute_reports(conn, ids)
-        return many_per_key(ids, rows, lambda r: r.child_id)
+_attribute_reports = many_each(repository.attribute_reports, lambda r: r.child_id)
 
 
-async def _families(db: Database, kks: list[str]) -> list[FamilyRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(kks, await repository.families(conn, kks), lambda f: f.kk_number)
+_families = one_each(repository.families, lambda f: f.kk_number)
 
 
-async def _family_members(db: Database, kks: list[str]) -> list[list[PersonRecord]]:
-    async with db.connect() as conn:
-        rows = await repository.family_members(conn, kks)
-        return many_per_key(kks, rows, lambda p: p.kk_number)
+_family_members = many_each(repository.family_members, lambda p: p.kk_number)
 
 
-async def _persons_by_nik(db: Database, niks: list[str]) -> list[PersonRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(niks, await repository.persons_by_nik(conn, niks), lambda p: p.nik)
+_persons_by_nik = one_each(repository.persons_by_nik, lambda p: p.nik)
 
 
 # --- types ------------------------------------------------------------------------------------

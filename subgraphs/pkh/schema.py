@@ -10,7 +10,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from subgraphs.common import validation
-from subgraphs.common.context import Info, many_per_key, one_per_key
+from subgraphs.common.context import Info, many_each, many_per_key, one_each, one_per_key
 from subgraphs.common.database import Database
 from subgraphs.common.errors import BadUserInput, InvalidTransition
 from subgraphs.common.federation import build_schema, categorized
@@ -37,10 +37,7 @@ MAX_CONSECUTIVE_PERIODS = 12
 # --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
 
 
-async def _members_of_families(db: Database, ids: list[int]) -> list[list[MemberRecord]]:
-    async with db.connect() as conn:
-        rows = await repository.members_of_families(conn, ids)
-        return many_per_key(ids, rows, lambda m: m.family_id)
+_members_of_families = many_each(repository.members_of_families, lambda m: m.family_id)
 
 
 def _members_by_child(info: Info) -> DataLoader[str, MemberRecord | None]:
@@ -66,25 +63,18 @@ def _members_by_child(info: Info) -> DataLoader[str, MemberRecord | None]:
     return info.context.loader("members_by_child", batch)
 
 
-async def _families_by_id(db: Database, ids: list[int]) -> list[FamilyRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.families_by_id(conn, ids), lambda f: f.id)
+_families_by_id = one_each(repository.families_by_id, lambda f: f.id)
 
 
-async def _families_by_kk(db: Database, kks: list[str]) -> list[FamilyRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(kks, await repository.families_by_kk(conn, kks), lambda f: f.kk_number)
+_families_by_kk = one_each(repository.families_by_kk, lambda f: f.kk_number)
 
 
-async def _facilitators(db: Database, ids: list[int]) -> list[FacilitatorRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(ids, await repository.facilitators(conn, ids), lambda f: f.id)
+_facilitators = one_each(repository.facilitators, lambda f: f.id)
 
 
-async def _families_of_facilitators(db: Database, ids: list[int]) -> list[list[FamilyRecord]]:
-    async with db.connect() as conn:
-        rows = await repository.families_of_facilitators(conn, ids)
-        return many_per_key(ids, rows, lambda f: f.facilitator_id)
+_families_of_facilitators = many_each(
+    repository.families_of_facilitators, lambda f: f.facilitator_id
+)
 
 
 async def _components_of_families(
@@ -96,15 +86,10 @@ async def _components_of_families(
         return many_per_key(ids, rows, lambda pair: pair[0])
 
 
-async def _verifications(db: Database, ids: list[int]) -> list[list[VerificationRecord]]:
-    async with db.connect() as conn:
-        rows = await repository.verifications(conn, ids)
-        return many_per_key(ids, rows, lambda v: v.member_id)
+_verifications = many_each(repository.verifications, lambda v: v.member_id)
 
 
-async def _payments(db: Database, ids: list[int]) -> list[list[PaymentRecord]]:
-    async with db.connect() as conn:
-        return many_per_key(ids, await repository.payments(conn, ids), lambda p: p.family_id)
+_payments = many_each(repository.payments, lambda p: p.family_id)
 
 
 async def _components_of(info: Info, family_id: int, member_id: int) -> list[PkhComponent]:
