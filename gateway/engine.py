@@ -220,23 +220,23 @@ class Gateway:
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None = None,
     ) -> JsonObject:
-        raw_variables = self.coerce_variables(prepared, variables)
+        # The client's values as sent, plus the operation's defaults for those it left out:
+        # one view for conditions, introspection, shaping and the subgraphs alike.
+        values = _with_defaults(prepared.operation, self.coerce_variables(prepared, variables))
         forwarded = {
             k: v for k, v in (headers or {}).items() if k.lower() in self.config.forward_headers
         }
-        execution = await self.executor.run(prepared.plan.node, raw_variables, forwarded)
+        execution = await self.executor.run(prepared.plan.node, values, forwarded)
         data = execution.data
         if prepared.local_document is not None:
-            local = execute_sync(
-                self.api_schema, prepared.local_document, variable_values=raw_variables
-            )
+            local = execute_sync(self.api_schema, prepared.local_document, variable_values=values)
             if local.data:
                 data.update(local.data)
             execution.errors.extend(dict(e.formatted) for e in local.errors or ())
         root = self._root_type(prepared.kind)
         shaper = Shaper(
             self.api_schema,
-            _with_defaults(prepared.operation, raw_variables),
+            values,
             prepared.shape_cache,
         )
         shaped = shaper.root(root, _without_local(prepared.operation), data)

@@ -155,11 +155,8 @@ class PlanExecutor:
 
 
 def _holds(node: ConditionNode, variables: Mapping[str, Any]) -> bool:
-    """The condition's variable as the request gives it, else the operation's default."""
-    value = variables.get(node.condition)
-    if value is None:
-        value = node.default_value
-    return value is True
+    """The condition's variable (the engine has applied the operation's defaults)."""
+    return variables.get(node.condition) is True
 
 
 def _subset(variables: Mapping[str, Any], node: FetchNode) -> JsonObject:

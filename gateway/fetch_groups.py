@@ -8,7 +8,6 @@ from typing import Literal
 
 from graphql import (
     ArgumentNode,
-    BooleanValueNode,
     DocumentNode,
     FieldNode,
     NameNode,
@@ -160,12 +159,9 @@ class PlanWriter:
             return self._fetch_node(members[0])
         inner = self._node(members, settled | {condition})
         variable, value = condition
-        definition = self.variable_types.get(variable)
-        default = definition.default_value if definition is not None else None
-        default_value = default.value if isinstance(default, BooleanValueNode) else None
         if value:
-            return ConditionNode(variable, inner, None, default_value)
-        return ConditionNode(variable, None, inner, default_value)
+            return ConditionNode(variable, inner, None)
+        return ConditionNode(variable, None, inner)
 
     def _fetch_node(self, group: FetchGroup) -> PlanNode:
         renames = alias_conflicts(

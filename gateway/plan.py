@@ -61,9 +61,6 @@ class ConditionNode:
     condition: str  # the variable's name, without `$`
     if_clause: PlanNode | None
     else_clause: PlanNode | None
-    # The variable's default in the operation, for a request that leaves it out (the
-    # executor gets the client's variables as sent). Not printed.
-    default_value: bool | None = None
     kind: Literal["Condition"] = "Condition"
 
 
