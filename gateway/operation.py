@@ -18,9 +18,8 @@ from graphql import (
     VariableDefinitionNode,
 )
 
-
-class OperationError(ValueError):
-    """The document names no usable operation (a client error, answered before planning)."""
+from gateway.conditions import is_conditional
+from gateway.errors import OperationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +48,17 @@ class Operation:
     variable_definitions: tuple[VariableDefinitionNode, ...]
     selections: tuple[Selection, ...]
     definition: OperationDefinitionNode
+
+    @property
+    def has_conditions(self) -> bool:
+        """Whether any selection carries @skip or @include (then shaping depends on variables)."""
+        stack = list(self.selections)
+        while stack:
+            current = stack.pop()
+            if is_conditional(current.directives):
+                return True
+            stack.extend(current.selections)
+        return False
 
 
 def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
@@ -79,6 +89,11 @@ def normalize(document: DocumentNode, operation_name: str | None = None) -> Oper
         selections=_selections(definition.selection_set, fragments),
         definition=definition,
     )
+
+
+def selections_of(selection_set: SelectionSetNode) -> tuple[Selection, ...]:
+    """A selection set without fragment spreads (a field set) as selections."""
+    return _selections(selection_set, {})
 
 
 def _selections(

@@ -98,7 +98,7 @@ def _sdl(args: argparse.Namespace) -> int:
 
 def compose_supergraph() -> tuple[str | None, list[str]]:
     """Our subgraphs' checked-in SDL composed, with the local ports as their URLs."""
-    from gateway.compose import compose_files
+    from composition import compose_files
 
     ports = subgraph_ports()
     result = compose_files(
@@ -175,7 +175,7 @@ def _gateway(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from gateway.engine import RequestError
+    from gateway.errors import RequestError
 
     query = Path(args.file).read_text() if args.file else args.query
     if not query:

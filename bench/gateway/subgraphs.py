@@ -439,9 +439,9 @@ def subgraph_urls(host: str, base_port: int) -> dict[str, str]:
 
 
 def compose_supergraph(urls: dict[str, str]) -> str:
-    """Compose with our own composer (gateway.compose)."""
+    """Compose with our own composer (composition)."""
     sys.path.insert(0, str(HERE.parent.parent))
-    from gateway.compose import SubgraphSource, compose
+    from composition import SubgraphSource, compose
 
     result = compose([SubgraphSource(name, urls[name], sdl(name)) for name in NAMES])
     if not result.ok or result.supergraph_sdl is None:

@@ -13,12 +13,12 @@ from typing import Any
 
 from graphql import parse, validate
 
+from gateway.client import SubgraphResponse
+from gateway.context import RequestContext
 from gateway.engine import Gateway
-from gateway.executor import PlanExecutor, SubgraphResponse
 from gateway.operation import normalize
-from gateway.plan import print_plan
-from gateway.planner import QueryPlanner
-from gateway.subgraphs import SubgraphMap
+from gateway.planner import QueryPlanner, SubgraphMap, print_plan
+from gateway.planner.plan import FetchNode
 from gateway.supergraph import Supergraph, parse_supergraph
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,22 +45,29 @@ def expect(text: str) -> str:
 
 @dataclass
 class FakeSubgraphs:
-    """Answers fetches from per-subgraph handlers, and records what the gateway sent."""
+    """A subgraph client that answers fetches from per-subgraph handlers, and records what the
+    gateway sent (passed to the gateway like the real one: `Gateway(..., client=fakes)`)."""
 
     handlers: Mapping[str, Handler]
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    contexts: list[RequestContext] = field(default_factory=list)
 
-    async def __call__(
-        self,
-        graph: str,
-        service: str,
-        document: str,
-        variables: dict[str, Any],
-        headers: Mapping[str, str],
+    async def fetch(
+        self, node: FetchNode, variables: dict[str, Any], context: RequestContext
     ) -> SubgraphResponse:
-        self.sent.append((service, document, json.loads(json.dumps(variables))))
-        body = self.handlers[service](document, variables)
+        self.sent.append((node.service, node.operation, json.loads(json.dumps(variables))))
+        self.contexts.append(context)
+        body = self.handlers[node.service](node.operation, variables)
         return SubgraphResponse(body.get("data"), list(body.get("errors") or []))
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def ready(self) -> dict[str, bool]:
+        return {name: True for name in self.handlers}
 
     def representations(self, service: str) -> list[list[dict[str, Any]]]:
         return [
@@ -74,7 +81,6 @@ def execute(
     subgraphs: FakeSubgraphs,
     variables: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    gateway = Gateway(supergraph(fixture))
-    gateway.executor = PlanExecutor(subgraphs)
+    gateway = Gateway(supergraph(fixture), client=subgraphs)
     prepared = gateway.prepare(query, None)
     return asyncio.run(gateway.execute(prepared, variables))

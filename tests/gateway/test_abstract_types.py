@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from gateway_support import expect, plan_text
 
-from gateway.planner import PlanningError
+from gateway.errors import PlanningError
 
 
 def test_shared_path_keeps_only_members_every_candidate_subgraph_has() -> None:

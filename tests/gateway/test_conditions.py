@@ -8,7 +8,7 @@ from typing import Any
 
 from gateway_support import FakeSubgraphs, execute, expect, plan_text
 
-from gateway.plan import ConditionNode, FetchNode, QueryPlan, print_plan
+from gateway.planner.plan import ConditionNode, FetchField, FetchNode, QueryPlan, print_plan
 
 PRODUCTS = [
     {"__typename": "Product", "upc": "1", "name": "Sepatu", "price": 10, "weight": 2},
@@ -248,7 +248,7 @@ def test_conditions_on_fragments_and_two_variables() -> None:
 
 def test_condition_with_both_branches_prints_then_and_else() -> None:
     def fetch(service: str) -> FetchNode:
-        return FetchNode(service, service.upper(), "{ a }", "query", (), selection_text="{\n  a\n}")
+        return FetchNode(service, service.upper(), "query", (FetchField("a", "a", "Query"),))
 
     plan = QueryPlan(ConditionNode("v", fetch("one"), fetch("two")))
     assert print_plan(plan) == expect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
+from gateway.context import RequestContext
 from gateway.engine import Gateway, GatewayConfig
 from gateway.http import create_gateway_app
 from gateway.supergraph import parse_supergraph
@@ -240,17 +242,33 @@ async def test_deep_and_huge_documents_are_refused_cleanly(stack: Stack) -> None
     assert body["errors"] and "data" not in body
 
 
-async def test_a_subgraph_down_gives_partial_data_with_its_name(stack: Stack) -> None:
-    stack.gateway._urls = {**stack.gateway._urls}
-    balai = next(g for g, info in stack.gateway.supergraph.graphs.items() if info.name == "balai")
-    original = stack.gateway._urls[balai]
-    stack.gateway._urls[balai] = f"http://127.0.0.1:{_free_port()}/graphql"  # nobody listens
+@contextlib.asynccontextmanager
+async def _gateway_over(stack: Stack, **urls: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for a gateway of its own over the stack's subgraphs, with these URLs
+    instead (the shared stack's gateway stays as it is)."""
+    gateway = Gateway(
+        stack.gateway.supergraph,
+        GatewayConfig(subgraph_urls={**stack.urls, **urls}, subgraph_timeout=5),
+    )
+    app = create_gateway_app(gateway, development=True)
+    await gateway.start()
     try:
-        body = (
-            await _post(stack, {"query": CHILD_PICTURE, "variables": {"id": "ANK000000001"}})
-        ).json()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+        ) as client:
+            yield client
     finally:
-        stack.gateway._urls[balai] = original
+        await gateway.close()
+
+
+async def test_a_subgraph_down_gives_partial_data_with_its_name(stack: Stack) -> None:
+    dead = f"http://127.0.0.1:{_free_port()}/graphql"  # nobody listens
+    async with _gateway_over(stack, balai=dead) as client:
+        body = (
+            await client.post(
+                "/graphql", json={"query": CHILD_PICTURE, "variables": {"id": "ANK000000001"}}
+            )
+        ).json()
     child = body["data"]["child"]
     assert child["name"] and child["pkh"] is not None  # the other agencies still answer
     assert child["cases"] is None and child["protectionFlag"] is None
@@ -260,13 +278,8 @@ async def test_a_subgraph_down_gives_partial_data_with_its_name(stack: Stack) ->
 
 
 async def test_health_names_unready_subgraphs(stack: Stack) -> None:
-    balai = next(g for g, info in stack.gateway.supergraph.graphs.items() if info.name == "balai")
-    original = stack.gateway._urls[balai]
-    stack.gateway._urls[balai] = f"http://127.0.0.1:{_free_port()}/graphql"
-    try:
-        health = await stack.client.get("/health")
-    finally:
-        stack.gateway._urls[balai] = original
+    async with _gateway_over(stack, balai=f"http://127.0.0.1:{_free_port()}/graphql") as client:
+        health = await client.get("/health")
     assert health.status_code == 503
     assert health.json()["subgraphs"]["balai"] is False
 
@@ -345,7 +358,13 @@ async def test_only_allowlisted_headers_reach_subgraphs(stack: Stack) -> None:
         body = await gateway.execute(
             prepared,
             None,
-            {"traceparent": traceparent, "x-request-id": "r-1", "authorization": "Bearer secret"},
+            RequestContext.from_headers(
+                {
+                    "traceparent": traceparent,
+                    "x-request-id": "r-1",
+                    "authorization": "Bearer secret",
+                }
+            ),
         )
     finally:
         await gateway.close()

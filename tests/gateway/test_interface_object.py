@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from gateway_support import FakeSubgraphs, execute, expect, plan_text
 
-from gateway.planner import PlanningError
+from gateway.errors import PlanningError
 
 PEOPLE = "people.graphql"
 

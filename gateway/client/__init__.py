@@ -1,0 +1,28 @@
+"""How the gateway reaches subgraphs: the client interface the executor calls, and its
+default HTTP implementation (tests pass their own through `Gateway(..., client=...)`)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from gateway.client.response import SubgraphResponse
+from gateway.context import RequestContext
+from gateway.planner.plan import FetchNode
+from gateway.types import JsonObject
+
+__all__ = ["SubgraphClient", "SubgraphResponse"]
+
+
+class SubgraphClient(Protocol):
+    """Sends one fetch node, with its variables, on behalf of one request. Never raises:
+    transport failures come back as a response with errors and no data."""
+
+    async def fetch(
+        self, node: FetchNode, variables: JsonObject, context: RequestContext
+    ) -> SubgraphResponse: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ready(self) -> dict[str, bool]: ...

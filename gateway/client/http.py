@@ -1,0 +1,80 @@
+"""The subgraph client the gateway uses by default: subgraphs over HTTP, as the supergraph and
+the configuration name them — URLs, timeouts, the connection pool, sharing identical in-flight
+queries, and which of the client's headers are forwarded."""
+
+from __future__ import annotations
+
+import orjson
+
+from gateway.client.response import SubgraphResponse
+from gateway.client.transport import SubgraphTransport
+from gateway.config import GatewayConfig
+from gateway.context import RequestContext
+from gateway.planner.plan import FetchNode
+from gateway.supergraph import Supergraph
+from gateway.types import JsonObject
+
+_READY_QUERY = orjson.dumps({"query": "{ __typename }"})
+_READY_TIMEOUT = 2.0
+
+
+class HttpSubgraphClient:
+    """Sends fetch nodes to subgraphs over pooled HTTP; never raises: failures come back as a
+    response with errors and no data."""
+
+    def __init__(self, supergraph: Supergraph, config: GatewayConfig) -> None:
+        self.config = config
+        self._names = {g.enum_value: g.name for g in supergraph.graphs.values()}
+        self._urls = {
+            graph.enum_value: config.subgraph_urls.get(graph.name, graph.url)
+            for graph in supergraph.graphs.values()
+        }
+        self._timeouts = {
+            graph.enum_value: config.subgraph_timeouts[graph.name]
+            for graph in supergraph.graphs.values()
+            if graph.name in config.subgraph_timeouts
+        }
+        self.transport = SubgraphTransport(config.subgraph_timeout)
+
+    async def start(self) -> None:
+        await self.transport.start()
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    def urls(self) -> dict[str, str]:
+        """Where each subgraph is reached, by name."""
+        return {self._names[graph]: url for graph, url in self._urls.items()}
+
+    async def fetch(
+        self, node: FetchNode, variables: JsonObject, context: RequestContext
+    ) -> SubgraphResponse:
+        body: JsonObject = {"query": node.operation}
+        if variables:
+            body["variables"] = variables
+        allowed = self.config.forward_headers
+        headers = {k: v for k, v in context.headers.items() if k in allowed}
+        return await self.transport.post(
+            self._urls[node.graph],
+            orjson.dumps(body),
+            headers,
+            service=node.service,
+            timeout=self._timeouts.get(node.graph),
+            # A mutation runs once per request that asked for it: never shared.
+            shareable=self.config.deduplicate and node.operation_kind == "query",
+        )
+
+    async def ready(self) -> dict[str, bool]:
+        """Whether each subgraph answers a trivial query (the readiness probe)."""
+        result = {}
+        for graph, url in self._urls.items():
+            response = await self.transport.post(
+                url,
+                _READY_QUERY,
+                {},
+                service=url,
+                timeout=_READY_TIMEOUT,
+                shareable=self.config.deduplicate,
+            )
+            result[self._names[graph]] = response.errors == [] and response.data is not None
+        return result

@@ -1,0 +1,93 @@
+"""HTTP to subgraphs: one pooled keep-alive session, timeouts, identical in-flight queries sent once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import aiohttp
+import orjson
+
+from gateway.client.response import SubgraphResponse, failure, parse_response
+
+_ACCEPT = "application/graphql-response+json, application/json"
+
+
+class SubgraphTransport:
+    """Posts GraphQL requests to subgraphs; never raises: failures become GraphQL errors."""
+
+    def __init__(self, default_timeout: float, max_connections: int = 256) -> None:
+        self.default_timeout = default_timeout
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+        # Identical queries in flight share one request: (url, body, headers) -> (status, bytes).
+        self._in_flight: dict[
+            tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Future[tuple[int, bytes]]
+        ] = {}
+
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=30),
+                json_serialize=lambda value: orjson.dumps(value).decode(),
+                skip_auto_headers=("User-Agent",),
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def post(
+        self,
+        url: str,
+        payload: bytes,
+        headers: Mapping[str, str],
+        *,
+        service: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - per-subgraph limit, applied to the request
+        shareable: bool = True,
+    ) -> SubgraphResponse:
+        key = (url, payload, tuple(sorted(headers.items())))
+        try:
+            if not shareable:
+                status, content = await self._send(url, payload, headers, timeout)
+            else:
+                waiting = self._in_flight.get(key)
+                if waiting is not None:
+                    status, content = await asyncio.shield(waiting)
+                else:
+                    future: asyncio.Future[tuple[int, bytes]] = (
+                        asyncio.get_running_loop().create_future()
+                    )
+                    self._in_flight[key] = future
+                    try:
+                        status, content = await self._send(url, payload, headers, timeout)
+                        future.set_result((status, content))
+                    except BaseException as error:
+                        future.set_exception(error)
+                        future.exception()  # mark retrieved: waiters, if any, get it themselves
+                        raise
+                    finally:
+                        del self._in_flight[key]
+        except TimeoutError:
+            return failure(service, f"Subgraph {service} timed out.")
+        except aiohttp.ClientError:
+            return failure(service, f"Subgraph {service} is unavailable.")
+        # Every caller parses its own copy: answers are merged into (mutable) response trees.
+        return parse_response(service, status, content)
+
+    async def _send(
+        self, url: str, payload: bytes, headers: Mapping[str, str], limit: float | None
+    ) -> tuple[int, bytes]:
+        await self.start()
+        assert self._session is not None
+        async with self._session.post(
+            url,
+            data=payload,
+            headers={"content-type": "application/json", "accept": _ACCEPT, **headers},
+            timeout=aiohttp.ClientTimeout(
+                total=limit if limit is not None else self.default_timeout
+            ),
+        ) as response:
+            return response.status, await response.read()

@@ -1,0 +1,72 @@
+"""The request context: created at the HTTP edge, passed through prepare and execute to every
+fetch and to shaping, so that later stages read who asks and why instead of growing parameters."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# W3C trace context: version-traceid-parentid-flags, lower-case hex.
+_TRACEPARENT = re.compile(
+    r"^[0-9a-f]{2}-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-[0-9a-f]{2}$"
+)
+# A client-chosen request id is kept only when it is short and plain (it reaches logs).
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceContext:
+    """The caller's W3C trace context (`traceparent`, `tracestate`), as received."""
+
+    traceparent: str
+    tracestate: str | None = None
+
+    @property
+    def trace_id(self) -> str:
+        return self.traceparent.split("-")[1]
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> TraceContext | None:
+        parent = headers.get("traceparent")
+        if parent is None or _TRACEPARENT.match(parent.strip().lower()) is None:
+            return None
+        return cls(parent.strip().lower(), headers.get("tracestate"))
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """One request's context. The consent stage fills `principal`, `purpose` and `decisions`;
+    until then they stay empty and nothing reads them."""
+
+    request_id: str
+    # The client's request headers (lower-case names); the subgraph client forwards only those
+    # on its allowlist.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    trace: TraceContext | None = None
+    # Slots for the consent stage: who asks (the verified token's principal), for what purpose
+    # (`x-satu-anak-purpose`), and every decision made for this request (read by the audit).
+    principal: Any = None
+    purpose: str | None = None
+    decisions: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def from_headers(
+        cls, headers: Mapping[str, str], request_id: str | None = None
+    ) -> RequestContext:
+        """The context of a request with these headers: its id is the client's `x-request-id`
+        when that is a plain token, else a new one."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        given = request_id or lowered.get("x-request-id", "")
+        return cls(
+            request_id=given if _REQUEST_ID.match(given) else uuid.uuid4().hex,
+            headers=lowered,
+            trace=TraceContext.from_headers(lowered),
+        )
+
+    @classmethod
+    def internal(cls) -> RequestContext:
+        """A context for work the gateway starts itself (readiness probes, the CLI)."""
+        return cls(request_id=uuid.uuid4().hex)

@@ -1,0 +1,38 @@
+"""The gateway's error codes (`extensions.code`) and the errors that carry them, in one place."""
+
+from __future__ import annotations
+
+from gateway.types import JsonObject
+
+# The operation cannot be planned over this supergraph.
+QUERY_PLANNING_FAILED = "QUERY_PLANNING_FAILED"
+# Something failed inside the gateway; details go to the log, never to the client.
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+# A subgraph answered with an error that carried no code of its own.
+DOWNSTREAM_SERVICE_ERROR = "DOWNSTREAM_SERVICE_ERROR"
+# A subgraph could not be reached, timed out, or answered with something that is not GraphQL.
+SUBGRAPH_UNAVAILABLE = "SUBGRAPH_UNAVAILABLE"
+
+
+def error(message: str, code: str | None = None, **extensions: object) -> JsonObject:
+    """One GraphQL error object, with `extensions.code` when a code is given."""
+    result: JsonObject = {"message": message}
+    if code is not None:
+        result["extensions"] = {"code": code, **extensions}
+    return result
+
+
+class RequestError(Exception):
+    """The request cannot be executed at all: answered with these errors and no data."""
+
+    def __init__(self, errors: list[JsonObject]) -> None:
+        super().__init__(errors[0]["message"] if errors else "bad request")
+        self.errors = errors
+
+
+class OperationError(ValueError):
+    """The document names no usable operation (a client error, answered before planning)."""
+
+
+class PlanningError(Exception):
+    """No plan can satisfy the operation over this supergraph (a supergraph or planner limit)."""

@@ -1,0 +1,164 @@
+"""Runs a query plan: fetches through the subgraph client (batched, in parallel), merges the
+answers into one data tree, and re-paths subgraph errors to where they belong in the response."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from gateway.client import SubgraphClient
+from gateway.conditions import holds
+from gateway.context import RequestContext
+from gateway.errors import DOWNSTREAM_SERVICE_ERROR
+from gateway.executor.merge import deep_merge, rename_keys
+from gateway.executor.representations import collect, representation
+from gateway.planner.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    SequenceNode,
+)
+from gateway.types import JsonObject, Path, ResponsePath
+
+_MISSING = object()
+
+
+@dataclass
+class Execution:
+    data: JsonObject = field(default_factory=dict)
+    errors: list[JsonObject] = field(default_factory=list)
+
+
+class PlanExecutor:
+    def __init__(self, client: SubgraphClient) -> None:
+        self.client = client
+
+    async def run(
+        self, node: PlanNode | None, variables: Mapping[str, Any], context: RequestContext
+    ) -> Execution:
+        execution = Execution()
+        if node is not None:
+            await _Run(self.client, variables, context, execution).node(node)
+        return execution
+
+
+@dataclass(slots=True)
+class _Run:
+    """One execution of a plan: what every step shares."""
+
+    client: SubgraphClient
+    variables: Mapping[str, Any]
+    context: RequestContext
+    execution: Execution
+
+    async def node(self, node: PlanNode) -> None:
+        if isinstance(node, SequenceNode):
+            for child in node.nodes:
+                await self.node(child)
+        elif isinstance(node, ParallelNode):
+            await asyncio.gather(*(self.node(child) for child in node.nodes))
+        elif isinstance(node, FlattenNode):
+            await self.entities(node.path, node.node)
+        elif isinstance(node, ConditionNode):
+            branch = node.if_clause if holds(node.condition, self.variables) else node.else_clause
+            if branch is not None:
+                await self.node(branch)
+        else:
+            await self.root(node)
+
+    def _subset(self, node: FetchNode) -> JsonObject:
+        variables = self.variables
+        return {name: variables[name] for name in node.variable_usages if name in variables}
+
+    async def root(self, node: FetchNode) -> None:
+        execution = self.execution
+        response = await self.client.fetch(node, self._subset(node), self.context)
+        if isinstance(response.data, dict):
+            if node.output_renames:
+                rename_keys(response.data, node.output_renames)
+            deep_merge(execution.data, response.data)
+        for error in response.errors:
+            execution.errors.append(_with_service(error, node.service, error.get("path")))
+
+    async def entities(self, path: Path, node: FetchNode) -> None:
+        assert node.requires is not None
+        execution = self.execution
+        targets: list[tuple[JsonObject, ResponsePath]] = []
+        collect(execution.data, path, [], targets)
+        representations: list[JsonObject] = []
+        index_of: dict[bytes, int] = {}
+        owners: list[list[tuple[JsonObject, ResponsePath]]] = []
+        for entity, entity_path in targets:
+            typename = entity.get("__typename")
+            if node.entity_types and typename not in node.entity_types:
+                continue
+            found = representation(entity, node.requires, typename)
+            if found is None:
+                continue  # a key or required field is missing: an earlier error nulled it
+            if node.representation_typename is not None:
+                found["__typename"] = node.representation_typename
+            # Identical representations are sent once and the answer fanned back out.
+            marker = orjson.dumps(found, option=orjson.OPT_SORT_KEYS)
+            position = index_of.get(marker)
+            if position is None:
+                position = index_of[marker] = len(representations)
+                representations.append(found)
+                owners.append([])
+            owners[position].append((entity, entity_path))
+        if not representations:
+            return
+        arguments = {**self._subset(node), "representations": representations}
+        response = await self.client.fetch(node, arguments, self.context)
+        entities = (
+            (response.data or {}).get("_entities") if isinstance(response.data, dict) else None
+        )
+        if isinstance(entities, list) and len(entities) == len(representations):
+            if node.output_renames:
+                rename_keys(entities, node.output_renames)
+            for position, result in enumerate(entities):
+                if isinstance(result, dict):
+                    if result.get("__typename", _MISSING) == node.representation_typename:
+                        result = {k: v for k, v in result.items() if k != "__typename"}
+                    for entity, _ in owners[position]:
+                        deep_merge(entity, result)
+        elif response.data is not None and not response.errors:
+            execution.errors.append(
+                _with_service(
+                    {"message": f"Subgraph {node.service} returned an invalid _entities answer."},
+                    node.service,
+                    None,
+                )
+            )
+        for error in response.errors:
+            error_path = error.get("path")
+            mapped: ResponsePath | None = None
+            if (
+                isinstance(error_path, list)
+                and len(error_path) >= 2
+                and error_path[0] == "_entities"
+                and isinstance(error_path[1], int)
+                and 0 <= error_path[1] < len(owners)
+            ):
+                mapped = list(owners[error_path[1]][0][1]) + list(error_path[2:])
+            elif owners:
+                mapped = list(owners[0][0][1])
+            execution.errors.append(_with_service(error, node.service, mapped))
+
+
+def _with_service(error: JsonObject, service: str, path: Any) -> JsonObject:
+    result: JsonObject = {"message": str(error.get("message", "Subgraph error"))}
+    if path:
+        result["path"] = path
+    extensions = (
+        dict(error.get("extensions") or {}) if isinstance(error.get("extensions"), dict) else {}
+    )
+    extensions.setdefault("code", DOWNSTREAM_SERVICE_ERROR)
+    extensions["serviceName"] = service
+    result["extensions"] = extensions
+    return result

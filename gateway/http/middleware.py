@@ -1,0 +1,42 @@
+"""Pure ASGI middleware of the gateway's HTTP edge (no BaseHTTPMiddleware: it would lose
+context variables, and so trace context)."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.context import RequestContext
+
+_SCOPE_KEY = "satu_anak.context"
+
+
+class RequestContextMiddleware:
+    """Creates each HTTP request's `RequestContext` from its headers, before anything else
+    reads the request; later stages find it in the ASGI scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[_SCOPE_KEY] = _new_context(scope)
+        await self.app(scope, receive, send)
+
+
+def request_context(scope: MutableMapping[str, Any]) -> RequestContext:
+    """The request's context (made here if the app runs without the middleware)."""
+    context = scope.get(_SCOPE_KEY)
+    if not isinstance(context, RequestContext):
+        context = scope[_SCOPE_KEY] = _new_context(scope)
+    return context
+
+
+def _new_context(scope: MutableMapping[str, Any]) -> RequestContext:
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope.get("headers", ())
+    }
+    return RequestContext.from_headers(headers)

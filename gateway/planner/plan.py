@@ -1,0 +1,270 @@
+"""Query plan nodes (plain data, discriminated by kind) and their printer, in Apollo's format.
+
+A fetch node carries what it selects as structured data — each field with its parent type and
+its metadata from the supergraph (the serving subgraph, the `@policy` data category) — so a
+later stage can narrow it without re-parsing text. The text sent to the subgraph and the text a
+person reads are printed from that structure on demand (once per node: plans are cached)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    parse_type,
+    print_ast,
+)
+
+from gateway.types import Path
+
+
+@dataclass(frozen=True, slots=True)
+class FetchField:
+    """One field a fetch selects, where it sits, and what the supergraph says of it."""
+
+    response_key: str
+    name: str
+    parent_type: str  # the type the field is selected on, in the subgraph asked
+    arguments: tuple[ArgumentNode, ...] = ()
+    directives: tuple[DirectiveNode, ...] = ()
+    # None for a leaf; the selections below a composite field otherwise.
+    selections: tuple[FetchSelection, ...] | None = None
+    owner: str | None = None  # the join__Graph value of the subgraph that serves it here
+    category: str | None = None  # its data category (`@policy`), if it has one
+
+    def to_ast(self) -> FieldNode:
+        return FieldNode(
+            alias=NameNode(value=self.response_key) if self.response_key != self.name else None,
+            name=NameNode(value=self.name),
+            arguments=self.arguments,
+            directives=self.directives,
+            selection_set=None if self.selections is None else selection_set(self.selections),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFragment:
+    """An inline fragment in a fetch's selection (never empty)."""
+
+    type_condition: str | None
+    selections: tuple[FetchSelection, ...]
+    directives: tuple[DirectiveNode, ...] = ()
+
+    def to_ast(self) -> InlineFragmentNode:
+        condition = self.type_condition
+        return InlineFragmentNode(
+            type_condition=NamedTypeNode(name=NameNode(value=condition)) if condition else None,
+            directives=self.directives,
+            selection_set=selection_set(self.selections),
+        )
+
+
+FetchSelection = FetchField | FetchFragment
+
+
+def selection_set(selections: tuple[FetchSelection, ...]) -> SelectionSetNode:
+    return SelectionSetNode(selections=tuple(s.to_ast() for s in selections))
+
+
+def walk_fields(selections: tuple[FetchSelection, ...]) -> list[FetchField]:
+    """Every field in a fetch selection, depth first, in document order."""
+    found: list[FetchField] = []
+    stack = list(reversed(selections))
+    while stack:
+        current = stack.pop()
+        if isinstance(current, FetchField):
+            found.append(current)
+            stack.extend(reversed(current.selections or ()))
+        else:
+            stack.extend(reversed(current.selections))
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class FetchNode:
+    """One request to one subgraph. Compared by identity: a plan's nodes are its own."""
+
+    service: str  # the subgraph's name
+    graph: str  # its join__Graph enum value
+    operation_kind: Literal["query", "mutation"]
+    selections: tuple[FetchSelection, ...]
+    # The client operation's variable definitions this fetch uses, in order of use.
+    variable_definitions: tuple[VariableDefinitionNode, ...] = ()
+    operation_name: str | None = None
+    # For entity fetches: the entity type fetched, and `... on T { __typename key requires }`,
+    # read off the data to build each representation. None for root fetches.
+    entity_type: str | None = None
+    requires: tuple[FetchSelection, ...] | None = None
+    entity_types: frozenset[str] = frozenset()
+    # Set when the target resolves the entity as an interface (an @interfaceObject or an
+    # entity interface): representations carry the interface's name as `__typename`, and the
+    # answer's `__typename`, that same name, never replaces a concrete one already known.
+    representation_typename: str | None = None
+    # (alias, response key): fields the planner aliased because the subgraph could not merge
+    # them with a same-named field (see `selection.alias_conflicts`); renamed back on arrival.
+    output_renames: tuple[tuple[str, str], ...] = ()
+    kind: Literal["Fetch"] = "Fetch"
+
+    @cached_property
+    def variable_usages(self) -> tuple[str, ...]:
+        return tuple(d.variable.name.value for d in self.variable_definitions)
+
+    @cached_property
+    def operation(self) -> str:
+        """The document sent to the subgraph."""
+        return print_ast(self.document())
+
+    @cached_property
+    def selection_text(self) -> str:
+        """The printed selection inside the fetch, for people (the plan printer)."""
+        return print_ast(selection_set(self.selections))
+
+    def document(self) -> DocumentNode:
+        selections = selection_set(self.selections)
+        definitions = self.variable_definitions
+        if self.entity_type is not None:
+            definitions = (_REPRESENTATIONS, *definitions)
+            selections = SelectionSetNode(
+                selections=(
+                    FieldNode(
+                        name=NameNode(value="_entities"),
+                        arguments=(
+                            ArgumentNode(
+                                name=NameNode(value="representations"),
+                                value=VariableNode(name=NameNode(value="representations")),
+                            ),
+                        ),
+                        directives=(),
+                        selection_set=selections,
+                    ),
+                )
+            )
+        operation = OperationDefinitionNode(
+            operation=(
+                OperationType.MUTATION if self.operation_kind == "mutation" else OperationType.QUERY
+            ),
+            name=NameNode(value=self.operation_name) if self.operation_name else None,
+            variable_definitions=definitions,
+            directives=(),
+            selection_set=selections,
+        )
+        return DocumentNode(definitions=(operation,))
+
+
+_REPRESENTATIONS = VariableDefinitionNode(
+    variable=VariableNode(name=NameNode(value="representations")),
+    type=parse_type("[_Any!]!"),
+    directives=(),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenNode:
+    path: Path
+    node: FetchNode
+    kind: Literal["Flatten"] = "Flatten"
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceNode:
+    nodes: tuple[PlanNode, ...]
+    kind: Literal["Sequence"] = "Sequence"
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelNode:
+    nodes: tuple[PlanNode, ...]
+    kind: Literal["Parallel"] = "Parallel"
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionNode:
+    """Runs `if_clause` when the Boolean variable `condition` is true, `else_clause` when not:
+    the fetches that exist only for a selection under `@include(if: $v)` / `@skip(if: $v)`."""
+
+    condition: str  # the variable's name, without `$`
+    if_clause: PlanNode | None
+    else_clause: PlanNode | None
+    kind: Literal["Condition"] = "Condition"
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    node: PlanNode | None
+    # Root fields answered by the gateway itself (introspection, root __typename).
+    local_fields: tuple[str, ...] = field(default=())
+
+
+def fetch_nodes(node: PlanNode | None) -> list[FetchNode]:
+    """Every fetch in a plan, in printed order."""
+    found: list[FetchNode] = []
+    stack: list[PlanNode | None] = [node]
+    while stack:
+        current = stack.pop()
+        if current is None:
+            continue
+        if isinstance(current, FetchNode):
+            found.append(current)
+        elif isinstance(current, FlattenNode):
+            found.append(current.node)
+        elif isinstance(current, ConditionNode):
+            stack.extend((current.else_clause, current.if_clause))
+        else:
+            stack.extend(reversed(current.nodes))
+    return found
+
+
+# --- printing -------------------------------------------------------------------------------
+
+
+def _indent(text: str, by: str) -> str:
+    return "\n".join(by + line if line else line for line in text.splitlines())
+
+
+def _print_node(node: PlanNode) -> str:
+    if isinstance(node, FetchNode):
+        body = node.selection_text
+        if node.requires is not None:
+            body = f"{print_ast(selection_set(node.requires))} =>\n{body}"
+        return f'Fetch(service: "{node.service}") {{\n{_indent(body, "  ")}\n}},'
+    if isinstance(node, FlattenNode):
+        path = ".".join(node.path)
+        return f'Flatten(path: "{path}") {{\n{_indent(_print_node(node.node), "  ")}\n}},'
+    if isinstance(node, ConditionNode):
+        return _print_condition(node)
+    children = "\n".join(_indent(_print_node(child), "  ") for child in node.nodes)
+    return f"{node.kind} {{\n{children}\n}},"
+
+
+def _print_condition(node: ConditionNode) -> str:
+    condition = f"if: ${node.condition}"
+    if node.else_clause is None:
+        body = _print_node(node.if_clause) if node.if_clause is not None else ""
+        return f"Include({condition}) {{\n{_indent(body, '  ')}\n}},"
+    if node.if_clause is None:
+        return f"Skip({condition}) {{\n{_indent(_print_node(node.else_clause), '  ')}\n}},"
+    then = _indent(_print_node(node.if_clause), "    ")
+    otherwise = _indent(_print_node(node.else_clause), "    ")
+    return f"Condition({condition}) {{\n  Then {{\n{then}\n  }} Else {{\n{otherwise}\n  }},\n}},"
+
+
+def print_plan(plan: QueryPlan) -> str:
+    if plan.node is None:
+        return "QueryPlan {\n}"
+    return f"QueryPlan {{\n{_indent(_print_node(plan.node), '  ')}\n}}"
