@@ -19,84 +19,30 @@ from subgraphs.balai.domain import (
     CaseworkerRecord,
     ClosureReason,
     InterventionPlan,
-    InterventionSetting,
     NewAssessment,
     NewCase,
     NewInterventionPlan,
     ResidentialStay,
-    RiskLevel,
     StageEvent,
     case_number_prefix,
     case_number_serial,
     format_case_number,
 )
-from subgraphs.common.ampk import AmpkCategory
+from subgraphs.common.rows import column_values, row_mapper, select_in
 
-
-def _balai(row: Any) -> BalaiRecord:
-    return BalaiRecord(
-        code=row.code,
-        name=row.name,
-        city=row.city,
-        region_code=row.region_code,
-        provinces_served=tuple(p.strip() for p in row.provinces_served.split(",") if p.strip()),
-        phone=row.phone,
-    )
-
-
-def _caseworker(row: Any) -> CaseworkerRecord:
-    return CaseworkerRecord(
-        id=row.id,
-        name=row.name,
-        balai_code=row.balai_code,
-        is_supervisor=bool(row.is_supervisor),
-        phone=row.phone,
-    )
-
-
-def _case(row: Any) -> CaseRecord:
-    return CaseRecord(
-        id=row.id,
-        case_number=row.case_number,
-        child_id=row.child_id,
-        balai_code=row.balai_code,
-        caseworker_id=row.caseworker_id,
-        ampk_category=AmpkCategory(row.ampk_category),
-        stage=CaseStage(row.stage),
-        opened_on=row.opened_on,
-        closed_on=row.closed_on,
-        closure_reason=ClosureReason(row.closure_reason) if row.closure_reason else None,
-        referral_source=row.referral_source,
-    )
-
-
-def _stay(row: Any) -> ResidentialStay:
-    return ResidentialStay(
-        id=row.id, case_id=row.case_id, started_on=row.started_on, ended_on=row.ended_on
-    )
-
-
-def _assessment(row: Any) -> Assessment:
-    return Assessment(
-        id=row.id,
-        case_id=row.case_id,
-        assessed_on=row.assessed_on,
-        assessor=row.assessor,
-        risk_level=RiskLevel(row.risk_level),
-        summary=row.summary,
-        notes=row.notes,
-    )
-
-
-def _plan(row: Any) -> InterventionPlan:
-    return InterventionPlan(
-        id=row.id,
-        case_id=row.case_id,
-        created_on=row.created_on,
-        setting=InterventionSetting(row.setting),
-        goals=row.goals,
-        notes=row.notes,
-    )
+_balai = row_mapper(
+    BalaiRecord,
+    # Stored comma-separated: "14,13,21,18".
+    provinces_served=lambda row: tuple(
+        p.strip() for p in row.provinces_served.split(",") if p.strip()
+    ),
+)
+_caseworker = row_mapper(CaseworkerRecord)
+_case = row_mapper(CaseRecord)
+_stage_event = row_mapper(StageEvent)
+_stay = row_mapper(ResidentialStay)
+_assessment = row_mapper(Assessment)
+_plan = row_mapper(InterventionPlan)
 
 
 # --- reads, by key ----------------------------------------------------------------------------
@@ -108,93 +54,66 @@ async def all_balais(conn: AsyncConnection) -> list[BalaiRecord]:
 
 
 async def balais_by_code(conn: AsyncConnection, codes: Sequence[str]) -> list[BalaiRecord]:
-    rows = await conn.execute(select(t.balai).where(t.balai.c.code.in_(set(codes))))
-    return [_balai(row) for row in rows]
+    return await select_in(conn, t.balai.c.code, codes, _balai)
 
 
 async def caseworkers_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[CaseworkerRecord]:
-    rows = await conn.execute(select(t.caseworker).where(t.caseworker.c.id.in_(set(ids))))
-    return [_caseworker(row) for row in rows]
+    return await select_in(conn, t.caseworker.c.id, ids, _caseworker)
 
 
 async def caseworkers_by_balai(
     conn: AsyncConnection, codes: Sequence[str]
 ) -> list[CaseworkerRecord]:
-    rows = await conn.execute(
-        select(t.caseworker)
-        .where(t.caseworker.c.balai_code.in_(set(codes)))
-        .order_by(t.caseworker.c.name, t.caseworker.c.id)
-    )
-    return [_caseworker(row) for row in rows]
+    w = t.caseworker
+    return await select_in(conn, w.c.balai_code, codes, _caseworker, order_by=[w.c.name, w.c.id])
 
 
 async def cases_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[CaseRecord]:
-    rows = await conn.execute(select(t.atensi_case).where(t.atensi_case.c.id.in_(set(ids))))
-    return [_case(row) for row in rows]
+    return await select_in(conn, t.atensi_case.c.id, ids, _case)
 
 
 async def cases_by_number(conn: AsyncConnection, numbers: Sequence[str]) -> list[CaseRecord]:
-    rows = await conn.execute(
-        select(t.atensi_case).where(t.atensi_case.c.case_number.in_(set(numbers)))
-    )
-    return [_case(row) for row in rows]
+    return await select_in(conn, t.atensi_case.c.case_number, numbers, _case)
 
 
 async def cases_by_child(conn: AsyncConnection, child_ids: Sequence[str]) -> list[CaseRecord]:
     """Newest first: a caseworker reads a child's history from the current case backwards."""
-    rows = await conn.execute(
-        select(t.atensi_case)
-        .where(t.atensi_case.c.child_id.in_(set(child_ids)))
-        .order_by(t.atensi_case.c.opened_on.desc(), t.atensi_case.c.id.desc())
+    c = t.atensi_case
+    return await select_in(
+        conn, c.c.child_id, child_ids, _case, order_by=[c.c.opened_on.desc(), c.c.id.desc()]
     )
-    return [_case(row) for row in rows]
 
 
 async def stage_events(conn: AsyncConnection, case_ids: Sequence[int]) -> list[StageEvent]:
-    rows = await conn.execute(
-        select(t.stage_event)
-        .where(t.stage_event.c.case_id.in_(set(case_ids)))
-        .order_by(t.stage_event.c.entered_at, t.stage_event.c.id)
+    e = t.stage_event
+    return await select_in(
+        conn, e.c.case_id, case_ids, _stage_event, order_by=[e.c.entered_at, e.c.id]
     )
-    return [StageEvent(row.case_id, CaseStage(row.stage), row.entered_at, row.by) for row in rows]
 
 
 async def residential_stays(
     conn: AsyncConnection, case_ids: Sequence[int]
 ) -> list[ResidentialStay]:
-    rows = await conn.execute(
-        select(t.residential_stay)
-        .where(t.residential_stay.c.case_id.in_(set(case_ids)))
-        .order_by(t.residential_stay.c.started_on, t.residential_stay.c.id)
-    )
-    return [_stay(row) for row in rows]
+    s = t.residential_stay
+    return await select_in(conn, s.c.case_id, case_ids, _stay, order_by=[s.c.started_on, s.c.id])
 
 
 async def stays_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[ResidentialStay]:
-    rows = await conn.execute(
-        select(t.residential_stay).where(t.residential_stay.c.id.in_(set(ids)))
-    )
-    return [_stay(row) for row in rows]
+    return await select_in(conn, t.residential_stay.c.id, ids, _stay)
 
 
 async def assessments(conn: AsyncConnection, case_ids: Sequence[int]) -> list[Assessment]:
-    rows = await conn.execute(
-        select(t.assessment)
-        .where(t.assessment.c.case_id.in_(set(case_ids)))
-        .order_by(t.assessment.c.assessed_on, t.assessment.c.id)
+    a = t.assessment
+    return await select_in(
+        conn, a.c.case_id, case_ids, _assessment, order_by=[a.c.assessed_on, a.c.id]
     )
-    return [_assessment(row) for row in rows]
 
 
 async def intervention_plans(
     conn: AsyncConnection, case_ids: Sequence[int]
 ) -> list[InterventionPlan]:
-    rows = await conn.execute(
-        select(t.intervention_plan)
-        .where(t.intervention_plan.c.case_id.in_(set(case_ids)))
-        .order_by(t.intervention_plan.c.created_on, t.intervention_plan.c.id)
-    )
-    return [_plan(row) for row in rows]
+    p = t.intervention_plan
+    return await select_in(conn, p.c.case_id, case_ids, _plan, order_by=[p.c.created_on, p.c.id])
 
 
 # --- a Balai's case list ----------------------------------------------------------------------
@@ -303,16 +222,7 @@ async def open_case(conn: AsyncConnection, new: NewCase, by: str) -> int:
     case_id: int = (
         await conn.execute(
             insert(t.atensi_case).returning(t.atensi_case.c.id),
-            {
-                "case_number": case_number,
-                "child_id": new.child_id,
-                "balai_code": new.balai_code,
-                "caseworker_id": new.caseworker_id,
-                "ampk_category": new.ampk_category.value,
-                "stage": CaseStage.INTAKE.value,
-                "opened_on": new.opened_on,
-                "referral_source": new.referral_source,
-            },
+            column_values(new, case_number=case_number, stage=CaseStage.INTAKE.value),
         )
     ).scalar_one()
     await _record_stage(conn, case_id, CaseStage.INTAKE, by, datetime.now(UTC))
@@ -344,17 +254,7 @@ async def close_case(
 
 async def add_assessment(conn: AsyncConnection, new: NewAssessment) -> int:
     assessment_id: int = (
-        await conn.execute(
-            insert(t.assessment).returning(t.assessment.c.id),
-            {
-                "case_id": new.case_id,
-                "assessed_on": new.assessed_on,
-                "assessor": new.assessor,
-                "risk_level": new.risk_level.value,
-                "summary": new.summary,
-                "notes": new.notes,
-            },
-        )
+        await conn.execute(insert(t.assessment).returning(t.assessment.c.id), column_values(new))
     ).scalar_one()
     return assessment_id
 
@@ -367,14 +267,7 @@ async def assessment_by_id(conn: AsyncConnection, assessment_id: int) -> Assessm
 async def add_intervention_plan(conn: AsyncConnection, new: NewInterventionPlan) -> int:
     plan_id: int = (
         await conn.execute(
-            insert(t.intervention_plan).returning(t.intervention_plan.c.id),
-            {
-                "case_id": new.case_id,
-                "created_on": new.created_on,
-                "setting": new.setting.value,
-                "goals": new.goals,
-                "notes": new.notes,
-            },
+            insert(t.intervention_plan).returning(t.intervention_plan.c.id), column_values(new)
         )
     ).scalar_one()
     return plan_id

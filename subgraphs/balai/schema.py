@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
@@ -13,23 +13,31 @@ from subgraphs.balai.domain import (
     BalaiRecord,
     CaseRecord,
     CaseRuleViolation,
-    CaseworkerRecord,
 )
-from subgraphs.common import validation
-from subgraphs.common.ampk import AmpkCategory
-from subgraphs.common.context import Info, many_each, one_each, one_per_key
-from subgraphs.common.database import Database
+from subgraphs.common import federation, validation
+from subgraphs.common.child import ChildEntity
+from subgraphs.common.context import Info, many_each, one_each
+from subgraphs.common.enums import AMPK_CATEGORY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
-from subgraphs.common.federation import build_schema, categorized
+from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
 
-# The domain's enums, registered as GraphQL enums (strawberry.enum returns the class itself).
-strawberry.enum(AmpkCategory, name="AmpkCategory")
-strawberry.enum(domain.CaseStage, name="CaseStage", description="ATENSI case-management stages.")
-strawberry.enum(domain.CaseStatus, name="CaseStatus")
-strawberry.enum(domain.RiskLevel, name="RiskLevel")
-strawberry.enum(domain.InterventionSetting, name="InterventionSetting")
-strawberry.enum(domain.ClosureReason, name="CaseClosureReason")
+# The domain's enums as GraphQL enums (see common/enums.py); annotations say `enums.X`,
+# and `AmpkCategory` for the enum Dinsos and Balai share.
+if TYPE_CHECKING:  # what resolvers return and receive are the domain's own members
+    from subgraphs.balai import domain as enums
+    from subgraphs.common.ampk import AmpkCategory
+else:
+    enums = graphql_enums(
+        AMPK_CATEGORY,
+        GraphQLEnum(domain.CaseStage, "CaseStage", description="ATENSI case-management stages."),
+        GraphQLEnum(domain.CaseStatus, "CaseStatus"),
+        GraphQLEnum(domain.RiskLevel, "RiskLevel"),
+        GraphQLEnum(domain.InterventionSetting, "InterventionSetting"),
+        GraphQLEnum(domain.ClosureReason, "CaseClosureReason"),
+    )
+    AmpkCategory = enums.AmpkCategory
 
 # Integer primary keys in PostgreSQL are int4; anything larger cannot name a row.
 _MAX_ROW_ID = 2**31 - 1
@@ -64,10 +72,7 @@ _caseworkers_of_balai = many_each(repository.caseworkers_by_balai, lambda w: w.b
 _cases = one_each(repository.cases_by_id, lambda c: c.id)
 
 
-async def _cases_by_number(db: Database, numbers: list[str]) -> list[CaseRecord | None]:
-    async with db.connect() as conn:
-        rows = await repository.cases_by_number(conn, numbers)
-        return one_per_key(numbers, rows, lambda c: c.case_number)
+_cases_by_number = one_each(repository.cases_by_number, lambda c: c.case_number)
 
 
 _cases_of_child = many_each(repository.cases_by_child, lambda c: c.child_id)
@@ -109,14 +114,7 @@ class Balai:
 
     @classmethod
     def from_record(cls, b: BalaiRecord) -> Self:
-        return cls(
-            code=b.code,
-            name=b.name,
-            city=b.city,
-            region_code=b.region_code,
-            provinces_served=list(b.provinces_served),
-            phone=b.phone,
-        )
+        return from_record(cls, b, provinces_served=list(b.provinces_served))
 
     @classmethod
     async def resolve_reference(cls, info: Info, code: str) -> Self | None:
@@ -128,7 +126,7 @@ class Balai:
         workers = await info.context.loader("caseworkers_of_balai", _caseworkers_of_balai).load(
             self.code
         )
-        return [Caseworker.from_record(w) for w in workers]
+        return [from_record(Caseworker, w) for w in workers]
 
 
 @strawberry.type(description="A peksos (pekerja sosial) of a Balai who manages ATENSI cases.")
@@ -141,16 +139,6 @@ class Caseworker:
     )
     balai_code: strawberry.Private[str]
 
-    @classmethod
-    def from_record(cls, w: CaseworkerRecord) -> Self:
-        return cls(
-            id=strawberry.ID(str(w.id)),
-            name=w.name,
-            phone=w.phone,
-            is_supervisor=w.is_supervisor,
-            balai_code=w.balai_code,
-        )
-
     @strawberry.field
     async def balai(self, info: Info) -> Balai:
         return Balai.from_record(await _load_balai(info, self.balai_code))
@@ -161,7 +149,7 @@ class Caseworker:
 
 @strawberry.type(description="A stage the case entered, when, and who moved it there.")
 class CaseStageEvent:
-    stage: domain.CaseStage | None = categorized("protection.summary")
+    stage: enums.CaseStage | None = categorized("protection.summary")
     entered_at: datetime | None = categorized("protection.summary")
     by: str | None = categorized("protection.summary")
 
@@ -176,10 +164,6 @@ class ResidentialStay:
         "protection.summary", description="Null while in residence."
     )
 
-    @classmethod
-    def from_record(cls, s: domain.ResidentialStay) -> Self:
-        return cls(id=strawberry.ID(str(s.id)), started_on=s.started_on, ended_on=s.ended_on)
-
 
 @strawberry.type(
     description="A caseworker's assessment of the child and family: risk and findings."
@@ -188,20 +172,9 @@ class CaseAssessment:
     id: strawberry.ID
     assessed_on: date | None = categorized("protection.detail")
     assessor: str | None = categorized("protection.detail")
-    risk_level: domain.RiskLevel | None = categorized("protection.detail")
+    risk_level: enums.RiskLevel | None = categorized("protection.detail")
     summary: str | None = categorized("protection.detail")
     notes: str | None = categorized("protection.detail")
-
-    @classmethod
-    def from_record(cls, a: domain.Assessment) -> Self:
-        return cls(
-            id=strawberry.ID(str(a.id)),
-            assessed_on=a.assessed_on,
-            assessor=a.assessor,
-            risk_level=a.risk_level,
-            summary=a.summary,
-            notes=a.notes,
-        )
 
 
 @strawberry.type(
@@ -210,19 +183,9 @@ class CaseAssessment:
 class InterventionPlan:
     id: strawberry.ID
     created_on: date | None = categorized("protection.detail")
-    setting: domain.InterventionSetting | None = categorized("protection.detail")
+    setting: enums.InterventionSetting | None = categorized("protection.detail")
     goals: str | None = categorized("protection.detail")
     notes: str | None = categorized("protection.detail")
-
-    @classmethod
-    def from_record(cls, p: domain.InterventionPlan) -> Self:
-        return cls(
-            id=strawberry.ID(str(p.id)),
-            created_on=p.created_on,
-            setting=p.setting,
-            goals=p.goals,
-            notes=p.notes,
-        )
 
 
 @strawberry.type(
@@ -235,16 +198,16 @@ class AtensiCase:
     )
     child: Child | None = categorized("protection.summary")
     ampk_category: AmpkCategory | None = categorized("protection.summary")
-    stage: domain.CaseStage | None = categorized("protection.summary")
-    status: domain.CaseStatus | None = categorized("protection.summary")
+    stage: enums.CaseStage | None = categorized("protection.summary")
+    status: enums.CaseStatus | None = categorized("protection.summary")
     opened_on: date | None = categorized("protection.summary")
     closed_on: date | None = categorized("protection.summary")
-    closure_reason: domain.ClosureReason | None = categorized("protection.summary")
+    closure_reason: enums.ClosureReason | None = categorized("protection.summary")
     referral_source: str | None = categorized(
         "protection.summary",
         description="Who referred the child: a Dinsos referral, police, court…",
     )
-    allowed_next_stages: list[domain.CaseStage] | None = categorized(
+    allowed_next_stages: list[enums.CaseStage] | None = categorized(
         "protection.summary", description="Where advanceCase may take the case now."
     )
     row_id: strawberry.Private[int]
@@ -253,23 +216,14 @@ class AtensiCase:
 
     @classmethod
     def from_record(cls, c: CaseRecord) -> Self:
-        return cls(
-            id=strawberry.ID(str(c.id)),
-            case_number=c.case_number,
-            child=Child(id=strawberry.ID(c.child_id)),
-            ampk_category=c.ampk_category,
-            stage=c.stage,
-            status=c.status,
-            opened_on=c.opened_on,
-            closed_on=c.closed_on,
-            closure_reason=c.closure_reason,
-            referral_source=c.referral_source,
+        return from_record(
+            cls,
+            c,
+            child=Child.of(c.child_id),
             allowed_next_stages=(
                 domain.allowed_next_stages(c.stage) if c.status is domain.CaseStatus.OPEN else []
             ),
             row_id=c.id,
-            balai_code=c.balai_code,
-            caseworker_id=c.caseworker_id,
         )
 
     @categorized("protection.summary")
@@ -281,27 +235,27 @@ class AtensiCase:
         record = await info.context.loader("caseworkers", _caseworkers).load(self.caseworker_id)
         if record is None:  # the foreign key makes this impossible
             raise LookupError(f"caseworker {self.caseworker_id} is missing")
-        return Caseworker.from_record(record)
+        return from_record(Caseworker, record)
 
     @categorized("protection.summary", description="Every stage the case entered, oldest first.")
     async def stage_history(self, info: Info) -> list[CaseStageEvent] | None:
         events = await info.context.loader("stage_events", _stage_events).load(self.row_id)
-        return [CaseStageEvent(stage=e.stage, entered_at=e.entered_at, by=e.by) for e in events]
+        return [from_record(CaseStageEvent, e) for e in events]
 
     @categorized("protection.summary", description="Stays in the Balai's residence, oldest first.")
     async def residential_stays(self, info: Info) -> list[ResidentialStay] | None:
         stays = await info.context.loader("stays", _stays).load(self.row_id)
-        return [ResidentialStay.from_record(s) for s in stays]
+        return [from_record(ResidentialStay, s) for s in stays]
 
     @categorized("protection.detail", description="Assessments, oldest first.")
     async def assessments(self, info: Info) -> list[CaseAssessment] | None:
         found = await info.context.loader("assessments", _assessments).load(self.row_id)
-        return [CaseAssessment.from_record(a) for a in found]
+        return [from_record(CaseAssessment, a) for a in found]
 
     @categorized("protection.detail", description="Intervention plans, oldest first.")
     async def intervention_plans(self, info: Info) -> list[InterventionPlan] | None:
         plans = await info.context.loader("plans", _plans).load(self.row_id)
-        return [InterventionPlan.from_record(p) for p in plans]
+        return [from_record(InterventionPlan, p) for p in plans]
 
 
 # --- the child, as Balai knows it -------------------------------------------------------------
@@ -332,14 +286,7 @@ def _flag(balais: list[BalaiRecord]) -> ProtectionFlag:
 
 
 @strawberry.federation.type(keys=["id"], description="A child, by national child index ID.")
-class Child:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self:
-        # The index lives in disdukcapil; a child Balai never saw simply has no cases here.
-        return cls(id=id)
-
+class Child(ChildEntity):
     @categorized("protection.summary", description="The child's ATENSI cases, newest first.")
     async def cases(self, info: Info, open_only: bool = False) -> list[AtensiCase] | None:
         found = await info.context.loader("cases_of_child", _cases_of_child).load(str(self.id))
@@ -413,7 +360,7 @@ class Query:
         self,
         info: Info,
         balai_code: str,
-        stage: domain.CaseStage | None = None,
+        stage: enums.CaseStage | None = None,
         open_only: bool = True,
         caseworker_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only this peksos's cases.")
@@ -509,7 +456,7 @@ class Mutation:
         description="Move a case to its next stage (MONITORING may go back to INTERVENTION); null when unknown."
     )
     async def advance_case(
-        self, info: Info, case_id: strawberry.ID, to_stage: domain.CaseStage, by: str
+        self, info: Info, case_id: strawberry.ID, to_stage: enums.CaseStage, by: str
     ) -> AtensiCase | None:
         who = validation.text(by, "by", max_length=120)
         row_id = _row_id(case_id)
@@ -535,7 +482,7 @@ class Mutation:
         case_id: strawberry.ID,
         assessed_on: date,
         assessor: str,
-        risk_level: domain.RiskLevel,
+        risk_level: enums.RiskLevel,
         summary: str,
         notes: str | None = None,
     ) -> CaseAssessment | None:
@@ -558,7 +505,7 @@ class Mutation:
             new = domain.NewAssessment(case.id, assessed_on, who, risk_level, findings, remarks)
             assessment_id = await repository.add_assessment(conn, new)
             record = await repository.assessment_by_id(conn, assessment_id)
-        return CaseAssessment.from_record(record)
+        return from_record(CaseAssessment, record)
 
     @strawberry.mutation(
         description="Add an intervention plan to an open case from ASSESSMENT on; null when unknown."
@@ -568,7 +515,7 @@ class Mutation:
         info: Info,
         case_id: strawberry.ID,
         created_on: date,
-        setting: domain.InterventionSetting,
+        setting: enums.InterventionSetting,
         goals: str,
         notes: str | None = None,
     ) -> InterventionPlan | None:
@@ -590,7 +537,7 @@ class Mutation:
             new = domain.NewInterventionPlan(case.id, created_on, setting, aims, remarks)
             plan_id = await repository.add_intervention_plan(conn, new)
             record = await repository.intervention_plan_by_id(conn, plan_id)
-        return InterventionPlan.from_record(record)
+        return from_record(InterventionPlan, record)
 
     @strawberry.mutation(
         description="Close an open case; a residential stay still open ends on the same day. Null when unknown."
@@ -600,7 +547,7 @@ class Mutation:
         info: Info,
         case_id: strawberry.ID,
         closed_on: date,
-        reason: domain.ClosureReason,
+        reason: enums.ClosureReason,
     ) -> AtensiCase | None:
         validation.not_in_future(closed_on, "closedOn")
         row_id = _row_id(case_id)
@@ -651,7 +598,7 @@ class Mutation:
                     )
             stay_id = await repository.start_stay(conn, case.id, started_on)
             (record,) = await repository.stays_by_id(conn, [stay_id])
-        return ResidentialStay.from_record(record)
+        return from_record(ResidentialStay, record)
 
     @strawberry.mutation(description="The child leaves the Balai's residence; null when unknown.")
     async def end_residential_stay(
@@ -672,7 +619,8 @@ class Mutation:
             validation.not_before(ended_on, stay.started_on, "endedOn", "startedOn")
             await repository.end_stay(conn, stay.id, ended_on)
             (record,) = await repository.stays_by_id(conn, [stay.id])
-        return ResidentialStay.from_record(record)
+        return from_record(ResidentialStay, record)
 
 
-schema = build_schema(Query, Mutation, types=[Child, Balai])
+def build_schema() -> SubgraphSchema:
+    return federation.build_schema(Query, Mutation, types=[Child, Balai])

@@ -1,4 +1,4 @@
-"""Per-request context: the database and the request's DataLoaders (one batch per table per tick)."""
+"""Per-request context: the database, the caller, and the request's DataLoaders (one batch per table per tick)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from subgraphs.common.database import Database
+from subgraphs.common.identity import Identity
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -19,6 +20,8 @@ V = TypeVar("V")
 @dataclass
 class Context:
     db: Database
+    # Who asks; filled by the consent stage from the gateway's signed grant. Nothing reads it yet.
+    identity: Identity | None = None
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(

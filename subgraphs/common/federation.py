@@ -83,6 +83,7 @@ class SubgraphSchema(strawberry.federation.Schema):
 def build_schema(
     query: type, mutation: type | None = None, types: Iterable[type] = ()
 ) -> SubgraphSchema:
+    """A subgraph's schema: each subgraph's own `build_schema()` calls it when its service is built."""
     return SubgraphSchema(
         query=query,
         mutation=mutation,

@@ -1,8 +1,14 @@
-"""Alembic per subgraph, driven from code: no alembic.ini, one migrations folder a subgraph."""
+"""Alembic per subgraph, driven from code: no alembic.ini, one environment for all, versions per subgraph.
+
+Every subgraph's migrations run in the one environment in migration_env/ (its env.py, and the
+template of a new revision); each subgraph keeps its own history in <package>/migrations/versions.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+from importlib import resources
 from typing import Any, Literal
 
 from alembic import command, context
@@ -14,12 +20,21 @@ from sqlalchemy.pool import NullPool
 
 from subgraphs.common.tables import UtcDateTime
 
+ENVIRONMENT = "subgraphs.common:migration_env"
+
 
 def alembic_config(package: str, url: str, connection: Connection | None = None) -> Config:
+    """Alembic's configuration for the subgraph `package` (e.g. "subgraphs.pkh")."""
     config = Config()
-    config.set_main_option("script_location", f"{package}:migrations")
+    config.set_main_option("script_location", ENVIRONMENT)
+    # One location, and a path may hold the characters Alembic would otherwise split on.
+    config.set_main_option("path_separator", "newline")
+    config.set_main_option(
+        "version_locations", str(resources.files(package).joinpath("migrations", "versions"))
+    )
     # Percent signs in passwords would be read as interpolation by configparser.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["metadata"] = importlib.import_module(f"{package}.tables").metadata
     if connection is not None:
         config.attributes["connection"] = connection
     return config
@@ -46,9 +61,10 @@ def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[Fals
     return False
 
 
-def run_env(metadata: MetaData) -> None:
-    """Body of every subgraph's migrations/env.py."""
+def run_env() -> None:
+    """Body of migration_env/env.py: migrates the subgraph whose tables alembic_config() gave."""
     config = context.config
+    metadata: MetaData = config.attributes["metadata"]
 
     def do_run(connection: Connection) -> None:
         context.configure(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +26,12 @@ log = logging.getLogger("satu_anak.service")
 @dataclass(frozen=True)
 class SubgraphSpec:
     name: str
-    package: str  # e.g. "subgraphs.pkh": holds migrations/
-    schema: strawberry.federation.Schema
+    package: str  # e.g. "subgraphs.pkh": holds tables.py and migrations/versions/
+    build_schema: Callable[[], strawberry.federation.Schema]  # called when the service is built
     metadata: MetaData
 
     def sdl(self) -> str:
-        return self.schema.as_str().strip() + "\n"
+        return self.build_schema().as_str().strip() + "\n"
 
 
 class _SubgraphGraphQL(GraphQL[Context, None]):
@@ -63,7 +63,7 @@ def create_app(
             await database.dispose()
             log.info("subgraph stopped", extra={"subgraph": spec.name})
 
-    graphql_app = _SubgraphGraphQL(spec.schema, database)
+    graphql_app = _SubgraphGraphQL(spec.build_schema(), database)
     app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),

@@ -11,14 +11,12 @@ from sqlalchemy import Select, String, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from subgraphs.common.ampk import AmpkCategory
+from subgraphs.common.rows import column_values, row_mapper, select_in
 from subgraphs.dinsos import tables as t
 from subgraphs.dinsos.domain import (
     Assistance,
-    AssistanceProgramme,
     CaseResponse,
     Complaint,
-    ComplaintChannel,
     ComplaintStatus,
     DinsosOffice,
     Lksa,
@@ -33,8 +31,6 @@ from subgraphs.dinsos.domain import (
     ReferralStatus,
     ReferralTargetKind,
     RegistryMembership,
-    RegistryStatus,
-    ResponseAction,
 )
 
 # --- LKSA, always with its current occupancy ---------------------------------------------------
@@ -47,30 +43,18 @@ _OCCUPANCY = (
     .scalar_subquery()
 )
 
+# Prefixed, so they can stand beside a referral's or a placement's own columns in one row.
+_LKSA_PREFIX = "lksa__"
 _LKSA_COLUMNS = (
-    t.lksa.c.id.label("lksa__id"),
-    t.lksa.c.name.label("lksa__name"),
-    t.lksa.c.region_code.label("lksa__region_code"),
-    t.lksa.c.capacity.label("lksa__capacity"),
-    t.lksa.c.phone.label("lksa__phone"),
-    _OCCUPANCY.label("lksa__occupancy"),
+    *(column.label(_LKSA_PREFIX + column.name) for column in t.lksa.columns),
+    _OCCUPANCY.label(_LKSA_PREFIX + "occupancy"),
 )
 
-
-def _lksa(row: Any) -> Lksa:
-    return Lksa(
-        id=row.lksa__id,
-        name=row.lksa__name,
-        region_code=row.lksa__region_code,
-        capacity=row.lksa__capacity,
-        phone=row.lksa__phone,
-        occupancy=int(row.lksa__occupancy),
-    )
+_lksa = row_mapper(Lksa, prefix=_LKSA_PREFIX)
 
 
 async def lksas_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Lksa]:
-    rows = await conn.execute(select(*_LKSA_COLUMNS).where(t.lksa.c.id.in_(set(ids))))
-    return [_lksa(row) for row in rows]
+    return await select_in(conn, t.lksa.c.id, ids, _lksa, query=select(*_LKSA_COLUMNS))
 
 
 def _in_region(column: Any, prefix: str) -> Any:
@@ -97,84 +81,57 @@ async def lock_lksa(conn: AsyncConnection, lksa_id: int) -> Lksa | None:
     return found
 
 
+_office = row_mapper(DinsosOffice)
+
+
 async def offices(conn: AsyncConnection, kabupaten_codes: Sequence[str]) -> list[DinsosOffice]:
-    rows = await conn.execute(
-        select(t.dinsos_office).where(t.dinsos_office.c.kabupaten_code.in_(set(kabupaten_codes)))
-    )
-    return [DinsosOffice(row.kabupaten_code, row.name, row.phone) for row in rows]
+    return await select_in(conn, t.dinsos_office.c.kabupaten_code, kabupaten_codes, _office)
 
 
 # --- the social registry -----------------------------------------------------------------------
+
+_membership = row_mapper(RegistryMembership)
+_assistance = row_mapper(Assistance)
 
 
 async def registry_memberships(
     conn: AsyncConnection, child_ids: Sequence[str]
 ) -> list[RegistryMembership]:
-    rows = await conn.execute(
-        select(t.registry_member).where(t.registry_member.c.child_id.in_(set(child_ids)))
-    )
-    return [
-        RegistryMembership(
-            child_id=row.child_id,
-            kk_number=row.kk_number,
-            decile=row.decile,
-            registered_on=row.registered_on,
-            updated_on=row.updated_on,
-            status=RegistryStatus(row.status),
-        )
-        for row in rows
-    ]
+    return await select_in(conn, t.registry_member.c.child_id, child_ids, _membership)
 
 
 async def assistance(conn: AsyncConnection, child_ids: Sequence[str]) -> list[Assistance]:
-    rows = await conn.execute(
-        select(t.assistance)
-        .where(t.assistance.c.child_id.in_(set(child_ids)))
-        .order_by(t.assistance.c.period_start.desc(), t.assistance.c.id.desc())
+    a = t.assistance
+    return await select_in(
+        conn,
+        a.c.child_id,
+        child_ids,
+        _assistance,
+        order_by=[a.c.period_start.desc(), a.c.id.desc()],
     )
-    return [
-        Assistance(
-            child_id=row.child_id,
-            programme=AssistanceProgramme(row.programme),
-            period_start=row.period_start,
-            period_end=row.period_end,
-            amount=row.amount,
-        )
-        for row in rows
-    ]
 
 
 # --- complaints and responses ------------------------------------------------------------------
 
 
-def _complaint(row: Any) -> Complaint:
-    return Complaint(
-        id=row.id,
-        child_id=row.child_id,
-        channel=ComplaintChannel(row.channel),
-        received_at=row.received_at,
-        region_code=row.region_code,
-        problem_category=AmpkCategory(row.problem_category),
-        summary=row.summary,
-        status=ComplaintStatus(row.status),
-        closed_at=row.closed_at,
-    )
+_complaint = row_mapper(Complaint)
 
 
 async def complaints_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Complaint]:
-    rows = await conn.execute(select(t.complaint).where(t.complaint.c.id.in_(set(ids))))
-    return [_complaint(row) for row in rows]
+    return await select_in(conn, t.complaint.c.id, ids, _complaint)
 
 
 async def complaints_of_children(
     conn: AsyncConnection, child_ids: Sequence[str]
 ) -> list[Complaint]:
-    rows = await conn.execute(
-        select(t.complaint)
-        .where(t.complaint.c.child_id.in_(set(child_ids)))
-        .order_by(t.complaint.c.received_at.desc(), t.complaint.c.id.desc())
+    c = t.complaint
+    return await select_in(
+        conn,
+        c.c.child_id,
+        child_ids,
+        _complaint,
+        order_by=[c.c.received_at.desc(), c.c.id.desc()],
     )
-    return [_complaint(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -214,52 +171,30 @@ async def count_complaints(
     return int((await conn.execute(query)).scalar_one())
 
 
+_response = row_mapper(CaseResponse)
+
+
 async def responses(conn: AsyncConnection, complaint_ids: Sequence[int]) -> list[CaseResponse]:
-    rows = await conn.execute(
-        select(t.case_response)
-        .where(t.case_response.c.complaint_id.in_(set(complaint_ids)))
-        .order_by(t.case_response.c.responded_at, t.case_response.c.id)
+    r = t.case_response
+    return await select_in(
+        conn,
+        r.c.complaint_id,
+        complaint_ids,
+        _response,
+        order_by=[r.c.responded_at, r.c.id],
     )
-    return [
-        CaseResponse(
-            id=row.id,
-            complaint_id=row.complaint_id,
-            social_worker=row.social_worker,
-            responded_at=row.responded_at,
-            action=ResponseAction(row.action),
-            notes=row.notes,
-        )
-        for row in rows
-    ]
 
 
 async def insert_complaint(conn: AsyncConnection, new: NewComplaint) -> int:
     result = await conn.execute(
         insert(t.complaint).returning(t.complaint.c.id),
-        {
-            "child_id": new.child_id,
-            "channel": new.channel.value,
-            "received_at": new.received_at,
-            "region_code": new.region_code,
-            "problem_category": new.problem_category.value,
-            "summary": new.summary,
-            "status": ComplaintStatus.RECEIVED.value,
-        },
+        column_values(new, status=ComplaintStatus.RECEIVED.value),
     )
     return int(result.scalar_one())
 
 
 async def insert_response(conn: AsyncConnection, new: NewResponse) -> None:
-    await conn.execute(
-        insert(t.case_response),
-        {
-            "complaint_id": new.complaint_id,
-            "social_worker": new.social_worker,
-            "responded_at": new.responded_at,
-            "action": new.action.value,
-            "notes": new.notes,
-        },
-    )
+    await conn.execute(insert(t.case_response), column_values(new))
 
 
 async def set_complaint_status(
@@ -290,51 +225,29 @@ def _referral_query() -> Select[Any]:
     return select(t.referral, *_LKSA_COLUMNS).select_from(_REFERRAL_FROM)
 
 
-def _referral(row: Any) -> Referral:
-    return Referral(
-        id=row.id,
-        child_id=row.child_id,
-        complaint_id=row.complaint_id,
-        target_kind=ReferralTargetKind(row.target_kind),
-        target_code=row.target_code,
-        reason=row.reason,
-        status=ReferralStatus(row.status),
-        requested_at=row.requested_at,
-        decided_at=row.decided_at,
-        completed_at=row.completed_at,
-        revoked_at=row.revoked_at,
-        decision_note=row.decision_note,
-        closing_note=row.closing_note,
-        lksa=_lksa(row) if row.lksa__id is not None else None,
-    )
+_referral = row_mapper(Referral, lksa=lambda row: _lksa(row) if row.lksa__id is not None else None)
 
 
 async def referrals_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Referral]:
-    rows = await conn.execute(_referral_query().where(t.referral.c.id.in_(set(ids))))
-    return [_referral(row) for row in rows]
+    return await select_in(conn, t.referral.c.id, ids, _referral, query=_referral_query())
 
 
 async def referrals_of_children(conn: AsyncConnection, child_ids: Sequence[str]) -> list[Referral]:
-    rows = await conn.execute(
-        _referral_query()
-        .where(t.referral.c.child_id.in_(set(child_ids)))
-        .order_by(t.referral.c.requested_at.desc(), t.referral.c.id.desc())
+    r = t.referral
+    return await select_in(
+        conn,
+        r.c.child_id,
+        child_ids,
+        _referral,
+        query=_referral_query(),
+        order_by=[r.c.requested_at.desc(), r.c.id.desc()],
     )
-    return [_referral(row) for row in rows]
 
 
 async def insert_referral(conn: AsyncConnection, new: NewReferral) -> int:
     result = await conn.execute(
         insert(t.referral).returning(t.referral.c.id),
-        {
-            "child_id": new.child_id,
-            "complaint_id": new.complaint_id,
-            "target_kind": new.target_kind.value,
-            "target_code": new.target_code,
-            "reason": new.reason,
-            "status": ReferralStatus.REQUESTED.value,
-            "requested_at": new.requested_at,
-        },
+        column_values(new, status=ReferralStatus.REQUESTED.value),
     )
     return int(result.scalar_one())
 
@@ -342,16 +255,8 @@ async def insert_referral(conn: AsyncConnection, new: NewReferral) -> int:
 async def apply_referral_decision(
     conn: AsyncConnection, referral_id: int, decision: ReferralDecision
 ) -> None:
-    values: dict[str, Any] = {"status": decision.status.value}
-    for column, value in (
-        ("decided_at", decision.decided_at),
-        ("completed_at", decision.completed_at),
-        ("revoked_at", decision.revoked_at),
-        ("decision_note", decision.decision_note),
-        ("closing_note", decision.closing_note),
-    ):
-        if value is not None:
-            values[column] = value
+    # A step writes only its own columns: what earlier steps wrote stays.
+    values = {k: v for k, v in column_values(decision).items() if v is not None}
     await conn.execute(update(t.referral).where(t.referral.c.id == referral_id).values(values))
 
 
@@ -364,32 +269,25 @@ def _placement_query() -> Select[Any]:
     )
 
 
-def _placement(row: Any) -> Placement:
-    return Placement(
-        id=row.id,
-        child_id=row.child_id,
-        lksa=_lksa(row),
-        referral_id=row.referral_id,
-        started_on=row.started_on,
-        ended_on=row.ended_on,
-        end_reason=PlacementEndReason(row.end_reason) if row.end_reason else None,
-    )
+_placement = row_mapper(Placement, lksa=_lksa)
 
 
 async def placements_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Placement]:
-    rows = await conn.execute(_placement_query().where(t.placement.c.id.in_(set(ids))))
-    return [_placement(row) for row in rows]
+    return await select_in(conn, t.placement.c.id, ids, _placement, query=_placement_query())
 
 
 async def placements_of_children(
     conn: AsyncConnection, child_ids: Sequence[str]
 ) -> list[Placement]:
-    rows = await conn.execute(
-        _placement_query()
-        .where(t.placement.c.child_id.in_(set(child_ids)))
-        .order_by(t.placement.c.started_on.desc(), t.placement.c.id.desc())
+    p = t.placement
+    return await select_in(
+        conn,
+        p.c.child_id,
+        child_ids,
+        _placement,
+        query=_placement_query(),
+        order_by=[p.c.started_on.desc(), p.c.id.desc()],
     )
-    return [_placement(row) for row in rows]
 
 
 async def open_placement_of_child(conn: AsyncConnection, child_id: str) -> Placement | None:
@@ -411,13 +309,7 @@ async def insert_placement(conn: AsyncConnection, new: NewPlacement) -> int:
         # A savepoint, so the index's refusal leaves the surrounding transaction usable.
         async with conn.begin_nested():
             result = await conn.execute(
-                insert(t.placement).returning(t.placement.c.id),
-                {
-                    "child_id": new.child_id,
-                    "lksa_id": new.lksa_id,
-                    "referral_id": new.referral_id,
-                    "started_on": new.started_on,
-                },
+                insert(t.placement).returning(t.placement.c.id), column_values(new)
             )
             return int(result.scalar_one())
     except IntegrityError as error:

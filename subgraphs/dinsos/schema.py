@@ -6,32 +6,41 @@ import contextlib
 from collections.abc import Awaitable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
-from subgraphs.common import validation
-from subgraphs.common.ampk import AmpkCategory
-from subgraphs.common.context import Info, many_each, one_each, one_per_key
-from subgraphs.common.database import Database
+from subgraphs.common import federation, validation
+from subgraphs.common.child import ChildEntity
+from subgraphs.common.context import Info, many_each, one_each
+from subgraphs.common.enums import AMPK_CATEGORY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
-from subgraphs.common.federation import build_schema, categorized
+from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
 from subgraphs.dinsos import domain, repository
 
-# The domain's enums, registered as GraphQL enums (strawberry.enum returns the class itself).
-strawberry.enum(AmpkCategory, name="AmpkCategory")
-strawberry.enum(domain.RegistryStatus, name="SocialRegistryStatus")
-strawberry.enum(domain.AssistanceProgramme, name="AssistanceProgramme")
-strawberry.enum(domain.ComplaintChannel, name="ComplaintChannel")
-strawberry.enum(domain.ComplaintStatus, name="ComplaintStatus")
-strawberry.enum(domain.ResponseAction, name="ResponseAction")
-strawberry.enum(domain.ReferralTargetKind, name="ReferralTargetKind")
-strawberry.enum(domain.ReferralStatus, name="ReferralStatus")
-strawberry.enum(domain.PlacementEndReason, name="PlacementEndReason")
-strawberry.enum(domain.ContactKind, name="DinsosContactKind")
+# The domain's enums as GraphQL enums (see common/enums.py); annotations say `enums.X`,
+# and `AmpkCategory` for the enum Dinsos and Balai share.
+if TYPE_CHECKING:  # what resolvers return and receive are the domain's own members
+    from subgraphs.common.ampk import AmpkCategory
+    from subgraphs.dinsos import domain as enums
+else:
+    enums = graphql_enums(
+        AMPK_CATEGORY,
+        GraphQLEnum(domain.RegistryStatus, "SocialRegistryStatus"),
+        GraphQLEnum(domain.AssistanceProgramme, "AssistanceProgramme"),
+        GraphQLEnum(domain.ComplaintChannel, "ComplaintChannel"),
+        GraphQLEnum(domain.ComplaintStatus, "ComplaintStatus"),
+        GraphQLEnum(domain.ResponseAction, "ResponseAction"),
+        GraphQLEnum(domain.ReferralTargetKind, "ReferralTargetKind"),
+        GraphQLEnum(domain.ReferralStatus, "ReferralStatus"),
+        GraphQLEnum(domain.PlacementEndReason, "PlacementEndReason"),
+        GraphQLEnum(domain.ContactKind, "DinsosContactKind"),
+    )
+    AmpkCategory = enums.AmpkCategory
 
 # PostgreSQL's integer: a larger id cannot exist, and must not reach the driver.
 _MAX_ID = 2_147_483_647
@@ -40,10 +49,7 @@ _MAX_ID = 2_147_483_647
 # --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
 
 
-async def _memberships(db: Database, ids: list[str]) -> list[domain.RegistryMembership | None]:
-    async with db.connect() as conn:
-        rows = await repository.registry_memberships(conn, ids)
-        return one_per_key(ids, rows, lambda m: m.child_id)
+_memberships = one_each(repository.registry_memberships, lambda m: m.child_id)
 
 
 _assistance = many_each(repository.assistance, lambda a: a.child_id)
@@ -73,10 +79,7 @@ _placements = one_each(repository.placements_by_id, lambda p: p.id)
 _lksas = one_each(repository.lksas_by_id, lambda lksa: lksa.id)
 
 
-async def _offices(db: Database, codes: list[str]) -> list[domain.DinsosOffice | None]:
-    async with db.connect() as conn:
-        rows = await repository.offices(conn, codes)
-        return one_per_key(codes, rows, lambda o: o.kabupaten_code)
+_offices = one_each(repository.offices, lambda o: o.kabupaten_code)
 
 
 def _complaints_of(info: Info, child_id: str) -> Awaitable[list[domain.Complaint]]:
@@ -158,21 +161,10 @@ class Lksa:
     occupancy: int = strawberry.field(description="Children living there now (open placements).")
 
     @classmethod
-    def from_record(cls, lksa: domain.Lksa) -> Self:
-        return cls(
-            id=strawberry.ID(str(lksa.id)),
-            name=lksa.name,
-            region_code=lksa.region_code,
-            capacity=lksa.capacity,
-            phone=lksa.phone,
-            occupancy=lksa.occupancy,
-        )
-
-    @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
         number = _record_id(id)
         record = await info.context.loader("lksas", _lksas).load(number) if number else None
-        return cls.from_record(record) if record else None
+        return from_record(cls, record) if record else None
 
 
 @strawberry.federation.type(
@@ -188,7 +180,7 @@ class Balai:
 
 @strawberry.type(description="Social assistance the child's household received, per programme.")
 class Assistance:
-    programme: domain.AssistanceProgramme | None = categorized("welfare.registry")
+    programme: enums.AssistanceProgramme | None = categorized("welfare.registry")
     period_start: date | None = categorized("welfare.registry")
     period_end: date | None = categorized("welfare.registry", description="Null while ongoing.")
     amount: Decimal | None = categorized("welfare.registry", description="Rupiah, when known.")
@@ -199,22 +191,11 @@ class Assistance:
 )
 class SocialRegistryMembership:
     child_id: strawberry.Private[str]
-    status: domain.RegistryStatus | None = categorized("welfare.registry")
+    status: enums.RegistryStatus | None = categorized("welfare.registry")
     decile: int | None = categorized("welfare.registry", description="1 = the poorest tenth.")
     kk_number: str | None = categorized("identity.full", description="The household's KK.")
     registered_on: date | None = categorized("welfare.registry")
     updated_on: date | None = categorized("welfare.registry", description="Last verification.")
-
-    @classmethod
-    def from_record(cls, m: domain.RegistryMembership) -> Self:
-        return cls(
-            child_id=m.child_id,
-            status=m.status,
-            decile=m.decile,
-            kk_number=m.kk_number,
-            registered_on=m.registered_on,
-            updated_on=m.updated_on,
-        )
 
     @categorized("welfare.registry", description="Newest period first; activeOn filters.")
     async def assistance(
@@ -222,14 +203,7 @@ class SocialRegistryMembership:
     ) -> list[Assistance] | None:
         found = await info.context.loader("assistance", _assistance).load(self.child_id)
         return [
-            Assistance(
-                programme=a.programme,
-                period_start=a.period_start,
-                period_end=a.period_end,
-                amount=a.amount,
-            )
-            for a in found
-            if active_on is None or a.active_on(active_on)
+            from_record(Assistance, a) for a in found if active_on is None or a.active_on(active_on)
         ]
 
 
@@ -241,18 +215,8 @@ class CaseResponse:
     id: strawberry.ID
     social_worker: str | None = categorized("dinsos.complaints")
     responded_at: datetime | None = categorized("dinsos.complaints")
-    action: domain.ResponseAction | None = categorized("dinsos.complaints")
+    action: enums.ResponseAction | None = categorized("dinsos.complaints")
     notes: str | None = categorized("dinsos.complaints")
-
-    @classmethod
-    def from_record(cls, r: domain.CaseResponse) -> Self:
-        return cls(
-            id=strawberry.ID(str(r.id)),
-            social_worker=r.social_worker,
-            responded_at=r.responded_at,
-            action=r.action,
-            notes=r.notes,
-        )
 
 
 @strawberry.type(
@@ -262,33 +226,22 @@ class Complaint:
     id: strawberry.ID
     child_id: strawberry.Private[str]
     child: Child | None = categorized("dinsos.complaints")
-    channel: domain.ComplaintChannel | None = categorized("dinsos.complaints")
+    channel: enums.ComplaintChannel | None = categorized("dinsos.complaints")
     received_at: datetime | None = categorized("dinsos.complaints")
     region_code: str | None = categorized("dinsos.complaints", description="Where the child is.")
     problem_category: AmpkCategory | None = categorized("dinsos.complaints")
     summary: str | None = categorized("dinsos.complaints")
-    status: domain.ComplaintStatus | None = categorized("dinsos.complaints")
+    status: enums.ComplaintStatus | None = categorized("dinsos.complaints")
     closed_at: datetime | None = categorized("dinsos.complaints")
 
     @classmethod
     def from_record(cls, c: domain.Complaint) -> Self:
-        return cls(
-            id=strawberry.ID(str(c.id)),
-            child_id=c.child_id,
-            child=Child(id=strawberry.ID(c.child_id)),
-            channel=c.channel,
-            received_at=c.received_at,
-            region_code=c.region_code,
-            problem_category=c.problem_category,
-            summary=c.summary,
-            status=c.status,
-            closed_at=c.closed_at,
-        )
+        return from_record(cls, c, child=Child.of(c.child_id))
 
     @categorized("dinsos.complaints", description="Sakti Peksos responses, oldest first.")
     async def responses(self, info: Info) -> list[CaseResponse] | None:
         found = await info.context.loader("responses", _responses).load(int(self.id))
-        return [CaseResponse.from_record(r) for r in found]
+        return [from_record(CaseResponse, r) for r in found]
 
     @categorized("dinsos.complaints", description="Referrals made from this complaint.")
     async def referrals(self, info: Info) -> list[Referral] | None:
@@ -303,14 +256,14 @@ class Referral:
     child_id: strawberry.Private[str]
     child: Child | None = categorized("dinsos.complaints")
     complaint_id: strawberry.Private[int | None]
-    target_kind: domain.ReferralTargetKind | None = categorized("dinsos.complaints")
+    target_kind: enums.ReferralTargetKind | None = categorized("dinsos.complaints")
     target_code: str | None = categorized(
         "dinsos.complaints", description="The Balai code (e.g. RUMBAI) or the LKSA id."
     )
     balai: Balai | None = categorized("dinsos.complaints", description="When referred to a Balai.")
     lksa: Lksa | None = categorized("dinsos.complaints", description="When referred to an LKSA.")
     reason: str | None = categorized("dinsos.complaints")
-    status: domain.ReferralStatus | None = categorized("dinsos.complaints")
+    status: enums.ReferralStatus | None = categorized("dinsos.complaints")
     requested_at: datetime | None = categorized("dinsos.complaints")
     decided_at: datetime | None = categorized(
         "dinsos.complaints", description="When it was accepted or rejected."
@@ -325,23 +278,12 @@ class Referral:
     @classmethod
     def from_record(cls, r: domain.Referral) -> Self:
         is_balai = r.target_kind is domain.ReferralTargetKind.BALAI
-        return cls(
-            id=strawberry.ID(str(r.id)),
-            child_id=r.child_id,
-            child=Child(id=strawberry.ID(r.child_id)),
-            complaint_id=r.complaint_id,
-            target_kind=r.target_kind,
-            target_code=r.target_code,
+        return from_record(
+            cls,
+            r,
+            child=Child.of(r.child_id),
             balai=Balai(code=r.target_code) if is_balai else None,
-            lksa=Lksa.from_record(r.lksa) if r.lksa else None,
-            reason=r.reason,
-            status=r.status,
-            requested_at=r.requested_at,
-            decided_at=r.decided_at,
-            completed_at=r.completed_at,
-            revoked_at=r.revoked_at,
-            decision_note=r.decision_note,
-            closing_note=r.closing_note,
+            lksa=from_record(Lksa, r.lksa) if r.lksa else None,
         )
 
     @categorized("dinsos.complaints", description="The complaint it came from; null if direct.")
@@ -363,20 +305,11 @@ class Placement:
     ended_on: date | None = categorized(
         "dinsos.placements", description="Null while the child lives there."
     )
-    end_reason: domain.PlacementEndReason | None = categorized("dinsos.placements")
+    end_reason: enums.PlacementEndReason | None = categorized("dinsos.placements")
 
     @classmethod
     def from_record(cls, p: domain.Placement) -> Self:
-        return cls(
-            id=strawberry.ID(str(p.id)),
-            child_id=p.child_id,
-            child=Child(id=strawberry.ID(p.child_id)),
-            lksa=Lksa.from_record(p.lksa),
-            referral_id=p.referral_id,
-            started_on=p.started_on,
-            ended_on=p.ended_on,
-            end_reason=p.end_reason,
-        )
+        return from_record(cls, p, child=Child.of(p.child_id), lksa=from_record(Lksa, p.lksa))
 
     @categorized("dinsos.complaints", description="The referral that led to it, if any.")
     async def referral(self, info: Info) -> Referral | None:
@@ -391,7 +324,7 @@ class Placement:
 
 @strawberry.type(description="Whom to contact: a Dinas Sosial office, an LKSA or a Balai.")
 class DinsosContact:
-    kind: domain.ContactKind | None = categorized("protection.flag")
+    kind: enums.ContactKind | None = categorized("protection.flag")
     name: str | None = categorized("protection.flag", description="For a Balai, its code.")
     phone: str | None = categorized("protection.flag")
     region_code: str | None = categorized("protection.flag")
@@ -456,20 +389,13 @@ def _flag(
 
 
 @strawberry.federation.type(keys=["id"], description="A child, by national child index ID.")
-class Child:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self:
-        # The index lives in disdukcapil; a child Dinsos never saw simply has nothing here.
-        return cls(id=id)
-
+class Child(ChildEntity):
     @categorized(
         "welfare.registry", description="DTKS/DTSEN membership; null when not in the registry."
     )
     async def welfare(self, info: Info) -> SocialRegistryMembership | None:
         found = await info.context.loader("memberships", _memberships).load(str(self.id))
-        return SocialRegistryMembership.from_record(found) if found else None
+        return from_record(SocialRegistryMembership, found) if found else None
 
     @categorized("dinsos.complaints", description="Complaints about the child, newest first.")
     async def complaints(self, info: Info) -> list[Complaint] | None:
@@ -531,7 +457,7 @@ class Query:
         region_code: Annotated[
             str, strawberry.argument(description="A region prefix: 14, 14.71, 14.71.02")
         ],
-        status: domain.ComplaintStatus | None = None,
+        status: enums.ComplaintStatus | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> ComplaintConnection:
@@ -571,7 +497,7 @@ class Query:
     async def lksa(self, info: Info, id: strawberry.ID) -> Lksa | None:
         number = _record_id(id)
         record = await info.context.loader("lksas", _lksas).load(number) if number else None
-        return Lksa.from_record(record) if record else None
+        return from_record(Lksa, record) if record else None
 
     @strawberry.field(description="The LKSA in a region, by region code and name.")
     async def lksa_list(
@@ -584,7 +510,7 @@ class Query:
         region = validation.region_code(region_code)
         async with info.context.db.connect() as conn:
             found = await repository.lksas_in_region(conn, region)
-        return [Lksa.from_record(lksa) for lksa in found]
+        return [from_record(Lksa, lksa) for lksa in found]
 
 
 # --- mutations --------------------------------------------------------------------------------
@@ -593,7 +519,7 @@ class Query:
 @strawberry.input(description="A complaint about a child, as the officer took it.")
 class FileComplaintInput:
     child_id: strawberry.ID
-    channel: domain.ComplaintChannel
+    channel: enums.ComplaintChannel
     received_at: datetime = strawberry.field(description="With its UTC offset; not in the future.")
     region_code: str = strawberry.field(description="Where the child is: at least a kabupaten.")
     problem_category: AmpkCategory
@@ -607,13 +533,13 @@ class RecordResponseInput:
     responded_at: datetime = strawberry.field(
         description="With its UTC offset; not in the future nor before the complaint."
     )
-    action: domain.ResponseAction
+    action: enums.ResponseAction
     notes: str | None = None
 
 
 @strawberry.input(description="A referral, from a complaint (complaintId) or direct (childId).")
 class ReferChildInput:
-    target_kind: domain.ReferralTargetKind
+    target_kind: enums.ReferralTargetKind
     target_code: str = strawberry.field(description="The Balai code or the LKSA id.")
     reason: str
     complaint_id: strawberry.ID | None = None
@@ -626,7 +552,7 @@ class ReferChildInput:
 )
 class UpdateReferralInput:
     referral_id: strawberry.ID
-    status: domain.ReferralStatus
+    status: enums.ReferralStatus
     note: str | None = strawberry.field(
         default=None, description="Required when REJECTED or REVOKED."
     )
@@ -647,7 +573,7 @@ class StartPlacementInput:
 class EndPlacementInput:
     placement_id: strawberry.ID
     ended_on: date
-    reason: domain.PlacementEndReason
+    reason: enums.PlacementEndReason
 
 
 def _new_complaint(data: FileComplaintInput) -> domain.NewComplaint:
@@ -859,4 +785,5 @@ class Mutation:
         return Placement.from_record(record)
 
 
-schema = build_schema(Query, Mutation, types=[Child, Lksa, Balai])
+def build_schema() -> SubgraphSchema:
+    return federation.build_schema(Query, Mutation, types=[Child, Lksa, Balai])

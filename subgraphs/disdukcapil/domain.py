@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from subgraphs.common.agency import Agency
+
 
 class Sex(enum.StrEnum):
     F = "F"
@@ -72,12 +74,20 @@ class ChildRecord:
     birth_certificate_number: str | None
     kia_status: KiaStatus
     registry_person_id: int | None
-    registered_by: str
+    registered_by: Agency
     registered_at: datetime
 
     @property
     def document_status(self) -> DocumentStatus:
         return document_status(self.nik, self.birth_certificate_number)
+
+    @property
+    def birth_year(self) -> int | None:
+        return self.birth_date.year if self.birth_date else None
+
+    @property
+    def kabupaten_code(self) -> str:
+        return kabupaten_of(self.region_code)
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,7 @@ class OtherName:
 @dataclass(frozen=True)
 class AttributeReport:
     child_id: str
-    agency: str
+    agency: Agency
     attribute: str
     value: str
     reported_at: datetime

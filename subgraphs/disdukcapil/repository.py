@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from subgraphs.common.names import normalize_name
+from subgraphs.common.rows import row_mapper, select_in
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil.domain import (
     AttributeReport,
@@ -22,59 +23,15 @@ from subgraphs.disdukcapil.domain import (
     NewChild,
     OtherName,
     PersonRecord,
-    Sex,
     child_id_number,
     format_child_id,
 )
 
-
-def _child(row: Any) -> ChildRecord:
-    return ChildRecord(
-        id=row.id,
-        nik=row.nik,
-        full_name=row.full_name,
-        sex=Sex(row.sex),
-        birth_date=row.birth_date,
-        birth_date_approximate=bool(row.birth_date_approximate),
-        birth_place=row.birth_place,
-        mother_name=row.mother_name,
-        father_name=row.father_name,
-        region_code=row.region_code,
-        address=row.address,
-        kk_number=row.kk_number,
-        birth_certificate_number=row.birth_certificate_number,
-        kia_status=KiaStatus(row.kia_status),
-        registry_person_id=row.registry_person_id,
-        registered_by=row.registered_by,
-        registered_at=row.registered_at,
-    )
-
-
-def _person(row: Any) -> PersonRecord:
-    return PersonRecord(
-        id=row.id,
-        nik=row.nik,
-        kk_number=row.kk_number,
-        full_name=row.full_name,
-        sex=Sex(row.sex),
-        birth_date=row.birth_date,
-        birth_place=row.birth_place,
-        mother_name=row.mother_name,
-        father_name=row.father_name,
-        relationship=row.relationship,
-        region_code=row.region_code,
-        birth_certificate_number=row.birth_certificate_number,
-    )
-
-
-def _family(row: Any) -> FamilyRecord:
-    return FamilyRecord(
-        kk_number=row.kk_number,
-        head_name=row.head_name,
-        region_code=row.region_code,
-        address=row.address,
-        issued_on=row.issued_on,
-    )
+_child = row_mapper(ChildRecord)
+_person = row_mapper(PersonRecord)
+_family = row_mapper(FamilyRecord)
+_other_name = row_mapper(OtherName)
+_attribute_report = row_mapper(AttributeReport)
 
 
 @dataclass(frozen=True)
@@ -97,53 +54,39 @@ class NikAlreadyLinked(Exception):
 
 
 async def children_by_id(conn: AsyncConnection, ids: Sequence[str]) -> list[ChildRecord]:
-    rows = await conn.execute(select(t.child).where(t.child.c.id.in_(set(ids))))
-    return [_child(row) for row in rows]
+    return await select_in(conn, t.child.c.id, ids, _child)
 
 
 async def children_by_nik(conn: AsyncConnection, niks: Sequence[str]) -> list[ChildRecord]:
-    rows = await conn.execute(select(t.child).where(t.child.c.nik.in_(set(niks))))
-    return [_child(row) for row in rows]
+    return await select_in(conn, t.child.c.nik, niks, _child)
 
 
 async def other_names(conn: AsyncConnection, child_ids: Sequence[str]) -> list[OtherName]:
-    rows = await conn.execute(
-        select(t.child_name)
-        .where(t.child_name.c.child_id.in_(set(child_ids)))
-        .order_by(t.child_name.c.id)
-    )
-    return [OtherName(row.child_id, row.name, row.recorded_by) for row in rows]
+    names = t.child_name
+    return await select_in(conn, names.c.child_id, child_ids, _other_name, order_by=[names.c.id])
 
 
 async def attribute_reports(
     conn: AsyncConnection, child_ids: Sequence[str]
 ) -> list[AttributeReport]:
-    rows = await conn.execute(
-        select(t.child_attribute_report)
-        .where(t.child_attribute_report.c.child_id.in_(set(child_ids)))
-        .order_by(t.child_attribute_report.c.id)
+    reports = t.child_attribute_report
+    return await select_in(
+        conn, reports.c.child_id, child_ids, _attribute_report, order_by=[reports.c.id]
     )
-    return [
-        AttributeReport(row.child_id, row.agency, row.attribute, row.value, row.reported_at)
-        for row in rows
-    ]
 
 
 async def families(conn: AsyncConnection, kk_numbers: Sequence[str]) -> list[FamilyRecord]:
-    rows = await conn.execute(select(t.family).where(t.family.c.kk_number.in_(set(kk_numbers))))
-    return [_family(row) for row in rows]
+    return await select_in(conn, t.family.c.kk_number, kk_numbers, _family)
 
 
 async def family_members(conn: AsyncConnection, kk_numbers: Sequence[str]) -> list[PersonRecord]:
-    rows = await conn.execute(
-        select(t.person).where(t.person.c.kk_number.in_(set(kk_numbers))).order_by(t.person.c.id)
+    return await select_in(
+        conn, t.person.c.kk_number, kk_numbers, _person, order_by=[t.person.c.id]
     )
-    return [_person(row) for row in rows]
 
 
 async def persons_by_nik(conn: AsyncConnection, niks: Sequence[str]) -> list[PersonRecord]:
-    rows = await conn.execute(select(t.person).where(t.person.c.nik.in_(set(niks))))
-    return [_person(row) for row in rows]
+    return await select_in(conn, t.person.c.nik, niks, _person)
 
 
 def _document_status_clause(status: DocumentStatus) -> Any:

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
-from subgraphs.common import validation
-from subgraphs.common.agency import Agency
-from subgraphs.common.context import Info, many_each, one_each, one_per_key
-from subgraphs.common.database import Database
+from subgraphs.common import federation, validation
+from subgraphs.common.context import Info, many_each, one_each
+from subgraphs.common.enums import AGENCY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict
-from subgraphs.common.federation import build_schema, categorized
+from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
 from subgraphs.disdukcapil import domain, repository
-from subgraphs.disdukcapil.domain import ChildRecord, FamilyRecord, PersonRecord
+from subgraphs.disdukcapil.domain import PersonRecord
 
-# The domain's enums, registered as GraphQL enums (strawberry.enum returns the class itself).
-strawberry.enum(domain.Sex, name="Sex", description="As recorded in the civil registry.")
-strawberry.enum(domain.KiaStatus, name="KiaStatus")
-strawberry.enum(domain.DocumentStatus, name="DocumentStatus")
-strawberry.enum(Agency, name="Agency")
+# The domain's enums as GraphQL enums (see common/enums.py); annotations say `enums.Sex`,
+# and `Agency` for the enum every subgraph shares.
+if TYPE_CHECKING:  # what resolvers return and receive are the domain's own members
+    from subgraphs.common.agency import Agency
+    from subgraphs.disdukcapil import domain as enums
+else:
+    enums = graphql_enums(
+        GraphQLEnum(domain.Sex, "Sex", description="As recorded in the civil registry."),
+        GraphQLEnum(domain.KiaStatus, "KiaStatus"),
+        GraphQLEnum(domain.DocumentStatus, "DocumentStatus"),
+        AGENCY,
+    )
+    Agency = enums.Agency
 
 
 # --- batch loaders: one SQL query per table per tick, whatever the number of keys -------------
@@ -30,11 +38,7 @@ strawberry.enum(Agency, name="Agency")
 _children_by_id = one_each(repository.children_by_id, lambda c: c.id)
 
 
-async def _children_by_nik(db: Database, niks: list[str]) -> list[ChildRecord | None]:
-    async with db.connect() as conn:
-        return one_per_key(
-            niks, await repository.children_by_nik(conn, niks), lambda c: c.nik or ""
-        )
+_children_by_nik = one_each(repository.children_by_nik, lambda c: c.nik or "")
 
 
 _other_names = many_each(repository.other_names, lambda n: n.child_id)
@@ -67,7 +71,7 @@ class AttributeReport:
 class RegistryPerson:
     nik: str | None = categorized("identity.full")
     name: str | None = categorized("identity.full")
-    sex: domain.Sex | None = categorized("identity.full")
+    sex: enums.Sex | None = categorized("identity.full")
     birth_date: date | None = categorized("identity.full")
     birth_place: str | None = categorized("identity.full")
     mother_name: str | None = categorized("identity.full")
@@ -81,17 +85,10 @@ class RegistryPerson:
 
     @classmethod
     def from_record(cls, p: PersonRecord) -> Self:
-        return cls(
-            nik=p.nik,
+        return from_record(
+            cls,
+            p,
             name=p.full_name,
-            sex=p.sex,
-            birth_date=p.birth_date,
-            birth_place=p.birth_place,
-            mother_name=p.mother_name,
-            father_name=p.father_name,
-            relationship=p.relationship,
-            region_code=p.region_code,
-            kk_number=p.kk_number,
             has_birth_certificate=p.birth_certificate_number is not None,
         )
 
@@ -105,20 +102,10 @@ class Family:
     issued_on: date | None = categorized("identity.full", default=None)
 
     @classmethod
-    def from_record(cls, f: FamilyRecord) -> Self:
-        return cls(
-            kk_number=f.kk_number,
-            head_name=f.head_name,
-            region_code=f.region_code,
-            address=f.address,
-            issued_on=f.issued_on,
-        )
-
-    @classmethod
     async def resolve_reference(cls, info: Info, kkNumber: str) -> Self | None:
         # Strawberry passes the representation's keys as they are spelled in GraphQL.
         record = await info.context.loader("families", _families).load(kkNumber)
-        return cls.from_record(record) if record else None
+        return from_record(cls, record) if record else None
 
     @categorized("identity.full", description="Registry persons on this KK.")
     async def members(self, info: Info) -> list[RegistryPerson] | None:
@@ -134,7 +121,7 @@ class Child:
     id: strawberry.ID
     nik: str | None = categorized("identity.full", description="Absent for undocumented children.")
     name: str | None = categorized("identity.basic", description="The name the index records.")
-    sex: domain.Sex | None = categorized("identity.basic")
+    sex: enums.Sex | None = categorized("identity.basic")
     birth_year: int | None = categorized("identity.basic")
     kabupaten_code: str | None = categorized(
         "identity.basic", description="Kabupaten/kota, e.g. 14.71."
@@ -152,34 +139,14 @@ class Child:
     birth_certificate_number: str | None = categorized(
         "identity.full", description="Akta kelahiran number."
     )
-    kia_status: domain.KiaStatus | None = categorized("identity.full")
-    document_status: domain.DocumentStatus | None = categorized("identity.full")
+    kia_status: enums.KiaStatus | None = categorized("identity.full")
+    document_status: enums.DocumentStatus | None = categorized("identity.full")
     registered_by: Agency | None = categorized("identity.full")
     registered_at: datetime | None = categorized("identity.full")
 
     @classmethod
-    def from_record(cls, c: ChildRecord) -> Self:
-        return cls(
-            id=strawberry.ID(c.id),
-            nik=c.nik,
-            name=c.full_name,
-            sex=c.sex,
-            birth_year=c.birth_date.year if c.birth_date else None,
-            kabupaten_code=domain.kabupaten_of(c.region_code),
-            birth_date=c.birth_date,
-            birth_date_approximate=c.birth_date_approximate,
-            birth_place=c.birth_place,
-            mother_name=c.mother_name,
-            father_name=c.father_name,
-            region_code=c.region_code,
-            address=c.address,
-            kk_number=c.kk_number,
-            birth_certificate_number=c.birth_certificate_number,
-            kia_status=c.kia_status,
-            document_status=c.document_status,
-            registered_by=Agency(c.registered_by),
-            registered_at=c.registered_at,
-        )
+    def from_record(cls, c: domain.ChildRecord) -> Self:
+        return from_record(cls, c, name=c.full_name)
 
     @classmethod
     async def resolve_reference(
@@ -203,22 +170,14 @@ class Child:
         reports = await info.context.loader("attribute_reports", _attribute_reports).load(
             str(self.id)
         )
-        return [
-            AttributeReport(
-                agency=Agency(r.agency),
-                attribute=r.attribute,
-                value=r.value,
-                reported_at=r.reported_at,
-            )
-            for r in reports
-        ]
+        return [from_record(AttributeReport, r) for r in reports]
 
     @categorized("identity.full", description="The family card the child is on.")
     async def family(self, info: Info) -> Family | None:
         if not self.kk_number:
             return None
         record = await info.context.loader("families", _families).load(self.kk_number)
-        return Family.from_record(record) if record else None
+        return from_record(Family, record) if record else None
 
 
 @strawberry.type
@@ -258,7 +217,7 @@ class Query:
         region_code: Annotated[
             str | None, strawberry.argument(description="A region prefix: 14, 14.71, 14.71.02")
         ] = None,
-        document_status: domain.DocumentStatus | None = None,
+        document_status: enums.DocumentStatus | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> ChildConnection:
@@ -290,7 +249,7 @@ class Query:
     async def family(self, info: Info, kk_number: str) -> Family | None:
         validation.kk_number(kk_number)
         record = await info.context.loader("families", _families).load(kk_number)
-        return Family.from_record(record) if record else None
+        return from_record(Family, record) if record else None
 
     @strawberry.field(description="A registry person by NIK.")
     async def registry_person(self, info: Info, nik: str) -> RegistryPerson | None:
@@ -308,7 +267,7 @@ class Query:
 class RegisterChildInput:
     reported_by: Agency
     full_name: str
-    sex: domain.Sex
+    sex: enums.Sex
     region_code: str
     birth_date: date | None = None
     birth_date_approximate: bool = False
@@ -403,4 +362,5 @@ class Mutation:
         return Child.from_record(record)
 
 
-schema = build_schema(Query, Mutation, types=[Child, Family])
+def build_schema() -> SubgraphSchema:
+    return federation.build_schema(Query, Mutation, types=[Child, Family])

@@ -5,124 +5,57 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from subgraphs.common.rows import column_values, row_mapper, select_in
 from subgraphs.pkh import tables as t
 from subgraphs.pkh.domain import (
     PERIODS_PER_YEAR,
     Assessment,
-    ComponentKind,
     ComponentRecord,
     FacilitatorRecord,
     FamilyRecord,
     FamilyStatus,
     MemberRecord,
     PaymentRecord,
-    PaymentStatus,
-    Relationship,
     VerificationRecord,
 )
 
-
-def _facilitator(row: Any) -> FacilitatorRecord:
-    return FacilitatorRecord(id=row.id, name=row.name, phone=row.phone, region_code=row.region_code)
-
-
-def _family(row: Any) -> FamilyRecord:
-    return FamilyRecord(
-        id=row.id,
-        kk_number=row.kk_number,
-        head_name=row.head_name,
-        region_code=row.region_code,
-        facilitator_id=row.facilitator_id,
-        enrolled_on=row.enrolled_on,
-        status=FamilyStatus(row.status),
-    )
-
-
-def _member(row: Any) -> MemberRecord:
-    return MemberRecord(
-        id=row.id,
-        family_id=row.family_id,
-        child_id=row.child_id,
-        name=row.name,
-        relationship=Relationship(row.relationship),
-    )
-
-
-def _component(row: Any) -> ComponentRecord:
-    return ComponentRecord(
-        id=row.id,
-        member_id=row.member_id,
-        kind=ComponentKind(row.kind),
-        started_on=row.started_on,
-        ended_on=row.ended_on,
-    )
-
-
-def _verification(row: Any) -> VerificationRecord:
-    pct = row.school_attendance_pct
-    return VerificationRecord(
-        member_id=row.member_id,
-        year=row.year,
-        period=row.period,
-        school_attendance_pct=None if pct is None else Decimal(pct),
-        health_visits_met=row.health_visits_met,
-        compliant=bool(row.compliant),
-        recorded_at=row.recorded_at,
-        recorded_by=row.recorded_by,
-    )
-
-
-def _payment(row: Any) -> PaymentRecord:
-    return PaymentRecord(
-        family_id=row.family_id,
-        year=row.year,
-        stage=row.stage,
-        amount=Decimal(row.amount),
-        paid_on=row.paid_on,
-        status=PaymentStatus(row.status),
-    )
+_facilitator = row_mapper(FacilitatorRecord)
+_family = row_mapper(FamilyRecord)
+_member = row_mapper(MemberRecord)
+_component = row_mapper(ComponentRecord)
+_verification = row_mapper(VerificationRecord)
+_payment = row_mapper(PaymentRecord)
 
 
 async def facilitators(conn: AsyncConnection, ids: Sequence[int]) -> list[FacilitatorRecord]:
-    rows = await conn.execute(select(t.facilitator).where(t.facilitator.c.id.in_(set(ids))))
-    return [_facilitator(row) for row in rows]
+    return await select_in(conn, t.facilitator.c.id, ids, _facilitator)
 
 
 async def families_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[FamilyRecord]:
-    rows = await conn.execute(
-        select(t.beneficiary_family).where(t.beneficiary_family.c.id.in_(set(ids)))
-    )
-    return [_family(row) for row in rows]
+    return await select_in(conn, t.beneficiary_family.c.id, ids, _family)
 
 
 async def families_by_kk(conn: AsyncConnection, kk_numbers: Sequence[str]) -> list[FamilyRecord]:
-    rows = await conn.execute(
-        select(t.beneficiary_family).where(t.beneficiary_family.c.kk_number.in_(set(kk_numbers)))
-    )
-    return [_family(row) for row in rows]
+    return await select_in(conn, t.beneficiary_family.c.kk_number, kk_numbers, _family)
 
 
 async def families_of_facilitators(
     conn: AsyncConnection, facilitator_ids: Sequence[int]
 ) -> list[FamilyRecord]:
-    rows = await conn.execute(
-        select(t.beneficiary_family)
-        .where(t.beneficiary_family.c.facilitator_id.in_(set(facilitator_ids)))
-        .order_by(t.beneficiary_family.c.kk_number)
+    f = t.beneficiary_family
+    return await select_in(
+        conn, f.c.facilitator_id, facilitator_ids, _family, order_by=[f.c.kk_number]
     )
-    return [_family(row) for row in rows]
 
 
 async def members_by_child(conn: AsyncConnection, child_ids: Sequence[str]) -> list[MemberRecord]:
-    rows = await conn.execute(select(t.member).where(t.member.c.child_id.in_(set(child_ids))))
-    return [_member(row) for row in rows]
+    return await select_in(conn, t.member.c.child_id, child_ids, _member)
 
 
 async def households_of_children(
@@ -140,19 +73,15 @@ async def households_of_children(
 async def members_of_families(
     conn: AsyncConnection, family_ids: Sequence[int]
 ) -> list[MemberRecord]:
-    rows = await conn.execute(
-        select(t.member).where(t.member.c.family_id.in_(set(family_ids))).order_by(t.member.c.id)
-    )
-    return [_member(row) for row in rows]
+    m = t.member
+    return await select_in(conn, m.c.family_id, family_ids, _member, order_by=[m.c.id])
 
 
 async def components(conn: AsyncConnection, member_ids: Sequence[int]) -> list[ComponentRecord]:
-    rows = await conn.execute(
-        select(t.component)
-        .where(t.component.c.member_id.in_(set(member_ids)))
-        .order_by(t.component.c.started_on, t.component.c.id)
+    c = t.component
+    return await select_in(
+        conn, c.c.member_id, member_ids, _component, order_by=[c.c.started_on, c.c.id]
     )
-    return [_component(row) for row in rows]
 
 
 async def components_of_families(
@@ -160,33 +89,34 @@ async def components_of_families(
 ) -> list[tuple[int, ComponentRecord]]:
     """(family id, component) for every member of these KPM: one query serves all their members."""
     c, m = t.component, t.member
-    rows = await conn.execute(
-        select(c, m.c.family_id)
-        .join(m, m.c.id == c.c.member_id)
-        .where(m.c.family_id.in_(set(family_ids)))
-        .order_by(c.c.started_on, c.c.id)
+    return await select_in(
+        conn,
+        m.c.family_id,
+        family_ids,
+        lambda row: (row.family_id, _component(row)),
+        query=select(c, m.c.family_id).join(m, m.c.id == c.c.member_id),
+        order_by=[c.c.started_on, c.c.id],
     )
-    return [(row.family_id, _component(row)) for row in rows]
 
 
 async def verifications(
     conn: AsyncConnection, member_ids: Sequence[int]
 ) -> list[VerificationRecord]:
     v = t.verification
-    rows = await conn.execute(
-        select(v)
-        .where(v.c.member_id.in_(set(member_ids)))
-        .order_by(v.c.year.desc(), v.c.period.desc())
+    return await select_in(
+        conn,
+        v.c.member_id,
+        member_ids,
+        _verification,
+        order_by=[v.c.year.desc(), v.c.period.desc()],
     )
-    return [_verification(row) for row in rows]
 
 
 async def payments(conn: AsyncConnection, family_ids: Sequence[int]) -> list[PaymentRecord]:
     p = t.payment
-    rows = await conn.execute(
-        select(p).where(p.c.family_id.in_(set(family_ids))).order_by(p.c.year, p.c.stage)
+    return await select_in(
+        conn, p.c.family_id, family_ids, _payment, order_by=[p.c.year, p.c.stage]
     )
-    return [_payment(row) for row in rows]
 
 
 # --- the coordinator's question: who missed conditions N periods running ------------------------
@@ -281,13 +211,7 @@ async def upsert_verification(
     ON CONFLICT rather than read-then-write: two pendamping recording the same period at
     once cannot both insert, and neither fails.
     """
-    values = {
-        "school_attendance_pct": assessment.school_attendance_pct,
-        "health_visits_met": assessment.health_visits_met,
-        "compliant": assessment.compliant,
-        "recorded_at": datetime.now(UTC),
-        "recorded_by": by,
-    }
+    values = column_values(assessment, recorded_at=datetime.now(UTC), recorded_by=by)
     row = {"member_id": member_id, "year": year, "period": period, **values}
     key = [t.verification.c.member_id, t.verification.c.year, t.verification.c.period]
     if conn.dialect.name == "postgresql":

@@ -4,31 +4,39 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from subgraphs.common import validation
+from subgraphs.common import federation, validation
+from subgraphs.common.child import ChildEntity
 from subgraphs.common.context import Info, many_each, many_per_key, one_each, one_per_key
 from subgraphs.common.database import Database
+from subgraphs.common.enums import GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, InvalidTransition
-from subgraphs.common.federation import build_schema, categorized
+from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.objects import from_record
+from subgraphs.common.pagination import PageInfo
 from subgraphs.pkh import domain, repository
 from subgraphs.pkh.domain import (
     ComponentRecord,
-    FacilitatorRecord,
     FamilyRecord,
     MemberRecord,
-    PaymentRecord,
     VerificationRecord,
 )
 
-# The domain's enums as GraphQL enums; prefixed, since the supergraph also holds other agencies'.
-strawberry.enum(domain.FamilyStatus, name="PkhFamilyStatus")
-strawberry.enum(domain.Relationship, name="PkhRelationship")
-strawberry.enum(domain.ComponentKind, name="PkhComponentKind")
-strawberry.enum(domain.PaymentStatus, name="PkhPaymentStatus")
+# The domain's enums as GraphQL enums (see common/enums.py); annotations say `enums.X`. Prefixed,
+# since the supergraph also holds other agencies'.
+if TYPE_CHECKING:  # what resolvers return and receive are the domain's own members
+    from subgraphs.pkh import domain as enums
+else:
+    enums = graphql_enums(
+        GraphQLEnum(domain.FamilyStatus, "PkhFamilyStatus"),
+        GraphQLEnum(domain.Relationship, "PkhRelationship"),
+        GraphQLEnum(domain.ComponentKind, "PkhComponentKind"),
+        GraphQLEnum(domain.PaymentStatus, "PkhPaymentStatus"),
+    )
 
 # Three years of quarterly periods: longer runs are a different question than "who slipped".
 MAX_CONSECUTIVE_PERIODS = 12
@@ -77,13 +85,8 @@ _families_of_facilitators = many_each(
 )
 
 
-async def _components_of_families(
-    db: Database, ids: list[int]
-) -> list[list[tuple[int, ComponentRecord]]]:
-    # Keyed by family, so a child's components and its household's share one query.
-    async with db.connect() as conn:
-        rows = await repository.components_of_families(conn, ids)
-        return many_per_key(ids, rows, lambda pair: pair[0])
+# Keyed by family, so a child's components and its household's share one query.
+_components_of_families = many_each(repository.components_of_families, lambda pair: pair[0])
 
 
 _verifications = many_each(repository.verifications, lambda v: v.member_id)
@@ -113,12 +116,6 @@ class Facilitator:
     phone: str
     region_code: str = strawberry.field(description="Where the pendamping works (kecamatan).")
 
-    @classmethod
-    def from_record(cls, f: FacilitatorRecord) -> Self:
-        return cls(
-            id=strawberry.ID(str(f.id)), name=f.name, phone=f.phone, region_code=f.region_code
-        )
-
     @categorized("pkh.membership", description="The KPM this pendamping accompanies, by KK number.")
     async def families(self, info: Info) -> list[PkhFamily] | None:
         loader = info.context.loader("families_of_facilitators", _families_of_facilitators)
@@ -127,19 +124,14 @@ class Facilitator:
 
 @strawberry.type(description="A component a member qualifies under, and since when.")
 class PkhComponent:
-    kind: domain.ComponentKind | None = categorized("pkh.membership")
+    kind: enums.ComponentKind | None = categorized("pkh.membership")
     started_on: date | None = categorized("pkh.membership")
     ended_on: date | None = categorized("pkh.membership")
     active: bool | None = categorized("pkh.membership", description="Held today.")
 
     @classmethod
     def from_record(cls, c: ComponentRecord) -> Self:
-        return cls(
-            kind=c.kind,
-            started_on=c.started_on,
-            ended_on=c.ended_on,
-            active=c.active_on(date.today()),
-        )
+        return from_record(cls, c, active=c.active_on(date.today()))
 
 
 @strawberry.type(description="A payment stage (tahap) of the year, four a year, per KPM.")
@@ -148,11 +140,7 @@ class PkhPayment:
     stage: int | None = categorized("pkh.membership", description="Tahap 1–4.")
     amount: Decimal | None = categorized("pkh.membership", description="Rupiah.")
     paid_on: date | None = categorized("pkh.membership")
-    status: domain.PaymentStatus | None = categorized("pkh.membership")
-
-    @classmethod
-    def from_record(cls, p: PaymentRecord) -> Self:
-        return cls(year=p.year, stage=p.stage, amount=p.amount, paid_on=p.paid_on, status=p.status)
+    status: enums.PaymentStatus | None = categorized("pkh.membership")
 
 
 @strawberry.type(
@@ -177,15 +165,7 @@ class PkhVerification:
     @classmethod
     def from_record(cls, v: VerificationRecord) -> Self:
         pct = v.school_attendance_pct
-        return cls(
-            year=v.year,
-            period=v.period,
-            school_attendance_pct=None if pct is None else float(pct),
-            health_visits_met=v.health_visits_met,
-            compliant=v.compliant,
-            recorded_at=v.recorded_at,
-            recorded_by=v.recorded_by,
-        )
+        return from_record(cls, v, school_attendance_pct=None if pct is None else float(pct))
 
 
 @strawberry.type(description="A child's conditionality over the periods verified so far.")
@@ -201,10 +181,10 @@ class PkhComplianceSummary:
     )
 
     @classmethod
-    def from_summary(cls, s: domain.ComplianceSummary) -> Self:
-        return cls(
-            periods_verified=s.periods_verified,
-            periods_compliant=s.periods_compliant,
+    def from_record(cls, s: domain.ComplianceSummary) -> Self:
+        return from_record(
+            cls,
+            s,
             latest_compliant=s.latest.compliant if s.latest else None,
             consecutive_non_compliant_periods=s.consecutive_non_compliant,
         )
@@ -216,21 +196,15 @@ class PkhMember:
     family_id: strawberry.Private[int]
     child_id: strawberry.Private[str | None]
     name: str | None = categorized("pkh.membership")
-    relationship: domain.Relationship | None = categorized("pkh.membership")
+    relationship: enums.Relationship | None = categorized("pkh.membership")
 
     @classmethod
     def from_record(cls, m: MemberRecord) -> Self:
-        return cls(
-            member_id=m.id,
-            family_id=m.family_id,
-            child_id=m.child_id,
-            name=m.name,
-            relationship=m.relationship,
-        )
+        return from_record(cls, m, member_id=m.id)
 
     @categorized("pkh.membership", description="The child in the national index; adults have none.")
     def child(self) -> Child | None:
-        return Child(id=strawberry.ID(self.child_id)) if self.child_id else None
+        return Child.of(self.child_id) if self.child_id else None
 
     @categorized("pkh.membership")
     async def components(self, info: Info) -> list[PkhComponent] | None:
@@ -244,27 +218,19 @@ class PkhFamily:
     kk_number: str | None = categorized("pkh.membership")
     head_name: str | None = categorized("pkh.membership")
     region_code: str | None = categorized("pkh.membership")
-    status: domain.FamilyStatus | None = categorized("pkh.membership")
+    status: enums.FamilyStatus | None = categorized("pkh.membership")
     enrolled_on: date | None = categorized("pkh.membership")
 
     @classmethod
     def from_record(cls, f: FamilyRecord) -> Self:
-        return cls(
-            family_id=f.id,
-            facilitator_id=f.facilitator_id,
-            kk_number=f.kk_number,
-            head_name=f.head_name,
-            region_code=f.region_code,
-            status=f.status,
-            enrolled_on=f.enrolled_on,
-        )
+        return from_record(cls, f, family_id=f.id)
 
     @categorized("pkh.membership", description="The pendamping: whom to call about this family.")
     async def facilitator(self, info: Info) -> Facilitator | None:
         record = await info.context.loader("facilitators", _facilitators).load(self.facilitator_id)
         if record is None:  # the foreign key makes this unreachable; say so if it ever is not
             raise LookupError(f"facilitator {self.facilitator_id} of KPM {self.family_id} missing")
-        return Facilitator.from_record(record)
+        return from_record(Facilitator, record)
 
     @categorized("pkh.membership")
     async def members(self, info: Info) -> list[PkhMember] | None:
@@ -274,7 +240,7 @@ class PkhFamily:
     @categorized("pkh.membership", description="Payment stages (tahap), oldest first.")
     async def payments(self, info: Info) -> list[PkhPayment] | None:
         records = await info.context.loader("payments", _payments).load(self.family_id)
-        return [PkhPayment.from_record(p) for p in records]
+        return [from_record(PkhPayment, p) for p in records]
 
 
 @strawberry.type(description="A child's PKH membership: the KPM, components and conditionality.")
@@ -309,18 +275,11 @@ class PkhMembership:
     @categorized("pkh.compliance")
     async def compliance(self, info: Info) -> PkhComplianceSummary | None:
         records = await _verifications_of(info, self.member_id)
-        return PkhComplianceSummary.from_summary(domain.summarize(records))
+        return PkhComplianceSummary.from_record(domain.summarize(records))
 
 
 @strawberry.federation.type(keys=["id"], description="A child in the national child index.")
-class Child:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self:
-        # The index lives in disdukcapil; PKH's fields load lazily, and batched, from the id.
-        return cls(id=id)
-
+class Child(ChildEntity):
     @categorized(
         "pkh.membership", description="The child's PKH membership; null when not a member."
     )
@@ -328,7 +287,7 @@ class Child:
         member = await _members_by_child(info).load(str(self.id))
         if member is None:
             return None
-        return PkhMembership(member_id=member.id, family_id=member.family_id, name=member.name)
+        return from_record(PkhMembership, member, member_id=member.id)
 
 
 @strawberry.federation.type(keys=["kkNumber"], description="A family card (Kartu Keluarga, KK).")
@@ -344,12 +303,6 @@ class Family:
     async def pkh(self, info: Info) -> PkhFamily | None:
         record = await info.context.loader("families_by_kk", _families_by_kk).load(self.kk_number)
         return PkhFamily.from_record(record) if record else None
-
-
-@strawberry.federation.type(shareable=True)
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type
@@ -369,7 +322,7 @@ class Query:
         if not str(id).isdigit():
             return None
         record = await info.context.loader("facilitators", _facilitators).load(int(id))
-        return Facilitator.from_record(record) if record else None
+        return from_record(Facilitator, record) if record else None
 
     @categorized(
         "pkh.compliance",
@@ -396,7 +349,7 @@ class Query:
         async with info.context.db.connect() as conn:
             page = await repository.non_compliant_children(conn, search, first, after)
             total = await repository.count_non_compliant_children(conn, search)
-        nodes = [Child(id=strawberry.ID(child_id)) for child_id in page.child_ids]
+        nodes = [Child.of(child_id) for child_id in page.child_ids]
         return NonCompliantChildConnection(
             nodes=nodes,
             page_info=PageInfo(
@@ -458,4 +411,5 @@ class Mutation:
         return PkhVerification.from_record(verification)
 
 
-schema = build_schema(Query, Mutation, types=[Child, Family])
+def build_schema() -> SubgraphSchema:
+    return federation.build_schema(Query, Mutation, types=[Child, Family])
