@@ -62,7 +62,7 @@ class Gateway:
     def prepare(
         self, query: str, operation_name: str | None, context: RequestContext | None = None
     ) -> PreparedOperation:
-        return self.preparer.prepare(query, operation_name, context or RequestContext.internal())
+        return self.preparer.prepare(query, operation_name, context)
 
     def plan_text(self, query: str, operation_name: str | None = None) -> str:
         return print_plan(self.prepare(query, operation_name).plan)

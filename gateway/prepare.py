@@ -57,10 +57,10 @@ class Preparer:
         )
 
     def prepare(
-        self, query: str, operation_name: str | None, context: RequestContext
+        self, query: str, operation_name: str | None, context: RequestContext | None = None
     ) -> PreparedOperation:
-        # The key holds everything a plan depends on; the request context adds to it once
-        # passes depend on who asks.
+        """The prepared operation for this request. Nothing here reads the context yet; once
+        passes depend on who asks, what they read of it joins the cache key."""
         key = (query, operation_name, self._passes_key)
         cached = self._cache.get(key)
         if cached is not None:
