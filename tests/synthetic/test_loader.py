@@ -13,7 +13,8 @@ from conftest import POSTGRES_URL, postgres_available
 from sqlalchemy import insert, select
 
 from satu_anak.synthetic.loader import GROUND_TRUTH_FILE, SUBGRAPHS, _migrate, seed
-from satu_anak.synthetic.world import COLUMNS, STORIES
+from satu_anak.synthetic.stories import STORIES
+from satu_anak.synthetic.world import COLUMNS
 from subgraphs.common.database import Database
 from subgraphs.common.settings import SubgraphSettings, normalize_database_url
 from subgraphs.dinsos import tables as dinsos

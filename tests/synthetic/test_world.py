@@ -10,20 +10,15 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from satu_anak.synthetic.world import (
-    CASE_STAGES,
-    COLUMNS,
-    REFERENCE_DATE,
+from satu_anak.synthetic.common import REFERENCE_DATE, GroundTruth, child_id
+from satu_anak.synthetic.protection import CASE_STAGES
+from satu_anak.synthetic.stories import (
     STORIES,
     STORY_BALAI_HISTORY,
     STORY_PKH_DROPOUT,
     STORY_UNDOCUMENTED,
-    TABLES,
-    Chunk,
-    GroundTruth,
-    child_id,
-    generate,
 )
+from satu_anak.synthetic.world import COLUMNS, TABLES, Chunk, generate
 from subgraphs.common.identifiers import parse_nik, validate_kk
 from subgraphs.common.names import normalize_name
 
