@@ -1,15 +1,16 @@
-"""The `satu-anak` command: serve, migrate, seed, up, sdl, compose, gateway, plan."""
+"""The `satu-anak` command: serve, migrate, seed, up, sdl, compose, gateway, plan, issuer, token."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from satu_anak.ports import BASE_PORT, subgraph_ports
+from satu_anak.ports import BASE_PORT, issuer_port, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES, load_spec
 
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from gateway.engine import Gateway
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+# The development issuer's URL (`iss`) for `satu-anak token`, when not the default port's.
+DEV_ISSUER_URL_VARIABLE = "SATU_ANAK_DEV_ISSUER_URL"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -190,6 +193,50 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _issuer(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from auth.dev_issuer import DevIssuer, create_issuer_app, dev_issuer_url
+    from subgraphs.common.logs import configure_logging
+    from subgraphs.common.settings import data_dir
+
+    configure_logging("dev-issuer", args.log_level.upper())
+    port = args.port or issuer_port()
+    issuer = DevIssuer.from_data_dir(data_dir(), args.url or dev_issuer_url(args.host, port))
+    uvicorn.run(
+        create_issuer_app(issuer),
+        host=args.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from auth.dev_issuer import DevIssuer, dev_issuer_url
+    from auth.sample_users import SAMPLE_USERS, sample_user
+    from subgraphs.common.settings import data_dir
+
+    if args.role is None:
+        for user in SAMPLE_USERS:
+            print(f"{user.role.value:<26} {user.id:<25} {user.story}")
+        return 0
+    try:
+        user = sample_user(args.role, args.user)
+    except LookupError as error:
+        print(error, file=sys.stderr)
+        return 2
+    url = (
+        args.issuer
+        or os.environ.get(DEV_ISSUER_URL_VARIABLE)
+        or dev_issuer_url("127.0.0.1", issuer_port())
+    )
+    print(DevIssuer.from_data_dir(data_dir(), url).issue(user, lifetime=args.lifetime))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="satu-anak", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -242,6 +289,31 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--config", help="a TOML file (see gateway.example.toml)")
     plan.add_argument("--supergraph", help="default: schema/supergraph.graphql")
     plan.set_defaults(run=_plan)
+
+    issuer = commands.add_parser(
+        "issuer", help="serve the development OIDC issuer (discovery and public keys)"
+    )
+    issuer.add_argument("--host", default="127.0.0.1")
+    issuer.add_argument("--port", type=int, default=None, help=f"default: {issuer_port()}")
+    issuer.add_argument("--url", help="the issuer URL in tokens (default: http://HOST:PORT)")
+    issuer.add_argument("--log-level", default="info")
+    issuer.set_defaults(run=_issuer)
+
+    token = commands.add_parser(
+        "token",
+        help="print a signed access token of a sample user of the development issuer",
+        description="Without ROLE, list the sample users. The signing key is the one in the data "
+        "folder (SATU_ANAK_DATA_DIR), made there if missing.",
+    )
+    token.add_argument("role", nargs="?", help="e.g. pkh_facilitator; the role's first user")
+    token.add_argument("--user", help="a sample user id of that role, e.g. pkh-fac-padang")
+    token.add_argument(
+        "--issuer",
+        help=f"the issuer URL (default: ${DEV_ISSUER_URL_VARIABLE}, else "
+        f"http://127.0.0.1:{issuer_port()})",
+    )
+    token.add_argument("--lifetime", type=int, default=8 * 3600, help="seconds (default: 8 h)")
+    token.set_defaults(run=_token)
 
     sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")
     sdl.add_argument("--check", action="store_true")

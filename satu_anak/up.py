@@ -1,4 +1,5 @@
-"""`satu-anak up`: migrate, seed when empty, run every subgraph and the gateway as processes until Ctrl-C."""
+"""`satu-anak up`: migrate, seed when empty, run every subgraph, the development OIDC issuer and the
+gateway as processes until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
-from satu_anak.ports import BASE_PORT, subgraph_ports
+from satu_anak.ports import BASE_PORT, issuer_port, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES
 
 SUPERGRAPH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
@@ -72,6 +73,15 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
                 # Ctrl-C reaches the whole process group; we stop children ourselves, in order.
                 start_new_session=True,
             )
+        # The development issuer: tokens of the sample users verify against its public keys.
+        issuer_url = f"http://{host}:{issuer_port(base_port)}"
+        processes["issuer"] = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "satu_anak.cli", "issuer"),
+                *("--host", host, "--port", str(issuer_port(base_port)), "--url", issuer_url),
+            ],
+            start_new_session=True,
+        )
         # The gateway reads the checked-in supergraph; the subgraphs' URLs follow our ports.
         gateway_env = {
             **os.environ,
@@ -97,21 +107,31 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
-        pending = {**ports, "gateway": base_port}
+        pending = {**ports, "issuer": issuer_port(base_port), "gateway": base_port}
         while pending and not stopping:
             for name, port in list(pending.items()):
                 if processes[name].poll() is not None:
                     print(f"{name} exited during start-up", file=sys.stderr)
                     return 1
                 if _healthy(port, host):
-                    label = "gateway (GraphiQL)" if name == "gateway" else name
-                    print(f"{label}: http://{host}:{port}/graphql", flush=True)
+                    if name == "issuer":
+                        print(f"development OIDC issuer: {issuer_url}", flush=True)
+                    else:
+                        label = "gateway (GraphiQL)" if name == "gateway" else name
+                        print(f"{label}: http://{host}:{port}/graphql", flush=True)
                     del pending[name]
             if time.monotonic() > deadline:
                 print(f"not healthy after 60 s: {', '.join(pending)}", file=sys.stderr)
                 return 1
             time.sleep(0.2)
         if not stopping:
+            default = base_port == BASE_PORT and host == "127.0.0.1"
+            issuer_flag = "" if default else f" --issuer {issuer_url}"
+            print(
+                f"Sample users' access tokens: satu-anak token ROLE [--user ID]{issuer_flag} "
+                "(`satu-anak token` lists the users)",
+                flush=True,
+            )
             print("Satu Anak is up. Ctrl-C stops everything.", flush=True)
         while not stopping:
             for name, process in processes.items():

@@ -1,7 +1,9 @@
-"""End to end: `satu-anak up` seeds when empty, serves subgraphs and gateway over HTTP, stops on Ctrl-C."""
+"""End to end: `satu-anak up` seeds when empty, serves subgraphs, the development issuer and the
+gateway over HTTP, stops on Ctrl-C."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -14,17 +16,20 @@ from typing import Any
 import httpx
 import pytest
 
-from satu_anak.ports import subgraph_ports
+from auth.dev_issuer import DEV_AUDIENCE
+from auth.tokens import TokenVerifier, VerifierConfig
+from satu_anak.cli import main as satu_anak
+from satu_anak.ports import issuer_port, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES
 
 pytestmark = pytest.mark.slow
 
 
 def _free_base_port() -> int:
-    """A base port whose next four ports are free too."""
+    """A base port whose subgraph and issuer ports are free too."""
     for base in range(15_000, 30_000, 10):
         try:
-            for port in range(base, base + len(SUBGRAPH_NAMES) + 1):
+            for port in [*range(base, base + len(SUBGRAPH_NAMES) + 1), issuer_port(base)]:
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", port))
         except OSError:
@@ -86,12 +91,29 @@ def _query(port: int, query: str) -> dict[str, Any]:
     return body["data"]
 
 
-def test_up_serves_seeded_subgraphs_and_stops_cleanly(tmp_path: Path) -> None:
+async def _principal_subject(issuer: str, token: str) -> str:
+    verifier = TokenVerifier(VerifierConfig(issuer=issuer, audience=DEV_AUDIENCE))
+    try:
+        return (await verifier.authenticate(token)).subject
+    finally:
+        await verifier.aclose()
+
+
+def test_up_serves_seeded_subgraphs_and_stops_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = _free_base_port()
     ports = subgraph_ports(base)
     process = _start(tmp_path, base)
     try:
-        _wait_until_up(process)
+        lines = _wait_until_up(process)
+        # The development issuer: a sample user's token verifies against its published keys.
+        issuer = f"http://127.0.0.1:{issuer_port(base)}"
+        assert any(f"satu-anak token ROLE [--user ID] --issuer {issuer}" in li for li in lines)
+        monkeypatch.setenv("SATU_ANAK_DATA_DIR", str(tmp_path))
+        assert satu_anak(["token", "pkh_facilitator", "--issuer", issuer]) == 0
+        token = capsys.readouterr().out.strip()
+        assert asyncio.run(_principal_subject(issuer, token)) == "pkh-fac-pekanbaru"
         for name, port in ports.items():
             health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
             assert health.json() == {"status": "ok", "subgraph": name}
@@ -115,7 +137,7 @@ def test_up_serves_seeded_subgraphs_and_stops_cleanly(tmp_path: Path) -> None:
     finally:
         code = _stop(process)
     assert code == 0
-    for port in [base, *ports.values()]:
+    for port in [base, *ports.values(), issuer_port(base)]:
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
 
