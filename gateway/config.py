@@ -33,6 +33,12 @@ class GatewayConfig:
     # Identical subgraph queries in flight at the same time share one request.
     deduplicate: bool = True
     max_body_bytes: int = 1_000_000  # larger request bodies are refused with 413
+    # Access tokens: the OIDC issuer whose tokens the gateway accepts (None: no authentication,
+    # for conformance runs and benchmarks only), the audience they must name, and where its
+    # key set is (None: from the issuer's discovery document).
+    auth_issuer: str | None = None
+    auth_audience: str = "satu-anak"
+    auth_jwks_url: str | None = None
 
     @classmethod
     def load(
@@ -85,6 +91,13 @@ class GatewayConfig:
             timeouts = {n: float(v) for n, v in per_subgraph("_SUBGRAPH_TIMEOUT").items()}
         except ValueError as error:
             raise ConfigError(f"invalid number in the environment: {error}") from error
+        for variable, setting in (
+            ("SATU_ANAK_AUTH_ISSUER", "auth_issuer"),
+            ("SATU_ANAK_AUTH_AUDIENCE", "auth_audience"),
+            ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
+        ):
+            if environ.get(variable):
+                changes[setting] = environ[variable]
         if "SATU_ANAK_DEDUPLICATE" in environ:
             changes["deduplicate"] = environ["SATU_ANAK_DEDUPLICATE"] not in ("0", "false", "no")
         extra = {

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from auth.principal import Principal
+
 # W3C trace context: version-traceid-parentid-flags, lower-case hex.
 _TRACEPARENT = re.compile(
     r"^[0-9a-f]{2}-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-[0-9a-f]{2}$"
@@ -48,7 +50,7 @@ class RequestContext:
     trace: TraceContext | None = None
     # Slots for the consent stage: who asks (the verified token's principal), for what purpose
     # (`x-satu-anak-purpose`), and every decision made for this request (read by the audit).
-    principal: Any = None
+    principal: Principal | None = None
     purpose: str | None = None
     decisions: list[Any] = field(default_factory=list)
 

@@ -82,9 +82,11 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
             ],
             start_new_session=True,
         )
-        # The gateway reads the checked-in supergraph; the subgraphs' URLs follow our ports.
+        # The gateway reads the checked-in supergraph; the subgraphs' URLs follow our ports; it
+        # accepts the development issuer's tokens.
         gateway_env = {
             **os.environ,
+            "SATU_ANAK_AUTH_ISSUER": issuer_url,
             **{
                 f"SATU_ANAK_{name.upper()}_SUBGRAPH_URL": f"http://{host}:{port}/graphql"
                 for name, port in ports.items()

@@ -83,8 +83,10 @@ def _stop(process: subprocess.Popen[str]) -> int:
         raise
 
 
-def _query(port: int, query: str) -> dict[str, Any]:
-    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10)
+def _query(port: int, query: str, **headers: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/graphql", json={"query": query}, headers=headers, timeout=10
+    )
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
@@ -122,12 +124,21 @@ def test_up_serves_seeded_subgraphs_and_stops_cleanly(
         assert total >= 300
         story = _query(ports["disdukcapil"], '{ child(id: "ANK000000001") { id name } }')
         assert story["child"]["name"]
-        # The gateway answers one child's picture from all four agencies.
+        # The gateway answers one child's picture from all four agencies, to a signed-in
+        # officer declaring a purpose of the role, and to nobody else.
         assert httpx.get(f"http://127.0.0.1:{base}/health", timeout=5).status_code == 200
+        query = (
+            '{ child(id: "ANK000000001") { name pkh { compliance { latestCompliant } } '
+            "welfare { decile } complaints { status } cases { stage balai { name } } } }"
+        )
+        anonymous = httpx.post(f"http://127.0.0.1:{base}/graphql", json={"query": query})
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"] == 'Bearer error="invalid_token"'
         picture = _query(
             base,
-            '{ child(id: "ANK000000001") { name pkh { compliance { latestCompliant } } '
-            "welfare { decile } complaints { status } cases { stage balai { name } } } }",
+            query,
+            authorization=f"Bearer {token}",
+            **{"x-satu-anak-purpose": "pkh.verification"},
         )["child"]
         assert picture["name"] == story["child"]["name"]
         assert picture["pkh"]["compliance"]["latestCompliant"] is False

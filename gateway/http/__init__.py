@@ -9,15 +9,28 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from auth.tokens import TokenVerifier, VerifierConfig
 from gateway.engine import Gateway
 from gateway.http.app import GatewayApp
+from gateway.http.authentication import AuthenticationMiddleware, Authenticator
 from gateway.http.middleware import RequestContextMiddleware
 
 __all__ = ["create_gateway_app"]
 
 
-def create_gateway_app(gateway: Gateway, *, development: bool = False) -> Starlette:
+def create_gateway_app(
+    gateway: Gateway, *, development: bool = False, authenticator: Authenticator | None = None
+) -> Starlette:
+    """The gateway's ASGI app. Requests are authenticated by `authenticator` or, when none is
+    given, by a token verifier for the configured issuer; with neither, not at all."""
     app = GatewayApp(gateway, development=development, max_body_bytes=gateway.config.max_body_bytes)
+    config = gateway.config
+    verifier = None
+    if authenticator is None and config.auth_issuer:
+        verifier = TokenVerifier(
+            VerifierConfig(config.auth_issuer, config.auth_audience, config.auth_jwks_url)
+        )
+        authenticator = verifier
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -26,12 +39,18 @@ def create_gateway_app(gateway: Gateway, *, development: bool = False) -> Starle
             yield
         finally:
             await gateway.close()
+            if verifier is not None:
+                await verifier.aclose()
+
+    middleware = [Middleware(RequestContextMiddleware)]
+    if authenticator is not None:
+        middleware.append(Middleware(AuthenticationMiddleware, authenticator=authenticator))
 
     return Starlette(
         routes=[
             Route("/graphql", app.graphql, methods=["GET", "POST"]),
             Route("/health", app.health, methods=["GET"]),
         ],
-        middleware=[Middleware(RequestContextMiddleware)],
+        middleware=middleware,
         lifespan=lifespan,
     )

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import socket
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import uvicorn
 from aiohttp import web
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, Key, KeySet, OKPKey, RSAKey
 from joserfc.registry import JWS_HEADER_REGISTRY, HeaderParameter
+
+from auth.dev_issuer import DevIssuer, create_issuer_app
 
 AUDIENCE = "satu-anak"
 ALGORITHM_OF = {"RSA": "RS256", "EC": "ES256", "OKP": "Ed25519"}
@@ -153,3 +160,37 @@ def b64(data: bytes | dict[str, Any] | list[Any] | str) -> str:
 
 def segments(token: str) -> list[str]:
     return token.split(".")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serving_dev_issuer(data_dir: Path) -> AsyncIterator[DevIssuer]:
+    """The development issuer (its key in `data_dir`) served on a free port of 127.0.0.1."""
+    port = free_port()
+    issuer = DevIssuer.from_data_dir(data_dir, f"http://127.0.0.1:{port}")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_issuer_app(issuer),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):  # uvicorn offers no start-up event; poll for up to 10 s
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    try:
+        yield issuer
+    finally:
+        server.should_exit = True
+        await task

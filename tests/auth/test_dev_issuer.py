@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -18,14 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from auth.dev_issuer import (
     DEV_AUDIENCE,
     KEY_FILE,
     TOKEN_LIFETIME,
     DevIssuer,
-    create_issuer_app,
     load_signing_key,
 )
 from auth.errors import InvalidToken
@@ -33,17 +30,11 @@ from auth.purposes import Role
 from auth.sample_users import SAMPLE_USERS, sample_user
 from auth.tokens import TokenVerifier, VerifierConfig
 from satu_anak.cli import main
+from tests.auth.auth_support import serving_dev_issuer
 
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -54,28 +45,8 @@ class Running:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    port = _free_port()
-    issuer = DevIssuer.from_data_dir(tmp_path, f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_issuer_app(issuer),
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):  # uvicorn offers no start-up event; poll for up to 10 s
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    try:
+    async with serving_dev_issuer(tmp_path) as issuer:
         yield Running(issuer, tmp_path)
-    finally:
-        server.should_exit = True
-        await task
 
 
 def _discovering_verifier(issuer_url: str) -> TokenVerifier:

@@ -1,0 +1,78 @@
+"""Identity and purpose at the edge (pure ASGI): every GraphQL request must carry a valid access
+token whose acting role may use the declared purpose, or it is refused here — 401 or 403 with a
+typed error — before anything is parsed, planned or fetched."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from auth.errors import AuthError, InvalidToken
+from auth.principal import ROLE_HEADER, Principal
+from auth.purposes import check_purpose
+from auth.tokens import bearer_token
+from gateway.http.middleware import request_context
+
+log = logging.getLogger("satu_anak.gateway.auth")
+
+PURPOSE_HEADER = "x-satu-anak-purpose"
+# Headers only the gateway may set: never taken from a client, never forwarded.
+INTERNAL_PREFIX = "x-satu-anak-"
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, token: str, requested_role: str | None = None) -> Principal: ...
+
+
+class AuthenticationMiddleware:
+    """Puts the verified principal and the allowed purpose into the request context."""
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, path: str = "/graphql") -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != self.path or _console_page(scope):
+            await self.app(scope, receive, send)
+            return
+        context = request_context(scope)
+        headers = context.headers
+        try:
+            token = bearer_token(headers.get("authorization"))
+            principal = await self.authenticator.authenticate(token, headers.get(ROLE_HEADER))
+            purpose = headers.get(PURPOSE_HEADER)
+            check_purpose(principal, purpose)
+        except AuthError as refused:
+            log.info("request %s refused: %s %s", context.request_id, refused.code, refused.reason)
+            await _refuse(refused, send)
+            return
+        context.principal = principal
+        context.purpose = purpose
+        context.headers = {k: v for k, v in headers.items() if not k.startswith(INTERNAL_PREFIX)}
+        await self.app(scope, receive, send)
+
+
+def _console_page(scope: Scope) -> bool:
+    """A browser asking for the development console page (no query: nothing to protect)."""
+    if scope.get("method") != "GET" or b"query=" in scope.get("query_string", b""):
+        return False
+    accept = next((v for k, v in scope.get("headers", ()) if k.lower() == b"accept"), b"")
+    return b"text/html" in accept
+
+
+async def _refuse(refused: AuthError, send: Send) -> None:
+    body = orjson.dumps(
+        {"errors": [{"message": refused.message, "extensions": {"code": refused.code}}]}
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if isinstance(refused, InvalidToken):
+        headers.append((b"www-authenticate", refused.www_authenticate.encode()))
+    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
