@@ -439,8 +439,15 @@ def test_config_file_then_environment(tmp_path: Path) -> None:
 
     example = Path(__file__).resolve().parents[2] / "gateway.example.toml"
     config = GatewayConfig.load(
-        example, {"SATU_ANAK_BALAI_SUBGRAPH_TIMEOUT": "9", "SATU_ANAK_DEDUPLICATE": "0"}
+        example,
+        {
+            "SATU_ANAK_BALAI_SUBGRAPH_TIMEOUT": "9",
+            "SATU_ANAK_DEDUPLICATE": "0",
+            "SATU_ANAK_AUTH_ISSUER": "https://sso.example.go.id/realms/satu-anak",
+        },
     )
+    assert config.auth_issuer == "https://sso.example.go.id/realms/satu-anak"  # env wins
+    assert config.auth_audience == "satu-anak" and config.auth_jwks_url is None
     assert config.port == 4000 and config.development is False
     assert config.subgraph_urls == {"balai": "http://127.0.0.1:4004/graphql"}
     assert config.subgraph_timeouts == {"balai": 9.0}  # the environment wins over the file
