@@ -26,6 +26,7 @@ from joserfc.jwk import Key
 from joserfc.jwt import JWTClaimsRegistry
 from joserfc.registry import HeaderParameter
 
+from auth.bearer import bearer_token as bearer_token  # part of this module's API
 from auth.errors import InvalidToken
 from auth.jwks import KeyCache
 from auth.principal import ClaimNames, Principal, principal_from_claims
@@ -90,17 +91,6 @@ class VerifierConfig:
             raise ValueError("intervals and timeouts must be positive")
         if self.verified_cache_bytes < 0:
             raise ValueError("verified_cache_bytes cannot be negative")
-
-
-def bearer_token(authorization: str | None) -> str:
-    """The token of an `Authorization: Bearer …` header; InvalidToken when there is none."""
-    if not authorization:
-        raise InvalidToken("missing")
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise InvalidToken("not_bearer")
-    return token
 
 
 class TokenVerifier:

@@ -7,9 +7,10 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auth.principal import Principal
+if TYPE_CHECKING:
+    from auth.principal import Principal
 
 # W3C trace context: version-traceid-parentid-flags, lower-case hex.
 _TRACEPARENT = re.compile(

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from auth.tokens import TokenVerifier, VerifierConfig
 from gateway.engine import Gateway
 from gateway.http.app import GatewayApp
-from gateway.http.authentication import AuthenticationMiddleware, Authenticator
 from gateway.http.middleware import RequestContextMiddleware
+
+if TYPE_CHECKING:
+    from auth.tokens import TokenVerifier
+    from gateway.http.authentication import Authenticator
 
 __all__ = ["create_gateway_app"]
 
@@ -25,8 +28,12 @@ def create_gateway_app(
     given, by a token verifier for the configured issuer; with neither, not at all."""
     app = GatewayApp(gateway, development=development, max_body_bytes=gateway.config.max_body_bytes)
     config = gateway.config
-    verifier = None
+    verifier: TokenVerifier | None = None
     if authenticator is None and config.auth_issuer:
+        # Imported only where tokens are checked: the JOSE stack stays out of a gateway that
+        # checks none (conformance runs, benchmarks).
+        from auth.tokens import TokenVerifier, VerifierConfig
+
         verifier = TokenVerifier(
             VerifierConfig(config.auth_issuer, config.auth_audience, config.auth_jwks_url)
         )
@@ -44,6 +51,8 @@ def create_gateway_app(
 
     middleware = [Middleware(RequestContextMiddleware)]
     if authenticator is not None:
+        from gateway.http.authentication import AuthenticationMiddleware
+
         middleware.append(Middleware(AuthenticationMiddleware, authenticator=authenticator))
 
     return Starlette(

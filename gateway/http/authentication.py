@@ -10,10 +10,10 @@ from typing import Protocol
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from auth.bearer import bearer_token
 from auth.errors import AuthError, InvalidToken
 from auth.principal import ROLE_HEADER, Principal
 from auth.purposes import check_purpose
-from auth.tokens import bearer_token
 from gateway.http.middleware import request_context
 
 log = logging.getLogger("satu_anak.gateway.auth")
