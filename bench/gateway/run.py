@@ -3,6 +3,9 @@
     .venv/bin/python bench/gateway/run.py                        # defaults: 50 conns, 10 s warm-up, 30 s
     .venv/bin/python bench/gateway/run.py --profile 20           # + py-spy profile of ours
     .venv/bin/python bench/gateway/run.py --gateways ours,ours-uvloop --uvloop-path /tmp/uvl
+    # this work tree vs a git revision of it (extracted to a temp dir), both at once, 5 rounds:
+    .venv/bin/python bench/gateway/run.py --gateways ours,ours-baseline --baseline-rev f623e9b \
+        --concurrent --rounds 5 --warmup 5 --duration 15 --no-subgraph-bench --no-write
 
 What it does, in order (see README.md):
  1. starts the four static subgraphs (bench/gateway/subgraphs.py, one uvicorn process each) on
@@ -15,6 +18,21 @@ What it does, in order (see README.md):
  3. measures each subgraph's own throughput for its heaviest entity call (cached, as served
     during the runs, and uncached, i.e. Strawberry executing every request), with wrk on core 1;
  4. prints the table and writes bench/gateway/RESULTS.md (+ raw output in bench/gateway/results/).
+
+With --rounds N (alias --repeat) every gateway runs N times, alternating (A B A B ...); the
+table shows each one's median run, and a "Rounds" section gives per-gateway median RPS and the
+ratios of medians (plus the median of the per-round ratios) for the pairs that were run.
+
+With --concurrent (exactly two gateways) each round runs both at once on the gateway core, each
+with its own wrk, so both see the same machine; compare their req per gateway CPU-s (README.md:
+this VM's core speed drifts too much for one-after-the-other runs to settle a 5 % question).
+
+`ours-baseline` (and `ours-baseline-nodedup`) run `satu-anak gateway` from another source tree:
+the same venv, with PYTHONPATH=<tree>, which Python searches before the editable install's .pth
+(that points at this work tree). The tree is --baseline-tree DIR, or --baseline-rev REV, which
+extracts that revision of this repository (`git archive`, nothing in the work tree, index or
+history changes) into a temp dir removed afterwards. Before loading, run.py checks that the
+`gateway` and `satu_anak` packages really come from that tree.
 
 Every load loop is bounded: wrk runs for a fixed duration and is killed if it overruns.
 """
@@ -33,8 +51,10 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -60,6 +80,8 @@ ALL_GATEWAYS = (
     "ours-nodedup",
     "ours-asyncio",
     "ours-uvloop",
+    "ours-baseline",
+    "ours-baseline-nodedup",
     "apollo",
     "hive",
     "hive-nodedup",
@@ -74,6 +96,23 @@ NODE_ENV = {
     "METADATA_SERVER_DETECTION": "none",
     "OTEL_SDK_DISABLED": "true",
 }
+BASELINE_GATEWAYS = ("ours-baseline", "ours-baseline-nodedup")
+# Pairs compared in the ratios (a/b): the first is the one under test.
+PAIRS = (
+    ("ours", "ours-baseline", " (this tree vs baseline)"),
+    ("ours-nodedup", "ours-baseline-nodedup", " (this tree vs baseline, no dedup)"),
+    ("ours", "apollo", ""),
+    ("ours", "hive", " (both dedup outbound)"),
+    ("ours", "hive-nodedup", ""),
+    ("ours", "hive-dedup", ""),
+    ("ours-nodedup", "apollo", " (neither dedups)"),
+    ("ours-nodedup", "hive-nodedup", " (neither dedups)"),
+    ("ours", "ours-nodedup", " (our outbound dedup)"),
+    ("ours", "ours-asyncio", " (loop/parser as installed vs asyncio + h11)"),
+    ("ours-uvloop", "ours-asyncio", " (uvloop + httptools vs asyncio + h11)"),
+)
+# What "within noise" means for a refactor that should not change throughput.
+NOISE_FLOOR = 0.95
 
 
 # --- processes -----------------------------------------------------------------------------------
@@ -162,8 +201,8 @@ def wait_until(check: Any, timeout: float, proc: Proc | None = None) -> bool:
 # --- sampling ------------------------------------------------------------------------------------
 
 
-def _cpu_times() -> dict[str, tuple[int, int, int]]:
-    """Per-core (busy, total, user+nice+system) jiffies from /proc/stat."""
+def _cpu_times() -> dict[str, tuple[int, int, int, int]]:
+    """Per-core (busy, total, user+nice+system, steal) jiffies from /proc/stat."""
     result = {}
     with open("/proc/stat") as f:
         for line in f:
@@ -172,7 +211,12 @@ def _cpu_times() -> dict[str, tuple[int, int, int]]:
                 values = [int(v) for v in parts[1:]]
                 idle = values[3] + values[4]
                 total = sum(values[:8])
-                result[parts[0]] = (total - idle, total, values[0] + values[1] + values[2])
+                result[parts[0]] = (
+                    total - idle,
+                    total,
+                    values[0] + values[1] + values[2],
+                    values[7],  # steal: time the hypervisor ran something else on this vCPU
+                )
     return result
 
 
@@ -222,19 +266,23 @@ def wait_for_quiet(limit_pct: float = 15, timeout: float = 60) -> float:
 class Sampler(threading.Thread):
     """Samples per-core busy time and the gateway's CPU and RSS every 0.5 s (bounded by stop())."""
 
-    def __init__(self, pgid: int, others: list[int]) -> None:
+    def __init__(self, pgid: int, others: list[int], partners: tuple[int, ...] = ()) -> None:
         super().__init__(daemon=True)
         self.pgid = pgid
         self.others = others  # our other process groups (the subgraphs)
+        self.partners = partners  # --concurrent: the other gateway, also ours
+        self.partner_ticks: list[int] = []
         self.halt = threading.Event()
-        self.samples: list[tuple[float, dict[str, tuple[int, int, int]], int, int]] = []
+        self.samples: list[tuple[float, dict[str, tuple[int, int, int, int]], int, int]] = []
         self.other_ticks: list[int] = []
         self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.own = resource.getrusage(resource.RUSAGE_SELF)  # run.py itself (this sampling)
 
     def sample(self) -> None:
         ticks, rss = _group_usage(self.pgid)
         self.samples.append((time.monotonic(), _cpu_times(), ticks, rss))
         self.other_ticks.append(sum(_group_usage(g)[0] for g in self.others))
+        self.partner_ticks.append(sum(_group_usage(g)[0] for g in self.partners))
 
     def run(self) -> None:
         self.sample()
@@ -256,22 +304,34 @@ class Sampler(threading.Thread):
         for (ta, _, ka, _), (tb, _, kb, _) in zip(self.samples, self.samples[2:], strict=False):
             peak = max(peak, 100 * (kb - ka) / CLK_TCK / (tb - ta))
         # CPU used by processes that are not part of this benchmark (the machine may be shared):
-        # all busy time minus the gateway, the subgraphs and wrk (children waited for meanwhile).
+        # all busy time minus the gateway, the subgraphs, wrk (children waited for meanwhile) and
+        # run.py itself (its sampling of /proc).
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         wrk_s = (after.ru_utime + after.ru_stime) - (
             self.children.ru_utime + self.children.ru_stime
         )
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        own_s = (own.ru_utime + own.ru_stime) - (self.own.ru_utime + self.own.ru_stime)
         # Process time only (user+nice+system): interrupt time is not attributable to a process.
         busy_s = sum(c1[c][2] - c0[c][2] for c in c1) / CLK_TCK
-        ours_s = (k1 - k0) / CLK_TCK + (self.other_ticks[-1] - self.other_ticks[0]) / CLK_TCK
-        foreign = max(0.0, 100 * (busy_s - ours_s - wrk_s) / (t1 - t0))
+        ours_s = (
+            (k1 - k0)
+            + (self.other_ticks[-1] - self.other_ticks[0])
+            + (self.partner_ticks[-1] - self.partner_ticks[0])
+        ) / CLK_TCK
+        foreign = max(0.0, 100 * (busy_s - ours_s - wrk_s - own_s) / (t1 - t0))
         return {
             "foreign_cpu_pct": round(foreign, 1),
             "subgraphs_cpu_pct": round(
                 100 * (self.other_ticks[-1] - self.other_ticks[0]) / CLK_TCK / (t1 - t0), 1
             ),
             "wrk_cpu_pct": round(100 * wrk_s / (t1 - t0), 1),
+            "harness_cpu_pct": round(100 * own_s / (t1 - t0), 1),
             "cores_busy_pct": cores,
+            "cores_steal_pct": {
+                cpu: round(100 * (c1[cpu][3] - c0[cpu][3]) / max(1, c1[cpu][1] - c0[cpu][1]), 1)
+                for cpu in c1
+            },
             "gateway_cpu_pct": round(100 * (k1 - k0) / CLK_TCK / (t1 - t0), 1),
             "gateway_cpu_peak_pct": round(peak, 1),
             "gateway_rss_max_mb": round(max(s[3] for s in self.samples) / 1024, 1),
@@ -388,6 +448,8 @@ class Gateway:
     port: int
     env: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    # For `satu-anak gateway` variants: the source tree its `gateway` package must come from.
+    tree: Path | None = None
 
 
 def gateway_specs(args: argparse.Namespace) -> dict[str, Gateway]:
@@ -404,6 +466,12 @@ def gateway_specs(args: argparse.Namespace) -> dict[str, Gateway]:
         "--port",
     ]
     serve = [str(VENV / "bin/python"), str(HERE / "serve_ours.py"), "--supergraph", sg, "--port"]
+    # `ours` and `ours-nodedup`: this checkout (the editable install), or --tree via PYTHONPATH.
+    tree = args.tree or ROOT
+    tree_env = {"PYTHONPATH": str(args.tree)} if args.tree else {}
+    tree_text = f" [from {args.tree}]" if args.tree else ""
+    baseline_env = {"PYTHONPATH": str(args.baseline_path)} if args.baseline_path else {}
+    baseline_text = f"`satu-anak gateway` from the baseline tree ({args.baseline_label})"
     hive_bin = str(PEERS / "node_modules/@graphql-hive/gateway/dist/bin.js")
     hive = [args.node, hive_bin, "supergraph", sg, "--host", "127.0.0.1", "--fork", "1"]
     return {
@@ -411,17 +479,19 @@ def gateway_specs(args: argparse.Namespace) -> dict[str, Gateway]:
             "ours",
             [*ours, "4100"],
             4100,
-            {},
+            tree_env,
             "`satu-anak gateway` as shipped (uvicorn loop/http = auto: uvloop/httptools if the "
-            "venv has them)",
+            "venv has them)" + tree_text,
+            tree,
         ),
         "ours-nodedup": Gateway(
             "ours-nodedup",
             [*ours, "4107"],
             4107,
-            {"SATU_ANAK_DEDUPLICATE": "0"},
+            {**tree_env, "SATU_ANAK_DEDUPLICATE": "0"},
             "`satu-anak gateway` with SATU_ANAK_DEDUPLICATE=0: no outbound in-flight dedup "
-            "(like Apollo Gateway and hive-nodedup)",
+            "(like Apollo Gateway and hive-nodedup)" + tree_text,
+            tree,
         ),
         "ours-asyncio": Gateway(
             "ours-asyncio",
@@ -444,6 +514,22 @@ def gateway_specs(args: argparse.Namespace) -> dict[str, Gateway]:
                 else f"PYTHONPATH={args.uvloop_path}"
             )
             + ")",
+        ),
+        "ours-baseline": Gateway(
+            "ours-baseline",
+            [*ours, "4108"],
+            4108,
+            baseline_env,
+            baseline_text + ", otherwise as `ours`",
+            args.baseline_path,
+        ),
+        "ours-baseline-nodedup": Gateway(
+            "ours-baseline-nodedup",
+            [*ours, "4109"],
+            4109,
+            {**baseline_env, "SATU_ANAK_DEDUPLICATE": "0"},
+            baseline_text + " with SATU_ANAK_DEDUPLICATE=0, otherwise as `ours-nodedup`",
+            args.baseline_path,
         ),
         "apollo": Gateway(
             "apollo",
@@ -484,6 +570,26 @@ def _importable(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def code_origin(env: dict[str, str]) -> Path | None:
+    """The source tree a `satu-anak gateway` started with `env` imports `gateway` and `satu_anak`
+    from (None when they come from different trees or do not import)."""
+    out = subprocess.run(
+        [
+            str(VENV / "bin/python"),
+            "-c",
+            "import gateway, satu_anak; print(gateway.__file__); print(satu_anak.__file__)",
+        ],
+        env={**os.environ, **env},
+        cwd="/",  # `python -c` puts the working directory first on sys.path; the script does not
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    trees = {Path(line).resolve().parent.parent for line in out.stdout.split()}
+    return trees.pop() if out.returncode == 0 and len(trees) == 1 else None
 
 
 def loaded_modules(pid: int) -> str:
@@ -587,6 +693,54 @@ def summarise_profile(raw: Path) -> dict[str, Any]:
     }
 
 
+def start_checked(
+    gw: Gateway, args: argparse.Namespace, urls: dict[str, str], expected: dict[str, Any]
+) -> tuple[Proc | None, dict[str, Any]]:
+    """Starts `gw` on the gateway core, waits until it answers and checks its answer to the
+    query (and counts the subgraph fetches it makes). Returns (the process, or None when it
+    failed or must not be loaded; the result so far, with "failure" set when it failed)."""
+    result: dict[str, Any] = {"name": gw.name, "description": gw.description, "port": gw.port}
+    if port_in_use(gw.port):
+        result["failure"] = f"port {gw.port} is already in use"
+        return None, result
+    if gw.tree is not None:
+        origin = code_origin(gw.env)
+        result["code"] = str(origin)
+        if origin != gw.tree.resolve():
+            result["failure"] = f"imports gateway/satu_anak from {origin}, not from {gw.tree}"
+            return None, result
+    proc = Proc(f"gateway-{gw.name}", pinned(args.gateway_core, gw.argv), gw.env)
+    url = f"http://127.0.0.1:{gw.port}/graphql"
+    ready = wait_until(
+        lambda: http("POST", url, b'{"query":"{ __typename }"}', timeout=5)[0] == 200, 90, proc
+    )
+    if not ready:
+        result["failure"] = f"did not become ready:\n{proc.tail()}"
+        proc.stop()
+        return None, result
+    if gw.name.startswith("ours"):
+        result["runtime"] = loaded_modules(proc.pid)
+    # Correctness, once, and how many subgraph fetches one request makes.
+    reset_subgraphs(urls)
+    status, body = http("POST", url, workload.BODY)
+    fetches = {n: s["requests"] for n, s in subgraph_stats(urls).items()}
+    result["fetches"] = fetches
+    answer = (
+        json.loads(body)
+        if body[:1] == b"{"
+        else {"unparsable": body[:200].decode(errors="replace")}
+    )
+    diffs = diff_paths(answer, expected)
+    result["correct"] = status == 200 and not diffs
+    if not result["correct"]:
+        (RESULTS / f"answer-{gw.name}.json").write_text(json.dumps(answer, indent=1))
+        result["failure"] = f"wrong answer (HTTP {status}): " + "; ".join(diffs[:5])
+        if not args.force:
+            proc.stop()
+            return None, result
+    return proc, result
+
+
 def run_gateway(
     gw: Gateway,
     args: argparse.Namespace,
@@ -594,38 +748,11 @@ def run_gateway(
     expected: dict[str, Any],
     subgraph_pgids: list[int],
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {"name": gw.name, "description": gw.description, "port": gw.port}
-    if port_in_use(gw.port):
-        result["failure"] = f"port {gw.port} is already in use"
+    proc, result = start_checked(gw, args, urls, expected)
+    if proc is None:
         return result
-    proc = Proc(f"gateway-{gw.name}", pinned(args.gateway_core, gw.argv), gw.env)
     url = f"http://127.0.0.1:{gw.port}/graphql"
     try:
-        ready = wait_until(
-            lambda: http("POST", url, b'{"query":"{ __typename }"}', timeout=5)[0] == 200, 90, proc
-        )
-        if not ready:
-            result["failure"] = f"did not become ready:\n{proc.tail()}"
-            return result
-        if gw.name.startswith("ours"):
-            result["runtime"] = loaded_modules(proc.pid)
-        # Correctness, once, and how many subgraph fetches one request makes.
-        reset_subgraphs(urls)
-        status, body = http("POST", url, workload.BODY)
-        fetches = {n: s["requests"] for n, s in subgraph_stats(urls).items()}
-        result["fetches"] = fetches
-        answer = (
-            json.loads(body)
-            if body[:1] == b"{"
-            else {"unparsable": body[:200].decode(errors="replace")}
-        )
-        diffs = diff_paths(answer, expected)
-        result["correct"] = status == 200 and not diffs
-        if not result["correct"]:
-            (RESULTS / f"answer-{gw.name}.json").write_text(json.dumps(answer, indent=1))
-            result["failure"] = f"wrong answer (HTTP {status}): " + "; ".join(diffs[:5])
-            if not args.force:
-                return result
         # Warm-up, then the measured run; measured again (bounded) if other processes on this
         # machine took more than --max-foreign-cpu % of a core meanwhile.
         wrk(
@@ -669,6 +796,89 @@ def run_gateway(
         return result
     finally:
         proc.stop()
+
+
+def run_pair(
+    pair: tuple[Gateway, Gateway],
+    args: argparse.Namespace,
+    urls: dict[str, str],
+    expected: dict[str, Any],
+    subgraph_pgids: list[int],
+) -> list[dict[str, Any]]:
+    """--concurrent: both gateways at once, both pinned to the gateway core (the scheduler gives
+    each about half of it), each loaded by its own wrk with --connections. Whatever the machine
+    does meanwhile (a slower core for a while, another process) hits both alike, so their
+    requests per gateway CPU-second compare directly; absolute RPS is about half the usual."""
+    started = [start_checked(gw, args, urls, expected) for gw in pair]
+    procs = [proc for proc, _ in started]
+    results = [result for _, result in started]
+    try:
+        if any(proc is None for proc in procs):
+            for result in results:
+                result.setdefault("failure", "its pair partner failed")
+            return results
+        live = [proc for proc in procs if proc is not None]
+        urls_gw = [f"http://127.0.0.1:{gw.port}/graphql" for gw in pair]
+
+        def load_both(seconds: float) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = [{}, {}]
+
+            def one(i: int) -> None:
+                try:
+                    out[i] = wrk(
+                        urls_gw[i],
+                        RESULTS / "body.json",
+                        connections=args.connections,
+                        seconds=seconds,
+                        core=args.load_core,
+                    )
+                except RuntimeError as failure:
+                    out[i] = {"failure": str(failure)}
+
+            threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in (0, 1)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(seconds + 120)
+            return out
+
+        load_both(args.warmup)
+        for attempt in range(1 + args.retries):
+            busiest = wait_for_quiet(timeout=args.quiet_timeout)
+            # Each sampler counts the other gateway among "ours", not as a foreign process.
+            samplers = [Sampler(live[i].pid, subgraph_pgids, (live[1 - i].pid,)) for i in (0, 1)]
+            for sampler in samplers:
+                sampler.start()
+            try:
+                loads = load_both(args.duration)
+            finally:
+                usages = [sampler.stop() for sampler in samplers]
+            # Both wrk runs are this process's children: each sampler saw both as "wrk".
+            foreign = max(u.get("foreign_cpu_pct", 0) for u in usages)
+            if foreign <= args.max_foreign_cpu:
+                break
+            print(
+                f"   other processes used {foreign}% CPU meanwhile; "
+                + ("measuring again" if attempt < args.retries else "keeping this run"),
+                flush=True,
+            )
+        for gw, result, load, usage in zip(pair, results, loads, usages, strict=True):
+            result["busiest_core_before_pct"] = busiest
+            result["attempts"] = attempt + 1
+            result["concurrent_with"] = pair[1].name if gw is pair[0] else pair[0].name
+            if "failure" in load:
+                result["failure"] = load["failure"]
+                continue
+            result.update(usage)
+            result["load"] = {k: v for k, v in load.items() if k != "raw"}
+            # The subgraphs served both at once: their counts are not one gateway's.
+            result["subgraph_requests"] = {}
+            (RESULTS / f"wrk-{gw.name}.txt").write_text(load["raw"])
+        return results
+    finally:
+        for proc in procs:
+            if proc is not None:
+                proc.stop()
 
 
 def bench_subgraphs(
@@ -736,24 +946,26 @@ def machine() -> dict[str, str]:
     }
 
 
-def code_state() -> str:
+def code_state(root: Path = ROOT) -> str:
     """The code under test: HEAD, and a digest of gateway/ when the work tree differs from it."""
     import hashlib
 
     def git(*argv: str) -> str:
-        out = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False)
+        out = subprocess.run(["git", *argv], cwd=root, capture_output=True, text=True, check=False)
         return out.stdout
 
     head = git("rev-parse", "--short", "HEAD").strip() or "?"
-    status = git("status", "--porcelain", "--", "gateway", "satu_anak").splitlines()
-    dirty = [line[3:] for line in status if len(line) > 3]
+    # --no-optional-locks: a read-only look that never takes the index lock.
+    status = git("--no-optional-locks", "status", "--porcelain", "--", "gateway", "satu_anak")
+    dirty = [line[3:] for line in status.splitlines() if len(line) > 3]
     if not dirty:
         return f"git {head} (gateway/ and satu_anak/ clean)"
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "gateway").rglob("*.py")):
+    for path in sorted((root / "gateway").rglob("*.py")):
         digest.update(path.read_bytes())
     return (
-        f"git {head} + uncommitted changes in {', '.join(sorted(dirty))} "
+        f"git {head} + uncommitted changes in {len(dirty)} paths "
+        f"({', '.join(sorted(dirty)[:6])}{', ...' if len(dirty) > 6 else ''}) "
         f"(sha256 of gateway/**/*.py: {digest.hexdigest()[:12]})"
     )
 
@@ -825,23 +1037,17 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> tuple[str,
             f"{r.get('gateway_rss_max_mb', '-')} | "
             f"{cores.get('cpu0', '-')} / {cores.get('cpu1', '-')} | {other} | "
             f"{sum(fetches.values())} ({', '.join(f'{k[0]}{v}' for k, v in fetches.items())}) / "
-            f"{sum(r.get('subgraph_requests', {}).values()) / max(load['requests'], 1):.2f} | "
+            + (
+                f"{sum(r['subgraph_requests'].values()) / max(load['requests'], 1):.2f}"
+                if r.get("subgraph_requests")
+                else "-"
+            )
+            + " | "
             f"{', '.join(str(x) for x in r.get('all_rps', []))} |"
         )
     by = {r["name"]: r for r in results if "load" in r}
-    pairs = [
-        ("ours", "apollo", ""),
-        ("ours", "hive", " (both dedup outbound)"),
-        ("ours", "hive-nodedup", ""),
-        ("ours", "hive-dedup", ""),
-        ("ours-nodedup", "apollo", " (neither dedups)"),
-        ("ours-nodedup", "hive-nodedup", " (neither dedups)"),
-        ("ours", "ours-nodedup", " (our outbound dedup)"),
-        ("ours", "ours-asyncio", " (loop/parser as installed vs asyncio + h11)"),
-        ("ours-uvloop", "ours-asyncio", " (uvloop + httptools vs asyncio + h11)"),
-    ]
     ratios = []
-    for a_name, b_name, note in pairs:
+    for a_name, b_name, note in PAIRS:
         if a_name in by and b_name in by:
             a, b = by[a_name]["load"], by[b_name]["load"]
             ratios.append(
@@ -929,11 +1135,122 @@ def median_runs(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def rounds_summary(
+    runs: list[dict[str, Any]],
+    max_foreign_cpu: float,
+    gateway_core: str | None,
+    concurrent: bool = False,
+) -> list[str]:
+    """Per-gateway median RPS over all its runs, and for each pair that ran: the ratio of the
+    medians and the median of the per-round ratios (runs alternate, so the i-th run of each
+    gateway belongs to round i), judged against NOISE_FLOOR (concurrent: the median of the
+    per-round ratios is the one judged, the rounds being truly paired). A run during which other
+    processes used more than max_foreign_cpu % of a core is marked with `*`."""
+    by: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+    for r in runs:
+        by[r["name"]].append(r)
+
+    def shown(r: dict[str, Any]) -> str:
+        if "load" not in r:
+            return "FAILED"
+        busy = r.get("foreign_cpu_pct", 0) > max_foreign_cpu
+        return f"{r['load']['rps']:.1f}" + ("*" if busy else "")
+
+    def disturbance(r: dict[str, Any]) -> str:
+        steal = r.get("cores_steal_pct", {}).get(f"cpu{gateway_core}", "-")
+        return f"{r.get('foreign_cpu_pct', '-')} / {steal}"
+
+    lines = [
+        "| gateway | runs measured | median RPS | RPS per round | median req per gateway CPU-s "
+        "| req per gateway CPU-s per round | other processes' CPU % / steal % of the gateway's "
+        "core, per round |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    busy_runs = 0
+    for name, mine in by.items():
+        loaded = [r for r in mine if "load" in r]
+        busy_runs += sum(r.get("foreign_cpu_pct", 0) > max_foreign_cpu for r in loaded)
+        per_round = ", ".join(shown(r) for r in mine)
+        cpu_round = ", ".join(f"{per_cpu(r):.1f}" for r in loaded)
+        other = ", ".join(disturbance(r) for r in loaded)
+        if loaded:
+            rps = statistics.median(r["load"]["rps"] for r in loaded)
+            cpu = statistics.median(per_cpu(r) for r in loaded)
+            lines.append(
+                f"| {name} | {len(loaded)} / {len(mine)} | {rps:.1f} | {per_round} | {cpu:.1f} "
+                f"| {cpu_round} | {other} |"
+            )
+        else:
+            lines.append(f"| {name} | 0 / {len(mine)} | - | {per_round} | - | - | - |")
+    lines.append("")
+    if busy_runs:
+        lines += [
+            f"`*`: {busy_runs} run(s) during which other processes used more than "
+            f"{max_foreign_cpu:g} % of a core (shared machine): RPS is depressed there; "
+            "req per gateway CPU-s is the steadier figure.",
+            "",
+        ]
+
+    def verdict(ratio: float, judged: bool) -> str:
+        # Only a tree against its baseline has a pass mark (a refactor: "no slower").
+        if not judged:
+            return ""
+        return " (within noise)" if ratio >= NOISE_FLOOR else f" (BELOW {NOISE_FLOOR}x)"
+
+    for a_name, b_name, note in PAIRS:
+        if a_name not in by or b_name not in by:
+            continue
+        a_runs = [r for r in by[a_name] if "load" in r]
+        b_runs = [r for r in by[b_name] if "load" in r]
+        if not a_runs or not b_runs:
+            lines.append(f"- {a_name}/{b_name}{note}: no ratio, a side has no measured run")
+            continue
+        a_rps = statistics.median(r["load"]["rps"] for r in a_runs)
+        b_rps = statistics.median(r["load"]["rps"] for r in b_runs)
+        ratio = a_rps / b_rps
+        cpu_ratio = statistics.median(per_cpu(r) for r in a_runs) / statistics.median(
+            per_cpu(r) for r in b_runs
+        )
+        paired = [
+            x["load"]["rps"] / y["load"]["rps"]
+            for x, y in zip(by[a_name], by[b_name], strict=False)
+            if "load" in x and "load" in y
+        ]
+        judged = b_name in BASELINE_GATEWAYS
+        if concurrent and paired:
+            # Both ran at once in each round: each round's ratio is the measurement, and the
+            # medians of RPS (taken from different rounds) are not.
+            cpu_paired = [
+                per_cpu(x) / per_cpu(y)
+                for x, y in zip(by[a_name], by[b_name], strict=False)
+                if "load" in x and "load" in y
+            ]
+            pr, pc = statistics.median(paired), statistics.median(cpu_paired)
+            lines.append(
+                f"- {a_name}/{b_name}{note}: median of the per-round ratios: RPS **x{pr:.3f}**"
+                f"{verdict(pr, judged)}, per gateway CPU-second x{pc:.3f}{verdict(pc, judged)}; "
+                f"per-round RPS ratios {', '.join(f'{x:.3f}' for x in paired)} "
+                f"(min x{min(paired):.3f}, max x{max(paired):.3f}); ratio of the median RPS "
+                f"x{ratio:.3f}" + (f"; pass mark {NOISE_FLOOR}x" if judged else "")
+            )
+            continue
+        lines.append(
+            f"- {a_name}/{b_name}{note}: median RPS {a_rps:.1f} / {b_rps:.1f} = **x{ratio:.3f}**"
+            f"{verdict(ratio, judged)}; per gateway CPU-second x{cpu_ratio:.3f}"
+            f"{verdict(cpu_ratio, judged)}; "
+            f"per-round RPS ratios {', '.join(f'{x:.3f}' for x in paired) or '-'}"
+            + (f" (median x{statistics.median(paired):.3f})" if paired else "")
+            + (f"; pass mark {NOISE_FLOOR}x" if judged else "")
+        )
+    return lines
+
+
 def write_results(
     results: list[dict[str, Any]],
     subgraph_rows: dict[str, Any],
     args: argparse.Namespace,
     started: dt.datetime,
+    all_runs: list[dict[str, Any]] | None = None,
 ) -> str:
     m, v = machine(), versions(args)
     answer_bytes = len(json.dumps(workload.expected(), separators=(",", ":")).encode())
@@ -946,8 +1263,14 @@ def write_results(
         "",
         f"Workload: The Guild's `TestQuery` (workload.py: request {len(workload.BODY)} bytes, "
         f"answer {answer_bytes / 1000:.0f} kB), wrk -t1 -c{args.connections}, {args.warmup:.0f} s "
-        f"warm-up then {args.duration:.0f} s measured per gateway, one gateway at a time; "
-        'errors = non-200, `"errors"` in the body, timeouts (30 s) and socket errors.',
+        f"warm-up then {args.duration:.0f} s measured per gateway, "
+        + (
+            "the two gateways at once on the gateway core, each with its own wrk (--concurrent: "
+            "compare req per gateway CPU-s; RPS is about half the usual); "
+            if args.concurrent
+            else "one gateway at a time; "
+        )
+        + 'errors = non-200, `"errors"` in the body, timeouts (30 s) and socket errors.',
         "Every gateway's answer was compared with the expected JSON before loading it "
         + ("(all equal)." if all(r.get("correct") for r in results) else "(SEE FAILURES)."),
         "",
@@ -972,8 +1295,21 @@ def write_results(
         + ", ".join(f"{k} {val}" for k, val in v.items())
         + ".",
         "",
-        f"Code under test: {code_state()}.",
+        f"Code under test (ours, ours-nodedup): {code_state(args.tree or ROOT)}."
+        + (f" Baseline (ours-baseline*): {args.baseline_label}." if args.baseline_label else ""),
     ]
+    if all_runs and (args.repeat > 1 or any(r["name"] in BASELINE_GATEWAYS for r in all_runs)):
+        parts += [
+            "",
+            f"## Rounds ({args.repeat}, "
+            + (
+                "both gateways at once in each: compare req per gateway CPU-s)"
+                if args.concurrent
+                else "gateways alternating in the order given)"
+            ),
+            "",
+            *rounds_summary(all_runs, args.max_foreign_cpu, args.gateway_core, args.concurrent),
+        ]
     if subgraph_rows:
         parts += [
             "",
@@ -999,9 +1335,16 @@ def write_results(
     text = "\n".join(parts) + "\n"
     if not args.no_write:
         (HERE / "RESULTS.md").write_text(text)
+    (RESULTS / "report.md").write_text(text)
     (RESULTS / "results.json").write_text(
         json.dumps(
-            {"results": results, "subgraphs": subgraph_rows, "machine": m, "versions": v},
+            {
+                "results": results,
+                "runs": all_runs or results,
+                "subgraphs": subgraph_rows,
+                "machine": m,
+                "versions": v,
+            },
             indent=1,
             default=str,
         )
@@ -1010,6 +1353,51 @@ def write_results(
 
 
 # --- main ----------------------------------------------------------------------------------------
+
+
+def prepare_baseline(args: argparse.Namespace, names: list[str]) -> Path | None:
+    """Sets args.baseline_path / args.baseline_label for the ours-baseline* gateways; returns a
+    temp dir to remove at the end (--baseline-rev) or None."""
+    args.baseline_path, args.baseline_label = None, ""
+    if not any(n in BASELINE_GATEWAYS for n in names):
+        if args.baseline_tree or args.baseline_rev:
+            raise SystemExit("--baseline-tree/--baseline-rev need ours-baseline in --gateways")
+        return None
+    if bool(args.baseline_tree) == bool(args.baseline_rev):
+        raise SystemExit(
+            "ours-baseline needs exactly one of --baseline-tree DIR, --baseline-rev REV"
+        )
+    if args.baseline_tree:
+        tree = Path(args.baseline_tree).resolve()
+        if not (tree / "gateway" / "__init__.py").exists() or not (tree / "satu_anak").is_dir():
+            raise SystemExit(f"--baseline-tree {tree} has no gateway/ and satu_anak/ packages")
+        args.baseline_path, args.baseline_label = tree, f"{tree}: {code_state(tree)}"
+        return None
+
+    def git(*argv: str) -> str:
+        return subprocess.run(
+            ["git", *argv], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        sha = git("rev-parse", "--verify", "--end-of-options", f"{args.baseline_rev}^{{commit}}")
+    except subprocess.CalledProcessError as error:
+        raise SystemExit(f"--baseline-rev {args.baseline_rev}: {error.stderr.strip()}") from None
+    subject = git("log", "-1", "--format=%s", sha)
+    tmp = Path(tempfile.mkdtemp(prefix=f"satu-bench-{sha[:9]}-"))
+    # `git archive` reads the object database only: the work tree, index and refs stay as they are.
+    archive = subprocess.Popen(
+        ["git", "archive", "--format=tar", sha], cwd=ROOT, stdout=subprocess.PIPE
+    )
+    untar = subprocess.run(["tar", "-x", "-C", str(tmp)], stdin=archive.stdout, check=False)
+    assert archive.stdout is not None
+    archive.stdout.close()
+    if archive.wait() != 0 or untar.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SystemExit(f"could not extract {sha} with git archive")
+    args.baseline_path = tmp
+    args.baseline_label = f"git {sha[:9]} «{subject}», extracted to {tmp}"
+    return tmp
 
 
 def preflight(args: argparse.Namespace, names: list[str]) -> None:
@@ -1042,10 +1430,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument(
+        "--rounds",
         "--repeat",
+        dest="repeat",
         type=int,
         default=1,
-        help="rounds over all gateways; the table shows each one's median run",
+        help="rounds over all gateways, alternating (A B A B ...); the table shows each one's "
+        "median run, the Rounds section the median RPS and ratios",
+    )
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        help="source tree that ours and ours-nodedup run, via PYTHONPATH (default: this checkout)",
+    )
+    parser.add_argument(
+        "--baseline-tree",
+        help="source tree (with gateway/ and satu_anak/) that ours-baseline* run, via PYTHONPATH",
+    )
+    parser.add_argument(
+        "--baseline-rev",
+        help="git revision of this repository that ours-baseline* run (extracted to a temp dir)",
+    )
+    parser.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="two gateways at once on the gateway core, each with its own wrk: compare their "
+        "req per gateway CPU-s under the same machine conditions (see README)",
     )
     parser.add_argument("--warmup", type=float, default=10)
     parser.add_argument("--duration", type=float, default=30)
@@ -1087,22 +1497,33 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown gateways: {', '.join(sorted(unknown))}")
     preflight(args, names)
+    if args.concurrent and (len(names) != 2 or names[0] == names[1]):
+        parser.error("--concurrent takes exactly two different gateways")
+    if args.concurrent and args.profile:
+        parser.error("--concurrent and --profile do not go together")
+    if args.tree is not None:
+        args.tree = args.tree.resolve()
+        if not (args.tree / "gateway" / "__init__.py").exists():
+            parser.error(f"--tree {args.tree} has no gateway package")
     if args.no_pin or (os.cpu_count() or 1) < 2:
         args.gateway_core = args.load_core = args.subgraph_core = None
     else:
         # The gateway alone on core 1; wrk and the subgraphs share core 0 (as The Guild's
         # test.sh pins k6 to core 0 and the gateway to the other cores).
         args.gateway_core, args.load_core, args.subgraph_core = "1", "0", "0"
+        # run.py too (its sampling of /proc costs a few % of a core): not on the gateway's core.
+        os.sched_setaffinity(0, {int(args.load_core)})
 
     started = dt.datetime.now(dt.UTC)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "body.json").write_bytes(workload.BODY)
     expected = workload.expected()
     urls = subgraph_urls()
-    specs = gateway_specs(args)
     for name, url in urls.items():
         if port_in_use(port_of(url)):
             raise SystemExit(f"port {port_of(url)} (subgraph {name}) is already in use")
+    baseline_tmp = prepare_baseline(args, names)
+    specs = gateway_specs(args)
 
     subgraphs: list[Proc] = []
     results: list[dict[str, Any]] = []
@@ -1112,8 +1533,25 @@ def main(argv: list[str] | None = None) -> int:
         for name, url in urls.items():
             subgraphs.append(start_subgraph(name, port_of(url), args.subgraph_core))
         args.subgraph_runtime = loaded_modules(subgraphs[0].pid).replace(", aiohttp loaded", "")
-        for name in [n for _ in range(args.repeat) for n in names]:
-            print(f"== {name}: starting", flush=True)
+        for i in range(args.repeat if args.concurrent else 0):
+            print(f"== {' + '.join(names)} at once (round {i + 1}/{args.repeat})", flush=True)
+            pair = (specs[names[0]], specs[names[1]])
+            for result in run_pair(pair, args, urls, expected, [p.pid for p in subgraphs]):
+                results.append(result)
+                if "load" in result:
+                    print(
+                        f"   {result['name']}: {result['load']['rps']:.1f} req/s on "
+                        f"{result.get('gateway_cpu_pct')}% of a core = {per_cpu(result):.1f} "
+                        "req per gateway CPU-s",
+                        flush=True,
+                    )
+                else:
+                    print(f"   {result['name']} FAILED: {result.get('failure')}", flush=True)
+            time.sleep(2)
+        sequential = [] if args.concurrent else [n for _ in range(args.repeat) for n in names]
+        for i, name in enumerate(sequential):
+            round_note = f" (round {i // len(names) + 1}/{args.repeat})" if args.repeat > 1 else ""
+            print(f"== {name}{round_note}: starting", flush=True)
             result = run_gateway(specs[name], args, urls, expected, [p.pid for p in subgraphs])
             for sg, seen in result.pop("subgraph_bodies", {}).items():
                 for item in seen:
@@ -1135,7 +1573,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for proc in subgraphs:
             proc.stop()
-    text = write_results(median_runs(results), subgraph_rows, args, started)
+        if baseline_tmp is not None:
+            shutil.rmtree(baseline_tmp, ignore_errors=True)
+    text = write_results(median_runs(results), subgraph_rows, args, started, results)
     print()
     print(text)
     return 0 if all("load" in r for r in results) else 1
