@@ -4,7 +4,6 @@ operation name, so a repeated request goes straight to execution."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -51,17 +50,17 @@ class Preparer:
         self.api_schema = api_schema
         self.planner = planner
         self.config = config
-        self._passes_key: Hashable = planner.passes.cache_key
-        self._cache: OrderedDict[tuple[str, str | None, Hashable], PreparedOperation] = (
-            OrderedDict()
-        )
+        # One preparer per gateway, and the planner's passes are fixed when it is built: a plan
+        # depends on the document and the operation name alone. Once a pass depends on who
+        # asks, its `cache_key` for the request joins this key.
+        self._cache: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
 
     def prepare(
         self, query: str, operation_name: str | None, context: RequestContext | None = None
     ) -> PreparedOperation:
         """The prepared operation for this request. Nothing here reads the context yet; once
         passes depend on who asks, what they read of it joins the cache key."""
-        key = (query, operation_name, self._passes_key)
+        key = (query, operation_name)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)

@@ -13,8 +13,9 @@
    path, so that a step (facts, a decision) can come between the two.
 
 Passes are given when the gateway is built (`Gateway(..., passes=PlannerPasses(...))`) and run
-in the order given. A pass whose output depends on the request (a role, a purpose) must say so
-in `cache_key`, which becomes part of the plan cache's key.
+in the order given. Today's passes are fixed when the gateway is built, so a plan depends on the
+document alone; a pass whose output will depend on the request (a role, a purpose) must say so in
+`cache_key`, which then joins the plan cache's key (see `prepare.Preparer`).
 """
 
 from __future__ import annotations

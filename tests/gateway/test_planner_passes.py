@@ -176,7 +176,7 @@ def test_a_removed_field_is_never_fetched_and_answers_null() -> None:
     assert all("cases" not in document for _service, document, _v in fakes.sent)
 
 
-def test_passes_are_part_of_the_plan_cache_key() -> None:
+def test_passes_name_what_their_plans_depend_on() -> None:
     plain = Gateway(SUPERGRAPH).preparer
     narrowed = Gateway(
         SUPERGRAPH, passes=PlannerPasses(operation=(DropCategories("identity.full"),))
