@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
+import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -11,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from starlette.requests import Request
 
 from subgraphs.common.database import Database
+from subgraphs.common.identity import Identity
 from subgraphs.common.migrations import upgrade
 from subgraphs.common.service import SubgraphSpec, create_app
 from subgraphs.common.settings import SubgraphSettings
@@ -124,15 +128,51 @@ async def make_database(backend: str, tmp_path: Any) -> AsyncIterator[MakeDataba
         await db.dispose()
 
 
+# How the in-process test client tells a subgraph who asks: the identity as JSON in a header that
+# only the test harness's `identify` hook reads (services never read it). One place to change when
+# the harness signs real gateway grants instead.
+TEST_IDENTITY_HEADER = "x-test-identity"
+
+
+def identity_from_test_header(request: Request) -> Identity | None:
+    raw = request.headers.get(TEST_IDENTITY_HEADER)
+    if raw is None:
+        return None
+    fields = json.loads(raw)
+    fields["regions"] = tuple(fields["regions"])
+    fields["categories"] = frozenset(fields["categories"])
+    return Identity(**fields)
+
+
+def identity_headers(identity: Identity | None) -> dict[str, str]:
+    if identity is None:
+        return {}
+    fields = dataclasses.asdict(identity)
+    fields["regions"] = list(identity.regions)
+    fields["categories"] = sorted(identity.categories)
+    return {TEST_IDENTITY_HEADER: json.dumps(fields)}
+
+
 class GraphQLClient:
     """A client for one subgraph app, in process (ASGI), as the gateway would call it."""
 
-    def __init__(self, http: httpx.AsyncClient, db: Database) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, db: Database, identity: Identity | None = None
+    ) -> None:
         self.http = http
         self.db = db
+        self.identity = identity
+
+    def acting(self, identity: Identity | None) -> GraphQLClient:
+        """The same subgraph and database, asked by `identity` (None: by nobody)."""
+        return GraphQLClient(self.http, self.db, identity)
 
     async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers=identity_headers(self.identity),
+        )
         body: dict[str, Any] = response.json()
         return body
 
@@ -158,7 +198,7 @@ async def make_client(make_database: MakeDatabase) -> AsyncIterator[MakeClient]:
 
     async def make(spec: SubgraphSpec) -> GraphQLClient:
         db = await make_database(spec)
-        app = create_app(spec, SubgraphSettings(spec.name, db.url), db)
+        app = create_app(spec, SubgraphSettings(spec.name, db.url), db, identity_from_test_header)
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
         clients.append(http)
         return GraphQLClient(http, db)

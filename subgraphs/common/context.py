@@ -20,7 +20,7 @@ V = TypeVar("V")
 @dataclass
 class Context:
     db: Database
-    # Who asks; filled by the consent stage from the gateway's signed grant. Nothing reads it yet.
+    # Who asks: from the gateway's signed grant (see identity.py); None when the request has none.
     identity: Identity | None = None
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 

@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 
 from subgraphs.common.context import Context
 from subgraphs.common.database import Database
+from subgraphs.common.identity import Identify
 from subgraphs.common.settings import SubgraphSettings
 
 log = logging.getLogger("satu_anak.service")
@@ -35,18 +36,28 @@ class SubgraphSpec:
 
 
 class _SubgraphGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: strawberry.federation.Schema, db: Database) -> None:
+    def __init__(
+        self, schema: strawberry.federation.Schema, db: Database, identify: Identify | None
+    ) -> None:
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
         self.db = db
+        self.identify = identify
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(db=self.db)
+        identity = self.identify(request) if self.identify is not None else None
+        return Context(db=self.db, identity=identity)
 
 
 def create_app(
-    spec: SubgraphSpec, settings: SubgraphSettings, db: Database | None = None
+    spec: SubgraphSpec,
+    settings: SubgraphSettings,
+    db: Database | None = None,
+    identify: Identify | None = None,
 ) -> Starlette:
-    """The subgraph's ASGI app; the database is created here (or passed in by tests), never at import."""
+    """The subgraph's ASGI app; the database is created here (or passed in by tests), never at import.
+
+    `identify` gives each request's caller (`info.context.identity`); without it none is known.
+    """
     database = db or Database(settings.database_url)
 
     async def health(_request: Request) -> Response:
@@ -63,7 +74,7 @@ def create_app(
             await database.dispose()
             log.info("subgraph stopped", extra={"subgraph": spec.name})
 
-    graphql_app = _SubgraphGraphQL(spec.build_schema(), database)
+    graphql_app = _SubgraphGraphQL(spec.build_schema(), database, identify)
     app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),

@@ -36,5 +36,5 @@ def test_a_subgraph_child_has_the_shared_key_and_its_own_fields() -> None:
     assert result.data == {"_entities": [{"id": "ANK000000001", "flagged": True}]}
 
 
-def test_the_context_carries_no_identity_until_the_consent_stage_fills_it() -> None:
+def test_a_context_made_without_an_identity_carries_none() -> None:
     assert Context(db=None).identity is None  # type: ignore[arg-type]
