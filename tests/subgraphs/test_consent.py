@@ -1,0 +1,596 @@
+"""Consent subgraph: guardian consents, agreements and break-glass — validation, write rights (with
+row counts: a refusal writes nothing), the policy facts with and without "policy.facts",
+revocation visible on the next request, and the officer-facing reads."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from auth.sample_users import SAMPLE_USERS_BY_ID
+from subgraphs.common.identity import Identity
+from subgraphs.consent import tables as t
+from subgraphs.consent.service import SPEC
+
+pytestmark = pytest.mark.anyio
+
+CHILD = "ANK000000003"
+OTHER_CHILD = "ANK000000001"
+
+
+def officer(user_id: str, purpose: str = "child.protection", *categories: str) -> Identity:
+    """A sample user (auth/sample_users.py) as the gateway's grant would present them."""
+    from auth.purposes import ROLE_AGENCY
+
+    user = SAMPLE_USERS_BY_ID[user_id]
+    return Identity(
+        subject=user.id,
+        role=user.role.value,
+        agency=ROLE_AGENCY[user.role].value,
+        unit=user.unit,
+        regions=user.regions,
+        purpose=purpose,
+        name=user.name,
+        staff_id=user.staff_id,
+        categories=frozenset(categories or ("identity.basic", "identity.full")),
+    )
+
+
+def facts(identity: Identity) -> Identity:
+    """The same officer as the gateway's policy step asks for them: a facts fetch."""
+    return dataclasses.replace(identity, categories=frozenset({"policy.facts"}))
+
+
+COORDINATOR = officer("pkh-coord-pekanbaru")
+FACILITATOR = officer("pkh-fac-pekanbaru")
+PEKSOS = officer("peksos-pekanbaru")
+DINSOS = officer("dinsos-pekanbaru")
+CASEWORKER = officer("balai-rumbai-unassigned")
+ASSIGNED = officer("balai-rumbai-assigned")
+SUPERVISOR = officer("balai-rumbai-supervisor")
+ALYATAMA = officer("balai-alyatama")
+DUKCAPIL = officer("disdukcapil-batam", "identity.resolution")
+AUDITOR = officer("auditor", "audit")
+SECRETARIAT = officer("secretariat", "data.sharing")
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def rows(client: Any, table: Any) -> int:
+    async with client.db.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+RECORD = """
+mutation($child: ID!, $name: String!, $rel: ConsentGrantorRelationship!, $to: String!,
+         $unit: String, $cats: [String!]!, $purposes: [String!]!, $from: DateTime!,
+         $until: DateTime, $evidence: String) {
+  recordConsent(childId: $child, grantorName: $name, grantorRelationship: $rel,
+                recipientAgency: $to, recipientUnit: $unit, categories: $cats,
+                purposes: $purposes, validFrom: $from, validUntil: $until,
+                evidenceReference: $evidence) {
+    id recipientAgency recipientUnit categories purposes validFrom validUntil revokedAt
+    evidenceReference collectedBy collectingAgency collectingUnit inForce child { id }
+  }
+}
+"""
+
+
+def consent_args(**overrides: Any) -> dict[str, Any]:
+    start = now() - timedelta(days=1)
+    return {
+        "child": CHILD,
+        "name": "Rosmawati",
+        "rel": "MOTHER",
+        "to": "pkh",
+        "unit": None,
+        "cats": ["protection.summary"],
+        "purposes": ["child.protection"],
+        "from": iso(start),
+        "until": iso(start + timedelta(days=365)),
+        "evidence": None,
+        **overrides,
+    }
+
+
+async def record(client: Any, identity: Identity = PEKSOS, **overrides: Any) -> dict[str, Any]:
+    data = await client.acting(identity).data(RECORD, **consent_args(**overrides))
+    consent: dict[str, Any] = data["recordConsent"]
+    return consent
+
+
+async def input_error(client: Any, identity: Identity, query: str, **variables: Any) -> str:
+    body = await client.acting(identity).execute(query, **variables)
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    field: str = error["extensions"]["field"]
+    return field
+
+
+async def test_a_dinsos_officer_records_a_consent_to_pkh(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    consent = await record(client, evidence="  ")
+    assert consent["recipientAgency"] == "pkh"
+    assert consent["categories"] == ["protection.summary"]
+    assert consent["collectedBy"] == "peksos-pekanbaru"
+    assert consent["collectingAgency"] == "dinsos"
+    assert consent["collectingUnit"] == "DINSOS-14.71"
+    assert consent["evidenceReference"] is None  # blank: not required, none kept
+    assert consent["inForce"] is True and consent["revokedAt"] is None
+    assert consent["child"] == {"id": CHILD}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"cats": ["protection.summary", "gossip"]}, "categories"),
+        ({"cats": []}, "categories"),
+        ({"cats": ["audit.log"]}, "categories"),
+        ({"purposes": ["marketing"]}, "purposes"),
+        ({"purposes": ["audit"]}, "purposes"),
+        ({"to": "inspektorat"}, "recipientAgency"),
+        ({"unit": "pkh area 10"}, "recipientUnit"),
+        ({"child": "ANK 0001"}, "childId"),
+        ({"name": "   "}, "grantorName"),
+        ({"from": "2026-06-01T00:00:00+00:00", "until": "2026-05-31T00:00:00+00:00"}, "validUntil"),
+        ({"from": "2026-06-01T00:00:00+00:00", "until": "2026-06-01T00:00:00+00:00"}, "validUntil"),
+        ({"from": "2024-01-01T00:00:00+00:00", "until": "2025-01-01T00:00:00+00:00"}, "validUntil"),
+        ({"from": "2026-06-01T00:00:00"}, "validFrom"),
+    ],
+)
+async def test_record_consent_validation_names_the_field(
+    make_client: Any, overrides: dict[str, Any], field: str
+) -> None:
+    client = await make_client(SPEC)
+    assert await input_error(client, PEKSOS, RECORD, **consent_args(**overrides)) == field
+    assert await rows(client, t.guardian_consent) == 0
+
+
+async def test_the_recipient_recording_a_consent_itself_needs_evidence(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    assert await input_error(client, COORDINATOR, RECORD, **consent_args()) == "evidenceReference"
+    assert await rows(client, t.guardian_consent) == 0
+    consent = await record(client, COORDINATOR, evidence="PKH-1471/PSTJ/2026/0007")
+    assert consent["evidenceReference"] == "PKH-1471/PSTJ/2026/0007"
+    assert consent["collectingAgency"] == "pkh"
+
+
+@pytest.mark.parametrize("identity", [None, DUKCAPIL, AUDITOR, SECRETARIAT])
+async def test_only_pkh_dinsos_and_balai_record_consents(
+    make_client: Any, identity: Identity | None
+) -> None:
+    client = await make_client(SPEC)
+    # Even bad input is refused as FORBIDDEN first: a refusal does not help shape a request.
+    for args in (consent_args(), consent_args(cats=["gossip"])):
+        assert await client.acting(identity).error_codes(RECORD, **args) == ["FORBIDDEN"]
+    assert await rows(client, t.guardian_consent) == 0
+
+
+REVOKE = """
+mutation($id: ID!) { revokeConsent(consentId: $id) { id revokedAt revokedBy inForce } }
+"""
+
+
+async def test_only_the_collecting_agency_revokes(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    consent = await record(client, PEKSOS)
+    for identity in (None, COORDINATOR, CASEWORKER, SECRETARIAT, AUDITOR):
+        # The recipient (PKH) may not revoke what Dinsos collected; nor may anyone else.
+        assert await client.acting(identity).error_codes(REVOKE, id=consent["id"]) == ["FORBIDDEN"]
+    # An unknown consent answers exactly like another agency's.
+    unknown = await client.acting(PEKSOS).execute(REVOKE, id="999")
+    other = await client.acting(COORDINATOR).execute(REVOKE, id=consent["id"])
+    assert unknown["errors"][0]["message"] == other["errors"][0]["message"]
+    async with client.db.connect() as conn:
+        revoked = (await conn.execute(select(t.guardian_consent.c.revoked_at))).scalar_one()
+    assert revoked is None
+    # Another officer of the collecting agency may.
+    done = (await client.acting(DINSOS).data(REVOKE, id=consent["id"]))["revokeConsent"]
+    assert done["revokedBy"] == "dinsos-pekanbaru" and done["inForce"] is False
+    assert await client.acting(PEKSOS).error_codes(REVOKE, id=consent["id"]) == [
+        "INVALID_TRANSITION"
+    ]
+
+
+POLICY_CONSENTS = """
+query($reps: [_Any!]!) {
+  _entities(representations: $reps) {
+    ... on Child { id policyConsents { consentId recipientAgency recipientUnit categories
+                                       purposes validFrom validUntil revokedAt } }
+  }
+}
+"""
+
+
+def reps(*child_ids: str) -> list[dict[str, str]]:
+    return [{"__typename": "Child", "id": c} for c in child_ids]
+
+
+async def test_policy_consents_need_policy_facts(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await record(client)
+    for identity in (None, COORDINATOR, officer("pkh-coord-pekanbaru", "x", "identity.full")):
+        body = await client.acting(identity).execute(POLICY_CONSENTS, reps=reps(CHILD))
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+        assert body["data"]["_entities"] in ([None], None)
+
+
+async def test_revocation_applies_from_the_next_request(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    consent = await record(client)
+    asking = client.acting(facts(COORDINATOR))
+    (before,) = (await asking.data(POLICY_CONSENTS, reps=reps(CHILD)))["_entities"]
+    assert [c["consentId"] for c in before["policyConsents"]] == [consent["id"]]
+    assert before["policyConsents"][0]["revokedAt"] is None
+    await client.acting(PEKSOS).data(REVOKE, id=consent["id"])
+    (after,) = (await asking.data(POLICY_CONSENTS, reps=reps(CHILD)))["_entities"]
+    assert after["policyConsents"][0]["revokedAt"] is not None
+
+
+async def test_policy_consents_are_those_to_the_asking_agency_in_one_query(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    to_pkh = await record(client)
+    await record(client, to="balai", unit="RUMBAI")
+    on_other = await record(client, child=OTHER_CHILD, unit="PKH-14.71")
+    before = client.db.statements_executed
+    data = await client.acting(facts(COORDINATOR)).data(
+        POLICY_CONSENTS, reps=reps(CHILD, OTHER_CHILD, "ANK000000099")
+    )
+    assert client.db.statements_executed - before == 1  # one query for every child
+    by_child = {e["id"]: e["policyConsents"] for e in data["_entities"]}
+    assert [c["consentId"] for c in by_child[CHILD]] == [to_pkh["id"]]
+    assert [c["consentId"] for c in by_child[OTHER_CHILD]] == [on_other["id"]]
+    assert by_child[OTHER_CHILD][0]["recipientUnit"] == "PKH-14.71"
+    assert by_child["ANK000000099"] == []
+    balai = await client.acting(facts(CASEWORKER)).data(POLICY_CONSENTS, reps=reps(CHILD))
+    assert [c["recipientUnit"] for c in balai["_entities"][0]["policyConsents"]] == ["RUMBAI"]
+
+
+CONSENTS = """
+query($reps: [_Any!]!) {
+  _entities(representations: $reps) { ... on Child { consents { id recipientAgency } } }
+}
+"""
+
+
+async def test_officers_see_consents_their_agency_collected_or_receives(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    to_pkh = await record(client)  # collected by Dinsos
+    to_balai = await record(client, to="balai")  # collected by Dinsos
+
+    async def seen(identity: Identity | None) -> Any:
+        body = await client.acting(identity).execute(CONSENTS, reps=reps(CHILD))
+        entity = body["data"]["_entities"][0]
+        return (
+            None
+            if entity is None or entity["consents"] is None
+            else [c["id"] for c in entity["consents"]]
+        )
+
+    assert await seen(PEKSOS) == [to_pkh["id"], to_balai["id"]]
+    assert await seen(COORDINATOR) == [to_pkh["id"]]
+    assert await seen(CASEWORKER) == [to_balai["id"]]
+    assert await seen(DUKCAPIL) == []
+    assert await seen(None) is None
+
+
+AGREEMENT = """
+mutation($ref: String!, $title: String!, $parties: [String!]!, $cats: [String!]!,
+         $purposes: [String!]!, $regions: [String!]!, $from: DateTime!, $until: DateTime) {
+  createAgreement(referenceNumber: $ref, title: $title, parties: $parties, categories: $cats,
+                  purposes: $purposes, regions: $regions, validFrom: $from, validUntil: $until) {
+    id referenceNumber parties categories purposes regions validFrom validUntil createdBy inForce
+  }
+}
+"""
+
+
+def agreement_args(**overrides: Any) -> dict[str, Any]:
+    start = now() - timedelta(days=30)
+    return {
+        "ref": "PKS/RUMBAI-SWL/2026/01",
+        "title": "PKS Balai Rumbai – Dinsos Kota Sawahlunto",
+        "parties": ["RUMBAI", "DINSOS-13.73"],
+        "cats": ["welfare.registry", "dinsos.complaints"],
+        "purposes": ["case.management", "child.protection"],
+        "regions": ["1373"],
+        "from": iso(start),
+        "until": iso(start + timedelta(days=730)),
+        **overrides,
+    }
+
+
+async def create_agreement(client: Any, **overrides: Any) -> dict[str, Any]:
+    data = await client.acting(SECRETARIAT).data(AGREEMENT, **agreement_args(**overrides))
+    agreement: dict[str, Any] = data["createAgreement"]
+    return agreement
+
+
+async def test_the_secretariat_records_an_agreement(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    agreement = await create_agreement(client)
+    assert agreement["parties"] == ["DINSOS-13.73", "RUMBAI"]
+    assert agreement["regions"] == ["13.73"]
+    assert agreement["createdBy"] == "secretariat" and agreement["inForce"] is True
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"parties": ["RUMBAI"]}, "parties"),
+        ({"parties": ["RUMBAI", "RUMBAI"]}, "parties"),
+        ({"parties": ["RUMBAI", "inspektorat"]}, "parties"),
+        ({"cats": ["protection.everything"]}, "categories"),
+        ({"purposes": ["statistics"]}, "purposes"),
+        ({"regions": ["99"]}, "regions"),
+        ({"regions": []}, "regions"),
+        ({"ref": " "}, "referenceNumber"),
+        ({"title": ""}, "title"),
+        ({"from": "2026-06-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "validUntil"),
+    ],
+)
+async def test_create_agreement_validation_names_the_field(
+    make_client: Any, overrides: dict[str, Any], field: str
+) -> None:
+    client = await make_client(SPEC)
+    assert await input_error(client, SECRETARIAT, AGREEMENT, **agreement_args(**overrides)) == field
+    assert await rows(client, t.data_sharing_agreement) == 0
+    assert await rows(client, t.agreement_party) == 0
+
+
+async def test_a_reference_number_is_used_once(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await create_agreement(client)
+    assert await input_error(client, SECRETARIAT, AGREEMENT, **agreement_args()) == (
+        "referenceNumber"
+    )
+    assert await rows(client, t.data_sharing_agreement) == 1
+
+
+END = "mutation($id: ID!) { endAgreement(agreementId: $id) { id validUntil endedBy inForce } }"
+
+
+@pytest.mark.parametrize("identity", [None, SUPERVISOR, DINSOS, AUDITOR, COORDINATOR])
+async def test_only_the_secretariat_writes_agreements(
+    make_client: Any, identity: Identity | None
+) -> None:
+    client = await make_client(SPEC)
+    agreement = await create_agreement(client)
+    assert await client.acting(identity).error_codes(AGREEMENT, **agreement_args(ref="X/1")) == [
+        "FORBIDDEN"
+    ]
+    assert await client.acting(identity).error_codes(END, id=agreement["id"]) == ["FORBIDDEN"]
+    assert await rows(client, t.data_sharing_agreement) == 1
+    assert await rows(client, t.agreement_party) == 2
+    async with client.db.connect() as conn:
+        ended = (await conn.execute(select(t.data_sharing_agreement.c.ended_at))).scalar_one()
+    assert ended is None
+
+
+async def test_ending_an_agreement_ends_its_validity_now(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    agreement = await create_agreement(client)
+    ended = (await client.acting(SECRETARIAT).data(END, id=agreement["id"]))["endAgreement"]
+    assert ended["inForce"] is False and ended["endedBy"] == "secretariat"
+    assert datetime.fromisoformat(ended["validUntil"]) <= now()
+    assert await client.acting(SECRETARIAT).error_codes(END, id=agreement["id"]) == [
+        "INVALID_TRANSITION"
+    ]
+    assert await client.acting(SECRETARIAT).error_codes(END, id="77") == ["NOT_FOUND"]
+    # One that has not begun ends empty.
+    later = await create_agreement(
+        client, ref="X/2", **{"from": iso(now() + timedelta(days=3)), "until": None}
+    )
+    empty = (await client.acting(SECRETARIAT).data(END, id=later["id"]))["endAgreement"]
+    assert empty["validUntil"] is not None and empty["inForce"] is False
+
+
+AGREEMENTS = "{ agreements { referenceNumber } }"
+POLICY_AGREEMENTS = "{ policyAgreements { agreementId parties regions validFrom validUntil } }"
+
+
+async def test_agreements_are_read_by_the_secretariat_and_the_parties(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await create_agreement(client)
+    await create_agreement(
+        client, ref="PKS/BALAI/2026/02", parties=["RUMBAI", "ALYATAMA"], regions=["14", "15"]
+    )
+    await create_agreement(client, ref="MOU/DINSOS/2026/03", parties=["dinsos", "pkh"])
+
+    async def refs(identity: Identity | None, query: str = AGREEMENTS) -> Any:
+        body = await client.acting(identity).execute(query)
+        if "errors" in body:
+            return [e["extensions"]["code"] for e in body["errors"]]
+        return sorted(a["referenceNumber"] for a in body["data"]["agreements"])
+
+    assert await refs(SECRETARIAT) == [
+        "MOU/DINSOS/2026/03", "PKS/BALAI/2026/02", "PKS/RUMBAI-SWL/2026/01",
+    ]  # fmt: skip
+    assert await refs(CASEWORKER) == ["PKS/BALAI/2026/02", "PKS/RUMBAI-SWL/2026/01"]
+    assert await refs(ALYATAMA) == ["PKS/BALAI/2026/02"]
+    assert await refs(PEKSOS) == ["MOU/DINSOS/2026/03"]  # by agency name
+    assert await refs(AUDITOR) == []
+    assert await refs(None) == ["FORBIDDEN"]
+    one = await client.acting(ALYATAMA).data('{ agreement(id: "1") { id } }')
+    assert one == {"agreement": None}  # not a party: as if unknown
+
+
+async def test_policy_agreements_need_policy_facts_and_name_the_party(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await create_agreement(client)
+    await create_agreement(client, ref="P/2", parties=["RUMBAI", "ALYATAMA"], regions=["14"])
+    assert await client.acting(CASEWORKER).error_codes(POLICY_AGREEMENTS) == ["FORBIDDEN"]
+    assert await client.acting(None).error_codes(POLICY_AGREEMENTS) == ["FORBIDDEN"]
+    data = await client.acting(facts(CASEWORKER)).data(POLICY_AGREEMENTS)
+    assert [a["parties"] for a in data["policyAgreements"]] == [
+        ["DINSOS-13.73", "RUMBAI"],
+        ["ALYATAMA", "RUMBAI"],
+    ]
+    alyatama = await client.acting(facts(ALYATAMA)).data(POLICY_AGREEMENTS)
+    assert [a["regions"] for a in alyatama["policyAgreements"]] == [["14"]]
+
+
+BREAK_GLASS = """
+mutation($child: ID!, $why: String!, $until: DateTime!) {
+  requestBreakGlass(childId: $child, justification: $why, expiresAt: $until) {
+    id userSubject role unit justification createdAt expiresAt reviewState inForce child { id }
+  }
+}
+"""
+
+
+def glass_args(**overrides: Any) -> dict[str, Any]:
+    return {
+        "child": CHILD,
+        "why": "Child reported missing from the LKSA tonight; family contacts needed.",
+        "until": iso(now() + timedelta(hours=8)),
+        **overrides,
+    }
+
+
+async def request_glass(client: Any, identity: Identity, **overrides: Any) -> dict[str, Any]:
+    data = await client.acting(identity).data(BREAK_GLASS, **glass_args(**overrides))
+    grant: dict[str, Any] = data["requestBreakGlass"]
+    return grant
+
+
+@pytest.mark.parametrize("user", [CASEWORKER, SUPERVISOR, PEKSOS, DINSOS, COORDINATOR])
+async def test_break_glass_roles_request_it(make_client: Any, user: Identity) -> None:
+    client = await make_client(SPEC)
+    grant = await request_glass(client, user)
+    assert (grant["userSubject"], grant["role"], grant["unit"]) == (
+        user.subject,
+        user.role,
+        user.unit,
+    )
+    assert grant["reviewState"] == "PENDING" and grant["inForce"] is True
+
+
+@pytest.mark.parametrize("identity", [None, FACILITATOR, DUKCAPIL, AUDITOR, SECRETARIAT])
+async def test_other_roles_may_not_break_glass(make_client: Any, identity: Identity | None) -> None:
+    client = await make_client(SPEC)
+    assert await client.acting(identity).error_codes(BREAK_GLASS, **glass_args()) == ["FORBIDDEN"]
+    assert await rows(client, t.break_glass_grant) == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"why": "   "}, "justification"),
+        ({"until": iso(now() + timedelta(hours=24, minutes=5))}, "expiresAt"),
+        ({"until": iso(now() - timedelta(minutes=1))}, "expiresAt"),
+        ({"child": ""}, "childId"),
+    ],
+)
+async def test_break_glass_validation_names_the_field(
+    make_client: Any, overrides: dict[str, Any], field: str
+) -> None:
+    client = await make_client(SPEC)
+    assert await input_error(client, CASEWORKER, BREAK_GLASS, **glass_args(**overrides)) == field
+    assert await rows(client, t.break_glass_grant) == 0
+
+
+REVIEW = """
+mutation($id: ID!, $decision: BreakGlassDecision!, $note: String) {
+  reviewBreakGlass(grantId: $id, decision: $decision, note: $note) {
+    id reviewState reviewedBy reviewNote inForce
+  }
+}
+"""
+
+
+async def test_a_supervisor_of_the_requesters_balai_reviews(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    grant = await request_glass(client, CASEWORKER)
+    own = await request_glass(client, SUPERVISOR)
+    dinsos = await request_glass(client, PEKSOS)
+    supervisor_elsewhere = dataclasses.replace(ALYATAMA, role="balai_supervisor", subject="sup-2")
+    for identity, grant_id in (
+        (None, grant["id"]),
+        (CASEWORKER, grant["id"]),  # a caseworker is no reviewer
+        (ASSIGNED, grant["id"]),
+        (supervisor_elsewhere, grant["id"]),  # another Balai's supervisor
+        (SUPERVISOR, own["id"]),  # never one's own
+        (SUPERVISOR, dinsos["id"]),  # Dinsos has no supervisor role yet: nobody reviews it
+        (SUPERVISOR, "4242"),
+    ):
+        assert await client.acting(identity).error_codes(
+            REVIEW, id=grant_id, decision="APPROVED", note=None
+        ) == ["FORBIDDEN"], (identity, grant_id)
+    async with client.db.connect() as conn:
+        states = set((await conn.execute(select(t.break_glass_grant.c.review_state))).scalars())
+    assert states == {"PENDING"}
+    done = await client.acting(SUPERVISOR).data(
+        REVIEW, id=grant["id"], decision="REJECTED", note="No emergency: use the case conference."
+    )
+    assert done["reviewBreakGlass"]["reviewState"] == "REJECTED"
+    assert done["reviewBreakGlass"]["reviewedBy"] == "balai-rumbai-supervisor"
+    assert done["reviewBreakGlass"]["inForce"] is False
+    assert await client.acting(SUPERVISOR).error_codes(
+        REVIEW, id=grant["id"], decision="APPROVED", note=None
+    ) == ["INVALID_TRANSITION"]
+
+
+POLICY_GLASS = """
+query($reps: [_Any!]!) {
+  _entities(representations: $reps) {
+    ... on Child { id policyBreakGlass { grantId userSubject createdAt expiresAt } }
+  }
+}
+"""
+
+
+async def test_policy_break_glass_is_the_asking_users_own_and_not_rejected(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    mine = await request_glass(client, CASEWORKER)
+    rejected = await request_glass(client, CASEWORKER, why="Second try.")
+    await request_glass(client, ASSIGNED)
+    await client.acting(SUPERVISOR).data(REVIEW, id=rejected["id"], decision="REJECTED", note="")
+    assert await client.acting(CASEWORKER).error_codes(POLICY_GLASS, reps=reps(CHILD)) == [
+        "FORBIDDEN"
+    ]
+    data = await client.acting(facts(CASEWORKER)).data(POLICY_GLASS, reps=reps(CHILD, OTHER_CHILD))
+    by_child = {e["id"]: e["policyBreakGlass"] for e in data["_entities"]}
+    assert [g["grantId"] for g in by_child[CHILD]] == [mine["id"]]
+    assert by_child[CHILD][0]["userSubject"] == "balai-rumbai-unassigned"
+    assert by_child[OTHER_CHILD] == []
+
+
+GRANTS = "query($state: BreakGlassReviewState) { breakGlassGrants(reviewState: $state) { id } }"
+
+
+async def test_break_glass_grants_are_read_by_the_requester_and_the_reviewer(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    caseworker = await request_glass(client, CASEWORKER)
+    peksos = await request_glass(client, PEKSOS)
+    alyatama = await request_glass(client, ALYATAMA)
+
+    async def ids(identity: Identity | None, state: str | None = None) -> Any:
+        body = await client.acting(identity).execute(GRANTS, state=state)
+        if "errors" in body:
+            return [e["extensions"]["code"] for e in body["errors"]]
+        return [g["id"] for g in body["data"]["breakGlassGrants"]]
+
+    assert await ids(CASEWORKER) == [caseworker["id"]]
+    assert await ids(PEKSOS) == [peksos["id"]]
+    assert await ids(SUPERVISOR) == [caseworker["id"]]  # own Balai's staff only
+    assert await ids(SUPERVISOR, "APPROVED") == []
+    assert await ids(ALYATAMA) == [alyatama["id"]]
+    assert await ids(COORDINATOR) == []
+    assert await ids(None) == ["FORBIDDEN"]
