@@ -8,7 +8,7 @@ are searched ("the agreements naming my agency or unit"), so they have their own
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, UniqueConstraint
 
 from subgraphs.common.tables import UtcDateTime, new_metadata
 
@@ -66,8 +66,16 @@ data_sharing_agreement = Table(
 agreement_party = Table(
     "agreement_party",
     metadata,
-    Column("agreement_id", Integer, ForeignKey("data_sharing_agreement.id"), primary_key=True),
-    Column("party", String(40), primary_key=True, index=True),
+    Column("id", Integer, primary_key=True),
+    Column(
+        "agreement_id",
+        Integer,
+        ForeignKey("data_sharing_agreement.id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("party", String(40), nullable=False, index=True),
+    UniqueConstraint("agreement_id", "party", name="uq_agreement_party_agreement_party"),
 )
 
 # Emergency access: one user, one child, a justification, at most 24 h, reviewed afterwards.

@@ -594,3 +594,122 @@ async def test_break_glass_grants_are_read_by_the_requester_and_the_reviewer(
     assert await ids(ALYATAMA) == [alyatama["id"]]
     assert await ids(COORDINATOR) == []
     assert await ids(None) == ["FORBIDDEN"]
+
+
+# --- the seeded cases ---------------------------------------------------------------------------
+
+SEEDED_AT = datetime(2026, 12, 4, 8, 30, 15, tzinfo=UTC)
+
+
+def seeded_rows(at: datetime | None = SEEDED_AT) -> dict[str, list[tuple[Any, ...]]]:
+    from satu_anak.synthetic.world import generate
+
+    chunk = next(generate(5, 42, now=at))
+    return {table: rows for table, rows in chunk.rows["consent"].items()}
+
+
+def test_seeds_are_deterministic_but_for_the_grant_in_force() -> None:
+    assert seeded_rows() == seeded_rows()
+    later = seeded_rows(SEEDED_AT + timedelta(days=3))
+    for table in ("guardian_consent", "data_sharing_agreement", "agreement_party"):
+        assert later[table] == seeded_rows()[table]
+    assert later["break_glass_grant"][1:] == seeded_rows()["break_glass_grant"][1:]
+    assert later["break_glass_grant"][0] != seeded_rows()["break_glass_grant"][0]
+    assert seeded_rows(None) == seeded_rows(None)  # without a moment: REFERENCE_DATE
+
+
+async def load_seeds(client: Any, at: datetime = SEEDED_AT) -> None:
+    from sqlalchemy import insert
+
+    from satu_anak.synthetic.world import COLUMNS
+
+    rows = seeded_rows(at)
+    async with client.db.transaction() as conn:
+        for table in SPEC.metadata.sorted_tables:
+            columns = COLUMNS["consent"][table.name]
+            records = [dict(zip(columns, row, strict=True)) for row in rows[table.name]]
+            await conn.execute(insert(table), records)
+
+
+async def test_seeded_consents_the_coordinator_relies_on(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await load_seeds(client)
+    data = await client.acting(facts(COORDINATOR)).data(POLICY_CONSENTS, reps=reps(CHILD))
+    consents = {c["consentId"]: c for c in data["_entities"][0]["policyConsents"]}
+    assert set(consents) == {"1", "2", "3"}
+    for consent in consents.values():
+        assert consent["categories"] == ["protection.summary"]
+        assert consent["purposes"] == ["child.protection"]
+        assert consent["recipientAgency"] == "pkh" and consent["revokedAt"] is None
+    assert consents["1"]["recipientUnit"] == "PKH-14.71.07"  # not the coordinator's unit
+    assert consents["2"]["validUntil"] < SEEDED_AT.isoformat()  # expired
+    assert consents["3"]["recipientUnit"] is None
+    assert consents["3"]["validUntil"] > SEEDED_AT.isoformat()
+    # The README's revocation: consent 3, collected by PKH, revoked by the coordinator.
+    done = await client.acting(COORDINATOR).data(REVOKE, id="3")
+    assert done["revokeConsent"]["inForce"] is False
+    data = await client.acting(facts(COORDINATOR)).data(POLICY_CONSENTS, reps=reps(CHILD))
+    revoked = {c["consentId"]: c["revokedAt"] for c in data["_entities"][0]["policyConsents"]}
+    assert revoked["3"] is not None and revoked["1"] is None
+
+
+async def test_seeded_agreements_and_break_glass(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await load_seeds(client)
+    rumbai = await client.acting(facts(CASEWORKER)).data(POLICY_AGREEMENTS)
+    assert [(a["parties"], a["regions"]) for a in rumbai["policyAgreements"]] == [
+        (["ALYATAMA", "RUMBAI"], ["13", "14", "15", "18", "21"]),
+        (["ALYATAMA", "RUMBAI"], ["13", "14", "15", "18", "21"]),
+        (["DINSOS-13.73", "RUMBAI"], ["13.73"]),
+    ]
+    in_force = [a["validUntil"] > SEEDED_AT.isoformat() for a in rumbai["policyAgreements"]]
+    assert in_force == [True, False, True]
+    sawahlunto = officer("dinsos-pekanbaru")
+    sawahlunto = dataclasses.replace(sawahlunto, unit="DINSOS-13.73", regions=("13.73",))
+    assert (
+        len((await client.acting(facts(sawahlunto)).data(POLICY_AGREEMENTS))["policyAgreements"])
+        == 1
+    )
+
+    data = await client.acting(facts(CASEWORKER)).data(POLICY_GLASS, reps=reps(OTHER_CHILD, CHILD))
+    (active,), (expired,) = (e["policyBreakGlass"] for e in data["_entities"])
+    assert datetime.fromisoformat(active["createdAt"]) <= SEEDED_AT
+    assert datetime.fromisoformat(active["expiresAt"]) > SEEDED_AT + timedelta(hours=22)
+    assert datetime.fromisoformat(expired["expiresAt"]) < SEEDED_AT
+    # Only the grant holder's: another Rumbai caseworker sees none of them as facts.
+    other = await client.acting(facts(ASSIGNED)).data(POLICY_GLASS, reps=reps(OTHER_CHILD))
+    assert other["_entities"][0]["policyBreakGlass"] == []
+    # The supervisor has the pending one to review.
+    pending = await client.acting(SUPERVISOR).data(GRANTS, state="PENDING")
+    assert pending["breakGlassGrants"] == [{"id": "1"}]
+
+
+async def test_the_loader_writes_the_seeds_readably(tmp_path: Any) -> None:
+    from satu_anak.synthetic.loader import SUBGRAPHS, seed
+    from subgraphs.common.database import Database
+    from subgraphs.common.settings import SubgraphSettings
+    from subgraphs.consent import repository
+
+    settings = {
+        name: SubgraphSettings(name, f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}")
+        for name in SUBGRAPHS
+    }
+    report = await seed(20, 42, settings, ground_truth_dir=tmp_path, now=SEEDED_AT)
+    assert report.counts["consent"] == {
+        "guardian_consent": 3,
+        "data_sharing_agreement": 3,
+        "agreement_party": 6,
+        "break_glass_grant": 2,
+    }
+    assert 'revokeConsent(consentId: "3")' in report.summary()
+    assert "2026-12-05 07:30 UTC" in report.summary()  # the grant in force: 23 h left
+    db = Database(settings["consent"].database_url)
+    try:
+        async with db.connect() as conn:
+            consents = await repository.consents_of_children(conn, [CHILD])
+            grants = await repository.grants_of_user(conn, "balai-rumbai-unassigned", [OTHER_CHILD])
+    finally:
+        await db.dispose()
+    assert [c.in_force(SEEDED_AT) for c in consents] == [True, False, True]
+    assert grants[0].expires_at == datetime(2026, 12, 5, 7, 30, tzinfo=UTC)
+    assert grants[0].in_force(SEEDED_AT)
