@@ -215,6 +215,15 @@ def unit(value: str, field: str) -> str:
     return code
 
 
+def unit_of(agency: str, value: str, field: str = "recipientUnit") -> str:
+    """A unit of `agency`: a Balai's code ("RUMBAI") for balai, `<AGENCY>-<region>` otherwise."""
+    code = unit(value, field)
+    belongs = "-" not in code if agency == "balai" else code.startswith(f"{agency.upper()}-")
+    if not belongs:
+        raise Rejected(f"{field} is not a unit of {agency}", field)
+    return code
+
+
 def party(value: str, field: str = "parties") -> str:
     """An agreement party: an agency that holds child data ("dinsos") or a unit code ("RUMBAI")."""
     name = value.strip()
@@ -280,7 +289,7 @@ def may_revoke(actor: Identity | None, consent: ConsentRecord) -> bool:
     return (
         may_collect_consent(actor)
         and actor is not None
-        and (actor.agency == consent.collecting_agency)
+        and actor.agency == consent.collecting_agency
     )
 
 

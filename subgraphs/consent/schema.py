@@ -447,7 +447,7 @@ class Mutation:
         try:
             child = domain.child_id(str(child_id))
             recipient = domain.recipient_agency(recipient_agency)
-            unit = None if recipient_unit is None else domain.unit(recipient_unit, "recipientUnit")
+            unit = None if recipient_unit is None else domain.unit_of(recipient, recipient_unit)
             chosen_categories = domain.categories(categories)
             chosen_purposes = domain.purposes(purposes)
             start = _aware(valid_from, "validFrom")

@@ -140,6 +140,8 @@ async def test_a_dinsos_officer_records_a_consent_to_pkh(make_client: Any) -> No
         ({"purposes": ["audit"]}, "purposes"),
         ({"to": "inspektorat"}, "recipientAgency"),
         ({"unit": "pkh area 10"}, "recipientUnit"),
+        ({"unit": "RUMBAI"}, "recipientUnit"),  # a Balai, not a unit of PKH
+        ({"to": "balai", "unit": "PKH-14.71"}, "recipientUnit"),
         ({"child": "ANK 0001"}, "childId"),
         ({"name": "   "}, "grantorName"),
         ({"from": "2026-06-01T00:00:00+00:00", "until": "2026-05-31T00:00:00+00:00"}, "validUntil"),
