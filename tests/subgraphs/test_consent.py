@@ -715,3 +715,31 @@ async def test_the_loader_writes_the_seeds_readably(tmp_path: Any) -> None:
     assert [c.in_force(SEEDED_AT) for c in consents] == [True, False, True]
     assert grants[0].expires_at == datetime(2026, 12, 5, 7, 30, tzinfo=UTC)
     assert grants[0].in_force(SEEDED_AT)
+
+
+# --- through the supergraph -----------------------------------------------------------------------
+
+
+def test_clients_of_the_gateway_cannot_select_the_policy_facts() -> None:
+    from pathlib import Path
+
+    from graphql import parse, validate
+
+    from gateway.engine import Gateway
+    from gateway.supergraph import parse_supergraph
+
+    sdl = (Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphql").read_text()
+    supergraph = parse_supergraph(sdl)
+    api = supergraph.api_schema
+    for facts_type in ("ConsentPolicyFacts", "BreakGlassPolicyFacts", "AgreementPolicyFacts"):
+        assert facts_type not in api.type_map
+    for query in (
+        '{ child(id: "ANK000000003") { policyConsents { consentId } } }',
+        '{ child(id: "ANK000000003") { policyBreakGlass { grantId } } }',
+        "{ policyAgreements { agreementId } }",
+    ):
+        assert validate(api, parse(query)), query
+    officer_query = '{ child(id: "ANK000000003") { name consents { id inForce } } }'
+    assert validate(api, parse(officer_query)) == []
+    plan = Gateway(supergraph).plan_text(officer_query)
+    assert 'Fetch(service: "consent")' in plan and "policy" not in plan
