@@ -160,6 +160,15 @@ async def insert_agreement(conn: AsyncConnection, parties: Sequence[str], **valu
     return new_id
 
 
+async def amend_agreement(conn: AsyncConnection, agreement_id: int, **values: Any) -> None:
+    """Replace the given columns of an agreement (lists as tuples of words)."""
+    for name in ("categories", "purposes", "regions"):
+        if name in values:
+            values[name] = unwords(values[name])
+    a = t.data_sharing_agreement
+    await conn.execute(update(a).where(a.c.id == agreement_id).values(**values))
+
+
 async def end_agreement(
     conn: AsyncConnection, agreement_id: int, by: str, at: datetime, valid_until: datetime
 ) -> None:

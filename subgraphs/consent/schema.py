@@ -559,6 +559,75 @@ class Mutation:
         return DataSharingAgreement.from_record(record, now)
 
     @strawberry.mutation(
+        description="Amend an agreement in force (an addendum): each argument given replaces that part; the secretariat only. Parties and the start stay: a new party is a new agreement."
+    )
+    async def amend_agreement(
+        self,
+        info: Info,
+        agreement_id: strawberry.ID,
+        title: str | None = None,
+        categories: list[str] | None = None,
+        purposes: list[str] | None = None,
+        regions: list[str] | None = None,
+        valid_until: Annotated[
+            datetime | None,
+            strawberry.argument(description="A new end, in the future; endAgreement ends it now."),
+        ] = None,
+    ) -> DataSharingAgreement:
+        actor = _actor(info)
+        if not domain.is_secretariat(actor):
+            raise Forbidden(_NOT_ALLOWED)
+        changes: dict[str, object] = {}
+        if title is not None:
+            changes["title"] = validation.text(title, "title", max_length=200)
+        try:
+            if categories is not None:
+                changes["categories"] = domain.categories(categories)
+            if purposes is not None:
+                changes["purposes"] = domain.purposes(purposes)
+            end = None if valid_until is None else _aware(valid_until, "validUntil")
+        except domain.Rejected as error:
+            raise _rejected(error) from None
+        if regions is not None:
+            if not regions:
+                raise BadUserInput("regions must name at least one region prefix", field="regions")
+            changes["regions"] = sorted({validation.region_code(r, "regions") for r in regions})
+        now = _now()
+        if end is not None:
+            if end <= now:
+                raise BadUserInput(
+                    "validUntil must be in the future (endAgreement ends it now)",
+                    field="validUntil",
+                )
+            changes["valid_until"] = end
+        if not changes:
+            raise BadUserInput("nothing to amend", field="agreementId")
+        row_id = _row_id(agreement_id)
+        async with info.context.db.transaction() as conn:
+            record = (
+                None
+                if row_id is None
+                else await repository.agreement_by_id(conn, row_id, for_update=True)
+            )
+            if record is None:
+                raise NotFound("no agreement has this id", field="agreementId")
+            if record.ended_at is not None or (
+                record.valid_until is not None and record.valid_until <= now
+            ):
+                raise InvalidTransition(
+                    "the agreement has ended: record a new one", field="agreementId"
+                )
+            if end is not None:
+                try:
+                    domain.validity(record.valid_from, end)
+                except domain.Rejected as error:
+                    raise _rejected(error) from None
+            await repository.amend_agreement(conn, record.id, **changes)
+            amended = await repository.agreement_by_id(conn, record.id)
+        assert amended is not None
+        return DataSharingAgreement.from_record(amended, now)
+
+    @strawberry.mutation(
         description="End an agreement now (its validity ends at this instant); the secretariat only."
     )
     async def end_agreement(self, info: Info, agreement_id: strawberry.ID) -> DataSharingAgreement:

@@ -743,3 +743,67 @@ def test_clients_of_the_gateway_cannot_select_the_policy_facts() -> None:
     assert validate(api, parse(officer_query)) == []
     plan = Gateway(supergraph).plan_text(officer_query)
     assert 'Fetch(service: "consent")' in plan and "policy" not in plan
+
+
+AMEND = """
+mutation($id: ID!, $title: String, $cats: [String!], $purposes: [String!], $regions: [String!],
+         $until: DateTime) {
+  amendAgreement(agreementId: $id, title: $title, categories: $cats, purposes: $purposes,
+                 regions: $regions, validUntil: $until) {
+    title categories purposes regions validUntil parties
+  }
+}
+"""
+
+
+async def test_the_secretariat_amends_an_agreement_in_force(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    agreement = await create_agreement(client)
+    until = now() + timedelta(days=90)
+    amended = await client.acting(SECRETARIAT).data(
+        AMEND, id=agreement["id"], cats=["welfare.registry"], regions=["13.73", "14.71"],
+        until=iso(until),
+    )  # fmt: skip
+    assert amended["amendAgreement"]["categories"] == ["welfare.registry"]
+    assert amended["amendAgreement"]["regions"] == ["13.73", "14.71"]
+    assert amended["amendAgreement"]["parties"] == ["DINSOS-13.73", "RUMBAI"]
+    assert datetime.fromisoformat(amended["amendAgreement"]["validUntil"]) == until
+    assert amended["amendAgreement"]["title"] == agreement_args()["title"]  # not given: kept
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        ({}, "agreementId"),
+        ({"cats": ["gossip"]}, "categories"),
+        ({"purposes": []}, "purposes"),
+        ({"regions": ["14.7"]}, "regions"),
+        ({"title": " "}, "title"),
+        ({"until": "2020-01-01T00:00:00Z"}, "validUntil"),
+    ],
+)
+async def test_amend_agreement_validation_names_the_field(
+    make_client: Any, variables: dict[str, Any], field: str
+) -> None:
+    client = await make_client(SPEC)
+    agreement = await create_agreement(client)
+    assert await input_error(client, SECRETARIAT, AMEND, id=agreement["id"], **variables) == field
+
+
+async def test_only_the_secretariat_amends_and_only_an_agreement_in_force(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    agreement = await create_agreement(client)
+    for identity in (None, SUPERVISOR, PEKSOS):
+        assert await client.acting(identity).error_codes(
+            AMEND, id=agreement["id"], cats=["protection.detail"]
+        ) == ["FORBIDDEN"]
+    async with client.db.connect() as conn:
+        stored = (await conn.execute(select(t.data_sharing_agreement.c.categories))).scalar_one()
+    assert stored == "dinsos.complaints welfare.registry"
+    await client.acting(SECRETARIAT).data(END, id=agreement["id"])
+    assert await client.acting(SECRETARIAT).error_codes(
+        AMEND, id=agreement["id"], title="Renewed"
+    ) == ["INVALID_TRANSITION"]
+    assert await client.acting(SECRETARIAT).error_codes(AMEND, id="404", title="X") == ["NOT_FOUND"]
