@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -18,6 +18,7 @@ from gateway.executor.merge import deep_merge, rename_keys
 from gateway.executor.representations import collect, representation
 from gateway.planner.plan import (
     ConditionNode,
+    DecisionNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -35,27 +36,37 @@ class Execution:
     errors: list[JsonObject] = field(default_factory=list)
 
 
+class Decider(Protocol):
+    """Runs a plan's Decision nodes (the consent stage): facts, decision, narrowed fetches."""
+
+    async def run(self, node: DecisionNode, run: PlanRun) -> None: ...
+
+
 class PlanExecutor:
-    def __init__(self, client: SubgraphClient) -> None:
+    def __init__(self, client: SubgraphClient, decider: Decider | None = None) -> None:
         self.client = client
+        self.decider = decider
 
     async def run(
         self, node: PlanNode | None, variables: Mapping[str, Any], context: RequestContext
     ) -> Execution:
         execution = Execution()
         if node is not None:
-            await _Run(self.client, variables, context, execution).node(node)
+            await PlanRun(self.client, variables, context, execution, self.decider).node(node)
         return execution
 
 
 @dataclass(slots=True)
-class _Run:
+class PlanRun:
     """One execution of a plan: what every step shares."""
 
     client: SubgraphClient
     variables: Mapping[str, Any]
     context: RequestContext
     execution: Execution
+    decider: Decider | None = None
+    # Per-request state of stages that span steps (the consent stage's facts and decisions).
+    state: dict[str, Any] = field(default_factory=dict)
 
     async def node(self, node: PlanNode) -> None:
         if isinstance(node, SequenceNode):
@@ -69,6 +80,10 @@ class _Run:
             branch = node.if_clause if holds(node.condition, self.variables) else node.else_clause
             if branch is not None:
                 await self.node(branch)
+        elif isinstance(node, DecisionNode):
+            if self.decider is None:
+                raise RuntimeError("a plan with Decision nodes needs the consent stage")
+            await self.decider.run(node, self)
         else:
             await self.root(node)
 
@@ -87,10 +102,16 @@ class _Run:
             execution.errors.append(_with_service(error, node.service, error.get("path")))
 
     async def entities(self, path: Path, node: FetchNode) -> None:
+        targets: list[tuple[JsonObject, ResponsePath]] = []
+        collect(self.execution.data, path, [], targets)
+        await self.fetch_entities(targets, node)
+
+    async def fetch_entities(
+        self, targets: list[tuple[JsonObject, ResponsePath]], node: FetchNode
+    ) -> None:
+        """The entity fetch `node` for these objects (with their response paths)."""
         assert node.requires is not None
         execution = self.execution
-        targets: list[tuple[JsonObject, ResponsePath]] = []
-        collect(execution.data, path, [], targets)
         representations: list[JsonObject] = []
         index_of: dict[bytes, int] = {}
         owners: list[list[tuple[JsonObject, ResponsePath]]] = []
