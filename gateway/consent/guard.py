@@ -1,0 +1,53 @@
+"""The consent rules as shaping applies them: a subject out of jurisdiction is absent (null, or
+left out of a list, with no error — exactly like one that does not exist); a field denied, by
+the static pass or by its subject's decision, is null with its denial error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.consent.decide import DECISION_KEY
+from gateway.consent.policy import Denial, SubjectDecision
+from gateway.consent.static import StaticDenials
+from gateway.planner.subgraph_map import SubgraphMap
+from gateway.types import JsonObject
+
+ABSENT = object()  # what `enter` returns for a subject the asker may not know exists
+
+
+@dataclass
+class ConsentGuard:
+    subject: str
+    static: StaticDenials
+    subgraphs: SubgraphMap
+    absent: object = ABSENT
+    _categories: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+    def category(self, type_name: str, field_name: str) -> str | None:
+        key = (type_name, field_name)
+        try:
+            return self._categories[key]
+        except KeyError:
+            found = self._categories[key] = self.subgraphs.category(type_name, field_name)
+            return found
+
+    def enter(self, type_name: str, source: JsonObject, scope: object) -> object:
+        """The decision that governs an object's fields: its own for a subject (ABSENT when it
+        may not be seen at all, or was never decided about), else the enclosing subject's."""
+        if type_name != self.subject:
+            return scope
+        decision = source.get(DECISION_KEY)
+        if not isinstance(decision, SubjectDecision) or not decision.visible:
+            return ABSENT
+        return decision
+
+    def denial(self, type_name: str, field_name: str, scope: object) -> Denial | None:
+        category = self.category(type_name, field_name)
+        if category is None:
+            return None
+        static = self.static.denial(type_name, field_name, category)
+        if static is not None:
+            return static
+        if isinstance(scope, SubjectDecision) and category not in scope.allowed:
+            return scope.denial(category)
+        return None

@@ -1,0 +1,94 @@
+"""What the gateway asks of a consent policy, in the gateway's own terms: categories (the
+`@policy` names on fields), subjects (entities described by their facts, as JSON), decisions and
+denials. The gateway knows no rule; `auth.policy` answers these questions for Satu Anak."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from gateway.types import JsonObject
+
+if TYPE_CHECKING:
+    from auth.principal import Principal
+
+FORBIDDEN = "FORBIDDEN"
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """Why one category is withheld: the code (DOMAIN.md's first-match rule) and the legal bases
+    that could allow it — never the facts behind the decision."""
+
+    category: str
+    code: str = FORBIDDEN
+    allowed_by: tuple[str, ...] = ()
+
+    def error(self, path: list[str | int]) -> JsonObject:
+        return {
+            "message": f"Not allowed: {self.category}.",
+            "path": path,
+            "extensions": {
+                "code": self.code,
+                "category": self.category,
+                "allowedBy": list(self.allowed_by),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StaticOutcome:
+    """What a role may never see for a purpose, whatever the subject: decided before planning.
+
+    `denied` fields are removed from the operation (nothing is planned for them) and answer null
+    with their denial. A root field carrying a category (a lookup or list whose membership
+    reveals it) is served only when the role holds that category by `mandate`.
+    """
+
+    denied: Mapping[str, Denial]
+    mandate: frozenset[str]
+
+    @property
+    def key(self) -> Hashable:
+        """What plans depend on: requests with the same outcome share plans, others never."""
+        return (frozenset(self.denied), self.mandate)
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectDecision:
+    """The outcome for one subject (a child): whether it exists for the asker at all (in
+    jurisdiction), which categories may be seen, and why each other one may not."""
+
+    visible: bool
+    allowed: frozenset[str]
+    denials: Mapping[str, Denial]
+    # For the audit: the legal basis of each allowed category and the policies that decided.
+    bases: Mapping[str, str] = field(default_factory=dict)
+    policies: tuple[str, ...] = ()
+
+    def denial(self, category: str) -> Denial:
+        return self.denials.get(category) or Denial(category)
+
+
+INVISIBLE = SubjectDecision(False, frozenset(), {})
+
+
+class ConsentPolicy(Protocol):
+    """The rules, as the gateway uses them (see `auth.policy.gateway` for Satu Anak's)."""
+
+    def static(self, principal: Principal, purpose: str) -> StaticOutcome: ...
+
+    def decide(
+        self,
+        principal: Principal,
+        purpose: str,
+        subjects: Sequence[JsonObject],
+        request_facts: JsonObject,
+        categories: frozenset[str],
+        now: datetime,
+    ) -> list[SubjectDecision]:
+        """One decision per subject (its facts: every facts field's answer, merged), over the
+        `categories` the step would fetch."""
+        ...
