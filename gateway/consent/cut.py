@@ -56,11 +56,58 @@ class CutAtSubject:
             assert definition is not None
             child_type = get_named_type(definition.type).name
             child_path = path + (item.response_key,) + ("@",) * _list_depth(definition.type)
-            keys = [k for k in subgraphs.keys(group.graph, child_type) if k.resolvable]
-            if child_type == self.subject and keys:
-                self._cut(graph, step, group, item, child_type, child_path, keys[0].selections)
+            subject_keys = [k for k in subgraphs.keys(group.graph, self.subject) if k.resolvable]
+            if child_type == self.subject and subject_keys:
+                self._cut(graph, step, group, item, child_path, subject_keys[0].selections)
+            elif (
+                subject_keys
+                and subgraphs.is_abstract(child_type)
+                and self.subject in _possible(subgraphs, group.graph, child_type)
+            ):
+                # A union or interface the subject belongs to: its part of the selection is
+                # separated from the other types' and cut like a subject field.
+                self._split(item, child_type, group.graph, subgraphs)
+                self._cut(graph, step, group, item, child_path, subject_keys[0].selections)
             else:
                 self._walk(graph, step, group, item.children, child_type, child_path, subgraphs)
+
+    def _split(
+        self, item: FieldSelection, abstract: str, graph: str, subgraphs: SubgraphMap
+    ) -> None:
+        """Rewrite the selection below an abstract-typed field as `... on Subject { ... }` plus
+        fragments on each other possible type, so the subject's part can move by itself."""
+        assert item.children is not None
+        possible = _possible(subgraphs, graph, abstract)
+        others = [t for t in possible if t != self.subject]
+        subject_part = SelectionBuilder()
+        rest = SelectionBuilder()
+        for key, selection in item.children.items.items():
+            if isinstance(selection, FieldSelection):
+                if selection.name == "__typename":
+                    rest.items[key] = selection
+                    continue
+                subject_part.items[key] = selection
+                for other in others:
+                    rest.fragment(other).items[key] = selection
+                continue
+            condition = selection.type_condition
+            if condition == self.subject:
+                subject_part.items.update(selection.children.items)
+            elif condition is None or subgraphs.is_abstract(condition):
+                covered = possible if condition is None else _possible(subgraphs, graph, condition)
+                if self.subject in covered:
+                    # Re-homed on the subject itself, so each field is written (and narrowed)
+                    # with the subject's own category, not the abstract type's.
+                    subject_part.items.update(selection.children.items)
+                for other in others:
+                    if other in covered:
+                        rest.fragment(other).items.update(selection.children.items)
+            else:
+                rest.fragment(condition, selection.directives).items.update(
+                    selection.children.items
+                )
+        rest.fragment(self.subject).items.update(subject_part.items)
+        item.children = rest
 
     def _cut(
         self,
@@ -68,13 +115,22 @@ class CutAtSubject:
         step: list[FetchGroup],
         group: FetchGroup,
         item: FieldSelection,
-        entity: str,
         path: tuple[str, ...],
         key: tuple[Selection, ...],
     ) -> None:
+        """Keep only the subject's key below `item`; move the rest to an entity fetch."""
         assert item.children is not None
+        entity = self.subject
         merge_at = group.merge_at + path
-        moved = item.children
+        abstract = None
+        subject_fragment = ("fragment", entity, "")
+        fragment = item.children.items.get(subject_fragment)
+        if fragment is not None and not isinstance(fragment, FieldSelection):
+            # Below a union or interface (see `_split`): only the subject's fragment moves.
+            abstract = item.children
+            moved = fragment.children
+        else:
+            moved = item.children
         entity_fetch = graph.new_group(group.graph, merge_at, entity)
         entity_fetch.depends_on.add(group.id)
         entity_fetch.conditions = group.conditions
@@ -90,10 +146,13 @@ class CutAtSubject:
         )
         if not target.items:
             target.typename()  # only the decision is needed here: the executor fetches nothing
-        kept = SelectionBuilder()
+        if abstract is not None:
+            kept = abstract.fragment(entity)
+            kept.items.clear()
+        else:
+            kept = item.children = SelectionBuilder()
         kept.typename()
         _add_key(kept, key)
-        item.children = kept
         step.append(entity_fetch)
         # Fetches below the cut that read keys from the moved part now wait for it.
         for other in step:
@@ -102,6 +161,10 @@ class CutAtSubject:
             )
             if group.id in other.depends_on and deeper and other is not entity_fetch:
                 other.depends_on.add(entity_fetch.id)
+
+
+def _possible(subgraphs: SubgraphMap, graph: str, type_name: str) -> list[str]:
+    return [t.name for t in subgraphs.possible_types_in_graph(graph, type_name)]
 
 
 def _add_key(node: SelectionBuilder, key: tuple[Selection, ...]) -> None:

@@ -229,3 +229,40 @@ def test_a_consent_configuration_naming_what_the_supergraph_lacks_is_refused() -
         )
     with pytest.raises(ConfigError, match="policy"):
         ConsentConfig.from_mapping({"subject": "Child", "policy": "nowhere"})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ search { __typename ... on Child { id name } ... on Office { name } } }",
+        "{ search { __typename ... on Named { name } ... on Child { id } ... on Office { code } } }",
+    ],
+)
+def test_children_reached_through_a_union_or_an_interface_are_decided_about_too(query: str) -> None:
+    response, fakes = _run(query, Role.PKH_FACILITATOR)
+    found = response["data"]["search"]
+    assert [(f["__typename"], f["name"]) for f in found] == [
+        ("Child", "Ani"),
+        ("Child", "Citra"),
+        ("Office", "Balai Rumbai"),
+    ]
+    root = fakes.sent[0][1]
+    assert "... on Child {\n      __typename\n      id\n    }" in root  # only the key, at first
+    sent = [
+        r["id"]
+        for s, doc, v in fakes.sent
+        if "ConsentFacts" not in doc and "representations" in v
+        for r in v["representations"]
+    ]
+    assert sorted(sent) == ["A", "C"]  # B, out of jurisdiction, is never sent
+
+
+def test_a_denied_field_reached_through_an_interface_fragment_has_its_subject_s_decision() -> None:
+    response, fakes = _run(
+        "{ search { ... on Named { name } ... on Child { cases { category } } } }",
+        Role.PKH_FACILITATOR,
+    )
+    assert not any("category" in doc for doc in _fetched(fakes))
+    assert _errors(response) == [
+        (["search", 0, "cases"], "CONSENT_REQUIRED", "protection.summary", ["consent"])
+    ]
