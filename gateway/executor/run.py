@@ -14,7 +14,7 @@ from gateway.client import SubgraphClient
 from gateway.conditions import holds
 from gateway.context import RequestContext
 from gateway.errors import DOWNSTREAM_SERVICE_ERROR
-from gateway.executor.merge import deep_merge, rename_keys
+from gateway.executor.merge import deep_merge, rename_keys, strip_unasked
 from gateway.executor.representations import collect, representation
 from gateway.planner.plan import (
     ConditionNode,
@@ -95,6 +95,9 @@ class PlanRun:
         execution = self.execution
         response = await self.client.fetch(node, self._subset(node), self.context)
         if isinstance(response.data, dict):
+            dropped = strip_unasked(response.data, node.answer_shape)
+            if any(key in execution.data for key in dropped):
+                execution.errors.append(_unasked(node))
             if node.output_renames:
                 rename_keys(response.data, node.output_renames)
             deep_merge(execution.data, response.data)
@@ -140,6 +143,17 @@ class PlanRun:
             (response.data or {}).get("_entities") if isinstance(response.data, dict) else None
         )
         if isinstance(entities, list) and len(entities) == len(representations):
+            # Each entity answer keeps only what was asked (and its `__typename`); one that
+            # would have overwritten what another subgraph wrote there is reported.
+            shape = node.answer_shape_with_typename
+            overwrote = False
+            for position, result in enumerate(entities):
+                if isinstance(result, dict):
+                    dropped = strip_unasked(result, shape)
+                    if dropped and not overwrote:
+                        overwrote = any(k in e for e, _ in owners[position] for k in dropped)
+            if overwrote:
+                execution.errors.append(_unasked(node))
             if node.output_renames:
                 rename_keys(entities, node.output_renames)
             for position, result in enumerate(entities):
@@ -170,6 +184,14 @@ class PlanRun:
             elif owners:
                 mapped = list(owners[0][0][1])
             execution.errors.append(_with_service(error, node.service, mapped))
+
+
+def _unasked(node: FetchNode) -> JsonObject:
+    return _with_service(
+        {"message": f"Subgraph {node.service} answered fields it was not asked for; discarded."},
+        node.service,
+        None,
+    )
 
 
 def _with_service(error: JsonObject, service: str, path: Any) -> JsonObject:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from graphql import (
     ArgumentNode,
@@ -117,6 +117,17 @@ class FetchNode:
     # them with a same-named field (see `selection.alias_conflicts`); renamed back on arrival.
     output_renames: tuple[tuple[str, str], ...] = ()
     kind: Literal["Fetch"] = "Fetch"
+
+    @cached_property
+    def answer_shape(self) -> dict[str, Any]:
+        """The response keys this fetch asks for, nested (see `executor.merge.strip_unasked`)."""
+        from gateway.executor.merge import answer_shape
+
+        return answer_shape(self.selections)
+
+    @cached_property
+    def answer_shape_with_typename(self) -> dict[str, Any]:
+        return {**self.answer_shape, "__typename": None}
 
     @cached_property
     def variable_usages(self) -> tuple[str, ...]:
