@@ -17,6 +17,7 @@ from gateway.consent.guard import ABSENT, ConsentGuard
 from gateway.consent.policy import (
     ConsentPolicy,
     Denial,
+    RecordDecision,
     StaticOutcome,
     SubjectDecision,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "ConsentPolicy",
     "ConsentStage",
     "Denial",
+    "RecordDecision",
     "StaticOutcome",
     "SubjectDecision",
 ]
@@ -67,7 +69,7 @@ class ConsentStage:
         self.subgraphs = subgraphs
         self.facts = facts_fetches(config, subgraphs)
         self.request_facts = request_facts_fetches(config, subgraphs)
-        self.cut = CutAtSubject(config.subject)
+        self.cut = CutAtSubject(config.subject, tuple(config.records.items()))
         self.root_types = frozenset(
             t.name
             for t in (
@@ -115,7 +117,7 @@ class ConsentStage:
             found = _ForRequest(
                 static,
                 PlannerPasses(operation=(static,), fetch_graph=(self.cut,)),
-                ConsentGuard(self.config.subject, static, self.subgraphs),
+                ConsentGuard(self.config.subject, static, self.subgraphs, self.config.records),
             )
             self._by_outcome[outcome.key] = found
         return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.config import ConfigError
@@ -24,6 +24,9 @@ class ConsentConfig:
                    best marked @inaccessible so that no client can)
     request_facts  root query field sets fetched once per request, e.g.
                    ["policyAgreements { parties categories }"]
+    records        types decided per record below a subject, with the key field each decision
+                   names them by, e.g. {AtensiCase = "id"}: one child's `cases` can hold cases
+                   the asker may see and cases they may not
     policy         where the rules come from: "module:factory", a callable returning a
                    ConsentPolicy (Satu Anak's: "auth.policy.gateway:load")
     """
@@ -33,10 +36,11 @@ class ConsentConfig:
     key: str = "id"
     facts: tuple[str, ...] = ()
     request_facts: tuple[str, ...] = ()
+    records: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> ConsentConfig:
-        unknown = set(raw) - {"subject", "key", "facts", "request_facts", "policy"}
+        unknown = set(raw) - {"subject", "key", "facts", "request_facts", "policy", "records"}
         if unknown:
             raise ConfigError(f"[consent]: unknown setting(s) {', '.join(sorted(unknown))}")
         subject = raw.get("subject")
@@ -46,7 +50,19 @@ class ConsentConfig:
         policy = raw.get("policy")
         if not isinstance(policy, str) or ":" not in policy:
             raise ConfigError('[consent]: policy must name a factory, "module:callable"')
-        return cls(subject, policy, key, _strings(raw, "facts"), _strings(raw, "request_facts"))
+        records = raw.get("records", {})
+        if not isinstance(records, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in records.items()
+        ):
+            raise ConfigError("[consent]: records must map type names to their key field")
+        return cls(
+            subject,
+            policy,
+            key,
+            _strings(raw, "facts"),
+            _strings(raw, "request_facts"),
+            dict(records),
+        )
 
     def load_policy(self) -> ConsentPolicy:
         """The configured policy, built by its factory (which validates its rules: a policy that

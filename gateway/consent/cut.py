@@ -19,6 +19,9 @@ from gateway.planner.subgraph_map import SubgraphMap
 @dataclass(frozen=True)
 class CutAtSubject:
     subject: str
+    # Types decided per record, with their key field: always fetched, so the shaper can find
+    # each record's decision.
+    records: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -55,6 +58,9 @@ class CutAtSubject:
             definition = subgraphs.field_def(type_name, item.name)
             assert definition is not None
             child_type = get_named_type(definition.type).name
+            for record_type, key_field in self.records:
+                if child_type == record_type:
+                    item.children.field(key_field, key_field)
             child_path = path + (item.response_key,) + ("@",) * _list_depth(definition.type)
             subject_keys = [k for k in subgraphs.keys(group.graph, self.subject) if k.resolvable]
             if child_type == self.subject and subject_keys:

@@ -4,10 +4,11 @@ the static pass or by its subject's decision, is null with its denial error."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.consent.decide import DECISION_KEY
-from gateway.consent.policy import Denial, SubjectDecision
+from gateway.consent.policy import NO_RECORD, Denial, RecordDecision, SubjectDecision
 from gateway.consent.static import StaticDenials
 from gateway.planner.subgraph_map import SubgraphMap
 from gateway.types import JsonObject
@@ -20,6 +21,7 @@ class ConsentGuard:
     subject: str
     static: StaticDenials
     subgraphs: SubgraphMap
+    records: Mapping[str, str] = field(default_factory=dict)  # record type -> key field
     absent: object = ABSENT
     _categories: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
@@ -35,6 +37,10 @@ class ConsentGuard:
         """The decision that governs an object's fields: its own for a subject (ABSENT when it
         may not be seen at all, or was never decided about), else the enclosing subject's."""
         if type_name != self.subject:
+            key_field = self.records.get(type_name)
+            if key_field is not None and isinstance(scope, SubjectDecision) and scope.records:
+                # Decided per record: a record the decision does not name shows nothing.
+                return scope.records.get(str(source.get(key_field)), NO_RECORD)
             return scope
         decision = source.get(DECISION_KEY)
         if not isinstance(decision, SubjectDecision) or not decision.visible:
@@ -48,6 +54,6 @@ class ConsentGuard:
         static = self.static.denial(type_name, field_name, category)
         if static is not None:
             return static
-        if isinstance(scope, SubjectDecision) and category not in scope.allowed:
+        if isinstance(scope, SubjectDecision | RecordDecision) and category not in scope.allowed:
             return scope.denial(category)
         return None

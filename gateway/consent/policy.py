@@ -57,6 +57,21 @@ class StaticOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordDecision:
+    """The outcome for one record below a subject (a case of a child): which categories of it
+    may be seen. A record the subject's decision does not name shows none."""
+
+    allowed: frozenset[str]
+    denials: Mapping[str, Denial] = field(default_factory=dict)
+
+    def denial(self, category: str) -> Denial:
+        return self.denials.get(category) or Denial(category)
+
+
+NO_RECORD = RecordDecision(frozenset())
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectDecision:
     """The outcome for one subject (a child): whether it exists for the asker at all (in
     jurisdiction), which categories may be seen, and why each other one may not."""
@@ -67,6 +82,9 @@ class SubjectDecision:
     # For the audit: the legal basis of each allowed category and the policies that decided.
     bases: Mapping[str, str] = field(default_factory=dict)
     policies: tuple[str, ...] = ()
+    # Per record (by the record type's key), for the categories decided per record: a record's
+    # fields are judged by its own decision, the rest of the subject's by this one.
+    records: Mapping[str, RecordDecision] = field(default_factory=dict)
 
     def denial(self, category: str) -> Denial:
         return self.denials.get(category) or Denial(category)

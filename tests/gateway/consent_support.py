@@ -19,7 +19,7 @@ from graphql import (
 
 from auth.principal import Principal
 from auth.purposes import ROLE_AGENCY, Role
-from gateway.consent import ConsentConfig, Denial, StaticOutcome, SubjectDecision
+from gateway.consent import ConsentConfig, Denial, RecordDecision, StaticOutcome, SubjectDecision
 from gateway.context import RequestContext
 from tests.gateway.gateway_support import FakeSubgraphs
 
@@ -28,6 +28,7 @@ CONFIG = ConsentConfig(
     policy="tests.gateway.consent_support:FakePolicy",
     facts=("region", "openCases"),
     request_facts=("agreements { party }",),
+    records={"Case": "id"},
 )
 
 ALL = frozenset(
@@ -75,7 +76,13 @@ CARE: dict[str, dict[str, Any]] = {
                 "category": "NEGLECT",
                 "notes": ["home visit"],
                 "child": {"__typename": "Child", "id": "A"},
-            }
+            },
+            {
+                "id": "K2",
+                "category": "VIOLENCE",
+                "notes": ["court date"],
+                "child": {"__typename": "Child", "id": "A"},
+            },
         ],
         "flag": "open case: call Balai Rumbai",
         "openCases": 1,
@@ -124,6 +131,8 @@ class FakePolicy:
 
     def static(self, principal: Principal, purpose: str) -> StaticOutcome:
         denied = {"protection.detail": Denial("protection.detail", "FORBIDDEN")}
+        if principal.role is Role.BALAI_CASEWORKER:
+            return StaticOutcome({}, frozenset({"identity.basic"}))
         mandate = ALL if principal.role is Role.DINSOS_OFFICER else frozenset({"identity.basic"})
         return StaticOutcome(denied, mandate - {"protection.detail"})
 
@@ -145,12 +154,30 @@ class FakePolicy:
                 continue
             allowed = set(categories) - {"protection.detail"}
             denials = {}
+            records = {}
+            if principal.role is Role.BALAI_CASEWORKER:
+                # Case K1 is the caseworker's Balai's (summary; detail needs assignment), K2
+                # another Balai's (nothing without consent or an agreement).
+                detail = Denial("protection.detail", "ASSIGNMENT_REQUIRED", ("assignment",))
+                records = {
+                    "K1": RecordDecision(
+                        frozenset({"protection.summary"}), {"protection.detail": detail}
+                    ),
+                    "K2": RecordDecision(
+                        frozenset(),
+                        {
+                            "protection.summary": Denial(
+                                "protection.summary", "CONSENT_REQUIRED", ("consent", "agreement")
+                            )
+                        },
+                    ),
+                }
             if principal.role is Role.PKH_FACILITATOR and facts.get("openCases"):
                 allowed.discard("protection.summary")
                 denials["protection.summary"] = Denial(
                     "protection.summary", "CONSENT_REQUIRED", ("consent",)
                 )
-            decisions.append(SubjectDecision(True, frozenset(allowed), denials))
+            decisions.append(SubjectDecision(True, frozenset(allowed), denials, records=records))
         return decisions
 
 

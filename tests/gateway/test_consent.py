@@ -66,10 +66,17 @@ def test_a_field_denied_by_the_static_pass_is_never_fetched_and_answers_null_wit
 ):
     response, fakes = _run('{ child(id: "A") { name cases { category notes } } }')
     assert response["data"] == {
-        "child": {"name": "Ani", "cases": [{"category": "NEGLECT", "notes": None}]}
+        "child": {
+            "name": "Ani",
+            "cases": [
+                {"category": "NEGLECT", "notes": None},
+                {"category": "VIOLENCE", "notes": None},
+            ],
+        }
     }
     assert _errors(response) == [
-        (["child", "cases", 0, "notes"], "FORBIDDEN", "protection.detail", [])
+        (["child", "cases", 0, "notes"], "FORBIDDEN", "protection.detail", []),
+        (["child", "cases", 1, "notes"], "FORBIDDEN", "protection.detail", []),
     ]
     assert not any("notes" in doc for doc in _fetched(fakes))
 
@@ -172,7 +179,7 @@ def test_a_child_reached_through_a_record_is_decided_about_like_one_looked_up() 
 
 def test_a_root_list_carrying_a_category_needs_it_by_mandate() -> None:
     allowed, _ = _run('{ cases(office: "X") { category } }', Role.DINSOS_OFFICER)
-    assert allowed == {"data": {"cases": [{"category": "NEGLECT"}]}}
+    assert allowed == {"data": {"cases": [{"category": "NEGLECT"}, {"category": "VIOLENCE"}]}}
     refused, fakes = _run('{ cases(office: "X") { category } }', Role.PKH_FACILITATOR)
     assert refused["data"] is None  # cases is non-null: the denial nulls the whole answer
     assert _errors(refused) == [(["cases"], "FORBIDDEN", "protection.summary", [])]
@@ -268,3 +275,32 @@ def test_a_denied_field_reached_through_an_interface_fragment_has_its_subject_s_
     assert _errors(response) == [
         (["search", 0, "cases"], "CONSENT_REQUIRED", "protection.summary", ["consent"])
     ]
+
+
+def test_records_below_a_child_are_decided_one_by_one() -> None:
+    response, fakes = _run('{ child(id: "A") { cases { category notes } } }', Role.BALAI_CASEWORKER)
+    assert response["data"] == {
+        "child": {
+            "cases": [
+                {"category": "NEGLECT", "notes": None},
+                {"category": None, "notes": None},
+            ]
+        }
+    }
+    assert _errors(response) == [
+        (
+            ["child", "cases", 0, "notes"],
+            "ASSIGNMENT_REQUIRED",
+            "protection.detail",
+            ["assignment"],
+        ),
+        (
+            ["child", "cases", 1, "category"],
+            "CONSENT_REQUIRED",
+            "protection.summary",
+            ["consent", "agreement"],
+        ),
+        (["child", "cases", 1, "notes"], "FORBIDDEN", "protection.detail", []),
+    ]
+    # The record's key is fetched so its decision can be found, and never shown unasked.
+    assert any("id" in doc and "cases" in doc for doc in _fetched(fakes))
