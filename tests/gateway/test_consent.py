@@ -304,3 +304,10 @@ def test_records_below_a_child_are_decided_one_by_one() -> None:
     ]
     # The record's key is fetched so its decision can be found, and never shown unasked.
     assert any("id" in doc and "cases" in doc for doc in _fetched(fakes))
+
+
+def test_a_gateway_with_a_policy_but_no_authentication_refuses_to_start() -> None:
+    from gateway.http import create_gateway_app
+
+    with pytest.raises(ConfigError, match="needs authentication"):
+        create_gateway_app(_gateway(fake_subgraphs()))
