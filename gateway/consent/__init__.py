@@ -113,7 +113,8 @@ class ConsentStage:
     def _outcome(self, outcome: StaticOutcome) -> _ForRequest:
         found = self._by_outcome.get(outcome.key)
         if found is None:
-            static = StaticDenials(outcome, self.root_types)
+            mutation = self.subgraphs.schema.mutation_type
+            static = StaticDenials(outcome, self.root_types, mutation.name if mutation else None)
             found = _ForRequest(
                 static,
                 PlannerPasses(operation=(static,), fetch_graph=(self.cut,)),

@@ -49,11 +49,11 @@ class ConsentGuard:
 
     def denial(self, type_name: str, field_name: str, scope: object) -> Denial | None:
         category = self.category(type_name, field_name)
-        if category is None:
-            return None
         static = self.static.denial(type_name, field_name, category)
         if static is not None:
             return static
+        if category is None:
+            return None
         if isinstance(scope, SubjectDecision | RecordDecision) and category not in scope.allowed:
             return scope.denial(category)
         return None

@@ -22,11 +22,17 @@ class Denial:
     """Why one category is withheld: the code (DOMAIN.md's first-match rule) and the legal bases
     that could allow it — never the facts behind the decision."""
 
-    category: str
+    category: str | None  # None: a write (a mutation the role may not run)
     code: str = FORBIDDEN
     allowed_by: tuple[str, ...] = ()
 
     def error(self, path: list[str | int]) -> JsonObject:
+        if self.category is None:
+            return {
+                "message": "Not allowed.",
+                "path": path,
+                "extensions": {"code": self.code},
+            }
         return {
             "message": f"Not allowed: {self.category}.",
             "path": path,
@@ -49,11 +55,15 @@ class StaticOutcome:
 
     denied: Mapping[str, Denial]
     mandate: frozenset[str]
+    # The mutations the role may run (None: the policy says nothing of writes). Record-level
+    # rights (the assigned caseworker, the family's facilitator) are checked by the subgraph
+    # that holds the record, in the write's own transaction.
+    writes: frozenset[str] | None = None
 
     @property
     def key(self) -> Hashable:
         """What plans depend on: requests with the same outcome share plans, others never."""
-        return (frozenset(self.denied), self.mandate)
+        return (frozenset(self.denied.items()), self.mandate, self.writes)
 
 
 @dataclass(frozen=True, slots=True)

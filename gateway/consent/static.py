@@ -21,6 +21,7 @@ class StaticDenials:
 
     outcome: StaticOutcome
     root_types: frozenset[str]
+    mutation_type: str | None = None
 
     @property
     def name(self) -> str:
@@ -28,6 +29,9 @@ class StaticDenials:
 
     def denial(self, type_name: str, field_name: str, category: str | None) -> Denial | None:
         """The denial of this field whatever the subject, or None when it may be planned."""
+        writes = self.outcome.writes
+        if type_name == self.mutation_type and writes is not None and field_name not in writes:
+            return Denial(None)  # a write the role has no right to: never sent
         if category is None:
             return None
         denied = self.outcome.denied.get(category)

@@ -132,9 +132,10 @@ class FakePolicy:
     def static(self, principal: Principal, purpose: str) -> StaticOutcome:
         denied = {"protection.detail": Denial("protection.detail", "FORBIDDEN")}
         if principal.role is Role.BALAI_CASEWORKER:
-            return StaticOutcome({}, frozenset({"identity.basic"}))
+            return StaticOutcome({}, frozenset({"identity.basic"}), frozenset({"closeCase"}))
         mandate = ALL if principal.role is Role.DINSOS_OFFICER else frozenset({"identity.basic"})
-        return StaticOutcome(denied, mandate - {"protection.detail"})
+        writes = frozenset({"addNote"}) if principal.role is Role.DINSOS_OFFICER else frozenset()
+        return StaticOutcome(denied, mandate - {"protection.detail"}, writes)
 
     def decide(
         self,
@@ -245,6 +246,12 @@ def fake_subgraphs() -> FakeSubgraphs:
             "care": _answer(
                 {
                     "note": lambda arg: NOTES.get(arg("id")),
+                    "addNote": lambda arg: {
+                        "__typename": "Note",
+                        "id": "N2",
+                        "text": arg("text"),
+                        "child": {"__typename": "Child", "id": arg("childId")},
+                    },
                     "cases": lambda arg: CARE["A"]["cases"],
                     "agreements": lambda arg: [{"party": "dinsos"}],
                 },

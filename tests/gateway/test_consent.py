@@ -311,3 +311,16 @@ def test_a_gateway_with_a_policy_but_no_authentication_refuses_to_start() -> Non
 
     with pytest.raises(ConfigError, match="needs authentication"):
         create_gateway_app(_gateway(fake_subgraphs()))
+
+
+def test_a_mutation_the_role_may_not_run_is_never_sent() -> None:
+    mutation = 'mutation { addNote(childId: "A", text: "visited") { text child { name } } }'
+    refused, fakes = _run(mutation, Role.PKH_FACILITATOR)
+    assert refused["data"] == {"addNote": None}
+    assert [e["extensions"] for e in refused["errors"]] == [{"code": "FORBIDDEN"}]
+    assert [e["path"] for e in refused["errors"]] == [["addNote"]]
+    assert fakes.sent == []
+    # The role that may write gets the answer, its returned child decided like any read.
+    done, fakes = _run(mutation, Role.DINSOS_OFFICER)
+    assert done == {"data": {"addNote": {"text": "visited", "child": {"name": "Ani"}}}}
+    assert "addNote" in fakes.sent[0][1]
