@@ -114,7 +114,12 @@ class ConsentStage:
         found = self._by_outcome.get(outcome.key)
         if found is None:
             mutation = self.subgraphs.schema.mutation_type
-            static = StaticDenials(outcome, self.root_types, mutation.name if mutation else None)
+            static = StaticDenials(
+                outcome,
+                self.root_types,
+                mutation.name if mutation else None,
+                self.config.lookups,
+            )
             found = _ForRequest(
                 static,
                 PlannerPasses(operation=(static,), fetch_graph=(self.cut,)),

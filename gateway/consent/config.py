@@ -27,6 +27,9 @@ class ConsentConfig:
     records        types decided per record below a subject, with the key field each decision
                    names them by, e.g. {AtensiCase = "id"}: one child's `cases` can hold cases
                    the asker may see and cases they may not
+    lookups        root-field arguments that look up or filter by a categorized attribute, with
+                   the category they read, e.g. {"Query.childByNik.nik" = "identity.full"}: a
+                   role may use one only if it holds the category by mandate
     policy         where the rules come from: "module:factory", a callable returning a
                    ConsentPolicy (Satu Anak's: "auth.policy.gateway:load")
     """
@@ -37,10 +40,19 @@ class ConsentConfig:
     facts: tuple[str, ...] = ()
     request_facts: tuple[str, ...] = ()
     records: Mapping[str, str] = field(default_factory=dict)
+    lookups: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> ConsentConfig:
-        unknown = set(raw) - {"subject", "key", "facts", "request_facts", "policy", "records"}
+        unknown = set(raw) - {
+            "subject",
+            "key",
+            "facts",
+            "request_facts",
+            "policy",
+            "records",
+            "lookups",
+        }
         if unknown:
             raise ConfigError(f"[consent]: unknown setting(s) {', '.join(sorted(unknown))}")
         subject = raw.get("subject")
@@ -55,6 +67,12 @@ class ConsentConfig:
             isinstance(k, str) and isinstance(v, str) and v for k, v in records.items()
         ):
             raise ConfigError("[consent]: records must map type names to their key field")
+        lookups = raw.get("lookups", {})
+        if not isinstance(lookups, Mapping) or not all(
+            isinstance(k, str) and k.count(".") == 2 and isinstance(v, str) and v
+            for k, v in lookups.items()
+        ):
+            raise ConfigError('[consent]: lookups map "Type.field.argument" to a category')
         return cls(
             subject,
             policy,
@@ -62,6 +80,7 @@ class ConsentConfig:
             _strings(raw, "facts"),
             _strings(raw, "request_facts"),
             dict(records),
+            dict(lookups),
         )
 
     def load_policy(self) -> ConsentPolicy:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from gateway.consent.decide import DECISION_KEY
 from gateway.consent.policy import NO_RECORD, Denial, RecordDecision, SubjectDecision
 from gateway.consent.static import StaticDenials
+from gateway.operation import Field
 from gateway.planner.subgraph_map import SubgraphMap
 from gateway.types import JsonObject
 
@@ -47,9 +48,11 @@ class ConsentGuard:
             return ABSENT
         return decision
 
-    def denial(self, type_name: str, field_name: str, scope: object) -> Denial | None:
-        category = self.category(type_name, field_name)
-        static = self.static.denial(type_name, field_name, category)
+    def denial(self, type_name: str, field: Field, scope: object) -> Denial | None:
+        category = self.category(type_name, field.name)
+        static = self.static.denial(type_name, field.name, category) or self.static.lookup(
+            type_name, field
+        )
         if static is not None:
             return static
         if category is None:

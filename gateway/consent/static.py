@@ -4,9 +4,10 @@ own operation: a removed field answers null with its denial (see `gateway.consen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
-from graphql import get_named_type
+from graphql import NullValueNode, get_named_type
 
 from gateway.consent.policy import Denial, StaticOutcome
 from gateway.operation import Field, InlineFragment, Operation, Selection
@@ -22,6 +23,9 @@ class StaticDenials:
     outcome: StaticOutcome
     root_types: frozenset[str]
     mutation_type: str | None = None
+    # Arguments that look up or filter by a categorized attribute ("Query.childByNik.nik" ->
+    # "identity.full"): using one reads the category, so it needs the category by mandate.
+    lookups: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -40,6 +44,21 @@ class StaticDenials:
         if type_name in self.root_types and category not in self.outcome.mandate:
             # A root lookup or list carrying a category: its membership reveals it.
             return Denial(category)
+        return None
+
+    def lookup(self, type_name: str, selection: Field) -> Denial | None:
+        """The denial of a root field used with a lookup or filter argument the role may not
+        use (None when it may)."""
+        if type_name not in self.root_types or not self.lookups:
+            return None
+        for argument in selection.arguments:
+            category = self.lookups.get(f"{type_name}.{selection.name}.{argument.name.value}")
+            if (
+                category is not None
+                and category not in self.outcome.mandate
+                and not isinstance(argument.value, NullValueNode)
+            ):
+                return self.outcome.denied.get(category) or Denial(category)
         return None
 
     def __call__(self, operation: Operation, subgraphs: SubgraphMap) -> Operation:
@@ -64,8 +83,9 @@ class StaticDenials:
             if definition is None:  # __typename, introspection
                 kept.append(selection)
                 continue
-            if self.denial(
-                type_name, selection.name, subgraphs.category(type_name, selection.name)
+            category = subgraphs.category(type_name, selection.name)
+            if self.denial(type_name, selection.name, category) or self.lookup(
+                type_name, selection
             ):
                 continue
             if selection.selections:

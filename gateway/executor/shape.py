@@ -38,7 +38,7 @@ class ShapeGuard(Protocol):
         """The scope an object's fields are judged in; the guard's ABSENT: leave it out."""
         ...
 
-    def denial(self, type_name: str, field_name: str, scope: object) -> Denied | None: ...
+    def denial(self, type_name: str, field: Field, scope: object) -> Denied | None: ...
 
 
 # The fields to complete for one runtime type under one selection: response key, the first field
@@ -141,7 +141,7 @@ class Shaper:
             if definition is None:
                 continue
             if guard is not None:
-                denied = guard.denial(type_.name, first.name, scope)
+                denied = guard.denial(type_.name, first, scope)
                 if denied is not None:
                     self.errors.append(denied.error([*path, key]))
                     if isinstance(definition.type, GraphQLNonNull):

@@ -29,6 +29,7 @@ CONFIG = ConsentConfig(
     facts=("region", "openCases"),
     request_facts=("agreements { party }",),
     records={"Case": "id"},
+    lookups={"Query.childByNik.nik": "identity.full"},
 )
 
 ALL = frozenset(
@@ -237,6 +238,9 @@ def fake_subgraphs() -> FakeSubgraphs:
             "registry": _answer(
                 {
                     "child": lambda arg: CHILDREN.get(arg("id")),
+                    "childByNik": lambda arg: next(
+                        (c for c in CHILDREN.values() if c["nik"] == arg("nik")), None
+                    ),
                     "children": lambda arg: list(CHILDREN.values()),
                     "search": lambda arg: [*CHILDREN.values(), *OFFICES],
                     "office": lambda arg: OFFICES[0],

@@ -324,3 +324,13 @@ def test_a_mutation_the_role_may_not_run_is_never_sent() -> None:
     done, fakes = _run(mutation, Role.DINSOS_OFFICER)
     assert done == {"data": {"addNote": {"text": "visited", "child": {"name": "Ani"}}}}
     assert "addNote" in fakes.sent[0][1]
+
+
+def test_a_lookup_by_a_categorized_attribute_needs_the_category_by_mandate() -> None:
+    query = '{ childByNik(nik: "1471000000000001") { id name } }'
+    found, _ = _run(query, Role.DINSOS_OFFICER)
+    assert found == {"data": {"childByNik": {"id": "A", "name": "Ani"}}}
+    refused, fakes = _run(query, Role.PKH_FACILITATOR)
+    assert refused["data"] == {"childByNik": None}
+    assert _errors(refused) == [(["childByNik"], "FORBIDDEN", "identity.full", [])]
+    assert fakes.sent == []
