@@ -40,6 +40,10 @@ class ShapeGuard(Protocol):
 
     def denial(self, type_name: str, field: Field, scope: object) -> Denied | None: ...
 
+    def below(self, type_name: str, field: Field, scope: object) -> object:
+        """The scope for the value of `field` (e.g. what a lookup argument requires of it)."""
+        ...
+
 
 # The fields to complete for one runtime type under one selection: response key, the first field
 # node, and the merged sub-selections of every node with that key.
@@ -148,8 +152,11 @@ class Shaper:
                         return _BUBBLE
                     result[key] = None
                     continue
+                inner = guard.below(type_.name, first, scope)
+            else:
+                inner = scope
             value: object = self._value(
-                definition.type, sub, source.get(key), [*path, key], type_, first.name, scope
+                definition.type, sub, source.get(key), [*path, key], type_, first.name, inner
             )
             if value is self.absent and value is not None:
                 # Out of jurisdiction: null like a record that does not exist (a non-null

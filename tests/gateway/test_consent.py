@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -334,3 +335,21 @@ def test_a_lookup_by_a_categorized_attribute_needs_the_category_by_mandate() -> 
     assert refused["data"] == {"childByNik": None}
     assert _errors(refused) == [(["childByNik"], "FORBIDDEN", "identity.full", [])]
     assert fakes.sent == []
+
+
+def test_a_child_found_by_an_attribute_the_asker_may_not_read_of_it_is_absent() -> None:
+    class NoNikOfC(FakePolicy):
+        def decide(self, principal, purpose, subjects, request_facts, categories, now):  # type: ignore[no-untyped-def]
+            decisions = super().decide(principal, purpose, subjects, request_facts, categories, now)
+            return [
+                replace(d, allowed=d.allowed - {"identity.full"}) if s["id"] == "C" else d
+                for s, d in zip(subjects, decisions, strict=True)
+            ]
+
+    fakes = fake_subgraphs()
+    gateway = _gateway(fakes, NoNikOfC())
+    ctx = context(Role.DINSOS_OFFICER)
+    for nik, expected in (("1471000000000001", {"id": "A"}), ("1471000000000003", None)):
+        query = f'{{ childByNik(nik: "{nik}") {{ id }} }}'
+        response = asyncio.run(gateway.execute(gateway.prepare(query, None, ctx), {}, ctx))
+        assert response == {"data": {"childByNik": expected}}
