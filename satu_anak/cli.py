@@ -142,6 +142,7 @@ def _gateway_config(args: argparse.Namespace) -> GatewayConfig:
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
         "development": True if getattr(args, "dev", False) else None,
+        "grant_key": getattr(args, "grant_key", None),
     }
     config = replace(config, **{k: v for k, v in flags.items() if v is not None})
     if config.supergraph is None:
@@ -165,6 +166,10 @@ def _gateway(args: argparse.Namespace) -> int:
 
     configure_logging("gateway", args.log_level.upper())
     config = _gateway_config(args)
+    if config.grant_key and not config.auth_issuer:
+        # Grants name the signed-in user: without authentication there is nobody to sign for.
+        print("a grant key needs an access-token issuer (SATU_ANAK_AUTH_ISSUER)", file=sys.stderr)
+        return 2
     app = create_gateway_app(_load_gateway(config), development=config.development)
     uvicorn.run(
         app,
@@ -279,6 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--host", help="default: 127.0.0.1")
     gateway.add_argument("--port", type=int, help=f"default: {BASE_PORT}")
     gateway.add_argument("--dev", action="store_true", help="GraphiQL and the plan header")
+    gateway.add_argument(
+        "--grant-key",
+        help="the Ed25519 private key (PEM or JWK file) that signs subgraph grants "
+        "(default: $SATU_ANAK_GRANT_KEY; none: no grants)",
+    )
     gateway.add_argument("--log-level", default="info")
     gateway.set_defaults(run=_gateway)
 

@@ -76,9 +76,16 @@ class _Run:
         variables = self.variables
         return {name: variables[name] for name in node.variable_usages if name in variables}
 
+    @staticmethod
+    def _categories(node: FetchNode) -> frozenset[str]:
+        # Until the consent step decides each fetch's categories: those of the fields it selects.
+        return node.categories
+
     async def root(self, node: FetchNode) -> None:
         execution = self.execution
-        response = await self.client.fetch(node, self._subset(node), self.context)
+        response = await self.client.fetch(
+            node, self._subset(node), self.context, self._categories(node)
+        )
         if isinstance(response.data, dict):
             if node.output_renames:
                 rename_keys(response.data, node.output_renames)
@@ -114,7 +121,7 @@ class _Run:
         if not representations:
             return
         arguments = {**self._subset(node), "representations": representations}
-        response = await self.client.fetch(node, arguments, self.context)
+        response = await self.client.fetch(node, arguments, self.context, self._categories(node))
         entities = (
             (response.data or {}).get("_entities") if isinstance(response.data, dict) else None
         )

@@ -123,6 +123,11 @@ class FetchNode:
         return tuple(d.variable.name.value for d in self.variable_definitions)
 
     @cached_property
+    def categories(self) -> frozenset[str]:
+        """The data categories (`@policy`) of every field this fetch selects, nested included."""
+        return frozenset(f.category for f in walk_fields(self.selections) if f.category)
+
+    @cached_property
     def operation(self) -> str:
         """The document sent to the subgraph."""
         return print_ast(self.document())
