@@ -25,13 +25,18 @@ DEV_ISSUER_URL_VARIABLE = "SATU_ANAK_DEV_ISSUER_URL"
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from auth.grant import GrantKeyError
     from subgraphs.common.logs import configure_logging
     from subgraphs.common.service import create_app
     from subgraphs.common.settings import SubgraphSettings
 
     configure_logging(args.subgraph, args.log_level.upper())
     spec = load_spec(args.subgraph)
-    app = create_app(spec, SubgraphSettings.from_env(spec.name))
+    try:
+        app = create_app(spec, SubgraphSettings.from_env(spec.name))
+    except GrantKeyError as error:
+        print(error, file=sys.stderr)  # served subgraphs answer only the gateway's grants
+        return 2
     port = args.port or subgraph_ports()[spec.name]
     uvicorn.run(
         app,
@@ -170,7 +175,14 @@ def _gateway(args: argparse.Namespace) -> int:
         # Grants name the signed-in user: without authentication there is nobody to sign for.
         print("a grant key needs an access-token issuer (SATU_ANAK_AUTH_ISSUER)", file=sys.stderr)
         return 2
-    app = create_gateway_app(_load_gateway(config), development=config.development)
+    from auth.grant import GrantKeyError
+
+    try:
+        gateway = _load_gateway(config)
+    except GrantKeyError as error:
+        print(error, file=sys.stderr)
+        return 2
+    app = create_gateway_app(gateway, development=config.development)
     uvicorn.run(
         app,
         host=config.host,

@@ -97,6 +97,9 @@ class GrantMiddleware:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # no subscriptions: nothing may get past unsigned
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http" or scope.get("path") in self.open_paths:
             await self.app(scope, receive, send)
             return

@@ -326,3 +326,19 @@ def test_grant_key_setting_from_file_environment_and_flag(tmp_path: Path) -> Non
     assert GatewayConfig.from_env({}).grant_key is None
     args = build_parser().parse_args(["gateway", "--grant-key", "/flag.pem"])
     assert _gateway_config(args).grant_key == "/flag.pem"
+
+
+def test_the_gateway_command_refuses_a_grant_key_without_an_issuer_or_a_bad_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from satu_anak.cli import main as satu_anak
+
+    for name in ("SATU_ANAK_AUTH_ISSUER", "SATU_ANAK_GRANT_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    key = tmp_path / "grant.pem"
+    generate_key_pair(key, tmp_path / "grant.pub.pem")
+    assert satu_anak(["gateway", "--grant-key", str(key)]) == 2
+    assert "SATU_ANAK_AUTH_ISSUER" in capsys.readouterr().err
+    monkeypatch.setenv("SATU_ANAK_AUTH_ISSUER", "http://127.0.0.1:1")
+    assert satu_anak(["gateway", "--grant-key", str(tmp_path / "grant.pub.pem")]) == 2
+    assert "public key" in capsys.readouterr().err

@@ -323,3 +323,33 @@ async def test_over_real_http(make_database: MakeDatabase, tmp_path: Path) -> No
     finally:
         server.should_exit = True
         await task
+
+
+def test_satu_anak_serve_refuses_to_start_without_the_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from satu_anak.cli import main as satu_anak
+
+    monkeypatch.delenv("SATU_ANAK_GATEWAY_PUBLIC_KEY", raising=False)
+    monkeypatch.setenv("SATU_ANAK_DATA_DIR", str(tmp_path))
+    assert satu_anak(["serve", "pkh", "--port", str(_free_port())]) == 2
+    assert "SATU_ANAK_GATEWAY_PUBLIC_KEY" in capsys.readouterr().err
+
+
+async def test_websockets_are_refused() -> None:
+    from subgraphs.common.grants import GrantMiddleware
+
+    sent: list[Any] = []
+
+    async def never(*_args: Any) -> None:
+        raise AssertionError("the app must not be reached")
+
+    async def receive() -> Any:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    gate = GrantMiddleware(never, verifier=None)  # type: ignore[arg-type]
+    await gate({"type": "websocket", "path": "/graphql", "headers": []}, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1008}]
