@@ -13,10 +13,6 @@ from gateway.context import RequestContext
 __all__ = ["GRANT_HEADER", "GrantMaker"]
 
 
-class NoPrincipal(Exception):
-    """A fetch to sign for a request nobody signed in for: nothing is sent."""
-
-
 class GrantMaker:
     def __init__(self, signer: GrantSigner) -> None:
         self.signer = signer
@@ -25,12 +21,12 @@ class GrantMaker:
     def from_file(cls, path: str | Path) -> GrantMaker:
         return cls(GrantSigner.from_file(path))
 
-    def grantee(self, context: RequestContext, categories: frozenset[str]) -> Grantee:
-        """Who the grant is for: raises NoPrincipal when the request has no principal or purpose
-        (authentication is off or did not run: a subgraph would refuse it anyway)."""
+    def grantee(self, context: RequestContext, categories: frozenset[str]) -> Grantee | None:
+        """Who the grant is for; None when the request has no principal or purpose
+        (authentication is off or did not run): then nothing is sent."""
         principal = context.principal
         if principal is None or not context.purpose:
-            raise NoPrincipal
+            return None
         return Grantee(
             subject=principal.subject,
             role=principal.role.value,

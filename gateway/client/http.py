@@ -79,11 +79,8 @@ class HttpSubgraphClient:
         sign = None
         grant_key: Hashable = None
         if self.grants is not None:
-            from gateway.client.grants import NoPrincipal
-
-            try:
-                grantee = self.grants.grantee(context, categories)
-            except NoPrincipal:
+            grantee = self.grants.grantee(context, categories)
+            if grantee is None:
                 return no_principal(node.service)
             sign = self.grants.signing(node.service, grantee)
             grant_key = (node.service, grantee)
