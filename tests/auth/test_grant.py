@@ -246,3 +246,23 @@ def test_key_files_pem_and_jwk(tmp_path: Path) -> None:
         load_private_key(tmp_path / "absent.pem")
     with pytest.raises(FileExistsError):
         generate_key_pair(private, public)  # never overwrites a key
+
+
+def test_signer_and_verifier_refuse_unsafe_settings() -> None:
+    with pytest.raises(GrantKeyError):
+        GrantSigner(PUBLIC)  # a public key cannot sign
+    with pytest.raises(ValueError, match="lifetime"):
+        GrantSigner(KEY, ttl=3600)
+    with pytest.raises(GrantKeyError):
+        GrantVerifier([], "pkh")
+    with pytest.raises(ValueError, match="audience"):
+        GrantVerifier([PUBLIC], "")
+    with pytest.raises(ValueError, match="leeway"):
+        GrantVerifier([PUBLIC], "pkh", leeway=600)
+
+
+def test_a_verifier_holds_several_keys_during_a_rotation() -> None:
+    other = OKPKey.import_key(OTHER_KEY.as_dict(private=False))
+    both = GrantVerifier([PUBLIC, other], "pkh", clock=Clock())
+    both.verify(signer().sign("pkh", FACILITATOR, BODY), BODY)
+    both.verify(signer(key=OTHER_KEY).sign("pkh", FACILITATOR, BODY), BODY)
