@@ -46,6 +46,10 @@ class GatewayConfig:
     # the federation audit and the benchmarks run it. Needs `auth_issuer` (decisions are about
     # who asks).
     consent: ConsentConfig | None = None
+    # Subgraph grants: the gateway's Ed25519 private key (a PEM or JWK file). With it, every
+    # subgraph request carries a grant signed for it (auth/grant.py); without it (conformance
+    # runs, benchmarks) none does, and subgraphs that require grants refuse the gateway.
+    grant_key: str | None = None
 
     @classmethod
     def load(
@@ -111,6 +115,7 @@ class GatewayConfig:
             ("SATU_ANAK_AUTH_ISSUER", "auth_issuer"),
             ("SATU_ANAK_AUTH_AUDIENCE", "auth_audience"),
             ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
+            ("SATU_ANAK_GRANT_KEY", "grant_key"),
         ):
             if environ.get(variable):
                 changes[setting] = environ[variable]

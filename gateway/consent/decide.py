@@ -33,6 +33,7 @@ DECISION_KEY = " decision"
 FACTS_UNAVAILABLE = "FACTS_UNAVAILABLE"
 # The category a facts fetch carries in its grant: subgraphs answer facts fields only under it.
 FACTS_CATEGORY = "policy.facts"
+_FACTS = frozenset({FACTS_CATEGORY})
 
 Targets = list[tuple[JsonObject, ResponsePath]]
 
@@ -188,7 +189,8 @@ class ConsentDecider:
     async def _fetch(
         self, run: PlanRun, node: FetchNode, variables: JsonObject
     ) -> JsonObject | None:
-        response = await run.client.fetch(node, variables, run.context)
+        # Signed for the facts alone: subgraphs answer facts fields only under this category.
+        response = await run.client.fetch(node, variables, run.context, _FACTS)
         if response.errors or not isinstance(response.data, dict):
             return None  # missing facts are no basis for anything: the decision fails closed
         return response.data

@@ -34,6 +34,7 @@ def facts_fetches(config: ConsentConfig, subgraphs: SubgraphMap) -> tuple[FetchN
             entity_type=config.subject,
             requires=requires,
             operation_name="ConsentFacts",
+            private=True,
         )
         for graph, fields in by_graph.items()
     )
@@ -51,6 +52,7 @@ def request_facts_fetches(config: ConsentConfig, subgraphs: SubgraphMap) -> tupl
             operation_kind="query",
             selections=tuple(fields),
             operation_name="ConsentRequestFacts",
+            private=True,
         )
         for graph, fields in by_graph.items()
     )

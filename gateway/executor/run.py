@@ -91,9 +91,16 @@ class PlanRun:
         variables = self.variables
         return {name: variables[name] for name in node.variable_usages if name in variables}
 
+    @staticmethod
+    def _categories(node: FetchNode) -> frozenset[str]:
+        # Until the consent step decides each fetch's categories: those of the fields it selects.
+        return node.categories
+
     async def root(self, node: FetchNode) -> None:
         execution = self.execution
-        response = await self.client.fetch(node, self._subset(node), self.context)
+        response = await self.client.fetch(
+            node, self._subset(node), self.context, self._categories(node)
+        )
         if isinstance(response.data, dict):
             dropped = strip_unasked(response.data, node.answer_shape)
             if any(key in execution.data for key in dropped):
@@ -138,7 +145,7 @@ class PlanRun:
         if not representations:
             return
         arguments = {**self._subset(node), "representations": representations}
-        response = await self.client.fetch(node, arguments, self.context)
+        response = await self.client.fetch(node, arguments, self.context, self._categories(node))
         entities = (
             (response.data or {}).get("_entities") if isinstance(response.data, dict) else None
         )

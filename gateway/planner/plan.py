@@ -116,6 +116,9 @@ class FetchNode:
     # (alias, response key): fields the planner aliased because the subgraph could not merge
     # them with a same-named field (see `selection.alias_conflicts`); renamed back on arrival.
     output_renames: tuple[tuple[str, str], ...] = ()
+    # Never shared with another request's identical fetch (the consent stage's facts: a
+    # revocation must show in the very next request).
+    private: bool = False
     kind: Literal["Fetch"] = "Fetch"
 
     @cached_property
@@ -132,6 +135,11 @@ class FetchNode:
     @cached_property
     def variable_usages(self) -> tuple[str, ...]:
         return tuple(d.variable.name.value for d in self.variable_definitions)
+
+    @cached_property
+    def categories(self) -> frozenset[str]:
+        """The data categories (`@policy`) of every field this fetch selects, nested included."""
+        return frozenset(f.category for f in walk_fields(self.selections) if f.category)
 
     @cached_property
     def operation(self) -> str:
