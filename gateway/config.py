@@ -7,7 +7,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.consent.config import ConsentConfig
 
 ALWAYS_FORWARDED = frozenset({"traceparent", "tracestate"})  # W3C trace context
 
@@ -39,6 +42,14 @@ class GatewayConfig:
     auth_issuer: str | None = None
     auth_audience: str = "satu-anak"
     auth_jwks_url: str | None = None
+    # Consent-aware planning (`[consent]`): None — no policy, every field to every caller, as
+    # the federation audit and the benchmarks run it. Needs `auth_issuer` (decisions are about
+    # who asks).
+    consent: ConsentConfig | None = None
+    # Subgraph grants: the gateway's Ed25519 private key (a PEM or JWK file). With it, every
+    # subgraph request carries a grant signed for it (auth/grant.py); without it (conformance
+    # runs, benchmarks) none does, and subgraphs that require grants refuse the gateway.
+    grant_key: str | None = None
 
     @classmethod
     def load(
@@ -55,13 +66,22 @@ class GatewayConfig:
             raise ConfigError(f"cannot read gateway configuration {path}: {error}") from error
         subgraphs: dict[str, Any] = raw.pop("subgraphs", {})
         headers = raw.pop("forward_headers", [])
+        consent_section = raw.pop("consent", None)
         known = {f for f in cls.__dataclass_fields__ if f not in _DERIVED}
         unknown = set(raw) - known
         if unknown:
             raise ConfigError(f"unknown gateway settings in {path}: {', '.join(sorted(unknown))}")
+        consent = None
+        if consent_section is not None:
+            from gateway.consent.config import ConsentConfig
+
+            if not isinstance(consent_section, dict):
+                raise ConfigError(f"[consent] in {path} must be a table")
+            consent = ConsentConfig.from_mapping(consent_section)
         try:
             return cls(
                 **raw,
+                consent=consent,
                 forward_headers=ALWAYS_FORWARDED | {str(h).lower() for h in headers},
                 subgraph_urls={n: str(s["url"]) for n, s in subgraphs.items() if "url" in s},
                 subgraph_timeouts={
@@ -95,6 +115,7 @@ class GatewayConfig:
             ("SATU_ANAK_AUTH_ISSUER", "auth_issuer"),
             ("SATU_ANAK_AUTH_AUDIENCE", "auth_audience"),
             ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
+            ("SATU_ANAK_GRANT_KEY", "grant_key"),
         ):
             if environ.get(variable):
                 changes[setting] = environ[variable]
@@ -119,4 +140,4 @@ class GatewayConfig:
         return cls().with_env(environ)
 
 
-_DERIVED = frozenset({"forward_headers", "subgraph_urls", "subgraph_timeouts"})
+_DERIVED = frozenset({"forward_headers", "subgraph_urls", "subgraph_timeouts", "consent"})

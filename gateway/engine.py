@@ -4,7 +4,7 @@ through the injected subgraph client, shape — independent of HTTP."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLObjectType, OperationType, execute_sync, value_from_ast_untyped
 from graphql.execution.values import get_variable_values
@@ -22,6 +22,9 @@ from gateway.prepare import LOCAL_ROOT_FIELDS, PreparedOperation, Preparer
 from gateway.supergraph import Supergraph
 from gateway.types import JsonObject
 
+if TYPE_CHECKING:
+    from gateway.consent import ConsentPolicy, ConsentStage
+
 __all__ = ["Gateway", "GatewayConfig", "PreparedOperation", "RequestError"]
 
 
@@ -36,14 +39,27 @@ class Gateway:
         *,
         client: SubgraphClient | None = None,
         passes: PlannerPasses | None = None,
+        policy: ConsentPolicy | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.config = config or GatewayConfig()
         self.api_schema = supergraph.api_schema
-        self.planner = QueryPlanner(SubgraphMap(supergraph), passes)
-        self.preparer = Preparer(self.api_schema, self.planner, self.config)
+        subgraphs = SubgraphMap(supergraph)
+        self.planner = QueryPlanner(subgraphs, passes)
+        # Consent-aware planning when configured (`[consent]`; `policy` given by tests or
+        # loaded from the configured factory): without it, plans are exactly as before.
+        self.consent: ConsentStage | None = None
+        if self.config.consent is not None:
+            from gateway.consent import ConsentStage
+
+            self.consent = ConsentStage(
+                self.config.consent, policy or self.config.consent.load_policy(), subgraphs
+            )
+        self.preparer = Preparer(self.api_schema, self.planner, self.config, self.consent)
         self.client: SubgraphClient = client or HttpSubgraphClient(supergraph, self.config)
-        self.executor = PlanExecutor(self.client)
+        self.executor = PlanExecutor(
+            self.client, self.consent.decider if self.consent is not None else None
+        )
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -64,8 +80,13 @@ class Gateway:
     ) -> PreparedOperation:
         return self.preparer.prepare(query, operation_name, context)
 
-    def plan_text(self, query: str, operation_name: str | None = None) -> str:
-        return print_plan(self.prepare(query, operation_name).plan)
+    def plan_text(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        context: RequestContext | None = None,
+    ) -> str:
+        return print_plan(self.prepare(query, operation_name, context).plan)
 
     # --- executing --------------------------------------------------------------------------
 
@@ -98,7 +119,13 @@ class Gateway:
             if local.data:
                 data.update(local.data)
             execution.errors.extend(dict(e.formatted) for e in local.errors or ())
-        shaper = Shaper(self.api_schema, values, context, prepared.shape_cache)
+        shaper = Shaper(
+            self.api_schema,
+            values,
+            context,
+            prepared.shape_cache,
+            prepared.guard,
+        )
         shaped = shaper.root(
             self._root_type(prepared.kind), _without_local(prepared.operation), data
         )

@@ -12,6 +12,8 @@ INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 DOWNSTREAM_SERVICE_ERROR = "DOWNSTREAM_SERVICE_ERROR"
 # A subgraph could not be reached, timed out, or answered with something that is not GraphQL.
 SUBGRAPH_UNAVAILABLE = "SUBGRAPH_UNAVAILABLE"
+# The gateway signs subgraph grants and the request has no signed-in user to sign one for.
+UNAUTHENTICATED = "UNAUTHENTICATED"
 
 
 def error(message: str, code: str | None = None, **extensions: object) -> JsonObject:

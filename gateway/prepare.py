@@ -4,7 +4,9 @@ operation name, so a repeated request goes straight to execution."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from graphql import (
     DocumentNode,
@@ -26,6 +28,10 @@ from gateway.operation import Operation, normalize
 from gateway.planner import QueryPlanner
 from gateway.planner.plan import QueryPlan
 
+if TYPE_CHECKING:
+    from gateway.consent import ConsentStage, _ForRequest
+    from gateway.executor.shape import ShapeGuard
+
 LOCAL_ROOT_FIELDS = ("__schema", "__type", "__typename")
 
 
@@ -37,6 +43,8 @@ class PreparedOperation:
     local_document: DocumentNode | None  # introspection and root __typename, answered here
     # Shaping's field lists, shared across requests; None when @skip/@include make them vary.
     shape_cache: ShapeCache | None = field(default=None, compare=False)
+    # The consent rules shaping applies (None without a policy).
+    guard: ShapeGuard | None = field(default=None, compare=False)
 
     @property
     def kind(self) -> OperationType:
@@ -46,32 +54,43 @@ class PreparedOperation:
 class Preparer:
     """Turns a request's document into a prepared operation; keeps the last ones it made."""
 
-    def __init__(self, api_schema: GraphQLSchema, planner: QueryPlanner, config: GatewayConfig):
+    def __init__(
+        self,
+        api_schema: GraphQLSchema,
+        planner: QueryPlanner,
+        config: GatewayConfig,
+        consent: ConsentStage | None = None,
+    ):
         self.api_schema = api_schema
         self.planner = planner
         self.config = config
-        # One preparer per gateway, and the planner's passes are fixed when it is built: a plan
-        # depends on the document and the operation name alone. Once a pass depends on who
-        # asks, its `cache_key` for the request joins this key.
-        self._cache: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
+        self.consent = consent
+        # The planner's own passes are fixed when it is built; the consent stage's static pass
+        # depends on who asks, so its outcome (not the role or the user) joins the key: one
+        # kind of caller's plan never serves another.
+        self._cache: OrderedDict[tuple[str, str | None, Hashable], PreparedOperation] = (
+            OrderedDict()
+        )
 
     def prepare(
         self, query: str, operation_name: str | None, context: RequestContext | None = None
     ) -> PreparedOperation:
-        """The prepared operation for this request. Nothing here reads the context yet; once
-        passes depend on who asks, what they read of it joins the cache key."""
-        key = (query, operation_name)
+        """The prepared operation for this request (the context says who asks, for consent)."""
+        request = self.consent.for_request(context) if self.consent is not None else None
+        key = (query, operation_name, request.static.outcome.key if request else None)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        prepared = self._prepare(query, operation_name)
+        prepared = self._prepare(query, operation_name, request)
         self._cache[key] = prepared
         if len(self._cache) > self.config.plan_cache_size:
             self._cache.popitem(last=False)
         return prepared
 
-    def _prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+    def _prepare(
+        self, query: str, operation_name: str | None, request: _ForRequest | None
+    ) -> PreparedOperation:
         try:
             document = parse(query, max_tokens=self.config.max_tokens)
         except GraphQLError as parse_error:
@@ -91,7 +110,10 @@ class Preparer:
         except OperationError as operation_error:
             raise RequestError([error(str(operation_error))]) from None
         try:
-            plan = self.planner.plan(operation)
+            if request is None or self.consent is None:
+                plan = self.planner.plan(operation)
+            else:
+                plan = self.consent.wrap(self.planner.plan(operation, request.passes))
         except PlanningError as planning_error:
             raise RequestError([error(str(planning_error), QUERY_PLANNING_FAILED)]) from None
         return PreparedOperation(
@@ -100,6 +122,7 @@ class Preparer:
             plan,
             _local_document(document, operation, plan),
             shape_cache=None if operation.has_conditions else {},
+            guard=request.guard if request is not None else None,
         )
 
 

@@ -25,13 +25,18 @@ DEV_ISSUER_URL_VARIABLE = "SATU_ANAK_DEV_ISSUER_URL"
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from auth.grant import GrantKeyError
     from subgraphs.common.logs import configure_logging
     from subgraphs.common.service import create_app
     from subgraphs.common.settings import SubgraphSettings
 
     configure_logging(args.subgraph, args.log_level.upper())
     spec = load_spec(args.subgraph)
-    app = create_app(spec, SubgraphSettings.from_env(spec.name))
+    try:
+        app = create_app(spec, SubgraphSettings.from_env(spec.name))
+    except GrantKeyError as error:
+        print(error, file=sys.stderr)  # served subgraphs answer only the gateway's grants
+        return 2
     port = args.port or subgraph_ports()[spec.name]
     uvicorn.run(
         app,
@@ -142,6 +147,7 @@ def _gateway_config(args: argparse.Namespace) -> GatewayConfig:
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
         "development": True if getattr(args, "dev", False) else None,
+        "grant_key": getattr(args, "grant_key", None),
     }
     config = replace(config, **{k: v for k, v in flags.items() if v is not None})
     if config.supergraph is None:
@@ -165,7 +171,18 @@ def _gateway(args: argparse.Namespace) -> int:
 
     configure_logging("gateway", args.log_level.upper())
     config = _gateway_config(args)
-    app = create_gateway_app(_load_gateway(config), development=config.development)
+    if config.grant_key and not config.auth_issuer:
+        # Grants name the signed-in user: without authentication there is nobody to sign for.
+        print("a grant key needs an access-token issuer (SATU_ANAK_AUTH_ISSUER)", file=sys.stderr)
+        return 2
+    from auth.grant import GrantKeyError
+
+    try:
+        gateway = _load_gateway(config)
+    except GrantKeyError as error:
+        print(error, file=sys.stderr)
+        return 2
+    app = create_gateway_app(gateway, development=config.development)
     uvicorn.run(
         app,
         host=config.host,
@@ -279,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--host", help="default: 127.0.0.1")
     gateway.add_argument("--port", type=int, help=f"default: {BASE_PORT}")
     gateway.add_argument("--dev", action="store_true", help="GraphiQL and the plan header")
+    gateway.add_argument(
+        "--grant-key",
+        help="the Ed25519 private key (PEM or JWK file) that signs subgraph grants "
+        "(default: $SATU_ANAK_GRANT_KEY; none: no grants)",
+    )
     gateway.add_argument("--log-level", default="info")
     gateway.set_defaults(run=_gateway)
 

@@ -17,6 +17,24 @@ from satu_anak.ports import BASE_PORT, issuer_port, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES
 
 SUPERGRAPH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
+# The gateway's grant key pair, in the data folder: the private key signs each subgraph request's
+# grant (gateway only, mode 0600); the subgraphs get the public key.
+GRANT_KEY_FILE = "gateway-grant-key.pem"
+GRANT_PUBLIC_KEY_FILE = "gateway-grant-key.pub.pem"
+
+
+def grant_key_pair(folder: Path) -> tuple[Path, Path]:
+    """The development grant key pair's files in `folder`, made when absent."""
+    from auth.grant import generate_key_pair
+
+    private, public = folder / GRANT_KEY_FILE, folder / GRANT_PUBLIC_KEY_FILE
+    if not private.exists():
+        generate_key_pair(private, public)
+    elif not public.exists():
+        from auth.grant import load_private_key
+
+        public.write_bytes(load_private_key(private).as_pem(private=False))
+    return private, public
 
 
 def _healthy(port: int, host: str) -> bool:
@@ -41,9 +59,14 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = BASE_PORT) -> int:
     from satu_anak.synthetic.loader import seed as load
+    from subgraphs.common.settings import GATEWAY_PUBLIC_KEY_VARIABLE, data_dir
 
     report = asyncio.run(load(children, seed, only_if_empty=True))
     print(report.summary(), flush=True)
+    grant_key, grant_public_key = grant_key_pair(data_dir())
+    # Subgraphs verify grants with the public key only; the gateway alone can sign.
+    subgraph_env = {**os.environ, GATEWAY_PUBLIC_KEY_VARIABLE: str(grant_public_key)}
+    subgraph_env.pop("SATU_ANAK_GRANT_KEY", None)
 
     ports = subgraph_ports(base_port)
     processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -70,6 +93,7 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
                     "--port",
                     str(port),
                 ],
+                env=subgraph_env,
                 # Ctrl-C reaches the whole process group; we stop children ourselves, in order.
                 start_new_session=True,
             )
@@ -87,6 +111,7 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
         gateway_env = {
             **os.environ,
             "SATU_ANAK_AUTH_ISSUER": issuer_url,
+            "SATU_ANAK_GRANT_KEY": str(grant_key),
             **{
                 f"SATU_ANAK_{name.upper()}_SUBGRAPH_URL": f"http://{host}:{port}/graphql"
                 for name, port in ports.items()

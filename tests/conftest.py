@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from joserfc.jwk import OKPKey
 from sqlalchemy import text
-from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from auth.grant import GRANT_ALGORITHM, GRANT_HEADER, Grantee, GrantSigner, GrantVerifier
 from subgraphs.common.database import Database
+from subgraphs.common.grants import GrantMiddleware, identity_from_scope
 from subgraphs.common.identity import Identity
 from subgraphs.common.migrations import upgrade
 from subgraphs.common.service import SubgraphSpec, create_app
@@ -128,50 +131,90 @@ async def make_database(backend: str, tmp_path: Any) -> AsyncIterator[MakeDataba
         await db.dispose()
 
 
-# How the in-process test client tells a subgraph who asks: the identity as JSON in a header that
-# only the test harness's `identify` hook reads (services never read it). One place to change when
-# the harness signs real gateway grants instead.
-TEST_IDENTITY_HEADER = "x-test-identity"
+# The harness's gateway key pair: made once per test session, like a deployment's. Clients sign
+# real grants with it; the apps verify them with the real GrantVerifier.
+_HARNESS_KEY = OKPKey.generate_key(GRANT_ALGORITHM, private=True)
+HARNESS_SIGNER = GrantSigner(_HARNESS_KEY)
+HARNESS_PUBLIC_KEY = OKPKey.import_key(_HARNESS_KEY.as_dict(private=False))
 
 
-def identity_from_test_header(request: Request) -> Identity | None:
-    raw = request.headers.get(TEST_IDENTITY_HEADER)
-    if raw is None:
-        return None
-    fields = json.loads(raw)
-    fields["regions"] = tuple(fields["regions"])
-    fields["categories"] = frozenset(fields["categories"])
-    return Identity(**fields)
+def harness_public_key_file(folder: Path) -> Path:
+    """The harness's public key as a PEM file in `folder` (for SubgraphSettings)."""
+    path = folder / "gateway-grant.pub.pem"
+    path.write_bytes(HARNESS_PUBLIC_KEY.as_pem(private=False))
+    return path
 
 
-def identity_headers(identity: Identity | None) -> dict[str, str]:
+def grantee_of(identity: Identity) -> Grantee:
+    return Grantee(
+        subject=identity.subject,
+        role=identity.role,
+        agency=identity.agency,
+        unit=identity.unit,
+        regions=identity.regions,
+        purpose=identity.purpose,
+        categories=identity.categories,
+        name=identity.name,
+        staff_id=identity.staff_id,
+    )
+
+
+def identity_headers(identity: Identity | None, *, audience: str, body: bytes) -> dict[str, str]:
+    """The headers that make a request with exactly `body` to subgraph `audience` come from
+    `identity`: a grant signed as the gateway signs it (none for None: nobody asks)."""
     if identity is None:
         return {}
-    fields = dataclasses.asdict(identity)
-    fields["regions"] = list(identity.regions)
-    fields["categories"] = sorted(identity.categories)
-    return {TEST_IDENTITY_HEADER: json.dumps(fields)}
+    return {GRANT_HEADER: HARNESS_SIGNER.sign(audience, grantee_of(identity), body)}
+
+
+class HarnessGate:
+    """The tests' gate in front of a subgraph app: a request with a grant goes through the real
+    GrantMiddleware (and its verifier); one without reaches the app as nobody (identity None), so
+    tests written before grants keep reading everything. Served subgraphs have no such door: there,
+    no grant is 401 (tests/subgraphs/test_grants.py)."""
+
+    def __init__(self, app: ASGIApp, verifier: GrantVerifier) -> None:
+        self.app = app
+        self.gated = GrantMiddleware(app, verifier)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope.get("headers", ()) if scope["type"] == "http" else ()
+        if any(name.lower() == GRANT_HEADER.encode() for name, _ in headers):
+            await self.gated(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class GraphQLClient:
     """A client for one subgraph app, in process (ASGI), as the gateway would call it."""
 
     def __init__(
-        self, http: httpx.AsyncClient, db: Database, identity: Identity | None = None
+        self,
+        http: httpx.AsyncClient,
+        db: Database,
+        identity: Identity | None = None,
+        *,
+        subgraph: str,
     ) -> None:
         self.http = http
         self.db = db
         self.identity = identity
+        self.subgraph = subgraph
 
     def acting(self, identity: Identity | None) -> GraphQLClient:
-        """The same subgraph and database, asked by `identity` (None: by nobody)."""
-        return GraphQLClient(self.http, self.db, identity)
+        """The same subgraph and database, asked by `identity` through a signed grant (None: by
+        nobody — no grant, which only the harness's gate lets through)."""
+        return GraphQLClient(self.http, self.db, identity, subgraph=self.subgraph)
 
     async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
+        request = json.dumps({"query": query, "variables": variables}).encode()
         response = await self.http.post(
             "/graphql",
-            json={"query": query, "variables": variables},
-            headers=identity_headers(self.identity),
+            content=request,
+            headers={
+                "content-type": "application/json",
+                **identity_headers(self.identity, audience=self.subgraph, body=request),
+            },
         )
         body: dict[str, Any] = response.json()
         return body
@@ -198,10 +241,11 @@ async def make_client(make_database: MakeDatabase) -> AsyncIterator[MakeClient]:
 
     async def make(spec: SubgraphSpec) -> GraphQLClient:
         db = await make_database(spec)
-        app = create_app(spec, SubgraphSettings(spec.name, db.url), db, identity_from_test_header)
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        app = create_app(spec, SubgraphSettings(spec.name, db.url), db, identity_from_scope)
+        gate = HarnessGate(app, GrantVerifier([HARNESS_PUBLIC_KEY], spec.name))
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=gate), base_url="http://test")
         clients.append(http)
-        return GraphQLClient(http, db)
+        return GraphQLClient(http, db, subgraph=spec.name)
 
     yield make
     for http in clients:

@@ -4,9 +4,11 @@ gateway over HTTP, stops on Ctrl-C."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -17,12 +19,16 @@ import httpx
 import pytest
 
 from auth.dev_issuer import DEV_AUDIENCE
+from auth.grant import GRANT_HEADER, Grantee, GrantSigner
 from auth.tokens import TokenVerifier, VerifierConfig
 from satu_anak.cli import main as satu_anak
 from satu_anak.ports import issuer_port, subgraph_ports
+from satu_anak.up import GRANT_KEY_FILE
 from subgraphs import SUBGRAPH_NAMES
 
 pytestmark = pytest.mark.slow
+
+CATS = frozenset({"identity.basic", "identity.full"})
 
 
 def _free_base_port() -> int:
@@ -93,6 +99,28 @@ def _query(port: int, query: str, **headers: str) -> dict[str, Any]:
     return body["data"]
 
 
+def _signed(data_dir: Path, subgraph: str, port: int, query: str) -> dict[str, Any]:
+    """Ask a subgraph directly, as the gateway would: under a grant signed with `up`'s key."""
+    signer = GrantSigner.from_file(data_dir / GRANT_KEY_FILE)
+    body = json.dumps({"query": query}).encode()
+    grantee = Grantee(
+        "test", "disdukcapil_officer", "disdukcapil", None, ("14",), "identity.resolution", CATS
+    )
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        content=body,
+        headers={
+            "content-type": "application/json",
+            GRANT_HEADER: signer.sign(subgraph, grantee, body),
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200
+    answer: dict[str, Any] = response.json()
+    assert "errors" not in answer, answer
+    return answer["data"]
+
+
 async def _principal_subject(issuer: str, token: str) -> str:
     verifier = TokenVerifier(VerifierConfig(issuer=issuer, audience=DEV_AUDIENCE))
     try:
@@ -119,10 +147,24 @@ def test_up_serves_seeded_subgraphs_and_stops_cleanly(
         for name, port in ports.items():
             health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
             assert health.json() == {"status": "ok", "subgraph": name}
-        index = _query(ports["disdukcapil"], "{ searchChildren { totalCount } }")
+        # Subgraphs answer only the gateway: unsigned, 401; under a grant of `up`'s key, data.
+        assert stat.S_IMODE((tmp_path / GRANT_KEY_FILE).stat().st_mode) == 0o600
+        direct = httpx.post(
+            f"http://127.0.0.1:{ports['disdukcapil']}/graphql",
+            json={"query": "{ searchChildren { totalCount } }"},
+            timeout=10,
+        )
+        assert direct.status_code == 401
+        count = "{ searchChildren { totalCount } }"
+        index = _signed(tmp_path, "disdukcapil", ports["disdukcapil"], count)
         total = index["searchChildren"]["totalCount"]
         assert total >= 300
-        story = _query(ports["disdukcapil"], '{ child(id: "ANK000000001") { id name } }')
+        story = _signed(
+            tmp_path,
+            "disdukcapil",
+            ports["disdukcapil"],
+            '{ child(id: "ANK000000001") { id name } }',
+        )
         assert story["child"]["name"]
         # The gateway answers one child's picture from all four agencies, to a signed-in
         # officer declaring a purpose of the role, and to nobody else.
@@ -156,7 +198,7 @@ def test_up_serves_seeded_subgraphs_and_stops_cleanly(
     process = _start(tmp_path, base)
     try:
         _wait_until_up(process)
-        again = _query(ports["disdukcapil"], "{ searchChildren { totalCount } }")
+        again = _signed(tmp_path, "disdukcapil", ports["disdukcapil"], count)
         assert again["searchChildren"]["totalCount"] == total
     finally:
         assert _stop(process) == 0

@@ -15,10 +15,18 @@ __all__ = ["SubgraphClient", "SubgraphResponse"]
 
 class SubgraphClient(Protocol):
     """Sends one fetch node, with its variables, on behalf of one request. Never raises:
-    transport failures come back as a response with errors and no data."""
+    transport failures come back as a response with errors and no data.
+
+    `categories` are the data categories this fetch may return (the consent step's decision for
+    the fetch's group of children, "policy.facts" for a facts fetch): the subgraph grant carries
+    them, and a subgraph answers no categorized field outside them."""
 
     async def fetch(
-        self, node: FetchNode, variables: JsonObject, context: RequestContext
+        self,
+        node: FetchNode,
+        variables: JsonObject,
+        context: RequestContext,
+        categories: frozenset[str] = frozenset(),
     ) -> SubgraphResponse: ...
 
     async def start(self) -> None: ...

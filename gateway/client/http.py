@@ -4,9 +4,12 @@ queries, and which of the client's headers are forwarded."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
 import orjson
 
-from gateway.client.response import SubgraphResponse
+from gateway.client.response import SubgraphResponse, no_principal
 from gateway.client.transport import SubgraphTransport
 from gateway.config import GatewayConfig
 from gateway.context import RequestContext
@@ -14,6 +17,12 @@ from gateway.planner.plan import FetchNode
 from gateway.supergraph import Supergraph
 from gateway.types import JsonObject
 
+if TYPE_CHECKING:
+    from gateway.client.grants import GrantMaker
+
+# Headers only the gateway sets (the grant, role, purpose...): never forwarded from a client,
+# whatever `forward_headers` lists.
+INTERNAL_PREFIX = "x-satu-anak-"
 _READY_QUERY = orjson.dumps({"query": "{ __typename }"})
 _READY_TIMEOUT = 2.0
 
@@ -35,6 +44,15 @@ class HttpSubgraphClient:
             if graph.name in config.subgraph_timeouts
         }
         self.transport = SubgraphTransport(config.subgraph_timeout)
+        self._forwarded = frozenset(
+            h for h in config.forward_headers if not h.startswith(INTERNAL_PREFIX)
+        )
+        # With a grant key every request carries a grant signed for it; without, none does.
+        self.grants: GrantMaker | None = None
+        if config.grant_key:
+            from gateway.client.grants import GrantMaker
+
+            self.grants = GrantMaker.from_file(config.grant_key)
 
     async def start(self) -> None:
         await self.transport.start()
@@ -47,13 +65,25 @@ class HttpSubgraphClient:
         return {self._names[graph]: url for graph, url in self._urls.items()}
 
     async def fetch(
-        self, node: FetchNode, variables: JsonObject, context: RequestContext
+        self,
+        node: FetchNode,
+        variables: JsonObject,
+        context: RequestContext,
+        categories: frozenset[str] = frozenset(),
     ) -> SubgraphResponse:
         body: JsonObject = {"query": node.operation}
         if variables:
             body["variables"] = variables
-        allowed = self.config.forward_headers
+        allowed = self._forwarded
         headers = {k: v for k, v in context.headers.items() if k in allowed}
+        sign = None
+        grant_key: Hashable = None
+        if self.grants is not None:
+            grantee = self.grants.grantee(context, categories)
+            if grantee is None:
+                return no_principal(node.service)
+            sign = self.grants.signing(node.service, grantee)
+            grant_key = (node.service, grantee)
         return await self.transport.post(
             self._urls[node.graph],
             orjson.dumps(body),
@@ -61,13 +91,20 @@ class HttpSubgraphClient:
             service=node.service,
             timeout=self._timeouts.get(node.graph),
             # A mutation runs once per request that asked for it: never shared.
-            shareable=self.config.deduplicate and node.operation_kind == "query",
+            shareable=(
+                self.config.deduplicate and node.operation_kind == "query" and not node.private
+            ),
+            sign=sign,
+            grant_key=grant_key,
         )
 
     async def ready(self) -> dict[str, bool]:
         """Whether each subgraph answers a trivial query (the readiness probe)."""
         result = {}
         for graph, url in self._urls.items():
+            # The probe has no principal: a service grant, accepted only for `{ __typename }`.
+            service = self._names[graph]
+            sign = None if self.grants is None else self.grants.signing(service, None)
             response = await self.transport.post(
                 url,
                 _READY_QUERY,
@@ -75,6 +112,8 @@ class HttpSubgraphClient:
                 service=url,
                 timeout=_READY_TIMEOUT,
                 shareable=self.config.deduplicate,
+                sign=sign,
+                grant_key="service",
             )
             result[self._names[graph]] = response.errors == [] and response.data is not None
         return result

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from gateway.errors import SUBGRAPH_UNAVAILABLE
+from gateway.errors import SUBGRAPH_UNAVAILABLE, UNAUTHENTICATED
 from gateway.types import JsonObject
 
 
@@ -25,6 +25,19 @@ def failure(service: str, message: str) -> SubgraphResponse:
             {
                 "message": message,
                 "extensions": {"code": SUBGRAPH_UNAVAILABLE, "serviceName": service},
+            }
+        ],
+    )
+
+
+def no_principal(service: str) -> SubgraphResponse:
+    """Nothing sent: the gateway signs grants, and this request has nobody to sign one for."""
+    return SubgraphResponse(
+        None,
+        [
+            {
+                "message": f"Subgraph {service} was not asked: the request has no signed-in user.",
+                "extensions": {"code": UNAUTHENTICATED, "serviceName": service},
             }
         ],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 
 import aiohttp
 import orjson
@@ -11,6 +11,10 @@ import orjson
 from gateway.client.response import SubgraphResponse, failure, parse_response
 
 _ACCEPT = "application/graphql-response+json, application/json"
+GRANT_HEADER = "x-satu-anak-grant"  # auth/grant.py's, not imported: no JOSE code unless signing
+
+# Signs a grant for the exact body sent (see gateway/client/grants.py).
+Sign = Callable[[bytes], str]
 
 
 class SubgraphTransport:
@@ -20,9 +24,11 @@ class SubgraphTransport:
         self.default_timeout = default_timeout
         self.max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
-        # Identical queries in flight share one request: (url, body, headers) -> (status, bytes).
+        # Identical queries in flight share one request, keyed by (url, body, headers, and what
+        # the grant says but its id and times) -> (status, bytes).
         self._in_flight: dict[
-            tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Future[tuple[int, bytes]]
+            tuple[str, bytes, tuple[tuple[str, str], ...], Hashable],
+            asyncio.Future[tuple[int, bytes]],
         ] = {}
 
     async def start(self) -> None:
@@ -47,11 +53,15 @@ class SubgraphTransport:
         service: str,
         timeout: float | None = None,  # noqa: ASYNC109 - per-subgraph limit, applied to the request
         shareable: bool = True,
+        sign: Sign | None = None,
+        grant_key: Hashable = None,
     ) -> SubgraphResponse:
-        key = (url, payload, tuple(sorted(headers.items())))
+        """POST `payload`; with `sign`, under a grant made for it when it is sent. Requests share
+        one answer only when their `grant_key` (the grant but its id and times) is equal too."""
+        key = (url, payload, tuple(sorted(headers.items())), grant_key)
         try:
             if not shareable:
-                status, content = await self._send(url, payload, headers, timeout)
+                status, content = await self._send(url, payload, headers, timeout, sign)
             else:
                 waiting = self._in_flight.get(key)
                 if waiting is not None:
@@ -62,7 +72,7 @@ class SubgraphTransport:
                     )
                     self._in_flight[key] = future
                     try:
-                        status, content = await self._send(url, payload, headers, timeout)
+                        status, content = await self._send(url, payload, headers, timeout, sign)
                         future.set_result((status, content))
                     except BaseException as error:
                         future.set_exception(error)
@@ -78,14 +88,22 @@ class SubgraphTransport:
         return parse_response(service, status, content)
 
     async def _send(
-        self, url: str, payload: bytes, headers: Mapping[str, str], limit: float | None
+        self,
+        url: str,
+        payload: bytes,
+        headers: Mapping[str, str],
+        limit: float | None,
+        sign: Sign | None,
     ) -> tuple[int, bytes]:
         await self.start()
         assert self._session is not None
+        sent = {"content-type": "application/json", "accept": _ACCEPT, **headers}
+        if sign is not None:
+            sent[GRANT_HEADER] = sign(payload)  # over the exact bytes posted below
         async with self._session.post(
             url,
             data=payload,
-            headers={"content-type": "application/json", "accept": _ACCEPT, **headers},
+            headers=sent,
             timeout=aiohttp.ClientTimeout(
                 total=limit if limit is not None else self.default_timeout
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.planner.plan import FetchFragment, FetchSelection
 from gateway.types import JsonObject
 
 
@@ -21,6 +22,54 @@ def deep_merge(target: JsonObject, source: JsonObject) -> None:
                     existing[index] = new
         else:
             target[key] = value
+
+
+# What a fetch asked for, by response key: None for a leaf, the keys below for a composite
+# field (fragments merged: every key in them was asked of this subgraph).
+Shape = dict[str, "Shape | None"]
+
+
+def answer_shape(selections: tuple[FetchSelection, ...]) -> Shape:
+    shape: Shape = {}
+    stack = [(selections, shape)]
+    while stack:
+        current, into = stack.pop()
+        for selection in current:
+            if isinstance(selection, FetchFragment):
+                stack.append((selection.selections, into))
+            elif selection.selections is None:
+                into.setdefault(selection.response_key, None)
+            else:
+                below = into.get(selection.response_key)
+                if below is None:
+                    below = into[selection.response_key] = {}
+                stack.append((selection.selections, below))
+    return shape
+
+
+def strip_unasked(value: JsonObject, shape: Shape) -> set[str]:
+    """Drop, in place, every key of a subgraph's answer the fetch did not ask for: a subgraph
+    writes only the fields it was asked for, never one another subgraph owns. Returns the keys
+    dropped at the top (where the answer merges into data other subgraphs wrote)."""
+    top = {k for k in value if k not in shape}
+    for key in top:
+        del value[key]
+    stack: list[tuple[Any, Shape]] = [
+        (value[k], below) for k, below in shape.items() if below is not None and k in value
+    ]
+    while stack:
+        current, expected = stack.pop()
+        if isinstance(current, list):
+            stack.extend((item, expected) for item in current)
+        elif isinstance(current, dict):
+            for key in [k for k in current if k not in expected]:
+                del current[key]
+            for key, below in expected.items():
+                if below is not None:
+                    child = current.get(key)
+                    if isinstance(child, dict | list):
+                        stack.append((child, below))
+    return top
 
 
 def rename_keys(value: Any, renames: tuple[tuple[str, str], ...]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -14,10 +14,11 @@ from gateway.client import SubgraphClient
 from gateway.conditions import holds
 from gateway.context import RequestContext
 from gateway.errors import DOWNSTREAM_SERVICE_ERROR
-from gateway.executor.merge import deep_merge, rename_keys
+from gateway.executor.merge import deep_merge, rename_keys, strip_unasked
 from gateway.executor.representations import collect, representation
 from gateway.planner.plan import (
     ConditionNode,
+    DecisionNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -35,27 +36,37 @@ class Execution:
     errors: list[JsonObject] = field(default_factory=list)
 
 
+class Decider(Protocol):
+    """Runs a plan's Decision nodes (the consent stage): facts, decision, narrowed fetches."""
+
+    async def run(self, node: DecisionNode, run: PlanRun) -> None: ...
+
+
 class PlanExecutor:
-    def __init__(self, client: SubgraphClient) -> None:
+    def __init__(self, client: SubgraphClient, decider: Decider | None = None) -> None:
         self.client = client
+        self.decider = decider
 
     async def run(
         self, node: PlanNode | None, variables: Mapping[str, Any], context: RequestContext
     ) -> Execution:
         execution = Execution()
         if node is not None:
-            await _Run(self.client, variables, context, execution).node(node)
+            await PlanRun(self.client, variables, context, execution, self.decider).node(node)
         return execution
 
 
 @dataclass(slots=True)
-class _Run:
+class PlanRun:
     """One execution of a plan: what every step shares."""
 
     client: SubgraphClient
     variables: Mapping[str, Any]
     context: RequestContext
     execution: Execution
+    decider: Decider | None = None
+    # Per-request state of stages that span steps (the consent stage's facts and decisions).
+    state: dict[str, Any] = field(default_factory=dict)
 
     async def node(self, node: PlanNode) -> None:
         if isinstance(node, SequenceNode):
@@ -69,6 +80,10 @@ class _Run:
             branch = node.if_clause if holds(node.condition, self.variables) else node.else_clause
             if branch is not None:
                 await self.node(branch)
+        elif isinstance(node, DecisionNode):
+            if self.decider is None:
+                raise RuntimeError("a plan with Decision nodes needs the consent stage")
+            await self.decider.run(node, self)
         else:
             await self.root(node)
 
@@ -76,10 +91,20 @@ class _Run:
         variables = self.variables
         return {name: variables[name] for name in node.variable_usages if name in variables}
 
+    @staticmethod
+    def _categories(node: FetchNode) -> frozenset[str]:
+        # Until the consent step decides each fetch's categories: those of the fields it selects.
+        return node.categories
+
     async def root(self, node: FetchNode) -> None:
         execution = self.execution
-        response = await self.client.fetch(node, self._subset(node), self.context)
+        response = await self.client.fetch(
+            node, self._subset(node), self.context, self._categories(node)
+        )
         if isinstance(response.data, dict):
+            dropped = strip_unasked(response.data, node.answer_shape)
+            if any(key in execution.data for key in dropped):
+                execution.errors.append(_unasked(node))
             if node.output_renames:
                 rename_keys(response.data, node.output_renames)
             deep_merge(execution.data, response.data)
@@ -87,10 +112,16 @@ class _Run:
             execution.errors.append(_with_service(error, node.service, error.get("path")))
 
     async def entities(self, path: Path, node: FetchNode) -> None:
+        targets: list[tuple[JsonObject, ResponsePath]] = []
+        collect(self.execution.data, path, [], targets)
+        await self.fetch_entities(targets, node)
+
+    async def fetch_entities(
+        self, targets: list[tuple[JsonObject, ResponsePath]], node: FetchNode
+    ) -> None:
+        """The entity fetch `node` for these objects (with their response paths)."""
         assert node.requires is not None
         execution = self.execution
-        targets: list[tuple[JsonObject, ResponsePath]] = []
-        collect(execution.data, path, [], targets)
         representations: list[JsonObject] = []
         index_of: dict[bytes, int] = {}
         owners: list[list[tuple[JsonObject, ResponsePath]]] = []
@@ -114,11 +145,22 @@ class _Run:
         if not representations:
             return
         arguments = {**self._subset(node), "representations": representations}
-        response = await self.client.fetch(node, arguments, self.context)
+        response = await self.client.fetch(node, arguments, self.context, self._categories(node))
         entities = (
             (response.data or {}).get("_entities") if isinstance(response.data, dict) else None
         )
         if isinstance(entities, list) and len(entities) == len(representations):
+            # Each entity answer keeps only what was asked (and its `__typename`); one that
+            # would have overwritten what another subgraph wrote there is reported.
+            shape = node.answer_shape_with_typename
+            overwrote = False
+            for position, result in enumerate(entities):
+                if isinstance(result, dict):
+                    dropped = strip_unasked(result, shape)
+                    if dropped and not overwrote:
+                        overwrote = any(k in e for e, _ in owners[position] for k in dropped)
+            if overwrote:
+                execution.errors.append(_unasked(node))
             if node.output_renames:
                 rename_keys(entities, node.output_renames)
             for position, result in enumerate(entities):
@@ -149,6 +191,14 @@ class _Run:
             elif owners:
                 mapped = list(owners[0][0][1])
             execution.errors.append(_with_service(error, node.service, mapped))
+
+
+def _unasked(node: FetchNode) -> JsonObject:
+    return _with_service(
+        {"message": f"Subgraph {node.service} answered fields it was not asked for; discarded."},
+        node.service,
+        None,
+    )
 
 
 def _with_service(error: JsonObject, service: str, path: Any) -> JsonObject:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     GraphQLEnumType,
@@ -24,6 +24,27 @@ from gateway.types import JsonObject, ResponsePath
 
 _BUBBLE = object()  # a non-null position got null: the nearest nullable parent becomes null
 
+
+class Denied(Protocol):
+    def error(self, path: ResponsePath) -> JsonObject: ...
+
+
+class ShapeGuard(Protocol):
+    """Access rules applied while shaping (the consent stage's `ConsentGuard`)."""
+
+    absent: object  # what `enter` returns for an object to leave out
+
+    def enter(self, type_name: str, source: JsonObject, scope: object) -> object:
+        """The scope an object's fields are judged in; the guard's ABSENT: leave it out."""
+        ...
+
+    def denial(self, type_name: str, field: Field, scope: object) -> Denied | None: ...
+
+    def below(self, type_name: str, field: Field, scope: object) -> object:
+        """The scope for the value of `field` (e.g. what a lookup argument requires of it)."""
+        ...
+
+
 # The fields to complete for one runtime type under one selection: response key, the first field
 # node, and the merged sub-selections of every node with that key.
 FieldPlan = list[tuple[str, Field, list[Selection]]]
@@ -39,8 +60,13 @@ class Shaper:
         variables: Mapping[str, Any],
         context: RequestContext,
         cache: ShapeCache | None = None,
+        guard: ShapeGuard | None = None,
     ) -> None:
         self.schema = schema
+        self.guard = guard
+        # The guard's marker for an object to leave out (None without a guard: never matches,
+        # since every check is `is self.absent and is not None`).
+        self.absent = guard.absent if guard is not None else None
         self.variables = variables
         self.context = context  # whose answer this is (the consent stage adds its denials)
         # Shared by every request of an operation without @skip/@include: collecting fields then
@@ -52,7 +78,7 @@ class Shaper:
     def root(
         self, root_type: GraphQLObjectType, selections: Sequence[Selection], data: JsonObject
     ) -> JsonObject | None:
-        result = self._object(root_type, selections, data, [])
+        result = self._object(root_type, selections, data, [], None)
         return None if result is _BUBBLE else result  # type: ignore[return-value]
 
     # --- selection collection ---------------------------------------------------------------
@@ -103,7 +129,13 @@ class Shaper:
         selections: Sequence[Selection],
         source: JsonObject,
         path: ResponsePath,
+        scope: object,
     ) -> JsonObject | object:
+        guard = self.guard
+        if guard is not None:
+            scope = guard.enter(type_.name, source, scope)
+            if scope is self.absent:
+                return scope  # the caller leaves it out (list) or makes it null
         result: JsonObject = {}
         for key, first, sub in self._fields(type_, selections):
             if first.name == "__typename":
@@ -112,9 +144,26 @@ class Shaper:
             definition = type_.fields.get(first.name)
             if definition is None:
                 continue
+            if guard is not None:
+                denied = guard.denial(type_.name, first, scope)
+                if denied is not None:
+                    self.errors.append(denied.error([*path, key]))
+                    if isinstance(definition.type, GraphQLNonNull):
+                        return _BUBBLE
+                    result[key] = None
+                    continue
+                inner = guard.below(type_.name, first, scope)
+            else:
+                inner = scope
             value: object = self._value(
-                definition.type, sub, source.get(key), [*path, key], type_, first.name
+                definition.type, sub, source.get(key), [*path, key], type_, first.name, inner
             )
+            if value is self.absent and value is not None:
+                # Out of jurisdiction: null like a record that does not exist (a non-null
+                # position makes its parent null, as a missing record would).
+                if isinstance(definition.type, GraphQLNonNull):
+                    return _BUBBLE
+                value = None
             if value is _BUBBLE:
                 return _BUBBLE
             result[key] = value
@@ -128,9 +177,14 @@ class Shaper:
         path: ResponsePath,
         parent: GraphQLObjectType,
         field_name: str,
+        scope: object = None,
     ) -> Any:
         if isinstance(type_, GraphQLNonNull):
-            completed = self._value(type_.of_type, selections, value, path, parent, field_name)
+            completed = self._value(
+                type_.of_type, selections, value, path, parent, field_name, scope
+            )
+            if completed is self.absent and completed is not None:
+                return completed  # left out of its list, or null where a list is not
             if completed is None or completed is _BUBBLE:
                 self._error(
                     f"Cannot return null for non-nullable field {parent.name}.{field_name}.", path
@@ -146,10 +200,12 @@ class Shaper:
             items = []
             for index, item in enumerate(value):
                 completed = self._value(
-                    type_.of_type, selections, item, [*path, index], parent, field_name
+                    type_.of_type, selections, item, [*path, index], parent, field_name, scope
                 )
                 if completed is _BUBBLE:
                     return None
+                if completed is self.absent and completed is not None:
+                    continue  # a subject the asker may not know of: not in the list at all
                 items.append(completed)
             return items
         if isinstance(type_, GraphQLScalarType):
@@ -163,7 +219,9 @@ class Shaper:
         runtime = type_ if isinstance(type_, GraphQLObjectType) else self._runtime(type_, value)
         if runtime is None:
             return self._invalid(parent, field_name, path)
-        completed = self._object(runtime, selections, value, path)
+        completed = self._object(runtime, selections, value, path, scope)
+        if completed is self.absent and completed is not None:
+            return completed
         return None if completed is _BUBBLE else completed
 
     def _runtime(self, type_: Any, value: JsonObject) -> GraphQLObjectType | None:

@@ -38,6 +38,12 @@ def create_gateway_app(
             VerifierConfig(config.auth_issuer, config.auth_audience, config.auth_jwks_url)
         )
         authenticator = verifier
+    if gateway.consent is not None and authenticator is None:
+        from gateway.config import ConfigError
+
+        # Decisions are about who asks: a policy without authentication would show nothing to
+        # anyone (or, misread, everything to everyone). Refuse to start instead.
+        raise ConfigError("[consent] needs authentication: set auth_issuer")
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

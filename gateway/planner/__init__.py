@@ -30,10 +30,15 @@ class QueryPlanner:
         self.map = subgraphs
         self.passes = passes or PlannerPasses()
 
-    def plan(self, operation: Operation) -> QueryPlan:
-        for operation_pass in self.passes.operation:
+    def plan(self, operation: Operation, extra: PlannerPasses | None = None) -> QueryPlan:
+        """Plan `operation`; `extra` passes (for this request's kind of caller) run after the
+        planner's own."""
+        passes = self.passes
+        operation_passes = passes.operation + (extra.operation if extra else ())
+        graph_passes = passes.fetch_graph + (extra.fetch_graph if extra else ())
+        for operation_pass in operation_passes:
             operation = operation_pass(operation, self.map)
         graph = build_fetch_graph(self.map, operation)
-        for graph_pass in self.passes.fetch_graph:
+        for graph_pass in graph_passes:
             graph = graph_pass(graph, self.map)
         return write_plan(self.map, operation, graph)

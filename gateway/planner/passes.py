@@ -32,7 +32,8 @@ from gateway.planner.subgraph_map import SubgraphMap
 class OperationPass(Protocol):
     """Narrows the normalized operation before planning."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, operation: Operation, subgraphs: SubgraphMap) -> Operation: ...
 
@@ -40,7 +41,8 @@ class OperationPass(Protocol):
 class FetchGraphPass(Protocol):
     """Rewrites the fetch graph before it is written as a plan."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, graph: FetchGraph, subgraphs: SubgraphMap) -> FetchGraph: ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from graphql import (
     ArgumentNode,
@@ -116,11 +116,30 @@ class FetchNode:
     # (alias, response key): fields the planner aliased because the subgraph could not merge
     # them with a same-named field (see `selection.alias_conflicts`); renamed back on arrival.
     output_renames: tuple[tuple[str, str], ...] = ()
+    # Never shared with another request's identical fetch (the consent stage's facts: a
+    # revocation must show in the very next request).
+    private: bool = False
     kind: Literal["Fetch"] = "Fetch"
+
+    @cached_property
+    def answer_shape(self) -> dict[str, Any]:
+        """The response keys this fetch asks for, nested (see `executor.merge.strip_unasked`)."""
+        from gateway.executor.merge import answer_shape
+
+        return answer_shape(self.selections)
+
+    @cached_property
+    def answer_shape_with_typename(self) -> dict[str, Any]:
+        return {**self.answer_shape, "__typename": None}
 
     @cached_property
     def variable_usages(self) -> tuple[str, ...]:
         return tuple(d.variable.name.value for d in self.variable_definitions)
+
+    @cached_property
+    def categories(self) -> frozenset[str]:
+        """The data categories (`@policy`) of every field this fetch selects, nested included."""
+        return frozenset(f.category for f in walk_fields(self.selections) if f.category)
 
     @cached_property
     def operation(self) -> str:
@@ -201,7 +220,27 @@ class ConditionNode:
     kind: Literal["Condition"] = "Condition"
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+@dataclass(frozen=True, eq=False)
+class DecisionNode:
+    """A decision about the entities at `path` before anything more of them is fetched: their
+    facts (`facts`, fetched once per request for every entity in the step), one batched
+    decision, then `node` — the entity fetch — once per group of entities with the same
+    outcome, each narrowed to what that group may see (entities that may see nothing are not
+    sent). `node` is None where only the decision is needed (the entities' keys are all the
+    operation selects of them here). Added by the consent stage (gateway/consent)."""
+
+    subject: str  # the entity type decided about
+    path: Path
+    facts: tuple[FetchNode, ...]  # for the printed plan: what the decision reads
+    node: FetchNode | None
+    # Narrowed copies of `node`, per set of allowed categories (plans are cached: so are these).
+    narrowed: dict[frozenset[str], FetchNode | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    kind: Literal["Decision"] = "Decision"
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode | DecisionNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +262,9 @@ def fetch_nodes(node: PlanNode | None) -> list[FetchNode]:
             found.append(current)
         elif isinstance(current, FlattenNode):
             found.append(current.node)
+        elif isinstance(current, DecisionNode):
+            if current.node is not None:
+                found.append(current.node)
         elif isinstance(current, ConditionNode):
             stack.extend((current.else_clause, current.if_clause))
         else:
@@ -248,6 +290,8 @@ def _print_node(node: PlanNode) -> str:
         return f'Flatten(path: "{path}") {{\n{_indent(_print_node(node.node), "  ")}\n}},'
     if isinstance(node, ConditionNode):
         return _print_condition(node)
+    if isinstance(node, DecisionNode):
+        return _print_decision(node)
     children = "\n".join(_indent(_print_node(child), "  ") for child in node.nodes)
     return f"{node.kind} {{\n{children}\n}},"
 
@@ -262,6 +306,15 @@ def _print_condition(node: ConditionNode) -> str:
     then = _indent(_print_node(node.if_clause), "    ")
     otherwise = _indent(_print_node(node.else_clause), "    ")
     return f"Condition({condition}) {{\n  Then {{\n{then}\n  }} Else {{\n{otherwise}\n  }},\n}},"
+
+
+def _print_decision(node: DecisionNode) -> str:
+    path = ".".join(node.path)
+    facts = "\n".join(_indent(_print_node(f), "    ") for f in node.facts)
+    text = f'Decide(subject: "{node.subject}", path: "{path}") {{\n  Facts {{\n{facts}\n  }},\n'
+    if node.node is not None:
+        text += _indent(_print_node(node.node), "  ") + "\n"
+    return text + "},"
 
 
 def print_plan(plan: QueryPlan) -> str:

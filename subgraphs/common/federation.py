@@ -10,6 +10,7 @@ from graphql import GraphQLInterfaceType, GraphQLNonNull, GraphQLObjectType
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from subgraphs.common.errors import MaskUnexpectedErrors
+from subgraphs.common.guard import CategoryGuard
 
 # The data categories of DOMAIN.md; a field's @policy names exactly one.
 CATEGORIES = frozenset(
@@ -43,6 +44,8 @@ def categorized(category: str, resolver: Any = None, **kwargs: Any) -> Any:
     if category not in CATEGORIES:
         raise ValueError(f"unknown data category {category!r}")
     kwargs["metadata"] = {**(kwargs.get("metadata") or {}), _CATEGORY: category}
+    # Defence in depth: outside the grant's categories the field is null with FORBIDDEN.
+    kwargs["extensions"] = [*(kwargs.get("extensions") or ()), CategoryGuard(category)]
     field: Any = strawberry.federation.field
     if resolver is not None:
         return field(resolver, policy=[[category]], **kwargs)

@@ -11,15 +11,18 @@ from typing import Any
 import strawberry
 from sqlalchemy import MetaData
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from auth.grant import GrantKeyError, GrantVerifier
 from subgraphs.common.context import Context
 from subgraphs.common.database import Database
+from subgraphs.common.grants import GrantMiddleware, identity_from_scope
 from subgraphs.common.identity import Identify
-from subgraphs.common.settings import SubgraphSettings
+from subgraphs.common.settings import GATEWAY_PUBLIC_KEY_VARIABLE, SubgraphSettings
 
 log = logging.getLogger("satu_anak.service")
 
@@ -56,8 +59,21 @@ def create_app(
 ) -> Starlette:
     """The subgraph's ASGI app; the database is created here (or passed in by tests), never at import.
 
-    `identify` gives each request's caller (`info.context.identity`); without it none is known.
+    Every request but /health must carry a grant the gateway signed for this subgraph (verified
+    against `settings.gateway_public_keys`; see subgraphs/common/grants.py), whose principal
+    becomes `info.context.identity`: without those keys the app is not built. Only tests pass
+    another `identify` hook (and then put their own gate in front, or none).
     """
+    middleware: list[Middleware] = []
+    if identify is None:
+        if not settings.gateway_public_keys:
+            raise GrantKeyError(
+                f"subgraph {spec.name} serves only requests signed by the gateway: set "
+                f"{GATEWAY_PUBLIC_KEY_VARIABLE} to the gateway's public key file"
+            )
+        verifier = GrantVerifier.from_files(settings.gateway_public_keys, spec.name)
+        middleware.append(Middleware(GrantMiddleware, verifier=verifier))
+        identify = identity_from_scope
     database = db or Database(settings.database_url)
 
     async def health(_request: Request) -> Response:
@@ -80,6 +96,7 @@ def create_app(
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
         ],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.db = database

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_DIR_VARIABLE = "SATU_ANAK_DATA_DIR"
+# The gateway's grant-signing public key(s): a path, or several separated by commas (rotation).
+GATEWAY_PUBLIC_KEY_VARIABLE = "SATU_ANAK_GATEWAY_PUBLIC_KEY"
 
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -32,13 +34,19 @@ def normalize_database_url(url: str) -> str:
 class SubgraphSettings:
     name: str
     database_url: str
+    # Paths of the gateway's public key(s) that grants must verify against (None: not set; a
+    # served subgraph then refuses to start).
+    gateway_public_keys: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, name: str, environ: Mapping[str, str] = os.environ) -> SubgraphSettings:
         url = environ.get(database_url_variable(name))
         if not url:
             url = f"sqlite+aiosqlite:///{data_dir(environ) / f'{name}.db'}"
-        return cls(name=name, database_url=normalize_database_url(url))
+        keys = tuple(
+            p.strip() for p in environ.get(GATEWAY_PUBLIC_KEY_VARIABLE, "").split(",") if p.strip()
+        )
+        return cls(name=name, database_url=normalize_database_url(url), gateway_public_keys=keys)
 
     @property
     def is_sqlite(self) -> bool:

@@ -22,6 +22,7 @@ from subgraphs.common.enums import GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
 from subgraphs.common.federation import SubgraphSchema, categorized
 from subgraphs.common.federation import build_schema as federation_schema
+from subgraphs.common.guard import require_facts_access
 from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
 from subgraphs.consent import domain, repository
@@ -36,9 +37,6 @@ else:
         GraphQLEnum(domain.Decision, "BreakGlassDecision"),
     )
 
-# The category the gateway signs its policy-facts fetches with (never a data category).
-POLICY_FACTS = "policy.facts"
-
 # One message for every refused write or read: it never says which check failed, nor whether the
 # record exists.
 _NOT_ALLOWED = "Not allowed for this request."
@@ -48,15 +46,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def require_facts_access(info: Info) -> Identity:
-    """The facts fields answer only the gateway's policy step (a grant carrying "policy.facts").
-
-    Local stand-in for `subgraphs.common.guard.require_facts_access` (the grants branch): the lead
-    swaps this body for a call to it when merging; it also returns the identity for the callers.
-    """
+def _facts_asker(info: Info) -> Identity:
+    """The officer a facts fetch is made for; only the gateway's policy step (a grant carrying
+    "policy.facts") may ask (common/guard.py)."""
+    require_facts_access(info)
     identity = info.context.identity
-    if identity is None or POLICY_FACTS not in identity.categories:
-        raise Forbidden("Policy facts are answered only to the gateway's policy step.")
+    assert identity is not None  # require_facts_access refuses a request without one
     return identity
 
 
@@ -320,7 +315,7 @@ class Child(ChildEntity):
         description="Policy facts: the consents about this child to the asking officer's agency (revoked and expired ones included).",
     )
     async def policy_consents(self, info: Info) -> list[ConsentPolicyFacts]:
-        identity = require_facts_access(info)
+        identity = _facts_asker(info)
         records = await _consents_to_agency_of(info, identity.agency, str(self.id))
         return [ConsentPolicyFacts.from_record(c) for c in records]
 
@@ -329,7 +324,7 @@ class Child(ChildEntity):
         description="Policy facts: the asking user's own break-glass grants for this child, rejected ones left out.",
     )
     async def policy_break_glass(self, info: Info) -> list[BreakGlassPolicyFacts]:
-        identity = require_facts_access(info)
+        identity = _facts_asker(info)
         records = await _grants_of_user_for(info, identity.subject, str(self.id))
         return [
             BreakGlassPolicyFacts.from_record(g)
@@ -352,7 +347,7 @@ class Query:
         description="Policy facts: the agreements naming the asking officer's agency or unit as a party (ended and expired ones included).",
     )
     async def policy_agreements(self, info: Info) -> list[AgreementPolicyFacts]:
-        identity = require_facts_access(info)
+        identity = _facts_asker(info)
         async with info.context.db.connect() as conn:
             records = await repository.agreements_of_parties(conn, _parties_of(identity))
         return [AgreementPolicyFacts.from_record(a) for a in records]

@@ -51,12 +51,18 @@ class FakeSubgraphs:
     handlers: Mapping[str, Handler]
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     contexts: list[RequestContext] = field(default_factory=list)
+    categories: list[frozenset[str]] = field(default_factory=list)
 
     async def fetch(
-        self, node: FetchNode, variables: dict[str, Any], context: RequestContext
+        self,
+        node: FetchNode,
+        variables: dict[str, Any],
+        context: RequestContext,
+        categories: frozenset[str] = frozenset(),
     ) -> SubgraphResponse:
         self.sent.append((node.service, node.operation, json.loads(json.dumps(variables))))
         self.contexts.append(context)
+        self.categories.append(categories)
         body = self.handlers[node.service](node.operation, variables)
         return SubgraphResponse(body.get("data"), list(body.get("errors") or []))
 

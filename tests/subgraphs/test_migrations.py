@@ -12,6 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata, render_python_code
 from alembic.migration import MigrationContext
 from alembic.operations import ops
+from conftest import harness_public_key_file
 from sqlalchemy import Column, inspect
 
 from subgraphs import SUBGRAPH_NAMES, load_spec
@@ -88,7 +89,9 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Any) -> 
     spec = load_spec("disdukcapil")
     # Port 1 on loopback refuses connections: the database is down.
     db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    app = create_app(spec, SubgraphSettings(spec.name, db.url), db)
+    # Served as in a deployment (grants required): /health needs none, probes cannot sign.
+    settings = SubgraphSettings(spec.name, db.url, (str(harness_public_key_file(tmp_path)),))
+    app = create_app(spec, settings, db)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as http:

@@ -1,0 +1,171 @@
+"""Consent-aware planning: the static pass before planning, a decision wherever a plan reaches
+the subject type (facts, then one batched decision, then fetches narrowed per group), and the
+denials applied when shaping. Active only when the gateway is configured with a policy
+(`[consent]`); without one, no pass runs and plans are exactly as before."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from gateway.consent.config import ConsentConfig
+from gateway.consent.cut import CutAtSubject
+from gateway.consent.decide import ConsentDecider
+from gateway.consent.facts import facts_fetches, request_facts_fetches
+from gateway.consent.guard import ABSENT, ConsentGuard
+from gateway.consent.policy import (
+    ConsentPolicy,
+    Denial,
+    RecordDecision,
+    StaticOutcome,
+    SubjectDecision,
+)
+from gateway.consent.static import StaticDenials
+from gateway.context import RequestContext
+from gateway.planner import PlannerPasses, QueryPlan, SubgraphMap
+from gateway.planner.plan import (
+    ConditionNode,
+    DecisionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    SequenceNode,
+)
+
+__all__ = [
+    "ABSENT",
+    "ConsentConfig",
+    "ConsentGuard",
+    "ConsentPolicy",
+    "ConsentStage",
+    "Denial",
+    "RecordDecision",
+    "StaticOutcome",
+    "SubjectDecision",
+]
+
+_NOBODY = StaticOutcome({}, frozenset())
+
+
+@dataclass(frozen=True)
+class _ForRequest:
+    static: StaticDenials
+    passes: PlannerPasses
+    guard: ConsentGuard
+
+
+class ConsentStage:
+    """Built once per gateway from the configuration and the policy."""
+
+    def __init__(self, config: ConsentConfig, policy: ConsentPolicy, subgraphs: SubgraphMap):
+        if subgraphs.schema.get_type(config.subject) is None:
+            from gateway.config import ConfigError
+
+            raise ConfigError(f"[consent]: subject type {config.subject} is not in the supergraph")
+        self.config = config
+        self.policy = policy
+        self.subgraphs = subgraphs
+        self.facts = facts_fetches(config, subgraphs)
+        self.request_facts = request_facts_fetches(config, subgraphs)
+        self.cut = CutAtSubject(config.subject, tuple(config.records.items()))
+        self.root_types = frozenset(
+            t.name
+            for t in (
+                subgraphs.schema.query_type,
+                subgraphs.schema.mutation_type,
+                subgraphs.schema.subscription_type,
+            )
+            if t is not None
+        )
+        self.decider = ConsentDecider(
+            policy,
+            config.subject,
+            config.key,
+            self.facts,
+            self.request_facts,
+            frozenset(
+                c
+                for (type_name, field_name) in _categorized(subgraphs)
+                if (c := subgraphs.category(type_name, field_name)) is not None
+            ),
+        )
+        # Per (role, purpose): the static outcome, and what it plans and shapes with.
+        self._by_role: OrderedDict[tuple[str, str], _ForRequest] = OrderedDict()
+        self._by_outcome: dict[Hashable, _ForRequest] = {}
+
+    def for_request(self, context: RequestContext | None) -> _ForRequest:
+        principal = context.principal if context is not None else None
+        purpose = context.purpose if context is not None else None
+        if principal is None or purpose is None:
+            # Nobody asks (the CLI's `plan`, a probe): plans as for a role that sees nothing.
+            return self._outcome(_NOBODY)
+        key = (principal.role.value, purpose)
+        found = self._by_role.get(key)
+        if found is None:
+            found = self._outcome(self.policy.static(principal, purpose))
+            self._by_role[key] = found
+            if len(self._by_role) > 256:
+                self._by_role.popitem(last=False)
+        return found
+
+    def _outcome(self, outcome: StaticOutcome) -> _ForRequest:
+        found = self._by_outcome.get(outcome.key)
+        if found is None:
+            mutation = self.subgraphs.schema.mutation_type
+            static = StaticDenials(
+                outcome,
+                self.root_types,
+                mutation.name if mutation else None,
+                self.config.lookups,
+            )
+            found = _ForRequest(
+                static,
+                PlannerPasses(operation=(static,), fetch_graph=(self.cut,)),
+                ConsentGuard(self.config.subject, static, self.subgraphs, self.config.records),
+            )
+            self._by_outcome[outcome.key] = found
+        return found
+
+    def wrap(self, plan: QueryPlan) -> QueryPlan:
+        """The plan with every entity fetch of the subject behind a Decision node."""
+        if plan.node is None:
+            return plan
+        return QueryPlan(self._wrap(plan.node), plan.local_fields)
+
+    def _wrap(self, node: PlanNode) -> PlanNode:
+        if isinstance(node, FlattenNode):
+            if node.node.entity_type == self.config.subject:
+                only_decision = _typename_only(node.node)
+                return DecisionNode(
+                    self.config.subject,
+                    node.path,
+                    self.facts,
+                    None if only_decision else node.node,
+                )
+            return node
+        if isinstance(node, SequenceNode):
+            return SequenceNode(tuple(self._wrap(n) for n in node.nodes))
+        if isinstance(node, ParallelNode):
+            return ParallelNode(tuple(self._wrap(n) for n in node.nodes))
+        if isinstance(node, ConditionNode):
+            return ConditionNode(
+                node.condition,
+                self._wrap(node.if_clause) if node.if_clause is not None else None,
+                self._wrap(node.else_clause) if node.else_clause is not None else None,
+            )
+        return node
+
+
+def _typename_only(node: FetchNode) -> bool:
+    from gateway.planner.plan import FetchFragment, walk_fields
+
+    fields = walk_fields(node.selections)
+    return all(f.name == "__typename" for f in fields) and all(
+        isinstance(s, FetchFragment) for s in node.selections
+    )
+
+
+def _categorized(subgraphs: SubgraphMap) -> list[tuple[str, str]]:
+    return list(subgraphs.supergraph.policies)

@@ -1,0 +1,102 @@
+"""Which entity type is the subject of consent decisions and which fields are its facts: read
+from the gateway's configuration, so the planner and the executor name no type of their own."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.config import ConfigError
+from gateway.consent.policy import ConsentPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentConfig:
+    """`[consent]` in the gateway's TOML.
+
+    subject        the entity type decisions are about, e.g. "Child"
+    key            its key field the facts are fetched by, e.g. "id"
+    facts          field sets on the subject whose answers are the facts, e.g.
+                   ["policyRegion", "policyPkh { activeMember facilitatorId }"]; each field's
+                   subgraph is read off the supergraph (fields only the policy step selects are
+                   best marked @inaccessible so that no client can)
+    request_facts  root query field sets fetched once per request, e.g.
+                   ["policyAgreements { parties categories }"]
+    records        types decided per record below a subject, with the key field each decision
+                   names them by, e.g. {AtensiCase = "id"}: one child's `cases` can hold cases
+                   the asker may see and cases they may not
+    lookups        root-field arguments that look up or filter by a categorized attribute, with
+                   the category they read, e.g. {"Query.childByNik.nik" = "identity.full"}: a
+                   role may use one only if it holds the category by mandate
+    policy         where the rules come from: "module:factory", a callable returning a
+                   ConsentPolicy (Satu Anak's: "auth.policy.gateway:load")
+    """
+
+    subject: str
+    policy: str
+    key: str = "id"
+    facts: tuple[str, ...] = ()
+    request_facts: tuple[str, ...] = ()
+    records: Mapping[str, str] = field(default_factory=dict)
+    lookups: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> ConsentConfig:
+        unknown = set(raw) - {
+            "subject",
+            "key",
+            "facts",
+            "request_facts",
+            "policy",
+            "records",
+            "lookups",
+        }
+        if unknown:
+            raise ConfigError(f"[consent]: unknown setting(s) {', '.join(sorted(unknown))}")
+        subject = raw.get("subject")
+        key = raw.get("key", "id")
+        if not isinstance(subject, str) or not subject or not isinstance(key, str) or not key:
+            raise ConfigError("[consent]: subject and key must be type and field names")
+        policy = raw.get("policy")
+        if not isinstance(policy, str) or ":" not in policy:
+            raise ConfigError('[consent]: policy must name a factory, "module:callable"')
+        records = raw.get("records", {})
+        if not isinstance(records, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in records.items()
+        ):
+            raise ConfigError("[consent]: records must map type names to their key field")
+        lookups = raw.get("lookups", {})
+        if not isinstance(lookups, Mapping) or not all(
+            isinstance(k, str) and k.count(".") == 2 and isinstance(v, str) and v
+            for k, v in lookups.items()
+        ):
+            raise ConfigError('[consent]: lookups map "Type.field.argument" to a category')
+        return cls(
+            subject,
+            policy,
+            key,
+            _strings(raw, "facts"),
+            _strings(raw, "request_facts"),
+            dict(records),
+            dict(lookups),
+        )
+
+    def load_policy(self) -> ConsentPolicy:
+        """The configured policy, built by its factory (which validates its rules: a policy that
+        does not load stops the gateway from starting)."""
+        module_name, _, attribute = self.policy.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as error:
+            raise ConfigError(f"[consent]: cannot load policy {self.policy}: {error}") from error
+        policy: ConsentPolicy = factory()
+        return policy
+
+
+def _strings(raw: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    value = raw.get(name, ())
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"[consent]: {name} must be a list of field sets")
+    return tuple(value)

@@ -1,0 +1,269 @@
+"""Running a Decision node: the subjects at its path, their facts (fetched once per request for
+every subject of the step, in parallel across subgraphs), one batched decision, and the entity
+fetch once per group of subjects with the same outcome — narrowed to what that group may see.
+Subjects that may see nothing are not sent; subjects out of jurisdiction are marked so that the
+answer shows them as absent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from graphql import VariableNode, visit
+from graphql.language import Visitor
+
+from gateway.consent.policy import INVISIBLE, ConsentPolicy, SubjectDecision
+from gateway.executor.merge import deep_merge
+from gateway.executor.representations import collect
+from gateway.executor.run import PlanRun
+from gateway.planner.plan import (
+    DecisionNode,
+    FetchFragment,
+    FetchNode,
+    FetchSelection,
+    selection_set,
+)
+from gateway.types import JsonObject, ResponsePath
+
+# Where a subject's decision is kept on its object in the merged data: not a response key a
+# client can select (GraphQL names cannot start with a space), read by the shaper.
+DECISION_KEY = " decision"
+FACTS_UNAVAILABLE = "FACTS_UNAVAILABLE"
+# The category a facts fetch carries in its grant: subgraphs answer facts fields only under it.
+FACTS_CATEGORY = "policy.facts"
+_FACTS = frozenset({FACTS_CATEGORY})
+
+Targets = list[tuple[JsonObject, ResponsePath]]
+
+
+@dataclass
+class _RequestState:
+    """One request's facts and decisions, by subject key: each fetched and decided once."""
+
+    facts: dict[str, asyncio.Future[JsonObject]]
+    decisions: dict[str, asyncio.Future[SubjectDecision]]
+    request_facts: asyncio.Future[JsonObject] | None = None
+
+
+class ConsentDecider:
+    def __init__(
+        self,
+        policy: ConsentPolicy,
+        subject: str,
+        key: str,
+        facts: tuple[FetchNode, ...],
+        request_facts: tuple[FetchNode, ...],
+        categories: frozenset[str],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.policy = policy
+        self.subject = subject
+        self.key = key
+        self.facts = facts
+        self.request_facts = request_facts
+        self.categories = categories  # every category the supergraph names
+        self.clock = clock
+
+    async def run(self, node: DecisionNode, run: PlanRun) -> None:
+        found: Targets = []
+        collect(run.execution.data, node.path, [], found)
+        subjects: dict[str, Targets] = {}
+        for entity, path in found:
+            typename = entity.get("__typename")
+            key = entity.get(self.key)
+            if typename not in (None, self.subject) or not isinstance(key, str | int):
+                continue
+            subjects.setdefault(str(key), []).append((entity, path))
+        if not subjects:
+            return
+        decisions = await self._decisions(run, list(subjects))
+        groups: dict[frozenset[str], Targets] = {}
+        for key, targets in subjects.items():
+            decision = decisions[key]
+            for entity, _ in targets:
+                entity[DECISION_KEY] = decision
+            if decision.visible and node.node is not None:
+                groups.setdefault(decision.allowed, []).extend(targets)
+        if node.node is None:
+            return
+        fetches = []
+        for allowed, targets in groups.items():
+            narrowed = self._narrowed(node, allowed)
+            if narrowed is not None:
+                fetches.append(run.fetch_entities(targets, narrowed))
+        await asyncio.gather(*fetches)
+
+    # --- decisions ------------------------------------------------------------------------
+
+    async def _decisions(self, run: PlanRun, keys: list[str]) -> dict[str, SubjectDecision]:
+        # Each subject is decided once per request: steps running at the same time (one per
+        # subgraph at the same path) await the same decision.
+        state = self._state(run)
+        loop = asyncio.get_running_loop()
+        missing = [k for k in keys if k not in state.decisions]
+        for key in missing:
+            state.decisions[key] = loop.create_future()
+        if missing:
+            try:
+                outcomes = await self._decide(run, state, missing)
+            except BaseException as failure:
+                for key in missing:
+                    state.decisions[key].set_exception(failure)
+                raise
+            for key, outcome in zip(missing, outcomes, strict=True):
+                state.decisions[key].set_result(outcome)
+                run.context.decisions.append((self.subject, key, outcome))
+        return {k: await state.decisions[k] for k in keys}
+
+    async def _decide(
+        self, run: PlanRun, state: _RequestState, keys: list[str]
+    ) -> list[SubjectDecision]:
+        # The subjects' facts and the request's, fetched at the same time.
+        facts, request_facts = await asyncio.gather(
+            self._facts(run, state, keys), self._request_facts(run, state)
+        )
+        principal, purpose = run.context.principal, run.context.purpose
+        if principal is None or purpose is None:
+            return [INVISIBLE] * len(keys)  # no one asks: nothing exists
+        return self.policy.decide(
+            principal,
+            purpose,
+            [facts[k] for k in keys],
+            request_facts,
+            self.categories,
+            self.clock(),
+        )
+
+    def _state(self, run: PlanRun) -> _RequestState:
+        state = run.state.get("consent")
+        if state is None:
+            state = run.state["consent"] = _RequestState({}, {})
+        assert isinstance(state, _RequestState)
+        return state
+
+    async def _facts(
+        self, run: PlanRun, state: _RequestState, keys: list[str]
+    ) -> dict[str, JsonObject]:
+        # Keys another step of this request is already fetching are awaited, not fetched again;
+        # the rest are fetched here, in one batch per subgraph, all subgraphs at once.
+        loop = asyncio.get_running_loop()
+        new = [k for k in keys if k not in state.facts]
+        for key in new:
+            state.facts[key] = loop.create_future()
+        if new:
+            merged: dict[str, JsonObject] = {k: {self.key: k} for k in new}
+            representations = [{"__typename": self.subject, self.key: k} for k in new]
+            answers = await asyncio.gather(
+                *(
+                    self._fetch(run, node, {"representations": representations})
+                    for node in self.facts
+                )
+            )
+            for node, data in zip(self.facts, answers, strict=True):
+                entities = data.get("_entities") if data is not None else None
+                if not isinstance(entities, list) or len(entities) != len(new):
+                    self._unavailable(run, node)
+                    continue
+                for key, entity in zip(new, entities, strict=True):
+                    if isinstance(entity, dict):
+                        deep_merge(merged[key], entity)
+            for key in new:
+                state.facts[key].set_result(merged[key])
+        return {k: await state.facts[k] for k in keys}
+
+    async def _request_facts(self, run: PlanRun, state: _RequestState) -> JsonObject:
+        if state.request_facts is None:
+            state.request_facts = asyncio.get_running_loop().create_future()
+            merged: JsonObject = {}
+            answers = await asyncio.gather(*(self._fetch(run, n, {}) for n in self.request_facts))
+            for node, data in zip(self.request_facts, answers, strict=True):
+                if data is None:
+                    self._unavailable(run, node)
+                else:
+                    deep_merge(merged, data)
+            state.request_facts.set_result(merged)
+        return await state.request_facts
+
+    async def _fetch(
+        self, run: PlanRun, node: FetchNode, variables: JsonObject
+    ) -> JsonObject | None:
+        # Signed for the facts alone: subgraphs answer facts fields only under this category.
+        response = await run.client.fetch(node, variables, run.context, _FACTS)
+        if response.errors or not isinstance(response.data, dict):
+            return None  # missing facts are no basis for anything: the decision fails closed
+        return response.data
+
+    def _unavailable(self, run: PlanRun, node: FetchNode) -> None:
+        errors = run.execution.errors
+        code = {"code": FACTS_UNAVAILABLE, "serviceName": node.service}
+        if not any(e.get("extensions") == code for e in errors):
+            errors.append(
+                {"message": "Some data could not be checked and is withheld.", "extensions": code}
+            )
+
+    # --- narrowing ------------------------------------------------------------------------
+
+    def _narrowed(self, node: DecisionNode, allowed: frozenset[str]) -> FetchNode | None:
+        if allowed in node.narrowed:
+            return node.narrowed[allowed]
+        assert node.node is not None
+        selections = _narrow(node.node.selections, allowed)
+        narrowed = None
+        if selections is not None and _fetches_something(selections):
+            used = _variables(selections)
+            narrowed = replace(
+                node.node,
+                selections=selections,
+                variable_definitions=tuple(
+                    d for d in node.node.variable_definitions if d.variable.name.value in used
+                ),
+            )
+        if len(node.narrowed) < 64:  # bounded: one entry per distinct outcome seen
+            node.narrowed[allowed] = narrowed
+        return narrowed
+
+
+def _narrow(
+    selections: tuple[FetchSelection, ...], allowed: frozenset[str]
+) -> tuple[FetchSelection, ...] | None:
+    """The selections without fields whose category is not allowed; None when nothing is left."""
+    kept: list[FetchSelection] = []
+    for selection in selections:
+        if isinstance(selection, FetchFragment):
+            inner = _narrow(selection.selections, allowed)
+            if inner is not None:
+                kept.append(replace(selection, selections=inner))
+            continue
+        if selection.category is not None and selection.category not in allowed:
+            continue
+        if selection.selections is not None:
+            inner = _narrow(selection.selections, allowed)
+            if inner is None:
+                continue
+            selection = replace(selection, selections=inner)
+        kept.append(selection)
+    return tuple(kept) or None
+
+
+def _variables(selections: tuple[FetchSelection, ...]) -> set[str]:
+    """The variables a selection still uses (a subgraph refuses a document with unused ones)."""
+    used: set[str] = set()
+
+    class Uses(Visitor):
+        def enter_variable(self, node: VariableNode, *_: object) -> None:
+            used.add(node.name.value)
+
+    visit(selection_set(selections), Uses())
+    return used
+
+
+def _fetches_something(selections: tuple[FetchSelection, ...]) -> bool:
+    for selection in selections:
+        if isinstance(selection, FetchFragment):
+            if _fetches_something(selection.selections):
+                return True
+        elif selection.name != "__typename":
+            return True
+    return False

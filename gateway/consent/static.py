@@ -1,0 +1,98 @@
+"""The static pass: before planning, remove what the role can never see for the purpose, so that
+nothing is planned — let alone fetched — for it. The response is still shaped from the client's
+own operation: a removed field answers null with its denial (see `gateway.consent.guard`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from graphql import NullValueNode, get_named_type
+
+from gateway.consent.policy import Denial, StaticOutcome
+from gateway.operation import Field, InlineFragment, Operation, Selection
+from gateway.planner.subgraph_map import SubgraphMap
+
+_TYPENAME = Field(response_key="__typename", name="__typename")
+
+
+@dataclass(frozen=True)
+class StaticDenials:
+    """One outcome of the static policy as the planner's operation pass and the shaper's rule."""
+
+    outcome: StaticOutcome
+    root_types: frozenset[str]
+    mutation_type: str | None = None
+    # Arguments that look up or filter by a categorized attribute ("Query.childByNik.nik" ->
+    # "identity.full"): using one reads the category, so it needs the category by mandate.
+    lookups: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return "consent-static"
+
+    def denial(self, type_name: str, field_name: str, category: str | None) -> Denial | None:
+        """The denial of this field whatever the subject, or None when it may be planned."""
+        writes = self.outcome.writes
+        if type_name == self.mutation_type and writes is not None and field_name not in writes:
+            return Denial(None)  # a write the role has no right to: never sent
+        if category is None:
+            return None
+        denied = self.outcome.denied.get(category)
+        if denied is not None:
+            return denied
+        if type_name in self.root_types and category not in self.outcome.mandate:
+            # A root lookup or list carrying a category: its membership reveals it.
+            return Denial(category)
+        return None
+
+    def lookup(self, type_name: str, selection: Field) -> Denial | None:
+        """The denial of a root field used with a lookup or filter argument the role may not
+        use (None when it may)."""
+        if type_name not in self.root_types or not self.lookups:
+            return None
+        for argument in selection.arguments:
+            category = self.lookups.get(f"{type_name}.{selection.name}.{argument.name.value}")
+            if (
+                category is not None
+                and category not in self.outcome.mandate
+                and not isinstance(argument.value, NullValueNode)
+            ):
+                return self.outcome.denied.get(category) or Denial(category)
+        return None
+
+    def __call__(self, operation: Operation, subgraphs: SubgraphMap) -> Operation:
+        root = subgraphs.schema.get_root_type(operation.kind)
+        assert root is not None
+        selections = self._narrow(operation.selections, root.name, subgraphs)
+        return replace(operation, selections=selections)
+
+    def _narrow(
+        self, selections: tuple[Selection, ...], type_name: str, subgraphs: SubgraphMap
+    ) -> tuple[Selection, ...]:
+        kept: list[Selection] = []
+        for selection in selections:
+            if isinstance(selection, InlineFragment):
+                inner = self._narrow(
+                    selection.selections, selection.type_condition or type_name, subgraphs
+                )
+                if inner:
+                    kept.append(replace(selection, selections=inner))
+                continue
+            definition = subgraphs.field_def(type_name, selection.name)
+            if definition is None:  # __typename, introspection
+                kept.append(selection)
+                continue
+            category = subgraphs.category(type_name, selection.name)
+            if self.denial(type_name, selection.name, category) or self.lookup(
+                type_name, selection
+            ):
+                continue
+            if selection.selections:
+                child_type = get_named_type(definition.type).name
+                inner = self._narrow(selection.selections, child_type, subgraphs)
+                # Everything below was denied: the object itself is still asked for, so that
+                # each denied field answers null with its error where the object exists.
+                selection = replace(selection, selections=inner or (_TYPENAME,))
+            kept.append(selection)
+        return tuple(kept)

@@ -1,0 +1,355 @@
+"""Consent-aware planning over a fixture supergraph with a fake policy: the static pass, a
+decision wherever a plan reaches the subject (facts once per request, one batched decision,
+fetches narrowed per group of children), absent out-of-jurisdiction children, and denial errors
+that are the same however the field is reached."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from auth.purposes import Role
+from gateway.config import ConfigError, GatewayConfig
+from gateway.consent import ConsentConfig
+from gateway.engine import Gateway
+from gateway.errors import RequestError
+from gateway.planner.plan import DecisionNode, fetch_nodes
+from tests.gateway.consent_support import CONFIG, FakePolicy, context, fake_subgraphs
+from tests.gateway.gateway_support import FakeSubgraphs, supergraph
+
+
+def _gateway(fakes: FakeSubgraphs, policy: FakePolicy | None = None) -> Gateway:
+    return Gateway(
+        supergraph("consent.graphql"),
+        GatewayConfig(consent=CONFIG),
+        client=fakes,
+        policy=policy or FakePolicy(),
+    )
+
+
+def _run(
+    query: str, role: Role = Role.DINSOS_OFFICER, fakes: FakeSubgraphs | None = None
+) -> tuple[dict[str, Any], FakeSubgraphs]:
+    fakes = fakes or fake_subgraphs()
+    gateway = _gateway(fakes)
+    ctx = context(role)
+    prepared = gateway.prepare(query, None, ctx)
+    return asyncio.run(gateway.execute(prepared, {}, ctx)), fakes
+
+
+def _errors(response: dict[str, Any]) -> list[tuple[list[Any], str, str, list[str]]]:
+    return [
+        (
+            e["path"],
+            e["extensions"]["code"],
+            e["extensions"]["category"],
+            e["extensions"]["allowedBy"],
+        )
+        for e in response.get("errors", [])
+    ]
+
+
+def _fetched(fakes: FakeSubgraphs) -> list[set[str]]:
+    """The field names of every document sent, except the facts fetches."""
+    return [
+        set(re.findall(r"\b\w+\b", doc))
+        for _, doc, _ in fakes.sent
+        if "ConsentFacts" not in doc and "ConsentRequestFacts" not in doc
+    ]
+
+
+def test_a_field_denied_by_the_static_pass_is_never_fetched_and_answers_null_with_its_error() -> (
+    None
+):
+    response, fakes = _run('{ child(id: "A") { name cases { category notes } } }')
+    assert response["data"] == {
+        "child": {
+            "name": "Ani",
+            "cases": [
+                {"category": "NEGLECT", "notes": None},
+                {"category": "VIOLENCE", "notes": None},
+            ],
+        }
+    }
+    assert _errors(response) == [
+        (["child", "cases", 0, "notes"], "FORBIDDEN", "protection.detail", []),
+        (["child", "cases", 1, "notes"], "FORBIDDEN", "protection.detail", []),
+    ]
+    assert not any("notes" in doc for doc in _fetched(fakes))
+
+
+def test_the_root_fetch_returns_only_keys_and_every_field_waits_for_the_decision() -> None:
+    gateway = _gateway(fake_subgraphs())
+    plan = gateway.prepare(
+        '{ child(id: "A") { name nik flag } }', None, context(Role.DINSOS_OFFICER)
+    ).plan
+    root, *rest = fetch_nodes(plan.node)
+    assert root.entity_type is None
+    assert re.findall(r"\b\w+\b", root.operation) == ["child", "id", "A", "__typename", "id"]
+    text = gateway.plan_text(
+        '{ child(id: "A") { name nik flag } }', None, context(Role.DINSOS_OFFICER)
+    )
+    assert text.count('Decide(subject: "Child", path: "child")') == 2
+    assert all(node.entity_type == "Child" for node in rest)
+
+
+def test_facts_are_fetched_once_per_request_per_subgraph_for_every_child_of_the_step() -> None:
+    policy = FakePolicy()
+    fakes = fake_subgraphs()
+    gateway = _gateway(fakes, policy)
+    ctx = context(Role.DINSOS_OFFICER)
+    prepared = gateway.prepare("{ children { name flag } }", None, ctx)
+    asyncio.run(gateway.execute(prepared, {}, ctx))
+    facts = [(s, v["representations"]) for s, doc, v in fakes.sent if "ConsentFacts" in doc]
+    assert sorted(s for s, _ in facts) == ["care", "registry"]
+    assert all([r["id"] for r in reps] == ["A", "B", "C"] for _, reps in facts)
+    assert len(policy.decided) == 1 and [f["id"] for f in policy.decided[0]] == ["A", "B", "C"]
+    assert policy.decided[0][0] == {"id": "A", "region": "14.71", "openCases": 1}
+
+
+def test_a_child_out_of_jurisdiction_is_exactly_like_one_that_does_not_exist() -> None:
+    missing, _ = _run('{ child(id: "Z") { name } }')
+    outside, fakes = _run('{ child(id: "B") { name nik } }')
+    assert outside == missing == {"data": {"child": None}}
+    # Nothing but its key and facts was ever asked of it.
+    assert not any("name" in doc for doc in _fetched(fakes))
+
+
+def test_in_lists_children_out_of_jurisdiction_are_left_out() -> None:
+    response, fakes = _run("{ children { id name } }")
+    assert response == {
+        "data": {"children": [{"id": "A", "name": "Ani"}, {"id": "C", "name": "Citra"}]}
+    }
+    sent = [
+        v["representations"]
+        for s, doc, v in fakes.sent
+        if "ConsentFacts" not in doc and "representations" in v
+    ]
+    assert sent == [[{"__typename": "Child", "id": "A"}, {"__typename": "Child", "id": "C"}]]
+
+
+def test_children_are_grouped_by_outcome_and_each_group_gets_only_its_allowed_fields() -> None:
+    response, fakes = _run("{ children { id flag cases { category } } }", Role.PKH_FACILITATOR)
+    assert response["data"] == {
+        "children": [
+            {"id": "A", "flag": "open case: call Balai Rumbai", "cases": None},
+            {"id": "C", "flag": None, "cases": []},
+        ]
+    }
+    assert _errors(response) == [
+        (["children", 0, "cases"], "CONSENT_REQUIRED", "protection.summary", ["consent"])
+    ]
+    care = [
+        (doc, v["representations"])
+        for s, doc, v in fakes.sent
+        if s == "care" and "ConsentFacts" not in doc and "representations" in v
+    ]
+    by_ids = {tuple(r["id"] for r in reps): doc for doc, reps in care}
+    assert set(by_ids) == {("A",), ("C",)}
+    assert "cases" not in by_ids[("A",)] and "flag" in by_ids[("A",)]
+    assert "cases" in by_ids[("C",)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ child(id: "A") { cases { category } } }',
+        '{ child(id: "A") { alias: cases { category } } }',
+        '{ child(id: "A") { ... on Child { cases { category } } } }',
+        '{ child(id: "A") { ...F } } fragment F on Child { cases { category } }',
+        '{ child(id: "A") { cases @include(if: true) { category } } }',
+    ],
+)
+def test_the_same_field_gets_the_same_decision_however_it_is_reached(query: str) -> None:
+    response, fakes = _run(query, Role.PKH_FACILITATOR)
+    (error,) = _errors(response)
+    assert error[1:] == ("CONSENT_REQUIRED", "protection.summary", ["consent"])
+    assert not any("category" in doc for doc in _fetched(fakes))
+
+
+def test_a_child_reached_through_a_record_is_decided_about_like_one_looked_up() -> None:
+    # Note N1 is about child B, out of jurisdiction: the note shows, its child does not exist.
+    response, fakes = _run('{ note(id: "N1") { text child { id name } } }')
+    assert response == {"data": {"note": {"text": "seen at school", "child": None}}}
+    assert not any("name" in doc for doc in _fetched(fakes))
+
+
+def test_a_root_list_carrying_a_category_needs_it_by_mandate() -> None:
+    allowed, _ = _run('{ cases(office: "X") { category } }', Role.DINSOS_OFFICER)
+    assert allowed == {"data": {"cases": [{"category": "NEGLECT"}, {"category": "VIOLENCE"}]}}
+    refused, fakes = _run('{ cases(office: "X") { category } }', Role.PKH_FACILITATOR)
+    assert refused["data"] is None  # cases is non-null: the denial nulls the whole answer
+    assert _errors(refused) == [(["cases"], "FORBIDDEN", "protection.summary", [])]
+    assert fakes.sent == []
+
+
+def test_one_kind_of_caller_s_plan_never_serves_another() -> None:
+    gateway = _gateway(fake_subgraphs())
+    query = '{ cases(office: "X") { category } }'
+    dinsos = gateway.prepare(query, None, context(Role.DINSOS_OFFICER))
+    pkh = gateway.prepare(query, None, context(Role.PKH_FACILITATOR))
+    assert dinsos is not pkh and pkh.plan.node is None and dinsos.plan.node is not None
+    assert gateway.prepare(query, None, context(Role.DINSOS_OFFICER)) is dinsos
+
+
+def test_a_decision_only_step_fetches_nothing_but_the_facts() -> None:
+    gateway = _gateway(fake_subgraphs())
+    plan = gateway.prepare('{ child(id: "A") { id } }', None, context(Role.DINSOS_OFFICER)).plan
+    decisions = [n for n in plan.node.nodes if isinstance(n, DecisionNode)]  # type: ignore[union-attr]
+    assert len(decisions) == 1 and decisions[0].node is None
+    response, _ = _run('{ child(id: "A") { id } }')
+    assert response == {"data": {"child": {"id": "A"}}}
+
+
+def test_facts_that_cannot_be_read_withhold_the_children_and_say_so() -> None:
+    fakes = fake_subgraphs()
+    handlers = dict(fakes.handlers)
+    registry = handlers["registry"]
+
+    def failing(document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if "ConsentFacts" in document:
+            return {"errors": [{"message": "down"}]}
+        return registry(document, variables)
+
+    handlers["registry"] = failing
+    response, _ = _run('{ child(id: "A") { name } }', fakes=FakeSubgraphs(handlers))
+    assert response["data"] == {"child": None}
+    assert [e["extensions"] for e in response["errors"]] == [
+        {"code": "FACTS_UNAVAILABLE", "serviceName": "registry"}
+    ]
+
+
+def test_facts_fields_cannot_be_selected_by_clients() -> None:
+    with pytest.raises(RequestError, match="Cannot query field 'region'"):
+        _run('{ child(id: "A") { region } }')
+
+
+def test_a_consent_configuration_naming_what_the_supergraph_lacks_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"Child\.missing"):
+        Gateway(
+            supergraph("consent.graphql"),
+            GatewayConfig(consent=ConsentConfig("Child", CONFIG.policy, facts=("missing",))),
+            policy=FakePolicy(),
+        )
+    with pytest.raises(ConfigError, match="policy"):
+        ConsentConfig.from_mapping({"subject": "Child", "policy": "nowhere"})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ search { __typename ... on Child { id name } ... on Office { name } } }",
+        "{ search { __typename ... on Named { name } ... on Child { id } ... on Office { code } } }",
+    ],
+)
+def test_children_reached_through_a_union_or_an_interface_are_decided_about_too(query: str) -> None:
+    response, fakes = _run(query, Role.PKH_FACILITATOR)
+    found = response["data"]["search"]
+    assert [(f["__typename"], f["name"]) for f in found] == [
+        ("Child", "Ani"),
+        ("Child", "Citra"),
+        ("Office", "Balai Rumbai"),
+    ]
+    root = fakes.sent[0][1]
+    assert "... on Child {\n      __typename\n      id\n    }" in root  # only the key, at first
+    sent = [
+        r["id"]
+        for s, doc, v in fakes.sent
+        if "ConsentFacts" not in doc and "representations" in v
+        for r in v["representations"]
+    ]
+    assert sorted(sent) == ["A", "C"]  # B, out of jurisdiction, is never sent
+
+
+def test_a_denied_field_reached_through_an_interface_fragment_has_its_subject_s_decision() -> None:
+    response, fakes = _run(
+        "{ search { ... on Named { name } ... on Child { cases { category } } } }",
+        Role.PKH_FACILITATOR,
+    )
+    for _, doc, variables in fakes.sent:
+        if "category" in doc:  # only for C, who has no open case
+            assert variables["representations"] == [{"__typename": "Child", "id": "C"}]
+    assert _errors(response) == [
+        (["search", 0, "cases"], "CONSENT_REQUIRED", "protection.summary", ["consent"])
+    ]
+
+
+def test_records_below_a_child_are_decided_one_by_one() -> None:
+    response, fakes = _run('{ child(id: "A") { cases { category notes } } }', Role.BALAI_CASEWORKER)
+    assert response["data"] == {
+        "child": {
+            "cases": [
+                {"category": "NEGLECT", "notes": None},
+                {"category": None, "notes": None},
+            ]
+        }
+    }
+    assert _errors(response) == [
+        (
+            ["child", "cases", 0, "notes"],
+            "ASSIGNMENT_REQUIRED",
+            "protection.detail",
+            ["assignment"],
+        ),
+        (
+            ["child", "cases", 1, "category"],
+            "CONSENT_REQUIRED",
+            "protection.summary",
+            ["consent", "agreement"],
+        ),
+        (["child", "cases", 1, "notes"], "FORBIDDEN", "protection.detail", []),
+    ]
+    # The record's key is fetched so its decision can be found, and never shown unasked.
+    assert any("id" in doc and "cases" in doc for doc in _fetched(fakes))
+
+
+def test_a_gateway_with_a_policy_but_no_authentication_refuses_to_start() -> None:
+    from gateway.http import create_gateway_app
+
+    with pytest.raises(ConfigError, match="needs authentication"):
+        create_gateway_app(_gateway(fake_subgraphs()))
+
+
+def test_a_mutation_the_role_may_not_run_is_never_sent() -> None:
+    mutation = 'mutation { addNote(childId: "A", text: "visited") { text child { name } } }'
+    refused, fakes = _run(mutation, Role.PKH_FACILITATOR)
+    assert refused["data"] == {"addNote": None}
+    assert [e["extensions"] for e in refused["errors"]] == [{"code": "FORBIDDEN"}]
+    assert [e["path"] for e in refused["errors"]] == [["addNote"]]
+    assert fakes.sent == []
+    # The role that may write gets the answer, its returned child decided like any read.
+    done, fakes = _run(mutation, Role.DINSOS_OFFICER)
+    assert done == {"data": {"addNote": {"text": "visited", "child": {"name": "Ani"}}}}
+    assert "addNote" in fakes.sent[0][1]
+
+
+def test_a_lookup_by_a_categorized_attribute_needs_the_category_by_mandate() -> None:
+    query = '{ childByNik(nik: "1471000000000001") { id name } }'
+    found, _ = _run(query, Role.DINSOS_OFFICER)
+    assert found == {"data": {"childByNik": {"id": "A", "name": "Ani"}}}
+    refused, fakes = _run(query, Role.PKH_FACILITATOR)
+    assert refused["data"] == {"childByNik": None}
+    assert _errors(refused) == [(["childByNik"], "FORBIDDEN", "identity.full", [])]
+    assert fakes.sent == []
+
+
+def test_a_child_found_by_an_attribute_the_asker_may_not_read_of_it_is_absent() -> None:
+    class NoNikOfC(FakePolicy):
+        def decide(self, principal, purpose, subjects, request_facts, categories, now):  # type: ignore[no-untyped-def]
+            decisions = super().decide(principal, purpose, subjects, request_facts, categories, now)
+            return [
+                replace(d, allowed=d.allowed - {"identity.full"}) if s["id"] == "C" else d
+                for s, d in zip(subjects, decisions, strict=True)
+            ]
+
+    fakes = fake_subgraphs()
+    gateway = _gateway(fakes, NoNikOfC())
+    ctx = context(Role.DINSOS_OFFICER)
+    for nik, expected in (("1471000000000001", {"id": "A"}), ("1471000000000003", None)):
+        query = f'{{ childByNik(nik: "{nik}") {{ id }} }}'
+        response = asyncio.run(gateway.execute(gateway.prepare(query, None, ctx), {}, ctx))
+        assert response == {"data": {"childByNik": expected}}
