@@ -219,7 +219,7 @@ class PolicyEngine:
             outcome = self._evaluate(role, purpose, category, context)
             if outcome.allowed:
                 continue
-            others = self._other_purposes(role, purpose, category, PERMISSIVE)
+            others = self._other_purposes(role, purpose, category, context)
             code: DenialCode = PURPOSE_NOT_ALLOWED if others else FORBIDDEN
             denied[category] = Decision(category, False, None, outcome.policies, code, others)
         result = MappingProxyType(denied)
