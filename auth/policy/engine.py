@@ -87,6 +87,7 @@ class MemoStats:
     decision_misses: int
     evaluation_hits: int
     evaluation_misses: int  # = Cedar evaluations actually run
+    entries: int  # entries held by both memos (each at most the engine's memo_size)
 
 
 _K = TypeVar("_K")
@@ -115,6 +116,9 @@ class _Lru(Generic[_K, _V]):
         self._items[key] = value
         if len(self._items) > self._size:
             self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def clear(self) -> None:
         self._items.clear()
@@ -172,6 +176,7 @@ class PolicyEngine:
             self._decisions.misses,
             self._evaluations.hits,
             self._evaluations.misses,
+            len(self._decisions) + len(self._evaluations),
         )
 
     def clear_memo(self) -> None:

@@ -67,7 +67,7 @@ def test_misspelt_role_or_category(rules: Path) -> None:
         PolicyEngine.load(rules)
     shutil.copy(RULES / "30-pkh.cedar", rules / "30-pkh.cedar")
     _edit(rules / "50-dinsos.cedar", 'Category::"pkh.compliance"', 'Category::"pkh.complience"')
-    with pytest.raises(PolicyError, match="pkh.complience"):
+    with pytest.raises(PolicyError, match=r"pkh\.complience"):
         PolicyEngine.load(rules)
 
 
