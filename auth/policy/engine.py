@@ -254,16 +254,19 @@ class PolicyEngine:
         # Denial codes, first match wins (DOMAIN.md): no basis at all -> FORBIDDEN; another
         # purpose would reach it -> PURPOSE_NOT_ALLOWED; a consent, agreement or break-glass
         # could allow it -> CONSENT_REQUIRED; being assigned to the case -> ASSIGNMENT_REQUIRED.
-        others = self._other_purposes(role, purpose, category, context)
-        if others:
-            return Decision(category, False, None, outcome.policies, PURPOSE_NOT_ALLOWED, others)
+        if not self._evaluate(role, purpose, category, _lifted(context)).allowed:
+            # Not even every lift at once allows it under this purpose; since the lifts appear
+            # only as grounds to allow in the policies, no single one could either.
+            others = self._other_purposes(role, purpose, category, context)
+            code: DenialCode = PURPOSE_NOT_ALLOWED if others else FORBIDDEN
+            return Decision(category, False, None, outcome.policies, code, others)
         lifts = tuple(
             name
             for name, field in LIFTS
             if not getattr(context, field)
             and self._evaluate(role, purpose, category, context._replace(**{field: True})).allowed
         )
-        code: DenialCode = FORBIDDEN
+        code = FORBIDDEN
         if _SHARED_LIFTS.intersection(lifts):
             code = CONSENT_REQUIRED
         elif lifts:
@@ -299,9 +302,7 @@ class PolicyEngine:
     ) -> tuple[str, ...]:
         """The role's other purposes under which the category could be allowed (every lift
         granted: the question is whether the purpose reaches it at all)."""
-        lifted = context._replace(
-            consent=True, agreement=True, break_glass=True, assigned_to_record=True
-        )
+        lifted = _lifted(context)
         if self._evaluate(role, purpose, category, lifted).allowed:
             return ()  # this purpose reaches it: what is missing is not the purpose
         lifted = lifted._replace(purpose_of_role=True)
@@ -334,6 +335,11 @@ class PolicyEngine:
         )
         self._evaluations.put(key, outcome)
         return outcome
+
+
+def _lifted(context: PolicyContext) -> PolicyContext:
+    """`context` with every lift granted (LIFTS: consent, agreement, break-glass, assignment)."""
+    return context._replace(**{field: True for _, field in LIFTS})
 
 
 def _purpose_of_role(role: Role, purpose: str) -> bool:
