@@ -20,6 +20,7 @@ from tests.auth.policy.policy_support import (
     case,
     child,
     consent_for,
+    family,
     grant,
     officer,
 )
@@ -301,3 +302,41 @@ def test_out_of_jurisdiction_every_category_is_a_plain_forbidden(engine: PolicyE
     assert {(d.allowed, d.code, d.allowed_by) for d in decisions.values()} == {
         (False, "FORBIDDEN", ())
     }
+
+
+def test_an_officer_without_a_staff_id_is_nobodys_facilitator_caseworker_or_responder(
+    engine: PolicyEngine,
+) -> None:
+    nameless = {
+        r: officer(r, staff_id=None)
+        for r in (Role.PKH_FACILITATOR, Role.BALAI_CASEWORKER, Role.SAKTI_PEKSOS)
+    }
+    full, detail = Category.IDENTITY_FULL, Category.PROTECTION_DETAIL
+    own = child(
+        pkh=family(facilitator=None),
+        cases=(case(caseworker=None),),
+        dinsos_responders=frozenset({"S-1"}),
+    )
+    d = engine.decide(
+        nameless[Role.PKH_FACILITATOR], "pkh.verification", own, [full], agreements=(), now=NOW
+    )[full]
+    assert (d.allowed, d.code) == (False, "FORBIDDEN")
+    d = engine.decide(
+        nameless[Role.BALAI_CASEWORKER],
+        "case.management",
+        own,
+        [detail],
+        agreements=(),
+        now=NOW,
+        record=own.cases[0],
+    )[detail]
+    assert (d.allowed, d.code) == (False, "ASSIGNMENT_REQUIRED")
+    d = engine.decide(
+        nameless[Role.SAKTI_PEKSOS], "case.management", own, [detail], agreements=(), now=NOW
+    )[detail]
+    assert (d.allowed, d.code) == (False, "CONSENT_REQUIRED")
+
+
+def test_a_balai_officer_without_a_unit_has_no_jurisdiction(engine: PolicyEngine) -> None:
+    unitless = replace(officer(Role.BALAI_SUPERVISOR), unit=None)
+    assert not engine.in_jurisdiction(unitless, child(cases=(case(),)))
