@@ -65,6 +65,11 @@ PERMISSIVE = PolicyContext(
     break_glass=True,
 )
 
+# Permissive facts without any lift (no consent, agreement or break-glass): what a role sees
+# of every child it serves by mandate alone — the categories a list whose membership reveals one
+# needs (DOMAIN.md "Lookups and filters are reads").
+MANDATE = PERMISSIVE._replace(consent=False, agreement=False, break_glass=False)
+
 
 @dataclass(frozen=True, slots=True)
 class PolicyData:
@@ -73,6 +78,7 @@ class PolicyData:
     balai_provinces: Mapping[str, tuple[str, ...]]
     groups: Mapping[str, frozenset[str]]
     break_glass_max: timedelta
+    mutations: tuple[str, ...] = ()  # every mutation the write policies may name
 
 
 def under(region: str | None, prefixes: Iterable[str]) -> bool:

@@ -28,6 +28,7 @@ from auth.errors import ASSIGNMENT_REQUIRED, CONSENT_REQUIRED, FORBIDDEN, PURPOS
 from auth.policy.categories import Category
 from auth.policy.context import (
     LIFTS,
+    MANDATE,
     PERMISSIVE,
     ChildContext,
     PolicyContext,
@@ -231,6 +232,32 @@ class PolicyEngine:
         self._static[(role, purpose)] = result
         return result
 
+    def mandate(self, role: Role, purpose: Purpose | str) -> frozenset[Category]:
+        """The categories `role` sees for `purpose` of every child it serves by mandate alone
+        (context.MANDATE: no consent, agreement or break-glass): what a lookup, filter or list
+        whose membership reveals a category needs."""
+        purpose = str(purpose)
+        context = MANDATE._replace(purpose_of_role=_purpose_of_role(role, purpose))
+        return frozenset(c for c in Category if self._evaluate(role, purpose, c, context).allowed)
+
+    def writes(self, role: Role) -> frozenset[str]:
+        """The mutations `role` may run at all (90-writes.cedar); the record-level half of each
+        right is the subgraph's, in the write's transaction."""
+        allowed: set[str] = set()
+        for mutation in self.data.mutations:
+            request = {
+                "principal": {"type": "Role", "id": str(role)},
+                "action": {"type": "Action", "id": "write"},
+                "resource": {"type": "Mutation", "id": mutation},
+                "context": {},
+            }
+            result = cedarpy.is_authorized(request, self._policies, self._entities, self._schema)
+            if result.diagnostics.errors:
+                raise PolicyError("; ".join(result.diagnostics.errors))
+            if result.allowed:
+                allowed.add(mutation)
+        return frozenset(allowed)
+
     def _decide(
         self, role: Role, purpose: str, category: Category, context: PolicyContext
     ) -> Decision:
@@ -380,7 +407,7 @@ def _load(directory: Path, memo_size: int) -> PolicyEngine:
         raise PolicyError(str(error)) from None
 
     entities_json = _entities(data)
-    known = {("Action", "read")} | {
+    known = {("Action", "read"), ("Action", "write")} | {
         (uid["type"], uid["id"])
         for entity in entities_json
         if isinstance(uid := entity["uid"], dict)
@@ -430,6 +457,7 @@ def _load_data(path: Path) -> PolicyData:
         }
         groups = {str(name): frozenset(roles) for name, roles in raw["groups"].items()}
         max_hours = raw["break_glass"]["max_hours"]
+        mutations = tuple(str(m) for m in raw.get("writes", {}).get("mutations", ()))
     except (KeyError, AttributeError, TypeError) as error:
         raise PolicyError(f"{path.name}: missing or malformed {error}") from None
     for unit, prefixes in provinces.items():
@@ -442,7 +470,10 @@ def _load_data(path: Path) -> PolicyData:
     if not isinstance(max_hours, int) or isinstance(max_hours, bool) or not 0 < max_hours <= 24:
         raise PolicyError(f"{path.name}: break_glass.max_hours must be 1..24")
     return PolicyData(
-        MappingProxyType(provinces), MappingProxyType(groups), timedelta(hours=max_hours)
+        MappingProxyType(provinces),
+        MappingProxyType(groups),
+        timedelta(hours=max_hours),
+        mutations,
     )
 
 
@@ -460,4 +491,5 @@ def _entities(data: PolicyData) -> list[dict[str, object]]:
         parents += [uid("Group", g) for g, members in data.groups.items() if role in members]
         entities.append({"uid": uid("Role", str(role)), "attrs": {}, "parents": parents})
     entities += [{"uid": uid("Category", str(c)), "attrs": {}, "parents": []} for c in Category]
+    entities += [{"uid": uid("Mutation", m), "attrs": {}, "parents": []} for m in data.mutations]
     return entities
