@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from dinsos_support import CHILD_A, FUTURE, OFFICER, PEKSOS, count_rows, officer, seed
+from dinsos_support import CHILD_A, FUTURE, OFFICER, PEKSOS, count_rows, seed
 
 from subgraphs.dinsos import tables as t
 from subgraphs.dinsos.service import SPEC

@@ -14,7 +14,6 @@ from dinsos_support import (
     count_rows,
     insert_rows,
     moment,
-    officer,
     seed,
 )
 from sqlalchemy.exc import IntegrityError
