@@ -494,10 +494,16 @@ def _optional_text(value: str | None, field: str, max_length: int) -> str | None
 
 
 async def _own_case(conn: Any, identity: Identity, case_id: int) -> CaseRecord | None:
-    """The case, locked, when it is one of the caller's own Balai; another Balai's case answers
-    as an unknown one (its existence is that Balai's protection data)."""
+    """The case, locked, when it is one of the caller's own Balai. Another Balai's case is
+    refused when it lies in the caller's jurisdiction (its child has a case at the caller's Balai,
+    so root lookups show it), and otherwise answers as an unknown one: null."""
     case = await repository.case_for_update(conn, case_id)
-    if case is None or case.balai_code != identity.unit:
+    if case is None:
+        return None
+    if case.balai_code != identity.unit:
+        of_child = await repository.cases_by_child(conn, [case.child_id])
+        if any(c.balai_code == identity.unit for c in of_child):
+            raise access.refused()
         return None
     return case
 

@@ -56,8 +56,8 @@ FALSE_SUPERVISOR = _staff("1", role="balai_supervisor")
 @pytest.mark.parametrize("mutation", CASE_WRITES)
 @pytest.mark.parametrize(
     "who",
-    [None, DINSOS, DIAN, FALSE_SUPERVISOR, _staff("1", unit="ALYATAMA")],
-    ids=["nobody", "dinsos", "unassigned", "false-supervisor", "wrong-unit-claim"],
+    [None, DINSOS, DIAN, FALSE_SUPERVISOR, BUDI, _staff("1", unit="ALYATAMA")],
+    ids=["nobody", "dinsos", "unassigned", "false-supervisor", "other-balai", "wrong-unit-claim"],
 )
 async def test_case_writes_refused_write_nothing(
     make_client: Any, mutation: str, who: Identity | None
@@ -67,8 +67,9 @@ async def test_case_writes_refused_write_nothing(
     before = await _counts(client.db)
     query, variables = CASE_WRITES[mutation]
     body = await client.execute(query, **variables)
-    if who is not None and who.unit == "ALYATAMA":
-        # Another Balai's case answers as an unknown one: null, no error.
+    if who is not None and who.unit == "ALYATAMA" and variables["id"] == "4":
+        # Another Balai's case outside the caller's jurisdiction (ANK3 has no case at ALYATAMA)
+        # answers as an unknown one: null, no error. Case 1's child has one there: FORBIDDEN.
         assert body == {"data": {mutation: None}}
     else:
         assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
