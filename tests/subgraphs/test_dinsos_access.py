@@ -116,6 +116,7 @@ REFUSED: list[tuple[str, Identity | None, str]] = [
     ("respond", FACILITATOR, "FORBIDDEN"),
     ("respond", RUMBAI, "FORBIDDEN"),
     ("respond", PEKSOS_BATAM, "null"),
+    ("respond", officer("sakti_peksos", ("14.71",), None), "FORBIDDEN"),  # no staff id to record
     ("close", FACILITATOR, "FORBIDDEN"),
     ("close", PEKSOS_BATAM, "null"),
     ("refer", FACILITATOR, "FORBIDDEN"),
