@@ -3,13 +3,19 @@ message safe to show (never which check failed: that goes to the log as `reason`
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
 # `extensions.code` values (the gateway answers with them before any subgraph is called).
 UNAUTHENTICATED = "UNAUTHENTICATED"  # 401: no token, a malformed or invalid one
-FORBIDDEN = "FORBIDDEN"  # 403: a valid token whose role may not use Satu Anak
-PURPOSE_NOT_ALLOWED = "PURPOSE_NOT_ALLOWED"  # 403: purpose missing, unknown, or not the role's
+FORBIDDEN: Final = "FORBIDDEN"  # 403: a valid token whose role may not use Satu Anak
+PURPOSE_NOT_ALLOWED: Final = (
+    "PURPOSE_NOT_ALLOWED"  # 403: purpose missing, unknown, or not the role's
+)
 ISSUER_UNAVAILABLE = "ISSUER_UNAVAILABLE"  # 503: the issuer's keys cannot be fetched
+# Denials of one category of one child (auth/policy; DOMAIN.md "Denial codes"), besides the two
+# above: a consent, agreement or break-glass could allow it; being assigned to the case could.
+CONSENT_REQUIRED: Final = "CONSENT_REQUIRED"
+ASSIGNMENT_REQUIRED: Final = "ASSIGNMENT_REQUIRED"
 
 # The `WWW-Authenticate` value of a 401 (RFC 6750 §3).
 BEARER_INVALID_TOKEN = 'Bearer error="invalid_token"'

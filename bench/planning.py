@@ -55,7 +55,7 @@ query Picture($id: ID!) {
     pkh { family { status facilitator { name phone } } components { kind }
           compliance { consecutiveNonCompliantPeriods latestCompliant } }
     welfare { decile status assistance { programme } }
-    complaints { channel problemCategory status responses { socialWorker action } }
+    complaints { channel problemCategory status responses { socialWorkerId action } }
     referrals { status targetKind }
     placements { lksa { name } startedOn endedOn }
     cases { caseNumber ampkCategory stage status balai { name phone } caseworker { name } }

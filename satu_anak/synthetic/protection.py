@@ -138,6 +138,13 @@ _REJECTIONS: Final = (
 _HOUR: Final = 3600
 
 
+def peksos_staff_id(kabupaten: str, index: int) -> str:
+    """A Sakti Peksos's staff id: "SP", the kabupaten's digits, the place on its roster (from 1).
+
+    E.g. SP147104, the fourth Sakti Peksos of Kota Pekanbaru (14.71); responses record it."""
+    return f"SP{kabupaten.replace('.', '')}{index + 1:02d}"
+
+
 class ProtectionServices:
     """The LKSA, the Balai and their caseworkers, each kabupaten's peksos: the same in every chunk."""
 
@@ -284,7 +291,7 @@ class Protection:
         """An ATENSI case whose stages were entered on the given days (the last is current)."""
         rand, next_id = self.rand, self.state.next_id
         workers = self.services.caseworkers[balai]
-        worker_id, worker = workers[int(rand() * len(workers))]
+        worker_id, _worker = workers[int(rand() * len(workers))]
         case_id = next_id("atensi_case")
         opened = timeline[0][1]
         stage, last = timeline[-1]
@@ -308,13 +315,13 @@ class Protection:
             at = self.stamp(day)
             if previous is not None and at <= previous:
                 at = datetime.fromtimestamp(previous.timestamp() + _HOUR, UTC)
-            self.stage_events.append((next_id("stage_event"), case_id, name, at, worker))
+            self.stage_events.append((next_id("stage_event"), case_id, name, at, worker_id))
             previous = at
         days = dict(timeline)
         if "ASSESSMENT" in days:
             on = min(days["ASSESSMENT"] + int(rand() * 5), days.get("PLAN", REFERENCE_DAY - 1))
             self.assessments.append((
-                next_id("assessment"), case_id, date.fromordinal(on), worker,
+                next_id("assessment"), case_id, date.fromordinal(on), worker_id,
                 pick_weighted(rand, _RISKS), _SUMMARY.get(category, _SUMMARY_DEFAULT),
                 _ASSESSMENT_NOTES[int(rand() * len(_ASSESSMENT_NOTES))],
             ))  # fmt: skip
@@ -442,8 +449,9 @@ class Protection:
             kid.lksa_desa or hh.desa, str(category), _SUMMARY.get(category, _SUMMARY_DEFAULT),
             status,
         ))  # fmt: skip
-        workers = self.services.peksos_of(hh.desa[:5])
-        worker = workers[int(rand() * len(workers))]
+        kabupaten = hh.desa[:5]
+        workers = self.services.peksos_of(kabupaten)
+        worker = peksos_staff_id(kabupaten, int(rand() * len(workers)))
         at = received.timestamp()
         limit = datetime(2026, 10, 31, 23, tzinfo=UTC).timestamp()
         for i in range(len(actions) or responses):

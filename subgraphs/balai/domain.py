@@ -188,7 +188,7 @@ class StageEvent:
     case_id: int
     stage: CaseStage
     entered_at: datetime
-    by: str
+    by_id: int  # the caseworker (staff id) who moved the case
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ class Assessment:
     id: int
     case_id: int
     assessed_on: date
-    assessor: str
+    assessor_id: int  # the caseworker (staff id) who assessed
     risk_level: RiskLevel
     summary: str
     notes: str | None
@@ -234,7 +234,7 @@ class NewCase:
 class NewAssessment:
     case_id: int
     assessed_on: date
-    assessor: str
+    assessor_id: int
     risk_level: RiskLevel
     summary: str
     notes: str | None

@@ -209,15 +209,15 @@ async def _next_case_number(conn: AsyncConnection, balai_code: str, year: int) -
 
 
 async def _record_stage(
-    conn: AsyncConnection, case_id: int, stage: CaseStage, by: str, at: datetime
+    conn: AsyncConnection, case_id: int, stage: CaseStage, by_id: int, at: datetime
 ) -> None:
     await conn.execute(
         insert(t.stage_event),
-        {"case_id": case_id, "stage": stage.value, "entered_at": at, "by": by},
+        {"case_id": case_id, "stage": stage.value, "entered_at": at, "by_id": by_id},
     )
 
 
-async def open_case(conn: AsyncConnection, new: NewCase, by: str) -> int:
+async def open_case(conn: AsyncConnection, new: NewCase, by_id: int) -> int:
     case_number = await _next_case_number(conn, new.balai_code, new.opened_on.year)
     case_id: int = (
         await conn.execute(
@@ -225,15 +225,15 @@ async def open_case(conn: AsyncConnection, new: NewCase, by: str) -> int:
             column_values(new, case_number=case_number, stage=CaseStage.INTAKE.value),
         )
     ).scalar_one()
-    await _record_stage(conn, case_id, CaseStage.INTAKE, by, datetime.now(UTC))
+    await _record_stage(conn, case_id, CaseStage.INTAKE, by_id, datetime.now(UTC))
     return case_id
 
 
-async def set_stage(conn: AsyncConnection, case_id: int, stage: CaseStage, by: str) -> None:
+async def set_stage(conn: AsyncConnection, case_id: int, stage: CaseStage, by_id: int) -> None:
     await conn.execute(
         update(t.atensi_case).where(t.atensi_case.c.id == case_id).values(stage=stage.value)
     )
-    await _record_stage(conn, case_id, stage, by, datetime.now(UTC))
+    await _record_stage(conn, case_id, stage, by_id, datetime.now(UTC))
 
 
 async def close_case(

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
-from subgraphs.balai import domain, repository
+from subgraphs.balai import access, domain, repository
 from subgraphs.balai.domain import (
     BalaiRecord,
     CaseRecord,
     CaseRuleViolation,
 )
-from subgraphs.common import federation, validation
+from subgraphs.common import ampk, federation, validation
 from subgraphs.common.child import ChildEntity
 from subgraphs.common.context import Info, many_each, one_each
 from subgraphs.common.enums import AMPK_CATEGORY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
 from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.guard import require_facts_access
+from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
 
@@ -90,6 +92,39 @@ _assessments = many_each(repository.assessments, lambda a: a.case_id)
 _plans = many_each(repository.intervention_plans, lambda p: p.case_id)
 
 
+async def _visible(info: Info, case: CaseRecord) -> bool:
+    """Whether a case found by a root lookup exists for the caller (no identity: as before).
+
+    Balai staff: their Balai's cases, and the cases elsewhere of a child with a case at their
+    Balai (the Balai's jurisdiction; a child's home province is not held here, so that half of
+    it is the gateway's). Other roles: this subgraph holds no region for a case's child, so it
+    cannot tell jurisdiction: no root lookups (they reach cases through the child they were
+    allowed, `Child.cases`).
+    """
+    identity = info.context.identity
+    if identity is None:
+        return True
+    if identity.role not in access.BALAI_ROLES:
+        return False
+    if case.balai_code == identity.unit:
+        return True
+    cases = await info.context.loader("cases_of_child", _cases_of_child).load(case.child_id)
+    return any(c.balai_code == identity.unit for c in cases)
+
+
+def _check_detail(info: Info, case: AtensiCase) -> None:
+    """protection.detail of a case: for Balai staff, only the assigned caseworker and the
+    supervisors of the case's Balai, never another Balai (other roles: the grant's categories)."""
+    identity = info.context.identity
+    if identity is None or identity.role not in access.BALAI_ROLES:
+        return
+    if identity.unit == case.balai_code and (
+        identity.role == access.SUPERVISOR or identity.staff_id == str(case.caseworker_id)
+    ):
+        return
+    raise access.refused(category="protection.detail")
+
+
 async def _load_balai(info: Info, code: str) -> BalaiRecord:
     record = await info.context.loader("balais", _balais).load(code)
     if record is None:  # the foreign key makes this impossible; fail loudly if it ever is not
@@ -151,7 +186,13 @@ class Caseworker:
 class CaseStageEvent:
     stage: enums.CaseStage | None = categorized("protection.summary")
     entered_at: datetime | None = categorized("protection.summary")
-    by: str | None = categorized("protection.summary")
+    by_id: strawberry.ID | None = categorized(
+        "protection.summary", description="The caseworker (staff id) who moved the case."
+    )
+
+    @classmethod
+    def from_record(cls, e: domain.StageEvent) -> Self:
+        return from_record(cls, e, by_id=strawberry.ID(str(e.by_id)))
 
 
 @strawberry.type(
@@ -171,7 +212,9 @@ class ResidentialStay:
 class CaseAssessment:
     id: strawberry.ID
     assessed_on: date | None = categorized("protection.detail")
-    assessor: str | None = categorized("protection.detail")
+    assessor_id: strawberry.ID | None = categorized(
+        "protection.detail", description="The caseworker (staff id) who assessed."
+    )
     risk_level: enums.RiskLevel | None = categorized("protection.detail")
     summary: str | None = categorized("protection.detail")
     notes: str | None = categorized("protection.detail")
@@ -240,7 +283,7 @@ class AtensiCase:
     @categorized("protection.summary", description="Every stage the case entered, oldest first.")
     async def stage_history(self, info: Info) -> list[CaseStageEvent] | None:
         events = await info.context.loader("stage_events", _stage_events).load(self.row_id)
-        return [from_record(CaseStageEvent, e) for e in events]
+        return [CaseStageEvent.from_record(e) for e in events]
 
     @categorized("protection.summary", description="Stays in the Balai's residence, oldest first.")
     async def residential_stays(self, info: Info) -> list[ResidentialStay] | None:
@@ -249,13 +292,19 @@ class AtensiCase:
 
     @categorized("protection.detail", description="Assessments, oldest first.")
     async def assessments(self, info: Info) -> list[CaseAssessment] | None:
+        _check_detail(info, self)
         found = await info.context.loader("assessments", _assessments).load(self.row_id)
-        return [from_record(CaseAssessment, a) for a in found]
+        return [_assessment(a) for a in found]
 
     @categorized("protection.detail", description="Intervention plans, oldest first.")
     async def intervention_plans(self, info: Info) -> list[InterventionPlan] | None:
+        _check_detail(info, self)
         plans = await info.context.loader("plans", _plans).load(self.row_id)
         return [from_record(InterventionPlan, p) for p in plans]
+
+
+def _assessment(a: domain.Assessment) -> CaseAssessment:
+    return from_record(CaseAssessment, a, assessor_id=strawberry.ID(str(a.assessor_id)))
 
 
 # --- the child, as Balai knows it -------------------------------------------------------------
@@ -285,8 +334,38 @@ def _flag(balais: list[BalaiRecord]) -> ProtectionFlag:
     )
 
 
+@strawberry.federation.type(
+    inaccessible=True, description="One case of the child, as the gateway's policy step needs it."
+)
+class CasePolicyFacts:
+    case_id: strawberry.ID
+    balai_code: str
+    caseworker_id: strawberry.ID | None
+    open: bool
+    conflict_with_law: bool
+
+    @classmethod
+    def of(cls, c: CaseRecord) -> Self:
+        return cls(
+            case_id=strawberry.ID(str(c.id)),
+            balai_code=c.balai_code,
+            caseworker_id=strawberry.ID(str(c.caseworker_id)),
+            open=c.status is domain.CaseStatus.OPEN,
+            conflict_with_law=c.ampk_category == ampk.AmpkCategory.CONFLICT_WITH_LAW,
+        )
+
+
 @strawberry.federation.type(keys=["id"], description="A child, by national child index ID.")
 class Child(ChildEntity):
+    @strawberry.federation.field(
+        inaccessible=True,
+        description="Policy facts: all the child's cases, open or closed (the gateway's only).",
+    )
+    async def policy_cases(self, info: Info) -> list[CasePolicyFacts]:
+        require_facts_access(info)
+        found = await info.context.loader("cases_of_child", _cases_of_child).load(str(self.id))
+        return [CasePolicyFacts.of(c) for c in found]
+
     @categorized("protection.summary", description="The child's ATENSI cases, newest first.")
     async def cases(self, info: Info, open_only: bool = False) -> list[AtensiCase] | None:
         found = await info.context.loader("cases_of_child", _cases_of_child).load(str(self.id))
@@ -336,7 +415,9 @@ class Query:
         if case_id is None:
             return None
         record = await info.context.loader("cases", _cases).load(case_id)
-        return AtensiCase.from_record(record) if record else None
+        if record is None or not await _visible(info, record):
+            return None
+        return AtensiCase.from_record(record)
 
     @categorized(
         "protection.summary",
@@ -350,7 +431,9 @@ class Query:
                 field="caseNumber",
             )
         record = await info.context.loader("cases_by_number", _cases_by_number).load(number)
-        return AtensiCase.from_record(record) if record else None
+        if record is None or not await _visible(info, record):
+            return None
+        return AtensiCase.from_record(record)
 
     @categorized(
         "protection.summary",
@@ -368,6 +451,10 @@ class Query:
         first: int = 20,
         after: str | None = None,
     ) -> AtensiCaseConnection | None:
+        # Being on the list says "a protection case at this Balai": only its own staff see it.
+        identity = info.context.identity
+        if identity is not None and not access.is_staff_of(identity, balai_code):
+            raise access.refused()
         validation.page_size(first)
         after_id = None
         if after is not None:
@@ -406,10 +493,25 @@ def _optional_text(value: str | None, field: str, max_length: int) -> str | None
     return None if value is None else validation.text(value, field, max_length=max_length)
 
 
+async def _own_case(conn: Any, identity: Identity, case_id: int) -> CaseRecord | None:
+    """The case, locked, when it is one of the caller's own Balai. Another Balai's case is
+    refused when it lies in the caller's jurisdiction (its child has a case at the caller's Balai,
+    so root lookups show it), and otherwise answers as an unknown one: null."""
+    case = await repository.case_for_update(conn, case_id)
+    if case is None:
+        return None
+    if case.balai_code != identity.unit:
+        of_child = await repository.cases_by_child(conn, [case.child_id])
+        if any(c.balai_code == identity.unit for c in of_child):
+            raise access.refused()
+        return None
+    return case
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Open an ATENSI case at INTAKE; the caseworker must work at that Balai."
+        description="Open an ATENSI case at INTAKE, by a caseworker of that Balai; the assigned caseworker must work there too."
     )
     async def open_case(
         self,
@@ -421,6 +523,9 @@ class Mutation:
         opened_on: date,
         referral_source: str | None = None,
     ) -> AtensiCase:
+        identity = access.writer(info.context.identity, frozenset({access.CASEWORKER}))
+        if identity.unit != balai_code:
+            raise access.refused()
         child = str(child_id).strip()
         if not _CHILD_ID.fullmatch(child):
             raise BadUserInput("childId is not a national child index ID", field="childId")
@@ -431,6 +536,7 @@ class Mutation:
             balai = await repository.lock_balai(conn, balai_code)
             if balai is None:
                 raise BadUserInput("no Balai has this code", field="balaiCode")
+            opener = await access.actor(conn, identity, balai.code)
             workers = await repository.caseworkers_by_id(conn, [worker_id]) if worker_id else []
             if not workers:
                 raise BadUserInput("no caseworker has this id", field="caseworkerId")
@@ -448,7 +554,7 @@ class Mutation:
                 opened_on=opened_on,
                 referral_source=source,
             )
-            case_id = await repository.open_case(conn, new, by=workers[0].name)
+            case_id = await repository.open_case(conn, new, by_id=opener.id)
             (record,) = await repository.cases_by_id(conn, [case_id])
         return AtensiCase.from_record(record)
 
@@ -456,22 +562,23 @@ class Mutation:
         description="Move a case to its next stage (MONITORING may go back to INTERVENTION); null when unknown."
     )
     async def advance_case(
-        self, info: Info, case_id: strawberry.ID, to_stage: enums.CaseStage, by: str
+        self, info: Info, case_id: strawberry.ID, to_stage: enums.CaseStage
     ) -> AtensiCase | None:
-        who = validation.text(by, "by", max_length=120)
+        identity = access.writer(info.context.identity)
         row_id = _row_id(case_id)
         if row_id is None:
             return None
         async with info.context.db.transaction() as conn:
-            case = await repository.case_for_update(conn, row_id)
+            case = await _own_case(conn, identity, row_id)
             if case is None:
                 return None
+            who = await access.case_actor(conn, identity, case)
             try:
                 domain.check_open(case)
                 domain.check_transition(case.stage, to_stage)
             except CaseRuleViolation as error:
                 raise _transition_error(error) from None
-            await repository.set_stage(conn, case.id, to_stage, who)
+            await repository.set_stage(conn, case.id, to_stage, who.id)
             (record,) = await repository.cases_by_id(conn, [case.id])
         return AtensiCase.from_record(record)
 
@@ -481,31 +588,31 @@ class Mutation:
         info: Info,
         case_id: strawberry.ID,
         assessed_on: date,
-        assessor: str,
         risk_level: enums.RiskLevel,
         summary: str,
         notes: str | None = None,
     ) -> CaseAssessment | None:
+        identity = access.writer(info.context.identity)
         validation.not_in_future(assessed_on, "assessedOn")
-        who = validation.text(assessor, "assessor", max_length=120)
         findings = validation.text(summary, "summary", max_length=4000)
         remarks = _optional_text(notes, "notes", 20000)
         row_id = _row_id(case_id)
         if row_id is None:
             return None
         async with info.context.db.transaction() as conn:
-            case = await repository.case_for_update(conn, row_id)
+            case = await _own_case(conn, identity, row_id)
             if case is None:
                 return None
+            who = await access.case_actor(conn, identity, case)
             try:
                 domain.check_open(case)
             except CaseRuleViolation as error:
                 raise _transition_error(error) from None
             validation.not_before(assessed_on, case.opened_on, "assessedOn", "the case's openedOn")
-            new = domain.NewAssessment(case.id, assessed_on, who, risk_level, findings, remarks)
+            new = domain.NewAssessment(case.id, assessed_on, who.id, risk_level, findings, remarks)
             assessment_id = await repository.add_assessment(conn, new)
             record = await repository.assessment_by_id(conn, assessment_id)
-        return from_record(CaseAssessment, record)
+        return _assessment(record)
 
     @strawberry.mutation(
         description="Add an intervention plan to an open case from ASSESSMENT on; null when unknown."
@@ -519,6 +626,7 @@ class Mutation:
         goals: str,
         notes: str | None = None,
     ) -> InterventionPlan | None:
+        identity = access.writer(info.context.identity)
         validation.not_in_future(created_on, "createdOn")
         aims = validation.text(goals, "goals", max_length=4000)
         remarks = _optional_text(notes, "notes", 20000)
@@ -526,9 +634,10 @@ class Mutation:
         if row_id is None:
             return None
         async with info.context.db.transaction() as conn:
-            case = await repository.case_for_update(conn, row_id)
+            case = await _own_case(conn, identity, row_id)
             if case is None:
                 return None
+            await access.case_actor(conn, identity, case)
             try:
                 domain.check_plan_allowed(case)
             except CaseRuleViolation as error:
@@ -549,14 +658,16 @@ class Mutation:
         closed_on: date,
         reason: enums.ClosureReason,
     ) -> AtensiCase | None:
+        identity = access.writer(info.context.identity)
         validation.not_in_future(closed_on, "closedOn")
         row_id = _row_id(case_id)
         if row_id is None:
             return None
         async with info.context.db.transaction() as conn:
-            case = await repository.case_for_update(conn, row_id)
+            case = await _own_case(conn, identity, row_id)
             if case is None:
                 return None
+            await access.case_actor(conn, identity, case)
             try:
                 domain.check_closing(case, reason)
             except CaseRuleViolation as error:
@@ -577,14 +688,17 @@ class Mutation:
     async def start_residential_stay(
         self, info: Info, case_id: strawberry.ID, started_on: date
     ) -> ResidentialStay | None:
+        # Not in DOMAIN.md's list: the nearest right, advanceCase's (the case's own people).
+        identity = access.writer(info.context.identity)
         validation.not_in_future(started_on, "startedOn")
         row_id = _row_id(case_id)
         if row_id is None:
             return None
         async with info.context.db.transaction() as conn:
-            case = await repository.case_for_update(conn, row_id)
+            case = await _own_case(conn, identity, row_id)
             if case is None:
                 return None
+            await access.case_actor(conn, identity, case)
             stays = await repository.residential_stays(conn, [case.id])
             try:
                 domain.check_stay_start(case, stays)
@@ -604,14 +718,17 @@ class Mutation:
     async def end_residential_stay(
         self, info: Info, stay_id: strawberry.ID, ended_on: date
     ) -> ResidentialStay | None:
+        identity = access.writer(info.context.identity)  # as startResidentialStay
         validation.not_in_future(ended_on, "endedOn")
         row_id = _row_id(stay_id)
         if row_id is None:
             return None
         async with info.context.db.transaction() as conn:
             stay = await repository.stay_for_update(conn, row_id)
-            if stay is None:
+            case = await _own_case(conn, identity, stay.case_id) if stay else None
+            if stay is None or case is None:
                 return None
+            await access.case_actor(conn, identity, case)
             try:
                 domain.check_stay_end(stay)
             except CaseRuleViolation as error:

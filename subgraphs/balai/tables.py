@@ -55,7 +55,8 @@ stage_event = Table(
     Column("case_id", Integer, ForeignKey("atensi_case.id"), nullable=False, index=True),
     Column("stage", String(16), nullable=False),
     Column("entered_at", UtcDateTime(), nullable=False),
-    Column("by", String(120), nullable=False),
+    # The staff member who moved the case (the request's signed-in user), not a typed-in name.
+    Column("by_id", Integer, ForeignKey("caseworker.id"), nullable=False),
 )
 
 residential_stay = Table(
@@ -73,7 +74,7 @@ assessment = Table(
     Column("id", Integer, primary_key=True),
     Column("case_id", Integer, ForeignKey("atensi_case.id"), nullable=False, index=True),
     Column("assessed_on", Date, nullable=False),
-    Column("assessor", String(120), nullable=False),
+    Column("assessor_id", Integer, ForeignKey("caseworker.id"), nullable=False),
     Column("risk_level", String(8), nullable=False),  # LOW, MEDIUM, HIGH
     Column("summary", Text, nullable=False),
     Column("notes", Text, nullable=True),

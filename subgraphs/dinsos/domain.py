@@ -174,7 +174,7 @@ class Complaint:
 class CaseResponse:
     id: int
     complaint_id: int
-    social_worker: str
+    social_worker_id: str  # the responder's staff id, e.g. SP147104
     responded_at: datetime
     action: ResponseAction
     notes: str | None
@@ -233,7 +233,7 @@ class NewComplaint:
 @dataclass(frozen=True)
 class NewResponse:
     complaint_id: int
-    social_worker: str
+    social_worker_id: str  # the responder's staff id, e.g. SP147104
     responded_at: datetime
     action: ResponseAction
     notes: str | None

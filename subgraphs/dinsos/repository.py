@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, and_, func, insert, or_, select, update
+from sqlalchemy import Select, String, and_, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -140,8 +140,15 @@ class ComplaintPage:
     has_next_page: bool
 
 
-def _queue_query(region_prefix: str, status: ComplaintStatus | None) -> Select[Any]:
+def _queue_query(
+    region_prefix: str, status: ComplaintStatus | None, within: Sequence[str] | None
+) -> Select[Any]:
     query = select(t.complaint).where(_in_region(t.complaint.c.region_code, region_prefix))
+    if within is not None:
+        # The caller's jurisdiction: no prefix, no complaint.
+        query = query.where(
+            or_(false(), *(_in_region(t.complaint.c.region_code, p) for p in within))
+        )
     if status is not None:
         query = query.where(t.complaint.c.status == status.value)
     return query
@@ -153,9 +160,12 @@ async def complaint_queue(
     status: ComplaintStatus | None,
     first: int,
     after: int | None,
+    within: Sequence[str] | None = None,
 ) -> ComplaintPage:
-    """Oldest first, as an officer works through them; keyset by id, no OFFSET scans."""
-    query = _queue_query(region_prefix, status)
+    """Oldest first, as an officer works through them; keyset by id, no OFFSET scans.
+
+    `within`: region prefixes the caller may see (None: no restriction)."""
+    query = _queue_query(region_prefix, status, within)
     if after is not None:
         query = query.where(t.complaint.c.id > after)
     rows = list(await conn.execute(query.order_by(t.complaint.c.id).limit(first + 1)))
@@ -163,9 +173,12 @@ async def complaint_queue(
 
 
 async def count_complaints(
-    conn: AsyncConnection, region_prefix: str, status: ComplaintStatus | None
+    conn: AsyncConnection,
+    region_prefix: str,
+    status: ComplaintStatus | None,
+    within: Sequence[str] | None = None,
 ) -> int:
-    query = _queue_query(region_prefix, status).with_only_columns(
+    query = _queue_query(region_prefix, status, within).with_only_columns(
         func.count(), maintain_column_froms=True
     )
     return int((await conn.execute(query)).scalar_one())

@@ -6,21 +6,23 @@ import contextlib
 from collections.abc import Awaitable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
-from subgraphs.common import federation, validation
+from subgraphs.common import ampk, federation, validation
 from subgraphs.common.child import ChildEntity
 from subgraphs.common.context import Info, many_each, one_each
 from subgraphs.common.enums import AMPK_CATEGORY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
 from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.guard import require_facts_access
+from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
-from subgraphs.dinsos import domain, repository
+from subgraphs.dinsos import access, domain, repository
 
 # The domain's enums as GraphQL enums (see common/enums.py); annotations say `enums.X`,
 # and `AmpkCategory` for the enum Dinsos and Balai share.
@@ -213,7 +215,9 @@ class SocialRegistryMembership:
 @strawberry.type(description="What a Sakti Peksos (social worker) did about a complaint.")
 class CaseResponse:
     id: strawberry.ID
-    social_worker: str | None = categorized("dinsos.complaints")
+    social_worker_id: strawberry.ID | None = categorized(
+        "dinsos.complaints", description="The staff id of who responded, e.g. SP147104."
+    )
     responded_at: datetime | None = categorized("dinsos.complaints")
     action: enums.ResponseAction | None = categorized("dinsos.complaints")
     notes: str | None = categorized("dinsos.complaints")
@@ -241,7 +245,10 @@ class Complaint:
     @categorized("dinsos.complaints", description="Sakti Peksos responses, oldest first.")
     async def responses(self, info: Info) -> list[CaseResponse] | None:
         found = await info.context.loader("responses", _responses).load(int(self.id))
-        return [from_record(CaseResponse, r) for r in found]
+        return [
+            from_record(CaseResponse, r, social_worker_id=strawberry.ID(r.social_worker_id))
+            for r in found
+        ]
 
     @categorized("dinsos.complaints", description="Referrals made from this complaint.")
     async def referrals(self, info: Info) -> list[Referral] | None:
@@ -319,6 +326,16 @@ class Placement:
         return next((Referral.from_record(r) for r in found if r.id == self.referral_id), None)
 
 
+async def _referral_visible(info: Info, referral: domain.Referral) -> bool:
+    identity = info.context.identity
+    if identity is None:
+        return True
+    complaint = None
+    if referral.complaint_id is not None:
+        complaint = await info.context.loader("complaints", _complaints).load(referral.complaint_id)
+    return access.covers_referral(identity, referral, complaint)
+
+
 # --- the protection flag: whom to call, nothing more ------------------------------------------
 
 
@@ -388,8 +405,40 @@ def _flag(
 # --- the child, as Dinsos knows it ------------------------------------------------------------
 
 
+@strawberry.federation.type(
+    inaccessible=True, description="What the gateway's policy step needs from Dinsos."
+)
+class DinsosPolicyFacts:
+    responder_ids: list[strawberry.ID] = strawberry.field(
+        description="Staff ids of who responded to a complaint about the child."
+    )
+    conflict_with_law: bool = strawberry.field(
+        description="A complaint or referral of the child is about conflict with the law (ABH)."
+    )
+
+
 @strawberry.federation.type(keys=["id"], description="A child, by national child index ID.")
 class Child(ChildEntity):
+    @strawberry.federation.field(
+        inaccessible=True, description="Policy facts (the gateway's policy step only)."
+    )
+    async def policy_dinsos(self, info: Info) -> DinsosPolicyFacts:
+        require_facts_access(info)
+        complaints = await _complaints_of(info, str(self.id))
+        responses = await info.context.loader("responses", _responses).load_many(
+            [c.id for c in complaints]
+        )
+        # A referral carries no category of its own: it is ABH through the complaint it came from.
+        return DinsosPolicyFacts(
+            responder_ids=[
+                strawberry.ID(staff_id)
+                for staff_id in sorted({r.social_worker_id for rs in responses for r in rs})
+            ],
+            conflict_with_law=any(
+                c.problem_category == ampk.AmpkCategory.CONFLICT_WITH_LAW for c in complaints
+            ),
+        )
+
     @categorized(
         "welfare.registry", description="DTKS/DTSEN membership; null when not in the registry."
     )
@@ -446,7 +495,10 @@ class Query:
         record = (
             await info.context.loader("complaints", _complaints).load(number) if number else None
         )
-        return Complaint.from_record(record) if record else None
+        identity = info.context.identity
+        if record is None or (identity is not None and not identity.covers(record.region_code)):
+            return None  # outside the caller's regions a complaint does not exist
+        return Complaint.from_record(record)
 
     @strawberry.field(
         description="The Dinsos officer's work queue: complaints in a region, oldest first."
@@ -460,7 +512,12 @@ class Query:
         status: enums.ComplaintStatus | None = None,
         first: int = 20,
         after: str | None = None,
-    ) -> ComplaintConnection:
+    ) -> ComplaintConnection | None:
+        # Being on the list says "a complaint about this child": only dinsos.complaints holders.
+        identity = info.context.identity
+        if identity is not None and identity.role not in access.COMPLAINT_HOLDERS:
+            raise access.refused()
+        within = identity.regions if identity is not None else None
         validation.page_size(first)
         region = validation.region_code(region_code)
         after_id = None
@@ -469,8 +526,8 @@ class Query:
             if after_id is None:
                 raise BadUserInput("after is not a cursor this query returned", field="after")
         async with info.context.db.connect() as conn:
-            page = await repository.complaint_queue(conn, region, status, first, after_id)
-            total = await repository.count_complaints(conn, region, status)
+            page = await repository.complaint_queue(conn, region, status, first, after_id, within)
+            total = await repository.count_complaints(conn, region, status, within)
         nodes = [Complaint.from_record(c) for c in page.complaints]
         return ComplaintConnection(
             nodes=nodes,
@@ -484,14 +541,22 @@ class Query:
     async def referral(self, info: Info, id: strawberry.ID) -> Referral | None:
         number = _record_id(id)
         record = await info.context.loader("referrals", _referrals).load(number) if number else None
-        return Referral.from_record(record) if record else None
+        if record is None or not await _referral_visible(info, record):
+            return None
+        return Referral.from_record(record)
 
     @strawberry.field(description="A placement by id; null when unknown.")
     async def placement(self, info: Info, id: strawberry.ID) -> Placement | None:
         number = _record_id(id)
         loader = info.context.loader("placements", _placements)
         record = await loader.load(number) if number else None
-        return Placement.from_record(record) if record else None
+        identity = info.context.identity
+        # Where the child lives: the LKSA's region.
+        if record is None or (
+            identity is not None and not identity.covers(record.lksa.region_code)
+        ):
+            return None
+        return Placement.from_record(record)
 
     @strawberry.field(description="An LKSA by id; null when unknown.")
     async def lksa(self, info: Info, id: strawberry.ID) -> Lksa | None:
@@ -526,10 +591,11 @@ class FileComplaintInput:
     summary: str
 
 
-@strawberry.input(description="What a Sakti Peksos did about a complaint.")
+@strawberry.input(
+    description="What a Sakti Peksos did about a complaint; the responder is the signed-in user."
+)
 class RecordResponseInput:
     complaint_id: strawberry.ID
-    social_worker: str
     responded_at: datetime = strawberry.field(
         description="With its UTC offset; not in the future nor before the complaint."
     )
@@ -598,11 +664,26 @@ def _referral_target(kind: domain.ReferralTargetKind, code: str) -> str:
     return str(lksa_id)
 
 
+async def _may_update_referral(conn: Any, identity: Identity, referral: domain.Referral) -> bool:
+    """Whether the referral exists for this writer: the receiving Balai's staff, or a Dinsos
+    officer whose regions hold its complaint. A direct referral holds no region here: Dinsos roles
+    may move it on (the gateway checks the child's region before the write, as for referChild)."""
+    if identity.role in access.BALAI_ROLES:
+        return access.receiving_balai(identity, referral)
+    if referral.complaint_id is None:
+        return True
+    found = await repository.complaints_by_id(conn, [referral.complaint_id])
+    return bool(found) and identity.covers(found[0].region_code)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Record a complaint about a child; it starts RECEIVED.")
     async def file_complaint(self, info: Info, input: FileComplaintInput) -> Complaint:
+        identity = access.writer(info.context.identity, access.DINSOS_ROLES | access.PKH_ROLES)
         new = _new_complaint(input)
+        if not identity.covers(new.region_code):
+            raise access.refused()  # a complaint is taken where the officer works
         async with info.context.db.transaction() as conn:
             complaint_id = await repository.insert_complaint(conn, new)
             (record,) = await repository.complaints_by_id(conn, [complaint_id])
@@ -612,8 +693,9 @@ class Mutation:
         description="Record a Sakti Peksos response; a RECEIVED complaint moves to IN_RESPONSE. Null when the complaint is unknown."
     )
     async def record_response(self, info: Info, input: RecordResponseInput) -> Complaint | None:
+        identity = access.writer(info.context.identity, access.DINSOS_ROLES)
+        social_worker = access.responder_id(identity)
         responded_at = _timestamp(input.responded_at, "respondedAt")
-        social_worker = validation.text(input.social_worker, "socialWorker", max_length=120)
         notes = _optional_text(input.notes, "notes", max_length=4000)
         complaint_id = _record_id(input.complaint_id)
         if complaint_id is None:
@@ -621,7 +703,7 @@ class Mutation:
         with _domain_rules():
             async with info.context.db.transaction() as conn:
                 found = await repository.complaints_by_id(conn, [complaint_id])
-                if not found:
+                if not found or not identity.covers(found[0].region_code):
                     return None
                 complaint = found[0]
                 status = domain.status_after_response(complaint.status)
@@ -643,6 +725,8 @@ class Mutation:
     async def close_complaint(
         self, info: Info, complaint_id: strawberry.ID, closed_at: datetime | None = None
     ) -> Complaint | None:
+        # Not in DOMAIN.md's list: the nearest right, recordResponse's (Dinsos roles, in region).
+        identity = access.writer(info.context.identity, access.DINSOS_ROLES)
         at = _timestamp(closed_at, "closedAt")
         number = _record_id(complaint_id)
         if number is None:
@@ -650,7 +734,7 @@ class Mutation:
         with _domain_rules():
             async with info.context.db.transaction() as conn:
                 found = await repository.complaints_by_id(conn, [number])
-                if not found:
+                if not found or not identity.covers(found[0].region_code):
                     return None
                 domain.check_closable(found[0], at)
                 await repository.set_complaint_status(
@@ -663,6 +747,7 @@ class Mutation:
         description="Refer a child to a Balai or an LKSA, from a complaint or direct; it starts REQUESTED. Null when the complaint is unknown."
     )
     async def refer_child(self, info: Info, input: ReferChildInput) -> Referral | None:
+        identity = access.writer(info.context.identity, access.DINSOS_ROLES)
         target_code = _referral_target(input.target_kind, input.target_code)
         reason = validation.text(input.reason, "reason")
         requested_at = _timestamp(input.requested_at, "requestedAt")
@@ -677,7 +762,7 @@ class Mutation:
                 complaint = None
                 if complaint_id is not None:
                     found = await repository.complaints_by_id(conn, [complaint_id])
-                    if not found:
+                    if not found or not identity.covers(found[0].region_code):
                         return None
                     complaint = found[0]
                     if child_id is not None and child_id != complaint.child_id:
@@ -717,6 +802,7 @@ class Mutation:
         description="Move a referral along its lifecycle, recording when and why; null when it is unknown."
     )
     async def update_referral(self, info: Info, input: UpdateReferralInput) -> Referral | None:
+        identity = access.writer(info.context.identity, access.DINSOS_ROLES | access.BALAI_ROLES)
         at = _timestamp(input.at, "at")
         note = _optional_text(input.note, "note")
         referral_id = _record_id(input.referral_id)
@@ -725,8 +811,12 @@ class Mutation:
         with _domain_rules():
             async with info.context.db.transaction() as conn:
                 found = await repository.referrals_by_id(conn, [referral_id])
-                if not found:
+                if not found or not await _may_update_referral(conn, identity, found[0]):
                     return None
+                if identity.role in access.BALAI_ROLES and input.status not in (
+                    access.BALAI_DECISIONS
+                ):
+                    raise access.refused()  # the receiving Balai accepts or rejects, no more
                 decision = domain.decide_referral(found[0], input.status, at, note)
                 await repository.apply_referral_decision(conn, referral_id, decision)
                 (record,) = await repository.referrals_by_id(conn, [referral_id])
@@ -736,6 +826,7 @@ class Mutation:
         description="Place a child in an LKSA with room; a child lives in one LKSA at a time."
     )
     async def start_placement(self, info: Info, input: StartPlacementInput) -> Placement:
+        identity = access.writer(info.context.identity, frozenset({access.DINSOS_OFFICER}))
         child_id = _child_id(input.child_id)
         validation.not_in_future(input.started_on, "startedOn")
         lksa_id = _record_id(input.lksa_id)
@@ -752,6 +843,8 @@ class Mutation:
                 lksa = await repository.lock_lksa(conn, lksa_id)
                 if lksa is None:
                     raise domain.RuleViolation("no LKSA has this id", "lksaId")
+                if not identity.covers(lksa.region_code):
+                    raise access.refused()  # placements into the LKSA of the officer's region
                 if referral_id is not None:
                     referrals = await repository.referrals_by_id(conn, [referral_id])
                     if not referrals:
@@ -770,6 +863,7 @@ class Mutation:
 
     @strawberry.mutation(description="End a placement; null when it is unknown.")
     async def end_placement(self, info: Info, input: EndPlacementInput) -> Placement | None:
+        identity = access.writer(info.context.identity, frozenset({access.DINSOS_OFFICER}))
         validation.not_in_future(input.ended_on, "endedOn")
         placement_id = _record_id(input.placement_id)
         if placement_id is None:
@@ -777,7 +871,7 @@ class Mutation:
         with _domain_rules():
             async with info.context.db.transaction() as conn:
                 found = await repository.placements_by_id(conn, [placement_id])
-                if not found:
+                if not found or not identity.covers(found[0].lksa.region_code):
                     return None
                 domain.check_placement_end(found[0], input.ended_on)
                 await repository.end_placement(conn, placement_id, input.ended_on, input.reason)

@@ -64,7 +64,8 @@ case_response = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("complaint_id", Integer, ForeignKey("complaint.id"), nullable=False, index=True),
-    Column("social_worker", String(120), nullable=False),
+    # The staff id of the Sakti Peksos (or Dinsos officer) who responded: the request's user.
+    Column("social_worker_id", String(32), nullable=False, index=True),
     Column("responded_at", UtcDateTime(), nullable=False),
     Column("action", String(32), nullable=False),
     Column("notes", Text, nullable=True),

@@ -140,13 +140,13 @@ def test_the_sakti_peksos_responded_to_the_planted_complaints(
     complaints = [c for c in world["complaint"] if c["child_id"] == "ANK000000003"]
     assert len(complaints) == 2
     responders = {
-        response["social_worker"]
+        response["social_worker_id"]
         for response in world["case_response"]
         if response["complaint_id"] in {c["id"] for c in complaints}
     }
-    # Responses record a name today; the staff id is the proposed roster id of that name
-    # ("SP" + kabupaten digits + its place among the kabupaten's Sakti Peksos).
-    assert responders == {peksos.name}
+    # Responses record the responder's staff id: "SP" + kabupaten digits + the place on its
+    # roster of Sakti Peksos, whose names the roster gives.
+    assert responders == {peksos.staff_id}
     roster = ProtectionServices(CHILDREN, SEED).peksos_of("14.71")
     assert peksos.staff_id == f"SP1471{roster.index(peksos.name) + 1:02d}"
     principal = principal_from_claims(peksos.claims())

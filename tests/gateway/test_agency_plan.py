@@ -29,7 +29,7 @@ query Picture($id: ID!) {
       compliance { consecutiveNonCompliantPeriods latestCompliant }
     }
     welfare { decile status }              # dinsos
-    complaints { channel problemCategory status responses { socialWorker action } }
+    complaints { channel problemCategory status responses { socialWorkerId action } }
     placements { lksa { name } startedOn endedOn }
     cases { caseNumber ampkCategory stage status balai { name } }   # balai
     protectionFlag { message contacts { balaiName phone } }
@@ -46,7 +46,7 @@ query Picture($id: ID!) {
     pkh { family { status facilitator { name phone } } components { kind }
           compliance { consecutiveNonCompliantPeriods latestCompliant } }
     welfare { decile status assistance { programme } }
-    complaints { channel problemCategory status responses { socialWorker action } }
+    complaints { channel problemCategory status responses { socialWorkerId action } }
     referrals { status targetKind }
     placements { lksa { name } startedOn endedOn }
     cases { caseNumber ampkCategory stage status balai { name phone } caseworker { name } }
@@ -66,7 +66,7 @@ query PictureByNik($nik: String!) {
       compliance { consecutiveNonCompliantPeriods latestCompliant }
     }
     welfare { decile status }
-    complaints { channel problemCategory status responses { socialWorker action } }
+    complaints { channel problemCategory status responses { socialWorkerId action } }
     placements { lksa { name } startedOn endedOn }
     cases { caseNumber ampkCategory stage status balai { name } }
     protectionFlag { message contacts { balaiName phone } }
@@ -151,7 +151,7 @@ def test_one_childs_picture_is_disdukcapil_then_the_other_three_agencies_in_para
                         problemCategory
                         status
                         responses {
-                          socialWorker
+                          socialWorkerId
                           action
                         }
                       }
@@ -283,7 +283,7 @@ def test_bench_picture_adds_fields_to_the_same_four_fetches() -> None:
                         problemCategory
                         status
                         responses {
-                          socialWorker
+                          socialWorkerId
                           action
                         }
                       }
@@ -412,7 +412,7 @@ def test_picture_by_nik_hops_to_the_other_agencies_by_id() -> None:
                         problemCategory
                         status
                         responses {
-                          socialWorker
+                          socialWorkerId
                           action
                         }
                       }

@@ -8,11 +8,39 @@ from typing import Any
 
 from sqlalchemy import Table, func, insert, select
 
+from subgraphs.common.federation import CATEGORIES
+from subgraphs.common.identity import Identity
 from subgraphs.dinsos import tables as t
 
 CHILD_A = "ANK000000001"  # Pekanbaru: in DTKS, complaints, referrals, an ended placement
 CHILD_B = "ANK000000002"  # Batam: lives in an LKSA
 FUTURE = "2999-01-01T00:00:00+07:00"
+
+
+def officer(
+    role: str = "dinsos_officer",
+    regions: tuple[str, ...] = ("14", "21.71"),
+    staff_id: str | None = "DSS-01",
+    agency: str = "dinsos",
+    unit: str | None = "DINSOS-14",
+    categories: frozenset[str] = CATEGORIES,
+) -> Identity:
+    return Identity(
+        subject=f"{role}-{staff_id}",
+        role=role,
+        agency=agency,
+        unit=unit,
+        regions=regions,
+        purpose="child.protection",
+        staff_id=staff_id,
+        categories=categories,
+    )
+
+
+# A Dinsos officer whose regions hold every seeded complaint, LKSA and placement (Riau, Batam).
+OFFICER = officer()
+# The Sakti Peksos of Kota Pekanbaru who responded to complaint 2 (auth/sample_users.py's).
+PEKSOS = officer("sakti_peksos", ("14.71",), "SP147104", unit="DINSOS-14.71")
 
 
 def moment(day: int, hour: int = 9, month: int = 10) -> datetime:
@@ -152,14 +180,14 @@ async def seed(db: Any) -> None:
             [
                 {
                     "complaint_id": 2,
-                    "social_worker": "Rahmat Hidayat",
+                    "social_worker_id": "SP147104",
                     "responded_at": moment(3, month=3),
                     "action": "HOME_VISIT",
                     "notes": "Ibu bekerja di luar kota.",
                 },
                 {
                     "complaint_id": 2,
-                    "social_worker": "Rahmat Hidayat",
+                    "social_worker_id": "SP147104",
                     "responded_at": moment(2, month=3),
                     "action": "ASSESSMENT",
                     "notes": None,

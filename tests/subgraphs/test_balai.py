@@ -12,6 +12,8 @@ from subgraphs.balai import repository
 from subgraphs.balai import tables as t
 from subgraphs.balai.service import SPEC
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.federation import CATEGORIES
+from subgraphs.common.identity import Identity
 
 pytestmark = pytest.mark.anyio
 
@@ -19,6 +21,41 @@ AT = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 RUMBAI_NAME = 'Balai Anak "Rumbai" Pekanbaru'
 RUMBAI_PHONE = "0761-588812"
+
+
+RUMBAI_PROVINCES = ("14", "13", "21", "18")
+
+
+def _staff(staff_id: str, role: str = "balai_caseworker", unit: str = "RUMBAI") -> Identity:
+    regions = RUMBAI_PROVINCES if unit == "RUMBAI" else ("15",)
+    return Identity(
+        subject=f"user-{unit}-{staff_id}",
+        role=role,
+        agency="balai",
+        unit=unit,
+        regions=regions,
+        purpose="case.management",
+        staff_id=staff_id,
+        categories=CATEGORIES,
+    )
+
+
+# The seeded roster (_seed_units): Rina is assigned to the RUMBAI cases, Sari supervises RUMBAI,
+# Dian works at RUMBAI on none of them, Budi works at ALYATAMA.
+RINA = _staff("1")
+SARI = _staff("2", role="balai_supervisor")
+BUDI = _staff("3", unit="ALYATAMA")
+DIAN = _staff("4")
+DINSOS = Identity(
+    subject="dinsos-pekanbaru",
+    role="dinsos_officer",
+    agency="dinsos",
+    unit="DINSOS-14.71",
+    regions=("14.71",),
+    purpose="case.management",
+    staff_id="DSS-1471-01",
+    categories=CATEGORIES,
+)
 
 
 def _case(cid: int, child: str, **extra: Any) -> dict[str, Any]:
@@ -83,6 +120,7 @@ async def _seed_units(db: Any) -> None:
                 {"id": 1, "name": "Rina Marlina", "balai_code": "RUMBAI", "is_supervisor": False},
                 {"id": 2, "name": "Sari Dewi", "balai_code": "RUMBAI", "is_supervisor": True},
                 {"id": 3, "name": "Budi Santoso", "balai_code": "ALYATAMA", "is_supervisor": False},
+                {"id": 4, "name": "Dian Lestari", "balai_code": "RUMBAI", "is_supervisor": False},
             ],
         )
     await _continue_id_sequences(db)
@@ -127,7 +165,7 @@ async def _seed(db: Any) -> None:
         await conn.execute(
             insert(t.stage_event),
             [
-                {"case_id": 1, "stage": stage, "entered_at": AT + timedelta(days=i), "by": "Rina"}
+                {"case_id": 1, "stage": stage, "entered_at": AT + timedelta(days=i), "by_id": 1}
                 for i, stage in enumerate(("INTAKE", "ASSESSMENT", "PLAN", "INTERVENTION"))
             ],
         )
@@ -143,7 +181,7 @@ async def _seed(db: Any) -> None:
             {
                 "case_id": 1,
                 "assessed_on": date(2025, 3, 3),
-                "assessor": "Rina Marlina",
+                "assessor_id": 1,
                 "risk_level": "HIGH",
                 "summary": "Perpetrator lives nearby.",
                 "notes": "Mother cooperative.",
@@ -183,9 +221,9 @@ ENTITIES = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Chil
     child { id }
     balai { code name phone }
     caseworker { id name isSupervisor }
-    stageHistory { stage enteredAt by }
+    stageHistory { stage enteredAt byId }
     residentialStays { id startedOn endedOn }
-    assessments { assessedOn assessor riskLevel summary notes }
+    assessments { assessedOn assessorId riskLevel summary notes }
     interventionPlans { createdOn setting goals notes }
   }
   protectionFlag { message contacts { balaiName phone } }
@@ -232,7 +270,7 @@ async def test_child_cases_newest_first_with_history_and_details(make_client: An
     assert current["assessments"] == [
         {
             "assessedOn": "2025-03-03",
-            "assessor": "Rina Marlina",
+            "assessorId": "1",
             "riskLevel": "HIGH",
             "summary": "Perpetrator lives nearby.",
             "notes": "Mother cooperative.",
@@ -318,7 +356,7 @@ async def test_entities_batch_one_query_per_table(make_client: Any) -> None:
         await conn.execute(
             insert(t.stage_event),
             [
-                {"case_id": i, "stage": "INTAKE", "entered_at": AT, "by": "Rina"}
+                {"case_id": i, "stage": "INTAKE", "entered_at": AT, "by_id": 1}
                 for i in range(1, 101)
             ],
         )
@@ -332,7 +370,7 @@ async def test_entities_batch_one_query_per_table(make_client: Any) -> None:
                 {
                     "case_id": i,
                     "assessed_on": date(2025, 3, 2),
-                    "assessor": "Rina",
+                    "assessor_id": 1,
                     "risk_level": "LOW",
                     "summary": f"Assessment {i}",
                 }
@@ -379,6 +417,7 @@ async def test_balai_and_balai_list(make_client: Any) -> None:
     assert rumbai["provincesServed"] == ["14", "13", "21", "18"]
     assert rumbai["city"] == "Pekanbaru"
     assert [(w["name"], w["isSupervisor"]) for w in rumbai["caseworkers"]] == [
+        ("Dian Lestari", False),
         ("Rina Marlina", False),
         ("Sari Dewi", True),
     ]
@@ -480,7 +519,7 @@ OPEN = """mutation($child: ID!, $balai: String!, $worker: ID!, $category: AmpkCa
   openCase(childId: $child, balaiCode: $balai, caseworkerId: $worker, ampkCategory: $category,
            openedOn: $on, referralSource: $source) {
     id caseNumber stage status openedOn referralSource allowedNextStages
-    balai { code } caseworker { name } stageHistory { stage by enteredAt } } }"""
+    balai { code } caseworker { name } stageHistory { stage byId enteredAt } } }"""
 
 
 def _open_args(**overrides: Any) -> dict[str, Any]:
@@ -497,7 +536,7 @@ def _open_args(**overrides: Any) -> dict[str, Any]:
 
 
 async def test_open_case_numbers_it_and_records_intake(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(DIAN)
     await _seed(client.db)
     before = datetime.now(UTC)
     case = (await client.data(OPEN, **_open_args()))["openCase"]
@@ -510,12 +549,13 @@ async def test_open_case_numbers_it_and_records_intake(make_client: Any) -> None
     assert case["balai"] == {"code": "RUMBAI"}
     assert case["caseworker"] == {"name": "Rina Marlina"}
     (event,) = case["stageHistory"]
-    assert (event["stage"], event["by"]) == ("INTAKE", "Rina Marlina")
+    # The actor is the signed-in caseworker (Dian), not the one the case is assigned to (Rina).
+    assert (event["stage"], event["byId"]) == ("INTAKE", "4")
     assert datetime.fromisoformat(event["enteredAt"]) >= before
 
     other_year = await client.data(OPEN, **_open_args(child="ANK000000043", on="2026-01-02"))
     assert other_year["openCase"]["caseNumber"] == "RUMBAI/2026/000001"
-    elsewhere = await client.data(
+    elsewhere = await client.acting(BUDI).data(
         OPEN, **_open_args(balai="ALYATAMA", worker="3", on="2024-02-02", source=None)
     )
     assert elsewhere["openCase"]["caseNumber"] == "ALYATAMA/2024/000001"
@@ -526,7 +566,6 @@ async def test_open_case_numbers_it_and_records_intake(make_client: Any) -> None
     ("override", "field"),
     [
         ({"on": TOMORROW}, "openedOn"),
-        ({"balai": "NOPE"}, "balaiCode"),
         ({"worker": "99"}, "caseworkerId"),
         ({"worker": "x"}, "caseworkerId"),
         ({"worker": "3"}, "caseworkerId"),  # works at ALYATAMA, not RUMBAI
@@ -539,7 +578,7 @@ async def test_open_case_numbers_it_and_records_intake(make_client: Any) -> None
 async def test_open_case_rejects_bad_input_and_writes_nothing(
     make_client: Any, override: dict[str, Any], field: str
 ) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     before = await _counts(client.db)
     body = await client.execute(OPEN, **_open_args(**override))
@@ -549,7 +588,7 @@ async def test_open_case_rejects_bad_input_and_writes_nothing(
 
 
 async def test_unknown_ampk_category_is_a_validation_error(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed_units(client.db)
     body = await client.execute(OPEN, **_open_args(category="NAUGHTY"))
     assert "NAUGHTY" in body["errors"][0]["message"]
@@ -557,7 +596,7 @@ async def test_unknown_ampk_category_is_a_validation_error(make_client: Any) -> 
 
 
 async def test_second_open_case_at_the_same_balai_conflicts(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     before = await _counts(client.db)
     # ANK000000003 has open case 4 at RUMBAI.
@@ -565,13 +604,15 @@ async def test_second_open_case_at_the_same_balai_conflicts(make_client: Any) ->
     assert _codes(body) == [("CONFLICT", "childId")]
     assert await _counts(client.db) == before
     # At another Balai it may; and ANK000000002's RUMBAI case is closed, so a new one may open.
-    await client.data(OPEN, **_open_args(child="ANK000000003", balai="ALYATAMA", worker="3"))
+    await client.acting(BUDI).data(
+        OPEN, **_open_args(child="ANK000000003", balai="ALYATAMA", worker="3")
+    )
     reopened = await client.data(OPEN, **_open_args(child="ANK000000002"))
     assert reopened["openCase"]["status"] == "OPEN"
 
 
 async def test_open_case_is_one_transaction(make_client: Any, monkeypatch: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed_units(client.db)
 
     async def failing_stage(*_args: Any) -> None:
@@ -586,13 +627,13 @@ async def test_open_case_is_one_transaction(make_client: Any, monkeypatch: Any) 
 
 # --- advanceCase ------------------------------------------------------------------------------
 
-ADVANCE = """mutation($id: ID!, $to: CaseStage!, $by: String!) {
-  advanceCase(caseId: $id, toStage: $to, by: $by) {
-    stage allowedNextStages stageHistory { stage by } } }"""
+ADVANCE = """mutation($id: ID!, $to: CaseStage!) {
+  advanceCase(caseId: $id, toStage: $to) {
+    stage allowedNextStages stageHistory { stage byId } } }"""
 
 
 async def test_advance_case_through_every_stage_and_back_to_intervention(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(SARI)
     await _seed(client.db)
     path = [
         "ASSESSMENT",
@@ -605,11 +646,11 @@ async def test_advance_case_through_every_stage_and_back_to_intervention(make_cl
         "AFTERCARE",
     ]
     for stage in path:
-        case = (await client.data(ADVANCE, id="4", to=stage, by="Sari Dewi"))["advanceCase"]
+        case = (await client.data(ADVANCE, id="4", to=stage))["advanceCase"]
         assert case["stage"] == stage
     assert case["allowedNextStages"] == []
     assert [e["stage"] for e in case["stageHistory"]] == path  # the seed gave case 4 no events
-    assert {e["by"] for e in case["stageHistory"]} == {"Sari Dewi"}
+    assert {e["byId"] for e in case["stageHistory"]} == {"2"}  # the supervisor, Sari
     in_intervention = await client.data('{ atensiCase(id: "1") { allowedNextStages } }')
     assert in_intervention["atensiCase"]["allowedNextStages"] == ["MONITORING"]
 
@@ -626,10 +667,10 @@ async def test_advance_case_through_every_stage_and_back_to_intervention(make_cl
 async def test_invalid_stage_transitions_change_nothing(
     make_client: Any, case_id: str, to: str
 ) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     before = await _counts(client.db)
-    body = await client.execute(ADVANCE, id=case_id, to=to, by="Rina")
+    body = await client.execute(ADVANCE, id=case_id, to=to)
     assert _codes(body) == [("INVALID_TRANSITION", "toStage")]
     assert body["data"] == {"advanceCase": None}
     assert await _counts(client.db) == before
@@ -637,29 +678,25 @@ async def test_invalid_stage_transitions_change_nothing(
     assert unchanged["atensiCase"]["stage"] == ("INTAKE" if case_id == "4" else "INTERVENTION")
 
 
-async def test_advance_closed_unknown_and_blank(make_client: Any) -> None:
-    client = await make_client(SPEC)
+async def test_advance_closed_and_unknown(make_client: Any) -> None:
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
-    closed = await client.execute(ADVANCE, id="3", to="TERMINATION", by="Rina")
+    closed = await client.execute(ADVANCE, id="3", to="TERMINATION")
     assert _codes(closed) == [("INVALID_TRANSITION", "caseId")]
-    assert await client.execute(ADVANCE, id="404", to="PLAN", by="Rina") == {
-        "data": {"advanceCase": None}
-    }
-    blank = await client.execute(ADVANCE, id="4", to="ASSESSMENT", by="  ")
-    assert _codes(blank) == [("BAD_USER_INPUT", "by")]
-    bad_enum = await client.execute(ADVANCE, id="4", to="LIMBO", by="Rina")
+    assert await client.execute(ADVANCE, id="404", to="PLAN") == {"data": {"advanceCase": None}}
+    bad_enum = await client.execute(ADVANCE, id="4", to="LIMBO")
     assert "LIMBO" in bad_enum["errors"][0]["message"]
 
 
 # --- addAssessment and addInterventionPlan ----------------------------------------------------
 
 ASSESS = """mutation($id: ID!, $on: Date!, $risk: RiskLevel!, $summary: String!, $notes: String) {
-  addAssessment(caseId: $id, assessedOn: $on, assessor: "Rina Marlina", riskLevel: $risk,
-                summary: $summary, notes: $notes) { id assessedOn riskLevel summary notes } }"""
+  addAssessment(caseId: $id, assessedOn: $on, riskLevel: $risk, summary: $summary,
+                notes: $notes) { id assessedOn assessorId riskLevel summary notes } }"""
 
 
 async def test_add_assessment(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     added = await client.data(
         ASSESS, id="4", on="2025-05-03", risk="MEDIUM", summary=" Family conflict. ", notes=None
@@ -667,6 +704,7 @@ async def test_add_assessment(make_client: Any) -> None:
     assert added["addAssessment"] == {
         "id": "2",
         "assessedOn": "2025-05-03",
+        "assessorId": "1",
         "riskLevel": "MEDIUM",
         "summary": "Family conflict.",
         "notes": None,
@@ -687,7 +725,7 @@ async def test_add_assessment(make_client: Any) -> None:
 async def test_add_assessment_rejects_and_writes_nothing(
     make_client: Any, args: dict[str, Any], code: str, field: str
 ) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     variables = {"id": "4", "on": "2025-05-03", "risk": "LOW", "summary": "S", "notes": "n"}
     body = await client.execute(ASSESS, **{**variables, **args})
@@ -705,14 +743,14 @@ PLAN = """mutation($id: ID!, $on: Date!, $setting: InterventionSetting!, $goals:
 
 
 async def test_add_intervention_plan_only_from_assessment_on(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     variables = {"id": "4", "on": "2025-05-10", "setting": "FAMILY", "goals": "Reunify."}
     at_intake = await client.execute(PLAN, **variables)
     assert _codes(at_intake) == [("INVALID_TRANSITION", "caseId")]
     assert await _count(client.db, t.intervention_plan) == 1
 
-    await client.data(ADVANCE, id="4", to="ASSESSMENT", by="Rina")
+    await client.data(ADVANCE, id="4", to="ASSESSMENT")
     plan = (await client.data(PLAN, **variables))["addInterventionPlan"]
     assert plan == {
         "createdOn": "2025-05-10",
@@ -741,7 +779,7 @@ CLOSE = """mutation($id: ID!, $on: Date!, $reason: CaseClosureReason!) {
 
 
 async def test_close_case_ends_the_open_stay(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     closed = (await client.data(CLOSE, id="1", on="2025-09-30", reason="TRANSFERRED"))["closeCase"]
     assert closed == {
@@ -771,7 +809,7 @@ async def test_close_case_ends_the_open_stay(make_client: Any) -> None:
 async def test_close_case_rejects_and_leaves_it_open(
     make_client: Any, args: dict[str, Any], code: str, field: str
 ) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     body = await client.execute(
         CLOSE, **{"id": "1", "on": "2025-09-30", "reason": "AGED_OUT", **args}
@@ -785,13 +823,13 @@ async def test_close_case_rejects_and_leaves_it_open(
 
 
 async def test_close_case_as_success_after_termination_and_unknown(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     for stage in ("MONITORING", "TERMINATION"):
-        await client.data(ADVANCE, id="1", to=stage, by="Rina")
+        await client.data(ADVANCE, id="1", to=stage)
     closed = await client.data(CLOSE, id="1", on="2025-10-01", reason="GOALS_MET")
     assert closed["closeCase"]["closureReason"] == "GOALS_MET"
-    advance = await client.execute(ADVANCE, id="1", to="AFTERCARE", by="Rina")
+    advance = await client.execute(ADVANCE, id="1", to="AFTERCARE")
     assert _codes(advance) == [("INVALID_TRANSITION", "caseId")]
     assert await client.execute(CLOSE, id="404", on="2025-10-01", reason="AGED_OUT") == {
         "data": {"closeCase": None}
@@ -807,7 +845,7 @@ END = """mutation($id: ID!, $on: Date!) {
 
 
 async def test_residential_stay_lifecycle(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
     stay = (await client.data(START, id="4", on="2025-05-05"))["startResidentialStay"]
     assert stay == {"id": "3", "startedOn": "2025-05-05", "endedOn": None}

@@ -18,7 +18,7 @@ ENTITIES = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Chil
   welfare { status decile kkNumber registeredOn assistance { programme periodStart periodEnd amount }
             active: assistance(activeOn: "2026-01-01") { programme } }
   complaints { id channel receivedAt problemCategory status closedAt
-               responses { socialWorker action respondedAt notes } referrals { id } }
+               responses { socialWorkerId action respondedAt notes } referrals { id } }
   referrals { id status targetKind targetCode lksa { id name occupancy } balai { code }
               complaint { id } decidedAt completedAt }
   placements { id startedOn endedOn endReason lksa { name regionCode } referral { id } }
@@ -294,7 +294,7 @@ async def test_entities_batch_one_query_per_table(make_client: Any) -> None:
             [
                 {
                     "complaint_id": cid,
-                    "social_worker": "Dewi",
+                    "social_worker_id": "SP147101",
                     "responded_at": moment(2),
                     "action": "HOME_VISIT",
                     "notes": None,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from dinsos_support import CHILD_A, FUTURE, count_rows, seed
+from dinsos_support import CHILD_A, FUTURE, OFFICER, PEKSOS, count_rows, seed
 
 from subgraphs.dinsos import tables as t
 from subgraphs.dinsos.service import SPEC
@@ -32,7 +32,7 @@ COMPLAINT_INPUT = {
 
 
 async def test_file_complaint(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     complaint = (await client.data(FILE, input=COMPLAINT_INPUT))["fileComplaint"]
     assert complaint["id"] == "1"
     assert complaint["child"] == {"id": CHILD_A}
@@ -63,7 +63,7 @@ async def test_file_complaint(make_client: Any) -> None:
 async def test_file_complaint_rejects_bad_input_and_writes_nothing(
     make_client: Any, override: dict[str, Any], field: str
 ) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     body = await client.execute(FILE, input={**COMPLAINT_INPUT, **override})
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
@@ -72,7 +72,7 @@ async def test_file_complaint_rejects_bad_input_and_writes_nothing(
 
 
 async def test_unknown_enum_is_a_validation_error(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     body = await client.execute(FILE, input={**COMPLAINT_INPUT, "channel": "WHATSAPP"})
     assert "WHATSAPP" in body["errors"][0]["message"]
     assert body.get("data") is None
@@ -82,13 +82,12 @@ async def test_unknown_enum_is_a_validation_error(make_client: Any) -> None:
 # --- recordResponse and closeComplaint --------------------------------------------------------
 
 RESPOND = """mutation($input: RecordResponseInput!) { recordResponse(input: $input) {
-  id status responses { socialWorker action respondedAt notes } } }"""
+  id status responses { socialWorkerId action respondedAt notes } } }"""
 
 
 def _response(complaint_id: str, **extra: Any) -> dict[str, Any]:
     return {
         "complaintId": complaint_id,
-        "socialWorker": "Dewi Lestari",
         "respondedAt": "2026-10-12T08:00:00+07:00",
         "action": "HOME_VISIT",
         "notes": "Keluarga kooperatif.",
@@ -97,13 +96,13 @@ def _response(complaint_id: str, **extra: Any) -> dict[str, Any]:
 
 
 async def test_record_response_starts_the_handling(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(PEKSOS)
     await seed(client.db)
     complaint = (await client.data(RESPOND, input=_response("1")))["recordResponse"]
     assert complaint["status"] == "IN_RESPONSE"
     assert complaint["responses"] == [
         {
-            "socialWorker": "Dewi Lestari",
+            "socialWorkerId": "SP147104",  # the signed-in Sakti Peksos
             "action": "HOME_VISIT",
             "respondedAt": "2026-10-12T01:00:00+00:00",
             "notes": "Keluarga kooperatif.",
@@ -125,14 +124,13 @@ async def test_record_response_starts_the_handling(make_client: Any) -> None:
     [
         ("1", {"respondedAt": "2026-10-09T08:00:00+07:00"}, "BAD_USER_INPUT", "respondedAt"),
         ("1", {"respondedAt": FUTURE}, "BAD_USER_INPUT", "respondedAt"),
-        ("1", {"socialWorker": ""}, "BAD_USER_INPUT", "socialWorker"),
         ("2", {}, "INVALID_TRANSITION", "complaintId"),  # complaint 2 is closed
     ],
 )
 async def test_record_response_refusals_write_nothing(
     make_client: Any, complaint_id: str, override: dict[str, Any], code: str, field: str
 ) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     body = await client.execute(RESPOND, input=_response(complaint_id, **override))
     (error,) = body["errors"]
@@ -142,7 +140,7 @@ async def test_record_response_refusals_write_nothing(
 
 
 async def test_record_response_on_unknown_complaint_is_null(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     for unknown in ("404", "not-a-number"):
         body = await client.execute(RESPOND, input=_response(unknown))
@@ -155,7 +153,7 @@ CLOSE = """mutation($id: ID!, $at: DateTime) { closeComplaint(complaintId: $id, 
 
 
 async def test_close_complaint(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     early = await client.execute(CLOSE, id="1", at="2026-10-01T00:00:00+07:00")
     assert early["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "closedAt"}

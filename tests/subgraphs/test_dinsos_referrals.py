@@ -6,7 +6,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from dinsos_support import CHILD_A, CHILD_B, FUTURE, count_rows, insert_rows, moment, seed
+from dinsos_support import (
+    CHILD_A,
+    CHILD_B,
+    FUTURE,
+    OFFICER,
+    count_rows,
+    insert_rows,
+    moment,
+    seed,
+)
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.dinsos import domain
@@ -23,7 +32,7 @@ REFER = """mutation($input: ReferChildInput!) { referChild(input: $input) {
 
 
 async def test_refer_from_a_complaint_marks_it_referred(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     referral = (
         await client.data(
@@ -46,7 +55,7 @@ async def test_refer_from_a_complaint_marks_it_referred(make_client: Any) -> Non
 
 
 async def test_refer_directly_to_an_lksa(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     referral = (
         await client.data(
@@ -86,7 +95,7 @@ async def test_refer_directly_to_an_lksa(make_client: Any) -> None:
 async def test_refer_child_refusals_write_nothing(
     make_client: Any, override: dict[str, Any], code: str, field: str
 ) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     payload = {
         "complaintId": "1",
@@ -103,7 +112,7 @@ async def test_refer_child_refusals_write_nothing(
 
 
 async def test_refer_from_unknown_complaint_is_null(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     body = await client.execute(
         REFER,
@@ -118,7 +127,7 @@ UPDATE = """mutation($input: UpdateReferralInput!) { updateReferral(input: $inpu
 
 
 async def test_referral_lifecycle_records_when_and_why(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     accepted = (
         await client.data(
@@ -171,7 +180,7 @@ async def test_referral_lifecycle_records_when_and_why(make_client: Any) -> None
 
 
 async def test_referral_revocation_and_refusals(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     no_note = await client.execute(UPDATE, input={"referralId": "1", "status": "REJECTED"})
     assert no_note["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "note"}
@@ -253,7 +262,7 @@ async def _accept_referral_1(client: Any) -> None:
 
 
 async def test_start_placement_on_an_accepted_referral(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     await _accept_referral_1(client)
     placement = (
@@ -288,7 +297,7 @@ async def test_start_placement_on_an_accepted_referral(make_client: Any) -> None
 async def test_start_placement_refusals_write_nothing(
     make_client: Any, override: dict[str, Any], code: str, field: str
 ) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     payload = {"childId": CHILD_A, "lksaId": "3", "startedOn": "2026-10-13", **override}
     body = await client.execute(START, input=payload)
@@ -298,7 +307,7 @@ async def test_start_placement_refusals_write_nothing(
 
 
 async def test_a_full_lksa_takes_no_one_more(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     first = {"childId": "ANK000000010", "lksaId": "2", "startedOn": "2026-10-13"}
     await client.data(START, input=first)
@@ -312,7 +321,7 @@ END = """mutation($input: EndPlacementInput!) { endPlacement(input: $input) {
 
 
 async def test_end_placement_then_place_again(make_client: Any) -> None:
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     before_start = await client.execute(
         END, input={"placementId": "1", "endedOn": "2025-06-30", "reason": "REUNIFIED"}
@@ -357,7 +366,7 @@ async def test_end_placement_then_place_again(make_client: Any) -> None:
 
 async def test_open_placements_are_unique_per_child_in_the_database(make_client: Any) -> None:
     # The partial unique index holds even if two requests pass the check at the same time.
-    client = await make_client(SPEC)
+    client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     with pytest.raises(IntegrityError):
         async with client.db.transaction() as conn:

@@ -1,0 +1,115 @@
+"""Satu Anak's rules as the gateway asks for them (`gateway.consent.ConsentPolicy`): the Cedar
+engine's decisions turned into the gateway's terms — categories as strings, subjects as the
+facts JSON the subgraphs answer, a child's cases decided one by one. Configured in
+config/gateway.toml as `policy = "auth.policy.gateway:load"`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from auth.policy.categories import Category
+from auth.policy.engine import Decision, PolicyEngine
+from auth.policy.facts import AgreementFacts, ChildFacts, FactsError
+from auth.principal import Principal
+from gateway.consent.policy import (
+    INVISIBLE,
+    Denial,
+    RecordDecision,
+    StaticOutcome,
+    SubjectDecision,
+)
+from gateway.types import JsonObject
+
+# Decided per case of the child (DOMAIN.md "Per record"): own Balai's cases and another's.
+PER_RECORD = (Category.PROTECTION_SUMMARY, Category.PROTECTION_DETAIL)
+
+
+def load(directory: Path | None = None) -> SatuAnakPolicy:
+    """The policy from auth/policy/rules (or `directory`), validated: a policy that does not
+    load raises PolicyError and the gateway does not start."""
+    return SatuAnakPolicy(PolicyEngine.load(directory))
+
+
+class SatuAnakPolicy:
+    def __init__(self, engine: PolicyEngine) -> None:
+        self.engine = engine
+
+    def static(self, principal: Principal, purpose: str) -> StaticOutcome:
+        denied = self.engine.static_denials(principal.role, purpose)
+        return StaticOutcome(
+            {str(c): _denial(d) for c, d in denied.items()},
+            frozenset(str(c) for c in self.engine.mandate(principal.role, purpose)),
+            self.engine.writes(principal.role),
+        )
+
+    def decide(
+        self,
+        principal: Principal,
+        purpose: str,
+        subjects: Sequence[JsonObject],
+        request_facts: JsonObject,
+        categories: frozenset[str],
+        now: datetime,
+    ) -> list[SubjectDecision]:
+        try:
+            agreements = AgreementFacts.list_from_graphql(request_facts.get("policyAgreements"))
+        except FactsError:
+            agreements = ()  # unreadable agreements are no basis for anything
+        wanted = [c for c in Category if str(c) in categories]
+        return [self._one(principal, purpose, s, wanted, agreements, now) for s in subjects]
+
+    def _one(
+        self,
+        principal: Principal,
+        purpose: str,
+        subject: JsonObject,
+        categories: list[Category],
+        agreements: Sequence[AgreementFacts],
+        now: datetime,
+    ) -> SubjectDecision:
+        try:
+            facts = ChildFacts.from_graphql(subject)
+        except FactsError:
+            return INVISIBLE  # incomplete facts: the child is withheld (fail closed)
+        engine = self.engine
+        if not engine.in_jurisdiction(principal, facts):
+            return INVISIBLE
+        decided = engine.decide(
+            principal, purpose, facts, categories, agreements=agreements, now=now
+        )
+        allowed = {str(c) for c, d in decided.items() if d.allowed}
+        denials = {str(c): _denial(d) for c, d in decided.items() if not d.allowed}
+        bases = {str(c): str(d.basis) for c, d in decided.items() if d.allowed and d.basis}
+        policies = {p for d in decided.values() for p in d.policies}
+        records: dict[str, RecordDecision] = {}
+        per_record = [c for c in PER_RECORD if c in categories]
+        for case in facts.cases if per_record else ():
+            on_case = engine.decide(
+                principal, purpose, facts, per_record, agreements=agreements, now=now, record=case
+            )
+            records[case.case_id] = RecordDecision(
+                frozenset(str(c) for c, d in on_case.items() if d.allowed),
+                {str(c): _denial(d) for c, d in on_case.items() if not d.allowed},
+            )
+            policies.update(p for d in on_case.values() for p in d.policies)
+        # The child's case list is fetched when any of its cases may be seen; each case then
+        # shows only what its own decision allows.
+        for category in per_record:
+            name = str(category)
+            if any(name in r.allowed for r in records.values()):
+                allowed.add(name)
+                denials.pop(name, None)
+        return SubjectDecision(
+            True,
+            frozenset(allowed),
+            denials,
+            bases,
+            tuple(sorted(policies)),
+            records,
+        )
+
+
+def _denial(decision: Decision) -> Denial:
+    return Denial(str(decision.category), str(decision.code), tuple(decision.allowed_by))

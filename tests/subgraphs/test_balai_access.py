@@ -1,0 +1,241 @@
+"""Balai subgraph, who may do what: write rights, jurisdiction of roots and lists, protection.detail
+by assignment, and the policy facts — each allowed and denied, denials writing nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from test_balai import (
+    ADVANCE,
+    ASSESS,
+    BUDI,
+    CLOSE,
+    DIAN,
+    DINSOS,
+    END,
+    LIST,
+    OPEN,
+    PLAN,
+    RINA,
+    SARI,
+    START,
+    _counts,
+    _open_args,
+    _reps,
+    _seed,
+    _staff,
+)
+
+from subgraphs.balai.service import SPEC
+from subgraphs.common.identity import Identity
+
+pytestmark = pytest.mark.anyio
+
+# Each case mutation on a case of Rina's (RUMBAI), with what it returns.
+CASE_WRITES = {
+    "advanceCase": (ADVANCE, {"id": "4", "to": "ASSESSMENT"}),
+    "addAssessment": (
+        ASSESS,
+        {"id": "4", "on": "2025-05-03", "risk": "LOW", "summary": "S", "notes": None},
+    ),
+    "addInterventionPlan": (
+        PLAN,
+        {"id": "1", "on": "2025-03-12", "setting": "FAMILY", "goals": "Reunify."},
+    ),
+    "closeCase": (CLOSE, {"id": "1", "on": "2025-09-30", "reason": "AGED_OUT"}),
+    "startResidentialStay": (START, {"id": "4", "on": "2025-05-05"}),
+    "endResidentialStay": (END, {"id": "2", "on": "2025-06-01"}),
+}
+
+# Claims RUMBAI supervisor, but the roster says caseworker 1 is no supervisor.
+FALSE_SUPERVISOR = _staff("1", role="balai_supervisor")
+
+
+@pytest.mark.parametrize("mutation", CASE_WRITES)
+@pytest.mark.parametrize(
+    "who",
+    [None, DINSOS, DIAN, FALSE_SUPERVISOR, BUDI, _staff("1", unit="ALYATAMA")],
+    ids=["nobody", "dinsos", "unassigned", "false-supervisor", "other-balai", "wrong-unit-claim"],
+)
+async def test_case_writes_refused_write_nothing(
+    make_client: Any, mutation: str, who: Identity | None
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    before = await _counts(client.db)
+    query, variables = CASE_WRITES[mutation]
+    body = await client.execute(query, **variables)
+    if who is not None and who.unit == "ALYATAMA" and variables["id"] == "4":
+        # Another Balai's case outside the caller's jurisdiction (ANK3 has no case at ALYATAMA)
+        # answers as an unknown one: null, no error. Case 1's child has one there: FORBIDDEN.
+        assert body == {"data": {mutation: None}}
+    else:
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+        assert body["data"] == {mutation: None}
+        assert "RUMBAI" not in str(body["errors"])
+    assert await _counts(client.db) == before
+
+
+@pytest.mark.parametrize("mutation", CASE_WRITES)
+@pytest.mark.parametrize("who", [RINA, SARI], ids=["assigned", "supervisor"])
+async def test_case_writes_by_the_assigned_caseworker_or_a_supervisor(
+    make_client: Any, mutation: str, who: Identity
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    before = await _counts(client.db)
+    query, variables = CASE_WRITES[mutation]
+    data = await client.data(query, **variables)
+    assert data[mutation] is not None
+    assert await _counts(client.db) != before or mutation in ("closeCase", "endResidentialStay")
+    if mutation == "addAssessment":
+        assert data[mutation]["assessorId"] == who.staff_id
+
+
+@pytest.mark.parametrize(
+    ("who", "args"),
+    [
+        (None, {}),
+        (DINSOS, {}),
+        (SARI, {}),  # a supervisor: DOMAIN.md gives openCase to a caseworker
+        (BUDI, {}),  # a caseworker of ALYATAMA opening at RUMBAI
+        (BUDI, {"balai": "ALYATAMA", "worker": "1"}),  # ... or naming a RUMBAI assignee
+        (_staff("99"), {}),  # not on RUMBAI's roster
+        (_staff("3"), {}),  # on the roster, but of ALYATAMA
+    ],
+)
+async def test_open_case_refused_writes_nothing(
+    make_client: Any, who: Identity | None, args: dict[str, Any]
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    before = await _counts(client.db)
+    body = await client.execute(OPEN, **_open_args(**args))
+    codes = [e["extensions"]["code"] for e in body["errors"]]
+    # Naming an assignee of another Balai is bad input once the opener may open there.
+    assert codes == (["BAD_USER_INPUT"] if args.get("worker") == "1" else ["FORBIDDEN"])
+    assert body["data"] is None
+    assert await _counts(client.db) == before
+
+
+# --- reads: jurisdiction, lists, detail -------------------------------------------------------
+
+LOOKUP = """query($id: ID!, $n: String!) {
+  atensiCase(id: $id) { id } caseByNumber(caseNumber: $n) { id } }"""
+
+
+@pytest.mark.parametrize(
+    ("who", "case_id", "number", "visible"),
+    [
+        (BUDI, "2", "ALYATAMA/2023/000004", True),  # own Balai's case
+        (BUDI, "1", "RUMBAI/2025/000001", True),  # ANK1 also has a case at ALYATAMA
+        (BUDI, "4", "RUMBAI/2025/000004", False),  # ANK3 has none there: out of jurisdiction
+        (RINA, "2", "ALYATAMA/2023/000004", True),  # ANK1 has a case at RUMBAI
+        (DIAN, "4", "RUMBAI/2025/000004", True),  # own Balai's, even unassigned
+        (DINSOS, "1", "RUMBAI/2025/000001", False),  # no child region here: no root lookups
+        (None, "4", "RUMBAI/2025/000004", True),  # no identity: as before
+    ],
+)
+async def test_root_lookups_only_inside_jurisdiction(
+    make_client: Any, who: Identity | None, case_id: str, number: str, visible: bool
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    data = await client.data(LOOKUP, id=case_id, n=number)
+    expected = {"id": case_id} if visible else None
+    assert data == {"atensiCase": expected, "caseByNumber": expected}
+    # Out of jurisdiction answers exactly as an unknown case.
+    if not visible:
+        assert await client.execute(LOOKUP, id="404", n="RUMBAI/2025/000404") == {
+            "data": {"atensiCase": None, "caseByNumber": None}
+        }
+
+
+@pytest.mark.parametrize(("who", "allowed"), [(RINA, True), (DIAN, True), (SARI, True),
+                                               (BUDI, False), (DINSOS, False)])  # fmt: skip
+async def test_a_balais_case_list_is_its_own_staffs(
+    make_client: Any, who: Identity, allowed: bool
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    variables = {"balai": "RUMBAI", "stage": None, "open": True, "worker": None, "first": 20}
+    body = await client.execute(LIST, **variables)
+    if allowed:
+        assert body["data"]["cases"]["totalCount"] == 2
+        assert [n["id"] for n in body["data"]["cases"]["nodes"]] == ["1", "4"]
+    else:
+        assert body["data"] == {"cases": None}
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+DETAIL = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Child {
+  cases { id caseNumber assessments { riskLevel } interventionPlans { setting } } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        (RINA, {"1"}),  # assigned to case 1; case 2 is ALYATAMA's
+        (SARI, {"1"}),  # supervisor of RUMBAI
+        (DIAN, set()),  # RUMBAI, but not assigned
+        (BUDI, {"2"}),  # ALYATAMA's assigned caseworker: never RUMBAI's detail
+        (None, {"1", "2"}),  # no identity: as before
+    ],
+)
+async def test_protection_detail_only_for_the_cases_own_people(
+    make_client: Any, who: Identity | None, sees: set[str]
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    body = await client.execute(DETAIL, r=_reps("ANK000000001"))
+    cases = {c["id"]: c for c in body["data"]["_entities"][0]["cases"]}
+    assert {i for i, c in cases.items() if c["assessments"] is not None} == sees
+    assert {i for i, c in cases.items() if c["interventionPlans"] is not None} == sees
+    assert all(c["caseNumber"] for c in cases.values())  # the summary stays
+    denied = [e for e in body.get("errors", [])]
+    assert len(denied) == 2 * (2 - len(sees))
+    for error in denied:
+        assert error["extensions"] == {"code": "FORBIDDEN", "category": "protection.detail"}
+    if "1" in sees:
+        assert cases["1"]["assessments"] == [{"riskLevel": "HIGH"}]
+
+
+# --- policy facts -----------------------------------------------------------------------------
+
+FACTS = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Child {
+  id policyCases { caseId balaiCode caseworkerId open conflictWithLaw } } } }"""
+
+GATEWAY = dataclasses.replace(RINA, categories=frozenset({"policy.facts"}))
+
+
+async def test_policy_cases_for_the_gateways_facts_fetch(make_client: Any) -> None:
+    client = (await make_client(SPEC)).acting(GATEWAY)
+    await _seed(client.db)
+    before = client.db.statements_executed
+    data = await client.data(FACTS, r=_reps("ANK000000001", "ANK000000003", "ANK000000404"))
+    assert client.db.statements_executed - before == 1  # atensi_case, once for all children
+    first, third, unknown = data["_entities"]
+    assert first["policyCases"] == [
+        {"caseId": "1", "balaiCode": "RUMBAI", "caseworkerId": "1", "open": True,
+         "conflictWithLaw": False},
+        {"caseId": "2", "balaiCode": "ALYATAMA", "caseworkerId": "3", "open": False,
+         "conflictWithLaw": True},
+    ]  # fmt: skip
+    assert third["policyCases"] == [
+        {"caseId": "4", "balaiCode": "RUMBAI", "caseworkerId": "1", "open": True,
+         "conflictWithLaw": True},
+    ]  # fmt: skip
+    assert unknown == {"id": "ANK000000404", "policyCases": []}
+
+
+@pytest.mark.parametrize("who", [None, RINA, DINSOS], ids=["nobody", "caseworker", "dinsos"])
+async def test_policy_cases_refused_without_policy_facts(
+    make_client: Any, who: Identity | None
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    body = await client.execute(FACTS, r=_reps("ANK000000001"))
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    assert "RUMBAI" not in str(body)
