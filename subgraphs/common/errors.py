@@ -17,10 +17,12 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 INVALID_TRANSITION = "INVALID_TRANSITION"
 CONFLICT = "CONFLICT"
 NOT_FOUND = "NOT_FOUND"
+FORBIDDEN = "FORBIDDEN"  # the request's grant does not allow this (a field, a list, a write)
+UNAUTHENTICATED = "UNAUTHENTICATED"  # no valid gateway grant (answered 401 before any resolver)
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 # Codes we raise on purpose; everything else is masked before it leaves the service.
-PUBLIC_CODES = frozenset({BAD_USER_INPUT, INVALID_TRANSITION, CONFLICT, NOT_FOUND})
+PUBLIC_CODES = frozenset({BAD_USER_INPUT, INVALID_TRANSITION, CONFLICT, NOT_FOUND, FORBIDDEN})
 
 
 class SubgraphError(GraphQLError):
@@ -48,6 +50,10 @@ class Conflict(SubgraphError):
 
 class NotFound(SubgraphError):
     code = NOT_FOUND
+
+
+class Forbidden(SubgraphError):
+    code = FORBIDDEN
 
 
 def bad_identifier(error: InvalidIdentifier) -> BadUserInput:
