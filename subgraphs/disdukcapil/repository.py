@@ -199,7 +199,7 @@ async def register_child(
     child_id = await _next_child_id(conn)
     values = {
         "id": child_id,
-        "nik": new.nik,
+        "nik": new.linked_nik,
         "full_name": new.full_name,
         "normalized_name": normalize_name(new.full_name),
         "sex": new.sex.value,

@@ -377,6 +377,9 @@ def _validated(data: RegisterChildInput, reported_by: Agency) -> domain.NewChild
         address=data.address,
         kk_number=data.kk_number,
         nik=data.nik,
+        # Linking a NIK is Disdukcapil's (DOMAIN.md "Writes"); for anyone else the uniqueness
+        # check would also tell whether some child holds this NIK.
+        link_nik=reported_by.value == Agency.DISDUKCAPIL.value,
         other_names=tuple(
             validation.text(n, "otherNames", max_length=120) for n in data.other_names
         ),
@@ -386,14 +389,14 @@ def _validated(data: RegisterChildInput, reported_by: Agency) -> domain.NewChild
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Give a reported child a new Child.id, with or without NIK; reported by the caller's agency."
+        description="Give a reported child a new Child.id; reported by the caller's agency. A NIK links the child when Disdukcapil registers it; from another agency it is recorded as that agency's report."
     )
     async def register_child(self, info: Info, input: RegisterChildInput) -> Child:
         new = _validated(input, access.reporting_agency(info.context.identity))
         async with info.context.db.transaction() as conn:
             person = None
-            if new.nik:
-                found = await repository.persons_by_nik(conn, [new.nik])
+            if new.linked_nik:
+                found = await repository.persons_by_nik(conn, [new.linked_nik])
                 person = found[0] if found else None
             try:
                 child_id = await repository.register_child(conn, new, person)

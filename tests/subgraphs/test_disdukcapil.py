@@ -327,7 +327,7 @@ async def test_register_with_taken_nik_conflicts_and_rolls_back(make_client: Any
     client = await make_client(SPEC)
     await _seed(client.db)
     taken = make_nik("14.71.02", date(2012, 7, 30), "F", 2)
-    body = await client.acting(PKH).execute(
+    body = await client.acting(REGISTRAR).execute(
         REGISTER,
         input={
             "fullName": "Siti A.",
@@ -703,3 +703,28 @@ async def test_family_and_registry_roots(make_client: Any) -> None:
     body = await client.acting(PKH).execute(query, kk=KK, nik=nik)
     assert body["data"] == {"family": None, "registryPerson": None}
     assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+
+
+async def test_another_agencys_nik_is_its_report_not_a_link(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    taken = make_nik("14.71.02", date(2012, 7, 30), "F", 2)  # Siti Aisyah's
+    # PKH knows a NIK for the child: recorded as PKH's report, for Disdukcapil to link. No
+    # CONFLICT: that would tell PKH whether some child, anywhere, holds this NIK.
+    data = await client.acting(PKH).data(
+        REGISTER, input={"fullName": "Siti A.", "sex": "F", "regionCode": "14.71", "nik": taken}
+    )
+    child = data["registerChild"]
+    assert (child["nik"], child["documentStatus"], child["registeredBy"]) == (
+        None,
+        "UNDOCUMENTED",
+        "PKH",
+    )
+    reports = (await client.data(REPORTS, id=child["id"]))["child"]["attributeReports"]
+    assert ("PKH", "nik", taken) in {(r["agency"], r["attribute"], r["value"]) for r in reports}
+    # Disdukcapil registering with a NIK links it.
+    nik = make_nik("14.71.02", date(2014, 3, 12), "M", 1)
+    linked = await client.acting(REGISTRAR).data(
+        REGISTER, input={"fullName": "Joko", "sex": "M", "regionCode": "14.71", "nik": nik}
+    )
+    assert linked["registerChild"]["nik"] == nik
