@@ -268,9 +268,9 @@ class Query:
         if birth_date_from and birth_date_to:
             validation.not_before(birth_date_to, birth_date_from, "birthDateTo", "birthDateFrom")
         name = name.strip() if name and name.strip() else None
-        _check_search_reads(identity, name, birth_date_from or birth_date_to, region_code)
-        if document_status is not None:
-            access.require_category(identity, access.IDENTITY_FULL, "Filtering by document status")
+        _check_search_reads(
+            identity, name, birth_date_from or birth_date_to, region_code, document_status
+        )
         search = repository.ChildSearch(
             name=name,
             birth_date_from=birth_date_from,
@@ -314,9 +314,14 @@ class Query:
 
 
 def _check_search_reads(
-    identity: Identity | None, name: str | None, by_birth_date: date | None, region: str | None
+    identity: Identity | None,
+    name: str | None,
+    by_birth_date: date | None,
+    region: str | None,
+    document_status: domain.DocumentStatus | None,
 ) -> None:
-    """Each filter reads the category of the attribute it filters by."""
+    """Each filter reads the category of the attribute it filters by (DOMAIN.md "Lookups and
+    filters are reads"); refused before any data is read, so a refusal says nothing of a child."""
     if name is not None:
         access.require_category(identity, access.IDENTITY_BASIC, "Searching by name")
     if by_birth_date is not None:
@@ -324,6 +329,8 @@ def _check_search_reads(
     if region is not None and region.count(".") > 1:
         # identity.basic shows the kabupaten; a kecamatan or desa is the address (identity.full).
         access.require_category(identity, access.IDENTITY_FULL, "Filtering below the kabupaten")
+    if document_status is not None:
+        access.require_category(identity, access.IDENTITY_FULL, "Filtering by document status")
 
 
 # --- mutations --------------------------------------------------------------------------------
