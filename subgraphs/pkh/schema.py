@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from subgraphs.common import federation, validation
@@ -85,7 +86,7 @@ def _families_of_facilitators(info: Info) -> DataLoader[int, list[FamilyRecord]]
     """A pendamping's KPM, only those inside the caller's scope (see access.family_scope)."""
     scope = access.family_scope(info.context.identity)
 
-    async def fetch(conn: Any, facilitator_ids: list[int]) -> list[FamilyRecord]:
+    async def fetch(conn: AsyncConnection, facilitator_ids: list[int]) -> list[FamilyRecord]:
         return await repository.families_of_facilitators(conn, facilitator_ids, scope)
 
     return info.context.loader(
