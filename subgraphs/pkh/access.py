@@ -17,6 +17,13 @@ from subgraphs.pkh.domain import FamilyRecord
 FACILITATOR: Final = "pkh_facilitator"
 COORDINATOR: Final = "pkh_coordinator"
 PKH_COMPLIANCE: Final = "pkh.compliance"
+PKH_MEMBERSHIP: Final = "pkh.membership"
+# Who holds pkh.membership by mandate (DOMAIN.md's table): the PKH roles for their families, Dinsos
+# and Sakti Peksos in region. A Balai holds it only for a child with an open case there, which a
+# list of KPM is not.
+_MEMBERSHIP_BY_MANDATE: Final = frozenset(
+    {FACILITATOR, COORDINATOR, "dinsos_officer", "sakti_peksos"}
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,18 @@ def require_compliance_list(identity: Identity | None) -> None:
         raise Forbidden(
             "This list is served only to PKH facilitators and coordinators.",
             category=PKH_COMPLIANCE,
+        )
+
+
+def require_membership_list(identity: Identity | None) -> None:
+    """A pendamping's list of KPM reveals pkh.membership: served only to the roles holding it by
+    mandate; everyone else FORBIDDEN for the whole list."""
+    if identity is None:
+        return
+    if identity.role not in _MEMBERSHIP_BY_MANDATE or PKH_MEMBERSHIP not in identity.categories:
+        raise Forbidden(
+            "This list is served only to PKH, Dinsos and Sakti Peksos officers.",
+            category=PKH_MEMBERSHIP,
         )
 
 

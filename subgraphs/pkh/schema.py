@@ -127,6 +127,7 @@ class Facilitator:
 
     @categorized("pkh.membership", description="The KPM this pendamping accompanies, by KK number.")
     async def families(self, info: Info) -> list[PkhFamily] | None:
+        access.require_membership_list(info.context.identity)
         families = await _families_of_facilitators(info).load(int(self.id))
         return [PkhFamily.from_record(f) for f in families]
 

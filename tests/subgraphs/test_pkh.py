@@ -777,6 +777,29 @@ async def test_non_compliant_children_within_the_callers_families_and_region(
 FAMILIES = """{ facilitator(id: "1") { name families { kkNumber } } }"""
 
 
+@pytest.mark.parametrize(
+    "identity",
+    [
+        identity_of("balai-rumbai-assigned", "case.management", PKH_READS),
+        identity_of("balai-rumbai-supervisor", "child.protection", PKH_READS),
+        identity_of("disdukcapil-batam", "identity.resolution", PKH_READS, regions=("14",)),
+        identity_of("auditor", "audit", ("audit.log",)),
+        identity_of("dinsos-pekanbaru", "child.protection", ("identity.basic",)),  # no category
+    ],
+)
+async def test_facilitator_families_only_for_membership_by_mandate(
+    make_client: Any, identity: Any
+) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    body = await client.acting(identity).execute(FAMILIES)
+    # Who the pendamping is stays visible; the KPM they serve do not.
+    assert body["data"] == {"facilitator": {"name": "Rahmawati", "families": None}}
+    assert [e["extensions"] for e in body["errors"]] == [
+        {"code": "FORBIDDEN", "category": "pkh.membership"}
+    ]
+
+
 async def test_facilitator_families_within_jurisdiction(make_client: Any) -> None:
     client = await make_client(SPEC)
     await _seed(client.db)
@@ -796,7 +819,7 @@ async def test_facilitator_families_within_jurisdiction(make_client: Any) -> Non
         "dinsos-pekanbaru", "child.protection", PKH_READS, regions=("14.71.02",)
     )
     assert await families(kecamatan_02) == [KK_PEKANBARU]
-    batam = identity_of("disdukcapil-batam", "identity.resolution", PKH_READS)
+    batam = identity_of("peksos-pekanbaru", "child.protection", PKH_READS, regions=("21.71",))
     assert await families(batam) == []
     other_pendamping = identity_of(
         "pkh-fac-padang", "pkh.verification", PKH_READS, regions=("14.71",)
