@@ -110,7 +110,7 @@ class Programmes:
         attendance: dict[tuple[int, int], tuple[int, int]] | None = None,
     ) -> None:
         rand, next_id = self.rand, self.state.next_id
-        fid, _left, facilitator = self._facilitator(hh.desa[:8])
+        fid, _left, _name = self._facilitator(hh.desa[:8])
         family_id = next_id("beneficiary_family")
         self.kpm.append((
             family_id, hh.kk, hh.father or hh.mother, hh.desa, fid, date.fromordinal(enrolled),
@@ -175,7 +175,7 @@ class Programmes:
                 compliant_in[period] = ok
                 self.verifications.append((
                     next_id("verification"), member_id, period[0], period[1], pct, health, ok,
-                    self.stamp(end + 8 + int(rand() * 20)), facilitator,
+                    self.stamp(end + 8 + int(rand() * 20)), str(fid),  # the pendamping's staff id
                 ))  # fmt: skip
             # Tahap n is paid on the conditions verified in period n-1.
             for i, tahap in enumerate(_STAGES):

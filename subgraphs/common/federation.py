@@ -17,6 +17,9 @@ CATEGORIES = frozenset(
     {
         "identity.basic",
         "identity.full",
+        # What other agencies recorded about a child's identity (other names, attribute reports):
+        # Disdukcapil's, for identity.resolution only.
+        "identity.reports",
         "welfare.registry",
         "pkh.membership",
         "pkh.compliance",

@@ -148,6 +148,13 @@ class NewChild:
     kk_number: str | None = None
     nik: str | None = None
     other_names: tuple[str, ...] = ()
+    # Whether the child is linked to `nik` (Disdukcapil's right, as linkNik); another agency's
+    # NIK is kept as its report only, for Disdukcapil to link.
+    link_nik: bool = True
+
+    @property
+    def linked_nik(self) -> str | None:
+        return self.nik if self.link_nik else None
 
     def reported_attributes(self) -> dict[str, str]:
         """The attributes the agency gave, as text, for the attribute-report trail."""

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from subgraphs.common.names import normalize_name
+from subgraphs.common.region_filter import within_any, within_prefix
 from subgraphs.common.rows import row_mapper, select_in
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil.domain import (
@@ -41,6 +42,10 @@ class ChildSearch:
     birth_date_to: date | None = None
     region_prefix: str | None = None
     document_status: DocumentStatus | None = None
+    # The caller's jurisdiction (region prefixes); None: unfiltered.
+    within: tuple[str, ...] | None = None
+    # Whether a name also matches the other names agencies recorded (identity.reports).
+    other_names: bool = True
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,23 @@ class NikAlreadyLinked(Exception):
     """The NIK belongs to another child in the index."""
 
 
-async def children_by_id(conn: AsyncConnection, ids: Sequence[str]) -> list[ChildRecord]:
-    return await select_in(conn, t.child.c.id, ids, _child)
+def _within(table: Any, within: Sequence[str] | None) -> Select[Any] | None:
+    """All of `table`, or only its rows whose region lies in the jurisdiction `within`."""
+    if within is None:
+        return None
+    return select(table).where(within_any(table.c.region_code, within))
 
 
-async def children_by_nik(conn: AsyncConnection, niks: Sequence[str]) -> list[ChildRecord]:
-    return await select_in(conn, t.child.c.nik, niks, _child)
+async def children_by_id(
+    conn: AsyncConnection, ids: Sequence[str], within: Sequence[str] | None = None
+) -> list[ChildRecord]:
+    return await select_in(conn, t.child.c.id, ids, _child, query=_within(t.child, within))
+
+
+async def children_by_nik(
+    conn: AsyncConnection, niks: Sequence[str], within: Sequence[str] | None = None
+) -> list[ChildRecord]:
+    return await select_in(conn, t.child.c.nik, niks, _child, query=_within(t.child, within))
 
 
 async def other_names(conn: AsyncConnection, child_ids: Sequence[str]) -> list[OtherName]:
@@ -75,8 +91,12 @@ async def attribute_reports(
     )
 
 
-async def families(conn: AsyncConnection, kk_numbers: Sequence[str]) -> list[FamilyRecord]:
-    return await select_in(conn, t.family.c.kk_number, kk_numbers, _family)
+async def families(
+    conn: AsyncConnection, kk_numbers: Sequence[str], within: Sequence[str] | None = None
+) -> list[FamilyRecord]:
+    return await select_in(
+        conn, t.family.c.kk_number, kk_numbers, _family, query=_within(t.family, within)
+    )
 
 
 async def family_members(conn: AsyncConnection, kk_numbers: Sequence[str]) -> list[PersonRecord]:
@@ -85,8 +105,10 @@ async def family_members(conn: AsyncConnection, kk_numbers: Sequence[str]) -> li
     )
 
 
-async def persons_by_nik(conn: AsyncConnection, niks: Sequence[str]) -> list[PersonRecord]:
-    return await select_in(conn, t.person.c.nik, niks, _person)
+async def persons_by_nik(
+    conn: AsyncConnection, niks: Sequence[str], within: Sequence[str] | None = None
+) -> list[PersonRecord]:
+    return await select_in(conn, t.person.c.nik, niks, _person, query=_within(t.person, within))
 
 
 def _document_status_clause(status: DocumentStatus) -> Any:
@@ -104,20 +126,25 @@ def _search_query(search: ChildSearch) -> Select[Any]:
     query = select(t.child)
     if search.name:
         term = f"%{normalize_name(search.name)}%"
-        recorded_as = exists().where(
-            and_(t.child_name.c.child_id == t.child.c.id, t.child_name.c.normalized_name.like(term))
-        )
-        query = query.where(or_(t.child.c.normalized_name.like(term), recorded_as))
+        by_name: Any = t.child.c.normalized_name.like(term)
+        if search.other_names:
+            recorded_as = exists().where(
+                and_(
+                    t.child_name.c.child_id == t.child.c.id,
+                    t.child_name.c.normalized_name.like(term),
+                )
+            )
+            by_name = or_(by_name, recorded_as)
+        query = query.where(by_name)
     if search.birth_date_from:
         query = query.where(t.child.c.birth_date >= search.birth_date_from)
     if search.birth_date_to:
         query = query.where(t.child.c.birth_date <= search.birth_date_to)
     if search.region_prefix:
-        # Segment-wise prefix: '14.7' must not match '14.71'.
-        prefix = search.region_prefix
-        query = query.where(
-            or_(t.child.c.region_code == prefix, t.child.c.region_code.like(f"{prefix}.%"))
-        )
+        query = query.where(within_prefix(t.child.c.region_code, search.region_prefix))
+    if search.within is not None:
+        # The child index's region is the child's home region: the jurisdiction DOMAIN.md means.
+        query = query.where(within_any(t.child.c.region_code, search.within))
     if search.document_status:
         query = query.where(_document_status_clause(search.document_status))
     return query
@@ -172,7 +199,7 @@ async def register_child(
     child_id = await _next_child_id(conn)
     values = {
         "id": child_id,
-        "nik": new.nik,
+        "nik": new.linked_nik,
         "full_name": new.full_name,
         "normalized_name": normalize_name(new.full_name),
         "sex": new.sex.value,

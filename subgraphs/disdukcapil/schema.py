@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.dataloader import DataLoader
 
 from subgraphs.common import federation, validation
-from subgraphs.common.context import Info, many_each, one_each
+from subgraphs.common.context import Batch, Info, many_each, one_each
 from subgraphs.common.enums import AGENCY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.guard import require_facts_access
+from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
-from subgraphs.disdukcapil import domain, repository
+from subgraphs.disdukcapil import access, domain, repository
 from subgraphs.disdukcapil.domain import PersonRecord
 
 # The domain's enums as GraphQL enums (see common/enums.py); annotations say `enums.Sex`,
@@ -53,7 +58,25 @@ _families = one_each(repository.families, lambda f: f.kk_number)
 _family_members = many_each(repository.family_members, lambda p: p.kk_number)
 
 
-_persons_by_nik = one_each(repository.persons_by_nik, lambda p: p.nik)
+R = TypeVar("R")
+
+# A repository lookup that can be filtered to a jurisdiction (None: unfiltered).
+Lookup = Callable[[AsyncConnection, Sequence[str], Sequence[str] | None], Awaitable[list[R]]]
+
+
+def _root_loader(
+    info: Info, name: str, lookup: Lookup[R], key: Callable[[R], str]
+) -> DataLoader[str, R | None]:
+    """A root lookup's loader: filtered in SQL to the caller's jurisdiction, where out of
+    jurisdiction answers exactly as unknown (null). Without an identity, the shared loader."""
+    within = access.jurisdiction(info.context.identity)
+
+    async def fetch(conn: AsyncConnection, keys: list[str]) -> list[R]:
+        return await lookup(conn, keys, within)
+
+    scoped = name if within is None else f"{name}:within"
+    batch: Batch[str, R | None] = one_each(fetch, key)
+    return info.context.loader(scoped, batch)
 
 
 # --- types ------------------------------------------------------------------------------------
@@ -160,13 +183,15 @@ class Child:
             raise BadUserInput("a Child representation needs id or nik", field="representations")
         return cls.from_record(record) if record else None
 
-    @categorized("identity.full", description="Other names agencies recorded for this child.")
+    @categorized("identity.reports", description="Other names agencies recorded for this child.")
     async def other_names(self, info: Info) -> list[str] | None:
+        access.require_identity_reports(info.context.identity)
         names = await info.context.loader("other_names", _other_names).load(str(self.id))
         return [n.name for n in names]
 
-    @categorized("identity.full", description="Who reported which attribute, for identity work.")
+    @categorized("identity.reports", description="Who reported which attribute, for identity work.")
     async def attribute_reports(self, info: Info) -> list[AttributeReport] | None:
+        access.require_identity_reports(info.context.identity)
         reports = await info.context.loader("attribute_reports", _attribute_reports).load(
             str(self.id)
         )
@@ -178,6 +203,14 @@ class Child:
             return None
         record = await info.context.loader("families", _families).load(self.kk_number)
         return from_record(Family, record) if record else None
+
+    @strawberry.federation.field(
+        inaccessible=True,
+        description="Policy fact: the child index's region, the child's home region (jurisdiction).",
+    )
+    def policy_region(self, info: Info) -> str | None:
+        require_facts_access(info)
+        return self.region_code
 
 
 @strawberry.type
@@ -192,17 +225,24 @@ class ChildConnection:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A child by national child index ID; null when unknown.")
+    @strawberry.field(
+        description="A child by national child index ID; null when unknown or outside the caller's jurisdiction."
+    )
     async def child(self, info: Info, id: strawberry.ID) -> Child | None:
-        record = await info.context.loader("children_by_id", _children_by_id).load(str(id))
+        loader = _root_loader(info, "children_by_id", repository.children_by_id, lambda c: c.id)
+        record = await loader.load(str(id))
         return Child.from_record(record) if record else None
 
     @strawberry.field(
         description="A child by NIK; an invalid NIK is an error, an unknown one null."
     )
     async def child_by_nik(self, info: Info, nik: str) -> Child | None:
+        access.require_category(info.context.identity, access.IDENTITY_FULL, "Looking up by NIK")
         validation.nik(nik)
-        record = await info.context.loader("children_by_nik", _children_by_nik).load(nik)
+        loader = _root_loader(
+            info, "children_by_nik", repository.children_by_nik, lambda c: c.nik or ""
+        )
+        record = await loader.load(nik)
         return Child.from_record(record) if record else None
 
     @strawberry.field(
@@ -221,17 +261,24 @@ class Query:
         first: int = 20,
         after: str | None = None,
     ) -> ChildConnection:
+        identity = info.context.identity
         validation.page_size(first)
         if region_code is not None:
             region_code = validation.region_code(region_code)
         if birth_date_from and birth_date_to:
             validation.not_before(birth_date_to, birth_date_from, "birthDateTo", "birthDateFrom")
+        name = name.strip() if name and name.strip() else None
+        _check_search_reads(
+            identity, name, birth_date_from or birth_date_to, region_code, document_status
+        )
         search = repository.ChildSearch(
-            name=name.strip() if name and name.strip() else None,
+            name=name,
             birth_date_from=birth_date_from,
             birth_date_to=birth_date_to,
             region_prefix=region_code,
             document_status=document_status,
+            within=access.jurisdiction(identity),
+            other_names=identity is None or access.IDENTITY_REPORTS in identity.categories,
         )
         async with info.context.db.connect() as conn:
             page = await repository.search_children(conn, search, first, after)
@@ -245,17 +292,45 @@ class Query:
             total_count=total,
         )
 
-    @strawberry.field(description="A family card by KK number.")
+    @strawberry.field(
+        description="A family card by KK number; null when unknown or outside the caller's jurisdiction."
+    )
     async def family(self, info: Info, kk_number: str) -> Family | None:
+        access.require_adult_records(info.context.identity)
         validation.kk_number(kk_number)
-        record = await info.context.loader("families", _families).load(kk_number)
+        loader = _root_loader(info, "families", repository.families, lambda f: f.kk_number)
+        record = await loader.load(kk_number)
         return from_record(Family, record) if record else None
 
-    @strawberry.field(description="A registry person by NIK.")
+    @strawberry.field(
+        description="A registry person by NIK; null when unknown or outside the caller's jurisdiction."
+    )
     async def registry_person(self, info: Info, nik: str) -> RegistryPerson | None:
+        access.require_adult_records(info.context.identity)
         validation.nik(nik)
-        record = await info.context.loader("persons_by_nik", _persons_by_nik).load(nik)
+        loader = _root_loader(info, "persons_by_nik", repository.persons_by_nik, lambda p: p.nik)
+        record = await loader.load(nik)
         return RegistryPerson.from_record(record) if record else None
+
+
+def _check_search_reads(
+    identity: Identity | None,
+    name: str | None,
+    by_birth_date: date | None,
+    region: str | None,
+    document_status: domain.DocumentStatus | None,
+) -> None:
+    """Each filter reads the category of the attribute it filters by (DOMAIN.md "Lookups and
+    filters are reads"); refused before any data is read, so a refusal says nothing of a child."""
+    if name is not None:
+        access.require_category(identity, access.IDENTITY_BASIC, "Searching by name")
+    if by_birth_date is not None:
+        access.require_category(identity, access.IDENTITY_FULL, "Filtering by birth date")
+    if region is not None and region.count(".") > 1:
+        # identity.basic shows the kabupaten; a kecamatan or desa is the address (identity.full).
+        access.require_category(identity, access.IDENTITY_FULL, "Filtering below the kabupaten")
+    if document_status is not None:
+        access.require_category(identity, access.IDENTITY_FULL, "Filtering by document status")
 
 
 # --- mutations --------------------------------------------------------------------------------
@@ -265,7 +340,6 @@ class Query:
     description="A child an agency reports; every attribute given is recorded as its report."
 )
 class RegisterChildInput:
-    reported_by: Agency
     full_name: str
     sex: enums.Sex
     region_code: str
@@ -280,7 +354,7 @@ class RegisterChildInput:
     other_names: list[str] = strawberry.field(default_factory=list)
 
 
-def _validated(data: RegisterChildInput) -> domain.NewChild:
+def _validated(data: RegisterChildInput, reported_by: Agency) -> domain.NewChild:
     full_name = validation.text(data.full_name, "fullName", max_length=120)
     region = validation.region_code(data.region_code)
     if data.birth_date is not None:
@@ -298,7 +372,7 @@ def _validated(data: RegisterChildInput) -> domain.NewChild:
         ):
             raise BadUserInput("nik does not agree with birthDate", field="nik")
     return domain.NewChild(
-        reported_by=data.reported_by.value,
+        reported_by=reported_by.value,
         full_name=full_name,
         sex=data.sex,
         region_code=region,
@@ -310,6 +384,9 @@ def _validated(data: RegisterChildInput) -> domain.NewChild:
         address=data.address,
         kk_number=data.kk_number,
         nik=data.nik,
+        # Linking a NIK is Disdukcapil's (DOMAIN.md "Writes"); for anyone else the uniqueness
+        # check would also tell whether some child holds this NIK.
+        link_nik=reported_by.value == Agency.DISDUKCAPIL.value,
         other_names=tuple(
             validation.text(n, "otherNames", max_length=120) for n in data.other_names
         ),
@@ -318,13 +395,15 @@ def _validated(data: RegisterChildInput) -> domain.NewChild:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Give a reported child a new Child.id, with or without NIK.")
+    @strawberry.mutation(
+        description="Give a reported child a new Child.id; reported by the caller's agency. A NIK links the child when Disdukcapil registers it; from another agency it is recorded as that agency's report."
+    )
     async def register_child(self, info: Info, input: RegisterChildInput) -> Child:
-        new = _validated(input)
+        new = _validated(input, access.reporting_agency(info.context.identity))
         async with info.context.db.transaction() as conn:
             person = None
-            if new.nik:
-                found = await repository.persons_by_nik(conn, [new.nik])
+            if new.linked_nik:
+                found = await repository.persons_by_nik(conn, [new.linked_nik])
                 person = found[0] if found else None
             try:
                 child_id = await repository.register_child(conn, new, person)
@@ -334,14 +413,16 @@ class Mutation:
         return Child.from_record(record)
 
     @strawberry.mutation(
-        description="Link a child to the registry person with this NIK; null when the child is unknown."
+        description="Link a child to the registry person with this NIK (Disdukcapil); null when the child is unknown or outside the caller's jurisdiction."
     )
-    async def link_nik(
-        self, info: Info, child_id: strawberry.ID, nik: str, reported_by: Agency
-    ) -> Child | None:
+    async def link_nik(self, info: Info, child_id: strawberry.ID, nik: str) -> Child | None:
+        identity = info.context.identity
+        access.require_linker(identity)
         validation.nik(nik)
         async with info.context.db.transaction() as conn:
-            children = await repository.children_by_id(conn, [str(child_id)])
+            children = await repository.children_by_id(
+                conn, [str(child_id)], access.jurisdiction(identity)
+            )
             if not children:
                 return None
             child = children[0]
@@ -355,7 +436,7 @@ class Mutation:
             if await repository.nik_holder(conn, nik) is not None:
                 raise Conflict("this NIK is already linked to another child", field="nik")
             try:
-                await repository.link_nik(conn, child, persons[0], reported_by.value)
+                await repository.link_nik(conn, child, persons[0], Agency.DISDUKCAPIL.value)
             except repository.NikAlreadyLinked:
                 raise Conflict("this NIK is already linked to another child", field="nik") from None
             (record,) = await repository.children_by_id(conn, [child.id])

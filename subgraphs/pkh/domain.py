@@ -106,7 +106,7 @@ class VerificationRecord:
     health_visits_met: bool | None
     compliant: bool
     recorded_at: datetime
-    recorded_by: str
+    recorded_by_id: str  # the recording officer's staff id
 
     @property
     def index(self) -> int:

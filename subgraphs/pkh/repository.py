@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from subgraphs.common.region_filter import within_any, within_prefix
 from subgraphs.common.rows import column_values, row_mapper, select_in
 from subgraphs.pkh import tables as t
+from subgraphs.pkh.access import FamilyScope
 from subgraphs.pkh.domain import (
     PERIODS_PER_YEAR,
     Assessment,
@@ -45,12 +47,22 @@ async def families_by_kk(conn: AsyncConnection, kk_numbers: Sequence[str]) -> li
     return await select_in(conn, t.beneficiary_family.c.kk_number, kk_numbers, _family)
 
 
+def _in_scope(scope: FamilyScope) -> Any:
+    """The KPM inside a caller's scope: in their regions, and their own when a pendamping."""
+    f = t.beneficiary_family
+    clause = within_any(f.c.region_code, scope.regions)
+    if scope.facilitator_id is not None:
+        clause = and_(clause, f.c.facilitator_id == scope.facilitator_id)
+    return clause
+
+
 async def families_of_facilitators(
-    conn: AsyncConnection, facilitator_ids: Sequence[int]
+    conn: AsyncConnection, facilitator_ids: Sequence[int], scope: FamilyScope | None = None
 ) -> list[FamilyRecord]:
     f = t.beneficiary_family
+    query = select(f) if scope is None else select(f).where(_in_scope(scope))
     return await select_in(
-        conn, f.c.facilitator_id, facilitator_ids, _family, order_by=[f.c.kk_number]
+        conn, f.c.facilitator_id, facilitator_ids, _family, query=query, order_by=[f.c.kk_number]
     )
 
 
@@ -126,18 +138,13 @@ async def payments(conn: AsyncConnection, family_ids: Sequence[int]) -> list[Pay
 class NonCompliantSearch:
     region_prefix: str
     consecutive_periods: int
+    scope: FamilyScope | None = None  # the caller's; None: unfiltered
 
 
 @dataclass(frozen=True)
 class ChildIdPage:
     child_ids: list[str]
     has_next_page: bool
-
-
-def _region_clause(prefix: str) -> Any:
-    # Segment-wise prefix: '14.7' must not match '14.71'.
-    region = t.beneficiary_family.c.region_code
-    return or_(region == prefix, region.like(f"{prefix}.%"))
 
 
 def _non_compliant_query(search: NonCompliantSearch, after: str | None) -> Select[Any]:
@@ -163,10 +170,12 @@ def _non_compliant_query(search: NonCompliantSearch, after: str | None) -> Selec
         .join(f, f.c.id == m.c.family_id)
         .where(
             f.c.status == FamilyStatus.ACTIVE.value,
-            _region_clause(search.region_prefix),
+            within_prefix(f.c.region_code, search.region_prefix),
             m.c.child_id.is_not(None),
         )
     )
+    if search.scope is not None:
+        ranked_query = ranked_query.where(_in_scope(search.scope))
     if after:
         ranked_query = ranked_query.where(m.c.child_id > after)
     ranked = ranked_query.subquery()
@@ -204,14 +213,19 @@ async def count_non_compliant_children(conn: AsyncConnection, search: NonComplia
 
 
 async def upsert_verification(
-    conn: AsyncConnection, member_id: int, year: int, period: int, assessment: Assessment, by: str
+    conn: AsyncConnection,
+    member_id: int,
+    year: int,
+    period: int,
+    assessment: Assessment,
+    recorded_by_id: str,
 ) -> None:
     """Insert the period's verification, or replace the one already recorded for it.
 
     ON CONFLICT rather than read-then-write: two pendamping recording the same period at
     once cannot both insert, and neither fails.
     """
-    values = column_values(assessment, recorded_at=datetime.now(UTC), recorded_by=by)
+    values = column_values(assessment, recorded_at=datetime.now(UTC), recorded_by_id=recorded_by_id)
     row = {"member_id": member_id, "year": year, "period": period, **values}
     key = [t.verification.c.member_id, t.verification.c.year, t.verification.c.period]
     if conn.dialect.name == "postgresql":

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from subgraphs.common import federation, validation
@@ -14,11 +15,12 @@ from subgraphs.common.child import ChildEntity
 from subgraphs.common.context import Info, many_each, many_per_key, one_each, one_per_key
 from subgraphs.common.database import Database
 from subgraphs.common.enums import GraphQLEnum, graphql_enums
-from subgraphs.common.errors import BadUserInput, InvalidTransition
+from subgraphs.common.errors import BadUserInput, Forbidden, InvalidTransition
 from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.guard import require_facts_access
 from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
-from subgraphs.pkh import domain, repository
+from subgraphs.pkh import access, domain, repository
 from subgraphs.pkh.domain import (
     ComponentRecord,
     FamilyRecord,
@@ -80,9 +82,16 @@ _families_by_kk = one_each(repository.families_by_kk, lambda f: f.kk_number)
 _facilitators = one_each(repository.facilitators, lambda f: f.id)
 
 
-_families_of_facilitators = many_each(
-    repository.families_of_facilitators, lambda f: f.facilitator_id
-)
+def _families_of_facilitators(info: Info) -> DataLoader[int, list[FamilyRecord]]:
+    """A pendamping's KPM, only those inside the caller's scope (see access.family_scope)."""
+    scope = access.family_scope(info.context.identity)
+
+    async def fetch(conn: AsyncConnection, facilitator_ids: list[int]) -> list[FamilyRecord]:
+        return await repository.families_of_facilitators(conn, facilitator_ids, scope)
+
+    return info.context.loader(
+        "families_of_facilitators", many_each(fetch, lambda f: f.facilitator_id)
+    )
 
 
 # Keyed by family, so a child's components and its household's share one query.
@@ -118,8 +127,9 @@ class Facilitator:
 
     @categorized("pkh.membership", description="The KPM this pendamping accompanies, by KK number.")
     async def families(self, info: Info) -> list[PkhFamily] | None:
-        loader = info.context.loader("families_of_facilitators", _families_of_facilitators)
-        return [PkhFamily.from_record(f) for f in await loader.load(int(self.id))]
+        access.require_membership_list(info.context.identity)
+        families = await _families_of_facilitators(info).load(int(self.id))
+        return [PkhFamily.from_record(f) for f in families]
 
 
 @strawberry.type(description="A component a member qualifies under, and since when.")
@@ -160,7 +170,9 @@ class PkhVerification:
         description="Every condition of the components held was met: attendance at least 85 % (SD, SMP, SMA), health visits (early childhood).",
     )
     recorded_at: datetime | None = categorized("pkh.compliance")
-    recorded_by: str | None = categorized("pkh.compliance")
+    recorded_by_id: strawberry.ID | None = categorized(
+        "pkh.compliance", description="Staff id of the pendamping or coordinator who recorded it."
+    )
 
     @classmethod
     def from_record(cls, v: VerificationRecord) -> Self:
@@ -278,8 +290,38 @@ class PkhMembership:
         return PkhComplianceSummary.from_record(domain.summarize(records))
 
 
+@strawberry.federation.type(
+    inaccessible=True, description="What the policy step needs from PKH about one child."
+)
+class PkhPolicyFacts:
+    active_member: bool = strawberry.field(description="The child's KPM is ACTIVE.")
+    family_kk_number: str
+    family_region_code: str | None
+    facilitator_id: strawberry.ID | None = strawberry.field(
+        description="The pendamping's staff id (Facilitator.id)."
+    )
+
+
 @strawberry.federation.type(keys=["id"], description="A child in the national child index.")
 class Child(ChildEntity):
+    @strawberry.federation.field(
+        inaccessible=True, description="Policy facts: the child's KPM; null when in none."
+    )
+    async def policy_pkh(self, info: Info) -> PkhPolicyFacts | None:
+        require_facts_access(info)
+        member = await _members_by_child(info).load(str(self.id))
+        if member is None:
+            return None
+        family = await info.context.loader("families_by_id", _families_by_id).load(member.family_id)
+        if family is None:  # the foreign key makes this unreachable
+            raise LookupError(f"KPM {member.family_id} of member {member.id} missing")
+        return PkhPolicyFacts(
+            active_member=family.status is domain.FamilyStatus.ACTIVE,
+            family_kk_number=family.kk_number,
+            family_region_code=family.region_code,
+            facilitator_id=strawberry.ID(str(family.facilitator_id)),
+        )
+
     @categorized(
         "pkh.membership", description="The child's PKH membership; null when not a member."
     )
@@ -326,7 +368,7 @@ class Query:
 
     @categorized(
         "pkh.compliance",
-        description="Children of active KPM in a region whose last N verified periods, back to back, were all non-compliant.",
+        description="Children of active KPM in a region whose last N verified periods, back to back, were all non-compliant; PKH roles only, within their families and region.",
     )
     async def non_compliant_children(
         self,
@@ -338,6 +380,8 @@ class Query:
         first: int = 20,
         after: str | None = None,
     ) -> NonCompliantChildConnection | None:
+        identity = info.context.identity
+        access.require_compliance_list(identity)
         region = validation.region_code(region_code)
         if not 1 <= consecutive_periods <= MAX_CONSECUTIVE_PERIODS:
             raise BadUserInput(
@@ -345,7 +389,9 @@ class Query:
                 field="consecutivePeriods",
             )
         validation.page_size(first)
-        search = repository.NonCompliantSearch(region, consecutive_periods)
+        search = repository.NonCompliantSearch(
+            region, consecutive_periods, access.family_scope(identity)
+        )
         async with info.context.db.connect() as conn:
             page = await repository.non_compliant_children(conn, search, first, after)
             total = await repository.count_non_compliant_children(conn, search)
@@ -365,7 +411,7 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Record (or correct) a child's conditionality for one period; null when the child is not a PKH member."
+        description="Record (or correct) a child's conditionality for one period, as the signed-in pendamping of the child's KPM or a coordinator of its region; FORBIDDEN for any other child (unknown, not a member, not the caller's)."
     )
     async def record_verification(
         self,
@@ -379,9 +425,8 @@ class Mutation:
         health_visits_met: Annotated[
             bool | None, strawberry.argument(description="For early childhood.")
         ] = None,
-        *,
-        recorded_by: str,
     ) -> PkhVerification | None:
+        recorder = access.require_recorder(info.context.identity)
         try:
             domain.check_period(year, period, date.today())
             pct = (
@@ -391,13 +436,15 @@ class Mutation:
             )
         except domain.VerificationRejected as error:
             raise BadUserInput(str(error), field=error.field) from None
-        by = validation.text(recorded_by, "recordedBy", max_length=120)
         async with info.context.db.transaction() as conn:
             members = await repository.members_by_child(conn, [str(child_id)])
-            if not members:
-                return None
+            family = None
+            if members:
+                (family,) = await repository.families_by_id(conn, [members[0].family_id])
+            # One answer for every child the caller may not record for: it reveals nothing.
+            if family is None or not access.may_record_for(recorder, family):
+                raise Forbidden(access.RECORD_REFUSED, field="childId")
             member = members[0]
-            (family,) = await repository.families_by_id(conn, [member.family_id])
             components = await repository.components(conn, [member.id])
             try:
                 assessment = domain.assess(family, components, year, period, pct, health_visits_met)
@@ -405,7 +452,9 @@ class Mutation:
                 raise BadUserInput(str(error), field=error.field) from None
             except domain.FamilyNotActive as error:
                 raise InvalidTransition(str(error), field="childId") from None
-            await repository.upsert_verification(conn, member.id, year, period, assessment, by)
+            await repository.upsert_verification(
+                conn, member.id, year, period, assessment, str(recorder.staff_id)
+            )
             recorded = await repository.verifications(conn, [member.id])
         (verification,) = (v for v in recorded if (v.year, v.period) == (year, period))
         return PkhVerification.from_record(verification)

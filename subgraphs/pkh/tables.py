@@ -75,7 +75,8 @@ verification = Table(
     Column("health_visits_met", Boolean, nullable=True),
     Column("compliant", Boolean, nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
-    Column("recorded_by", String(120), nullable=False),
+    # Staff id of the pendamping or coordinator who recorded it (the grant's user, never an argument).
+    Column("recorded_by_id", String(32), nullable=False),
     UniqueConstraint("member_id", "year", "period", name="uq_verification_member_period"),
 )
 

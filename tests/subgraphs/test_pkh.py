@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import func, insert, select
 from subgraphs.pkh import domain
 from subgraphs.pkh import tables as t
 from subgraphs.pkh.service import SPEC
+from tests.subgraphs.sample_identities import FACTS_ONLY, identity_of
 
 pytestmark = pytest.mark.anyio
 
@@ -22,6 +24,13 @@ NOW = datetime(2026, 10, 10, tzinfo=UTC)
 JOKO, PUTRI, RINA, DEDI = "ANK000000001", "ANK000000002", "ANK000000003", "ANK000000004"
 JOKO_MEMBER = 3
 
+PKH_READS = ("identity.basic", "identity.full", "pkh.membership", "pkh.compliance")
+# The sample pendamping (staff id 1: Rahmawati in this seed), where this seed puts her families.
+FACILITATOR = identity_of(
+    "pkh-fac-pekanbaru", "pkh.verification", PKH_READS, regions=("14.71.02", "14.71.03")
+)
+COORDINATOR = identity_of("pkh-coord-pekanbaru", "pkh.verification", PKH_READS)  # Kota Pekanbaru
+
 
 def _verification(member_id: int, year: int, period: int, **values: Any) -> dict[str, Any]:
     return {
@@ -31,7 +40,7 @@ def _verification(member_id: int, year: int, period: int, **values: Any) -> dict
         "school_attendance_pct": None,
         "health_visits_met": None,
         "recorded_at": NOW,
-        "recorded_by": "Rahmawati",
+        "recorded_by_id": "1",  # Rahmawati's staff id
         **values,
     }
 
@@ -138,7 +147,7 @@ MEMBERSHIP = """
            members { name relationship child { id } components { kind } }
            payments { year stage amount paidOn status } }
   components { kind startedOn endedOn active }
-  verifications { year period schoolAttendancePct healthVisitsMet compliant recordedBy recordedAt }
+  verifications { year period schoolAttendancePct healthVisitsMet compliant recordedById recordedAt }
   latestVerification { year period compliant }
   compliance { periodsVerified periodsCompliant latestCompliant consecutiveNonCompliantPeriods }
 """
@@ -193,7 +202,7 @@ async def test_child_pkh_membership_and_compliance(make_client: Any) -> None:
     first = pkh["verifications"][0]
     assert first["healthVisitsMet"] is None
     assert first["compliant"] is False
-    assert first["recordedBy"] == "Rahmawati"
+    assert first["recordedById"] == "1"
     assert datetime.fromisoformat(first["recordedAt"]) == NOW
     assert pkh["latestVerification"] == {"year": 2026, "period": 2, "compliant": False}
     assert pkh["compliance"] == {
@@ -353,11 +362,10 @@ async def test_non_compliant_children_bad_input(
 
 # --- recordVerification -------------------------------------------------------------------------
 
-RECORD = """mutation($child: ID!, $year: Int!, $period: Int!, $pct: Float, $health: Boolean,
-  $by: String!) {
+RECORD = """mutation($child: ID!, $year: Int!, $period: Int!, $pct: Float, $health: Boolean) {
   recordVerification(childId: $child, year: $year, period: $period, schoolAttendancePct: $pct,
-    healthVisitsMet: $health, recordedBy: $by) {
-    year period schoolAttendancePct healthVisitsMet compliant recordedBy recordedAt } }"""
+    healthVisitsMet: $health) {
+    year period schoolAttendancePct healthVisitsMet compliant recordedById recordedAt } }"""
 
 
 async def _verification_rows(db: Any) -> list[tuple[Any, ...]]:
@@ -371,7 +379,7 @@ async def _verification_rows(db: Any) -> list[tuple[Any, ...]]:
                 v.c.school_attendance_pct,
                 v.c.health_visits_met,
                 v.c.compliant,
-                v.c.recorded_by,
+                v.c.recorded_by_id,
             ).order_by(v.c.member_id, v.c.year, v.c.period)
         )
         return [tuple(row) for row in rows]
@@ -381,7 +389,7 @@ async def test_record_verification_for_a_school_component(make_client: Any) -> N
     client = await make_client(SPEC)
     await _seed(client.db)
     before = datetime.now(UTC)
-    data = await client.data(RECORD, child=JOKO, year=2026, period=3, pct=88.5, by="Rahmawati")
+    data = await client.acting(FACILITATOR).data(RECORD, child=JOKO, year=2026, period=3, pct=88.5)
     recorded = data["recordVerification"]
     assert {k: v for k, v in recorded.items() if k != "recordedAt"} == {
         "year": 2026,
@@ -389,7 +397,7 @@ async def test_record_verification_for_a_school_component(make_client: Any) -> N
         "schoolAttendancePct": 88.5,
         "healthVisitsMet": None,
         "compliant": True,
-        "recordedBy": "Rahmawati",
+        "recordedById": "1",  # the signed-in pendamping's staff id
     }
     assert datetime.fromisoformat(recorded["recordedAt"]) >= before.replace(microsecond=0)
     pkh = await _child_pkh(client, JOKO)
@@ -401,13 +409,14 @@ async def test_record_verification_for_a_school_component(make_client: Any) -> N
 async def test_record_verification_threshold_and_health_visits(make_client: Any) -> None:
     client = await make_client(SPEC)
     await _seed(client.db)
-    below = await client.data(RECORD, child=JOKO, year=2026, period=3, pct=84.99, by="R")
+    pendamping = client.acting(FACILITATOR)
+    below = await pendamping.data(RECORD, child=JOKO, year=2026, period=3, pct=84.99)
     assert below["recordVerification"]["compliant"] is False
     # Rounded to the hundredth that is stored, then judged: 84.996 is 85.00, which complies.
-    at = await client.data(RECORD, child=JOKO, year=2026, period=3, pct=84.996, by="R")
+    at = await pendamping.data(RECORD, child=JOKO, year=2026, period=3, pct=84.996)
     assert at["recordVerification"]["schoolAttendancePct"] == 85.0
     assert at["recordVerification"]["compliant"] is True
-    health = await client.data(RECORD, child=PUTRI, year=2026, period=2, health=True, by="R")
+    health = await pendamping.data(RECORD, child=PUTRI, year=2026, period=2, health=True)
     assert health["recordVerification"]["compliant"] is True
     assert health["recordVerification"]["schoolAttendancePct"] is None
     # Filling Putri's unverified period leaves her latest period a miss, now alone.
@@ -419,11 +428,13 @@ async def test_record_verification_threshold_and_health_visits(make_client: Any)
 async def test_re_recording_a_period_updates_it(make_client: Any) -> None:
     client = await make_client(SPEC)
     await _seed(client.db)
-    corrected = await client.data(RECORD, child=JOKO, year=2026, period=2, pct=90, by="Koordinator")
+    corrected = await client.acting(COORDINATOR).data(
+        RECORD, child=JOKO, year=2026, period=2, pct=90
+    )
     assert corrected["recordVerification"]["compliant"] is True
     rows = [r for r in await _verification_rows(client.db) if r[0] == JOKO_MEMBER]
     assert [(r[1], r[2]) for r in rows] == [(2025, 3), (2025, 4), (2026, 1), (2026, 2)]
-    assert rows[-1][3:] == (Decimal("90.00"), None, True, "Koordinator")
+    assert rows[-1][3:] == (Decimal("90.00"), None, True, "PKH-KOR-1471")  # the coordinator's id
     pkh = await _child_pkh(client, JOKO)
     assert pkh["compliance"]["consecutiveNonCompliantPeriods"] == 0
     assert await _non_compliant_ids(client, "14", 2) == []
@@ -444,7 +455,6 @@ async def test_re_recording_a_period_updates_it(make_client: Any) -> None:
         ({"child": PUTRI, "health": None}, "healthVisitsMet"),
         ({"year": 2019, "period": 4, "pct": 90}, "period"),  # before the KPM enrolled
         ({"child": PUTRI, "year": 2020, "period": 4, "health": True}, "period"),  # no component yet
-        ({"pct": 90, "by": "   "}, "recordedBy"),
     ],
 )
 async def test_record_verification_bad_input_writes_nothing(
@@ -453,8 +463,8 @@ async def test_record_verification_bad_input_writes_nothing(
     client = await make_client(SPEC)
     await _seed(client.db)
     before = await _verification_rows(client.db)
-    arguments = {"child": JOKO, "year": 2026, "period": 2, "by": "Rahmawati", **variables}
-    body = await client.execute(RECORD, **arguments)
+    arguments = {"child": JOKO, "year": 2026, "period": 2, **variables}
+    body = await client.acting(FACILITATOR).execute(RECORD, **arguments)
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, error
     assert body["data"] == {"recordVerification": None}
@@ -468,21 +478,27 @@ async def test_record_verification_for_a_graduated_kpm_is_an_invalid_transition(
     client = await make_client(SPEC)
     await _seed(client.db)
     before = await _verification_rows(client.db)
-    body = await client.execute(RECORD, child=RINA, year=2026, period=1, pct=95, by="Rahmawati")
+    body = await client.acting(FACILITATOR).execute(RECORD, child=RINA, year=2026, period=1, pct=95)
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "INVALID_TRANSITION", "field": "childId"}
     assert "GRADUATED" in error["message"]
     assert await _verification_rows(client.db) == before
 
 
-async def test_record_verification_for_an_unknown_or_non_member_child_is_null(
+async def test_record_verification_for_an_unknown_or_non_member_child_is_forbidden(
     make_client: Any,
 ) -> None:
+    # The same answer as for another pendamping's child: a refusal reveals no membership.
     client = await make_client(SPEC)
     await _seed(client.db)
-    for child in ("ANK999999999", "not-an-id"):
-        body = await client.execute(RECORD, child=child, year=2026, period=1, pct=90, by="R")
-        assert body == {"data": {"recordVerification": None}}
+    for child in ("ANK999999999", "not-an-id", DEDI):
+        body = await client.acting(FACILITATOR).execute(
+            RECORD, child=child, year=2026, period=1, pct=90
+        )
+        assert body["data"] == {"recordVerification": None}
+        assert [e["extensions"] for e in body["errors"]] == [
+            {"code": "FORBIDDEN", "field": "childId"}
+        ]
     async with client.db.connect() as conn:
         count = (await conn.execute(select(func.count()).select_from(t.verification))).scalar_one()
     assert count == 10
@@ -490,7 +506,9 @@ async def test_record_verification_for_an_unknown_or_non_member_child_is_null(
 
 async def test_record_verification_rejects_a_non_integer_period(make_client: Any) -> None:
     client = await make_client(SPEC)
-    body = await client.execute(RECORD, child=JOKO, year=2026, period="two", pct=90, by="R")
+    body = await client.acting(FACILITATOR).execute(
+        RECORD, child=JOKO, year=2026, period="two", pct=90
+    )
     assert body["errors"] and "Int" in body["errors"][0]["message"]
     assert body.get("data") is None
 
@@ -615,3 +633,195 @@ def test_school_attendance_is_kept_to_two_decimals() -> None:
     assert domain.school_attendance(84.995) == Decimal("85.00")
     assert domain.period_bounds(2024, 1) == (date(2024, 1, 1), date(2024, 3, 31))
     assert domain.period_bounds(2026, 4) == (date(2026, 10, 1), date(2026, 12, 31))
+
+
+# --- write rights: the family's pendamping, or a coordinator of its region ----------------------
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        FACILITATOR,
+        COORDINATOR,
+        identity_of("pkh-coord-pekanbaru", "child.protection", PKH_READS, regions=("14",)),
+    ],
+)
+async def test_record_verification_allowed(make_client: Any, identity: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    data = await client.acting(identity).data(RECORD, child=JOKO, year=2026, period=3, pct=90)
+    assert data["recordVerification"]["recordedById"] == identity.staff_id
+    rows = await _verification_rows(client.db)
+    assert (JOKO_MEMBER, 2026, 3, Decimal("90.00"), None, True, identity.staff_id) in rows
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        None,  # nobody signed in
+        identity_of("dinsos-pekanbaru", "child.protection", PKH_READS),
+        identity_of("peksos-pekanbaru", "case.management", PKH_READS),
+        identity_of("balai-rumbai-supervisor", "case.management", PKH_READS),
+        identity_of("disdukcapil-batam", "civil.registration", PKH_READS, regions=("14",)),
+        # Another pendamping (staff id 4), even placed in this family's kecamatan.
+        identity_of("pkh-fac-padang", "pkh.verification", PKH_READS, regions=("14.71.02",)),
+        # A coordinator of another region.
+        identity_of("pkh-coord-pekanbaru", "pkh.verification", PKH_READS, regions=("21.71",)),
+    ],
+)
+async def test_record_verification_refused_writes_nothing(make_client: Any, identity: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    before = await _verification_rows(client.db)
+    for period in (2, 3):  # a correction and a new period
+        body = await client.acting(identity).execute(
+            RECORD, child=JOKO, year=2026, period=period, pct=99
+        )
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+        assert body["data"] == {"recordVerification": None}
+    assert await _verification_rows(client.db) == before
+
+
+# --- policy facts -------------------------------------------------------------------------------
+
+FACTS = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Child { id policyPkh {
+  activeMember familyKkNumber familyRegionCode facilitatorId } } } }"""
+
+
+async def test_policy_pkh_answers_the_gateways_facts_fetch(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    facts = identity_of("balai-rumbai-assigned", "case.management", FACTS_ONLY)
+    reps = [{"__typename": "Child", "id": i} for i in (JOKO, RINA, DEDI, "ANK999999999")]
+    data = await client.acting(facts).data(FACTS, r=reps)
+    assert [e["policyPkh"] for e in data["_entities"]] == [
+        {"activeMember": True, "familyKkNumber": KK_PEKANBARU, "familyRegionCode": "14.71.02.1001", "facilitatorId": "1"},
+        {"activeMember": False, "familyKkNumber": KK_GRADUATED, "familyRegionCode": "14.71.03.2002", "facilitatorId": "1"},
+        {"activeMember": True, "familyKkNumber": KK_BATAM, "familyRegionCode": "21.71.01.1002", "facilitatorId": "2"},
+        None,  # in no KPM
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("identity", [None, FACILITATOR, COORDINATOR])
+async def test_policy_pkh_refused_without_policy_facts(make_client: Any, identity: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    body = await client.acting(identity).execute(FACTS, r=[{"__typename": "Child", "id": JOKO}])
+    assert body["data"] == {"_entities": [{"id": JOKO, "policyPkh": None}]}
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+async def test_policy_pkh_is_inaccessible_and_batched(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    sdl = SPEC.sdl()
+    assert "policyPkh: PkhPolicyFacts @inaccessible" in sdl
+    assert "type PkhPolicyFacts @inaccessible" in sdl
+    await _seed(client.db)
+    reps = [{"__typename": "Child", "id": i} for i in (JOKO, PUTRI, RINA, DEDI)]
+    facts = identity_of("pkh-coord-pekanbaru", "pkh.verification", FACTS_ONLY)
+    before = client.db.statements_executed
+    data = await client.acting(facts).data(FACTS, r=reps)
+    assert client.db.statements_executed - before == 2  # member, beneficiary_family
+    assert all(e["policyPkh"] for e in data["_entities"])
+
+
+# --- reads: lists by jurisdiction, the compliance list for PKH roles only -----------------------
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        identity_of("dinsos-pekanbaru", "child.protection", PKH_READS),
+        identity_of("balai-rumbai-assigned", "case.management", PKH_READS),
+        identity_of("disdukcapil-batam", "identity.resolution", PKH_READS),
+        identity_of("auditor", "audit", ("audit.log",)),
+        # A PKH role whose grant does not carry pkh.compliance.
+        identity_of("pkh-coord-pekanbaru", "child.protection", ("pkh.membership",)),
+    ],
+)
+async def test_non_compliant_children_only_for_pkh_roles(make_client: Any, identity: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    body = await client.acting(identity).execute(NON_COMPLIANT, region="14", n=1, first=10)
+    assert body["data"] == {"nonCompliantChildren": None}
+    assert [e["extensions"] for e in body["errors"]] == [
+        {"code": "FORBIDDEN", "category": "pkh.compliance"}
+    ]
+
+
+async def test_non_compliant_children_within_the_callers_families_and_region(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+
+    async def ids(identity: Any, region: str) -> tuple[list[str], int]:
+        data = await client.acting(identity).data(NON_COMPLIANT, region=region, n=1, first=1)
+        found = data["nonCompliantChildren"]
+        return [n["id"] for n in found["nodes"]], found["totalCount"]
+
+    # The coordinator of Kota Pekanbaru asking for all Riau: Pekanbaru's, counted after the filter.
+    assert await ids(COORDINATOR, "14") == ([JOKO], 2)
+    assert await ids(COORDINATOR, "21") == ([], 0)
+    # Rahmawati: her own families only; in Batam only Hendra (staff id 2) sees Dedi.
+    assert await ids(FACILITATOR, "14") == ([JOKO], 2)
+    padang = identity_of("pkh-fac-padang", "pkh.verification", PKH_READS, regions=("21.71.01",))
+    assert await ids(padang, "21") == ([], 0)  # staff id 4: not Dedi's pendamping
+    dedi_pendamping = replace(padang, staff_id="2")  # Hendra's staff id
+    assert await ids(dedi_pendamping, "21") == ([DEDI], 1)
+    # Rahmawati's own families, asked as another pendamping in her kecamatan: none.
+    other = identity_of("pkh-fac-padang", "pkh.verification", PKH_READS, regions=("14.71.02",))
+    assert await ids(other, "14") == ([], 0)
+
+
+FAMILIES = """{ facilitator(id: "1") { name families { kkNumber } } }"""
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        identity_of("balai-rumbai-assigned", "case.management", PKH_READS),
+        identity_of("balai-rumbai-supervisor", "child.protection", PKH_READS),
+        identity_of("disdukcapil-batam", "identity.resolution", PKH_READS, regions=("14",)),
+        identity_of("auditor", "audit", ("audit.log",)),
+        identity_of("dinsos-pekanbaru", "child.protection", ("identity.basic",)),  # no category
+    ],
+)
+async def test_facilitator_families_only_for_membership_by_mandate(
+    make_client: Any, identity: Any
+) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    body = await client.acting(identity).execute(FAMILIES)
+    # Who the pendamping is stays visible; the KPM they serve do not.
+    assert body["data"] == {"facilitator": {"name": "Rahmawati", "families": None}}
+    assert [e["extensions"] for e in body["errors"]] == [
+        {"code": "FORBIDDEN", "category": "pkh.membership"}
+    ]
+
+
+async def test_facilitator_families_within_jurisdiction(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+
+    async def families(identity: Any) -> list[str]:
+        data = await client.acting(identity).data(FAMILIES)
+        # The pendamping is an institutional record: every signed-in officer sees who it is.
+        assert data["facilitator"]["name"] == "Rahmawati"
+        return [f["kkNumber"] for f in data["facilitator"]["families"]]
+
+    both = [KK_PEKANBARU, KK_GRADUATED]
+    assert await families(None) == both
+    assert await families(FACILITATOR) == both
+    assert await families(COORDINATOR) == both
+    assert await families(identity_of("dinsos-pekanbaru", "child.protection", PKH_READS)) == both
+    kecamatan_02 = identity_of(
+        "dinsos-pekanbaru", "child.protection", PKH_READS, regions=("14.71.02",)
+    )
+    assert await families(kecamatan_02) == [KK_PEKANBARU]
+    batam = identity_of("peksos-pekanbaru", "child.protection", PKH_READS, regions=("21.71",))
+    assert await families(batam) == []
+    other_pendamping = identity_of(
+        "pkh-fac-padang", "pkh.verification", PKH_READS, regions=("14.71",)
+    )
+    assert await families(other_pendamping) == []

@@ -30,7 +30,8 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_the_shipped_policies_load_and_every_policy_has_an_id() -> None:
     engine = PolicyEngine.load()
     assert {"jurisdiction", "sppa.identity", "pkh.always", "balai.never"} <= engine.policy_ids
-    assert len(engine.policy_ids) == 31
+    assert len(engine.policy_ids) == 43  # 31 read policies, 12 write policies
+    assert {"write.linkNik", "write.reviewBreakGlass"} <= engine.policy_ids
 
 
 def test_a_copy_loads_the_same(rules: Path) -> None:
@@ -136,3 +137,10 @@ def test_the_policies_decide_not_the_code(rules: Path) -> None:
         .decide(fac, "pkh.verification", facts, [full], agreements=(), now=NOW)[full]
         .allowed
     )
+
+
+def test_a_write_policy_naming_an_unknown_mutation_is_refused(rules: Path) -> None:
+    path = rules / "90-writes.cedar"
+    path.write_text(path.read_text().replace('Mutation::"linkNik"', 'Mutation::"linkNIK"', 1))
+    with pytest.raises(PolicyError, match="linkNIK"):
+        PolicyEngine.load(rules)

@@ -1,0 +1,78 @@
+"""Who may read and write what in the child index (DOMAIN.md "The rules in detail", "Writes"):
+checked here as well as by the gateway, so a gateway bug cannot leak past this subgraph.
+
+A request without an identity (only the tests' harness makes one) reads as before; it writes
+nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from subgraphs.common.agency import Agency
+from subgraphs.common.errors import Forbidden
+from subgraphs.common.identity import Identity
+
+IDENTITY_FULL: Final = "identity.full"
+IDENTITY_BASIC: Final = "identity.basic"
+IDENTITY_REPORTS: Final = "identity.reports"
+
+DISDUKCAPIL: Final = "disdukcapil"
+IDENTITY_RESOLUTION: Final = "identity.resolution"
+# Adults' records (a KK, a registry person) are identity.full of the family: Disdukcapil and
+# Dinsos in region by mandate. PKH staff and a Balai reach them through the child they serve
+# (`Child.family`), where the gateway decides per record with facts this subgraph does not hold.
+_ADULT_RECORD_AGENCIES: Final = frozenset({"disdukcapil", "dinsos"})
+
+
+def jurisdiction(identity: Identity | None) -> tuple[str, ...] | None:
+    """The region prefixes a root or list is filtered to; None: unfiltered (no identity)."""
+    return None if identity is None else identity.regions
+
+
+def require_category(identity: Identity | None, category: str, what: str) -> None:
+    """A lookup or filter by an attribute of `category` reads it (DOMAIN.md "Lookups and filters
+    are reads"): refused unless the request's grant carries the category. Decided before any data
+    is read, so the refusal says nothing about any child."""
+    if identity is not None and category not in identity.categories:
+        raise Forbidden(f"{what} is not allowed for this request.", category=category)
+
+
+def require_adult_records(identity: Identity | None) -> None:
+    require_category(identity, IDENTITY_FULL, "Looking up family and registry records")
+    if identity is not None and identity.agency not in _ADULT_RECORD_AGENCIES:
+        raise Forbidden(
+            "Family and registry records are looked up only by Disdukcapil and Dinsos.",
+            category=IDENTITY_FULL,
+        )
+
+
+def require_identity_reports(identity: Identity | None) -> None:
+    """Other agencies' recorded attributes: Disdukcapil, for identity.resolution only."""
+    if identity is None:
+        return
+    if (
+        identity.agency != DISDUKCAPIL
+        or identity.purpose != IDENTITY_RESOLUTION
+        or IDENTITY_REPORTS not in identity.categories
+    ):
+        raise Forbidden(
+            "Attributes other agencies recorded are for Disdukcapil's identity resolution.",
+            category=IDENTITY_REPORTS,
+        )
+
+
+def reporting_agency(identity: Identity | None) -> Agency:
+    """registerChild: any officer of an agency that reports children, for their own agency."""
+    if identity is None:
+        raise Forbidden("Registering a child needs a signed-in officer.")
+    try:
+        return Agency(identity.agency.upper())
+    except ValueError:
+        raise Forbidden("Only an officer of a reporting agency registers children.") from None
+
+
+def require_linker(identity: Identity | None) -> None:
+    """linkNik: Disdukcapil only."""
+    if identity is None or identity.agency != DISDUKCAPIL:
+        raise Forbidden("Only Disdukcapil links a child to a NIK.")
