@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from auth.sample_users import SAMPLE_USERS_BY_ID
 from subgraphs.common.identity import Identity
 from subgraphs.consent import tables as t
 from subgraphs.consent.service import SPEC
+from tests.subgraphs.sample_identities import FACTS_ONLY, identity_of
 
 pytestmark = pytest.mark.anyio
 
@@ -23,26 +23,13 @@ OTHER_CHILD = "ANK000000001"
 
 
 def officer(user_id: str, purpose: str = "child.protection", *categories: str) -> Identity:
-    """A sample user (auth/sample_users.py) as the gateway's grant would present them."""
-    from auth.purposes import ROLE_AGENCY
-
-    user = SAMPLE_USERS_BY_ID[user_id]
-    return Identity(
-        subject=user.id,
-        role=user.role.value,
-        agency=ROLE_AGENCY[user.role].value,
-        unit=user.unit,
-        regions=user.regions,
-        purpose=purpose,
-        name=user.name,
-        staff_id=user.staff_id,
-        categories=frozenset(categories or ("identity.basic", "identity.full")),
-    )
+    """A sample user as the gateway's grant presents them (identity.* unless told otherwise)."""
+    return identity_of(user_id, purpose, categories or ("identity.basic", "identity.full"))
 
 
 def facts(identity: Identity) -> Identity:
     """The same officer as the gateway's policy step asks for them: a facts fetch."""
-    return dataclasses.replace(identity, categories=frozenset({"policy.facts"}))
+    return dataclasses.replace(identity, categories=FACTS_ONLY)
 
 
 COORDINATOR = officer("pkh-coord-pekanbaru")
