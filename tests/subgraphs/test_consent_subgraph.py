@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from auth.sample_users import SAMPLE_USERS_BY_ID
 from subgraphs.common.identity import Identity
 from subgraphs.consent import tables as t
 from subgraphs.consent.service import SPEC
@@ -794,3 +795,106 @@ async def test_only_the_secretariat_amends_and_only_an_agreement_in_force(
         AMEND, id=agreement["id"], title="Renewed"
     ) == ["INVALID_TRANSITION"]
     assert await client.acting(SECRETARIAT).error_codes(AMEND, id="404", title="X") == ["NOT_FOUND"]
+
+
+# --- the seeded cases through the real policy (auth/policy) --------------------------------------
+
+# What the other agencies answer about the seeded children (the default seed's stories), beside
+# the registry's facts: enough for the policy to place them.
+OTHER_FACTS: dict[str, dict[str, Any]] = {
+    CHILD: {
+        "policyRegion": "14.71.07.1006",
+        "policyPkh": {
+            "activeMember": True,
+            "familyKkNumber": "1471070101230001",
+            "familyRegionCode": "14.71.07.1006",
+            "facilitatorId": "2",
+        },
+        "policyCases": [
+            {"caseId": "1", "balaiCode": "ALYATAMA", "caseworkerId": "7", "open": False,
+             "conflictWithLaw": False},
+            {"caseId": "2", "balaiCode": "RUMBAI", "caseworkerId": "3", "open": True,
+             "conflictWithLaw": False},
+        ],
+        "policyDinsos": {"responderIds": ["SP147104"], "conflictWithLaw": False},
+    },
+    OTHER_CHILD: {
+        "policyRegion": "14.71.10.1004",
+        "policyPkh": {
+            "activeMember": True,
+            "familyKkNumber": "1471100101190001",
+            "familyRegionCode": "14.71.10.1004",
+            "facilitatorId": "1",
+        },
+        "policyCases": [
+            {"caseId": "3", "balaiCode": "RUMBAI", "caseworkerId": "3", "open": True,
+             "conflictWithLaw": True},
+        ],
+        "policyDinsos": {"responderIds": [], "conflictWithLaw": False},
+    },
+}  # fmt: skip
+
+SUBJECT_FACTS = """
+query($reps: [_Any!]!) {
+  _entities(representations: $reps) {
+    ... on Child {
+      id
+      policyConsents { consentId recipientAgency recipientUnit categories purposes validFrom
+                       validUntil revokedAt }
+      policyBreakGlass { grantId userSubject createdAt expiresAt }
+    }
+  }
+}
+"""
+
+
+async def decide(
+    client: Any, user_id: str, purpose: str, child_id: str, categories: set[str]
+) -> Any:
+    """The real policy's decision about one seeded child, from the registry's real answer."""
+    from auth.policy.gateway import load
+    from auth.principal import principal_from_claims
+
+    user = SAMPLE_USERS_BY_ID[user_id]
+    asker = facts(officer(user_id, purpose))
+    entity = (await client.acting(asker).data(SUBJECT_FACTS, reps=reps(child_id)))["_entities"][0]
+    agreements = await client.acting(asker).data(POLICY_AGREEMENTS)
+    subject = {"__typename": "Child", **entity, **OTHER_FACTS[child_id]}
+    (decision,) = load().decide(
+        principal_from_claims(user.claims()),
+        purpose,
+        [subject],
+        agreements,
+        frozenset(categories),
+        SEEDED_AT + timedelta(minutes=5),
+    )
+    return decision
+
+
+async def test_the_seeded_consent_lets_the_coordinator_see_the_summary_until_revoked(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    await load_seeds(client)
+    before = await decide(
+        client, "pkh-coord-pekanbaru", "child.protection", CHILD, {"protection.summary"}
+    )
+    assert before.visible and "protection.summary" in before.allowed
+    await client.acting(COORDINATOR).data(REVOKE, id="3")
+    after = await decide(
+        client, "pkh-coord-pekanbaru", "child.protection", CHILD, {"protection.summary"}
+    )
+    assert "protection.summary" not in after.allowed
+    assert after.denials["protection.summary"].code == "CONSENT_REQUIRED"
+
+
+async def test_the_seeded_break_glass_lifts_the_consent_cells_for_its_holder_only(
+    make_client: Any,
+) -> None:
+    client = await make_client(SPEC)
+    await load_seeds(client)
+    wanted = {"welfare.registry"}
+    holder = await decide(client, "balai-rumbai-unassigned", "case.management", OTHER_CHILD, wanted)
+    assert "welfare.registry" in holder.allowed
+    other = await decide(client, "balai-rumbai-assigned", "case.management", OTHER_CHILD, wanted)
+    assert "welfare.registry" not in other.allowed
