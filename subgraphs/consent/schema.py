@@ -412,6 +412,8 @@ class Query:
 # --- mutations --------------------------------------------------------------------------------
 
 
+# Each mutation answers null with its error when refused or rejected, rather than nulling the
+# whole answer (the gateway removes a mutation a role may not run the same way).
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -435,7 +437,7 @@ class Mutation:
             str | None,
             strawberry.argument(description="Required when the recipient agency records it."),
         ] = None,
-    ) -> GuardianConsent:
+    ) -> GuardianConsent | None:
         actor = _actor(info)
         if not domain.may_collect_consent(actor):
             raise Forbidden(_NOT_ALLOWED)
@@ -481,7 +483,7 @@ class Mutation:
     @strawberry.mutation(
         description="Revoke a consent, from now; only the agency that collected it may."
     )
-    async def revoke_consent(self, info: Info, consent_id: strawberry.ID) -> GuardianConsent:
+    async def revoke_consent(self, info: Info, consent_id: strawberry.ID) -> GuardianConsent | None:
         actor = _actor(info)
         if not domain.may_collect_consent(actor):
             raise Forbidden(_NOT_ALLOWED)
@@ -512,7 +514,7 @@ class Mutation:
         ],
         valid_from: datetime,
         valid_until: datetime | None = None,
-    ) -> DataSharingAgreement:
+    ) -> DataSharingAgreement | None:
         actor = _actor(info)
         if not domain.is_secretariat(actor):
             raise Forbidden(_NOT_ALLOWED)
@@ -568,7 +570,7 @@ class Mutation:
             datetime | None,
             strawberry.argument(description="A new end, in the future; endAgreement ends it now."),
         ] = None,
-    ) -> DataSharingAgreement:
+    ) -> DataSharingAgreement | None:
         actor = _actor(info)
         if not domain.is_secretariat(actor):
             raise Forbidden(_NOT_ALLOWED)
@@ -625,7 +627,9 @@ class Mutation:
     @strawberry.mutation(
         description="End an agreement now (its validity ends at this instant); the secretariat only."
     )
-    async def end_agreement(self, info: Info, agreement_id: strawberry.ID) -> DataSharingAgreement:
+    async def end_agreement(
+        self, info: Info, agreement_id: strawberry.ID
+    ) -> DataSharingAgreement | None:
         actor = _actor(info)
         if not domain.is_secretariat(actor):
             raise Forbidden(_NOT_ALLOWED)
@@ -662,7 +666,7 @@ class Mutation:
         expires_at: Annotated[
             datetime, strawberry.argument(description="At most 24 hours from now.")
         ],
-    ) -> BreakGlassGrant:
+    ) -> BreakGlassGrant | None:
         actor = _actor(info)
         if not domain.may_request_break_glass(actor):
             raise Forbidden(_NOT_ALLOWED)
@@ -698,7 +702,7 @@ class Mutation:
         grant_id: strawberry.ID,
         decision: enums.Decision,
         note: str | None = None,
-    ) -> BreakGlassGrant:
+    ) -> BreakGlassGrant | None:
         actor = _actor(info)
         if actor.role != Role.BALAI_SUPERVISOR.value:
             raise Forbidden(_NOT_ALLOWED)

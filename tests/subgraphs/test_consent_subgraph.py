@@ -177,10 +177,11 @@ async def test_only_the_collecting_agency_revokes(make_client: Any) -> None:
     for identity in (None, COORDINATOR, CASEWORKER, SECRETARIAT, AUDITOR):
         # The recipient (PKH) may not revoke what Dinsos collected; nor may anyone else.
         assert await client.acting(identity).error_codes(REVOKE, id=consent["id"]) == ["FORBIDDEN"]
-    # An unknown consent answers exactly like another agency's.
+    # An unknown consent answers exactly like another agency's: null and FORBIDDEN.
     unknown = await client.acting(PEKSOS).execute(REVOKE, id="999")
     other = await client.acting(COORDINATOR).execute(REVOKE, id=consent["id"])
     assert unknown["errors"][0]["message"] == other["errors"][0]["message"]
+    assert unknown["data"] == other["data"] == {"revokeConsent": None}
     async with client.db.connect() as conn:
         revoked = (await conn.execute(select(t.guardian_consent.c.revoked_at))).scalar_one()
     assert revoked is None
