@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from graphql import NullValueNode, OperationType
 
 from gateway.consent.config import ConsentConfig
 from gateway.consent.cut import CutAtSubject
@@ -27,6 +29,7 @@ from gateway.planner import PlannerPasses, QueryPlan, SubgraphMap
 from gateway.planner.plan import (
     ConditionNode,
     DecisionNode,
+    FetchField,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -135,6 +138,9 @@ class ConsentStage:
         return QueryPlan(self._wrap(plan.node), plan.local_fields)
 
     def _wrap(self, node: PlanNode) -> PlanNode:
+        if isinstance(node, FetchNode):
+            reads = self._lookups_read(node)
+            return replace(node, reads=reads) if reads else node
         if isinstance(node, FlattenNode):
             if node.node.entity_type == self.config.subject:
                 only_decision = _typename_only(node.node)
@@ -156,6 +162,26 @@ class ConsentStage:
                 self._wrap(node.else_clause) if node.else_clause is not None else None,
             )
         return node
+
+    def _lookups_read(self, node: FetchNode) -> frozenset[str]:
+        """The categories a root fetch reads by lookup or filter arguments (the static pass let
+        them through: the role holds them by mandate); the subgraph needs them in the grant to
+        run the lookup."""
+        lookups = self.config.lookups
+        if not lookups or node.entity_type is not None:
+            return frozenset()
+        root = self.subgraphs.schema.get_root_type(
+            OperationType.MUTATION if node.operation_kind == "mutation" else OperationType.QUERY
+        )
+        assert root is not None
+        found = set()
+        for selection in node.selections:
+            if isinstance(selection, FetchField):
+                for argument in selection.arguments:
+                    coordinate = f"{root.name}.{selection.name}.{argument.name.value}"
+                    if coordinate in lookups and not isinstance(argument.value, NullValueNode):
+                        found.add(lookups[coordinate])
+        return frozenset(found)
 
 
 def _typename_only(node: FetchNode) -> bool:

@@ -119,6 +119,9 @@ class FetchNode:
     # Never shared with another request's identical fetch (the consent stage's facts: a
     # revocation must show in the very next request).
     private: bool = False
+    # Categories the fetch reads besides its fields' (a lookup or filter by a categorized
+    # attribute, added by the consent stage): they go into its grant.
+    reads: frozenset[str] = frozenset()
     kind: Literal["Fetch"] = "Fetch"
 
     @cached_property
@@ -138,8 +141,11 @@ class FetchNode:
 
     @cached_property
     def categories(self) -> frozenset[str]:
-        """The data categories (`@policy`) of every field this fetch selects, nested included."""
-        return frozenset(f.category for f in walk_fields(self.selections) if f.category)
+        """The data categories (`@policy`) of every field this fetch selects, nested included,
+        and those it reads by its arguments (`reads`)."""
+        return self.reads | frozenset(
+            f.category for f in walk_fields(self.selections) if f.category
+        )
 
     @cached_property
     def operation(self) -> str:

@@ -353,3 +353,24 @@ def test_a_child_found_by_an_attribute_the_asker_may_not_read_of_it_is_absent() 
         query = f'{{ childByNik(nik: "{nik}") {{ id }} }}'
         response = asyncio.run(gateway.execute(gateway.prepare(query, None, ctx), {}, ctx))
         assert response == {"data": {"childByNik": expected}}
+
+
+def test_each_fetch_is_granted_exactly_the_categories_decided_for_it() -> None:
+    response, fakes = _run('{ childByNik(nik: "1471000000000001") { name cases { category } } }')
+    assert response["data"] == {
+        "childByNik": {"name": "Ani", "cases": [{"category": "NEGLECT"}, {"category": "VIOLENCE"}]}
+    }
+    granted = {
+        (service, "ConsentFacts" in doc or "ConsentRequestFacts" in doc): categories
+        for (service, doc, _), categories in zip(fakes.sent, fakes.categories, strict=True)
+    }
+    # The lookup reads identity.full: its root fetch carries it; the facts their own category;
+    # each entity fetch what its fields are, as decided.
+    roots = [
+        c for (s, d, _), c in zip(fakes.sent, fakes.categories, strict=True) if "childByNik" in d
+    ]
+    assert roots == [frozenset({"identity.full"})]
+    assert granted[("registry", True)] == granted[("care", True)] == frozenset({"policy.facts"})
+    by_doc = {d: c for (s, d, _), c in zip(fakes.sent, fakes.categories, strict=True)}
+    assert frozenset({"identity.basic"}) in by_doc.values()
+    assert frozenset({"protection.summary"}) in by_doc.values()
