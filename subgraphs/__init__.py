@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from subgraphs.common.service import SubgraphSpec
 
-SUBGRAPH_NAMES: tuple[str, ...] = ("disdukcapil", "dinsos", "pkh", "balai")
+SUBGRAPH_NAMES: tuple[str, ...] = ("disdukcapil", "dinsos", "pkh", "balai", "consent")
 
 
 def load_spec(name: str) -> SubgraphSpec:

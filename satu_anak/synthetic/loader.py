@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Integer, Numeric, Table
 from sqlalchemy.engine import make_url
 
+from satu_anak.synthetic.consents import seeded_cases
 from satu_anak.synthetic.world import COLUMNS, TABLES, Chunk, generate
 from subgraphs.common.database import create_engine
 from subgraphs.common.migrations import upgrade
@@ -42,6 +43,8 @@ class SeedReport:
     skipped: bool = False
     message: str = ""
     ground_truth_path: Path | None = None
+    # The consent registry's seeded cases, one line each (consents.py), for the README's users.
+    registry: list[str] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
@@ -56,6 +59,9 @@ class SeedReport:
         ]
         for subgraph, tables in self.counts.items():
             lines.append(f"  {subgraph}: " + ", ".join(f"{t} {n}" for t, n in tables.items()))
+        if self.registry:
+            lines.append("consent registry (seeded cases):")
+            lines.extend(f"  {line}" for line in self.registry)
         return "\n".join(lines)
 
 
@@ -67,13 +73,17 @@ async def seed(
     *,
     ground_truth_dir: Path | None = None,
     chunk_size: int = 20_000,
+    now: datetime | None = None,
 ) -> SeedReport:
     """Migrate every subgraph's database and load a world of ``children`` children into it.
 
     With ``only_if_empty`` (the default) a database that already holds rows is left alone and
     the report says so; without it, existing rows in the seeded tables are deleted first.
     The identity ground truth goes to ``<ground_truth_dir or data dir>/identity_ground_truth.csv``.
+    ``now`` is the moment of seeding (default: the clock): the seeded break-glass grant that is in
+    force is in force for 23 hours after it; every other row is fixed by the seed.
     """
+    moment = now or datetime.now(UTC)
     started = time.perf_counter()
     settings = settings or {name: SubgraphSettings.from_env(name) for name in SUBGRAPHS}
     missing = [name for name in SUBGRAPHS if name not in settings]
@@ -102,7 +112,10 @@ async def seed(
             await sinks[name].clear()
         report.counts = {name: dict.fromkeys(COLUMNS[name], 0) for name in SUBGRAPHS}
         target = (ground_truth_dir or data_dir()) / GROUND_TRUTH_FILE
-        report.ground_truth_path = await _load(children, seed, chunk_size, sinks, report, target)
+        report.ground_truth_path = await _load(
+            children, seed, chunk_size, sinks, report, target, moment
+        )
+        report.registry = [f"{c.table} {c.id}: {c.description}" for c in seeded_cases(moment)]
         for sink in sinks.values():
             await sink.finish()
     finally:
@@ -121,13 +134,14 @@ async def _load(
     sinks: dict[str, _Sink],
     report: SeedReport,
     target: Path,
+    now: datetime,
 ) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".csv.partial")
     with partial.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(("child_id", "person_id", "variations"))
-        async for chunk in _chunks(children, seed, chunk_size):
+        async for chunk in _chunks(children, seed, chunk_size, now):
             # Subgraphs are separate databases: write them side by side.
             await asyncio.gather(*(sink.write(chunk.rows[name]) for name, sink in sinks.items()))
             for name, tables in chunk.rows.items():
@@ -142,13 +156,13 @@ async def _load(
     return target
 
 
-async def _chunks(children: int, seed: int, chunk_size: int) -> AsyncIterator[Chunk]:
+async def _chunks(children: int, seed: int, chunk_size: int, now: datetime) -> AsyncIterator[Chunk]:
     """The world's chunks, each made on a worker thread so that the event loop stays responsive.
 
     Generating the next chunk while the databases take the last one was measured slower, not
     faster: both halves are Python code contending for the GIL.
     """
-    chunks = generate(children, seed, chunk_size)
+    chunks = generate(children, seed, chunk_size, now)
     while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
         yield chunk
 

@@ -6,15 +6,18 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import Table
 
 from satu_anak.synthetic.common import ChunkDraft, GroundTruth, Rows, WorldState
+from satu_anak.synthetic.consents import consent_rows
 from satu_anak.synthetic.households import Households
 from satu_anak.synthetic.protection import ProtectionServices
 from satu_anak.synthetic.stories import STORIES, plant_stories
 from subgraphs.balai import tables as balai_t
+from subgraphs.consent import tables as consent_t
 from subgraphs.dinsos import tables as dinsos_t
 from subgraphs.disdukcapil import tables as dukcapil_t
 from subgraphs.pkh import tables as pkh_t
@@ -56,6 +59,12 @@ TABLES: Final[dict[str, tuple[Table, ...]]] = {
         balai_t.assessment,
         balai_t.intervention_plan,
     ),
+    "consent": (
+        consent_t.guardian_consent,
+        consent_t.data_sharing_agreement,
+        consent_t.agreement_party,
+        consent_t.break_glass_grant,
+    ),
 }
 
 # Columns the generator leaves to their default (NULL): what a later lifecycle step writes.
@@ -92,11 +101,15 @@ class Chunk:
         return sum(len(rows) for tables in self.rows.values() for rows in tables.values())
 
 
-def generate(children: int, seed: int, chunk_size: int = 20_000) -> Iterator[Chunk]:
+def generate(
+    children: int, seed: int, chunk_size: int = 20_000, now: datetime | None = None
+) -> Iterator[Chunk]:
     """The world of ``children`` children, chunk by chunk; chunk 0 holds reference data and stories.
 
-    Same (children, seed, chunk_size) gives identical rows. Integer ids run on across chunks,
-    so chunks must be taken in order; only one chunk's rows are held at a time.
+    Same (children, seed, chunk_size, now) gives identical rows. Integer ids run on across chunks,
+    so chunks must be taken in order; only one chunk's rows are held at a time. ``now`` (the
+    moment of seeding) places only the break-glass grant that must be in force (consents.py);
+    without it, that grant is placed at REFERENCE_DATE like everything else.
     """
     if children < len(STORIES):
         raise ValueError(f"children must be at least {len(STORIES)} (the planted stories)")
@@ -105,19 +118,28 @@ def generate(children: int, seed: int, chunk_size: int = 20_000) -> Iterator[Chu
     state, services = WorldState(), ProtectionServices(children, seed)
     for index in range(math.ceil(children / chunk_size)):
         first = index * chunk_size + 1
-        yield _chunk(state, services, seed, index, first, min(chunk_size, children - first + 1))
+        count = min(chunk_size, children - first + 1)
+        yield _chunk(state, services, seed, index, first, count, now)
 
 
 def _chunk(
-    state: WorldState, services: ProtectionServices, seed: int, index: int, first: int, count: int
+    state: WorldState,
+    services: ProtectionServices,
+    seed: int,
+    index: int,
+    first: int,
+    count: int,
+    now: datetime | None,
 ) -> Chunk:
-    """Chunk ``index``: in chunk 0 the reference rows and the stories, then random households."""
+    """Chunk ``index``: in chunk 0 the reference rows, the stories and the consent registry's
+    seeded cases, then random households."""
     rows: Rows = {sg: {t.name: [] for t in tables} for sg, tables in TABLES.items()}
     draft = ChunkDraft(state, random.Random(f"satu-anak:{seed}:{index}"), rows)
     households = Households(draft, services)
     if index == 0:
         households.protection.reference()
         plant_stories(households)
+        draft.rows["consent"] = consent_rows(COLUMNS["consent"], now)
     number = first + (len(STORIES) if index == 0 else 0)
     end = first + count
     while number < end:

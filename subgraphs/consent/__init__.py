@@ -1,0 +1,1 @@
+"""The consent registry (the data-sharing secretariat): guardian consents, agreements, break-glass."""
