@@ -17,6 +17,8 @@ from satu_anak.ports import BASE_PORT, issuer_port, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES
 
 SUPERGRAPH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
+# Satu Anak's gateway settings: consent-aware planning (subject, facts, policy).
+GATEWAY_CONFIG = Path(__file__).resolve().parent.parent / "config" / "gateway.toml"
 # The gateway's grant key pair, in the data folder: the private key signs each subgraph request's
 # grant (gateway only, mode 0600); the subgraphs get the public key.
 GRANT_KEY_FILE = "gateway-grant-key.pem"
@@ -121,6 +123,8 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
             [
                 *(sys.executable, "-m", "satu_anak.cli", "gateway"),
                 *(
+                    "--config",
+                    str(GATEWAY_CONFIG),
                     "--supergraph",
                     str(SUPERGRAPH),
                     "--host",
