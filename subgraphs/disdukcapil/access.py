@@ -30,6 +30,16 @@ def jurisdiction(identity: Identity | None) -> tuple[str, ...] | None:
     return None if identity is None else identity.regions
 
 
+def id_lookup_jurisdiction(identity: Identity | None) -> tuple[str, ...] | None:
+    """The region prefixes `child(id:)` is filtered to. A Balai's jurisdiction is its provinces
+    plus every child with a case there, wherever the child lives (DOMAIN.md "Jurisdiction"); this
+    subgraph holds no cases, so for Balai staff the lookup by index id is left to the gateway,
+    which decides with the Balai's case facts before anything of the child is fetched."""
+    if identity is not None and identity.agency == "balai":
+        return None
+    return jurisdiction(identity)
+
+
 def require_category(identity: Identity | None, category: str, what: str) -> None:
     """A lookup or filter by an attribute of `category` reads it (DOMAIN.md "Lookups and filters
     are reads"): refused unless the request's grant carries the category. Decided before any data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, Self, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -65,11 +65,16 @@ Lookup = Callable[[AsyncConnection, Sequence[str], Sequence[str] | None], Awaita
 
 
 def _root_loader(
-    info: Info, name: str, lookup: Lookup[R], key: Callable[[R], str]
+    info: Info,
+    name: str,
+    lookup: Lookup[R],
+    key: Callable[[R], str],
+    within: Sequence[str] | Literal["caller"] | None = "caller",
 ) -> DataLoader[str, R | None]:
-    """A root lookup's loader: filtered in SQL to the caller's jurisdiction, where out of
-    jurisdiction answers exactly as unknown (null). Without an identity, the shared loader."""
-    within = access.jurisdiction(info.context.identity)
+    """A root lookup's loader: filtered in SQL to the caller's jurisdiction (or `within`), where
+    out of jurisdiction answers exactly as unknown (null). Without an identity, the shared loader."""
+    if within == "caller":
+        within = access.jurisdiction(info.context.identity)
 
     async def fetch(conn: AsyncConnection, keys: list[str]) -> list[R]:
         return await lookup(conn, keys, within)
@@ -229,7 +234,14 @@ class Query:
         description="A child by national child index ID; null when unknown or outside the caller's jurisdiction."
     )
     async def child(self, info: Info, id: strawberry.ID) -> Child | None:
-        loader = _root_loader(info, "children_by_id", repository.children_by_id, lambda c: c.id)
+        identity = info.context.identity
+        loader = _root_loader(
+            info,
+            "children_by_id",
+            repository.children_by_id,
+            lambda c: c.id,
+            access.id_lookup_jurisdiction(identity),
+        )
         record = await loader.load(str(id))
         return Child.from_record(record) if record else None
 

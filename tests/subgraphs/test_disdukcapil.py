@@ -728,3 +728,18 @@ async def test_another_agencys_nik_is_its_report_not_a_link(make_client: Any) ->
         REGISTER, input={"fullName": "Joko", "sex": "M", "regionCode": "14.71", "nik": nik}
     )
     assert linked["registerChild"]["nik"] == nik
+
+
+async def test_balai_staff_find_a_child_by_index_id_wherever_the_child_lives(
+    make_client: Any,
+) -> None:
+    # A Balai's jurisdiction includes every child with a case there, wherever the child lives;
+    # this subgraph holds no cases, so the lookup by index id is left to the gateway's decision.
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    alyatama = client.acting(identity_of("balai-alyatama", "case.management", IDENTITY))
+    found = await alyatama.data('{ child(id: "ANK000000001") { id } }')
+    assert found == {"child": {"id": "ANK000000001"}}
+    # Lists and lookups by attribute stay within the Balai's provinces (Jambi, 15).
+    search = await alyatama.data("{ searchChildren { totalCount } }")
+    assert search["searchChildren"]["totalCount"] == 0
