@@ -94,6 +94,12 @@ class ConsentStage:
                 if (c := subgraphs.category(type_name, field_name)) is not None
             ),
         )
+        self.subject_categories = frozenset(
+            c
+            for (type_name, field_name) in _categorized(subgraphs)
+            if type_name == config.subject
+            and (c := subgraphs.category(type_name, field_name)) is not None
+        )
         # Per (role, purpose): the static outcome, and what it plans and shapes with.
         self._by_role: OrderedDict[tuple[str, str], _ForRequest] = OrderedDict()
         self._by_outcome: dict[Hashable, _ForRequest] = {}
@@ -122,6 +128,8 @@ class ConsentStage:
                 self.root_types,
                 mutation.name if mutation else None,
                 self.config.lookups,
+                self.config.subject,
+                blind=self.subject_categories <= set(outcome.denied),
             )
             found = _ForRequest(
                 static,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from graphql import NullValueNode
 
 from gateway.consent.decide import DECISION_KEY
-from gateway.consent.policy import NO_RECORD, Denial, RecordDecision, SubjectDecision
+from gateway.consent.policy import NO_RECORD, Denial, Denials, RecordDecision, SubjectDecision
 from gateway.consent.static import StaticDenials
 from gateway.operation import Field
 from gateway.planner.subgraph_map import SubgraphMap
@@ -74,10 +74,12 @@ class ConsentGuard:
                     return _Requires(category)
         return scope
 
-    def denial(self, type_name: str, field: Field, scope: object) -> Denial | None:
+    def denial(self, type_name: str, field: Field, scope: object) -> Denial | Denials | None:
         category = self.category(type_name, field.name)
-        static = self.static.denial(type_name, field.name, category) or self.static.lookup(
-            type_name, field
+        static = (
+            self.static.denial(type_name, field.name, category)
+            or self.static.lookup(type_name, field)
+            or self.static.blind_denial(type_name, field, self.subgraphs)
         )
         if static is not None:
             return static

@@ -26,6 +26,9 @@ class Denial:
     code: str = FORBIDDEN
     allowed_by: tuple[str, ...] = ()
 
+    def errors(self, path: list[str | int]) -> list[JsonObject]:
+        return [self.error(path)]
+
     def error(self, path: list[str | int]) -> JsonObject:
         if self.category is None:
             return {
@@ -42,6 +45,18 @@ class Denial:
                 "allowedBy": list(self.allowed_by),
             },
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Denials:
+    """Several categories refused at one place: a root field reaching subjects, for a role that
+    may see nothing of any subject (the auditor, the secretariat) — answered without a fetch,
+    the same whichever subject was asked for."""
+
+    denials: tuple[Denial, ...]
+
+    def errors(self, path: list[str | int]) -> list[JsonObject]:
+        return [d.error(path) for d in self.denials]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from graphql import NullValueNode, get_named_type
 
-from gateway.consent.policy import Denial, StaticOutcome
+from gateway.consent.policy import Denial, Denials, StaticOutcome
 from gateway.operation import Field, InlineFragment, Operation, Selection
 from gateway.planner.subgraph_map import SubgraphMap
 
@@ -26,6 +26,10 @@ class StaticDenials:
     # Arguments that look up or filter by a categorized attribute ("Query.childByNik.nik" ->
     # "identity.full"): using one reads the category, so it needs the category by mandate.
     lookups: Mapping[str, str] = field(default_factory=dict)
+    # The subject type, and whether the role may see nothing of any subject (every category
+    # its fields carry is denied): then a root field reaching subjects is refused outright.
+    subject: str | None = None
+    blind: bool = False
 
     @property
     def name(self) -> str:
@@ -61,6 +65,41 @@ class StaticDenials:
                 return self.outcome.denied.get(category) or Denial(category)
         return None
 
+    def blind_denial(
+        self, type_name: str, selection: Field, subgraphs: SubgraphMap
+    ) -> Denials | None:
+        """For a role that sees nothing of any subject: a root field whose selection reaches
+        subjects, refused with each category it asks for (None otherwise)."""
+        if not self.blind or type_name not in self.root_types:
+            return None
+        definition = subgraphs.field_def(type_name, selection.name)
+        if definition is None:
+            return None
+        categories: set[str] = set()
+        reaches = False
+        stack = [(get_named_type(definition.type).name, selection.selections)]
+        while stack:
+            parent, selections = stack.pop()
+            reaches = reaches or parent == self.subject
+            for item in selections:
+                if isinstance(item, InlineFragment):
+                    stack.append((item.type_condition or parent, item.selections))
+                    continue
+                below = subgraphs.field_def(parent, item.name)
+                if below is None:
+                    continue
+                category = subgraphs.category(parent, item.name)
+                if category is not None:
+                    categories.add(category)
+                if item.selections:
+                    stack.append((get_named_type(below.type).name, item.selections))
+        if not reaches:
+            return None
+        return Denials(
+            tuple(self.outcome.denied.get(c) or Denial(c) for c in sorted(categories))
+            or (Denial(None),)
+        )
+
     def __call__(self, operation: Operation, subgraphs: SubgraphMap) -> Operation:
         root = subgraphs.schema.get_root_type(operation.kind)
         assert root is not None
@@ -84,8 +123,10 @@ class StaticDenials:
                 kept.append(selection)
                 continue
             category = subgraphs.category(type_name, selection.name)
-            if self.denial(type_name, selection.name, category) or self.lookup(
-                type_name, selection
+            if (
+                self.denial(type_name, selection.name, category)
+                or self.lookup(type_name, selection)
+                or self.blind_denial(type_name, selection, subgraphs)
             ):
                 continue
             if selection.selections:

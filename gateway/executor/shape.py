@@ -26,7 +26,7 @@ _BUBBLE = object()  # a non-null position got null: the nearest nullable parent 
 
 
 class Denied(Protocol):
-    def error(self, path: ResponsePath) -> JsonObject: ...
+    def errors(self, path: ResponsePath) -> list[JsonObject]: ...
 
 
 class ShapeGuard(Protocol):
@@ -147,7 +147,7 @@ class Shaper:
             if guard is not None:
                 denied = guard.denial(type_.name, first, scope)
                 if denied is not None:
-                    self.errors.append(denied.error([*path, key]))
+                    self.errors.extend(denied.errors([*path, key]))
                     if isinstance(definition.type, GraphQLNonNull):
                         return _BUBBLE
                     result[key] = None

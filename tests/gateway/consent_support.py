@@ -131,6 +131,8 @@ class FakePolicy:
         self.decided: list[list[dict[str, Any]]] = []  # the facts each decide() call saw
 
     def static(self, principal: Principal, purpose: str) -> StaticOutcome:
+        if principal.role is Role.AUDITOR:  # sees nothing of any child
+            return StaticOutcome({c: Denial(c) for c in ALL}, frozenset(), frozenset())
         denied = {"protection.detail": Denial("protection.detail", "FORBIDDEN")}
         if principal.role is Role.BALAI_CASEWORKER:
             return StaticOutcome({}, frozenset({"identity.basic"}), frozenset({"closeCase"}))

@@ -374,3 +374,18 @@ def test_each_fetch_is_granted_exactly_the_categories_decided_for_it() -> None:
     by_doc = {d: c for (s, d, _), c in zip(fakes.sent, fakes.categories, strict=True)}
     assert frozenset({"identity.basic"}) in by_doc.values()
     assert frozenset({"protection.summary"}) in by_doc.values()
+
+
+def test_a_role_that_sees_nothing_of_any_child_is_refused_without_a_fetch() -> None:
+    query = '{ child(id: "A") { name nik cases { category } } office(code: "RUMBAI") { name } }'
+    response, fakes = _run(query, Role.AUDITOR)
+    assert response["data"] == {"child": None, "office": {"name": "Balai Rumbai"}}
+    assert _errors(response) == [
+        (["child"], "FORBIDDEN", "identity.basic", []),
+        (["child"], "FORBIDDEN", "identity.full", []),
+        (["child"], "FORBIDDEN", "protection.summary", []),
+    ]
+    assert [s for s, _, _ in fakes.sent] == ["registry"]  # the office only
+    # The same answer for a child that does not exist.
+    missing, _ = _run(query.replace('"A"', '"Z"'), Role.AUDITOR)
+    assert missing == response
