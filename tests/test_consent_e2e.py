@@ -1,0 +1,316 @@
+"""Consent end to end: `satu-anak up` (five subgraphs, the development issuer, the gateway with
+config/gateway.toml) over freshly seeded data, asked over real HTTP with the sample users' real
+signed tokens. For each role and purpose: which categories of the planted children come back and
+which are null with which code — no leak, no over-denial; jurisdiction; per-case decisions in one
+`cases` list; lookups as reads; SPPA; break-glass; a revocation on the next request; writes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from satu_anak.ports import issuer_port
+from subgraphs import SUBGRAPH_NAMES
+
+pytestmark = pytest.mark.slow
+
+ROLES = {
+    "pkh-fac-pekanbaru": "pkh_facilitator",
+    "pkh-fac-padang": "pkh_facilitator",
+    "pkh-coord-pekanbaru": "pkh_coordinator",
+    "disdukcapil-batam": "disdukcapil_officer",
+    "dinsos-pekanbaru": "dinsos_officer",
+    "peksos-pekanbaru": "sakti_peksos",
+    "balai-rumbai-assigned": "balai_caseworker",
+    "balai-rumbai-unassigned": "balai_caseworker",
+    "balai-alyatama": "balai_caseworker",
+    "balai-rumbai-supervisor": "balai_supervisor",
+    "auditor": "auditor",
+    "secretariat": "data_sharing_secretariat",
+}
+
+
+class System:
+    def __init__(self, base: int, data_dir: Path) -> None:
+        self.base = base
+        self.data_dir = data_dir
+        self._tokens: dict[str, str] = {}
+
+    def token(self, user: str) -> str:
+        if user not in self._tokens:
+            env = {**os.environ, "SATU_ANAK_DATA_DIR": str(self.data_dir)}
+            issuer = f"http://127.0.0.1:{issuer_port(self.base)}"
+            self._tokens[user] = subprocess.check_output(
+                [sys.executable, "-m", "satu_anak.cli", "token", ROLES[user], "--user", user]
+                + ["--issuer", issuer],
+                env=env,
+                text=True,
+            ).strip()
+        return self._tokens[user]
+
+    def ask(
+        self, user: str, purpose: str, query: str, variables: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        return httpx.post(
+            f"http://127.0.0.1:{self.base}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={
+                "authorization": f"Bearer {self.token(user)}",
+                "x-satu-anak-purpose": purpose,
+            },
+            timeout=30,
+        )
+
+    def body(self, user: str, purpose: str, query: str, **variables: Any) -> dict[str, Any]:
+        response = self.ask(user, purpose, query, variables)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def _free_base_port() -> int:
+    for base in range(31_000, 40_000, 10):
+        try:
+            for port in [*range(base, base + len(SUBGRAPH_NAMES) + 1), issuer_port(base)]:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free ports")
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    data_dir = tmp_path_factory.mktemp("satu-anak")
+    base = _free_base_port()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    env["SATU_ANAK_DATA_DIR"] = str(data_dir)
+    log = data_dir / "up.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "satu_anak.cli", "up", "--children", "300"]
+            + ["--base-port", str(base)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "Satu Anak is up" not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("did not come up:\n" + log.read_text()[-4000:])
+            time.sleep(0.2)
+        yield System(base, data_dir)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _denials(body: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Denied paths -> (code, category)."""
+    return {
+        ".".join(map(str, e["path"])): (e["extensions"]["code"], e["extensions"].get("category"))
+        for e in body.get("errors", [])
+    }
+
+
+PICTURE = """query($id: ID!) { child(id: $id) {
+  name nik birthYear
+  welfare { decile }
+  pkh { family { kkNumber } compliance { latestCompliant } }
+  complaints { status }
+  cases { caseNumber status ampkCategory assessments { riskLevel } }
+  protectionFlag { message }
+} }"""
+
+F, P, C, A = "FORBIDDEN", "PURPOSE_NOT_ALLOWED", "CONSENT_REQUIRED", "ASSIGNMENT_REQUIRED"
+
+
+@pytest.mark.parametrize(
+    ("user", "purpose", "child", "shown", "denied"),
+    [
+        # ANK000000001: in conflict with the law (SPPA), open Rumbai case, PKH family of the
+        # Pekanbaru pendamping.
+        (
+            "pkh-fac-pekanbaru",
+            "pkh.verification",
+            "ANK000000001",
+            {"name", "birthYear", "welfare", "protectionFlag"},
+            {
+                "nik": (F, "identity.full"),
+                "pkh": (F, "pkh.membership"),
+                "complaints": (F, "dinsos.complaints"),
+                "cases": (P, "protection.summary"),
+            },
+        ),
+        (
+            "pkh-fac-pekanbaru",
+            "child.protection",
+            "ANK000000001",
+            {"name", "birthYear", "welfare", "protectionFlag"},
+            # SPPA: a plain FORBIDDEN, never naming the rule, whatever consent exists.
+            {
+                "nik": (F, "identity.full"),
+                "pkh": (F, "pkh.membership"),
+                "complaints": (F, "dinsos.complaints"),
+                "cases": (F, "protection.summary"),
+            },
+        ),
+        (
+            "dinsos-pekanbaru",
+            "case.management",
+            "ANK000000001",
+            {"name", "nik", "birthYear", "welfare", "pkh", "complaints", "cases", "protectionFlag"},
+            {
+                "pkh.compliance": (F, "pkh.compliance"),
+                "cases.0.assessments": (C, "protection.detail"),
+            },
+        ),
+        (
+            "balai-rumbai-assigned",
+            "case.management",
+            "ANK000000001",
+            {"name", "nik", "birthYear", "pkh", "cases", "protectionFlag"},
+            {"welfare": (C, "welfare.registry"), "complaints": (C, "dinsos.complaints")},
+        ),
+        (
+            "balai-rumbai-unassigned",
+            "case.management",
+            "ANK000000001",
+            # The seeded break-glass grant of this caseworker lifts the consent cells.
+            {"name", "nik", "birthYear", "welfare", "complaints", "pkh", "cases", "protectionFlag"},
+            {"cases.0.assessments": (A, "protection.detail")},
+        ),
+        # ANK000000003: open Rumbai case, closed Alyatama case, complaints answered by the
+        # sample Sakti Peksos, consents to PKH for protection.summary.
+        (
+            "pkh-coord-pekanbaru",
+            "child.protection",
+            "ANK000000003",
+            {"name", "nik", "birthYear", "welfare", "pkh", "cases", "protectionFlag"},
+            {
+                "complaints": (F, "dinsos.complaints"),
+                "cases.0.assessments": (F, "protection.detail"),
+                "cases.1.assessments": (F, "protection.detail"),
+            },
+        ),
+        (
+            "peksos-pekanbaru",
+            "case.management",
+            "ANK000000003",
+            # A responder to a complaint about the child has protection.detail by mandate.
+            {"name", "nik", "birthYear", "welfare", "pkh", "complaints", "cases", "protectionFlag"},
+            {"pkh.compliance": (F, "pkh.compliance")},
+        ),
+    ],
+)
+def test_each_role_sees_what_domain_md_says(
+    system: System,
+    user: str,
+    purpose: str,
+    child: str,
+    shown: set[str],
+    denied: dict[str, tuple[str, str]],
+) -> None:
+    body = system.body(user, purpose, PICTURE, id=child)
+    picture = body["data"]["child"]
+    assert picture is not None
+    assert {k for k, v in picture.items() if v is not None} == shown
+    assert _denials(body) == {f"child.{path}": code for path, code in denied.items()}
+
+
+def test_a_child_outside_jurisdiction_is_exactly_like_one_that_does_not_exist(
+    system: System,
+) -> None:
+    for user, purpose in (
+        ("pkh-fac-padang", "child.protection"),
+        ("disdukcapil-batam", "identity.resolution"),
+    ):
+        outside = system.body(user, purpose, PICTURE, id="ANK000000001")
+        missing = system.body(user, purpose, PICTURE, id="ANK999999999")
+        assert outside == missing == {"data": {"child": None}}
+
+
+def test_one_cases_list_holds_cases_decided_one_by_one(system: System) -> None:
+    # Rumbai's assigned caseworker: the Rumbai case in full; the Alyatama case's summary
+    # through the Rumbai-Alyatama agreement, its detail never.
+    body = system.body("balai-rumbai-assigned", "case.management", PICTURE, id="ANK000000003")
+    cases = body["data"]["child"]["cases"]
+    assert [c["caseNumber"][:6] for c in cases] == ["RUMBAI", "ALYATA"]
+    assert cases[0]["assessments"] and cases[1]["assessments"] is None
+    assert _denials(body)["child.cases.1.assessments"][0] == F
+
+
+def test_the_auditor_gets_every_child_category_forbidden(system: System) -> None:
+    body = system.body("auditor", "audit", PICTURE, id="ANK000000003")
+    assert body["data"] == {"child": None}
+    codes = {(e["extensions"]["code"], e["extensions"]["category"]) for e in body["errors"]}
+    assert codes == {
+        (F, c)
+        for c in (
+            "identity.basic",
+            "identity.full",
+            "welfare.registry",
+            "pkh.membership",
+            "pkh.compliance",
+            "dinsos.complaints",
+            "protection.summary",
+            "protection.detail",
+            "protection.flag",
+        )
+    }
+
+
+def test_a_purpose_outside_the_role_is_refused_before_anything(system: System) -> None:
+    response = system.ask("pkh-fac-pekanbaru", "case.management", PICTURE, {"id": "ANK000000001"})
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["extensions"]["code"] == P
+
+
+def test_a_lookup_by_nik_reads_identity_full(system: System) -> None:
+    nik = system.body("dinsos-pekanbaru", "case.management", PICTURE, id="ANK000000003")
+    number = nik["data"]["child"]["nik"]
+    query = "query($nik: String!) { childByNik(nik: $nik) { id name } }"
+    found = system.body("dinsos-pekanbaru", "case.management", query, nik=number)
+    assert found["data"]["childByNik"]["id"] == "ANK000000003"
+    # The Padang pendamping may not look up by NIK outside her families: not found, and the
+    # same for a NIK that exists and one that does not.
+    padang = system.body("pkh-fac-padang", "pkh.verification", query, nik=number)
+    assert padang["data"] == {"childByNik": None}
+
+
+def test_a_write_without_the_right_is_refused_and_writes_nothing(system: System) -> None:
+    open_case = """mutation { openCase(childId: "ANK000000003", balaiCode: "RUMBAI",
+      caseworkerId: "2", ampkCategory: DISABILITY, openedOn: "2026-12-01") { id } }"""
+    refused = system.body("pkh-fac-pekanbaru", "child.protection", open_case)
+    assert refused["data"] is None or refused["data"].get("openCase") is None
+    assert refused["errors"][0]["extensions"]["code"] == F
+    after = system.body("balai-rumbai-supervisor", "case.management", PICTURE, id="ANK000000003")
+    assert len(after["data"]["child"]["cases"]) == 2
+
+
+def test_a_revoked_consent_stops_applying_on_the_next_request(system: System) -> None:
+    coordinator = ("pkh-coord-pekanbaru", "child.protection")
+    before = system.body(*coordinator, PICTURE, id="ANK000000003")
+    assert before["data"]["child"]["cases"]
+    revoked = system.body(
+        *coordinator, 'mutation { revokeConsent(consentId: "3") { id revokedAt } }'
+    )
+    assert revoked["data"]["revokeConsent"]["revokedAt"], revoked
+    after = system.body(*coordinator, PICTURE, id="ANK000000003")
+    assert after["data"]["child"]["cases"] is None
+    assert _denials(after)["child.cases"] == (C, "protection.summary")
