@@ -51,8 +51,17 @@ class System:
             env = {**os.environ, "SATU_ANAK_DATA_DIR": str(self.data_dir)}
             issuer = f"http://127.0.0.1:{issuer_port(self.base)}"
             self._tokens[user] = subprocess.check_output(
-                [sys.executable, "-m", "satu_anak.cli", "token", ROLES[user], "--user", user]
-                + ["--issuer", issuer],
+                [
+                    sys.executable,
+                    "-m",
+                    "satu_anak.cli",
+                    "token",
+                    ROLES[user],
+                    "--user",
+                    user,
+                    "--issuer",
+                    issuer,
+                ],
                 env=env,
                 text=True,
             ).strip()
@@ -99,8 +108,16 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     log = data_dir / "up.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "satu_anak.cli", "up", "--children", "300"]
-            + ["--base-port", str(base)],
+            [
+                sys.executable,
+                "-m",
+                "satu_anak.cli",
+                "up",
+                "--children",
+                "300",
+                "--base-port",
+                str(base),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
