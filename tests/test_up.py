@@ -141,9 +141,13 @@ def test_up_serves_seeded_subgraphs_and_stops_cleanly(
         issuer = f"http://127.0.0.1:{issuer_port(base)}"
         assert any(f"satu-anak token ROLE [--user ID] --issuer {issuer}" in li for li in lines)
         monkeypatch.setenv("SATU_ANAK_DATA_DIR", str(tmp_path))
-        assert satu_anak(["token", "pkh_facilitator", "--issuer", issuer]) == 0
+        # The Rumbai caseworker holding the seeded break-glass grant on ANK000000001: every
+        # agency's part of the picture below is theirs to see (the consent rules per role are
+        # tests/test_consent_e2e.py's).
+        user = ["balai_caseworker", "--user", "balai-rumbai-unassigned"]
+        assert satu_anak(["token", *user, "--issuer", issuer]) == 0
         token = capsys.readouterr().out.strip()
-        assert asyncio.run(_principal_subject(issuer, token)) == "pkh-fac-pekanbaru"
+        assert asyncio.run(_principal_subject(issuer, token)) == "balai-rumbai-unassigned"
         for name, port in ports.items():
             health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
             assert health.json() == {"status": "ok", "subgraph": name}
@@ -182,7 +186,7 @@ def test_up_serves_seeded_subgraphs_and_stops_cleanly(
             base,
             query,
             authorization=f"Bearer {token}",
-            **{"x-satu-anak-purpose": "pkh.verification"},
+            **{"x-satu-anak-purpose": "case.management"},
         )["child"]
         assert picture["name"] == story["child"]["name"]
         assert picture["pkh"]["compliance"]["latestCompliant"] is False
