@@ -1,7 +1,8 @@
-"""The planner's two extension points, each proven by a pass written here (none is shipped):
-one that removes fields before planning (the future static policy), one that cuts a fetch where
-it enters an entity type and continues with an entity fetch (the future facts-and-decision
-step). Printed plans over the project's own supergraph are the snapshots."""
+"""The planner's two extension points, each proven by a pass: one written here that removes
+fields before planning (as the consent stage's static pass does), and the consent stage's cut
+(gateway/consent/cut.py) used on its own, which cuts a fetch where it enters `Child` and
+continues with an entity fetch. Printed plans over the project's own supergraph are the
+snapshots."""
 
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLOutputType, get_named_type
+from graphql import get_named_type
 
+from gateway.consent.cut import CutAtSubject
 from gateway.engine import Gateway
-from gateway.operation import Field, InlineFragment, Operation, Selection
+from gateway.operation import InlineFragment, Operation, Selection
 from gateway.planner import PlannerPasses, SubgraphMap
-from gateway.planner.fetch_graph import FetchGraph, FetchGroup
 from gateway.planner.plan import fetch_nodes, walk_fields
-from gateway.planner.selection import FieldSelection, SelectionBuilder
 from gateway.supergraph import parse_supergraph
 from tests.gateway.gateway_support import FakeSubgraphs, expect
 
@@ -185,121 +185,12 @@ def test_passes_name_what_their_plans_depend_on() -> None:
 
 
 # --- a fetch-graph pass: cut a fetch where it enters an entity type -----------------------
-
-
-class CutAtEntities:
-    """Where a fetch selects into an entity type it can also fetch by key, keep only the key
-    there and fetch the rest with an entity fetch at that path: the place where a decision
-    about those entities can come between the two."""
-
-    name = "cut-at-entities"
-
-    def __call__(self, graph: FetchGraph, subgraphs: SubgraphMap) -> FetchGraph:
-        for step in graph.steps:
-            for group in list(step):
-                root = group.entity_type or graph.root_type
-                start = group.root(root) if group.entity_type else group.selections
-                self._walk(graph, step, group, start, root, (), subgraphs)
-        return graph
-
-    def _walk(
-        self,
-        graph: FetchGraph,
-        step: list[FetchGroup],
-        group: FetchGroup,
-        node: SelectionBuilder,
-        type_name: str,
-        path: tuple[str, ...],
-        subgraphs: SubgraphMap,
-    ) -> None:
-        for item in list(node.items.values()):
-            if not isinstance(item, FieldSelection):
-                self._walk(
-                    graph,
-                    step,
-                    group,
-                    item.children,
-                    item.type_condition or type_name,
-                    path,
-                    subgraphs,
-                )
-                continue
-            if item.children is None:
-                continue
-            definition = subgraphs.field_def(type_name, item.name)
-            assert definition is not None
-            child_type = get_named_type(definition.type).name
-            child_path = path + (item.response_key,) + ("@",) * _list_depth(definition.type)
-            keys = [k for k in subgraphs.keys(group.graph, child_type) if k.resolvable]
-            if keys and _selects_more_than(item.children, keys[0].selections):
-                self._cut(graph, step, group, item, child_type, child_path, keys[0].selections)
-            else:
-                self._walk(graph, step, group, item.children, child_type, child_path, subgraphs)
-
-    def _cut(
-        self,
-        graph: FetchGraph,
-        step: list[FetchGroup],
-        group: FetchGroup,
-        item: FieldSelection,
-        entity: str,
-        path: tuple[str, ...],
-        key: tuple[Selection, ...],
-    ) -> None:
-        assert item.children is not None
-        merge_at = group.merge_at + path
-        moved = item.children
-        entity_fetch = graph.new_group(group.graph, merge_at, entity)
-        entity_fetch.depends_on.add(group.id)
-        entity_fetch.conditions = group.conditions
-        inputs = entity_fetch.inputs.fragment(entity)
-        inputs.typename()
-        _add_key(inputs, key)
-        # The key stays where it was; everything else moves to the entity fetch.
-        key_names = {s.name for s in key if isinstance(s, Field)} | {"__typename"}
-        entity_fetch.selections.fragment(entity).items.update(
-            (k, i)
-            for k, i in moved.items.items()
-            if not (isinstance(i, FieldSelection) and i.name in key_names and i.children is None)
-        )
-        kept = SelectionBuilder()
-        kept.typename()
-        _add_key(kept, key)
-        item.children = kept
-        step.append(entity_fetch)
-        # Fetches below the cut that read keys from the moved part now wait for it.
-        for other in step:
-            deeper = other.merge_at[: len(merge_at)] == merge_at and len(other.merge_at) > len(
-                merge_at
-            )
-            if group.id in other.depends_on and deeper:
-                other.depends_on.add(entity_fetch.id)
-
-
-def _add_key(node: SelectionBuilder, key: tuple[Selection, ...]) -> None:
-    for selection in key:
-        assert isinstance(selection, Field) and not selection.selections  # simple keys here
-        node.field(selection.response_key, selection.name)
-
-
-def _selects_more_than(node: SelectionBuilder, key: tuple[Selection, ...]) -> bool:
-    names = {s.name for s in key if isinstance(s, Field)} | {"__typename"}
-    return any(
-        not isinstance(i, FieldSelection) or i.name not in names for i in node.items.values()
-    )
-
-
-def _list_depth(field_type: GraphQLOutputType) -> int:
-    depth = 0
-    current: Any = field_type
-    while isinstance(current, GraphQLNonNull | GraphQLList):
-        depth += isinstance(current, GraphQLList)
-        current = current.of_type
-    return depth
+# The consent stage's own cut (gateway/consent/cut.py), used here as a plain planner pass: where
+# a fetch selects into `Child` it keeps only the key and continues with an entity fetch.
 
 
 def test_a_fetch_graph_pass_cuts_a_fetch_where_it_enters_an_entity() -> None:
-    gateway = Gateway(SUPERGRAPH, passes=PlannerPasses(fetch_graph=(CutAtEntities(),)))
+    gateway = Gateway(SUPERGRAPH, passes=PlannerPasses(fetch_graph=(CutAtSubject("Child"),)))
     # First only the child's key; then, in parallel, the child's own fields and the three
     # agencies: a decision about the child can come between the two steps.
     assert gateway.plan_text(PICTURE) == expect(
@@ -395,7 +286,7 @@ def test_a_cut_plan_answers_like_the_uncut_one() -> None:
         },
     }
     answers = []
-    for passes in (PlannerPasses(), PlannerPasses(fetch_graph=(CutAtEntities(),))):
+    for passes in (PlannerPasses(), PlannerPasses(fetch_graph=(CutAtSubject("Child"),))):
         fakes = FakeSubgraphs(handlers)
         gateway = Gateway(SUPERGRAPH, client=fakes, passes=passes)
         answers.append(asyncio.run(gateway.execute(gateway.prepare(PICTURE, None), {"id": "A"})))
