@@ -28,6 +28,7 @@ bench/consent/results/ (git-ignored).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -122,7 +123,11 @@ class Proc:
         self.log_path = RESULTS_DIR / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.popen = subprocess.Popen(
-            argv, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            argv,
+            env=env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.pid = self.popen.pid
@@ -176,10 +181,8 @@ def thread_cpu_ns(pid: int) -> int:
     """Run time of all the process's threads, nanoseconds (schedstat's first field)."""
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
+        with contextlib.suppress(OSError, IndexError, ValueError):  # a thread that ended
             total += int((task / "schedstat").read_text().split()[0])
-        except (OSError, IndexError, ValueError):
-            pass  # a thread that ended meanwhile
     return total
 
 
@@ -267,7 +270,12 @@ def summarize_answer(answer: dict[str, object]) -> str:
     nodes = ""
     if isinstance(data, dict) and isinstance(data.get("searchChildren"), dict):
         nodes = f"{len(data['searchChildren'].get('nodes', []))} nodes, "
-    return f"{nodes}{nulls} nulls, {len(errors)} errors"  # type: ignore[arg-type]
+    codes: dict[str, int] = {}
+    for error in errors:  # type: ignore[attr-defined]
+        code = str((error.get("extensions") or {}).get("code", "?"))
+        codes[code] = codes.get(code, 0) + 1
+    detail = f" ({', '.join(f'{c} {n}' for c, n in sorted(codes.items()))})" if codes else ""
+    return f"{nodes}{nulls} nulls, {len(errors)} errors{detail}"  # type: ignore[arg-type]
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -287,8 +295,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--list-user", default="dinsos-pekanbaru")
     parser.add_argument("--list-purpose", default="child.protection")
     parser.add_argument("--only", choices=("picture", "list50"), help="one workload only")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy the `on` gateway during one extra picture round (needs py-spy)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the `on` gateway during one extra picture round (needs py-spy)",
+    )
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy command for --profile")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.requests < 1 or args.warmup < 0 or args.count_requests < 1:
@@ -316,8 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     ports = {name: base + i for i, name in enumerate(SUBGRAPHS, start=1)}
     issuer_port, on_port, off_port, proxy_port = base + 9, base + 10, base + 11, base + 12
     on_counted_port, off_counted_port = base + 13, base + 14
-    for port in (*ports.values(), issuer_port, on_port, off_port, proxy_port,
-                 on_counted_port, off_counted_port):
+    for port in (
+        *ports.values(),
+        issuer_port,
+        on_port,
+        off_port,
+        proxy_port,
+        on_counted_port,
+        off_counted_port,
+    ):
         if healthy(port):
             raise SystemExit(f"port {port} is in use; pick another --base-port")
 
@@ -327,8 +346,13 @@ def main(argv: list[str] | None = None) -> int:
     procs: list[Proc] = []
     try:
         print(f"seeding {args.children} children into {data} ...", flush=True)
-        subprocess.run(cli("seed", "--children", str(args.children), "--seed", str(args.seed)),
-                       env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            cli("seed", "--children", str(args.children), "--seed", str(args.seed)),
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         from satu_anak.up import grant_key_pair
 
         grant_key, grant_public = grant_key_pair(data)
@@ -336,33 +360,57 @@ def main(argv: list[str] | None = None) -> int:
         subgraph_env = {**env, "SATU_ANAK_GATEWAY_PUBLIC_KEY": str(grant_public)}
         started: dict[str, tuple[Proc, int]] = {}
         for name, port in ports.items():
-            proc = Proc(name, cli("serve", name, "--port", str(port), "--log-level", "warning"),
-                        subgraph_env)
+            proc = Proc(
+                name,
+                cli("serve", name, "--port", str(port), "--log-level", "warning"),
+                subgraph_env,
+            )
             procs.append(proc)
             started[name] = (proc, port)
-        issuer = Proc("issuer", cli("issuer", "--port", str(issuer_port), "--url", issuer_url,
-                                    "--log-level", "warning"), env)
+        issuer = Proc(
+            "issuer",
+            cli(
+                "issuer", "--port", str(issuer_port), "--url", issuer_url, "--log-level", "warning"
+            ),
+            env,
+        )
         procs.append(issuer)
         started["issuer"] = (issuer, issuer_port)
         wait_healthy(started)
-        proxy = Proc("proxy", [sys.executable, str(HERE / "proxy.py"), "--port", str(proxy_port),
-                               *(f"{n}=http://127.0.0.1:{p}/graphql" for n, p in ports.items())],
-                     env)
+        proxy = Proc(
+            "proxy",
+            [
+                sys.executable,
+                str(HERE / "proxy.py"),
+                "--port",
+                str(proxy_port),
+                *(f"{n}=http://127.0.0.1:{p}/graphql" for n, p in ports.items()),
+            ],
+            env,
+        )
         procs.append(proxy)
 
         def gateway(name: str, port: int, consent: bool, via_proxy: bool) -> Proc:
             urls = {
                 f"SATU_ANAK_{n.upper()}_SUBGRAPH_URL": (
-                    f"http://127.0.0.1:{proxy_port}/{n}/graphql" if via_proxy
+                    f"http://127.0.0.1:{proxy_port}/{n}/graphql"
+                    if via_proxy
                     else f"http://127.0.0.1:{p}/graphql"
                 )
                 for n, p in ports.items()
             }
-            gateway_env = {**env, "SATU_ANAK_AUTH_ISSUER": issuer_url,
-                           "SATU_ANAK_GRANT_KEY": str(grant_key), **urls}
+            gateway_env = {
+                **env,
+                "SATU_ANAK_AUTH_ISSUER": issuer_url,
+                "SATU_ANAK_GRANT_KEY": str(grant_key),
+                **urls,
+            }
             config = ["--config", str(ROOT / "config" / "gateway.toml")] if consent else []
-            proc = Proc(name, cli("gateway", *config, "--port", str(port), "--dev",
-                                  "--log-level", "warning"), gateway_env)
+            proc = Proc(
+                name,
+                cli("gateway", *config, "--port", str(port), "--dev", "--log-level", "warning"),
+                gateway_env,
+            )
             procs.append(proc)
             return proc
 
@@ -372,16 +420,25 @@ def main(argv: list[str] | None = None) -> int:
             "on-counted": gateway("gateway-on-counted", on_counted_port, True, True),
             "off-counted": gateway("gateway-off-counted", off_counted_port, False, True),
         }
-        gw_ports = {"on": on_port, "off": off_port, "on-counted": on_counted_port,
-                    "off-counted": off_counted_port}
-        wait_healthy({"proxy": (proxy, proxy_port),
-                      **{k: (gateways[k], gw_ports[k]) for k in gateways}})
+        gw_ports = {
+            "on": on_port,
+            "off": off_port,
+            "on-counted": on_counted_port,
+            "off-counted": off_counted_port,
+        }
+        wait_healthy(
+            {"proxy": (proxy, proxy_port), **{k: (gateways[k], gw_ports[k]) for k in gateways}}
+        )
         print("up: 5 subgraphs, issuer, proxy, 4 gateways", flush=True)
 
         def token(workload: Workload) -> str:
             out = subprocess.run(
                 cli("token", workload.role, "--user", workload.user, "--issuer", issuer_url),
-                env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+                env=env,
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
             )
             return out.stdout.strip()
 
@@ -398,16 +455,19 @@ def main(argv: list[str] | None = None) -> int:
             for side in ("on", "off"):
                 client = Client(gw_ports[f"{side}-counted"], workload, tok)
                 client.send()  # warm the plan cache and connections (not counted)
-                urllib.request.urlopen(urllib.request.Request(
-                    f"http://127.0.0.1:{proxy_port}/reset", method="POST"), timeout=5).read()
+                urllib.request.urlopen(
+                    urllib.request.Request(f"http://127.0.0.1:{proxy_port}/reset", method="POST"),
+                    timeout=5,
+                ).read()
                 for _ in range(args.count_requests):
                     client.send()
                 client.close()
                 with urllib.request.urlopen(f"http://127.0.0.1:{proxy_port}/counts") as answer:
                     counts = json.loads(answer.read())
                 trips[side] = {n: c / args.count_requests for n, c in sorted(counts.items())}
-                print(f"  round trips {side}: {sum(trips[side].values()):g} {trips[side]}",
-                      flush=True)
+                print(
+                    f"  round trips {side}: {sum(trips[side].values()):g} {trips[side]}", flush=True
+                )
             # Timed rounds, alternating order.
             rounds: dict[str, list[Round]] = {"on": [], "off": []}
             clients = {side: Client(gw_ports[side], workload, tok) for side in ("on", "off")}
@@ -425,11 +485,14 @@ def main(argv: list[str] | None = None) -> int:
                     )
             for client in clients.values():
                 client.close()
-            report[workload.name] = {"rounds": rounds, "trips": trips, "shapes": shapes,
-                                     "workload": workload}
+            report[workload.name] = {
+                "rounds": rounds,
+                "trips": trips,
+                "shapes": shapes,
+                "workload": workload,
+            }
             if args.profile and workload.name == "picture":
-                profile(gateways["on"].pid, clients_for_profile=Client(on_port, workload, tok),
-                        requests=args.requests * 3)
+                profile(args.py_spy, gateways["on"].pid, Client(on_port, workload, tok))
         text = render(report, args)
         print("\n" + text)
         if not args.no_write:
@@ -446,25 +509,62 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def profile(pid: int, clients_for_profile: Client, requests: int) -> None:
-    """py-spy the `on` gateway while a client sends `requests` requests (if py-spy is there)."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not Path(spy).exists():
-        print("py-spy not found: no profile", flush=True)
+def profile(py_spy: str, pid: int, client: Client) -> None:
+    """py-spy the `on` gateway for 20 s while a client sends picture requests; writes collapsed
+    stacks to results/profile-on.txt and prints the functions with the most samples."""
+    spy = shutil.which(py_spy)
+    if spy is None:
+        print(f"{py_spy} not found: no profile", flush=True)
         return
     out = RESULTS_DIR / "profile-on.txt"
     seconds = 20
     sampler = subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--duration", str(seconds), "--format", "raw",
-         "--output", str(out), "--nonblocking", "--rate", "500"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+            "--rate",
+            "500",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        clients_for_profile.send()
+        client.send()
     sampler.wait(timeout=60)
-    clients_for_profile.close()
+    client.close()
     print(f"profile (collapsed stacks): {out}", flush=True)
+    if out.exists():
+        for line in top_frames(out.read_text()):
+            print("  " + line, flush=True)
+
+
+def top_frames(collapsed: str, limit: int = 25) -> list[str]:
+    """Inclusive samples per function (file:function) from py-spy's collapsed stacks."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        total += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name = frame.split(" (")[0] + " " + frame.split(" (")[-1].split(":")[0].rstrip(")")
+            if name not in seen:
+                seen.add(name)
+                inclusive[name] = inclusive.get(name, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:limit]
+    return [f"{100 * n / max(total, 1):5.1f}%  {name}" for name, n in ranked]
 
 
 def render(report: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
