@@ -229,6 +229,8 @@ class Round:
 
 
 def measure(client: Client, pid: int, warmup: int, requests: int) -> Round:
+    # A fresh connection each round: uvicorn closes one idle for 5 s (the other side's round).
+    client.connection.close()
     for _ in range(warmup):
         client.send()
     result = Round()
