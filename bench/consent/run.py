@@ -300,7 +300,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="py-spy the `on` gateway during one extra picture round (needs py-spy)",
+        help="py-spy the `on` gateway for 20 s per workload, after its rounds (needs py-spy)",
     )
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy command for --profile")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
@@ -451,6 +451,10 @@ def main(argv: list[str] | None = None) -> int:
             tok = token(workload)
             answers = {side: Client(gw_ports[side], workload, tok).send() for side in ("on", "off")}
             shapes = {side: summarize_answer(a) for side, a in answers.items()}
+            for side, answer in answers.items():
+                RESULTS_DIR.joinpath(f"answer-{workload.name}-{side}.json").write_text(
+                    json.dumps(answer, indent=1)
+                )
             print(f"\n{workload.name}: on: {shapes['on']}; off: {shapes['off']}", flush=True)
             # Round trips, counted by the proxy.
             trips: dict[str, dict[str, float]] = {}
@@ -493,8 +497,13 @@ def main(argv: list[str] | None = None) -> int:
                 "shapes": shapes,
                 "workload": workload,
             }
-            if args.profile and workload.name == "picture":
-                profile(args.py_spy, gateways["on"].pid, Client(on_port, workload, tok))
+            if args.profile:
+                profile(
+                    args.py_spy,
+                    gateways["on"].pid,
+                    Client(on_port, workload, tok),
+                    RESULTS_DIR / f"profile-on-{workload.name}.txt",
+                )
         text = render(report, args)
         print("\n" + text)
         if not args.no_write:
@@ -511,14 +520,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def profile(py_spy: str, pid: int, client: Client) -> None:
-    """py-spy the `on` gateway for 20 s while a client sends picture requests; writes collapsed
-    stacks to results/profile-on.txt and prints the functions with the most samples."""
+def profile(py_spy: str, pid: int, client: Client, out: Path) -> None:
+    """py-spy the `on` gateway for 20 s while a client sends the workload's requests; writes collapsed
+    stacks to `out` and prints the functions with the most samples."""
     spy = shutil.which(py_spy)
     if spy is None:
         print(f"{py_spy} not found: no profile", flush=True)
         return
-    out = RESULTS_DIR / "profile-on.txt"
     seconds = 20
     sampler = subprocess.Popen(
         [
