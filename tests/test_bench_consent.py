@@ -34,8 +34,8 @@ def test_arguments() -> None:
     args = run.parse_args([])
     assert (args.rounds, args.requests, args.child) == (6, 200, "ANK000000003")
     args = run.parse_args(["--rounds", "2", "--only", "list50", "--list-user", "x"])
-    assert [w.name for w in run.workloads(args)] == ["picture", "list50"]
-    assert run.workloads(args)[1].user == "x"
+    assert [w.name for w in run.workloads(args)] == ["picture", "identity", "list50"]
+    assert run.workloads(args)[2].user == "x"
     with pytest.raises(SystemExit):
         run.parse_args(["--requests", "0"])
 

@@ -65,6 +65,13 @@ query Picture($id: ID!) {
 }
 """
 
+# The same child's identity fields only (one agency): what consent costs a request whatever it asks.
+IDENTITY = """
+query Identity($id: ID!) {
+  child(id: $id) { id name sex birthYear }
+}
+"""
+
 LIST_PAGE = """
 query Page($first: Int!) {
   searchChildren(first: $first) {
@@ -95,6 +102,14 @@ def workloads(args: argparse.Namespace) -> list[Workload]:
         Workload(
             "picture",
             PICTURE,
+            {"id": args.child},
+            "balai_caseworker",
+            "balai-rumbai-assigned",
+            "case.management",
+        ),
+        Workload(
+            "identity",
+            IDENTITY,
             {"id": args.child},
             "balai_caseworker",
             "balai-rumbai-assigned",
@@ -296,7 +311,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--list-role", default="dinsos_officer")
     parser.add_argument("--list-user", default="dinsos-pekanbaru")
     parser.add_argument("--list-purpose", default="child.protection")
-    parser.add_argument("--only", choices=("picture", "list50"), help="one workload only")
+    parser.add_argument(
+        "--only", choices=("picture", "identity", "list50"), help="one workload only"
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
