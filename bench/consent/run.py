@@ -525,8 +525,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + text)
         if not args.no_write:
             (HERE / "RESULTS.md").write_text(
-                "# Consent enforcement: on vs off\n\nMade by `.venv/bin/python bench/consent/run.py"
-                f" {' '.join(argv if argv is not None else sys.argv[1:])}` on "
+                "# Consent enforcement: on vs off\n\nMade by `"
+                + " ".join([".venv/bin/python bench/consent/run.py", *(argv or sys.argv[1:])])
+                + f"` on "
                 f"{time.strftime('%Y-%m-%d')}.\n\n{text}\n\n## Machine\n\n{machine()}\n"
             )
             print(f"wrote {HERE / 'RESULTS.md'}")
