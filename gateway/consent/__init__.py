@@ -13,7 +13,7 @@ from graphql import NullValueNode, OperationType
 
 from gateway.consent.config import ConsentConfig
 from gateway.consent.cut import CutAtSubject
-from gateway.consent.decide import ConsentDecider
+from gateway.consent.decide import FACTS_CATEGORY, ConsentDecider, top_keys
 from gateway.consent.facts import facts_fetches, request_facts_fetches
 from gateway.consent.guard import ABSENT, ConsentGuard
 from gateway.consent.policy import (
@@ -30,11 +30,13 @@ from gateway.planner.plan import (
     ConditionNode,
     DecisionNode,
     FetchField,
+    FetchFragment,
     FetchNode,
     FlattenNode,
     ParallelNode,
     PlanNode,
     SequenceNode,
+    walk_fields,
 )
 
 __all__ = [
@@ -72,7 +74,12 @@ class ConsentStage:
         self.subgraphs = subgraphs
         self.facts = facts_fetches(config, subgraphs)
         self.request_facts = request_facts_fetches(config, subgraphs)
-        self.cut = CutAtSubject(config.subject, tuple(config.records.items()))
+        self._facts_fields = frozenset(name for node in self.facts for name in top_keys(node))
+        self.cut = CutAtSubject(
+            config.subject,
+            tuple(config.records.items()),
+            tuple((node.graph, node.selections) for node in self.facts),
+        )
         self.root_types = frozenset(
             t.name
             for t in (
@@ -147,18 +154,18 @@ class ConsentStage:
 
     def _wrap(self, node: PlanNode) -> PlanNode:
         if isinstance(node, FetchNode):
-            reads = self._lookups_read(node)
-            return replace(node, reads=reads) if reads else node
+            return self._granted(node)
         if isinstance(node, FlattenNode):
-            if node.node.entity_type == self.config.subject:
-                only_decision = _typename_only(node.node)
+            fetch = self._granted(node.node)
+            if fetch.entity_type == self.config.subject:
+                only_decision = _typename_only(fetch)
                 return DecisionNode(
                     self.config.subject,
                     node.path,
                     self.facts,
-                    None if only_decision else node.node,
+                    None if only_decision else fetch,
                 )
-            return node
+            return FlattenNode(node.path, fetch) if fetch is not node.node else node
         if isinstance(node, SequenceNode):
             return SequenceNode(tuple(self._wrap(n) for n in node.nodes))
         if isinstance(node, ParallelNode):
@@ -170,6 +177,17 @@ class ConsentStage:
                 self._wrap(node.else_clause) if node.else_clause is not None else None,
             )
         return node
+
+    def _granted(self, node: FetchNode) -> FetchNode:
+        """The fetch with what it reads besides its fields' categories: the categories of its
+        lookup arguments, and the facts category where the cut selected facts beside a key."""
+        reads = self._lookups_read(node)
+        if any(
+            f.parent_type == self.config.subject and f.name in self._facts_fields
+            for f in walk_fields(node.selections)
+        ):
+            reads |= {FACTS_CATEGORY}
+        return replace(node, reads=node.reads | reads) if reads else node
 
     def _lookups_read(self, node: FetchNode) -> frozenset[str]:
         """The categories a root fetch reads by lookup or filter arguments (the static pass let
@@ -193,8 +211,6 @@ class ConsentStage:
 
 
 def _typename_only(node: FetchNode) -> bool:
-    from gateway.planner.plan import FetchFragment, walk_fields
-
     fields = walk_fields(node.selections)
     return all(f.name == "__typename" for f in fields) and all(
         isinstance(s, FetchFragment) for s in node.selections

@@ -12,6 +12,7 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLOutputType, get_named_ty
 
 from gateway.operation import Field, Selection
 from gateway.planner.fetch_graph import FetchGraph, FetchGroup
+from gateway.planner.plan import FetchFragment, FetchSelection
 from gateway.planner.selection import FieldSelection, SelectionBuilder
 from gateway.planner.subgraph_map import SubgraphMap
 
@@ -22,6 +23,9 @@ class CutAtSubject:
     # Types decided per record, with their key field: always fetched, so the shaper can find
     # each record's decision.
     records: tuple[tuple[str, str], ...] = ()
+    # The subject's facts each subgraph serves (graph, selections): selected beside the key
+    # where a fetch finds subjects, so that the decision need not ask that subgraph again.
+    facts: tuple[tuple[str, tuple[FetchSelection, ...]], ...] = ()
 
     @property
     def name(self) -> str:
@@ -159,6 +163,9 @@ class CutAtSubject:
             kept = item.children = SelectionBuilder()
         kept.typename()
         _add_key(kept, key)
+        for facts_graph, facts in self.facts:
+            if facts_graph == group.graph:
+                _add_facts(kept, facts)
         step.append(entity_fetch)
         # Fetches below the cut that read keys from the moved part now wait for it.
         for other in step:
@@ -167,6 +174,20 @@ class CutAtSubject:
             )
             if group.id in other.depends_on and deeper and other is not entity_fetch:
                 other.depends_on.add(entity_fetch.id)
+
+
+def _add_facts(node: SelectionBuilder, selections: tuple[FetchSelection, ...]) -> None:
+    for selection in selections:
+        if isinstance(selection, FetchFragment):
+            _add_facts(node, selection.selections)
+        elif selection.selections is None:
+            node.field(selection.response_key, selection.name, selection.arguments)
+        else:
+            below = node.field(
+                selection.response_key, selection.name, selection.arguments, composite=True
+            )
+            assert below.children is not None
+            _add_facts(below.children, selection.selections)
 
 
 def _possible(subgraphs: SubgraphMap, graph: str, type_name: str) -> list[str]:

@@ -7,11 +7,18 @@ answer shows them as absent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from graphql import VariableNode, visit
+from graphql import (
+    ArgumentNode,
+    NameNode,
+    VariableDefinitionNode,
+    VariableNode,
+    parse_type,
+    visit,
+)
 from graphql.language import Visitor
 
 from gateway.consent.policy import INVISIBLE, ConsentPolicy, SubjectDecision
@@ -20,6 +27,7 @@ from gateway.executor.representations import collect
 from gateway.executor.run import PlanRun
 from gateway.planner.plan import (
     DecisionNode,
+    FetchField,
     FetchFragment,
     FetchNode,
     FetchSelection,
@@ -65,6 +73,10 @@ class ConsentDecider:
         self.request_facts = request_facts
         self.categories = categories  # every category the supergraph names
         self.clock = clock
+        # The response keys each facts fetch asks for (what a subject may already have, when
+        # the fetch that found it selected them beside its key), and joint operations.
+        self._brought = {node: top_keys(node) for node in facts}
+        self._joints: dict[tuple[str, str], FetchNode] = {}
 
     async def run(self, node: DecisionNode, run: PlanRun) -> None:
         found: Targets = []
@@ -78,7 +90,9 @@ class ConsentDecider:
             subjects.setdefault(str(key), []).append((entity, path))
         if not subjects:
             return
-        decisions = await self._decisions(run, list(subjects))
+        decisions = await self._decisions(
+            run, list(subjects), {key: targets[0][0] for key, targets in subjects.items()}
+        )
         groups: dict[frozenset[str], Targets] = {}
         for key, targets in subjects.items():
             decision = decisions[key]
@@ -97,7 +111,9 @@ class ConsentDecider:
 
     # --- decisions ------------------------------------------------------------------------
 
-    async def _decisions(self, run: PlanRun, keys: list[str]) -> dict[str, SubjectDecision]:
+    async def _decisions(
+        self, run: PlanRun, keys: list[str], entities: Mapping[str, JsonObject]
+    ) -> dict[str, SubjectDecision]:
         # Each subject is decided once per request: steps running at the same time (one per
         # subgraph at the same path) await the same decision.
         state = self._state(run)
@@ -107,7 +123,7 @@ class ConsentDecider:
             state.decisions[key] = loop.create_future()
         if missing:
             try:
-                outcomes = await self._decide(run, state, missing)
+                outcomes = await self._decide(run, state, missing, entities)
             except BaseException as failure:
                 for key in missing:
                     state.decisions[key].set_exception(failure)
@@ -118,12 +134,13 @@ class ConsentDecider:
         return {k: await state.decisions[k] for k in keys}
 
     async def _decide(
-        self, run: PlanRun, state: _RequestState, keys: list[str]
+        self,
+        run: PlanRun,
+        state: _RequestState,
+        keys: list[str],
+        entities: Mapping[str, JsonObject],
     ) -> list[SubjectDecision]:
-        # The subjects' facts and the request's, fetched at the same time.
-        facts, request_facts = await asyncio.gather(
-            self._facts(run, state, keys), self._request_facts(run, state)
-        )
+        facts, request_facts = await self._facts(run, state, keys, entities)
         principal, purpose = run.context.principal, run.context.purpose
         if principal is None or purpose is None:
             return [INVISIBLE] * len(keys)  # no one asks: nothing exists
@@ -144,47 +161,101 @@ class ConsentDecider:
         return state
 
     async def _facts(
-        self, run: PlanRun, state: _RequestState, keys: list[str]
-    ) -> dict[str, JsonObject]:
-        # Keys another step of this request is already fetching are awaited, not fetched again;
-        # the rest are fetched here, in one batch per subgraph, all subgraphs at once.
+        self,
+        run: PlanRun,
+        state: _RequestState,
+        keys: list[str],
+        entities: Mapping[str, JsonObject],
+    ) -> tuple[dict[str, JsonObject], JsonObject]:
+        """The subjects' facts and the request's. Subjects another step of this request is
+        already fetching are awaited, not fetched again; the rest are fetched here in one batch
+        per subgraph, all subgraphs at once — except facts the fetch that found a subject
+        already brought (the cut selects them beside its key), and with the request's facts in
+        the same call where one subgraph serves both."""
         loop = asyncio.get_running_loop()
         new = [k for k in keys if k not in state.facts]
         for key in new:
             state.facts[key] = loop.create_future()
-        if new:
-            merged: dict[str, JsonObject] = {k: {self.key: k} for k in new}
-            representations = [{"__typename": self.subject, self.key: k} for k in new]
-            answers = await asyncio.gather(
-                *(
-                    self._fetch(run, node, {"representations": representations})
-                    for node in self.facts
-                )
-            )
-            for node, data in zip(self.facts, answers, strict=True):
-                entities = data.get("_entities") if data is not None else None
-                if not isinstance(entities, list) or len(entities) != len(new):
-                    self._unavailable(run, node)
-                    continue
-                for key, entity in zip(new, entities, strict=True):
+        first = state.request_facts is None
+        if state.request_facts is None:
+            state.request_facts = loop.create_future()
+        merged: dict[str, JsonObject] = {k: {self.key: k} for k in new}
+        request_merged: JsonObject = {}
+        calls: list[tuple[FetchNode, list[str], FetchNode | None]] = []
+        alone = list(self.request_facts) if first else []
+        for node in self.facts if new else ():
+            brought = self._brought[node]
+            missing = []
+            for key in new:
+                entity = entities.get(key, {})
+                if all(name in entity for name in brought):
+                    merged[key].update({name: entity[name] for name in brought})
+                else:
+                    missing.append(key)
+            if not missing:
+                continue
+            joint = next((r for r in alone if r.graph == node.graph), None)
+            if joint is not None:
+                alone.remove(joint)
+            calls.append((node, missing, joint))
+        answers = await asyncio.gather(
+            *(self._fetch_facts(run, node, subset, joint) for node, subset, joint in calls),
+            *(self._fetch(run, request, {}) for request in alone),
+        )
+        for (node, subset, joint), data in zip(calls, answers, strict=False):
+            found = data.pop("_entities", None) if data is not None else None
+            if not isinstance(found, list) or len(found) != len(subset):
+                self._unavailable(run, node)
+            else:
+                for key, entity in zip(subset, found, strict=True):
                     if isinstance(entity, dict):
                         deep_merge(merged[key], entity)
-            for key in new:
-                state.facts[key].set_result(merged[key])
-        return {k: await state.facts[k] for k in keys}
-
-    async def _request_facts(self, run: PlanRun, state: _RequestState) -> JsonObject:
-        if state.request_facts is None:
-            state.request_facts = asyncio.get_running_loop().create_future()
-            merged: JsonObject = {}
-            answers = await asyncio.gather(*(self._fetch(run, n, {}) for n in self.request_facts))
-            for node, data in zip(self.request_facts, answers, strict=True):
+            if joint is not None:
                 if data is None:
-                    self._unavailable(run, node)
+                    self._unavailable(run, joint)
                 else:
-                    deep_merge(merged, data)
-            state.request_facts.set_result(merged)
-        return await state.request_facts
+                    deep_merge(request_merged, data)
+        for request, data in zip(alone, answers[len(calls) :], strict=True):
+            if data is None:
+                self._unavailable(run, request)
+            else:
+                deep_merge(request_merged, data)
+        for key in new:
+            state.facts[key].set_result(merged[key])
+        if first:
+            state.request_facts.set_result(request_merged)
+        return {k: await state.facts[k] for k in keys}, await state.request_facts
+
+    async def _fetch_facts(
+        self, run: PlanRun, node: FetchNode, keys: list[str], joint: FetchNode | None
+    ) -> JsonObject | None:
+        variables = {"representations": [{"__typename": self.subject, self.key: k} for k in keys]}
+        return await self._fetch(
+            run, node if joint is None else self._joint(node, joint), variables
+        )
+
+    def _joint(self, node: FetchNode, request: FetchNode) -> FetchNode:
+        """One operation asking a subgraph for subjects' facts and the request's together."""
+        found = self._joints.get((node.graph, request.graph))
+        if found is None:
+            entities = FetchField(
+                "_entities",
+                "_entities",
+                "Query",
+                arguments=(_REPRESENTATIONS_ARGUMENT,),
+                selections=node.selections,
+            )
+            found = FetchNode(
+                service=node.service,
+                graph=node.graph,
+                operation_kind="query",
+                selections=(entities, *request.selections),
+                variable_definitions=(_REPRESENTATIONS_DEFINITION,),
+                operation_name="ConsentFacts",
+                private=True,
+            )
+            self._joints[(node.graph, request.graph)] = found
+        return found
 
     async def _fetch(
         self, run: PlanRun, node: FetchNode, variables: JsonObject
@@ -245,6 +316,26 @@ def _narrow(
             selection = replace(selection, selections=inner)
         kept.append(selection)
     return tuple(kept) or None
+
+
+def top_keys(node: FetchNode) -> tuple[str, ...]:
+    """The response keys a facts fetch asks for on the subject."""
+    keys: list[str] = []
+    for selection in node.selections:
+        inner = selection.selections if isinstance(selection, FetchFragment) else (selection,)
+        keys.extend(s.response_key for s in inner if isinstance(s, FetchField))
+    return tuple(keys)
+
+
+_REPRESENTATIONS_ARGUMENT = ArgumentNode(
+    name=NameNode(value="representations"),
+    value=VariableNode(name=NameNode(value="representations")),
+)
+_REPRESENTATIONS_DEFINITION = VariableDefinitionNode(
+    variable=VariableNode(name=NameNode(value="representations")),
+    type=parse_type("[_Any!]!"),
+    directives=(),
+)
 
 
 def _variables(selections: tuple[FetchSelection, ...]) -> set[str]:

@@ -152,6 +152,10 @@ class FakePolicy:
         self.decided.append([dict(s) for s in subjects])
         decisions = []
         for facts in subjects:
+            if "region" not in facts or "openCases" not in facts:
+                # Incomplete facts are no basis for anything (as auth.policy decides).
+                decisions.append(SubjectDecision(False, frozenset(), {}))
+                continue
             region = facts.get("region") or ""
             if not principal.covers(region):
                 decisions.append(SubjectDecision(False, frozenset(), {}))

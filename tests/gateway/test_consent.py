@@ -89,7 +89,16 @@ def test_the_root_fetch_returns_only_keys_and_every_field_waits_for_the_decision
     ).plan
     root, *rest = fetch_nodes(plan.node)
     assert root.entity_type is None
-    assert re.findall(r"\b\w+\b", root.operation) == ["child", "id", "A", "__typename", "id"]
+    # Only the key, and the facts this subgraph holds (no second call for them).
+    assert re.findall(r"\b\w+\b", root.operation) == [
+        "child",
+        "id",
+        "A",
+        "__typename",
+        "id",
+        "region",
+    ]
+    assert "policy.facts" in root.categories
     text = gateway.plan_text(
         '{ child(id: "A") { name nik flag } }', None, context(Role.DINSOS_OFFICER)
     )
@@ -105,8 +114,12 @@ def test_facts_are_fetched_once_per_request_per_subgraph_for_every_child_of_the_
     prepared = gateway.prepare("{ children { name flag } }", None, ctx)
     asyncio.run(gateway.execute(prepared, {}, ctx))
     facts = [(s, v["representations"]) for s, doc, v in fakes.sent if "ConsentFacts" in doc]
-    assert sorted(s for s, _ in facts) == ["care", "registry"]
+    # The registry's facts came with the list (selected beside the keys); the care subgraph's
+    # in one call, with the request's facts (agreements) in the same operation.
+    assert [s for s, _ in facts] == ["care"]
     assert all([r["id"] for r in reps] == ["A", "B", "C"] for _, reps in facts)
+    assert not any("ConsentRequestFacts" in doc for _, doc, _ in fakes.sent)
+    assert any("agreements" in doc for s, doc, _ in fakes.sent if s == "care")
     assert len(policy.decided) == 1 and [f["id"] for f in policy.decided[0]] == ["A", "B", "C"]
     assert policy.decided[0][0] == {"id": "A", "region": "14.71", "openCases": 1}
 
@@ -208,18 +221,18 @@ def test_a_decision_only_step_fetches_nothing_but_the_facts() -> None:
 def test_facts_that_cannot_be_read_withhold_the_children_and_say_so() -> None:
     fakes = fake_subgraphs()
     handlers = dict(fakes.handlers)
-    registry = handlers["registry"]
+    care = handlers["care"]
 
     def failing(document: str, variables: dict[str, Any]) -> dict[str, Any]:
         if "ConsentFacts" in document:
             return {"errors": [{"message": "down"}]}
-        return registry(document, variables)
+        return care(document, variables)
 
-    handlers["registry"] = failing
+    handlers["care"] = failing
     response, _ = _run('{ child(id: "A") { name } }', fakes=FakeSubgraphs(handlers))
     assert response["data"] == {"child": None}
     assert [e["extensions"] for e in response["errors"]] == [
-        {"code": "FACTS_UNAVAILABLE", "serviceName": "registry"}
+        {"code": "FACTS_UNAVAILABLE", "serviceName": "care"}
     ]
 
 
@@ -255,7 +268,8 @@ def test_children_reached_through_a_union_or_an_interface_are_decided_about_too(
         ("Office", "Balai Rumbai"),
     ]
     root = fakes.sent[0][1]
-    assert "... on Child {\n      __typename\n      id\n    }" in root  # only the key, at first
+    # At first only the key (and the facts this subgraph holds), nothing else of the child.
+    assert "... on Child {\n      __typename\n      id\n      region\n    }" in root
     sent = [
         r["id"]
         for s, doc, v in fakes.sent
@@ -369,8 +383,8 @@ def test_each_fetch_is_granted_exactly_the_categories_decided_for_it() -> None:
     roots = [
         c for (s, d, _), c in zip(fakes.sent, fakes.categories, strict=True) if "childByNik" in d
     ]
-    assert roots == [frozenset({"identity.full"})]
-    assert granted[("registry", True)] == granted[("care", True)] == frozenset({"policy.facts"})
+    assert roots == [frozenset({"identity.full", "policy.facts"})]
+    assert granted[("care", True)] == frozenset({"policy.facts"})
     by_doc = {d: c for (s, d, _), c in zip(fakes.sent, fakes.categories, strict=True)}
     assert frozenset({"identity.basic"}) in by_doc.values()
     assert frozenset({"protection.summary"}) in by_doc.values()
