@@ -46,6 +46,9 @@ class GatewayConfig:
     # the federation audit and the benchmarks run it. Needs `auth_issuer` (decisions are about
     # who asks).
     consent: ConsentConfig | None = None
+    # Keep only the fields each fetch asked for in a subgraph's answer (a subgraph cannot write
+    # what another owns). None: on exactly when `[consent]` is configured.
+    keep_only_asked: bool | None = None
     # Subgraph grants: the gateway's Ed25519 private key (a PEM or JWK file). With it, every
     # subgraph request carries a grant signed for it (auth/grant.py); without it (conformance
     # runs, benchmarks) none does, and subgraphs that require grants refuse the gateway.

@@ -57,8 +57,13 @@ class Gateway:
             )
         self.preparer = Preparer(self.api_schema, self.planner, self.config, self.consent)
         self.client: SubgraphClient = client or HttpSubgraphClient(supergraph, self.config)
+        keep_only_asked = self.config.keep_only_asked
+        if keep_only_asked is None:
+            keep_only_asked = self.consent is not None
         self.executor = PlanExecutor(
-            self.client, self.consent.decider if self.consent is not None else None
+            self.client,
+            self.consent.decider if self.consent is not None else None,
+            keep_only_asked=keep_only_asked,
         )
 
     # --- lifecycle ----------------------------------------------------------------------------

@@ -43,16 +43,28 @@ class Decider(Protocol):
 
 
 class PlanExecutor:
-    def __init__(self, client: SubgraphClient, decider: Decider | None = None) -> None:
+    def __init__(
+        self,
+        client: SubgraphClient,
+        decider: Decider | None = None,
+        *,
+        keep_only_asked: bool = False,
+    ) -> None:
         self.client = client
         self.decider = decider
+        # Strip every answer to what its fetch asked for (a subgraph never writes a field
+        # another owns): on wherever access is controlled; off, answers merge as they come.
+        self.keep_only_asked = keep_only_asked
 
     async def run(
         self, node: PlanNode | None, variables: Mapping[str, Any], context: RequestContext
     ) -> Execution:
         execution = Execution()
         if node is not None:
-            await PlanRun(self.client, variables, context, execution, self.decider).node(node)
+            run = PlanRun(
+                self.client, variables, context, execution, self.decider, self.keep_only_asked
+            )
+            await run.node(node)
         return execution
 
 
@@ -65,6 +77,7 @@ class PlanRun:
     context: RequestContext
     execution: Execution
     decider: Decider | None = None
+    keep_only_asked: bool = False
     # Per-request state of stages that span steps (the consent stage's facts and decisions).
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -102,9 +115,10 @@ class PlanRun:
             node, self._subset(node), self.context, self._categories(node)
         )
         if isinstance(response.data, dict):
-            dropped = strip_unasked(response.data, node.answer_shape)
-            if any(key in execution.data for key in dropped):
-                execution.errors.append(_unasked(node))
+            if self.keep_only_asked:
+                dropped = strip_unasked(response.data, node.answer_shape)
+                if any(key in execution.data for key in dropped):
+                    execution.errors.append(_unasked(node))
             if node.output_renames:
                 rename_keys(response.data, node.output_renames)
             deep_merge(execution.data, response.data)
@@ -150,17 +164,18 @@ class PlanRun:
             (response.data or {}).get("_entities") if isinstance(response.data, dict) else None
         )
         if isinstance(entities, list) and len(entities) == len(representations):
-            # Each entity answer keeps only what was asked (and its `__typename`); one that
-            # would have overwritten what another subgraph wrote there is reported.
-            shape = node.answer_shape_with_typename
-            overwrote = False
-            for position, result in enumerate(entities):
-                if isinstance(result, dict):
-                    dropped = strip_unasked(result, shape)
-                    if dropped and not overwrote:
-                        overwrote = any(k in e for e, _ in owners[position] for k in dropped)
-            if overwrote:
-                execution.errors.append(_unasked(node))
+            if self.keep_only_asked:
+                # Each entity answer keeps only what was asked (and its `__typename`); one that
+                # would have overwritten what another subgraph wrote there is reported.
+                shape = node.answer_shape_with_typename
+                overwrote = False
+                for position, result in enumerate(entities):
+                    if isinstance(result, dict):
+                        dropped = strip_unasked(result, shape)
+                        if dropped and not overwrote:
+                            overwrote = any(k in e for e, _ in owners[position] for k in dropped)
+                if overwrote:
+                    execution.errors.append(_unasked(node))
             if node.output_renames:
                 rename_keys(entities, node.output_renames)
             for position, result in enumerate(entities):

@@ -403,3 +403,7 @@ def test_a_role_that_sees_nothing_of_any_child_is_refused_without_a_fetch() -> N
     # The same answer for a child that does not exist.
     missing, _ = _run(query.replace('"A"', '"Z"'), Role.AUDITOR)
     assert missing == response
+
+
+def test_a_gateway_with_a_policy_keeps_only_the_fields_each_fetch_asked_for() -> None:
+    assert _gateway(fake_subgraphs()).executor.keep_only_asked is True

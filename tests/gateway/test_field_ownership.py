@@ -1,12 +1,22 @@
 """A subgraph writes only the fields it was asked for: an answer carrying fields another subgraph
 owns is stripped of them (with an error when it would have overwritten what that subgraph
-wrote), so a faulty or hostile subgraph cannot change another agency's data."""
+wrote), so a faulty or hostile subgraph cannot change another agency's data. On wherever access
+is controlled (`[consent]`), or set explicitly (`keep_only_asked`)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from tests.gateway.gateway_support import FakeSubgraphs, execute
+from gateway.config import GatewayConfig
+from gateway.engine import Gateway
+from tests.gateway.gateway_support import FakeSubgraphs, supergraph
+
+
+def execute(fixture: str, query: str, subgraphs: FakeSubgraphs, strict: bool = True) -> Any:
+    gateway = Gateway(supergraph(fixture), GatewayConfig(keep_only_asked=strict), client=subgraphs)
+    return asyncio.run(gateway.execute(gateway.prepare(query, None), {}))
+
 
 QUERY = '{ child(id: "A") { name flag } }'
 
@@ -57,3 +67,12 @@ def test_a_root_answer_cannot_write_another_root_field() -> None:
         FakeSubgraphs({"registry": registry, "care": care}),
     )
     assert result["data"] == {"note": {"text": "real"}, "child": None}
+
+
+def test_without_access_control_answers_merge_as_they_come_unless_asked_to_keep_only_asked() -> (
+    None
+):
+    subgraphs = FakeSubgraphs({"registry": _registry, "care": _care({"name": "Someone Else"})})
+    loose = execute("consent.graphql", QUERY, subgraphs, strict=False)
+    assert loose == {"data": {"child": {"name": "Someone Else", "flag": "call Balai"}}}
+    assert Gateway(supergraph("consent.graphql")).executor.keep_only_asked is False
