@@ -67,6 +67,8 @@ async def test_seed_sqlite_loads_every_table_and_then_leaves_it_alone(tmp_path: 
         undocumented = {row[0] for row in conn.execute("SELECT id FROM child WHERE nik IS NULL")}
     conn.close()
     assert ids == {story.child_id for story in STORIES}
+    summary = report.summary()
+    assert all(f"{story.child_id}: {story.description}" in summary for story in STORIES)
     assert report.ground_truth_path == tmp_path / GROUND_TRUTH_FILE
     with report.ground_truth_path.open(newline="") as file:
         truth = list(csv.DictReader(file))
