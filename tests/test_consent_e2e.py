@@ -262,6 +262,39 @@ def test_a_child_outside_jurisdiction_is_exactly_like_one_that_does_not_exist(
         assert outside == missing == {"data": {"child": None}}
 
 
+def test_the_seeded_cases_for_region_and_other_balai(system: System) -> None:
+    # ANK000000004: in the Pekanbaru pendamping's kecamatan, not in her families (not in PKH).
+    body = system.body("pkh-fac-pekanbaru", "pkh.verification", PICTURE, id="ANK000000004")
+    picture, denied = body["data"]["child"], _denials(body)
+    assert picture["name"] and picture["welfare"] and picture["nik"] is None
+    assert denied["child.nik"] == (F, "identity.full")
+    assert denied["child.pkh"] == (F, "pkh.membership")
+    # ANK000000005 (Kota Kupang) does not exist for any sample user with a region.
+    for user, purpose in (
+        ("pkh-fac-pekanbaru", "pkh.verification"),
+        ("pkh-coord-pekanbaru", "child.protection"),
+        ("disdukcapil-batam", "identity.resolution"),
+        ("dinsos-pekanbaru", "case.management"),
+        ("balai-rumbai-supervisor", "case.management"),
+        ("balai-alyatama", "case.management"),
+    ):
+        outside = system.body(user, purpose, PICTURE, id="ANK000000005")
+        assert outside == {"data": {"child": None}}, user
+    # ANK000000006 (Kabupaten Siak, Riau): Rumbai finds him; his only case is Naibonat's, whose
+    # summary Rumbai reads only by an agreement (today the in-force RUMBAI-ALYATAMA one, which
+    # covers province 14: docs/policy.md, `agreement`; without it, see the last test) and
+    # whose detail never.
+    for user in ("balai-rumbai-assigned", "balai-rumbai-supervisor"):
+        body = system.body(user, "case.management", PICTURE, id="ANK000000006")
+        picture, denied = body["data"]["child"], _denials(body)
+        assert picture["name"] and picture["birthYear"], user
+        assert [c["caseNumber"][:8] for c in picture["cases"]] == ["NAIBONAT"], user
+        assert denied["child.cases.0.assessments"] == (F, "protection.detail"), user
+        assert denied["child.nik"][1] == "identity.full", user  # no open case at Rumbai
+    outside = system.body("balai-alyatama", "case.management", PICTURE, id="ANK000000006")
+    assert outside == {"data": {"child": None}}
+
+
 def test_one_cases_list_holds_cases_decided_one_by_one(system: System) -> None:
     # Rumbai's assigned caseworker: the Rumbai case in full; the Alyatama case's summary
     # through the Rumbai-Alyatama agreement, its detail never.
@@ -331,3 +364,18 @@ def test_a_revoked_consent_stops_applying_on_the_next_request(system: System) ->
     after = system.body(*coordinator, PICTURE, id="ANK000000003")
     assert after["data"]["child"]["cases"] is None
     assert _denials(after)["child.cases"] == (C, "protection.summary")
+
+
+def test_without_an_agreement_rumbai_finds_the_other_balais_child_but_not_its_case(
+    system: System,
+) -> None:
+    # Last in this module: it ends the seeded RUMBAI-ALYATAMA agreement for every test after it.
+    ended = system.body(
+        "secretariat", "data.sharing", 'mutation { endAgreement(agreementId: "1") { id } }'
+    )
+    assert ended["data"]["endAgreement"]["id"] == "1", ended
+    for user in ("balai-rumbai-assigned", "balai-rumbai-supervisor"):
+        body = system.body(user, "case.management", PICTURE, id="ANK000000006")
+        picture = body["data"]["child"]
+        assert picture["name"] and picture["birthYear"] and picture["cases"] is None, user
+        assert _denials(body)["child.cases"] == (C, "protection.summary"), user

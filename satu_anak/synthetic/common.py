@@ -148,6 +148,12 @@ class ChunkDraft:
         self.ground_truth: list[GroundTruth] = []
         self._norm: dict[str, str] = {}
 
+    def branch(self, rng: random.Random) -> ChunkDraft:
+        """A draft writing into the same rows, ground truth and state from another random stream."""
+        other = ChunkDraft(self.state, rng, self.rows)
+        other.ground_truth = self.ground_truth
+        return other
+
     def norm(self, name: str) -> str:
         value = self._norm.get(name)
         if value is None:

@@ -19,6 +19,7 @@ from sqlalchemy import Date, DateTime, Integer, Numeric, Table
 from sqlalchemy.engine import make_url
 
 from satu_anak.synthetic.consents import seeded_cases
+from satu_anak.synthetic.stories import STORIES
 from satu_anak.synthetic.world import COLUMNS, TABLES, Chunk, generate
 from subgraphs.common.database import create_engine
 from subgraphs.common.migrations import upgrade
@@ -45,6 +46,8 @@ class SeedReport:
     ground_truth_path: Path | None = None
     # The consent registry's seeded cases, one line each (consents.py), for the README's users.
     registry: list[str] = field(default_factory=list)
+    # The planted children, one line each (stories.py): there whatever the seed and size.
+    stories: list[str] = field(default_factory=list)
 
     @property
     def total_rows(self) -> int:
@@ -59,6 +62,9 @@ class SeedReport:
         ]
         for subgraph, tables in self.counts.items():
             lines.append(f"  {subgraph}: " + ", ".join(f"{t} {n}" for t, n in tables.items()))
+        if self.stories:
+            lines.append("planted children (stories):")
+            lines.extend(f"  {line}" for line in self.stories)
         if self.registry:
             lines.append("consent registry (seeded cases):")
             lines.extend(f"  {line}" for line in self.registry)
@@ -115,6 +121,7 @@ async def seed(
         report.ground_truth_path = await _load(
             children, seed, chunk_size, sinks, report, target, moment
         )
+        report.stories = [f"{story.child_id}: {story.description}" for story in STORIES]
         report.registry = [f"{c.table} {c.id}: {c.description}" for c in seeded_cases(moment)]
         for sink in sinks.values():
             await sink.finish()

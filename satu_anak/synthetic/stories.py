@@ -1,4 +1,5 @@
-"""The three planted stories (children 1-3, chunk 0): one child for each journey in DOMAIN.md."""
+"""The planted stories (children 1-6, chunk 0): one child for each journey in DOMAIN.md (1-3) and
+three children the consent rules need whatever the seed (4-6: issue 7's seeded cases)."""
 
 from __future__ import annotations
 
@@ -32,14 +33,42 @@ STORY_BALAI_HISTORY: Final = Story(
     "complaints with Dinsos responses, a completed referral, an ended LKSA placement, a closed "
     "case at Balai Alyatama and PKH membership.",
 )
-STORIES: Final = (STORY_PKH_DROPOUT, STORY_UNDOCUMENTED, STORY_BALAI_HISTORY)
+# The consent rules' seeded cases: what the sample users must not see, or see only in part.
+STORY_NOT_FACILITATED: Final = Story(
+    "ANK000000004",
+    "Girl in Bambukuning, kecamatan Tenayan Raya, Kota Pekanbaru (14.71.10: pkh-fac-pekanbaru's "
+    "region) whose family is in DTKS but not in PKH: in the facilitator's region, not in her "
+    "families.",
+)
+STORY_OUT_OF_REGION: Final = Story(
+    "ANK000000005",
+    "Boy in Kota Kupang (53.71, Nusa Tenggara Timur) with no case, complaint or placement: "
+    "outside every sample user's region.",
+)
+STORY_OTHER_BALAI: Final = Story(
+    "ANK000000006",
+    "Boy in Kabupaten Siak (14.08, Riau: Balai Rumbai's provinces) whose only case is a closed "
+    "one at Balai Naibonat (Kupang, 2023-24, mistreatment and neglect): none at Rumbai.",
+)
+STORIES: Final = (
+    STORY_PKH_DROPOUT, STORY_UNDOCUMENTED, STORY_BALAI_HISTORY,
+    STORY_NOT_FACILITATED, STORY_OUT_OF_REGION, STORY_OTHER_BALAI,
+)  # fmt: skip
 
 
-def plant_stories(households: Households) -> None:
-    """Write the three story children, in the order of STORIES, before any random household."""
+def plant_stories(households: Households, seeded: Households) -> None:
+    """Write the story children, in the order of STORIES, before any random household.
+
+    Children 1-3 draw from the chunk's random stream, as they always have; 4-6 from ``seeded``'s
+    own stream (same rows and state), so the random households after them draw the same numbers
+    as before those three were planted: the same people, numbered from 7.
+    """
     _pkh_dropout(households)
     _undocumented(households)
     _balai_history(households)
+    _not_facilitated(seeded)
+    _out_of_region(seeded)
+    _other_balai(seeded)
 
 
 def _pkh_dropout(households: Households) -> None:
@@ -124,6 +153,47 @@ def _balai_history(households: Households) -> None:
                     [("INTAKE", d(2026, 10, 12)), ("ASSESSMENT", d(2026, 10, 19))],
                     f"DINSOS:{to_balai}")  # fmt: skip
     households.close_household(hh, pkh, dtks)
+
+
+def _not_facilitated(households: Households) -> None:
+    """STORY_NOT_FACILITATED: a poor family next to the facilitator's, but outside PKH."""
+    d = _ordinal
+    registry, programmes = households.registry, households.programmes
+    kid = Kid(4, "F", "Nurul Hidayah", d(2015, 9, 3), "Pekanbaru")
+    hh = Household("14.71.10.1005", "Zulkifli", "Dewi Sartika", d(1984, 1, 19), d(1988, 6, 7),
+                   Culture.MALAY, 4, True, False, [kid])  # fmt: skip
+    registry.open_household(hh)
+    dtks = d(2020, 2, 1)
+    programmes.programme_contacts(hh, None, dtks)
+    households.close_household(hh, None, dtks)
+
+
+def _out_of_region(households: Households) -> None:
+    """STORY_OUT_OF_REGION: a family in Kota Kupang that no sample user's region reaches."""
+    d = _ordinal
+    registry, programmes = households.registry, households.programmes
+    kid = Kid(5, "M", "Yohanes Benu", d(2013, 11, 21), "Kupang")
+    hh = Household("53.71.02.1002", "Petrus Benu", "Maria Seran", d(1980, 3, 15),
+                   d(1985, 10, 2), Culture.NTT, 5, False, False, [kid])  # fmt: skip
+    registry.open_household(hh)
+    programmes.programme_contacts(hh, None, None)
+    households.close_household(hh, None, None)
+
+
+def _other_balai(households: Households) -> None:
+    """STORY_OTHER_BALAI: Naibonat took his case while the family lived in Kupang; now in Siak."""
+    d = _ordinal
+    registry, protection = households.registry, households.protection
+    kid = Kid(6, "M", "Dimas Pratama", d(2011, 7, 28), "Kupang")
+    hh = Household("14.08.01.1002", "Agus Pratama", "Lina Marlina", d(1978, 12, 5),
+                   d(1983, 4, 14), Culture.JAVANESE, 6, False, False, [kid])  # fmt: skip
+    registry.open_household(hh)
+    protection.case(kid, "NAIBONAT", A.MISTREATMENT_AND_NEGLECT, [
+        ("INTAKE", d(2023, 8, 14)), ("ASSESSMENT", d(2023, 8, 21)), ("PLAN", d(2023, 9, 11)),
+        ("INTERVENTION", d(2023, 9, 25)), ("MONITORING", d(2024, 2, 5)),
+        ("TERMINATION", d(2024, 4, 1)), ("CLOSED", d(2024, 4, 29)),
+    ], "COMMUNITY", setting="FAMILY", closure="REINTEGRATED")  # fmt: skip
+    households.close_household(hh, None, None)
 
 
 def _ordinal(year: int, month: int, day: int) -> int:

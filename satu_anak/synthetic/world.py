@@ -138,7 +138,8 @@ def _chunk(
     households = Households(draft, services)
     if index == 0:
         households.protection.reference()
-        plant_stories(households)
+        seeded = Households(draft.branch(random.Random(f"satu-anak:{seed}:seeded-cases")), services)
+        plant_stories(households, seeded)
         draft.rows["consent"] = consent_rows(COLUMNS["consent"], now)
     number = first + (len(STORIES) if index == 0 else 0)
     end = first + count

@@ -595,7 +595,7 @@ SEEDED_AT = datetime(2026, 12, 4, 8, 30, 15, tzinfo=UTC)
 def seeded_rows(at: datetime | None = SEEDED_AT) -> dict[str, list[tuple[Any, ...]]]:
     from satu_anak.synthetic.world import generate
 
-    chunk = next(generate(5, 42, now=at))
+    chunk = next(generate(6, 42, now=at))
     return {table: rows for table, rows in chunk.rows["consent"].items()}
 
 

@@ -63,10 +63,12 @@ async def test_seed_sqlite_loads_every_table_and_then_leaves_it_alone(tmp_path: 
     assert report.total_rows == sum(sum(t.values()) for t in report.counts.values())
 
     with sqlite3.connect(tmp_path / "disdukcapil.db") as conn:
-        ids = {row[0] for row in conn.execute("SELECT id FROM child WHERE id <= 'ANK000000003'")}
+        ids = {row[0] for row in conn.execute("SELECT id FROM child WHERE id <= 'ANK000000006'")}
         undocumented = {row[0] for row in conn.execute("SELECT id FROM child WHERE nik IS NULL")}
     conn.close()
     assert ids == {story.child_id for story in STORIES}
+    summary = report.summary()
+    assert all(f"{story.child_id}: {story.description}" in summary for story in STORIES)
     assert report.ground_truth_path == tmp_path / GROUND_TRUTH_FILE
     with report.ground_truth_path.open(newline="") as file:
         truth = list(csv.DictReader(file))

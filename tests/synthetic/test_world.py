@@ -109,11 +109,11 @@ def test_chunks_cover_the_index_in_order(world: World) -> None:
 
 
 def test_stories_come_first_even_in_a_tiny_world() -> None:
-    tiny = collect(generate(3, 1, chunk_size=3))
+    tiny = collect(generate(len(STORIES), 1, chunk_size=len(STORIES)))
     assert [c.id for c in tiny.tables["child"]] == [s.child_id for s in STORIES]
     assert len(tiny.chunks) == 1
     with pytest.raises(ValueError):
-        next(generate(2, 1))
+        next(generate(len(STORIES) - 1, 1))
 
 
 def test_integer_ids_are_unique_per_table(world: World) -> None:
