@@ -280,16 +280,14 @@ def test_the_seeded_cases_for_region_and_other_balai(system: System) -> None:
     ):
         outside = system.body(user, purpose, PICTURE, id="ANK000000005")
         assert outside == {"data": {"child": None}}, user
-    # ANK000000006 (Kabupaten Siak, Riau): Rumbai finds him; his only case is Naibonat's, whose
-    # summary Rumbai reads only by an agreement (today the in-force RUMBAI-ALYATAMA one, which
-    # covers province 14: docs/policy.md, `agreement`; without it, see the last test) and
-    # whose detail never.
+    # ANK000000006 (Kabupaten Siak, Riau): Rumbai finds him; his only case is Naibonat's, which
+    # no agreement of Rumbai's shares (Naibonat is party to none): the case list is refused.
     for user in ("balai-rumbai-assigned", "balai-rumbai-supervisor"):
         body = system.body(user, "case.management", PICTURE, id="ANK000000006")
         picture, denied = body["data"]["child"], _denials(body)
         assert picture["name"] and picture["birthYear"], user
-        assert [c["caseNumber"][:8] for c in picture["cases"]] == ["NAIBONAT"], user
-        assert denied["child.cases.0.assessments"] == (F, "protection.detail"), user
+        assert picture["cases"] is None, user
+        assert denied["child.cases"] == (C, "protection.summary"), user
         assert denied["child.nik"][1] == "identity.full", user  # no open case at Rumbai
     outside = system.body("balai-alyatama", "case.management", PICTURE, id="ANK000000006")
     assert outside == {"data": {"child": None}}
@@ -366,16 +364,17 @@ def test_a_revoked_consent_stops_applying_on_the_next_request(system: System) ->
     assert _denials(after)["child.cases"] == (C, "protection.summary")
 
 
-def test_without_an_agreement_rumbai_finds_the_other_balais_child_but_not_its_case(
-    system: System,
-) -> None:
+def test_an_ended_agreement_stops_sharing_on_the_next_request(system: System) -> None:
     # Last in this module: it ends the seeded RUMBAI-ALYATAMA agreement for every test after it.
+    user = ("balai-rumbai-assigned", "case.management")
+    before = system.body(*user, PICTURE, id="ANK000000003")
+    assert before["data"]["child"]["cases"][1]["caseNumber"].startswith("ALYATAMA")
     ended = system.body(
         "secretariat", "data.sharing", 'mutation { endAgreement(agreementId: "1") { id } }'
     )
     assert ended["data"]["endAgreement"]["id"] == "1", ended
-    for user in ("balai-rumbai-assigned", "balai-rumbai-supervisor"):
-        body = system.body(user, "case.management", PICTURE, id="ANK000000006")
-        picture = body["data"]["child"]
-        assert picture["name"] and picture["birthYear"] and picture["cases"] is None, user
-        assert _denials(body)["child.cases"] == (C, "protection.summary"), user
+    after = system.body(*user, PICTURE, id="ANK000000003")
+    rumbai, alyatama = after["data"]["child"]["cases"]
+    assert rumbai["caseNumber"].startswith("RUMBAI") and rumbai["assessments"]
+    assert alyatama["caseNumber"] is None
+    assert _denials(after)["child.cases.1.caseNumber"] == (C, "protection.summary")

@@ -106,9 +106,12 @@ def covered_categories(
     facts: ChildFacts,
     agreements: Iterable[AgreementFacts],
     now: datetime,
+    record: CaseFacts | None = None,
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The categories a guardian consent covers for this principal, purpose and moment, and those
-    an agreement covers for this child's region (DOMAIN.md "Consents and agreements")."""
+    an agreement covers for this child's region (DOMAIN.md "Consents and agreements"). An
+    agreement releases another Balai's case (`record`) only when that Balai is a party to it:
+    an agreement between Rumbai and Alyatama shares their records, not Naibonat's."""
     by_consent: set[str] = set()
     for consent in facts.consents:
         if (
@@ -124,6 +127,7 @@ def covered_categories(
     for agreement in agreements:
         if (
             not agreement.parties.isdisjoint(parties)
+            and (record is None or record.balai in parties or record.balai in agreement.parties)
             and purpose in agreement.purposes
             and under(facts.region, agreement.regions)
             and _valid(agreement.valid_from, agreement.valid_until, now)
@@ -189,7 +193,7 @@ class ChildContext:
             break_glass=break_glass_active(principal, facts, now, data),
         )
         self._by_consent, self._by_agreement = covered_categories(
-            principal, purpose, facts, agreements, now
+            principal, purpose, facts, agreements, now, record
         )
 
     def for_category(self, category: Category) -> PolicyContext:

@@ -94,13 +94,17 @@ class SatuAnakPolicy:
                 {str(c): _denial(d) for c, d in on_case.items() if not d.allowed},
             )
             policies.update(p for d in on_case.values() for p in d.policies)
-        # The child's case list is fetched when any of its cases may be seen; each case then
-        # shows only what its own decision allows.
-        for category in per_record:
+        # A child with cases: its case list is fetched when one of its cases may be seen, and
+        # each case then shows only what its own decision allows; when none may, the list is
+        # denied with the cases' own reason.
+        for category in per_record if records else ():
             name = str(category)
             if any(name in r.allowed for r in records.values()):
                 allowed.add(name)
                 denials.pop(name, None)
+            else:
+                allowed.discard(name)
+                denials[name] = next(r.denials[name] for r in records.values() if name in r.denials)
         return SubjectDecision(
             True,
             frozenset(allowed),

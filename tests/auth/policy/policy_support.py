@@ -120,7 +120,8 @@ def agreement_for(
 ) -> AgreementFacts:
     base = AgreementFacts(
         agreement_id="MOU-1",
-        parties=frozenset({str(principal.agency), "disdukcapil"}),
+        # Another Balai's records are shared only by an agreement it is a party to.
+        parties=frozenset({str(principal.agency), "disdukcapil", OTHER_BALAI}),
         categories=frozenset(categories or ALL_CATEGORIES),
         purposes=frozenset(purposes or ALL_PURPOSES),
         regions=("14",),

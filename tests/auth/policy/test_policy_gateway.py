@@ -106,3 +106,34 @@ def test_the_static_outcome_carries_denials_mandate_and_writes() -> None:
     )
     assert pkh.denied["protection.summary"].code == "PURPOSE_NOT_ALLOWED"
     assert pkh.denied["protection.summary"].allowed_by == ("child.protection",)
+
+
+def test_an_agreement_shares_the_records_of_its_parties_only() -> None:
+    agreements = {
+        "policyAgreements": [
+            {
+                "agreementId": "1",
+                "parties": ["RUMBAI", "ALYATAMA"],
+                "categories": ["protection.summary"],
+                "purposes": ["case.management"],
+                "regions": ["14"],
+                "validFrom": "2026-01-01T00:00:00+00:00",
+                "validUntil": "2028-01-01T00:00:00+00:00",
+            }
+        ]
+    }
+    child = _child(
+        "14.08",
+        [_case("K1", "ALYATAMA", "7", open_=False), _case("K2", "NAIBONAT", "9", open_=False)],
+    )
+    (decision,) = POLICY.decide(CASEWORKER, "case.management", [child], agreements, ALL, NOW)
+    assert decision.records["K1"].allowed == {"protection.summary"}  # Alyatama: a party
+    assert decision.records["K2"].allowed == frozenset()  # Naibonat: not a party
+    assert decision.records["K2"].denials["protection.summary"].code == "CONSENT_REQUIRED"
+
+
+def test_when_no_case_may_be_seen_the_case_list_is_refused_with_the_cases_reason() -> None:
+    child = _child("14.08", [_case("K2", "NAIBONAT", "9", open_=False)])
+    (decision,) = POLICY.decide(CASEWORKER, "case.management", [child], {}, ALL, NOW)
+    assert "protection.summary" not in decision.allowed
+    assert decision.denials["protection.summary"].code == "CONSENT_REQUIRED"
