@@ -15,7 +15,7 @@ from gateway.config import GatewayConfig
 from gateway.context import RequestContext
 from gateway.errors import RequestError
 from gateway.executor.run import PlanExecutor
-from gateway.executor.shape import Shaper
+from gateway.executor.shape import GuardedShaper, Shaper
 from gateway.operation import Field, InlineFragment, Operation
 from gateway.planner import PlannerPasses, QueryPlanner, SubgraphMap, print_plan
 from gateway.prepare import LOCAL_ROOT_FIELDS, PreparedOperation, Preparer
@@ -124,12 +124,12 @@ class Gateway:
             if local.data:
                 data.update(local.data)
             execution.errors.extend(dict(e.formatted) for e in local.errors or ())
-        shaper = Shaper(
-            self.api_schema,
-            values,
-            context,
-            prepared.shape_cache,
-            prepared.guard,
+        shaper = (
+            Shaper(self.api_schema, values, context, prepared.shape_cache)
+            if prepared.guard is None
+            else GuardedShaper(
+                self.api_schema, values, context, prepared.shape_cache, prepared.guard
+            )
         )
         shaped = shaper.root(
             self._root_type(prepared.kind), _without_local(prepared.operation), data

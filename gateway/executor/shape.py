@@ -24,27 +24,6 @@ from gateway.types import JsonObject, ResponsePath
 
 _BUBBLE = object()  # a non-null position got null: the nearest nullable parent becomes null
 
-
-class Denied(Protocol):
-    def errors(self, path: ResponsePath) -> list[JsonObject]: ...
-
-
-class ShapeGuard(Protocol):
-    """Access rules applied while shaping (the consent stage's `ConsentGuard`)."""
-
-    absent: object  # what `enter` returns for an object to leave out
-
-    def enter(self, type_name: str, source: JsonObject, scope: object) -> object:
-        """The scope an object's fields are judged in; the guard's ABSENT: leave it out."""
-        ...
-
-    def denial(self, type_name: str, field: Field, scope: object) -> Denied | None: ...
-
-    def below(self, type_name: str, field: Field, scope: object) -> object:
-        """The scope for the value of `field` (e.g. what a lookup argument requires of it)."""
-        ...
-
-
 # The fields to complete for one runtime type under one selection: response key, the first field
 # node, and the merged sub-selections of every node with that key.
 FieldPlan = list[tuple[str, Field, list[Selection]]]
@@ -60,13 +39,8 @@ class Shaper:
         variables: Mapping[str, Any],
         context: RequestContext,
         cache: ShapeCache | None = None,
-        guard: ShapeGuard | None = None,
     ) -> None:
         self.schema = schema
-        self.guard = guard
-        # The guard's marker for an object to leave out (None without a guard: never matches,
-        # since every check is `is self.absent and is not None`).
-        self.absent = guard.absent if guard is not None else None
         self.variables = variables
         self.context = context  # whose answer this is (the consent stage adds its denials)
         # Shared by every request of an operation without @skip/@include: collecting fields then
@@ -78,7 +52,7 @@ class Shaper:
     def root(
         self, root_type: GraphQLObjectType, selections: Sequence[Selection], data: JsonObject
     ) -> JsonObject | None:
-        result = self._object(root_type, selections, data, [], None)
+        result = self._object(root_type, selections, data, [])
         return None if result is _BUBBLE else result  # type: ignore[return-value]
 
     # --- selection collection ---------------------------------------------------------------
@@ -129,13 +103,7 @@ class Shaper:
         selections: Sequence[Selection],
         source: JsonObject,
         path: ResponsePath,
-        scope: object,
     ) -> JsonObject | object:
-        guard = self.guard
-        if guard is not None:
-            scope = guard.enter(type_.name, source, scope)
-            if scope is self.absent:
-                return scope  # the caller leaves it out (list) or makes it null
         result: JsonObject = {}
         for key, first, sub in self._fields(type_, selections):
             if first.name == "__typename":
@@ -144,26 +112,9 @@ class Shaper:
             definition = type_.fields.get(first.name)
             if definition is None:
                 continue
-            if guard is not None:
-                denied = guard.denial(type_.name, first, scope)
-                if denied is not None:
-                    self.errors.extend(denied.errors([*path, key]))
-                    if isinstance(definition.type, GraphQLNonNull):
-                        return _BUBBLE
-                    result[key] = None
-                    continue
-                inner = guard.below(type_.name, first, scope)
-            else:
-                inner = scope
             value: object = self._value(
-                definition.type, sub, source.get(key), [*path, key], type_, first.name, inner
+                definition.type, sub, source.get(key), [*path, key], type_, first.name
             )
-            if value is self.absent and value is not None:
-                # Out of jurisdiction: null like a record that does not exist (a non-null
-                # position makes its parent null, as a missing record would).
-                if isinstance(definition.type, GraphQLNonNull):
-                    return _BUBBLE
-                value = None
             if value is _BUBBLE:
                 return _BUBBLE
             result[key] = value
@@ -177,14 +128,9 @@ class Shaper:
         path: ResponsePath,
         parent: GraphQLObjectType,
         field_name: str,
-        scope: object = None,
     ) -> Any:
         if isinstance(type_, GraphQLNonNull):
-            completed = self._value(
-                type_.of_type, selections, value, path, parent, field_name, scope
-            )
-            if completed is self.absent and completed is not None:
-                return completed  # left out of its list, or null where a list is not
+            completed = self._value(type_.of_type, selections, value, path, parent, field_name)
             if completed is None or completed is _BUBBLE:
                 self._error(
                     f"Cannot return null for non-nullable field {parent.name}.{field_name}.", path
@@ -200,12 +146,10 @@ class Shaper:
             items = []
             for index, item in enumerate(value):
                 completed = self._value(
-                    type_.of_type, selections, item, [*path, index], parent, field_name, scope
+                    type_.of_type, selections, item, [*path, index], parent, field_name
                 )
                 if completed is _BUBBLE:
                     return None
-                if completed is self.absent and completed is not None:
-                    continue  # a subject the asker may not know of: not in the list at all
                 items.append(completed)
             return items
         if isinstance(type_, GraphQLScalarType):
@@ -219,9 +163,7 @@ class Shaper:
         runtime = type_ if isinstance(type_, GraphQLObjectType) else self._runtime(type_, value)
         if runtime is None:
             return self._invalid(parent, field_name, path)
-        completed = self._object(runtime, selections, value, path, scope)
-        if completed is self.absent and completed is not None:
-            return completed
+        completed = self._object(runtime, selections, value, path)
         return None if completed is _BUBBLE else completed
 
     def _runtime(self, type_: Any, value: JsonObject) -> GraphQLObjectType | None:
@@ -271,3 +213,115 @@ def _valid_scalar(type_: GraphQLScalarType, value: Any) -> bool:
     if type_.name in ("Int", "Float") and isinstance(value, bool):
         return False
     return isinstance(value, expected)
+
+
+# --- shaping under access rules ------------------------------------------------------------
+
+
+class Denied(Protocol):
+    def errors(self, path: ResponsePath) -> list[JsonObject]: ...
+
+
+class ShapeGuard(Protocol):
+    """Access rules applied while shaping (the consent stage's `ConsentGuard`)."""
+
+    absent: object  # what `enter` returns for an object to leave out
+
+    def enter(self, type_name: str, source: JsonObject, scope: object) -> object:
+        """The scope an object's fields are judged in; `absent`: leave the object out."""
+        ...
+
+    def denial(self, type_name: str, field: Field, scope: object) -> Denied | None: ...
+
+    def below(self, type_name: str, field: Field, scope: object) -> object:
+        """The scope for the value of `field` (e.g. what a lookup argument requires of it)."""
+        ...
+
+
+class GuardedShaper(Shaper):
+    """Shaping under a guard: an object the guard says is absent is null (left out of a list,
+    its parent null where it may not be), a denied field null with the guard's errors. A plain
+    `Shaper` is used where no rules apply, so they cost nothing there."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        variables: Mapping[str, Any],
+        context: RequestContext,
+        cache: ShapeCache | None,
+        guard: ShapeGuard,
+    ) -> None:
+        super().__init__(schema, variables, context, cache)
+        self.guard = guard
+        self._scope: object = None  # the scope of the object being completed
+
+    def _object(
+        self,
+        type_: GraphQLObjectType,
+        selections: Sequence[Selection],
+        source: JsonObject,
+        path: ResponsePath,
+    ) -> JsonObject | object:
+        guard, absent, parent = self.guard, self.guard.absent, self._scope
+        scope = guard.enter(type_.name, source, parent)
+        if scope is absent:
+            return absent
+        result: JsonObject = {}
+        try:
+            for key, first, sub in self._fields(type_, selections):
+                if first.name == "__typename":
+                    result[key] = type_.name
+                    continue
+                definition = type_.fields.get(first.name)
+                if definition is None:
+                    continue
+                non_null = isinstance(definition.type, GraphQLNonNull)
+                denied = guard.denial(type_.name, first, scope)
+                if denied is not None:
+                    self.errors.extend(denied.errors([*path, key]))
+                    if non_null:
+                        return _BUBBLE
+                    result[key] = None
+                    continue
+                self._scope = guard.below(type_.name, first, scope)
+                value: object = self._value(
+                    definition.type, sub, source.get(key), [*path, key], type_, first.name
+                )
+                if value is absent:
+                    # Not there for this asker: null like a record that does not exist (a
+                    # non-null position makes its parent null, as a missing record would).
+                    if non_null:
+                        return _BUBBLE
+                    value = None
+                if value is _BUBBLE:
+                    return _BUBBLE
+                result[key] = value
+        finally:
+            self._scope = parent
+        return result
+
+    def _value(
+        self,
+        type_: GraphQLOutputType,
+        selections: Sequence[Selection],
+        value: Any,
+        path: ResponsePath,
+        parent: GraphQLObjectType,
+        field_name: str,
+    ) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            completed = self._value(type_.of_type, selections, value, path, parent, field_name)
+            if completed is self.guard.absent:
+                return completed  # left out of its list, or null where a list is not
+            if completed is None or completed is _BUBBLE:
+                self._error(
+                    f"Cannot return null for non-nullable field {parent.name}.{field_name}.", path
+                )
+                return _BUBBLE
+            return completed
+        completed = super()._value(type_, selections, value, path, parent, field_name)
+        if isinstance(type_, GraphQLList) and isinstance(completed, list):
+            # Subjects the asker may not know of are not in the list at all.
+            absent = self.guard.absent
+            return [item for item in completed if item is not absent]
+        return completed
