@@ -250,10 +250,10 @@ SUMMARY_AND_DETAIL = """query($r: [_Any!]!) { _entities(representations: $r) { .
 async def test_a_grant_listing_records_limits_each_case_s_fields_to_the_cases_listed(
     make_client: Any,
 ) -> None:
-    # The gateway allowed case 1 (RUMBAI's, Rina's) and not case 2 (ALYATAMA's): case 2's fields
-    # of those categories never leave the subgraph, whatever Rina could otherwise read.
+    # The gateway allowed case 1 (RUMBAI's) and not case 2 (ALYATAMA's): case 2's fields of
+    # those categories never leave the subgraph, whatever the grant's categories alone allow.
     granted = dataclasses.replace(
-        SARI,  # a supervisor: without the restriction, she would read both cases' summaries
+        SARI,  # RUMBAI's supervisor: without the restriction, both cases' summaries
         records={"protection.summary": frozenset({"1"}), "protection.detail": frozenset({"1"})},
         record_types=frozenset({"AtensiCase"}),
     )
