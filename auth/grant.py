@@ -7,7 +7,14 @@ A grant is a compact JWS (EdDSA over Ed25519; joserfc's name "Ed25519") whose pa
 
     iss "satu-anak-gateway", aud (the subgraph's name), kind ("principal" or "service"),
     sub, name, role, agency, unit, regions, staff_id, purpose, cats (sorted),
+    [recs, rtypes] (optional: per-record restriction, below),
     bh (base64url SHA-256 of the exact request body), iat, exp, jti (128 random bits)
+
+Per-record restriction: `recs` maps some of the categories to the keys (sorted) of the only
+records of the types `rtypes` (sorted type names) whose fields of that category the fetch may
+return — one child's `cases` can hold cases the asker may see and cases they may not. Absent, a
+category is restricted by `cats` alone. Bounded: at most MAX_RECORD_CATEGORIES categories and
+MAX_RECORD_IDS keys in all (a larger claim is refused; the request then fails closed).
 
 A *service* grant carries no principal (kind "service", none of sub..cats): the gateway signs it
 for its readiness probe and for reading a subgraph's SDL; a subgraph accepts it only for a
@@ -50,6 +57,9 @@ DEFAULT_TTL: Final = 30  # seconds
 DEFAULT_LEEWAY: Final = 5  # seconds of clock skew between the gateway and a subgraph
 MAX_TTL: Final = 300  # a grant living longer than this is refused whatever it says
 MAX_GRANT_BYTES: Final = 16_384
+MAX_RECORD_IDS: Final = 1_000  # record keys in one grant, over all its categories
+MAX_RECORD_CATEGORIES: Final = 16
+MAX_RECORD_TYPES: Final = 16
 
 Kind = Literal["principal", "service"]
 
@@ -81,6 +91,23 @@ class Grantee:
     categories: frozenset[str]
     name: str = ""
     staff_id: str | None = None
+    # Per record: (category, the only record keys, sorted) pairs, sorted by category; empty: no
+    # per-record restriction. `record_types`: the types (sorted) the restriction applies to.
+    records: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    record_types: tuple[str, ...] = ()
+
+
+def record_claims(
+    records: Mapping[str, Iterable[str]], record_types: Iterable[str]
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
+    """`Grantee.records` and `Grantee.record_types` in their canonical (sorted) form: the same
+    restriction always makes the same grantee, so identical fetches can still share an answer."""
+    if not records:
+        return (), ()
+    return (
+        tuple(sorted((category, tuple(sorted(set(keys)))) for category, keys in records.items())),
+        tuple(sorted(set(record_types))),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +244,9 @@ class GrantSigner:
                 purpose=grantee.purpose,
                 cats=sorted(grantee.categories),
             )
+            if grantee.records:
+                claims["recs"] = {c: list(keys) for c, keys in grantee.records}
+                claims["rtypes"] = list(grantee.record_types)
         claims.update(
             bh=body_hash(body), iat=now, exp=now + self.ttl, jti=_b64(secrets.token_bytes(16))
         )
@@ -356,6 +386,7 @@ class GrantVerifier:
 
 _PRINCIPAL_CLAIMS: Final = (
     *("sub", "name", "role", "agency", "unit", "regions", "staff_id", "purpose", "cats"),
+    *("recs", "rtypes"),
 )
 
 
@@ -372,15 +403,42 @@ def _text(claims: Mapping[str, Any], name: str, *, optional: bool = False) -> st
     return value
 
 
-def _texts(claims: Mapping[str, Any], name: str) -> list[str]:
+def _texts(claims: Mapping[str, Any], name: str, limit: int = 100) -> list[str]:
     value = claims.get(name)
-    if (
-        not isinstance(value, list)
-        or len(value) > 100
-        or not all(isinstance(item, str) and 0 < len(item) <= 256 for item in value)
-    ):
+    if not _is_texts(value, limit):
         raise InvalidGrant(f"claim:{name}")
+    assert isinstance(value, list)
     return value
+
+
+def _is_texts(value: object, limit: int) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) <= limit
+        and all(isinstance(item, str) and 0 < len(item) <= 256 for item in value)
+    )
+
+
+def _records(
+    claims: Mapping[str, Any],
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
+    """The per-record restriction, if any: bounded, and never without the types it applies to
+    (a restriction that could apply to nothing would silently allow everything)."""
+    if "recs" not in claims and "rtypes" not in claims:
+        return (), ()
+    raw = claims.get("recs")
+    if (
+        not isinstance(raw, dict)
+        or not 0 < len(raw) <= MAX_RECORD_CATEGORIES
+        or not all(isinstance(c, str) and 0 < len(c) <= 256 for c in raw)
+        or not all(_is_texts(keys, MAX_RECORD_IDS) for keys in raw.values())
+        or sum(len(keys) for keys in raw.values()) > MAX_RECORD_IDS
+    ):
+        raise InvalidGrant("claim:recs")
+    types = _texts(claims, "rtypes", MAX_RECORD_TYPES)
+    if not types:
+        raise InvalidGrant("claim:rtypes")
+    return record_claims(raw, types)
 
 
 def _grantee(claims: Mapping[str, Any]) -> Grantee:
@@ -389,6 +447,7 @@ def _grantee(claims: Mapping[str, Any]) -> Grantee:
     agency = _text(claims, "agency")
     purpose = _text(claims, "purpose")
     assert subject is not None and role is not None and agency is not None and purpose is not None
+    records, record_types = _records(claims)
     return Grantee(
         subject=subject,
         role=role,
@@ -399,4 +458,6 @@ def _grantee(claims: Mapping[str, Any]) -> Grantee:
         categories=frozenset(_texts(claims, "cats")),
         name=_text(claims, "name", optional=True) or "",
         staff_id=_text(claims, "staff_id", optional=True) or None,
+        records=records,
+        record_types=record_types,
     )

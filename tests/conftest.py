@@ -16,7 +16,14 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from auth.grant import GRANT_ALGORITHM, GRANT_HEADER, Grantee, GrantSigner, GrantVerifier
+from auth.grant import (
+    GRANT_ALGORITHM,
+    GRANT_HEADER,
+    Grantee,
+    GrantSigner,
+    GrantVerifier,
+    record_claims,
+)
 from subgraphs.common.database import Database
 from subgraphs.common.grants import GrantMiddleware, identity_from_scope
 from subgraphs.common.identity import Identity
@@ -146,6 +153,7 @@ def harness_public_key_file(folder: Path) -> Path:
 
 
 def grantee_of(identity: Identity) -> Grantee:
+    records, record_types = record_claims(identity.records, identity.record_types)
     return Grantee(
         subject=identity.subject,
         role=identity.role,
@@ -156,6 +164,8 @@ def grantee_of(identity: Identity) -> Grantee:
         categories=identity.categories,
         name=identity.name,
         staff_id=identity.staff_id,
+        records=records,
+        record_types=record_types,
     )
 
 

@@ -145,6 +145,20 @@ def _denials(body: dict[str, Any]) -> dict[str, tuple[str, str]]:
     }
 
 
+def _errors_at(body: dict[str, Any], path: str) -> list[tuple[str, str, str | None]]:
+    """(code, category, serviceName) of every error at `path`: one, where only the gateway
+    denied; two, where a subgraph's refusal came back too."""
+    return [
+        (
+            e["extensions"]["code"],
+            e["extensions"].get("category"),
+            e["extensions"].get("serviceName"),
+        )
+        for e in body.get("errors", [])
+        if ".".join(map(str, e["path"])) == path
+    ]
+
+
 PICTURE = """query($id: ID!) { child(id: $id) {
   name nik birthYear
   welfare { decile }
@@ -301,6 +315,11 @@ def test_one_cases_list_holds_cases_decided_one_by_one(system: System) -> None:
     assert [c["caseNumber"][:6] for c in cases] == ["RUMBAI", "ALYATA"]
     assert cases[0]["assessments"] and cases[1]["assessments"] is None
     assert _denials(body)["child.cases.1.assessments"][0] == F
+    # Balai was granted the Alyatama case's summary, not its detail (the grant lists only the
+    # Rumbai case for protection.detail): its assessments are refused there and denied here,
+    # with the gateway's error alone.
+    assert _errors_at(body, "child.cases.1.assessments") == [(F, "protection.detail", None)]
+    assert not [e for e in body.get("errors", []) if "serviceName" in e["extensions"]]
 
 
 def test_the_auditor_gets_every_child_category_forbidden(system: System) -> None:
@@ -378,3 +397,9 @@ def test_an_ended_agreement_stops_sharing_on_the_next_request(system: System) ->
     assert rumbai["caseNumber"].startswith("RUMBAI") and rumbai["assessments"]
     assert alyatama["caseNumber"] is None
     assert _denials(after)["child.cases.1.caseNumber"] == (C, "protection.summary")
+    # The balai subgraph was granted only the Rumbai case: the Alyatama case's summary never
+    # left it, and the answer carries the gateway's denial alone, no downstream refusal.
+    for field in ("caseNumber", "status", "ampkCategory"):
+        assert alyatama[field] is None
+        assert _errors_at(after, f"child.cases.1.{field}") == [(C, "protection.summary", None)]
+    assert not [e for e in after.get("errors", []) if "serviceName" in e["extensions"]]

@@ -3,6 +3,7 @@ default HTTP implementation (tests pass their own through `Gateway(..., client=.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from gateway.client.response import SubgraphResponse
@@ -19,7 +20,12 @@ class SubgraphClient(Protocol):
 
     `categories` are the data categories this fetch may return (the consent step's decision for
     the fetch's group of children, "policy.facts" for a facts fetch): the subgraph grant carries
-    them, and a subgraph answers no categorized field outside them."""
+    them, and a subgraph answers no categorized field outside them.
+
+    `records` narrows some of those categories per record: for each category it names, only the
+    records (of the consent configuration's record types, by key) listed may be returned — the
+    decision step's per-case outcomes for the fetch's children. None: no per-record restriction
+    (every fetch but the decision step's narrowed entity fetches)."""
 
     async def fetch(
         self,
@@ -27,6 +33,7 @@ class SubgraphClient(Protocol):
         variables: JsonObject,
         context: RequestContext,
         categories: frozenset[str] = frozenset(),
+        records: Mapping[str, frozenset[str]] | None = None,
     ) -> SubgraphResponse: ...
 
     async def start(self) -> None: ...

@@ -4,7 +4,7 @@ queries, and which of the client's headers are forwarded."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING
 
 import orjson
@@ -52,7 +52,9 @@ class HttpSubgraphClient:
         if config.grant_key:
             from gateway.client.grants import GrantMaker
 
-            self.grants = GrantMaker.from_file(config.grant_key)
+            # The types decided per record: what a grant's per-record restriction applies to.
+            record_types = frozenset(config.consent.records) if config.consent else frozenset()
+            self.grants = GrantMaker.from_file(config.grant_key, record_types)
 
     async def start(self) -> None:
         await self.transport.start()
@@ -70,6 +72,7 @@ class HttpSubgraphClient:
         variables: JsonObject,
         context: RequestContext,
         categories: frozenset[str] = frozenset(),
+        records: Mapping[str, frozenset[str]] | None = None,
     ) -> SubgraphResponse:
         body: JsonObject = {"query": node.operation}
         if variables:
@@ -79,7 +82,7 @@ class HttpSubgraphClient:
         sign = None
         grant_key: Hashable = None
         if self.grants is not None:
-            grantee = self.grants.grantee(context, categories)
+            grantee = self.grants.grantee(context, categories, records)
             if grantee is None:
                 return no_principal(node.service)
             sign = self.grants.signing(node.service, grantee)

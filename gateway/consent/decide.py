@@ -1,6 +1,7 @@
 """Running a Decision node: the subjects at its path, their facts (fetched once per request for
 every subject of the step, in parallel across subgraphs), one batched decision, and the entity
-fetch once per group of subjects with the same outcome — narrowed to what that group may see.
+fetch once per group of subjects with the same outcome — narrowed to what that group may see,
+and, for the categories decided per record, granted only the records that may be seen.
 Subjects that may see nothing are not sent; subjects out of jurisdiction are marked so that the
 answer shows them as absent."""
 
@@ -34,6 +35,9 @@ from gateway.planner.plan import (
     selection_set,
 )
 from gateway.types import JsonObject, ResponsePath
+
+# A subgraph's refusal of a field outside its grant (subgraphs/common/errors.py).
+_FORBIDDEN = "FORBIDDEN"
 
 # Where a subject's decision is kept on its object in the merged data: not a response key a
 # client can select (GraphQL names cannot start with a space), read by the shaper.
@@ -94,20 +98,34 @@ class ConsentDecider:
             run, list(subjects), {key: targets[0][0] for key, targets in subjects.items()}
         )
         groups: dict[frozenset[str], Targets] = {}
+        decided: dict[frozenset[str], list[SubjectDecision]] = {}
         for key, targets in subjects.items():
             decision = decisions[key]
             for entity, _ in targets:
                 entity[DECISION_KEY] = decision
             if decision.visible and node.node is not None:
                 groups.setdefault(decision.allowed, []).extend(targets)
+                decided.setdefault(decision.allowed, []).append(decision)
         if node.node is None:
             return
         fetches = []
         for allowed, targets in groups.items():
             narrowed = self._narrowed(node, allowed)
             if narrowed is not None:
-                fetches.append(run.fetch_entities(targets, narrowed))
+                records = per_record(decided[allowed], narrowed.categories)
+                fetches.append(self._fetch_group(run, targets, narrowed, records))
         await asyncio.gather(*fetches)
+
+    async def _fetch_group(
+        self,
+        run: PlanRun,
+        targets: Targets,
+        node: FetchNode,
+        records: dict[str, frozenset[str]] | None,
+    ) -> None:
+        await run.fetch_entities(targets, node, records)
+        if records:
+            _forget_withheld(run, node.service, records)
 
     # --- decisions ------------------------------------------------------------------------
 
@@ -294,6 +312,59 @@ class ConsentDecider:
         if len(node.narrowed) < 64:  # bounded: one entry per distinct outcome seen
             node.narrowed[allowed] = narrowed
         return narrowed
+
+
+def per_record(
+    decisions: list[SubjectDecision], fetched: frozenset[str]
+) -> dict[str, frozenset[str]] | None:
+    """The per-record restriction of a group's entity fetch: for each category the fetch reads
+    that the group's decisions decide per record (one a record decision allows or denies), the
+    keys of the records whose own decision allows it, over all the group's subjects. Subjects
+    without record decisions add nothing (they have no records: a record appearing since their
+    facts were read is refused, not shown). None when nothing is decided per record."""
+    found: dict[str, set[str]] = {}
+    for decision in decisions:
+        for record in decision.records.values():
+            for category in (*record.allowed, *record.denials):
+                if category in fetched:
+                    found.setdefault(category, set())
+    if not found:
+        return None
+    for decision in decisions:
+        for key, record in decision.records.items():
+            for category in record.allowed:
+                if category in found:
+                    found[category].add(key)
+    return {category: frozenset(keys) for category, keys in found.items()}
+
+
+def _forget_withheld(run: PlanRun, service: str, records: Mapping[str, frozenset[str]]) -> None:
+    """Drops the subgraph's refusals of the records its grant did not list: withheld by the
+    gateway's own decision, they answer null with the gateway's denial when the answer is shaped
+    (the record's decision does not allow the category), not with a second, downstream error."""
+    data = run.execution.data
+
+    def withheld(error: JsonObject) -> bool:
+        extensions = error.get("extensions")
+        if not isinstance(extensions, dict) or extensions.get("serviceName") != service:
+            return False
+        keys = records.get(str(extensions.get("category")))
+        path = error.get("path")
+        if extensions.get("code") != _FORBIDDEN or keys is None or not isinstance(path, list):
+            return False
+        record: object = data
+        for step in path[:-1]:
+            if isinstance(record, dict) and isinstance(step, str):
+                record = record.get(step)
+            elif isinstance(record, list) and isinstance(step, int) and 0 <= step < len(record):
+                record = record[step]
+            else:
+                return False
+        key = record.get("id") if isinstance(record, dict) else None
+        return key is not None and str(key) not in keys
+
+    errors = run.execution.errors
+    errors[:] = [e for e in errors if not withheld(e)]
 
 
 def _narrow(

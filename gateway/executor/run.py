@@ -131,9 +131,13 @@ class PlanRun:
         await self.fetch_entities(targets, node)
 
     async def fetch_entities(
-        self, targets: list[tuple[JsonObject, ResponsePath]], node: FetchNode
+        self,
+        targets: list[tuple[JsonObject, ResponsePath]],
+        node: FetchNode,
+        records: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
-        """The entity fetch `node` for these objects (with their response paths)."""
+        """The entity fetch `node` for these objects (with their response paths); `records`,
+        the per-record restriction of its grant (see SubgraphClient.fetch)."""
         assert node.requires is not None
         execution = self.execution
         representations: list[JsonObject] = []
@@ -159,7 +163,9 @@ class PlanRun:
         if not representations:
             return
         arguments = {**self._subset(node), "representations": representations}
-        response = await self.client.fetch(node, arguments, self.context, self._categories(node))
+        response = await self.client.fetch(
+            node, arguments, self.context, self._categories(node), records
+        )
         entities = (
             (response.data or {}).get("_entities") if isinstance(response.data, dict) else None
         )

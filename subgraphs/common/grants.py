@@ -51,6 +51,8 @@ def identity_of(grantee: Grantee) -> Identity:
         name=grantee.name,
         staff_id=grantee.staff_id,
         categories=grantee.categories,
+        records={category: frozenset(keys) for category, keys in grantee.records},
+        record_types=frozenset(grantee.record_types),
     )
 
 

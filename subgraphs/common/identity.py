@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -31,6 +31,10 @@ class Identity:
     # The data categories this request may return (the gateway's decision for the fetch's group
     # of children); a categorized field outside them is never returned.
     categories: frozenset[str] = frozenset()
+    # Per record: for these categories, only the records (of `record_types`, by their `id`)
+    # listed may be returned — the gateway's per-case decisions. Empty: no per-record restriction.
+    records: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    record_types: frozenset[str] = frozenset()
 
     def covers(self, region_code: str | None) -> bool:
         """Whether `region_code` lies inside the jurisdiction (a prefix match on whole parts)."""

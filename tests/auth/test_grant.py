@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 from pathlib import Path
@@ -25,6 +26,7 @@ from auth.grant import (
     key_id,
     load_private_key,
     load_public_key,
+    record_claims,
 )
 
 KEY = OKPKey.generate_key(GRANT_ALGORITHM, private=True)
@@ -100,6 +102,73 @@ def test_a_grant_names_the_principal_purpose_categories_body_and_a_short_life() 
     grant = verifier().verify(token, BODY)
     assert grant.grantee == FACILITATOR
     assert grant.kind == "principal" and grant.audience == "pkh"
+
+
+_RECORDS, _RECORD_TYPES = record_claims(
+    {"protection.summary": ["12", "4", "4"], "protection.detail": []}, ["AtensiCase"]
+)
+RESTRICTED = dataclasses.replace(
+    FACILITATOR,
+    categories=frozenset({"identity.basic", "protection.summary", "protection.detail"}),
+    records=_RECORDS,
+    record_types=_RECORD_TYPES,
+)
+
+
+def test_a_per_record_restriction_round_trips_in_its_canonical_form() -> None:
+    assert RESTRICTED.records == (("protection.detail", ()), ("protection.summary", ("12", "4")))
+    assert RESTRICTED.record_types == ("AtensiCase",)
+    hash(RESTRICTED)  # still usable as the in-flight sharing key
+    token = signer().sign("pkh", RESTRICTED, BODY)
+    claims = claims_of(token)
+    assert claims["recs"] == {"protection.detail": [], "protection.summary": ["12", "4"]}
+    assert claims["rtypes"] == ["AtensiCase"]
+    assert verifier().verify(token, BODY).grantee == RESTRICTED
+    # Without a restriction, no claim at all (grants as before).
+    assert "recs" not in claims_of(signer().sign("pkh", FACILITATOR, BODY))
+    # The same restriction given in any order makes the same grantee.
+    again = record_claims(
+        {"protection.summary": ("4", "12"), "protection.detail": ()}, ["AtensiCase"]
+    )
+    assert again == (RESTRICTED.records, RESTRICTED.record_types)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"recs": ["1"]}, "claim:recs"),
+        ({"recs": {}}, "claim:recs"),
+        ({"recs": {"protection.summary": [1]}}, "claim:recs"),
+        ({"recs": {"protection.summary": [""]}}, "claim:recs"),
+        ({"recs": {"protection.summary": [str(i) for i in range(1001)]}}, "claim:recs"),
+        (
+            {"recs": {f"c{n}": [str(i) for i in range(300)] for n in range(4)}},
+            "claim:recs",
+        ),
+        ({"recs": {f"c{n}": [] for n in range(17)}}, "claim:recs"),
+        ({"rtypes": []}, "claim:rtypes"),
+        ({"rtypes": "AtensiCase"}, "claim:rtypes"),
+        ({"rtypes": None}, "claim:rtypes"),
+    ],
+)
+def test_a_per_record_restriction_of_the_wrong_form_or_an_absurd_size_is_refused(
+    change: dict[str, Any], expected: str
+) -> None:
+    claims = claims_of(signer().sign("pkh", RESTRICTED, BODY))
+    assert reason(forged({**claims, **change})) == expected
+
+
+def test_a_restriction_without_its_types_or_types_alone_are_refused() -> None:
+    claims = claims_of(signer().sign("pkh", RESTRICTED, BODY))
+    assert reason(forged({k: v for k, v in claims.items() if k != "rtypes"})) == "claim:rtypes"
+    assert reason(forged({k: v for k, v in claims.items() if k != "recs"})) == "claim:recs"
+
+
+def test_a_service_grant_with_a_per_record_restriction_is_refused() -> None:
+    claims = claims_of(signer().sign("pkh", None, BODY))
+    assert reason(forged({**claims, "recs": {"protection.summary": ["1"]}})) == (
+        "service_with_principal"
+    )
 
 
 def test_each_grant_is_new() -> None:

@@ -52,6 +52,7 @@ class FakeSubgraphs:
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     contexts: list[RequestContext] = field(default_factory=list)
     categories: list[frozenset[str]] = field(default_factory=list)
+    records: list[Mapping[str, frozenset[str]] | None] = field(default_factory=list)
 
     async def fetch(
         self,
@@ -59,10 +60,12 @@ class FakeSubgraphs:
         variables: dict[str, Any],
         context: RequestContext,
         categories: frozenset[str] = frozenset(),
+        records: Mapping[str, frozenset[str]] | None = None,
     ) -> SubgraphResponse:
         self.sent.append((node.service, node.operation, json.loads(json.dumps(variables))))
         self.contexts.append(context)
         self.categories.append(categories)
+        self.records.append(records)
         body = self.handlers[node.service](node.operation, variables)
         return SubgraphResponse(body.get("data"), list(body.get("errors") or []))
 

@@ -14,7 +14,8 @@ import pytest
 
 from auth.purposes import Role
 from gateway.config import ConfigError, GatewayConfig
-from gateway.consent import ConsentConfig
+from gateway.consent import ConsentConfig, Denial, RecordDecision, SubjectDecision
+from gateway.consent.decide import per_record
 from gateway.engine import Gateway
 from gateway.errors import RequestError
 from gateway.planner.plan import DecisionNode, fetch_nodes
@@ -407,3 +408,128 @@ def test_a_role_that_sees_nothing_of_any_child_is_refused_without_a_fetch() -> N
 
 def test_a_gateway_with_a_policy_keeps_only_the_fields_each_fetch_asked_for() -> None:
     assert _gateway(fake_subgraphs()).executor.keep_only_asked is True
+
+
+# --- per-record grants ------------------------------------------------------------------------
+
+
+def _records_sent(fakes: FakeSubgraphs) -> list[tuple[str, object]]:
+    """(service, records) for every fetch sent that is not a facts fetch."""
+    return [
+        (service, records)
+        for (service, doc, _), records in zip(fakes.sent, fakes.records, strict=True)
+        if "ConsentFacts" not in doc and "ConsentRequestFacts" not in doc
+    ]
+
+
+def test_a_group_s_fetch_is_granted_only_the_records_that_may_be_seen() -> None:
+    response, fakes = _run('{ child(id: "A") { cases { category notes } } }', Role.BALAI_CASEWORKER)
+    assert response["data"]["child"]["cases"][1] == {"category": None, "notes": None}
+    sent = _records_sent(fakes)
+    # The root lookup: no restriction; the care fetch of A's cases: K1's summary only (K2 is
+    # another Balai's; protection.detail is not fetched at all — no record's decision allows it
+    # and the policy took it out of the child's categories).
+    assert sent == [("registry", None), ("care", {"protection.summary": frozenset({"K1"})})]
+    # Facts fetches never carry a restriction.
+    assert all(
+        r is None
+        for (_, doc, _), r in zip(fakes.sent, fakes.records, strict=True)
+        if "ConsentFacts" in doc
+    )
+
+
+def test_without_record_decisions_no_fetch_is_restricted() -> None:
+    _, fakes = _run('{ child(id: "A") { name cases { category } } }', Role.DINSOS_OFFICER)
+    assert fakes.records and all(r is None for r in fakes.records)
+
+
+def test_a_group_s_records_are_the_union_over_its_children() -> None:
+    class PerChild(FakePolicy):
+        def decide(self, principal, purpose, subjects, request_facts, categories, now):  # type: ignore[no-untyped-def]
+            decisions = super().decide(principal, purpose, subjects, request_facts, categories, now)
+            mine = RecordDecision(frozenset({"protection.summary", "protection.detail"}))
+            return [
+                replace(d, records={"K3": mine, "K4": RecordDecision(frozenset())})
+                if s["id"] == "C"
+                else d
+                for s, d in zip(subjects, decisions, strict=True)
+            ]
+
+    fakes = fake_subgraphs()
+    gateway = _gateway(fakes, PerChild())
+    ctx = context(Role.BALAI_CASEWORKER)
+    query = "{ children { id cases { category } } }"
+    asyncio.run(gateway.execute(gateway.prepare(query, None, ctx), {}, ctx))
+    (care,) = [(s, r) for s, r in _records_sent(fakes) if s == "care"]
+    # A and C have the same outcome: one fetch, granted A's K1 and C's K3 for the summary;
+    # protection.detail is not fetched, so not restricted either.
+    assert care == ("care", {"protection.summary": frozenset({"K1", "K3"})})
+    sent = [v["representations"] for s, doc, v in fakes.sent if s == "care" and "cases" in doc]
+    assert sent == [[{"__typename": "Child", "id": "A"}, {"__typename": "Child", "id": "C"}]]
+
+
+def test_per_record_keys_only_for_categories_decided_per_record_and_fetched() -> None:
+    one = SubjectDecision(
+        True,
+        frozenset({"identity.basic", "protection.summary", "protection.detail"}),
+        {},
+        records={
+            "K1": RecordDecision(frozenset({"protection.summary"})),
+            "K2": RecordDecision(frozenset(), {"protection.detail": Denial("protection.detail")}),
+        },
+    )
+    other = SubjectDecision(True, one.allowed, {})  # no records: adds nothing
+    fetched = frozenset({"identity.basic", "protection.summary", "protection.detail"})
+    assert per_record([one, other], fetched) == {
+        "protection.summary": frozenset({"K1"}),
+        "protection.detail": frozenset(),
+    }
+    assert per_record([one], frozenset({"identity.basic"})) is None
+    assert per_record([other], fetched) is None
+
+
+def test_a_subgraph_s_refusal_of_a_withheld_record_leaves_only_the_gateway_s_denial() -> None:
+    fakes = fake_subgraphs()
+    care = fakes.handlers["care"]
+
+    def refusing(document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        # As the balai subgraph does under a per-record grant: K2's summary is refused (and K1's
+        # too, here, to show that a refusal of a record the gateway allowed is kept).
+        body = care(document, variables)
+        if "ConsentFacts" in document or "cases" not in document:
+            return body
+        errors = []
+        for position, case in enumerate(body["data"]["_entities"][0]["cases"]):
+            case["category"] = None
+            errors.append(
+                {
+                    "message": "This record's data category is not allowed for this request.",
+                    "path": ["_entities", 0, "cases", position, "category"],
+                    "extensions": {"code": "FORBIDDEN", "category": "protection.summary"},
+                }
+            )
+        return {"data": body["data"], "errors": errors}
+
+    handlers = {**fakes.handlers, "care": refusing}
+    response, _ = _run(
+        '{ child(id: "A") { cases { category } } }',
+        Role.BALAI_CASEWORKER,
+        FakeSubgraphs(handlers),
+    )
+    assert response["data"] == {"child": {"cases": [{"category": None}, {"category": None}]}}
+    assert [(e["path"], e["extensions"]) for e in response["errors"]] == [
+        # K1 was granted: the subgraph's refusal is a real failure, reported as it came.
+        (
+            ["child", "cases", 0, "category"],
+            {"code": "FORBIDDEN", "category": "protection.summary", "serviceName": "care"},
+        ),
+        # K2 was withheld by the gateway's decision: only the gateway's denial.
+        (
+            ["child", "cases", 1, "category"],
+            {
+                "code": "CONSENT_REQUIRED",
+                "category": "protection.summary",
+                "allowedBy": ["consent", "agreement"],
+            },
+        ),
+    ]

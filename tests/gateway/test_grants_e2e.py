@@ -19,7 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from auth.grant import GRANT_HEADER, body_hash, generate_key_pair
 from auth.principal import Principal
 from auth.purposes import Agency, Role
+from gateway.client.grants import GrantMaker
+from gateway.client.http import HttpSubgraphClient
 from gateway.config import ALWAYS_FORWARDED
+from gateway.consent import ConsentConfig
 from gateway.context import RequestContext
 from gateway.engine import Gateway, GatewayConfig
 from gateway.http import create_gateway_app
@@ -342,3 +345,63 @@ def test_the_gateway_command_refuses_a_grant_key_without_an_issuer_or_a_bad_key(
     monkeypatch.setenv("SATU_ANAK_AUTH_ISSUER", "http://127.0.0.1:1")
     assert satu_anak(["gateway", "--grant-key", str(tmp_path / "grant.pub.pem")]) == 2
     assert "public key" in capsys.readouterr().err
+
+
+async def test_a_per_record_restriction_reaches_the_subgraph_in_the_grant(
+    signed: SignedStack,
+) -> None:
+    # A client for a gateway whose consent configuration decides AtensiCase per record.
+    consent = ConsentConfig("Child", "auth.policy.gateway:load", records={"AtensiCase": "id"})
+    config = GatewayConfig(
+        subgraph_urls=signed.urls, subgraph_timeout=5, grant_key=str(signed.grant_key),
+        consent=consent,
+    )  # fmt: skip
+    client = HttpSubgraphClient(signed.gateway.supergraph, config)
+    await client.start()
+    try:
+        prepared = signed.gateway.prepare(
+            '{ child(id: "ANK000000003") { cases { id caseNumber } } }', None
+        )
+        [node] = [n for n in fetch_nodes(prepared.plan.node) if n.service == "balai"]
+        variables = {"representations": [{"__typename": "Child", "id": "ANK000000003"}]}
+        summary = frozenset({"protection.summary"})
+        signed.reset()
+        whole = await client.fetch(node, variables, _context(RINA), summary)
+        cases = whole.data["_entities"][0]["cases"]  # type: ignore[index]
+        assert len(cases) >= 2 and all(c["caseNumber"] for c in cases)
+        first = cases[0]["id"]
+        restricted = await client.fetch(
+            node, variables, _context(RINA), summary, {"protection.summary": frozenset({first})}
+        )
+    finally:
+        await client.close()
+    grants = [_claims(r.headers[GRANT_HEADER]) for r in signed.recorders["balai"].requests]
+    assert "recs" not in grants[0]
+    assert grants[1]["recs"] == {"protection.summary": [first]}
+    assert grants[1]["rtypes"] == ["AtensiCase"]
+    answered = restricted.data["_entities"][0]["cases"]  # type: ignore[index]
+    assert [c["id"] for c in answered] == [c["id"] for c in cases]  # the list is not a record
+    assert answered[0]["caseNumber"] == cases[0]["caseNumber"]
+    assert all(c["caseNumber"] is None for c in answered[1:])
+    assert {(e["extensions"]["code"], e["extensions"]["category"]) for e in restricted.errors} == {
+        ("FORBIDDEN", "protection.summary")
+    }
+
+
+def test_the_grant_maker_signs_a_restriction_in_its_canonical_form(tmp_path: Path) -> None:
+    private, public = tmp_path / "k.pem", tmp_path / "k.pub.pem"
+    generate_key_pair(private, public)
+    maker = GrantMaker.from_file(private, ["AtensiCase"])
+    context = _context(RINA)
+    plain = maker.grantee(context, frozenset({"protection.summary"}))
+    assert plain is not None and plain.records == () and plain.record_types == ()
+    one = maker.grantee(
+        context, frozenset({"protection.summary"}), {"protection.summary": frozenset({"9", "10"})}
+    )
+    two = maker.grantee(
+        context, frozenset({"protection.summary"}), {"protection.summary": frozenset({"10", "9"})}
+    )
+    assert one == two and hash(one) == hash(two)  # the same in-flight sharing key
+    assert one is not None and one.records == (("protection.summary", ("10", "9")),)
+    assert one.record_types == ("AtensiCase",)
+    assert one != plain  # a restricted fetch never shares a wider one's answer

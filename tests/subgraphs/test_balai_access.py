@@ -239,3 +239,61 @@ async def test_policy_cases_refused_without_policy_facts(
     body = await client.execute(FACTS, r=_reps("ANK000000001"))
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
     assert "RUMBAI" not in str(body)
+
+
+# --- per-record grants ------------------------------------------------------------------------
+
+SUMMARY_AND_DETAIL = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Child {
+  id cases { id caseNumber stageHistory { stage } assessments { riskLevel } } } } }"""
+
+
+async def test_a_grant_listing_records_limits_each_case_s_fields_to_the_cases_listed(
+    make_client: Any,
+) -> None:
+    # The gateway allowed case 1 (RUMBAI's) and not case 2 (ALYATAMA's): case 2's fields of
+    # those categories never leave the subgraph, whatever the grant's categories alone allow.
+    granted = dataclasses.replace(
+        SARI,  # RUMBAI's supervisor: without the restriction, both cases' summaries
+        records={"protection.summary": frozenset({"1"}), "protection.detail": frozenset({"1"})},
+        record_types=frozenset({"AtensiCase"}),
+    )
+    client = (await make_client(SPEC)).acting(granted)
+    await _seed(client.db)
+    body = await client.execute(SUMMARY_AND_DETAIL, r=_reps("ANK000000001"))
+    (child,) = body["data"]["_entities"]
+    # Child.cases is protection.summary too, but a Child is no record type of the grant's.
+    first, second = child["cases"]
+    assert first["caseNumber"] == "RUMBAI/2025/000001" and first["stageHistory"]
+    # Below an allowed case, objects with their own ids (assessments) are not records.
+    assert first["assessments"] == [{"riskLevel": "HIGH"}]
+    assert second == {
+        "id": "2",
+        "caseNumber": None,
+        "stageHistory": None,
+        "assessments": None,
+    }
+    refused = sorted((e["path"][4], e["extensions"]["category"]) for e in body["errors"])
+    assert refused == [
+        ("assessments", "protection.detail"),
+        ("caseNumber", "protection.summary"),
+        ("stageHistory", "protection.summary"),
+    ]
+    assert all(e["extensions"]["code"] == "FORBIDDEN" for e in body["errors"])
+    assert all(e["path"][:4] == ["_entities", 0, "cases", 1] for e in body["errors"])
+
+
+async def test_a_grant_listing_no_record_for_a_category_returns_none_of_it(
+    make_client: Any,
+) -> None:
+    granted = dataclasses.replace(
+        SARI,
+        records={"protection.summary": frozenset()},
+        record_types=frozenset({"AtensiCase"}),
+    )
+    client = (await make_client(SPEC)).acting(granted)
+    await _seed(client.db)
+    body = await client.execute(SUMMARY_AND_DETAIL, r=_reps("ANK000000001"))
+    cases = body["data"]["_entities"][0]["cases"]
+    assert [c["caseNumber"] for c in cases] == [None, None]
+    # A category the grant does not restrict per record is judged as before (detail: assigned).
+    assert cases[0]["assessments"] == [{"riskLevel": "HIGH"}]
