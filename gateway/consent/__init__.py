@@ -9,11 +9,11 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
-from graphql import NullValueNode, OperationType
+from graphql import OperationType
 
 from gateway.consent.config import ConsentConfig
 from gateway.consent.cut import CutAtSubject
-from gateway.consent.decide import FACTS_CATEGORY, ConsentDecider, top_keys
+from gateway.consent.decide import FACTS_CATEGORY, ConsentDecider, fetches_something, top_keys
 from gateway.consent.facts import facts_fetches, request_facts_fetches
 from gateway.consent.guard import ABSENT, ConsentGuard
 from gateway.consent.policy import (
@@ -23,14 +23,13 @@ from gateway.consent.policy import (
     StaticOutcome,
     SubjectDecision,
 )
-from gateway.consent.static import StaticDenials
+from gateway.consent.static import StaticDenials, read_by_arguments
 from gateway.context import RequestContext
 from gateway.planner import PlannerPasses, QueryPlan, SubgraphMap
 from gateway.planner.plan import (
     ConditionNode,
     DecisionNode,
     FetchField,
-    FetchFragment,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -89,23 +88,21 @@ class ConsentStage:
             )
             if t is not None
         )
+        categorized = {
+            (type_name, category)
+            for (type_name, field_name) in subgraphs.supergraph.policies
+            if (category := subgraphs.category(type_name, field_name)) is not None
+        }
         self.decider = ConsentDecider(
             policy,
             config.subject,
             config.key,
             self.facts,
             self.request_facts,
-            frozenset(
-                c
-                for (type_name, field_name) in _categorized(subgraphs)
-                if (c := subgraphs.category(type_name, field_name)) is not None
-            ),
+            frozenset(category for _, category in categorized),
         )
         self.subject_categories = frozenset(
-            c
-            for (type_name, field_name) in _categorized(subgraphs)
-            if type_name == config.subject
-            and (c := subgraphs.category(type_name, field_name)) is not None
+            category for type_name, category in categorized if type_name == config.subject
         )
         # Per (role, purpose): the static outcome, and what it plans and shapes with.
         self._by_role: OrderedDict[tuple[str, str], _ForRequest] = OrderedDict()
@@ -158,7 +155,7 @@ class ConsentStage:
         if isinstance(node, FlattenNode):
             fetch = self._granted(node.node)
             if fetch.entity_type == self.config.subject:
-                only_decision = _typename_only(fetch)
+                only_decision = not fetches_something(fetch.selections)
                 return DecisionNode(
                     self.config.subject,
                     node.path,
@@ -193,29 +190,17 @@ class ConsentStage:
         """The categories a root fetch reads by lookup or filter arguments (the static pass let
         them through: the role holds them by mandate); the subgraph needs them in the grant to
         run the lookup."""
-        lookups = self.config.lookups
-        if not lookups or node.entity_type is not None:
+        if node.entity_type is not None:
             return frozenset()
         root = self.subgraphs.schema.get_root_type(
             OperationType.MUTATION if node.operation_kind == "mutation" else OperationType.QUERY
         )
         assert root is not None
-        found = set()
-        for selection in node.selections:
-            if isinstance(selection, FetchField):
-                for argument in selection.arguments:
-                    coordinate = f"{root.name}.{selection.name}.{argument.name.value}"
-                    if coordinate in lookups and not isinstance(argument.value, NullValueNode):
-                        found.add(lookups[coordinate])
-        return frozenset(found)
-
-
-def _typename_only(node: FetchNode) -> bool:
-    fields = walk_fields(node.selections)
-    return all(f.name == "__typename" for f in fields) and all(
-        isinstance(s, FetchFragment) for s in node.selections
-    )
-
-
-def _categorized(subgraphs: SubgraphMap) -> list[tuple[str, str]]:
-    return list(subgraphs.supergraph.policies)
+        return frozenset(
+            category
+            for selection in node.selections
+            if isinstance(selection, FetchField)
+            for category in read_by_arguments(
+                self.config.lookups, root.name, selection.name, selection.arguments
+            )
+        )

@@ -300,7 +300,7 @@ class ConsentDecider:
         assert node.node is not None
         selections = _narrow(node.node.selections, allowed)
         narrowed = None
-        if selections is not None and _fetches_something(selections):
+        if selections is not None and fetches_something(selections):
             used = _variables(selections)
             narrowed = replace(
                 node.node,
@@ -421,10 +421,10 @@ def _variables(selections: tuple[FetchSelection, ...]) -> set[str]:
     return used
 
 
-def _fetches_something(selections: tuple[FetchSelection, ...]) -> bool:
+def fetches_something(selections: tuple[FetchSelection, ...]) -> bool:
     for selection in selections:
         if isinstance(selection, FetchFragment):
-            if _fetches_something(selection.selections):
+            if fetches_something(selection.selections):
                 return True
         elif selection.name != "__typename":
             return True

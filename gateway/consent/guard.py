@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from graphql import NullValueNode
-
 from gateway.consent.decide import DECISION_KEY
 from gateway.consent.policy import NO_RECORD, Denial, Denials, RecordDecision, SubjectDecision
-from gateway.consent.static import StaticDenials
+from gateway.consent.static import StaticDenials, read_by_arguments
 from gateway.operation import Field
 from gateway.planner.subgraph_map import SubgraphMap
 from gateway.types import JsonObject
@@ -66,12 +64,10 @@ class ConsentGuard:
         return decision
 
     def below(self, type_name: str, field: Field, scope: object) -> object:
-        if self.static.lookups and type_name in self.static.root_types:
-            for argument in field.arguments:
-                coordinate = f"{type_name}.{field.name}.{argument.name.value}"
-                category = self.static.lookups.get(coordinate)
-                if category is not None and not isinstance(argument.value, NullValueNode):
-                    return _Requires(category)
+        if type_name in self.static.root_types:
+            read = read_by_arguments(self.static.lookups, type_name, field.name, field.arguments)
+            if read:
+                return _Requires(read[0])
         return scope
 
     def denial(self, type_name: str, field: Field, scope: object) -> Denial | Denials | None:

@@ -4,16 +4,34 @@ own operation: a removed field answers null with its denial (see `gateway.consen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from graphql import NullValueNode, get_named_type
+from graphql import ArgumentNode, NullValueNode, get_named_type
 
 from gateway.consent.policy import Denial, Denials, StaticOutcome
 from gateway.operation import Field, InlineFragment, Operation, Selection
 from gateway.planner.subgraph_map import SubgraphMap
 
 _TYPENAME = Field(response_key="__typename", name="__typename")
+
+
+def read_by_arguments(
+    lookups: Mapping[str, str],
+    type_name: str,
+    field_name: str,
+    arguments: Iterable[ArgumentNode],
+) -> list[str]:
+    """The categories a field reads by the lookup or filter arguments it is given (non-null),
+    in argument order: `lookups` maps "Type.field.argument" to a category."""
+    if not lookups:
+        return []
+    found = []
+    for argument in arguments:
+        category = lookups.get(f"{type_name}.{field_name}.{argument.name.value}")
+        if category is not None and not isinstance(argument.value, NullValueNode):
+            found.append(category)
+    return found
 
 
 @dataclass(frozen=True)
@@ -53,15 +71,12 @@ class StaticDenials:
     def lookup(self, type_name: str, selection: Field) -> Denial | None:
         """The denial of a root field used with a lookup or filter argument the role may not
         use (None when it may)."""
-        if type_name not in self.root_types or not self.lookups:
+        if type_name not in self.root_types:
             return None
-        for argument in selection.arguments:
-            category = self.lookups.get(f"{type_name}.{selection.name}.{argument.name.value}")
-            if (
-                category is not None
-                and category not in self.outcome.mandate
-                and not isinstance(argument.value, NullValueNode)
-            ):
+        for category in read_by_arguments(
+            self.lookups, type_name, selection.name, selection.arguments
+        ):
+            if category not in self.outcome.mandate:
                 return self.outcome.denied.get(category) or Denial(category)
         return None
 
