@@ -6,13 +6,13 @@ reached is decided about (facts, then one batched decision) before any of its fi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLOutputType, get_named_type
+from graphql import get_named_type
 
 from gateway.operation import Field, Selection
 from gateway.planner.fetch_graph import FetchGraph, FetchGroup
 from gateway.planner.plan import FetchFragment, FetchSelection
+from gateway.planner.position import list_depth
 from gateway.planner.selection import FieldSelection, SelectionBuilder
 from gateway.planner.subgraph_map import SubgraphMap
 
@@ -65,7 +65,7 @@ class CutAtSubject:
             for record_type, key_field in self.records:
                 if child_type == record_type:
                     item.children.field(key_field, key_field)
-            child_path = path + (item.response_key,) + ("@",) * _list_depth(definition.type)
+            child_path = path + (item.response_key,) + ("@",) * list_depth(definition.type)
             subject_keys = [k for k in subgraphs.keys(group.graph, self.subject) if k.resolvable]
             if child_type == self.subject and subject_keys:
                 self._cut(graph, step, group, item, child_path, subject_keys[0].selections)
@@ -198,12 +198,3 @@ def _add_key(node: SelectionBuilder, key: tuple[Selection, ...]) -> None:
     for selection in key:
         assert isinstance(selection, Field) and not selection.selections  # simple keys only
         node.field(selection.response_key, selection.name)
-
-
-def _list_depth(field_type: GraphQLOutputType) -> int:
-    depth = 0
-    current: Any = field_type
-    while isinstance(current, GraphQLNonNull | GraphQLList):
-        depth += isinstance(current, GraphQLList)
-        current = current.of_type
-    return depth

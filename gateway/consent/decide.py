@@ -13,11 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from graphql import (
-    ArgumentNode,
-    NameNode,
-    VariableDefinitionNode,
     VariableNode,
-    parse_type,
     visit,
 )
 from graphql.language import Visitor
@@ -27,6 +23,8 @@ from gateway.executor.merge import deep_merge
 from gateway.executor.representations import collect
 from gateway.executor.run import PlanRun
 from gateway.planner.plan import (
+    REPRESENTATIONS_ARGUMENT,
+    REPRESENTATIONS_DEFINITION,
     DecisionNode,
     FetchField,
     FetchFragment,
@@ -260,7 +258,7 @@ class ConsentDecider:
                 "_entities",
                 "_entities",
                 "Query",
-                arguments=(_REPRESENTATIONS_ARGUMENT,),
+                arguments=(REPRESENTATIONS_ARGUMENT,),
                 selections=node.selections,
             )
             found = FetchNode(
@@ -268,7 +266,7 @@ class ConsentDecider:
                 graph=node.graph,
                 operation_kind="query",
                 selections=(entities, *request.selections),
-                variable_definitions=(_REPRESENTATIONS_DEFINITION,),
+                variable_definitions=(REPRESENTATIONS_DEFINITION,),
                 operation_name="ConsentFacts",
                 private=True,
             )
@@ -396,17 +394,6 @@ def top_keys(node: FetchNode) -> tuple[str, ...]:
         inner = selection.selections if isinstance(selection, FetchFragment) else (selection,)
         keys.extend(s.response_key for s in inner if isinstance(s, FetchField))
     return tuple(keys)
-
-
-_REPRESENTATIONS_ARGUMENT = ArgumentNode(
-    name=NameNode(value="representations"),
-    value=VariableNode(name=NameNode(value="representations")),
-)
-_REPRESENTATIONS_DEFINITION = VariableDefinitionNode(
-    variable=VariableNode(name=NameNode(value="representations")),
-    type=parse_type("[_Any!]!"),
-    directives=(),
-)
 
 
 def _variables(selections: tuple[FetchSelection, ...]) -> set[str]:

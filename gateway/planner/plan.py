@@ -161,17 +161,12 @@ class FetchNode:
         selections = selection_set(self.selections)
         definitions = self.variable_definitions
         if self.entity_type is not None:
-            definitions = (_REPRESENTATIONS, *definitions)
+            definitions = (REPRESENTATIONS_DEFINITION, *definitions)
             selections = SelectionSetNode(
                 selections=(
                     FieldNode(
                         name=NameNode(value="_entities"),
-                        arguments=(
-                            ArgumentNode(
-                                name=NameNode(value="representations"),
-                                value=VariableNode(name=NameNode(value="representations")),
-                            ),
-                        ),
+                        arguments=(REPRESENTATIONS_ARGUMENT,),
                         directives=(),
                         selection_set=selections,
                     ),
@@ -189,10 +184,16 @@ class FetchNode:
         return DocumentNode(definitions=(operation,))
 
 
-_REPRESENTATIONS = VariableDefinitionNode(
+# `$representations: [_Any!]!` and `_entities(representations: $representations)`: every
+# entity fetch's (and the consent stage's facts fetches').
+REPRESENTATIONS_DEFINITION = VariableDefinitionNode(
     variable=VariableNode(name=NameNode(value="representations")),
     type=parse_type("[_Any!]!"),
     directives=(),
+)
+REPRESENTATIONS_ARGUMENT = ArgumentNode(
+    name=NameNode(value="representations"),
+    value=VariableNode(name=NameNode(value="representations")),
 )
 
 
