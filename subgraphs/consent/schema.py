@@ -16,8 +16,7 @@ import strawberry
 from auth.purposes import Role
 from subgraphs.common import validation
 from subgraphs.common.child import ChildEntity
-from subgraphs.common.context import Info, many_per_key
-from subgraphs.common.database import Database
+from subgraphs.common.context import Info, many_each
 from subgraphs.common.enums import GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
 from subgraphs.common.federation import SubgraphSchema, categorized
@@ -90,30 +89,26 @@ def _aware(value: datetime, field: str) -> datetime:
 # --- per-request loaders (one query per table per request; nothing outlives the request) ------
 
 
-async def _consents_of(info: Info, child_id: str) -> list[ConsentRecord]:
-    async def batch(db: Database, keys: list[str]) -> list[list[ConsentRecord]]:
-        async with db.connect() as conn:
-            rows = await repository.consents_of_children(conn, keys)
-        return many_per_key(keys, rows, lambda c: c.child_id)
+_consents_of_children = many_each(repository.consents_of_children, lambda c: c.child_id)
 
-    return await info.context.loader("consents_of_children", batch).load(child_id)
+
+async def _consents_of(info: Info, child_id: str) -> list[ConsentRecord]:
+    return await info.context.loader("consents_of_children", _consents_of_children).load(child_id)
 
 
 async def _consents_to_agency_of(info: Info, agency: str, child_id: str) -> list[ConsentRecord]:
-    async def batch(db: Database, keys: list[str]) -> list[list[ConsentRecord]]:
-        async with db.connect() as conn:
-            rows = await repository.consents_to_agency(conn, keys, agency)
-        return many_per_key(keys, rows, lambda c: c.child_id)
-
+    batch = many_each(
+        lambda conn, keys: repository.consents_to_agency(conn, keys, agency),
+        lambda c: c.child_id,
+    )
     return await info.context.loader("consents_to_agency", batch).load(child_id)
 
 
 async def _grants_of_user_for(info: Info, subject: str, child_id: str) -> list[BreakGlassRecord]:
-    async def batch(db: Database, keys: list[str]) -> list[list[BreakGlassRecord]]:
-        async with db.connect() as conn:
-            rows = await repository.grants_of_user(conn, subject, keys)
-        return many_per_key(keys, rows, lambda g: g.child_id)
-
+    batch = many_each(
+        lambda conn, keys: repository.grants_of_user(conn, subject, keys),
+        lambda g: g.child_id,
+    )
     return await info.context.loader("grants_of_user", batch).load(child_id)
 
 
