@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from subgraphs.common.identifiers import region_prefix_matches
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -40,9 +42,7 @@ class Identity:
         """Whether `region_code` lies inside the jurisdiction (a prefix match on whole parts)."""
         if not region_code:
             return False
-        return any(
-            region_code == prefix or region_code.startswith(prefix + ".") for prefix in self.regions
-        )
+        return any(region_prefix_matches(region_code, prefix) for prefix in self.regions)
 
 
 # How a service learns the identity of one HTTP request (None: the request carries none).
