@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -46,9 +46,15 @@ class Principal:
 
     def covers(self, region_code: str) -> bool:
         """Whether `region_code` lies inside one of the principal's region prefixes."""
-        return any(
-            region_code == prefix or region_code.startswith(prefix + ".") for prefix in self.regions
-        )
+        return region_within(region_code, self.regions)
+
+
+def region_within(region: str | None, prefixes: Iterable[str]) -> bool:
+    """Whether `region` lies inside one of the region-code `prefixes`, on whole parts ("14"
+    holds "14.71.10", "14.7" holds nothing); no region lies inside anything."""
+    if region is None:
+        return False
+    return any(region == p or region.startswith(p + ".") for p in prefixes)
 
 
 def principal_from_claims(

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from auth.policy.categories import Category
 from auth.policy.facts import AgreementFacts, CaseFacts, ChildFacts
-from auth.principal import Principal
+from auth.principal import Principal, region_within
 from auth.purposes import Agency, purposes_of
 
 
@@ -81,13 +81,6 @@ class PolicyData:
     mutations: tuple[str, ...] = ()  # every mutation the write policies may name
 
 
-def under(region: str | None, prefixes: Iterable[str]) -> bool:
-    """Whether `region` lies inside one of the region-code `prefixes` ("14" holds "14.71.10")."""
-    if region is None:
-        return False
-    return any(region == p or region.startswith(p + ".") for p in prefixes)
-
-
 def in_jurisdiction(principal: Principal, facts: ChildFacts, data: PolicyData) -> bool:
     """DOMAIN.md "Jurisdiction": a Balai's provinces plus every child with a case there, open or
     closed; for everyone else, the region prefixes in the token."""
@@ -96,7 +89,7 @@ def in_jurisdiction(principal: Principal, facts: ChildFacts, data: PolicyData) -
             return False
         if any(case.balai == principal.unit for case in facts.cases):
             return True
-        return under(facts.region, data.balai_provinces.get(principal.unit, ()))
+        return region_within(facts.region, data.balai_provinces.get(principal.unit, ()))
     return principal.covers(facts.region) if facts.region is not None else False
 
 
@@ -129,7 +122,7 @@ def covered_categories(
             not agreement.parties.isdisjoint(parties)
             and (record is None or record.balai in parties or record.balai in agreement.parties)
             and purpose in agreement.purposes
-            and under(facts.region, agreement.regions)
+            and region_within(facts.region, agreement.regions)
             and _valid(agreement.valid_from, agreement.valid_until, now)
         ):
             by_agreement |= agreement.categories
