@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import httpx
 import pytest
 
 from satu_anak.ports import issuer_port
-from subgraphs import SUBGRAPH_NAMES
+from tests.ports import free_base_port
 
 pytestmark = pytest.mark.slow
 
@@ -87,22 +86,10 @@ class System:
         return body
 
 
-def _free_base_port() -> int:
-    for base in range(31_000, 40_000, 10):
-        try:
-            for port in [*range(base, base + len(SUBGRAPH_NAMES) + 1), issuer_port(base)]:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free ports")
-
-
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     data_dir = tmp_path_factory.mktemp("satu-anak")
-    base = _free_base_port()
+    base = free_base_port(31_000)
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
     env["SATU_ANAK_DATA_DIR"] = str(data_dir)
     log = data_dir / "up.log"

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -24,24 +23,11 @@ from auth.tokens import TokenVerifier, VerifierConfig
 from satu_anak.cli import main as satu_anak
 from satu_anak.ports import issuer_port, subgraph_ports
 from satu_anak.up import GRANT_KEY_FILE
-from subgraphs import SUBGRAPH_NAMES
+from tests.ports import free_base_port
 
 pytestmark = pytest.mark.slow
 
 CATS = frozenset({"identity.basic", "identity.full"})
-
-
-def _free_base_port() -> int:
-    """A base port whose subgraph and issuer ports are free too."""
-    for base in range(15_000, 30_000, 10):
-        try:
-            for port in [*range(base, base + len(SUBGRAPH_NAMES) + 1), issuer_port(base)]:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free ports")
 
 
 def _start(data_dir: Path, base_port: int) -> subprocess.Popen[str]:
@@ -132,7 +118,7 @@ async def _principal_subject(issuer: str, token: str) -> str:
 def test_up_serves_seeded_subgraphs_and_stops_cleanly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base = _free_base_port()
+    base = free_base_port(15_000)
     ports = subgraph_ports(base)
     process = _start(tmp_path, base)
     try:
