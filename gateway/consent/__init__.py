@@ -100,6 +100,7 @@ class ConsentStage:
             self.facts,
             self.request_facts,
             frozenset(category for _, category in categorized),
+            record_keys=tuple(sorted(set(config.records.values()))),
         )
         self.subject_categories = frozenset(
             category for type_name, category in categorized if type_name == config.subject

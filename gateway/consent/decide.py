@@ -67,6 +67,7 @@ class ConsentDecider:
         request_facts: tuple[FetchNode, ...],
         categories: frozenset[str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        record_keys: tuple[str, ...] = (),
     ) -> None:
         self.policy = policy
         self.subject = subject
@@ -75,6 +76,7 @@ class ConsentDecider:
         self.request_facts = request_facts
         self.categories = categories  # every category the supergraph names
         self.clock = clock
+        self.record_keys = record_keys  # the key fields of the types decided per record
         # The response keys each facts fetch asks for (what a subject may already have, when
         # the fetch that found it selected them beside its key), and joint operations.
         self._brought = {node: top_keys(node) for node in facts}
@@ -123,7 +125,7 @@ class ConsentDecider:
     ) -> None:
         await run.fetch_entities(targets, node, records)
         if records:
-            _forget_withheld(run, node.service, records)
+            _forget_withheld(run, node.service, records, self.record_keys)
 
     # --- decisions ------------------------------------------------------------------------
 
@@ -336,7 +338,12 @@ def per_record(
     return {category: frozenset(keys) for category, keys in found.items()}
 
 
-def _forget_withheld(run: PlanRun, service: str, records: Mapping[str, frozenset[str]]) -> None:
+def _forget_withheld(
+    run: PlanRun,
+    service: str,
+    records: Mapping[str, frozenset[str]],
+    record_keys: tuple[str, ...],
+) -> None:
     """Drops the subgraph's refusals of the records its grant did not list: withheld by the
     gateway's own decision, they answer null with the gateway's denial when the answer is shaped
     (the record's decision does not allow the category), not with a second, downstream error."""
@@ -358,7 +365,9 @@ def _forget_withheld(run: PlanRun, service: str, records: Mapping[str, frozenset
                 record = record[step]
             else:
                 return False
-        key = record.get("id") if isinstance(record, dict) else None
+        if not isinstance(record, dict):
+            return False
+        key = next((record[k] for k in record_keys if record.get(k) is not None), None)
         return key is not None and str(key) not in keys
 
     errors = run.execution.errors
