@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
-from graphql import OperationType
+from graphql import OperationType, get_named_type
 
 from gateway.consent.config import ConsentConfig
 from gateway.consent.cut import CutAtSubject
@@ -34,6 +34,7 @@ from gateway.planner.plan import (
     FlattenNode,
     ParallelNode,
     PlanNode,
+    RecordLink,
     SequenceNode,
     walk_fields,
 )
@@ -68,6 +69,7 @@ class ConsentStage:
             from gateway.config import ConfigError
 
             raise ConfigError(f"[consent]: subject type {config.subject} is not in the supergraph")
+        _check_links(config, subgraphs)
         self.config = config
         self.policy = policy
         self.subgraphs = subgraphs
@@ -78,6 +80,7 @@ class ConsentStage:
             config.subject,
             tuple(config.records.items()),
             tuple((node.graph, node.selections) for node in self.facts),
+            tuple(config.links.items()),
         )
         self.root_types = frozenset(
             t.name
@@ -139,7 +142,13 @@ class ConsentStage:
             found = _ForRequest(
                 static,
                 PlannerPasses(operation=(static,), fetch_graph=(self.cut,)),
-                ConsentGuard(self.config.subject, static, self.subgraphs, self.config.records),
+                ConsentGuard(
+                    self.config.subject,
+                    static,
+                    self.subgraphs,
+                    self.config.records,
+                    self.config.links,
+                ),
             )
             self._by_outcome[outcome.key] = found
         return found
@@ -162,6 +171,24 @@ class ConsentStage:
                     node.path,
                     self.facts,
                     None if only_decision else fetch,
+                )
+            link = self.config.links.get(fetch.entity_type or "")
+            if link is not None and fetch.entity_type is not None:
+                # Records found outside their subject (a root lookup, a list of records):
+                # decided through their subjects before any more of them is fetched.
+                record = RecordLink(
+                    fetch.entity_type,
+                    self.config.records[fetch.entity_type],
+                    link,
+                    self.subgraphs.category(fetch.entity_type, link),
+                )
+                only_decision = not fetches_something(fetch.selections)
+                return DecisionNode(
+                    self.config.subject,
+                    node.path,
+                    self.facts,
+                    None if only_decision else fetch,
+                    record,
                 )
             return FlattenNode(node.path, fetch) if fetch is not node.node else node
         if isinstance(node, SequenceNode):
@@ -205,3 +232,27 @@ class ConsentStage:
                 self.config.lookups, root.name, selection.name, selection.arguments
             )
         )
+
+
+def _check_links(config: ConsentConfig, subgraphs: SubgraphMap) -> None:
+    """A record type with a subject link must be, in every subgraph serving it, an entity whose
+    key is its record key (so that its fields can be fetched after the decision), and its link
+    must lead to the subject type."""
+    from gateway.config import ConfigError
+
+    for type_name, link in config.links.items():
+        definition = subgraphs.field_def(type_name, link)
+        if definition is None or get_named_type(definition.type).name != config.subject:
+            raise ConfigError(
+                f"[consent]: records.{type_name}.subject must be a field of {type_name} "
+                f"returning {config.subject}"
+            )
+        key = config.records[type_name]
+        for graph in subgraphs.graphs_of_type(type_name):
+            keys = [k for k in subgraphs.keys(graph, type_name) if k.resolvable]
+            names = [tuple(getattr(s, "name", None) for s in k.selections) for k in keys]
+            if (key,) not in names:
+                raise ConfigError(
+                    f"[consent]: {type_name} is decided through its subject, so it must be an "
+                    f'entity with @key(fields: "{key}") in subgraph {subgraphs.name_of(graph)}'
+                )

@@ -26,7 +26,11 @@ class ConsentConfig:
                    ["policyAgreements { parties categories }"]
     records        types decided per record below a subject, with the key field each decision
                    names them by, e.g. {AtensiCase = "id"}: one child's `cases` can hold cases
-                   the asker may see and cases they may not
+                   the asker may see and cases they may not. With a subject link,
+                   {AtensiCase = {key = "id", subject = "child"}}, a record reached anywhere
+                   else (a root lookup, a list of records) is decided through its subject: only
+                   its key and link are fetched before the decision (the record type must then
+                   be an entity whose key is that field)
     lookups        root-field arguments that look up or filter by a categorized attribute, with
                    the category they read, e.g. {"Query.childByNik.nik" = "identity.full"}: a
                    role may use one only if it holds the category by mandate
@@ -40,6 +44,8 @@ class ConsentConfig:
     facts: tuple[str, ...] = ()
     request_facts: tuple[str, ...] = ()
     records: Mapping[str, str] = field(default_factory=dict)
+    # record type -> the field of it that leads to its subject (`records` with a subject link)
+    links: Mapping[str, str] = field(default_factory=dict)
     lookups: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -62,11 +68,7 @@ class ConsentConfig:
         policy = raw.get("policy")
         if not isinstance(policy, str) or ":" not in policy:
             raise ConfigError('[consent]: policy must name a factory, "module:callable"')
-        records = raw.get("records", {})
-        if not isinstance(records, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) and v for k, v in records.items()
-        ):
-            raise ConfigError("[consent]: records must map type names to their key field")
+        records, links = _records(raw.get("records", {}))
         lookups = raw.get("lookups", {})
         if not isinstance(lookups, Mapping) or not all(
             isinstance(k, str) and k.count(".") == 2 and isinstance(v, str) and v
@@ -79,7 +81,8 @@ class ConsentConfig:
             key,
             _strings(raw, "facts"),
             _strings(raw, "request_facts"),
-            dict(records),
+            records,
+            links,
             dict(lookups),
         )
 
@@ -93,6 +96,31 @@ class ConsentConfig:
             raise ConfigError(f"[consent]: cannot load policy {self.policy}: {error}") from error
         policy: ConsentPolicy = factory()
         return policy
+
+
+def _records(raw: object) -> tuple[dict[str, str], dict[str, str]]:
+    """`records`: type -> key field, or type -> {key = field, subject = link field}."""
+    wrong = ConfigError(
+        '[consent]: records map type names to their key field, or to {key = "...", subject = "..."}'
+    )
+    if not isinstance(raw, Mapping):
+        raise wrong
+    records: dict[str, str] = {}
+    links: dict[str, str] = {}
+    for type_name, value in raw.items():
+        if isinstance(value, Mapping):
+            if set(value) - {"key", "subject"}:
+                raise wrong
+            key, link = value.get("key", "id"), value.get("subject")
+            if not isinstance(link, str) or not link:
+                raise wrong
+            links[type_name] = link
+        else:
+            key = value
+        if not isinstance(type_name, str) or not isinstance(key, str) or not key:
+            raise wrong
+        records[type_name] = key
+    return records, links
 
 
 def _strings(raw: Mapping[str, Any], name: str) -> tuple[str, ...]:

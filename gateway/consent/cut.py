@@ -26,6 +26,9 @@ class CutAtSubject:
     # The subject's facts each subgraph serves (graph, selections): selected beside the key
     # where a fetch finds subjects, so that the decision need not ask that subgraph again.
     facts: tuple[tuple[str, tuple[FetchSelection, ...]], ...] = ()
+    # Record types decided through their subject wherever they are reached outside one (a
+    # root lookup, a list of records): (record type, the field leading to its subject).
+    links: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -39,7 +42,8 @@ class CutAtSubject:
                 index += 1
                 root = group.entity_type or graph.root_type
                 start = group.root(root) if group.entity_type else group.selections
-                self._walk(graph, step, group, start, root, (), subgraphs)
+                under = group.entity_type == self.subject
+                self._walk(graph, step, group, start, root, (), subgraphs, under)
         return graph
 
     def _walk(
@@ -51,11 +55,15 @@ class CutAtSubject:
         type_name: str,
         path: tuple[str, ...],
         subgraphs: SubgraphMap,
+        under: bool,
     ) -> None:
+        """`under`: inside a subject's own fetch, where records are decided by that subject's
+        decision; elsewhere a record with a subject link is cut like a subject."""
+        links = dict(self.links)
         for item in list(node.items.values()):
             if not isinstance(item, FieldSelection):
                 condition = item.type_condition or type_name
-                self._walk(graph, step, group, item.children, condition, path, subgraphs)
+                self._walk(graph, step, group, item.children, condition, path, subgraphs, under)
                 continue
             if item.children is None:
                 continue
@@ -67,7 +75,16 @@ class CutAtSubject:
                     item.children.field(key_field, key_field)
             child_path = path + (item.response_key,) + ("@",) * list_depth(definition.type)
             subject_keys = [k for k in subgraphs.keys(group.graph, self.subject) if k.resolvable]
-            if child_type == self.subject and subject_keys:
+            if not under and child_type in links and subject_keys:
+                # A record outside its subject (the consent stage checked it is an entity here).
+                record_key = next(
+                    k for k in subgraphs.keys(group.graph, child_type) if k.resolvable
+                )
+                link = (links[child_type], subject_keys[0].selections)
+                self._cut(
+                    graph, step, group, item, child_path, record_key.selections, link, child_type
+                )
+            elif child_type == self.subject and subject_keys:
                 self._cut(graph, step, group, item, child_path, subject_keys[0].selections)
             elif (
                 subject_keys
@@ -79,7 +96,9 @@ class CutAtSubject:
                 self._split(item, child_type, group.graph, subgraphs)
                 self._cut(graph, step, group, item, child_path, subject_keys[0].selections)
             else:
-                self._walk(graph, step, group, item.children, child_type, child_path, subgraphs)
+                self._walk(
+                    graph, step, group, item.children, child_type, child_path, subgraphs, under
+                )
 
     def _split(
         self, item: FieldSelection, abstract: str, graph: str, subgraphs: SubgraphMap
@@ -127,15 +146,19 @@ class CutAtSubject:
         item: FieldSelection,
         path: tuple[str, ...],
         key: tuple[Selection, ...],
+        link: tuple[str, tuple[Selection, ...]] | None = None,
+        link_type: str = "",
     ) -> None:
-        """Keep only the subject's key below `item`; move the rest to an entity fetch."""
+        """Keep only the subject's key below `item`; move the rest to an entity fetch. With
+        `link` (the field leading to the subject, and the subject's key), `item` is a record
+        decided through its subject: its key and its subject's key stay, the rest moves."""
         assert item.children is not None
-        entity = self.subject
+        entity = self.subject if link is None else link_type
         merge_at = group.merge_at + path
         abstract = None
         subject_fragment = ("fragment", entity, "")
         fragment = item.children.items.get(subject_fragment)
-        if fragment is not None and not isinstance(fragment, FieldSelection):
+        if link is None and fragment is not None and not isinstance(fragment, FieldSelection):
             # Below a union or interface (see `_split`): only the subject's fragment moves.
             abstract = item.children
             moved = fragment.children
@@ -163,9 +186,17 @@ class CutAtSubject:
             kept = item.children = SelectionBuilder()
         kept.typename()
         _add_key(kept, key)
+        facts_at = kept
+        if link is not None:
+            link_field, subject_key = link
+            below = kept.field(link_field, link_field, composite=True)
+            assert below.children is not None
+            facts_at = below.children
+            facts_at.typename()
+            _add_key(facts_at, subject_key)
         for facts_graph, facts in self.facts:
             if facts_graph == group.graph:
-                _add_facts(kept, facts)
+                _add_facts(facts_at, facts)
         step.append(entity_fetch)
         # Fetches below the cut that read keys from the moved part now wait for it.
         for other in step:

@@ -18,7 +18,13 @@ from graphql import (
 )
 from graphql.language import Visitor
 
-from gateway.consent.policy import INVISIBLE, ConsentPolicy, SubjectDecision
+from gateway.consent.policy import (
+    INVISIBLE,
+    NO_RECORD,
+    ConsentPolicy,
+    RecordDecision,
+    SubjectDecision,
+)
 from gateway.executor.merge import deep_merge
 from gateway.executor.representations import collect
 from gateway.executor.run import PlanRun
@@ -30,6 +36,7 @@ from gateway.planner.plan import (
     FetchFragment,
     FetchNode,
     FetchSelection,
+    RecordLink,
     selection_set,
 )
 from gateway.types import JsonObject, ResponsePath
@@ -85,6 +92,9 @@ class ConsentDecider:
     async def run(self, node: DecisionNode, run: PlanRun) -> None:
         found: Targets = []
         collect(run.execution.data, node.path, [], found)
+        if node.record is not None:
+            await self._run_records(node, node.record, found, run)
+            return
         subjects: dict[str, Targets] = {}
         for entity, path in found:
             typename = entity.get("__typename")
@@ -114,6 +124,57 @@ class ConsentDecider:
             if narrowed is not None:
                 records = per_record(decided[allowed], narrowed.categories)
                 fetches.append(self._fetch_group(run, targets, narrowed, records))
+        await asyncio.gather(*fetches)
+
+    async def _run_records(
+        self, node: DecisionNode, record: RecordLink, found: Targets, run: PlanRun
+    ) -> None:
+        """Records found outside their subject (a case by id): each subject decided once (facts
+        and all, as anywhere else), each record judged by its own decision within its subject's
+        — exactly as when it is reached through the subject — and the entity fetch sent once
+        per group of records with the same outcome, granted only those records."""
+        by_subject: dict[str, list[tuple[str, JsonObject, ResponsePath]]] = {}
+        links: dict[str, JsonObject] = {}
+        for entity, path in found:
+            key = entity.get(record.key)
+            link = entity.get(record.link)
+            subject = link.get(self.key) if isinstance(link, dict) else None
+            if entity.get("__typename") not in (None, record.type) or not isinstance(
+                key, str | int
+            ):
+                continue
+            if not isinstance(link, dict) or not isinstance(subject, str | int):
+                entity[DECISION_KEY] = INVISIBLE  # a record of no known subject: absent
+                continue
+            by_subject.setdefault(str(subject), []).append((str(key), entity, path))
+            links.setdefault(str(subject), link)
+        if not by_subject:
+            return
+        decisions = await self._decisions(run, list(by_subject), links)
+        groups: dict[frozenset[str], Targets] = {}
+        keys: dict[frozenset[str], set[str]] = {}
+        for subject, records in by_subject.items():
+            decision = decisions[subject]
+            for key, entity, path in records:
+                own = record_decision(decision, key)
+                entity[DECISION_KEY] = own
+                if record.link_category is not None and record.link_category not in own.allowed:
+                    # Which child the record is about is itself withheld: nothing below the
+                    # link is decided about or fetched (the guard answers it with the denial).
+                    entity.pop(record.link, None)
+                if isinstance(own, RecordDecision) or own.visible:
+                    groups.setdefault(own.allowed, []).append((entity, path))
+                    keys.setdefault(own.allowed, set()).add(key)
+        if node.node is None:
+            return
+        fetches = []
+        for allowed, targets in groups.items():
+            narrowed = self._narrowed(node, allowed)
+            if narrowed is not None:
+                # Every record of the group may show every category the fetch reads.
+                granted = frozenset(keys[allowed])
+                restriction = {category: granted for category in narrowed.categories}
+                fetches.append(run.fetch_entities(targets, narrowed, restriction))
         await asyncio.gather(*fetches)
 
     async def _fetch_group(
@@ -312,6 +373,17 @@ class ConsentDecider:
         if len(node.narrowed) < 64:  # bounded: one entry per distinct outcome seen
             node.narrowed[allowed] = narrowed
         return narrowed
+
+
+def record_decision(decision: SubjectDecision, key: str) -> RecordDecision | SubjectDecision:
+    """What governs one record of a subject: nothing when the subject may not be seen (INVISIBLE:
+    the record is absent), the record's own decision where the subject's decision is made per
+    record (none for a record it does not name), else the subject's decision."""
+    if not decision.visible:
+        return INVISIBLE
+    if decision.records:
+        return decision.records.get(key, NO_RECORD)
+    return decision
 
 
 def per_record(

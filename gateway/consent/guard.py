@@ -31,6 +31,7 @@ class ConsentGuard:
     static: StaticDenials
     subgraphs: SubgraphMap
     records: Mapping[str, str] = field(default_factory=dict)  # record type -> key field
+    links: Mapping[str, str] = field(default_factory=dict)  # record type -> its subject field
     absent: object = ABSENT
     _categories: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
@@ -45,6 +46,22 @@ class ConsentGuard:
     def enter(self, type_name: str, source: JsonObject, scope: object) -> object:
         """The decision that governs an object's fields: its own for a subject (ABSENT when it
         may not be seen at all, or was never decided about), else the enclosing subject's."""
+        key_field = self.records.get(type_name)
+        if key_field is not None:
+            own = source.get(DECISION_KEY)
+            if isinstance(own, SubjectDecision | RecordDecision):
+                # A record decided through its subject where it was found (a root lookup):
+                # absent with its subject, else judged by its own decision.
+                if isinstance(own, SubjectDecision) and not own.visible:
+                    return ABSENT
+                if isinstance(scope, _Requires) and scope.category not in own.allowed:
+                    return ABSENT
+                return own
+            if isinstance(scope, SubjectDecision) and scope.records:
+                # Decided per record: a record the decision does not name shows nothing.
+                return scope.records.get(str(source.get(key_field)), NO_RECORD)
+            if type_name in self.links and not isinstance(scope, SubjectDecision):
+                return NO_RECORD  # found outside its subject and never decided: shows nothing
         if isinstance(scope, _Requires):
             if type_name != self.subject:
                 return scope  # through connections and pages, down to the subjects found
@@ -53,10 +70,6 @@ class ConsentGuard:
                 return ABSENT
             scope = None
         if type_name != self.subject:
-            key_field = self.records.get(type_name)
-            if key_field is not None and isinstance(scope, SubjectDecision) and scope.records:
-                # Decided per record: a record the decision does not name shows nothing.
-                return scope.records.get(str(source.get(key_field)), NO_RECORD)
             return scope
         decision = source.get(DECISION_KEY)
         if not isinstance(decision, SubjectDecision) or not decision.visible:

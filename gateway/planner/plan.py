@@ -227,6 +227,17 @@ class ConditionNode:
     kind: Literal["Condition"] = "Condition"
 
 
+@dataclass(frozen=True, slots=True)
+class RecordLink:
+    """Records decided through their subject: the entities at a Decision node's path are of
+    `type`, named by their `key` field, and their subject is the object at their `link` field."""
+
+    type: str
+    key: str
+    link: str
+    link_category: str | None = None  # the link field's own category, if it has one
+
+
 @dataclass(frozen=True, eq=False)
 class DecisionNode:
     """A decision about the entities at `path` before anything more of them is fetched: their
@@ -234,12 +245,15 @@ class DecisionNode:
     decision, then `node` — the entity fetch — once per group of entities with the same
     outcome, each narrowed to what that group may see (entities that may see nothing are not
     sent). `node` is None where only the decision is needed (the entities' keys are all the
-    operation selects of them here). Added by the consent stage (gateway/consent)."""
+    operation selects of them here). With `record`, the entities at `path` are records (a
+    case found by a root lookup) decided through their subject: the subjects' facts are read,
+    and each record gets its own decision. Added by the consent stage (gateway/consent)."""
 
     subject: str  # the entity type decided about
     path: Path
     facts: tuple[FetchNode, ...]  # for the printed plan: what the decision reads
     node: FetchNode | None
+    record: RecordLink | None = None
     # Narrowed copies of `node`, per set of allowed categories (plans are cached: so are these).
     narrowed: dict[frozenset[str], FetchNode | None] = field(
         default_factory=dict, compare=False, repr=False
@@ -318,7 +332,10 @@ def _print_condition(node: ConditionNode) -> str:
 def _print_decision(node: DecisionNode) -> str:
     path = ".".join(node.path)
     facts = "\n".join(_indent(_print_node(f), "    ") for f in node.facts)
-    text = f'Decide(subject: "{node.subject}", path: "{path}") {{\n  Facts {{\n{facts}\n  }},\n'
+    about = f'subject: "{node.subject}"'
+    if node.record is not None:
+        about = f'record: "{node.record.type}", {about} at "{node.record.link}"'
+    text = f'Decide({about}, path: "{path}") {{\n  Facts {{\n{facts}\n  }},\n'
     if node.node is not None:
         text += _indent(_print_node(node.node), "  ") + "\n"
     return text + "},"

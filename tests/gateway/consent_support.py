@@ -29,6 +29,7 @@ CONFIG = ConsentConfig(
     facts=("region", "openCases"),
     request_facts=("agreements { party }",),
     records={"Case": "id"},
+    links={"Case": "child"},
     lookups={"Query.childByNik.nik": "identity.full"},
 )
 
@@ -73,12 +74,14 @@ CARE: dict[str, dict[str, Any]] = {
         "id": "A",
         "cases": [
             {
+                "__typename": "Case",
                 "id": "K1",
                 "category": "NEGLECT",
                 "notes": ["home visit"],
                 "child": {"__typename": "Child", "id": "A"},
             },
             {
+                "__typename": "Case",
                 "id": "K2",
                 "category": "VIOLENCE",
                 "notes": ["court date"],
@@ -90,6 +93,18 @@ CARE: dict[str, dict[str, Any]] = {
     },
     "B": {"__typename": "Child", "id": "B", "cases": [], "flag": None, "openCases": 0},
     "C": {"__typename": "Child", "id": "C", "cases": [], "flag": None, "openCases": 0},
+}
+# Cases are entities of the care subgraph too: fetched by id once decided about.
+# K9 is a case of B, out of the test principals' region.
+CASES: dict[str, dict[str, Any]] = {
+    **{c["id"]: c for c in CARE["A"]["cases"]},
+    "K9": {
+        "__typename": "Case",
+        "id": "K9",
+        "category": "NEGLECT",
+        "notes": ["far away"],
+        "child": {"__typename": "Child", "id": "B"},
+    },
 }
 NOTES = {
     "N1": {
@@ -135,7 +150,8 @@ class FakePolicy:
             return StaticOutcome({c: Denial(c) for c in ALL}, frozenset(), frozenset())
         denied = {"protection.detail": Denial("protection.detail", "FORBIDDEN")}
         if principal.role is Role.BALAI_CASEWORKER:
-            return StaticOutcome({}, frozenset({"identity.basic"}), frozenset({"closeCase"}))
+            mandate = frozenset({"identity.basic", "protection.summary"})  # own Balai's cases
+            return StaticOutcome({}, mandate, frozenset({"closeCase"}))
         mandate = ALL if principal.role is Role.DINSOS_OFFICER else frozenset({"identity.basic"})
         writes = frozenset({"addNote"}) if principal.role is Role.DINSOS_OFFICER else frozenset()
         return StaticOutcome(denied, mandate - {"protection.detail"}, writes)
@@ -264,8 +280,9 @@ def fake_subgraphs() -> FakeSubgraphs:
                     },
                     "cases": lambda arg: CARE["A"]["cases"],
                     "agreements": lambda arg: [{"party": "dinsos"}],
+                    "case": lambda arg: CASES.get(arg("id")),
                 },
-                CARE,
+                {**CARE, **CASES},
             ),
         }
     )

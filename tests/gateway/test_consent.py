@@ -533,3 +533,153 @@ def test_a_subgraph_s_refusal_of_a_withheld_record_leaves_only_the_gateway_s_den
             },
         ),
     ]
+
+
+# --- records found outside their subject ------------------------------------------------------
+
+
+def _decisions(plan_node: object) -> list[DecisionNode]:
+    found: list[DecisionNode] = []
+    stack = [plan_node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, DecisionNode):
+            found.append(node)
+        stack.extend(getattr(node, "nodes", ()))
+        for name in ("node", "if_clause", "else_clause"):
+            inner = getattr(node, name, None)
+            if inner is not None and not isinstance(node, DecisionNode):
+                stack.append(inner)
+    return found
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ case(id: "%s") { category notes } }',
+        '{ case(id: "%s") { ... on Case { category notes } } }',
+        '{ c: case(id: "%s") { kind: category ...N } } fragment N on Case { notes }',
+    ],
+)
+def test_a_record_looked_up_at_the_root_gets_the_decision_it_gets_through_its_child(
+    query: str,
+) -> None:
+    through_child, _ = _run(
+        '{ child(id: "A") { cases { category notes } } }', Role.BALAI_CASEWORKER
+    )
+    expected = {
+        "K1": (
+            through_child["data"]["child"]["cases"][0],
+            [("ASSIGNMENT_REQUIRED", "protection.detail", ["assignment"])],
+        ),
+        "K2": (
+            through_child["data"]["child"]["cases"][1],
+            [
+                ("CONSENT_REQUIRED", "protection.summary", ["consent", "agreement"]),
+                ("FORBIDDEN", "protection.detail", []),
+            ],
+        ),
+    }
+    for key, (case, denials) in expected.items():
+        response, fakes = _run(query % key, Role.BALAI_CASEWORKER)
+        (answer,) = response["data"].values()
+        assert list(answer.values()) == [case["category"], case["notes"]]
+        assert sorted(e[1:] for e in _errors(response)) == sorted(denials)
+        # Before the decision, only the case's key and its child's key (and facts) are fetched;
+        # a case whose decision allows nothing is not fetched again at all.
+        first = fakes.sent[0][1]
+        assert "category" not in first and "notes" not in first and "child" in first
+        later = [doc for doc in _fetched(fakes)[1:]]
+        assert ("category" in set().union(*later)) is (key == "K1")
+        assert not any("notes" in doc for doc in later)
+
+
+def test_a_record_of_a_child_out_of_jurisdiction_does_not_exist() -> None:
+    unknown, _ = _run('{ case(id: "K404") { category } }', Role.BALAI_CASEWORKER)
+    hidden, fakes = _run('{ case(id: "K9") { category child { id } } }', Role.BALAI_CASEWORKER)
+    assert hidden == unknown == {"data": {"case": None}}
+    assert not any("category" in doc for doc in _fetched(fakes))
+
+
+def test_a_root_list_of_records_shows_each_record_by_its_own_decision() -> None:
+    response, fakes = _run('{ cases(office: "X") { id category } }', Role.BALAI_CASEWORKER)
+    assert response["data"] == {
+        "cases": [{"id": "K1", "category": "NEGLECT"}, {"id": "K2", "category": None}]
+    }
+    assert _errors(response) == [
+        (
+            ["cases", 1, "category"],
+            "CONSENT_REQUIRED",
+            "protection.summary",
+            ["consent", "agreement"],
+        )
+    ]
+    # The one entity fetch of the cases is granted K1 alone.
+    assert _records_sent(fakes)[1:] == [("care", {"protection.summary": frozenset({"K1"})})]
+
+
+def test_a_record_s_child_is_decided_about_as_a_subject() -> None:
+    response, _ = _run('{ case(id: "K1") { category child { name nik } } }', Role.DINSOS_OFFICER)
+    assert response == {
+        "data": {
+            "case": {"category": "NEGLECT", "child": {"name": "Ani", "nik": "1471000000000001"}}
+        }
+    }
+    denied, fakes = _run('{ case(id: "K2") { child { name } } }', Role.BALAI_CASEWORKER)
+    # K2's summary (which its `child` link is) may not be seen: the link is null with the
+    # denial, and nothing of the child it leads to is fetched.
+    assert denied["data"] == {"case": {"child": None}}
+    assert _errors(denied) == [
+        (["case", "child"], "CONSENT_REQUIRED", "protection.summary", ["consent", "agreement"])
+    ]
+    assert not any("name" in doc for doc in _fetched(fakes))
+
+
+def test_the_printed_plan_decides_about_a_record_before_fetching_its_fields() -> None:
+    gateway = _gateway(fake_subgraphs())
+    prepared = gateway.prepare(
+        '{ case(id: "K1") { category } }', None, context(Role.BALAI_CASEWORKER)
+    )
+    (decision,) = _decisions(prepared.plan.node)
+    assert decision.record is not None and decision.record.type == "Case"
+    assert decision.node is not None and "category" in decision.node.selection_text
+    from gateway.planner.plan import print_plan
+
+    printed = print_plan(prepared.plan)
+    assert 'Decide(record: "Case", subject: "Child" at "child", path: "case")' in printed
+    assert printed.index("Decide(") < printed.index("category")
+
+
+def test_a_record_type_decided_through_its_subject_must_be_an_entity() -> None:
+    config = replace(CONFIG, links={"Note": "child"}, records={"Note": "id"})
+    with pytest.raises(ConfigError, match="must be an entity"):
+        Gateway(
+            supergraph("consent.graphql"),
+            GatewayConfig(consent=config),
+            client=fake_subgraphs(),
+            policy=FakePolicy(),
+        )
+    wrong_link = replace(CONFIG, links={"Case": "category"})
+    with pytest.raises(ConfigError, match="subject must be a field"):
+        Gateway(
+            supergraph("consent.graphql"),
+            GatewayConfig(consent=wrong_link),
+            client=fake_subgraphs(),
+            policy=FakePolicy(),
+        )
+
+
+def test_records_with_a_subject_link_are_read_from_the_toml_table_form() -> None:
+    config = ConsentConfig.from_mapping(
+        {
+            "subject": "Child",
+            "policy": "m:f",
+            "records": {"Case": {"key": "id", "subject": "child"}, "Other": "code"},
+        }
+    )
+    assert config.records == {"Case": "id", "Other": "code"}
+    assert config.links == {"Case": "child"}
+    with pytest.raises(ConfigError):
+        ConsentConfig.from_mapping(
+            {"subject": "Child", "policy": "m:f", "records": {"Case": {"key": "id"}}}
+        )
