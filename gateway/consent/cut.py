@@ -77,8 +77,12 @@ class CutAtSubject:
             subject_keys = [k for k in subgraphs.keys(group.graph, self.subject) if k.resolvable]
             if not under and child_type in links and subject_keys:
                 # A record outside its subject (the consent stage checked it is an entity here).
+                key_field = dict(self.records)[child_type]
                 record_key = next(
-                    k for k in subgraphs.keys(group.graph, child_type) if k.resolvable
+                    k
+                    for k in subgraphs.keys(group.graph, child_type)
+                    if k.resolvable
+                    and [getattr(s, "name", None) for s in k.selections] == [key_field]
                 )
                 link = (links[child_type], subject_keys[0].selections)
                 self._cut(
