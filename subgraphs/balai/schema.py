@@ -93,7 +93,8 @@ _plans = many_each(repository.intervention_plans, lambda p: p.case_id)
 
 
 async def _visible(info: Info, case: CaseRecord) -> bool:
-    """Whether a case found by a root lookup exists for the caller (no identity: as before).
+    """Whether a case found by a root lookup or as an entity exists for the caller (no
+    identity: as before).
 
     Balai staff: their Balai's cases, and the cases elsewhere of a child with a case at their
     Balai (the Balai's jurisdiction; a child's home province is not held here, so that half of
@@ -110,6 +111,19 @@ async def _visible(info: Info, case: CaseRecord) -> bool:
         return True
     cases = await info.context.loader("cases_of_child", _cases_of_child).load(case.child_id)
     return any(c.balai_code == identity.unit for c in cases)
+
+
+async def _case_by_id(info: Info, id: strawberry.ID) -> CaseRecord | None:
+    """The case with this id if the caller may see it (`_visible`); None when it is unknown, the
+    id cannot name one, or it is not visible — all three answer alike. `atensiCase(id:)` and the
+    AtensiCase entity both find cases here, through the request's loader (one query a tick)."""
+    case_id = _row_id(id)
+    if case_id is None:
+        return None
+    record = await info.context.loader("cases", _cases).load(case_id)
+    if record is None or not await _visible(info, record):
+        return None
+    return record
 
 
 def _check_detail(info: Info, case: AtensiCase) -> None:
@@ -231,8 +245,9 @@ class InterventionPlan:
     notes: str | None = categorized("protection.detail")
 
 
-@strawberry.type(
-    description="An ATENSI (Asistensi Rehabilitasi Sosial) case of one child at one Balai."
+@strawberry.federation.type(
+    keys=["id"],
+    description="An ATENSI (Asistensi Rehabilitasi Sosial) case of one child at one Balai.",
 )
 class AtensiCase:
     id: strawberry.ID
@@ -268,6 +283,14 @@ class AtensiCase:
             ),
             row_id=c.id,
         )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        """A case by id, as `atensiCase(id:)` finds it: batched through the request's loader, and
+        null when unknown, malformed or not visible to the caller (`_visible`). Its fields are
+        guarded as everywhere (categories, the grant's per-record restriction, detail)."""
+        record = await _case_by_id(info, id)
+        return cls.from_record(record) if record else None
 
     @categorized("protection.summary")
     async def balai(self, info: Info) -> Balai | None:
@@ -411,13 +434,8 @@ class Query:
 
     @categorized("protection.summary", description="A case by id; null when unknown.")
     async def atensi_case(self, info: Info, id: strawberry.ID) -> AtensiCase | None:
-        case_id = _row_id(id)
-        if case_id is None:
-            return None
-        record = await info.context.loader("cases", _cases).load(case_id)
-        if record is None or not await _visible(info, record):
-            return None
-        return AtensiCase.from_record(record)
+        record = await _case_by_id(info, id)
+        return AtensiCase.from_record(record) if record else None
 
     @categorized(
         "protection.summary",

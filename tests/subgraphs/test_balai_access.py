@@ -29,7 +29,9 @@ from test_balai import (
 )
 
 from subgraphs.balai.service import SPEC
+from subgraphs.common.federation import CATEGORIES
 from subgraphs.common.identity import Identity
+from tests.subgraphs.sample_identities import identity_of
 
 pytestmark = pytest.mark.anyio
 
@@ -297,3 +299,205 @@ async def test_a_grant_listing_no_record_for_a_category_returns_none_of_it(
     assert [c["caseNumber"] for c in cases] == [None, None]
     # A category the grant does not restrict per record is judged as before (detail: assigned).
     assert cases[0]["assessments"] == [{"riskLevel": "HIGH"}]
+
+
+# --- the AtensiCase entity (@key id): what the gateway fetches after deciding about a case -----
+
+# A PKH coordinator in the case's city: not Balai staff, so no case by id here.
+PKH = identity_of("pkh-coord-pekanbaru", "child.protection", CATEGORIES)
+
+NUMBERS = {"1": "RUMBAI/2025/000001", "2": "ALYATAMA/2023/000004", "3": "RUMBAI/2025/000003",
+           "4": "RUMBAI/2025/000004"}  # fmt: skip
+
+# The entity and the root lookup for the same id, side by side.
+ENTITY_AND_ROOT = """query($r: [_Any!]!, $id: ID!) {
+  _entities(representations: $r) { ... on AtensiCase { id caseNumber } }
+  atensiCase(id: $id) { id caseNumber } }"""
+
+
+def _case_reps(*ids: str) -> list[dict[str, str]]:
+    return [{"__typename": "AtensiCase", "id": i} for i in ids]
+
+
+@pytest.mark.parametrize(
+    ("who", "case_id", "visible"),
+    [
+        (RINA, "1", True),  # own Balai's, assigned
+        (DIAN, "4", True),  # own Balai's, unassigned
+        (SARI, "3", True),  # own Balai's, closed
+        (BUDI, "2", True),  # own Balai's (ALYATAMA)
+        (BUDI, "1", True),  # RUMBAI's, but ANK1 also has a case at ALYATAMA
+        (RINA, "2", True),  # ALYATAMA's, and ANK1 has a case at RUMBAI
+        (BUDI, "4", False),  # RUMBAI's, ANK3 has no case at ALYATAMA: out of jurisdiction
+        (BUDI, "3", False),  # RUMBAI's, ANK2 has none there either
+        (DINSOS, "1", False),  # not Balai staff: no case by id
+        (PKH, "4", False),
+        (None, "4", True),  # no identity: as before
+    ],
+)
+async def test_case_entities_resolve_with_the_root_lookups_visibility(
+    make_client: Any, who: Identity | None, case_id: str, visible: bool
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    data = await client.data(ENTITY_AND_ROOT, r=_case_reps(case_id), id=case_id)
+    expected = {"id": case_id, "caseNumber": NUMBERS[case_id]} if visible else None
+    assert data == {"_entities": [expected], "atensiCase": expected}
+    if not visible:  # exactly as an unknown case: null, no error
+        unknown = await client.execute(ENTITY_AND_ROOT, r=_case_reps("404"), id="404")
+        assert unknown == {"data": data}
+
+
+MALFORMED = ["404", "0", "-1", "abc", "", "1.0", "1e3", "\u0661", "2147483648", "99999999999999"]
+
+
+@pytest.mark.parametrize("who", [None, RINA], ids=["nobody", "caseworker"])
+async def test_case_entities_of_unknown_and_malformed_ids_are_null(
+    make_client: Any, who: Identity | None
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    query = """query($r: [_Any!]!) { _entities(representations: $r) {
+      ... on AtensiCase { id caseNumber } } }"""
+    # Case 1 last: the same request does find a case the caller may see.
+    data = await client.data(query, r=_case_reps(*MALFORMED, "1"))
+    assert data["_entities"] == [None] * len(MALFORMED) + [
+        {"id": "1", "caseNumber": "RUMBAI/2025/000001"}
+    ]
+    for case_id in MALFORMED:  # as the root lookup answers them
+        root = await client.data(ENTITY_AND_ROOT, r=_case_reps(case_id), id=case_id)
+        assert root == {"_entities": [None], "atensiCase": None}
+
+
+SUMMARY = """query($r: [_Any!]!) { _entities(representations: $r) { ... on AtensiCase {
+  id caseNumber stage child { id } balai { code } stageHistory { stage }
+  assessments { riskLevel } } } }"""
+
+ROOT_SUMMARY = """query($id: ID!) { atensiCase(id: $id) {
+  id caseNumber stage child { id } balai { code } stageHistory { stage }
+  assessments { riskLevel } } }"""
+
+
+async def test_case_entities_keep_to_the_grants_records(make_client: Any) -> None:
+    # The gateway allowed the summary of case 1 only, and the detail of case 4 only: the
+    # supervisor, who could otherwise read both cases whole, gets no more of either.
+    granted = dataclasses.replace(
+        SARI,
+        records={"protection.summary": frozenset({"1"}), "protection.detail": frozenset({"4"})},
+        record_types=frozenset({"AtensiCase"}),
+    )
+    client = (await make_client(SPEC)).acting(granted)
+    await _seed(client.db)
+    body = await client.execute(SUMMARY, r=_case_reps("1", "4"))
+    first, fourth = body["data"]["_entities"]
+    assert first == {
+        "id": "1",
+        "caseNumber": "RUMBAI/2025/000001",
+        "stage": "INTERVENTION",
+        "child": {"id": "ANK000000001"},
+        "balai": {"code": "RUMBAI"},
+        "stageHistory": [{"stage": s} for s in ("INTAKE", "ASSESSMENT", "PLAN", "INTERVENTION")],
+        "assessments": None,  # detail: case 4 only
+    }
+    assert fourth == {
+        "id": "4",
+        "caseNumber": None,
+        "stage": None,
+        "child": None,
+        "balai": None,
+        "stageHistory": None,
+        "assessments": [],  # case 4 has none, and its detail is granted
+    }
+    refused = sorted((tuple(e["path"]), e["extensions"]["category"]) for e in body["errors"])
+    assert refused == [
+        (("_entities", 0, "assessments"), "protection.detail"),
+        *(
+            (("_entities", 1, field), "protection.summary")
+            for field in ("balai", "caseNumber", "child", "stage", "stageHistory")
+        ),
+    ]
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+    assert "RUMBAI/2025/000004" not in str(body)
+    # The root lookup under the same grant answers each case the same way.
+    for index, case_id in enumerate(("1", "4")):
+        root = await client.execute(ROOT_SUMMARY, id=case_id)
+        assert root["data"]["atensiCase"] == body["data"]["_entities"][index]
+        assert sorted(e["path"][1:] for e in root["errors"]) == sorted(
+            e["path"][2:] for e in body["errors"] if e["path"][1] == index
+        )
+
+
+@pytest.mark.parametrize(
+    ("who", "case_id", "assessments"),
+    [
+        (RINA, "1", [{"riskLevel": "HIGH"}]),  # the assigned caseworker
+        (SARI, "1", [{"riskLevel": "HIGH"}]),  # a supervisor of the case's Balai
+        (DIAN, "1", None),  # same Balai, not assigned
+        (BUDI, "1", None),  # another Balai (the case is visible to him): never its detail
+        (BUDI, "2", []),  # his own, assigned (no assessments recorded)
+    ],
+)
+async def test_case_entity_detail_needs_assignment(
+    make_client: Any, who: Identity, case_id: str, assessments: list[Any] | None
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    query = """query($r: [_Any!]!) { _entities(representations: $r) { ... on AtensiCase {
+      id caseNumber assessments { riskLevel } interventionPlans { setting } } } }"""
+    body = await client.execute(query, r=_case_reps(case_id))
+    (case,) = body["data"]["_entities"]
+    assert case["caseNumber"] == NUMBERS[case_id]  # the summary stays
+    assert case["assessments"] == assessments
+    if assessments is None:
+        assert case["interventionPlans"] is None
+        assert sorted((e["path"][2], e["extensions"]["code"], e["extensions"]["category"])
+                      for e in body["errors"]) == [
+            ("assessments", "FORBIDDEN", "protection.detail"),
+            ("interventionPlans", "FORBIDDEN", "protection.detail"),
+        ]  # fmt: skip
+    else:
+        assert "errors" not in body
+        assert case["interventionPlans"] is not None
+
+
+async def test_case_entity_fields_outside_the_grants_categories_are_forbidden(
+    make_client: Any,
+) -> None:
+    # The assigned caseworker, under a grant for the summary only: no detail.
+    summary_only = dataclasses.replace(RINA, categories=frozenset({"protection.summary"}))
+    client = (await make_client(SPEC)).acting(summary_only)
+    await _seed(client.db)
+    body = await client.execute(SUMMARY, r=_case_reps("1"))
+    (case,) = body["data"]["_entities"]
+    assert case["caseNumber"] == "RUMBAI/2025/000001" and case["assessments"] is None
+    [error] = body["errors"]
+    assert error["path"] == ["_entities", 0, "assessments"]
+    assert error["extensions"] == {"code": "FORBIDDEN", "category": "protection.detail"}
+
+
+@pytest.mark.parametrize(
+    ("who", "visible"),
+    [(RINA, {"1", "2", "3", "4"}), (BUDI, {"1", "2"}), (DINSOS, set())],
+    ids=["rumbai", "alyatama", "dinsos"],
+)
+async def test_case_entities_are_batched_and_keep_their_order(
+    make_client: Any, who: Identity, visible: set[str]
+) -> None:
+    client = (await make_client(SPEC)).acting(who)
+    await _seed(client.db)
+    ids = [str(i) for i in range(60, 0, -1)]  # newest first; only 1-4 exist
+    reps: list[dict[str, str]] = _case_reps(*ids)
+    reps.insert(30, {"__typename": "Balai", "code": "ALYATAMA"})
+    query = """query($r: [_Any!]!) { _entities(representations: $r) {
+      ... on AtensiCase { id caseNumber } ... on Balai { code } } }"""
+    before = client.db.statements_executed
+    data = await client.data(query, r=reps)
+    executed = client.db.statements_executed - before
+    expected: list[Any] = [
+        {"id": i, "caseNumber": NUMBERS[i]} if i in visible else None for i in ids
+    ]
+    expected.insert(30, {"code": "ALYATAMA"})
+    assert data["_entities"] == expected
+    # atensi_case by id once for all 60, the Balai, and (for another Balai's cases) the cases
+    # of their children once: never a query per case.
+    assert executed <= 3
