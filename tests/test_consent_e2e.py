@@ -357,6 +357,111 @@ def test_a_write_without_the_right_is_refused_and_writes_nothing(system: System)
     assert len(after["data"]["child"]["cases"]) == 2
 
 
+CASE = "id caseNumber status ampkCategory referralSource assessments { riskLevel }"
+
+
+def _case_of(system: System, child: str, balai: str) -> tuple[str, str]:
+    """(id, case number) of the planted child's case at `balai` (read as the Pekanbaru Dinsos
+    officer, who sees every case's summary of a child in his region by mandate)."""
+    body = system.body(
+        "dinsos-pekanbaru",
+        "case.management",
+        "query($id: ID!) { child(id: $id) { cases { id caseNumber } } }",
+        id=child,
+    )
+    (found,) = [
+        (c["id"], c["caseNumber"])
+        for c in body["data"]["child"]["cases"]
+        if c["caseNumber"].startswith(balai + "/")
+    ]
+    return found
+
+
+def _at(body: dict[str, Any], prefix: str) -> dict[str, tuple[str, str | None]]:
+    """The denials below `prefix`, by the rest of their path."""
+    return {
+        path[len(prefix) :]: denial
+        for path, denial in _denials(body).items()
+        if path.startswith(prefix)
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "child", "balai"),
+    [
+        ("balai-rumbai-unassigned", "ANK000000001", "RUMBAI"),
+        ("balai-rumbai-unassigned", "ANK000000003", "RUMBAI"),
+        ("balai-rumbai-unassigned", "ANK000000003", "ALYATAMA"),
+        ("balai-rumbai-assigned", "ANK000000001", "RUMBAI"),
+        ("balai-rumbai-assigned", "ANK000000003", "ALYATAMA"),
+        ("balai-rumbai-supervisor", "ANK000000001", "RUMBAI"),
+        ("balai-alyatama", "ANK000000003", "RUMBAI"),
+        ("balai-alyatama", "ANK000000003", "ALYATAMA"),
+    ],
+)
+def test_a_case_looked_up_at_the_root_gets_its_decision_through_the_child(
+    system: System, user: str, child: str, balai: str
+) -> None:
+    case_id, number = _case_of(system, child, balai)
+    through = system.body(
+        user,
+        "case.management",
+        f"query($id: ID!) {{ child(id: $id) {{ cases {{ {CASE} }} }} }}",
+        id=child,
+    )
+    (index,) = [i for i, c in enumerate(through["data"]["child"]["cases"]) if c["id"] == case_id]
+    expected = through["data"]["child"]["cases"][index]
+    expected_denials = _at(through, f"child.cases.{index}.")
+    for root, argument in (("atensiCase", case_id), ("caseByNumber", number)):
+        name = "id" if root == "atensiCase" else "caseNumber"
+        kind = "ID" if root == "atensiCase" else "String"
+        body = system.body(
+            user,
+            "case.management",
+            f"query($v: {kind}!) {{ {root}({name}: $v) {{ {CASE} }} }}",
+            v=argument,
+        )
+        assert body["data"][root] == expected, (root, body)
+        assert _at(body, f"{root}.") == expected_denials, (root, body)
+        # Decided by the gateway before fetching: no subgraph had anything to refuse.
+        assert not [e for e in body.get("errors", []) if "serviceName" in e["extensions"]]
+
+
+def test_a_case_of_a_child_outside_jurisdiction_is_like_an_unknown_case(system: System) -> None:
+    case_id, _ = _case_of(system, "ANK000000001", "RUMBAI")
+    query = "query($id: ID!) { atensiCase(id: $id) { caseNumber child { id } } }"
+    unknown = system.body("balai-alyatama", "case.management", query, id="999999")
+    # ANK000000001 has no case at Alyatama and lives outside its province: his case does not
+    # exist for Alyatama.
+    hidden = system.body("balai-alyatama", "case.management", query, id=case_id)
+    assert hidden == unknown == {"data": {"atensiCase": None}}
+
+
+def test_a_balai_s_case_list_decides_each_case_like_the_child_s_list(system: System) -> None:
+    # The unassigned caseworker sees Rumbai's open cases' summaries; the detail of none (he is
+    # assigned to none), with ASSIGNMENT_REQUIRED on each, as on a child's own list.
+    body = system.body(
+        "balai-rumbai-unassigned",
+        "case.management",
+        'query { cases(balaiCode: "RUMBAI", first: 50) { totalCount nodes { id caseNumber assessments { riskLevel } } } }',
+    )
+    nodes = body["data"]["cases"]["nodes"]
+    assert nodes and all(n["caseNumber"].startswith("RUMBAI/") for n in nodes)
+    assert all(n["assessments"] is None for n in nodes)
+    denied = _denials(body)
+    assert {denied[f"cases.nodes.{i}.assessments"] for i in range(len(nodes))} == {
+        (A, "protection.detail")
+    }
+    # The assigned caseworker gets the detail of her own cases only.
+    mine = system.body(
+        "balai-rumbai-assigned",
+        "case.management",
+        'query { cases(balaiCode: "RUMBAI", first: 50) { nodes { id caseworker { name } assessments { riskLevel } } } }',
+    )
+    shown = [n for n in mine["data"]["cases"]["nodes"] if n["assessments"] is not None]
+    assert shown and {n["caseworker"]["name"] for n in shown} == {"Syafrida Salsabila"}
+
+
 def test_a_revoked_consent_stops_applying_on_the_next_request(system: System) -> None:
     coordinator = ("pkh-coord-pekanbaru", "child.protection")
     before = system.body(*coordinator, PICTURE, id="ANK000000003")
@@ -390,106 +495,3 @@ def test_an_ended_agreement_stops_sharing_on_the_next_request(system: System) ->
         assert alyatama[field] is None
         assert _errors_at(after, f"child.cases.1.{field}") == [(C, "protection.summary", None)]
     assert not [e for e in after.get("errors", []) if "serviceName" in e["extensions"]]
-
-
-CASE = "id caseNumber status ampkCategory referralSource assessments { riskLevel }"
-
-
-def _case_ids(system: System) -> dict[str, str]:
-    """Case number -> id of the planted children's cases (read as Rumbai's supervisor, who sees
-    Rumbai's cases and, by the Rumbai-Alyatama agreement, Alyatama's summary)."""
-    ids = {}
-    for child in ("ANK000000001", "ANK000000003"):
-        body = system.body(
-            "balai-rumbai-supervisor",
-            "case.management",
-            "query($id: ID!) { child(id: $id) { cases { id caseNumber } } }",
-            id=child,
-        )
-        ids.update({c["caseNumber"]: c["id"] for c in body["data"]["child"]["cases"]})
-    return ids
-
-
-def _at(body: dict[str, Any], prefix: str) -> dict[str, tuple[str, str | None]]:
-    """The denials below `prefix`, by the rest of their path."""
-    return {
-        path[len(prefix) :]: denial
-        for path, denial in _denials(body).items()
-        if path.startswith(prefix)
-    }
-
-
-@pytest.mark.parametrize(
-    ("user", "child", "number"),
-    [
-        ("balai-rumbai-unassigned", "ANK000000001", "RUMBAI/2026/000001"),
-        ("balai-rumbai-unassigned", "ANK000000003", "RUMBAI/2026/000003"),
-        ("balai-rumbai-unassigned", "ANK000000003", "ALYATAMA/2022/000002"),
-        ("balai-rumbai-assigned", "ANK000000001", "RUMBAI/2026/000001"),
-        ("balai-rumbai-assigned", "ANK000000003", "ALYATAMA/2022/000002"),
-        ("balai-rumbai-supervisor", "ANK000000001", "RUMBAI/2026/000001"),
-        ("balai-alyatama", "ANK000000003", "RUMBAI/2026/000003"),
-        ("balai-alyatama", "ANK000000003", "ALYATAMA/2022/000002"),
-    ],
-)
-def test_a_case_looked_up_at_the_root_gets_its_decision_through_the_child(
-    system: System, user: str, child: str, number: str
-) -> None:
-    case_id = _case_ids(system)[number]
-    through = system.body(
-        user,
-        "case.management",
-        f"query($id: ID!) {{ child(id: $id) {{ cases {{ {CASE} }} }} }}",
-        id=child,
-    )
-    (index,) = [i for i, c in enumerate(through["data"]["child"]["cases"]) if c["id"] == case_id]
-    expected = through["data"]["child"]["cases"][index]
-    expected_denials = _at(through, f"child.cases.{index}.")
-    for root, argument in (("atensiCase", case_id), ("caseByNumber", number)):
-        name = "id" if root == "atensiCase" else "caseNumber"
-        kind = "ID" if root == "atensiCase" else "String"
-        body = system.body(
-            user,
-            "case.management",
-            f"query($v: {kind}!) {{ {root}({name}: $v) {{ {CASE} }} }}",
-            v=argument,
-        )
-        assert body["data"][root] == expected, (root, body)
-        assert _at(body, f"{root}.") == expected_denials, (root, body)
-        # Decided by the gateway before fetching: no subgraph had anything to refuse.
-        assert not [e for e in body.get("errors", []) if "serviceName" in e["extensions"]]
-
-
-def test_a_case_of_a_child_outside_jurisdiction_is_like_an_unknown_case(system: System) -> None:
-    ids = _case_ids(system)
-    query = "query($id: ID!) { atensiCase(id: $id) { caseNumber child { id } } }"
-    unknown = system.body("balai-alyatama", "case.management", query, id="999999")
-    # ANK000000001 has no case at Alyatama and lives outside its province: his case does not
-    # exist for Alyatama.
-    hidden = system.body("balai-alyatama", "case.management", query, id=ids["RUMBAI/2026/000001"])
-    assert hidden == unknown == {"data": {"atensiCase": None}}
-
-
-def test_a_balai_s_case_list_decides_each_case_like_the_child_s_list(system: System) -> None:
-    # The unassigned caseworker sees Rumbai's open cases' summaries; the detail of none (he is
-    # assigned to none), with ASSIGNMENT_REQUIRED on each, as on a child's own list.
-    body = system.body(
-        "balai-rumbai-unassigned",
-        "case.management",
-        'query { cases(balaiCode: "RUMBAI", first: 50) { totalCount nodes { id caseNumber assessments { riskLevel } } } }',
-    )
-    nodes = body["data"]["cases"]["nodes"]
-    assert nodes and all(n["caseNumber"].startswith("RUMBAI/") for n in nodes)
-    assert all(n["assessments"] is None for n in nodes)
-    denied = _denials(body)
-    assert {denied[f"cases.nodes.{i}.assessments"] for i in range(len(nodes))} == {
-        (A, "protection.detail")
-    }
-    # The assigned caseworker gets the detail of her own cases only.
-    mine = system.body(
-        "balai-rumbai-assigned",
-        "case.management",
-        'query { cases(balaiCode: "RUMBAI", first: 50) { nodes { id caseworker { name } assessments { riskLevel } } } }',
-    )
-    shown = [n for n in mine["data"]["cases"]["nodes"] if n["assessments"] is not None]
-    assert shown and {n["caseworker"]["name"] for n in shown} == {"Syafrida Salsabila"}
