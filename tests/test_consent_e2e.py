@@ -150,6 +150,7 @@ PICTURE = """query($id: ID!) { child(id: $id) {
   name nik birthYear
   welfare { decile }
   pkh { family { kkNumber } compliance { latestCompliant } }
+  pkhCompliance { consecutiveNonCompliantPeriods latestCompliant }
   complaints { status }
   cases { caseNumber status ampkCategory assessments { riskLevel } }
   protectionFlag { message }
@@ -167,7 +168,8 @@ F, P, C, A = "FORBIDDEN", "PURPOSE_NOT_ALLOWED", "CONSENT_REQUIRED", "ASSIGNMENT
             "pkh-fac-pekanbaru",
             "pkh.verification",
             "ANK000000001",
-            {"name", "birthYear", "welfare", "protectionFlag"},
+            # SPPA: no membership (the family list names the family), his compliance all the same.
+            {"name", "birthYear", "welfare", "pkhCompliance", "protectionFlag"},
             {
                 "nik": (F, "identity.full"),
                 "pkh": (F, "pkh.membership"),
@@ -179,8 +181,20 @@ F, P, C, A = "FORBIDDEN", "PURPOSE_NOT_ALLOWED", "CONSENT_REQUIRED", "ASSIGNMENT
             "pkh-fac-pekanbaru",
             "child.protection",
             "ANK000000001",
-            {"name", "birthYear", "welfare", "protectionFlag"},
+            {"name", "birthYear", "welfare", "pkhCompliance", "protectionFlag"},
             # SPPA: a plain FORBIDDEN, never naming the rule, whatever consent exists.
+            {
+                "nik": (F, "identity.full"),
+                "pkh": (F, "pkh.membership"),
+                "complaints": (F, "dinsos.complaints"),
+                "cases": (F, "protection.summary"),
+            },
+        ),
+        (
+            "pkh-coord-pekanbaru",
+            "child.protection",
+            "ANK000000001",
+            {"name", "birthYear", "welfare", "pkhCompliance", "protectionFlag"},
             {
                 "nik": (F, "identity.full"),
                 "pkh": (F, "pkh.membership"),
@@ -195,6 +209,7 @@ F, P, C, A = "FORBIDDEN", "PURPOSE_NOT_ALLOWED", "CONSENT_REQUIRED", "ASSIGNMENT
             {"name", "nik", "birthYear", "welfare", "pkh", "complaints", "cases", "protectionFlag"},
             {
                 "pkh.compliance": (F, "pkh.compliance"),
+                "pkhCompliance": (F, "pkh.compliance"),
                 "cases.0.assessments": (C, "protection.detail"),
             },
         ),
@@ -202,7 +217,7 @@ F, P, C, A = "FORBIDDEN", "PURPOSE_NOT_ALLOWED", "CONSENT_REQUIRED", "ASSIGNMENT
             "balai-rumbai-assigned",
             "case.management",
             "ANK000000001",
-            {"name", "nik", "birthYear", "pkh", "cases", "protectionFlag"},
+            {"name", "nik", "birthYear", "pkh", "pkhCompliance", "cases", "protectionFlag"},
             {"welfare": (C, "welfare.registry"), "complaints": (C, "dinsos.complaints")},
         ),
         (
@@ -210,7 +225,17 @@ F, P, C, A = "FORBIDDEN", "PURPOSE_NOT_ALLOWED", "CONSENT_REQUIRED", "ASSIGNMENT
             "case.management",
             "ANK000000001",
             # The seeded break-glass grant of this caseworker lifts the consent cells.
-            {"name", "nik", "birthYear", "welfare", "complaints", "pkh", "cases", "protectionFlag"},
+            {
+                "name",
+                "nik",
+                "birthYear",
+                "welfare",
+                "complaints",
+                "pkh",
+                "pkhCompliance",
+                "cases",
+                "protectionFlag",
+            },
             {"cases.0.assessments": (A, "protection.detail")},
         ),
         # ANK000000003: open Rumbai case, closed Alyatama case, complaints answered by the
@@ -219,7 +244,16 @@ F, P, C, A = "FORBIDDEN", "PURPOSE_NOT_ALLOWED", "CONSENT_REQUIRED", "ASSIGNMENT
             "pkh-coord-pekanbaru",
             "child.protection",
             "ANK000000003",
-            {"name", "nik", "birthYear", "welfare", "pkh", "cases", "protectionFlag"},
+            {
+                "name",
+                "nik",
+                "birthYear",
+                "welfare",
+                "pkh",
+                "pkhCompliance",
+                "cases",
+                "protectionFlag",
+            },
             {
                 "complaints": (F, "dinsos.complaints"),
                 "cases.0.assessments": (F, "protection.detail"),
@@ -232,7 +266,7 @@ F, P, C, A = "FORBIDDEN", "PURPOSE_NOT_ALLOWED", "CONSENT_REQUIRED", "ASSIGNMENT
             "ANK000000003",
             # A responder to a complaint about the child has protection.detail by mandate.
             {"name", "nik", "birthYear", "welfare", "pkh", "complaints", "cases", "protectionFlag"},
-            {"pkh.compliance": (F, "pkh.compliance")},
+            {"pkh.compliance": (F, "pkh.compliance"), "pkhCompliance": (F, "pkh.compliance")},
         ),
     ],
 )
@@ -249,6 +283,57 @@ def test_each_role_sees_what_domain_md_says(
     assert picture is not None
     assert {k for k, v in picture.items() if v is not None} == shown
     assert _denials(body) == {f"child.{path}": code for path, code in denied.items()}
+
+
+COMPLIANCE = """query($id: ID!) { child(id: $id) {
+  name nik pkh { name family { kkNumber members { name } } }
+  pkhCompliance { consecutiveNonCompliantPeriods latestCompliant }
+  pkhLatestVerification { year period schoolAttendancePct compliant }
+} }"""
+
+
+@pytest.mark.parametrize(
+    ("user", "purpose"),
+    [("pkh-fac-pekanbaru", "pkh.verification"), ("pkh-coord-pekanbaru", "child.protection")],
+)
+def test_pkh_staff_check_an_sppa_childs_compliance_without_his_family(
+    system: System, user: str, purpose: str
+) -> None:
+    # ANK000000001's attendance: 92 % and 90 %, then 72 % and 56 % (stories.py).
+    body = system.body(user, purpose, COMPLIANCE, id="ANK000000001")
+    assert body["data"]["child"] == {
+        "name": "Rizky Saputra",
+        "nik": None,
+        "pkh": None,
+        "pkhCompliance": {"consecutiveNonCompliantPeriods": 2, "latestCompliant": False},
+        "pkhLatestVerification": {
+            "year": 2026,
+            "period": 3,
+            "schoolAttendancePct": 56.45,
+            "compliant": False,
+        },
+    }
+    assert _denials(body) == {
+        "child.nik": (F, "identity.full"),
+        "child.pkh": (F, "pkh.membership"),
+    }
+
+
+def test_roles_without_pkh_compliance_are_refused_it(system: System) -> None:
+    # The auditor sees no child data: the lookup itself is refused, naming each category asked.
+    body = system.body("auditor", "audit", COMPLIANCE, id="ANK000000001")
+    assert body["data"] == {"child": None}
+    assert (F, "pkh.compliance", None) in _errors_at(body, "child")
+    # Disdukcapil sees the child in its region, never his PKH data.
+    body = system.body("disdukcapil-batam", "identity.resolution", COMPLIANCE, id="ANK000000002")
+    picture = body["data"]["child"]
+    assert picture["name"]
+    assert picture["pkhCompliance"] is picture["pkhLatestVerification"] is None
+    assert _denials(body) == {
+        "child.pkh": (F, "pkh.membership"),
+        "child.pkhCompliance": (F, "pkh.compliance"),
+        "child.pkhLatestVerification": (F, "pkh.compliance"),
+    }
 
 
 def test_a_child_outside_jurisdiction_is_exactly_like_one_that_does_not_exist(

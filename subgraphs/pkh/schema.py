@@ -115,6 +115,12 @@ async def _verifications_of(info: Info, member_id: int) -> list[VerificationReco
     return await info.context.loader("verifications", _verifications).load(member_id)
 
 
+async def _verifications_of_child(info: Info, child_id: str) -> list[VerificationRecord] | None:
+    """A child's verifications through its member row (both loaders batched); None: no member."""
+    member = await _members_by_child(info).load(child_id)
+    return None if member is None else await _verifications_of(info, member.id)
+
+
 # --- types ------------------------------------------------------------------------------------
 
 
@@ -330,6 +336,25 @@ class Child(ChildEntity):
         if member is None:
             return None
         return from_record(PkhMembership, member, member_id=member.id)
+
+    @categorized(
+        "pkh.compliance",
+        description="The child's conditionality summary without the membership details (family, members, components, payments): the same as `pkh { compliance }`, so that a child whose membership details are withheld can still be checked. Null when not a member.",
+    )
+    async def pkh_compliance(self, info: Info) -> PkhComplianceSummary | None:
+        records = await _verifications_of_child(info, str(self.id))
+        if records is None:
+            return None
+        return PkhComplianceSummary.from_record(domain.summarize(records))
+
+    @categorized(
+        "pkh.compliance",
+        description="The child's most recent verified period, without the membership details: the same as `pkh { latestVerification }`. Null when not a member or never verified.",
+    )
+    async def pkh_latest_verification(self, info: Info) -> PkhVerification | None:
+        records = await _verifications_of_child(info, str(self.id))
+        latest = domain.summarize(records).latest if records else None
+        return PkhVerification.from_record(latest) if latest else None
 
 
 @strawberry.federation.type(keys=["kkNumber"], description="A family card (Kartu Keluarga, KK).")

@@ -234,6 +234,96 @@ async def test_not_a_member_and_unknown_children_have_null_pkh(make_client: Any)
     ]
 
 
+# --- Child.pkhCompliance: conditionality without the membership ---------------------------------
+
+COMPLIANCE = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Child { id
+  pkhCompliance { periodsVerified periodsCompliant latestCompliant consecutiveNonCompliantPeriods }
+  pkhLatestVerification { year period schoolAttendancePct healthVisitsMet compliant } } } }"""
+
+
+async def test_child_pkh_compliance_outside_the_membership(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    reps = [{"__typename": "Child", "id": i} for i in (JOKO, PUTRI, "ANK999999999", "not-an-id")]
+    joko, putri, unknown, malformed = (await client.data(COMPLIANCE, r=reps))["_entities"]
+    # The same summary as `pkh { compliance }` and `pkh { latestVerification }`.
+    assert joko["pkhCompliance"] == (await _child_pkh(client, JOKO))["compliance"]
+    assert joko["pkhCompliance"] == {
+        "periodsVerified": 4,
+        "periodsCompliant": 1,
+        "latestCompliant": False,
+        "consecutiveNonCompliantPeriods": 3,
+    }
+    assert joko["pkhLatestVerification"] == {
+        "year": 2026,
+        "period": 2,
+        "schoolAttendancePct": 61.25,
+        "healthVisitsMet": None,
+        "compliant": False,
+    }
+    assert putri["pkhCompliance"]["consecutiveNonCompliantPeriods"] == 1
+    assert putri["pkhLatestVerification"]["healthVisitsMet"] is False
+    # Not a member (or no such child): null, like `pkh`.
+    for child in (unknown, malformed):
+        assert child["pkhCompliance"] is None and child["pkhLatestVerification"] is None
+
+
+async def test_a_member_never_verified_has_an_empty_summary(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.member),
+            {"id": 7, "family_id": 1, "child_id": "ANK000000007", "name": "Ani", "relationship": "CHILD"},
+        )  # fmt: skip
+    data = await client.data(COMPLIANCE, r=[{"__typename": "Child", "id": "ANK000000007"}])
+    (child,) = data["_entities"]
+    assert child["pkhCompliance"] == {
+        "periodsVerified": 0,
+        "periodsCompliant": 0,
+        "latestCompliant": None,
+        "consecutiveNonCompliantPeriods": 0,
+    }
+    assert child["pkhLatestVerification"] is None
+
+
+async def test_pkh_compliance_needs_only_pkh_compliance_in_the_grant(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    await _seed(client.db)
+    query = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Child {
+      pkh { name } pkhCompliance { latestCompliant } pkhLatestVerification { period } } } }"""
+    reps = [{"__typename": "Child", "id": JOKO}]
+    # A grant with pkh.compliance and without pkh.membership (the membership withheld): the
+    # compliance comes back, the membership is refused.
+    compliance_only = identity_of(
+        "pkh-coord-pekanbaru", "child.protection", ("identity.basic", "pkh.compliance")
+    )
+    body = await client.acting(compliance_only).execute(query, r=reps)
+    assert body["data"]["_entities"] == [
+        {
+            "pkh": None,
+            "pkhCompliance": {"latestCompliant": False},
+            "pkhLatestVerification": {"period": 2},
+        }
+    ]
+    assert [(e["path"], e["extensions"]) for e in body["errors"]] == [
+        (["_entities", 0, "pkh"], {"code": "FORBIDDEN", "category": "pkh.membership"})
+    ]
+    # A grant without pkh.compliance: both compliance fields refused, the membership served.
+    membership_only = identity_of(
+        "pkh-coord-pekanbaru", "child.protection", ("identity.basic", "pkh.membership")
+    )
+    body = await client.acting(membership_only).execute(query, r=reps)
+    assert body["data"]["_entities"] == [
+        {"pkh": {"name": "Joko"}, "pkhCompliance": None, "pkhLatestVerification": None}
+    ]
+    refused = {"code": "FORBIDDEN", "category": "pkh.compliance"}
+    assert {e["path"][-1]: e["extensions"] for e in body["errors"]} == {
+        "pkhCompliance": refused,
+        "pkhLatestVerification": refused,
+    }
+
+
 async def test_family_pkh_by_kk_number(make_client: Any) -> None:
     client = await make_client(SPEC)
     await _seed(client.db)
@@ -583,6 +673,57 @@ async def test_entities_batch_one_query_per_table(make_client: Any) -> None:
     assert entities[99]["pkh"]["family"]["payments"][0]["status"] == "PENDING"
     # member, beneficiary_family, facilitator, component, verification, payment
     assert executed == 6
+
+
+async def test_pkh_compliance_batches_one_query_per_table(make_client: Any) -> None:
+    client = await make_client(SPEC)
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.facilitator),
+            {"id": 1, "name": "Rahmawati", "phone": "0812", "region_code": "14.71.02"},
+        )
+        await conn.execute(
+            insert(t.beneficiary_family),
+            [
+                {
+                    "id": f,
+                    "kk_number": f"147102010115{f:04d}",
+                    "head_name": f"Kepala {f}",
+                    "region_code": "14.71.02.1001",
+                    "facilitator_id": 1,
+                    "enrolled_on": date(2020, 1, 1),
+                    "status": "ACTIVE",
+                }
+                for f in range(1, 51)
+            ],
+        )
+        await conn.execute(
+            insert(t.member),
+            [
+                {"id": i, "family_id": (i + 1) // 2, "child_id": f"ANK{i:09d}", "name": f"Anak {i}", "relationship": "CHILD"}
+                for i in range(1, 101)
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            insert(t.verification),
+            [
+                _verification(i, 2026, p, school_attendance_pct=Decimal("80"), compliant=False)
+                for i in range(1, 101)
+                for p in (1, 2)
+            ],
+        )
+    # A hundred members and one child in no KPM.
+    reps = [{"__typename": "Child", "id": f"ANK{i:09d}"} for i in range(1, 102)]
+    before = client.db.statements_executed
+    entities = (await client.data(COMPLIANCE, r=reps))["_entities"]
+    assert client.db.statements_executed - before == 2  # member, verification
+    assert all(e["pkhCompliance"]["consecutiveNonCompliantPeriods"] == 2 for e in entities[:100])
+    assert all(e["pkhLatestVerification"]["period"] == 2 for e in entities[:100])
+    assert entities[100] == {
+        "id": "ANK000000101",
+        "pkhCompliance": None,
+        "pkhLatestVerification": None,
+    }
 
 
 # --- domain rules -------------------------------------------------------------------------------

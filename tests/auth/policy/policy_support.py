@@ -224,6 +224,12 @@ def _abh_held_elsewhere(p: Principal) -> Situation:
     return Situation(child(cases=(own, other), pkh=family()), record=other)
 
 
+def _abh_at_balai(p: Principal) -> Situation:
+    # ANK000000001 as PKH staff see him: a member of the officer's KPM with an ABH case at a Balai.
+    abh = case(caseworker=SOMEONE_ELSE, abh=True)
+    return Situation(child(cases=(abh,), pkh=family()))
+
+
 def _abh_dinsos(p: Principal) -> Situation:
     # A Dinsos complaint with problem category CONFLICT_WITH_LAW; no Balai case.
     return Situation(child(pkh=family(), dinsos_conflict_with_law=True))
@@ -274,6 +280,8 @@ SITUATIONS: dict[str, Build] = {
     "abh_held_elsewhere+all": _with(
         _abh_held_elsewhere, consent=True, agreement=True, break_glass=True
     ),
+    "abh_at_balai": _abh_at_balai,
+    "abh_at_balai+consent": _with(_abh_at_balai, consent=True, agreement=True),
     "abh_dinsos": _abh_dinsos,
     "abh_dinsos+consent": _with(_abh_dinsos, consent=True, agreement=True),
     "abh_dinsos+break_glass": _with(_abh_dinsos, break_glass=True),

@@ -297,6 +297,21 @@ DETAIL_ROWS = [
         for r in (FAC, COORD)
         for c in ("identity.basic", "pkh.compliance", "welfare.registry")
     ),
+    # ... the KPM's identifying data likewise for a child with an ABH case at a Balai, while his
+    # conditionality (pkh.compliance: attendance and health per period) is no identifying data
+    # and stays theirs by mandate, for either purpose (Child.pkhCompliance serves it).
+    *(
+        row(r, p, c, "abh_at_balai+consent", F, (), "sppa.identity")
+        for r in (FAC, COORD)
+        for p in (PV, CP)
+        for c in ("identity.full", "pkh.membership")
+    ),
+    *(
+        row(r, p, c, "abh_at_balai", "mandate")
+        for r in (FAC, COORD)
+        for p in (PV, CP)
+        for c in ("identity.basic", "pkh.compliance")
+    ),
     row(FAC, PV, "identity.full", "abh_dinsos+all", F, (), "sppa.identity"),
     row(COORD, PV, "identity.full", "abh_dinsos+break_glass", "break_glass"),
     row(COORD, PV, "pkh.membership", "abh_dinsos+break_glass", "break_glass"),
