@@ -68,7 +68,7 @@ _TEMPLATE = """<!doctype html>
 <textarea id="query" spellcheck="false">query Picture($id: ID!) {
   child(id: $id) {
     name kabupatenCode documentStatus
-    pkh { compliance { consecutiveNonCompliantPeriods latestCompliant } }
+    pkhCompliance { consecutiveNonCompliantPeriods latestCompliant }
     cases { stage balai { name } }
   }
 }</textarea>

@@ -313,14 +313,7 @@ async def console(tmp_path: Path) -> AsyncIterator[Console]:
         {
             "disdukcapil": _child,
             "pkh": _entities(
-                {
-                    "pkh": {
-                        "compliance": {
-                            "consecutiveNonCompliantPeriods": 2,
-                            "latestCompliant": False,
-                        }
-                    }
-                }
+                {"pkhCompliance": {"consecutiveNonCompliantPeriods": 2, "latestCompliant": False}}
             ),
             "balai": _entities({"cases": [{"stage": "INTERVENTION", "balai": {"name": "Rumbai"}}]}),
         }
@@ -367,9 +360,7 @@ async def test_a_token_and_a_purpose_get_the_data_into_the_result_pane(console: 
                 "name": NAME,
                 "kabupatenCode": "14.71",
                 "documentStatus": "DOCUMENTED",
-                "pkh": {
-                    "compliance": {"consecutiveNonCompliantPeriods": 2, "latestCompliant": False}
-                },
+                "pkhCompliance": {"consecutiveNonCompliantPeriods": 2, "latestCompliant": False},
                 "cases": [{"stage": "INTERVENTION", "balai": {"name": "Rumbai"}}],
             }
         }
