@@ -41,8 +41,8 @@ class TraceContext:
 
 @dataclass(slots=True)
 class RequestContext:
-    """One request's context. The consent stage fills `principal`, `purpose` and `decisions`;
-    until then they stay empty and nothing reads them."""
+    """One request's context. The consent stage fills `principal`, `purpose`, `decisions` and
+    `denials`; until then they stay empty and nothing reads them."""
 
     request_id: str
     # The client's request headers (lower-case names); the subgraph client forwards only those
@@ -54,6 +54,9 @@ class RequestContext:
     principal: Principal | None = None
     purpose: str | None = None
     decisions: list[Any] = field(default_factory=list)
+    # Every denial the answer carries (the errors of fields withheld, by the static pass or by
+    # a subject's decision), as they were written into the answer: what was refused, and where.
+    denials: list[Any] = field(default_factory=list)
 
     @classmethod
     def from_headers(

@@ -278,7 +278,9 @@ class GuardedShaper(Shaper):
                 non_null = isinstance(definition.type, GraphQLNonNull)
                 denied = guard.denial(type_.name, first, scope)
                 if denied is not None:
-                    self.errors.extend(denied.errors([*path, key]))
+                    errors = denied.errors([*path, key])
+                    self.errors.extend(errors)
+                    self.context.denials.extend(errors)  # for the audit
                     if non_null:
                         return _BUBBLE
                     result[key] = None

@@ -683,3 +683,28 @@ def test_records_with_a_subject_link_are_read_from_the_toml_table_form() -> None
         ConsentConfig.from_mapping(
             {"subject": "Child", "policy": "m:f", "records": {"Case": {"key": "id"}}}
         )
+
+
+def test_every_decision_and_every_denial_is_recorded_in_the_request_context() -> None:
+    gateway = _gateway(fake_subgraphs())
+    ctx = context(Role.BALAI_CASEWORKER)
+    query = '{ child(id: "A") { name cases { category notes } } b: child(id: "B") { name } }'
+    response = asyncio.run(gateway.execute(gateway.prepare(query, None, ctx), {}, ctx))
+    # One decision per child reached (B, out of jurisdiction, is decided too: invisible).
+    assert sorted((subject, key, d.visible) for subject, key, d in ctx.decisions) == [
+        ("Child", "A", True),
+        ("Child", "B", False),
+    ]
+    # The denials are exactly those the answer carries.
+    assert ctx.denials == response["errors"] and len(ctx.denials) == 3
+    # A static denial (a field the role can never see) is recorded as well.
+    dinsos = context(Role.DINSOS_OFFICER)
+    asyncio.run(
+        gateway.execute(
+            gateway.prepare('{ child(id: "A") { cases { notes } } }', None, dinsos), {}, dinsos
+        )
+    )
+    assert [(d["path"], d["extensions"]["code"]) for d in dinsos.denials] == [
+        (["child", "cases", 0, "notes"], "FORBIDDEN"),
+        (["child", "cases", 1, "notes"], "FORBIDDEN"),
+    ]
