@@ -12,6 +12,9 @@ INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 DOWNSTREAM_SERVICE_ERROR = "DOWNSTREAM_SERVICE_ERROR"
 # A subgraph could not be reached, timed out, or answered with something that is not GraphQL.
 SUBGRAPH_UNAVAILABLE = "SUBGRAPH_UNAVAILABLE"
+# What the request names does not exist for the asker (a write naming a subject the asker may
+# not see: out of jurisdiction answers exactly like unknown).
+NOT_FOUND = "NOT_FOUND"
 # The gateway signs subgraph grants and the request has no signed-in user to sign one for.
 UNAUTHENTICATED = "UNAUTHENTICATED"
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -545,6 +546,91 @@ def test_a_balai_s_case_list_decides_each_case_like_the_child_s_list(system: Sys
     )
     shown = [n for n in mine["data"]["cases"]["nodes"] if n["assessments"] is not None]
     assert shown and {n["caseworker"]["name"] for n in shown} == {"Syafrida Salsabila"}
+
+
+OPEN_CASE = """mutation($child: ID!, $balai: String!, $worker: ID!) {
+  openCase(childId: $child, balaiCode: $balai, caseworkerId: $worker, ampkCategory: DISABILITY,
+           openedOn: "2025-06-02") { id caseNumber status } }"""
+ALYATAMA_CASES = (
+    'query { cases(balaiCode: "ALYATAMA", openOnly: false, first: 100) { totalCount } }'
+)
+
+
+def test_a_case_is_not_opened_for_a_child_outside_the_balai_s_jurisdiction(system: System) -> None:
+    # ANK000000001 lives in Pekanbaru (Riau, not Alyatama's Jambi) and has no case at Alyatama:
+    # he does not exist for Alyatama, and opening a case for him is answered exactly like
+    # opening one for an id that does not exist — and nothing is written.
+    alyatama = ("balai-alyatama", "case.management")
+    before = system.body(*alyatama, ALYATAMA_CASES)["data"]["cases"]["totalCount"]
+    answers = [
+        system.body(*alyatama, OPEN_CASE, child=child, balai="ALYATAMA", worker="7")
+        for child in ("ANK000000001", "ANK999999999")
+    ]
+    assert (
+        answers[0]
+        == answers[1]
+        == {
+            "data": None,  # openCase is non-null
+            "errors": [
+                {
+                    "message": "No such child.",
+                    "path": ["openCase"],
+                    "extensions": {"code": "NOT_FOUND"},
+                }
+            ],
+        }
+    )
+    assert system.body(*alyatama, ALYATAMA_CASES)["data"]["cases"]["totalCount"] == before
+    seen = system.body(
+        "dinsos-pekanbaru",
+        "case.management",
+        "query($id: ID!) { child(id: $id) { cases { caseNumber } } }",
+        id="ANK000000001",
+    )
+    assert not [c for c in seen["data"]["child"]["cases"] if c["caseNumber"].startswith("ALYATAMA")]
+
+
+def test_a_case_is_opened_for_a_child_in_the_balai_s_provinces(system: System) -> None:
+    # ANK000000006 lives in Siak (Riau: one of Rumbai's provinces); his only case is Naibonat's,
+    # closed. What the write answers is decided on the facts after it: the new case is Rumbai's
+    # own, assigned to the caseworker who opened it (on the facts before it, the decision named
+    # only the Naibonat case, and the new one would show nothing).
+    body = system.body(
+        "balai-rumbai-assigned",
+        "case.management",
+        OPEN_CASE,
+        child="ANK000000006",
+        balai="RUMBAI",
+        worker="3",
+    )
+    assert "errors" not in body, body
+    opened = body["data"]["openCase"]
+    assert opened["caseNumber"].startswith("RUMBAI/") and opened["status"] == "OPEN"
+    cases = system.body(
+        "balai-rumbai-assigned",
+        "case.management",
+        "query($id: ID!) { child(id: $id) { cases { id caseNumber } } }",
+        id="ANK000000006",
+    )
+    assert {"id": opened["id"], "caseNumber": opened["caseNumber"]} in cases["data"]["child"][
+        "cases"
+    ]
+
+
+def test_break_glass_is_not_granted_for_a_child_outside_jurisdiction(system: System) -> None:
+    # ANK000000005 lives in Kota Kupang, outside the Pekanbaru Dinsos officer's region.
+    dinsos = ("dinsos-pekanbaru", "case.management")
+    request = """mutation($child: ID!, $until: DateTime!) { requestBreakGlass(childId: $child,
+      justification: "child at risk", expiresAt: $until) { id } }"""
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    grants = "query { breakGlassGrants { id } }"
+    before = system.body(*dinsos, grants)["data"]["breakGlassGrants"]
+    outside = system.body(*dinsos, request, child="ANK000000005", until=until)
+    unknown = system.body(*dinsos, request, child="ANK999999999", until=until)
+    assert outside == unknown
+    assert outside["data"] == {"requestBreakGlass": None}
+    assert [e["extensions"]["code"] for e in outside["errors"]] == ["NOT_FOUND"]
+    assert system.body(*dinsos, grants)["data"]["breakGlassGrants"] == before
 
 
 def test_a_revoked_consent_stops_applying_on_the_next_request(system: System) -> None:

@@ -9,13 +9,21 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
-from graphql import OperationType, get_named_type
+from graphql import (
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    OperationType,
+    get_named_type,
+)
 
 from gateway.consent.config import ConsentConfig
 from gateway.consent.cut import CutAtSubject
 from gateway.consent.decide import FACTS_CATEGORY, ConsentDecider, fetches_something, top_keys
 from gateway.consent.facts import facts_fetches, request_facts_fetches
-from gateway.consent.guard import ABSENT, ConsentGuard
+from gateway.consent.guard import ABSENT, ConsentGuard, NotFound
 from gateway.consent.policy import (
     ConsentPolicy,
     Denial,
@@ -30,12 +38,15 @@ from gateway.planner.plan import (
     ConditionNode,
     DecisionNode,
     FetchField,
+    FetchFragment,
     FetchNode,
+    FetchSelection,
     FlattenNode,
     ParallelNode,
     PlanNode,
     RecordLink,
     SequenceNode,
+    WriteSubject,
     walk_fields,
 )
 
@@ -70,6 +81,8 @@ class ConsentStage:
 
             raise ConfigError(f"[consent]: subject type {config.subject} is not in the supergraph")
         _check_links(config, subgraphs)
+        # Mutation field -> the argument paths naming its subjects (`write_subjects`).
+        self.writes = _check_writes(config, subgraphs)
         self.config = config
         self.policy = policy
         self.subgraphs = subgraphs
@@ -148,6 +161,7 @@ class ConsentStage:
                     self.subgraphs,
                     self.config.records,
                     self.config.links,
+                    not_found=NotFound(f"No such {self.config.subject.lower()}."),
                 ),
             )
             self._by_outcome[outcome.key] = found
@@ -161,7 +175,12 @@ class ConsentStage:
 
     def _wrap(self, node: PlanNode) -> PlanNode:
         if isinstance(node, FetchNode):
-            return self._granted(node)
+            fetch = self._granted(node)
+            writes = self._writes(fetch)
+            if writes:
+                # A mutation naming subjects: decided about before it is sent.
+                return DecisionNode(self.config.subject, (), self.facts, fetch, write=writes)
+            return fetch
         if isinstance(node, FlattenNode):
             fetch = self._granted(node.node)
             if fetch.entity_type == self.config.subject:
@@ -203,6 +222,17 @@ class ConsentStage:
             )
         return node
 
+    def _writes(self, node: FetchNode) -> tuple[WriteSubject, ...]:
+        """The root fields of a mutation fetch whose arguments name subjects, with the path to
+        the key(s) in them, in the fetch's order."""
+        if not self.writes or node.operation_kind != "mutation" or node.entity_type is not None:
+            return ()
+        return tuple(
+            WriteSubject(selection, path)
+            for selection in _root_fields(node.selections)
+            for path in self.writes.get(selection.name, ())
+        )
+
     def _granted(self, node: FetchNode) -> FetchNode:
         """The fetch with what it reads besides its fields' categories: the categories of its
         lookup arguments, and the facts category where the cut selected facts beside a key."""
@@ -232,6 +262,49 @@ class ConsentStage:
                 self.config.lookups, root.name, selection.name, selection.arguments
             )
         )
+
+
+def _root_fields(selections: tuple[FetchSelection, ...]) -> list[FetchField]:
+    found: list[FetchField] = []
+    for selection in selections:
+        if isinstance(selection, FetchFragment):
+            found.extend(_root_fields(selection.selections))
+        else:
+            found.append(selection)
+    return found
+
+
+def _check_writes(
+    config: ConsentConfig, subgraphs: SubgraphMap
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Each of `write_subjects` names a field of the mutation type, one of its arguments and,
+    below it, input-object fields, down to a scalar (or a list of scalars): the key(s)."""
+    from gateway.config import ConfigError
+
+    mutation = subgraphs.schema.mutation_type
+    writes: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for write in config.write_subjects:
+        wrong = f"[consent]: write_subjects: {write}"
+        if mutation is None or write.type_name != mutation.name:
+            raise ConfigError(f"{wrong}: {write.type_name} is not the supergraph's mutation type")
+        definition = mutation.fields.get(write.field)
+        if definition is None:
+            raise ConfigError(f"{wrong}: no mutation field {write.field}")
+        argument = definition.args.get(write.path[0])
+        if argument is None:
+            raise ConfigError(f"{wrong}: {write.field} has no argument {write.path[0]}")
+        found: GraphQLInputType = argument.type
+        for name in write.path[1:]:
+            named = get_named_type(found)
+            if not isinstance(named, GraphQLInputObjectType) or name not in named.fields:
+                raise ConfigError(f"{wrong}: {named.name} has no input field {name}")
+            found = named.fields[name].type
+        while isinstance(found, GraphQLNonNull | GraphQLList):
+            found = found.of_type
+        if not isinstance(found, GraphQLScalarType):
+            raise ConfigError(f"{wrong}: a key is a scalar, not {found.name}")
+        writes[write.field] = (*writes.get(write.field, ()), write.path)
+    return writes
 
 
 def _check_links(config: ConsentConfig, subgraphs: SubgraphMap) -> None:

@@ -13,6 +13,29 @@ from gateway.consent.policy import ConsentPolicy
 
 
 @dataclass(frozen=True, slots=True)
+class WritePath:
+    """One of `write_subjects`: a root field of `type_name` (the mutation type), and the path to
+    the subject key(s) in its arguments — an argument, then input-object fields below it."""
+
+    type_name: str
+    field: str
+    path: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> WritePath:
+        parts = text.split(".")
+        if len(parts) < 3 or not all(parts):
+            raise ConfigError(
+                f'[consent]: write_subjects name "Mutation.field.argument" (or a dotted path '
+                f"into an input-object argument), not {text!r}"
+            )
+        return cls(parts[0], parts[1], tuple(parts[2:]))
+
+    def __str__(self) -> str:
+        return ".".join((self.type_name, self.field, *self.path))
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentConfig:
     """`[consent]` in the gateway's TOML.
 
@@ -34,6 +57,11 @@ class ConsentConfig:
     lookups        root-field arguments that look up or filter by a categorized attribute, with
                    the category they read, e.g. {"Query.childByNik.nik" = "identity.full"}: a
                    role may use one only if it holds the category by mandate
+    write_subjects mutation arguments that name subjects by key, "Mutation.field.argument", or
+                   a dotted path into an input-object argument ("Mutation.field.input.childId"):
+                   before a mutation selecting such a field is sent, the gateway decides about
+                   the subjects named; one the asker may not see (out of jurisdiction, or
+                   unknown) is not written about: the field answers null with NOT_FOUND
     policy         where the rules come from: "module:factory", a callable returning a
                    ConsentPolicy (Satu Anak's: "auth.policy.gateway:load")
     """
@@ -47,6 +75,7 @@ class ConsentConfig:
     # record type -> the field of it that leads to its subject (`records` with a subject link)
     links: Mapping[str, str] = field(default_factory=dict)
     lookups: Mapping[str, str] = field(default_factory=dict)
+    write_subjects: tuple[WritePath, ...] = ()
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> ConsentConfig:
@@ -58,6 +87,7 @@ class ConsentConfig:
             "policy",
             "records",
             "lookups",
+            "write_subjects",
         }
         if unknown:
             raise ConfigError(f"[consent]: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -84,6 +114,7 @@ class ConsentConfig:
             records,
             links,
             dict(lookups),
+            _write_subjects(raw.get("write_subjects", ())),
         )
 
     def load_policy(self) -> ConsentPolicy:
@@ -121,6 +152,15 @@ def _records(raw: object) -> tuple[dict[str, str], dict[str, str]]:
             raise wrong
         records[type_name] = key
     return records, links
+
+
+def _write_subjects(raw: object) -> tuple[WritePath, ...]:
+    if not isinstance(raw, list | tuple) or not all(isinstance(v, str) for v in raw):
+        raise ConfigError('[consent]: write_subjects must be a list of "Mutation.field.argument"')
+    found = tuple(WritePath.parse(v) for v in raw)
+    if len(set(found)) != len(found):
+        raise ConfigError("[consent]: write_subjects names one argument twice")
+    return found
 
 
 def _strings(raw: Mapping[str, Any], name: str) -> tuple[str, ...]:

@@ -3,7 +3,9 @@ every subject of the step, in parallel across subgraphs), one batched decision, 
 fetch once per group of subjects with the same outcome — narrowed to what that group may see,
 and, for the categories decided per record, granted only the records that may be seen.
 Subjects that may see nothing are not sent; subjects out of jurisdiction are marked so that the
-answer shows them as absent."""
+answer shows them as absent. A mutation whose arguments name subjects (`write_subjects`) is sent
+only for those the asker may see: a field naming any other is left out of it, and answers null
+with NOT_FOUND (the same for one out of jurisdiction and one that does not exist)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from graphql import (
+    Undefined,
     VariableNode,
+    value_from_ast_untyped,
     visit,
 )
 from graphql.language import Visitor
 
+from gateway.conditions import included
 from gateway.consent.policy import (
     INVISIBLE,
     NO_RECORD,
@@ -37,6 +42,7 @@ from gateway.planner.plan import (
     FetchNode,
     FetchSelection,
     RecordLink,
+    WriteSubject,
     selection_set,
 )
 from gateway.types import JsonObject, ResponsePath
@@ -47,6 +53,9 @@ _FORBIDDEN = "FORBIDDEN"
 # Where a subject's decision is kept on its object in the merged data: not a response key a
 # client can select (GraphQL names cannot start with a space), read by the shaper.
 DECISION_KEY = " decision"
+# Where the response keys of the mutation fields refused for their subjects are kept, on the
+# merged data's root (a set of response keys), read by the shaper.
+REFUSED_KEY = " refused"
 FACTS_UNAVAILABLE = "FACTS_UNAVAILABLE"
 # The category a facts fetch carries in its grant: subgraphs answer facts fields only under it.
 FACTS_CATEGORY = "policy.facts"
@@ -90,6 +99,9 @@ class ConsentDecider:
         self._joints: dict[tuple[str, str], FetchNode] = {}
 
     async def run(self, node: DecisionNode, run: PlanRun) -> None:
+        if node.write:
+            await self._run_write(node, node.write, run)
+            return
         found: Targets = []
         collect(run.execution.data, node.path, [], found)
         if node.record is not None:
@@ -176,6 +188,68 @@ class ConsentDecider:
                 restriction = {category: granted for category in narrowed.categories}
                 fetches.append(run.fetch_entities(targets, narrowed, restriction))
         await asyncio.gather(*fetches)
+
+    async def _run_write(
+        self, node: DecisionNode, writes: tuple[WriteSubject, ...], run: PlanRun
+    ) -> None:
+        """A mutation fetch whose fields name subjects: each subject named decided about (facts
+        and all, once per request, recorded for the audit like any decision), then the fetch
+        sent without the fields naming a subject that may not be seen — or a key that names no
+        one — and not at all when none is left. Those fields are marked refused on the data's
+        root: the shaper answers each null with NOT_FOUND. Nothing of the subject goes into the
+        refusal, so an unknown key and one out of jurisdiction are answered alike."""
+        assert node.node is not None
+        named: dict[str, list[str]] = {}
+        refused: set[str] = set()
+        for write in writes:
+            if not included(write.field.directives, run.variables):
+                continue  # not executed (`@skip`, `@include`): names no one
+            keys = subject_keys(write, run.variables)
+            if keys is None:
+                refused.add(write.field.response_key)
+            for key in keys or ():
+                named.setdefault(key, []).append(write.field.response_key)
+        if named:
+            decisions = await self._decisions(run, list(named), {})
+            for key, fields in named.items():
+                if not decisions[key].visible:
+                    refused.update(fields)
+        fetch: FetchNode | None = node.node
+        if refused:
+            marked = run.execution.data.setdefault(REFUSED_KEY, set())
+            marked.update(refused)
+            fetch = self._without(node, frozenset(refused))
+        if fetch is None:
+            return
+        await run.root(fetch)
+        # The write may change what the facts say of the subjects it names (a case opened, a
+        # break-glass grant made): what the mutation answers, and anything after it, is decided
+        # on their facts as they are after it.
+        state = self._state(run)
+        for key in named:
+            state.facts.pop(key, None)
+            state.decisions.pop(key, None)
+
+    def _without(self, node: DecisionNode, refused: frozenset[str]) -> FetchNode | None:
+        """The mutation fetch without the refused root fields (None when nothing is left)."""
+        # A write node's `narrowed` is keyed by the refused response keys, not by categories.
+        if refused in node.narrowed:
+            return node.narrowed[refused]
+        assert node.node is not None
+        selections = _drop_fields(node.node.selections, refused)
+        narrowed = None
+        if selections is not None and fetches_something(selections):
+            used = _variables(selections)
+            narrowed = replace(
+                node.node,
+                selections=selections,
+                variable_definitions=tuple(
+                    d for d in node.node.variable_definitions if d.variable.name.value in used
+                ),
+            )
+        if len(node.narrowed) < 64:
+            node.narrowed[refused] = narrowed
+        return narrowed
 
     async def _fetch_group(
         self,
@@ -373,6 +447,47 @@ class ConsentDecider:
         if len(node.narrowed) < 64:  # bounded: one entry per distinct outcome seen
             node.narrowed[allowed] = narrowed
         return narrowed
+
+
+def subject_keys(write: WriteSubject, variables: Mapping[str, object]) -> list[str] | None:
+    """The subject keys a mutation field's argument names (its literal, or the request's
+    variables), along the write's path into input objects and through lists; none where the
+    argument or a field on the path is absent or null. None when a value there is no key at all
+    (an object, a boolean, a float): such a write names no one the asker may see."""
+    argument = next((a for a in write.field.arguments if a.name.value == write.path[0]), None)
+    if argument is None:
+        return []
+    found: list[str] = []
+
+    def walk(value: object, path: tuple[str, ...]) -> bool:
+        if value is None or value is Undefined:
+            return True
+        if isinstance(value, list):
+            return all(walk(item, path) for item in value)
+        if path:
+            return isinstance(value, dict) and walk(value.get(path[0]), path[1:])
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return False
+        found.append(str(value))
+        return True
+
+    value = value_from_ast_untyped(argument.value, dict(variables))
+    return found if walk(value, write.path[1:]) else None
+
+
+def _drop_fields(
+    selections: tuple[FetchSelection, ...], response_keys: frozenset[str]
+) -> tuple[FetchSelection, ...] | None:
+    """Root selections without the fields of these response keys; None when nothing is left."""
+    kept: list[FetchSelection] = []
+    for selection in selections:
+        if isinstance(selection, FetchFragment):
+            inner = _drop_fields(selection.selections, response_keys)
+            if inner is not None:
+                kept.append(replace(selection, selections=inner))
+        elif selection.response_key not in response_keys:
+            kept.append(selection)
+    return tuple(kept) or None
 
 
 def record_decision(decision: SubjectDecision, key: str) -> RecordDecision | SubjectDecision:

@@ -1,18 +1,20 @@
 """The consent rules as shaping applies them: a subject out of jurisdiction is absent (null, or
 left out of a list, with no error — exactly like one that does not exist); a field denied, by
-the static pass or by its subject's decision, is null with its denial error."""
+the static pass or by its subject's decision, is null with its denial error; a write refused for
+the subject it names is null with NOT_FOUND."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from gateway.consent.decide import DECISION_KEY
+from gateway.consent.decide import DECISION_KEY, REFUSED_KEY
 from gateway.consent.policy import NO_RECORD, Denial, Denials, RecordDecision, SubjectDecision
 from gateway.consent.static import StaticDenials, read_by_arguments
+from gateway.errors import NOT_FOUND
 from gateway.operation import Field
 from gateway.planner.subgraph_map import SubgraphMap
-from gateway.types import JsonObject
+from gateway.types import JsonObject, ResponsePath
 
 ABSENT = object()  # what `enter` returns for a subject the asker may not know exists
 
@@ -25,6 +27,24 @@ class _Requires:
     category: str
 
 
+@dataclass(frozen=True, slots=True)
+class NotFound:
+    """A write refused because a subject it names may not be seen: the same answer whether the
+    subject is out of jurisdiction or does not exist — nothing in it comes from the subject."""
+
+    message: str
+
+    def errors(self, path: ResponsePath) -> list[JsonObject]:
+        return [{"message": self.message, "path": path, "extensions": {"code": NOT_FOUND}}]
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """The mutation root's scope when some of its fields were refused for their subjects."""
+
+    response_keys: frozenset[str]
+
+
 @dataclass
 class ConsentGuard:
     subject: str
@@ -33,6 +53,9 @@ class ConsentGuard:
     records: Mapping[str, str] = field(default_factory=dict)  # record type -> key field
     links: Mapping[str, str] = field(default_factory=dict)  # record type -> its subject field
     absent: object = ABSENT
+    # What a write refused for its subject answers (NOT_FOUND; the message names the subject
+    # type, nothing of the subject).
+    not_found: NotFound = NotFound("No such subject.")
     _categories: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
     def category(self, type_name: str, field_name: str) -> str | None:
@@ -46,6 +69,8 @@ class ConsentGuard:
     def enter(self, type_name: str, source: JsonObject, scope: object) -> object:
         """The decision that governs an object's fields: its own for a subject (ABSENT when it
         may not be seen at all, or was never decided about), else the enclosing subject's."""
+        if type_name == self.static.mutation_type and REFUSED_KEY in source:
+            return _Refused(frozenset(source[REFUSED_KEY]))
         key_field = self.records.get(type_name)
         if key_field is not None:
             own = source.get(DECISION_KEY)
@@ -77,13 +102,17 @@ class ConsentGuard:
         return decision
 
     def below(self, type_name: str, field: Field, scope: object) -> object:
+        if isinstance(scope, _Refused):
+            scope = None  # the mutation root's own: nothing below it
         if type_name in self.static.root_types:
             read = read_by_arguments(self.static.lookups, type_name, field.name, field.arguments)
             if read:
                 return _Requires(read[0])
         return scope
 
-    def denial(self, type_name: str, field: Field, scope: object) -> Denial | Denials | None:
+    def denial(
+        self, type_name: str, field: Field, scope: object
+    ) -> Denial | Denials | NotFound | None:
         category = self.category(type_name, field.name)
         static = (
             self.static.denial(type_name, field.name, category)
@@ -92,6 +121,8 @@ class ConsentGuard:
         )
         if static is not None:
             return static
+        if isinstance(scope, _Refused) and field.response_key in scope.response_keys:
+            return self.not_found
         if category is None:
             return None
         if isinstance(scope, SubjectDecision | RecordDecision) and category not in scope.allowed:

@@ -238,6 +238,20 @@ class RecordLink:
     link_category: str | None = None  # the link field's own category, if it has one
 
 
+@dataclass(frozen=True, slots=True)
+class WriteSubject:
+    """A root field of a mutation fetch whose argument names subjects by key: `path` is the
+    argument, then the input-object fields below it that hold the key (or a list of keys)."""
+
+    field: FetchField
+    path: tuple[str, ...]
+
+    def __str__(self) -> str:
+        alias = self.field.response_key
+        named = ".".join((self.field.name, *self.path))
+        return named if alias == self.field.name else f"{alias}: {named}"
+
+
 @dataclass(frozen=True, eq=False)
 class DecisionNode:
     """A decision about the entities at `path` before anything more of them is fetched: their
@@ -247,13 +261,17 @@ class DecisionNode:
     sent). `node` is None where only the decision is needed (the entities' keys are all the
     operation selects of them here). With `record`, the entities at `path` are records (a
     case found by a root lookup) decided through their subject: the subjects' facts are read,
-    and each record gets its own decision. Added by the consent stage (gateway/consent)."""
+    and each record gets its own decision. With `write`, `node` is a mutation fetch whose
+    fields' arguments name subjects: they are decided about before it is sent, and a field
+    naming one that may not be seen is not sent at all. Added by the consent stage
+    (gateway/consent)."""
 
     subject: str  # the entity type decided about
     path: Path
     facts: tuple[FetchNode, ...]  # for the printed plan: what the decision reads
     node: FetchNode | None
     record: RecordLink | None = None
+    write: tuple[WriteSubject, ...] = ()
     # Narrowed copies of `node`, per set of allowed categories (plans are cached: so are these).
     narrowed: dict[frozenset[str], FetchNode | None] = field(
         default_factory=dict, compare=False, repr=False
@@ -335,7 +353,10 @@ def _print_decision(node: DecisionNode) -> str:
     about = f'subject: "{node.subject}"'
     if node.record is not None:
         about = f'record: "{node.record.type}", {about} at "{node.record.link}"'
-    text = f'Decide({about}, path: "{path}") {{\n  Facts {{\n{facts}\n  }},\n'
+    where = f'path: "{path}"'
+    if node.write:
+        where = f'write: "{", ".join(map(str, node.write))}"'
+    text = f"Decide({about}, {where}) {{\n  Facts {{\n{facts}\n  }},\n"
     if node.node is not None:
         text += _indent(_print_node(node.node), "  ") + "\n"
     return text + "},"

@@ -20,6 +20,7 @@ from graphql import (
 from auth.principal import Principal
 from auth.purposes import ROLE_AGENCY, Role
 from gateway.consent import ConsentConfig, Denial, RecordDecision, StaticOutcome, SubjectDecision
+from gateway.consent.config import WritePath
 from gateway.context import RequestContext
 from tests.gateway.gateway_support import FakeSubgraphs
 
@@ -31,6 +32,10 @@ CONFIG = ConsentConfig(
     records={"Case": "id"},
     links={"Case": "child"},
     lookups={"Query.childByNik.nik": "identity.full"},
+    write_subjects=(
+        WritePath.parse("Mutation.addNote.childId"),
+        WritePath.parse("Mutation.fileNote.input.childId"),
+    ),
 )
 
 ALL = frozenset(
@@ -153,7 +158,11 @@ class FakePolicy:
             mandate = frozenset({"identity.basic", "protection.summary"})  # own Balai's cases
             return StaticOutcome({}, mandate, frozenset({"closeCase"}))
         mandate = ALL if principal.role is Role.DINSOS_OFFICER else frozenset({"identity.basic"})
-        writes = frozenset({"addNote"}) if principal.role is Role.DINSOS_OFFICER else frozenset()
+        writes = (
+            frozenset({"addNote", "fileNote"})
+            if principal.role is Role.DINSOS_OFFICER
+            else frozenset()
+        )
         return StaticOutcome(denied, mandate - {"protection.detail"}, writes)
 
     def decide(
@@ -277,6 +286,12 @@ def fake_subgraphs() -> FakeSubgraphs:
                         "id": "N2",
                         "text": arg("text"),
                         "child": {"__typename": "Child", "id": arg("childId")},
+                    },
+                    "fileNote": lambda arg: {
+                        "__typename": "Note",
+                        "id": "N3",
+                        "text": arg("input")["text"],
+                        "child": {"__typename": "Child", "id": arg("input")["childId"]},
                     },
                     "cases": lambda arg: CARE["A"]["cases"],
                     "agreements": lambda arg: [{"party": "dinsos"}],

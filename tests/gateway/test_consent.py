@@ -6,6 +6,7 @@ that are the same however the field is reached."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -15,7 +16,9 @@ import pytest
 from auth.purposes import Role
 from gateway.config import ConfigError, GatewayConfig
 from gateway.consent import ConsentConfig, Denial, RecordDecision, SubjectDecision
+from gateway.consent.config import WritePath
 from gateway.consent.decide import per_record
+from gateway.context import RequestContext
 from gateway.engine import Gateway
 from gateway.errors import RequestError
 from gateway.planner.plan import DecisionNode, fetch_nodes
@@ -339,7 +342,7 @@ def test_a_mutation_the_role_may_not_run_is_never_sent() -> None:
     # The role that may write gets the answer, its returned child decided like any read.
     done, fakes = _run(mutation, Role.DINSOS_OFFICER)
     assert done == {"data": {"addNote": {"text": "visited", "child": {"name": "Ani"}}}}
-    assert "addNote" in fakes.sent[0][1]
+    assert any("addNote" in doc for _, doc, _ in fakes.sent)  # after its child's facts
 
 
 def test_a_lookup_by_a_categorized_attribute_needs_the_category_by_mandate() -> None:
@@ -708,3 +711,227 @@ def test_every_decision_and_every_denial_is_recorded_in_the_request_context() ->
         (["child", "cases", 0, "notes"], "FORBIDDEN"),
         (["child", "cases", 1, "notes"], "FORBIDDEN"),
     ]
+
+
+# --- writes naming a child --------------------------------------------------------------------
+
+
+def _write(
+    query: str,
+    variables: dict[str, Any] | None = None,
+    policy: FakePolicy | None = None,
+) -> tuple[dict[str, Any], FakeSubgraphs, RequestContext]:
+    fakes = fake_subgraphs()
+    gateway = _gateway(fakes, policy)
+    ctx = context(Role.DINSOS_OFFICER)
+    prepared = gateway.prepare(query, None, ctx)
+    return asyncio.run(gateway.execute(prepared, variables or {}, ctx)), fakes, ctx
+
+
+def _mutations(fakes: FakeSubgraphs) -> list[str]:
+    return [doc for _, doc, _ in fakes.sent if doc.startswith("mutation")]
+
+
+NOT_FOUND = {"message": "No such child.", "extensions": {"code": "NOT_FOUND"}}
+ADD_NOTE = 'mutation { addNote(childId: "%s", text: "visited") { text child { name } } }'
+ADD_NOTE_VARIABLES = (
+    "mutation($c: ID!, $t: String!) { addNote(childId: $c, text: $t) { text child { name } } }"
+)
+
+
+def test_a_write_naming_a_child_in_jurisdiction_runs_after_the_child_is_decided_about() -> None:
+    for query, variables in (
+        (ADD_NOTE % "A", {}),
+        (ADD_NOTE_VARIABLES, {"c": "A", "t": "visited"}),
+    ):
+        response, fakes, ctx = _write(query, variables)
+        assert response == {"data": {"addNote": {"text": "visited", "child": {"name": "Ani"}}}}
+        (mutation,) = _mutations(fakes)
+        docs = [doc for _, doc, _ in fakes.sent]
+        # The child's facts were read before the mutation was sent.
+        assert any("ConsentFacts" in doc for doc in docs[: docs.index(mutation)])
+        # The decision is recorded for the audit like any other.
+        subject, key, decision = ctx.decisions[0]
+        assert (subject, key, decision.visible) == ("Child", "A", True)
+
+
+@pytest.mark.parametrize("as_variables", [False, True])
+def test_a_write_naming_a_child_out_of_jurisdiction_is_exactly_like_one_naming_no_child(
+    as_variables: bool,
+) -> None:
+    answers = []
+    for child in ("B", "ZZZ"):  # B: region 53, out of the asker's; ZZZ: no such child
+        if as_variables:
+            response, fakes, ctx = _write(ADD_NOTE_VARIABLES, {"c": child, "t": "visited"})
+        else:
+            response, fakes, ctx = _write(ADD_NOTE % child)
+        assert _mutations(fakes) == []  # nothing written
+        assert [(k, d.visible) for _, k, d in ctx.decisions] == [(child, False)]
+        answers.append(response)
+    assert (
+        answers[0]
+        == answers[1]
+        == {"data": {"addNote": None}, "errors": [{**NOT_FOUND, "path": ["addNote"]}]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ('mutation { fileNote(input: {childId: "%s", text: "t"}) { id } }', {}),
+        ('mutation($c: ID!) { fileNote(input: {childId: $c, text: "t"}) { id } }', {"c": "%s"}),
+        (
+            "mutation($i: NoteInput!) { fileNote(input: $i) { id } }",
+            {"i": {"childId": "%s", "text": "t"}},
+        ),
+    ],
+)
+def test_a_key_in_an_input_object_is_decided_about_and_a_non_null_write_nulls_the_data(
+    query: str, variables: dict[str, Any]
+) -> None:
+    def filled(child: str) -> tuple[str, dict[str, Any]]:
+        values = json.loads(json.dumps(variables).replace("%s", child))
+        return (query % child if "%s" in query else query), values
+
+    done, fakes, _ = _write(*filled("A"))
+    assert done == {"data": {"fileNote": {"id": "N3"}}}
+    assert len(_mutations(fakes)) == 1
+    for child in ("B", "ZZZ"):
+        refused, fakes, _ = _write(*filled(child))
+        # fileNote is non-null: its null makes `data` null, with the one error and no other.
+        assert refused == {"data": None, "errors": [{**NOT_FOUND, "path": ["fileNote"]}]}
+        assert _mutations(fakes) == []
+
+
+def test_only_the_fields_naming_a_child_the_asker_may_not_see_are_left_out() -> None:
+    response, fakes, _ = _write(
+        "mutation {"
+        ' a: addNote(childId: "A", text: "one") { text }'
+        ' b: addNote(childId: "B", text: "two") { text }'
+        ' c: addNote(childId: "C", text: "three") { text } }'
+    )
+    assert response == {
+        "data": {"a": {"text": "one"}, "b": None, "c": {"text": "three"}},
+        "errors": [{**NOT_FOUND, "path": ["b"]}],
+    }
+    (mutation,) = _mutations(fakes)
+    assert "a: addNote" in mutation and "c: addNote" in mutation and "two" not in mutation
+
+
+def test_a_refused_write_leaves_out_the_variables_only_it_used() -> None:
+    response, fakes, _ = _write(
+        'mutation($b: ID!, $t: String!) { a: addNote(childId: "A", text: "one") { text }'
+        " b: addNote(childId: $b, text: $t) { text } }",
+        {"b": "B", "t": "two"},
+    )
+    assert response["data"] == {"a": {"text": "one"}, "b": None}
+    ((_, mutation, variables),) = [s for s in fakes.sent if s[1].startswith("mutation")]
+    assert "$b" not in mutation and variables == {}
+
+
+def test_a_skipped_write_names_no_one() -> None:
+    response, _, ctx = _write(
+        'mutation($s: Boolean!) { addNote(childId: "B", text: "t") @skip(if: $s) { text } }',
+        {"s": True},
+    )
+    assert response == {"data": {}}
+    assert ctx.decisions == []
+
+
+def test_what_a_write_answers_is_decided_on_the_facts_after_it() -> None:
+    policy = FakePolicy()
+    _, _, ctx = _write(ADD_NOTE % "A", policy=policy)
+    # Once before the write, once for the child the mutation returns.
+    assert [[f["id"] for f in facts] for facts in policy.decided] == [["A"], ["A"]]
+    assert [k for _, k, _ in ctx.decisions] == ["A", "A"]
+
+
+def test_the_printed_plan_decides_about_the_child_before_the_write() -> None:
+    gateway = _gateway(fake_subgraphs())
+    printed = gateway.plan_text(
+        'mutation { a: addNote(childId: "A", text: "t") { text }'
+        ' fileNote(input: {childId: "C", text: "t"}) { id } }',
+        None,
+        context(Role.DINSOS_OFFICER),
+    )
+    decide = 'Decide(subject: "Child", write: "a: addNote.childId, fileNote.input.childId")'
+    assert decide in printed
+    assert printed.index(decide) < printed.index("Facts") < printed.index("a: addNote(")
+
+
+def test_subject_keys_are_read_through_input_objects_and_lists() -> None:
+    from graphql import parse_value
+    from graphql.language import ArgumentNode, NameNode
+
+    from gateway.consent.decide import subject_keys
+    from gateway.planner.plan import FetchField, WriteSubject
+
+    def keys(value: str, path: tuple[str, ...], variables: dict[str, Any]) -> list[str] | None:
+        argument = ArgumentNode(name=NameNode(value=path[0]), value=parse_value(value))
+        field = FetchField("f", "f", "Mutation", arguments=(argument,))
+        return subject_keys(WriteSubject(field, path), variables)
+
+    assert keys('"A"', ("id",), {}) == ["A"]
+    assert keys("7", ("id",), {}) == ["7"]
+    assert keys('["A", $b]', ("ids",), {"b": "B"}) == ["A", "B"]
+    assert keys('[{id: "A"}, {id: $b}]', ("in", "id"), {"b": "B"}) == ["A", "B"]
+    assert keys("null", ("id",), {}) == []
+    assert keys("$missing", ("id",), {}) == []
+    assert keys("{id: null}", ("in", "id"), {}) == []
+    # Values that are no key name no one the asker may see.
+    assert keys("true", ("id",), {}) is None
+    assert keys('{x: "A"}', ("id",), {}) is None
+    assert keys("1.5", ("id",), {}) is None
+    assert keys('"A"', ("in", "id"), {}) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("Mutation.addNote", "write_subjects"),
+        (["Mutation.addNote"], "write_subjects"),
+        (["Mutation..childId"], "write_subjects"),
+        ([1], "write_subjects"),
+        (["Mutation.addNote.childId", "Mutation.addNote.childId"], "twice"),
+    ],
+)
+def test_write_subjects_of_the_wrong_shape_are_refused(raw: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ConsentConfig.from_mapping({"subject": "Child", "policy": "m:f", "write_subjects": raw})
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("Query.child.id", "not the supergraph's mutation type"),
+        ("Mutation.nothing.childId", "no mutation field nothing"),
+        ("Mutation.addNote.child", "has no argument child"),
+        ("Mutation.fileNote.input.child", "NoteInput has no input field child"),
+        ("Mutation.addNote.childId.id", "ID has no input field id"),
+        ("Mutation.fileNote.input", "a key is a scalar, not NoteInput"),
+    ],
+)
+def test_write_subjects_the_supergraph_lacks_stop_the_gateway(path: str, message: str) -> None:
+    config = replace(CONFIG, write_subjects=(WritePath.parse(path),))
+    with pytest.raises(ConfigError, match=message):
+        Gateway(
+            supergraph("consent.graphql"),
+            GatewayConfig(consent=config),
+            client=fake_subgraphs(),
+            policy=FakePolicy(),
+        )
+
+
+def test_write_subjects_are_read_from_the_toml_list() -> None:
+    config = ConsentConfig.from_mapping(
+        {
+            "subject": "Child",
+            "policy": "m:f",
+            "write_subjects": ["Mutation.addNote.childId", "Mutation.fileNote.input.childId"],
+        }
+    )
+    assert [str(w) for w in config.write_subjects] == [
+        "Mutation.addNote.childId",
+        "Mutation.fileNote.input.childId",
+    ]
+    assert config.write_subjects[1].path == ("input", "childId")
