@@ -183,14 +183,7 @@ class ConsentStage:
             return fetch
         if isinstance(node, FlattenNode):
             fetch = self._granted(node.node)
-            if fetch.entity_type == self.config.subject:
-                only_decision = not fetches_something(fetch.selections)
-                return DecisionNode(
-                    self.config.subject,
-                    node.path,
-                    self.facts,
-                    None if only_decision else fetch,
-                )
+            record = None
             link = self.config.links.get(fetch.entity_type or "")
             if link is not None and fetch.entity_type is not None:
                 # Records found outside their subject (a root lookup, a list of records):
@@ -201,6 +194,7 @@ class ConsentStage:
                     link,
                     self.subgraphs.category(fetch.entity_type, link),
                 )
+            if fetch.entity_type == self.config.subject or record is not None:
                 only_decision = not fetches_something(fetch.selections)
                 return DecisionNode(
                     self.config.subject,

@@ -233,23 +233,7 @@ class ConsentDecider:
     def _without(self, node: DecisionNode, refused: frozenset[str]) -> FetchNode | None:
         """The mutation fetch without the refused root fields (None when nothing is left)."""
         # A write node's `narrowed` is keyed by the refused response keys, not by categories.
-        if refused in node.narrowed:
-            return node.narrowed[refused]
-        assert node.node is not None
-        selections = _drop_fields(node.node.selections, refused)
-        narrowed = None
-        if selections is not None and fetches_something(selections):
-            used = _variables(selections)
-            narrowed = replace(
-                node.node,
-                selections=selections,
-                variable_definitions=tuple(
-                    d for d in node.node.variable_definitions if d.variable.name.value in used
-                ),
-            )
-        if len(node.narrowed) < 64:
-            node.narrowed[refused] = narrowed
-        return narrowed
+        return _cut_down(node, refused, lambda s: _drop_fields(s, refused))
 
     async def _fetch_group(
         self,
@@ -430,23 +414,33 @@ class ConsentDecider:
     # --- narrowing ------------------------------------------------------------------------
 
     def _narrowed(self, node: DecisionNode, allowed: frozenset[str]) -> FetchNode | None:
-        if allowed in node.narrowed:
-            return node.narrowed[allowed]
-        assert node.node is not None
-        selections = _narrow(node.node.selections, allowed)
-        narrowed = None
-        if selections is not None and fetches_something(selections):
-            used = _variables(selections)
-            narrowed = replace(
-                node.node,
-                selections=selections,
-                variable_definitions=tuple(
-                    d for d in node.node.variable_definitions if d.variable.name.value in used
-                ),
-            )
-        if len(node.narrowed) < 64:  # bounded: one entry per distinct outcome seen
-            node.narrowed[allowed] = narrowed
-        return narrowed
+        return _cut_down(node, allowed, lambda s: _narrow(s, allowed))
+
+
+def _cut_down(
+    node: DecisionNode,
+    key: frozenset[str],
+    cut: Callable[[tuple[FetchSelection, ...]], tuple[FetchSelection, ...] | None],
+) -> FetchNode | None:
+    """The node's fetch with its selections cut down (None when it would fetch nothing), with
+    only the variables still used; kept on the node by `key` (plans are cached: so are these)."""
+    if key in node.narrowed:
+        return node.narrowed[key]
+    assert node.node is not None
+    selections = cut(node.node.selections)
+    narrowed = None
+    if selections is not None and fetches_something(selections):
+        used = _variables(selections)
+        narrowed = replace(
+            node.node,
+            selections=selections,
+            variable_definitions=tuple(
+                d for d in node.node.variable_definitions if d.variable.name.value in used
+            ),
+        )
+    if len(node.narrowed) < 64:  # bounded: one entry per distinct outcome seen
+        node.narrowed[key] = narrowed
+    return narrowed
 
 
 def subject_keys(write: WriteSubject, variables: Mapping[str, object]) -> list[str] | None:
