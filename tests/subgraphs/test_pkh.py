@@ -606,36 +606,53 @@ async def test_record_verification_rejects_a_non_integer_period(make_client: Any
 # --- batching -----------------------------------------------------------------------------------
 
 
+async def _fifty_kpm(conn: Any) -> None:
+    """Fifty KPM of one pendamping, two children each, both non-compliant in 2026's first two
+    periods."""
+    await conn.execute(
+        insert(t.facilitator),
+        {"id": 1, "name": "Rahmawati", "phone": "0812", "region_code": "14.71.02"},
+    )
+    await conn.execute(
+        insert(t.beneficiary_family),
+        [
+            {
+                "id": f,
+                "kk_number": f"147102010115{f:04d}",
+                "head_name": f"Kepala {f}",
+                "region_code": "14.71.02.1001",
+                "facilitator_id": 1,
+                "enrolled_on": date(2020, 1, 1),
+                "status": "ACTIVE",
+            }
+            for f in range(1, 51)
+        ],
+    )
+    await conn.execute(
+        insert(t.member),
+        [
+            {"id": i, "family_id": (i + 1) // 2, "child_id": f"ANK{i:09d}", "name": f"Anak {i}", "relationship": "CHILD"}
+            for i in range(1, 101)
+        ],
+    )  # fmt: skip
+    await conn.execute(
+        insert(t.verification),
+        [
+            _verification(i, 2026, p, school_attendance_pct=Decimal("80"), compliant=False)
+            for i in range(1, 101)
+            for p in (1, 2)
+        ],
+    )
+
+
 async def test_entities_batch_one_query_per_table(make_client: Any) -> None:
     client = await make_client(SPEC)
     async with client.db.transaction() as conn:
-        await conn.execute(
-            insert(t.facilitator),
-            {"id": 1, "name": "Rahmawati", "phone": "0812", "region_code": "14.71.02"},
-        )
-        await conn.execute(
-            insert(t.beneficiary_family),
-            [
-                {
-                    "id": i,
-                    "kk_number": f"147102010115{i:04d}",
-                    "head_name": f"Kepala {i}",
-                    "region_code": "14.71.02.1001",
-                    "facilitator_id": 1,
-                    "enrolled_on": date(2020, 1, 1),
-                    "status": "ACTIVE",
-                }
-                for i in range(1, 51)
-            ],
-        )
-        # Fifty KPM of two children each, plus a head: households share their queries.
+        await _fifty_kpm(conn)
+        # ... plus a head each: households share their queries.
         await conn.execute(
             insert(t.member),
             [
-                {"id": i, "family_id": (i + 1) // 2, "child_id": f"ANK{i:09d}", "name": f"Anak {i}", "relationship": "CHILD"}
-                for i in range(1, 101)
-            ]
-            + [
                 {"id": 100 + f, "family_id": f, "child_id": None, "name": f"Kepala {f}", "relationship": "HEAD"}
                 for f in range(1, 51)
             ],
@@ -645,14 +662,6 @@ async def test_entities_batch_one_query_per_table(make_client: Any) -> None:
             [
                 {"member_id": i, "kind": "SD", "started_on": date(2020, 1, 1), "ended_on": None}
                 for i in range(1, 101)
-            ],
-        )
-        await conn.execute(
-            insert(t.verification),
-            [
-                _verification(i, 2026, p, school_attendance_pct=Decimal("80"), compliant=False)
-                for i in range(1, 101)
-                for p in (1, 2)
             ],
         )
         await conn.execute(
@@ -678,40 +687,7 @@ async def test_entities_batch_one_query_per_table(make_client: Any) -> None:
 async def test_pkh_compliance_batches_one_query_per_table(make_client: Any) -> None:
     client = await make_client(SPEC)
     async with client.db.transaction() as conn:
-        await conn.execute(
-            insert(t.facilitator),
-            {"id": 1, "name": "Rahmawati", "phone": "0812", "region_code": "14.71.02"},
-        )
-        await conn.execute(
-            insert(t.beneficiary_family),
-            [
-                {
-                    "id": f,
-                    "kk_number": f"147102010115{f:04d}",
-                    "head_name": f"Kepala {f}",
-                    "region_code": "14.71.02.1001",
-                    "facilitator_id": 1,
-                    "enrolled_on": date(2020, 1, 1),
-                    "status": "ACTIVE",
-                }
-                for f in range(1, 51)
-            ],
-        )
-        await conn.execute(
-            insert(t.member),
-            [
-                {"id": i, "family_id": (i + 1) // 2, "child_id": f"ANK{i:09d}", "name": f"Anak {i}", "relationship": "CHILD"}
-                for i in range(1, 101)
-            ],
-        )  # fmt: skip
-        await conn.execute(
-            insert(t.verification),
-            [
-                _verification(i, 2026, p, school_attendance_pct=Decimal("80"), compliant=False)
-                for i in range(1, 101)
-                for p in (1, 2)
-            ],
-        )
+        await _fifty_kpm(conn)
     # A hundred members and one child in no KPM.
     reps = [{"__typename": "Child", "id": f"ANK{i:09d}"} for i in range(1, 102)]
     before = client.db.statements_executed
