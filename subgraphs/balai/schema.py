@@ -113,6 +113,9 @@ async def _visible(info: Info, case: CaseRecord) -> bool:
     return any(c.balai_code == identity.unit for c in cases)
 
 
+_CASE_CATEGORIES = frozenset({"protection.summary", "protection.detail"})
+
+
 async def _case_by_id(info: Info, id: strawberry.ID) -> CaseRecord | None:
     """The case with this id if the caller may see it (`_visible`); None when it is unknown, the
     id cannot name one, or it is not visible — all three answer alike. `atensiCase(id:)` and the
@@ -288,7 +291,12 @@ class AtensiCase:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
         """A case by id, as `atensiCase(id:)` finds it: batched through the request's loader, and
         null when unknown, malformed or not visible to the caller (`_visible`). Its fields are
-        guarded as everywhere (categories, the grant's per-record restriction, detail)."""
+        guarded as everywhere (categories, the grant's per-record restriction, detail). A grant
+        for neither a case's summary nor its detail finds no case: every field of one but its id
+        is one of those, and an id alone would only say which cases exist."""
+        identity = info.context.identity
+        if identity is not None and not identity.categories & _CASE_CATEGORIES:
+            return None
         record = await _case_by_id(info, id)
         return cls.from_record(record) if record else None
 

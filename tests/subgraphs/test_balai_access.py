@@ -476,6 +476,23 @@ async def test_case_entity_fields_outside_the_grants_categories_are_forbidden(
 
 
 @pytest.mark.parametrize(
+    "categories",
+    [frozenset(), frozenset({"identity.basic", "policy.facts"})],
+    ids=["none", "no-case-category"],
+)
+async def test_case_entities_need_a_case_category_in_the_grant(
+    make_client: Any, categories: frozenset[str]
+) -> None:
+    # Only a case's id could come back: the case is not found, exactly like an unknown one.
+    client = (await make_client(SPEC)).acting(dataclasses.replace(RINA, categories=categories))
+    await _seed(client.db)
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on AtensiCase { id } } }"
+    assert await client.execute(query, r=_case_reps("1", "404")) == {
+        "data": {"_entities": [None, None]}
+    }
+
+
+@pytest.mark.parametrize(
     ("who", "visible"),
     [(RINA, {"1", "2", "3", "4"}), (BUDI, {"1", "2"}), (DINSOS, set())],
     ids=["rumbai", "alyatama", "dinsos"],
