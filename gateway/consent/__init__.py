@@ -307,6 +307,11 @@ def _check_links(config: ConsentConfig, subgraphs: SubgraphMap) -> None:
     must lead to the subject type."""
     from gateway.config import ConfigError
 
+    if len(config.records) > 1:
+        # A subject's decision names its records by key alone (`SubjectDecision.records`): two
+        # record types could share a key ("1"), and one record would be judged by the other's
+        # decision.
+        raise ConfigError("[consent]: records may name one record type")
     for type_name, link in config.links.items():
         definition = subgraphs.field_def(type_name, link)
         if definition is None or get_named_type(definition.type).name != config.subject:

@@ -53,7 +53,8 @@ class ConsentConfig:
                    {AtensiCase = {key = "id", subject = "child"}}, a record reached anywhere
                    else (a root lookup, a list of records) is decided through its subject: only
                    its key and link are fetched before the decision (the record type must then
-                   be an entity whose key is that field)
+                   be an entity whose key is that field). One record type: decisions name
+                   records by key alone
     lookups        root-field arguments that look up or filter by a categorized attribute, with
                    the category they read, e.g. {"Query.childByNik.nik" = "identity.full"}: a
                    role may use one only if it holds the category by mandate

@@ -935,3 +935,15 @@ def test_write_subjects_are_read_from_the_toml_list() -> None:
         "Mutation.fileNote.input.childId",
     ]
     assert config.write_subjects[1].path == ("input", "childId")
+
+
+def test_only_one_record_type_may_be_decided_per_record() -> None:
+    # Record decisions are named by key alone: a second type could take the first's decisions.
+    config = replace(CONFIG, records={"Case": "id", "Note": "id"})
+    with pytest.raises(ConfigError, match="one record type"):
+        Gateway(
+            supergraph("consent.graphql"),
+            GatewayConfig(consent=config),
+            client=fake_subgraphs(),
+            policy=FakePolicy(),
+        )
