@@ -145,7 +145,7 @@ def break_glass_active(
 class ChildContext:
     """The category-independent part of one child's context, computed once per decide()."""
 
-    __slots__ = ("_base", "_by_agreement", "_by_consent")
+    __slots__ = ("_base", "_by_agreement", "_by_consent", "_variants")
 
     def __init__(
         self,
@@ -188,11 +188,17 @@ class ChildContext:
         self._by_consent, self._by_agreement = covered_categories(
             principal, purpose, facts, agreements, now, record
         )
+        # The context differs between categories only by (consent, agreement): at most four.
+        self._variants: dict[tuple[bool, bool], PolicyContext] = {}
 
     def for_category(self, category: Category) -> PolicyContext:
-        return self._base._replace(
-            consent=category in self._by_consent, agreement=category in self._by_agreement
-        )
+        lifts = (category in self._by_consent, category in self._by_agreement)
+        found = self._variants.get(lifts)
+        if found is None:
+            found = self._variants[lifts] = self._base._replace(
+                consent=lifts[0], agreement=lifts[1]
+            )
+        return found
 
 
 def _purpose_of_role(principal: Principal, purpose: str) -> bool:
