@@ -8,7 +8,7 @@ answer shows them as absent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -124,7 +124,7 @@ class ConsentDecider:
             if narrowed is not None:
                 records = per_record(decided[allowed], narrowed.categories)
                 fetches.append(self._fetch_group(run, targets, narrowed, records))
-        await asyncio.gather(*fetches)
+        await _together(fetches)
 
     async def _run_records(
         self, node: DecisionNode, record: RecordLink, found: Targets, run: PlanRun
@@ -175,7 +175,7 @@ class ConsentDecider:
                 granted = frozenset(keys[allowed])
                 restriction = {category: granted for category in narrowed.categories}
                 fetches.append(run.fetch_entities(targets, narrowed, restriction))
-        await asyncio.gather(*fetches)
+        await _together(fetches)
 
     async def _fetch_group(
         self,
@@ -373,6 +373,14 @@ class ConsentDecider:
         if len(node.narrowed) < 64:  # bounded: one entry per distinct outcome seen
             node.narrowed[allowed] = narrowed
         return narrowed
+
+
+async def _together(fetches: list[Coroutine[object, object, None]]) -> None:
+    """Runs the group fetches at once; the usual single group is awaited in place (no task)."""
+    if len(fetches) == 1:
+        await fetches[0]
+    elif fetches:
+        await asyncio.gather(*fetches)
 
 
 def record_decision(decision: SubjectDecision, key: str) -> RecordDecision | SubjectDecision:
