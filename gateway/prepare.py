@@ -77,7 +77,7 @@ class Preparer:
     ) -> PreparedOperation:
         """The prepared operation for this request (the context says who asks, for consent)."""
         request = self.consent.for_request(context) if self.consent is not None else None
-        key = (query, operation_name, request.static.outcome.key if request else None)
+        key = (query, operation_name, request.static.key if request else None)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)

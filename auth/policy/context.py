@@ -105,6 +105,15 @@ def covered_categories(
     an agreement covers for this child's region (DOMAIN.md "Consents and agreements"). An
     agreement releases another Balai's case (`record`) only when that Balai is a party to it:
     an agreement between Rumbai and Alyatama shares their records, not Naibonat's."""
+    return (
+        _by_consent(principal, purpose, facts, now),
+        _by_agreement(principal, purpose, facts, agreements, now, record),
+    )
+
+
+def _by_consent(
+    principal: Principal, purpose: str, facts: ChildFacts, now: datetime
+) -> frozenset[str]:
     by_consent: set[str] = set()
     for consent in facts.consents:
         if (
@@ -115,6 +124,17 @@ def covered_categories(
             and _valid(consent.valid_from, consent.valid_until, now)
         ):
             by_consent |= consent.categories
+    return frozenset(by_consent)
+
+
+def _by_agreement(
+    principal: Principal,
+    purpose: str,
+    facts: ChildFacts,
+    agreements: Iterable[AgreementFacts],
+    now: datetime,
+    record: CaseFacts | None,
+) -> frozenset[str]:
     parties = {str(principal.agency)} | ({principal.unit} if principal.unit else set())
     by_agreement: set[str] = set()
     for agreement in agreements:
@@ -126,7 +146,7 @@ def covered_categories(
             and _valid(agreement.valid_from, agreement.valid_until, now)
         ):
             by_agreement |= agreement.categories
-    return frozenset(by_consent), frozenset(by_agreement)
+    return frozenset(by_agreement)
 
 
 def break_glass_active(
@@ -145,7 +165,12 @@ def break_glass_active(
 class ChildContext:
     """The category-independent part of one child's context, computed once per decide()."""
 
-    __slots__ = ("_base", "_by_agreement", "_by_consent")
+    __slots__ = ("_base", "_by_agreement", "_by_consent", "_variants")
+
+    _base: PolicyContext
+    _by_consent: frozenset[str]
+    _by_agreement: frozenset[str]
+    _variants: dict[tuple[bool, bool], PolicyContext]
 
     def __init__(
         self,
@@ -188,11 +213,43 @@ class ChildContext:
         self._by_consent, self._by_agreement = covered_categories(
             principal, purpose, facts, agreements, now, record
         )
+        # The context differs between categories only by (consent, agreement): at most four.
+        self._variants = {}
+
+    def about(
+        self,
+        record: CaseFacts,
+        principal: Principal,
+        purpose: str,
+        facts: ChildFacts,
+        agreements: Iterable[AgreementFacts],
+        now: datetime,
+    ) -> ChildContext:
+        """This context (made without a record, for the same principal, purpose, facts,
+        agreements and moment) about one of the child's records: what depends on the record is
+        computed as `ChildContext(..., record, ...)` computes it, the rest is this one's."""
+        unit = principal.unit
+        staff = principal.staff_id
+        record_own = principal.agency is Agency.BALAI and unit is not None and record.balai == unit
+        found = ChildContext.__new__(ChildContext)
+        found._base = self._base._replace(
+            record_at_own_balai=record_own,
+            assigned_to_record=record_own and staff is not None and record.caseworker_id == staff,
+            record_abh=record.conflict_with_law,
+        )
+        found._by_consent = self._by_consent
+        found._by_agreement = _by_agreement(principal, purpose, facts, agreements, now, record)
+        found._variants = {}
+        return found
 
     def for_category(self, category: Category) -> PolicyContext:
-        return self._base._replace(
-            consent=category in self._by_consent, agreement=category in self._by_agreement
-        )
+        lifts = (category in self._by_consent, category in self._by_agreement)
+        found = self._variants.get(lifts)
+        if found is None:
+            found = self._variants[lifts] = self._base._replace(
+                consent=lifts[0], agreement=lifts[1]
+            )
+        return found
 
 
 def _purpose_of_role(principal: Principal, purpose: str) -> bool:

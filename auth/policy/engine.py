@@ -159,6 +159,11 @@ class PolicyEngine:
         self._evaluations: _Lru[_Key, _Outcome] = _Lru(memo_size)
         self._decisions: _Lru[_Key, Decision] = _Lru(memo_size)
         self._static: dict[tuple[Role, str], Mapping[Category, Decision]] = {}
+        # The last child decided about without a record, and its context (see `_context`).
+        self._last_child: (
+            tuple[Principal, str, ChildFacts, Sequence[AgreementFacts], datetime, ChildContext]
+            | None
+        ) = None
 
     @classmethod
     def load(cls, directory: Path | None = None, *, memo_size: int = _DEFAULT_MEMO) -> PolicyEngine:
@@ -205,11 +210,39 @@ class PolicyEngine:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         purpose = str(purpose)
-        child = ChildContext(principal, purpose, facts, agreements, now, record, self.data)
+        child = self._context(principal, purpose, facts, agreements, now, record)
         role = principal.role
         return MappingProxyType(
             {c: self._decide(role, purpose, c, child.for_category(c)) for c in categories}
         )
+
+    def _context(
+        self,
+        principal: Principal,
+        purpose: str,
+        facts: ChildFacts,
+        agreements: Sequence[AgreementFacts],
+        now: datetime,
+        record: CaseFacts | None,
+    ) -> ChildContext:
+        """The child's context; about a record of the child last decided about without one (the
+        same principal, purpose, facts, agreements and moment: a child's cases are decided right
+        after the child), derived from that one instead of computed afresh."""
+        last = self._last_child
+        if record is None:
+            child = ChildContext(principal, purpose, facts, agreements, now, None, self.data)
+            self._last_child = (principal, purpose, facts, agreements, now, child)
+            return child
+        if (
+            last is not None
+            and last[0] is principal
+            and last[1] == purpose
+            and last[2] is facts
+            and last[3] is agreements
+            and last[4] == now
+        ):
+            return last[5].about(record, principal, purpose, facts, agreements, now)
+        return ChildContext(principal, purpose, facts, agreements, now, record, self.data)
 
     def static_denials(self, role: Role, purpose: Purpose | str) -> Mapping[Category, Decision]:
         """What `role` can never see for `purpose`, whatever the facts: the categories the same

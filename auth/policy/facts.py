@@ -211,8 +211,11 @@ def _bool(data: Mapping[str, object], key: str) -> bool:
 
 def _strs(data: Mapping[str, object], key: str) -> list[str]:
     value = data.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list):
         raise FactsError(key)
+    for item in value:
+        if not isinstance(item, str):
+            raise FactsError(key)
     return value
 
 
@@ -223,8 +226,11 @@ def _object(value: object, key: str) -> Mapping[str, object]:
 
 
 def _objects(value: object, key: str) -> Sequence[Mapping[str, object]]:
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+    if not isinstance(value, list):
         raise FactsError(key)
+    for item in value:
+        if not isinstance(item, dict) and not isinstance(item, Mapping):  # JSON: a dict
+            raise FactsError(key)
     return value
 
 

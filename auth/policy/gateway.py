@@ -35,6 +35,7 @@ def load(directory: Path | None = None) -> SatuAnakPolicy:
 class SatuAnakPolicy:
     def __init__(self, engine: PolicyEngine) -> None:
         self.engine = engine
+        self._wanted: dict[frozenset[str], list[Category]] = {}
 
     def static(self, principal: Principal, purpose: str) -> StaticOutcome:
         denied = self.engine.static_denials(principal.role, purpose)
@@ -57,7 +58,11 @@ class SatuAnakPolicy:
             agreements = AgreementFacts.list_from_graphql(request_facts.get("policyAgreements"))
         except FactsError:
             agreements = ()  # unreadable agreements are no basis for anything
-        wanted = [c for c in Category if str(c) in categories]
+        wanted = self._wanted.get(categories)
+        if wanted is None:
+            wanted = [c for c in Category if str(c) in categories]
+            if len(self._wanted) < 64:  # the gateway asks with one set; tests with a few
+                self._wanted[categories] = wanted
         return [self._one(principal, purpose, s, wanted, agreements, now) for s in subjects]
 
     def _one(
@@ -79,10 +84,18 @@ class SatuAnakPolicy:
         decided = engine.decide(
             principal, purpose, facts, categories, agreements=agreements, now=now
         )
-        allowed = {str(c) for c, d in decided.items() if d.allowed}
-        denials = {str(c): _denial(d) for c, d in decided.items() if not d.allowed}
-        bases = {str(c): str(d.basis) for c, d in decided.items() if d.allowed and d.basis}
-        policies = {p for d in decided.values() for p in d.policies}
+        allowed: set[str] = set()
+        denials: dict[str, Denial] = {}
+        bases: dict[str, str] = {}
+        policies: set[str] = set()
+        for c, d in decided.items():
+            if d.allowed:
+                allowed.add(str(c))
+                if d.basis:
+                    bases[str(c)] = str(d.basis)
+            else:
+                denials[str(c)] = _denial(d)
+            policies.update(d.policies)
         records: dict[str, RecordDecision] = {}
         per_record = [c for c in PER_RECORD if c in categories]
         for case in facts.cases if per_record else ():

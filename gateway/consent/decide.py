@@ -10,7 +10,7 @@ with NOT_FOUND (the same for one out of jurisdiction and one that does not exist
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -136,7 +136,7 @@ class ConsentDecider:
             if narrowed is not None:
                 records = per_record(decided[allowed], narrowed.categories)
                 fetches.append(self._fetch_group(run, targets, narrowed, records))
-        await asyncio.gather(*fetches)
+        await _together(fetches)
 
     async def _run_records(
         self, node: DecisionNode, record: RecordLink, found: Targets, run: PlanRun
@@ -187,7 +187,7 @@ class ConsentDecider:
                 granted = frozenset(keys[allowed])
                 restriction = {category: granted for category in narrowed.categories}
                 fetches.append(run.fetch_entities(targets, narrowed, restriction))
-        await asyncio.gather(*fetches)
+        await _together(fetches)
 
     async def _run_write(
         self, node: DecisionNode, writes: tuple[WriteSubject, ...], run: PlanRun
@@ -482,6 +482,14 @@ def _drop_fields(
         elif selection.response_key not in response_keys:
             kept.append(selection)
     return tuple(kept) or None
+
+
+async def _together(fetches: list[Coroutine[object, object, None]]) -> None:
+    """Runs the group fetches at once; the usual single group is awaited in place (no task)."""
+    if len(fetches) == 1:
+        await fetches[0]
+    elif fetches:
+        await asyncio.gather(*fetches)
 
 
 def record_decision(decision: SubjectDecision, key: str) -> RecordDecision | SubjectDecision:

@@ -57,6 +57,9 @@ class ConsentGuard:
     # type, nothing of the subject).
     not_found: NotFound = NotFound("No such subject.")
     _categories: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    # Below the root, what `denial` needs of a field besides the scope depends only on its type
+    # and name (and this guard's static outcome): its category and its static denial, if any.
+    _fixed: dict[tuple[str, str], tuple[str | None, Denial | None]] = field(default_factory=dict)
 
     def category(self, type_name: str, field_name: str) -> str | None:
         key = (type_name, field_name)
@@ -113,12 +116,25 @@ class ConsentGuard:
     def denial(
         self, type_name: str, field: Field, scope: object
     ) -> Denial | Denials | NotFound | None:
-        category = self.category(type_name, field.name)
-        static = (
-            self.static.denial(type_name, field.name, category)
-            or self.static.lookup(type_name, field)
-            or self.static.blind_denial(type_name, field, self.subgraphs)
-        )
+        static: Denial | Denials | None
+        if type_name in self.static.root_types:
+            category = self.category(type_name, field.name)
+            static = (
+                self.static.denial(type_name, field.name, category)
+                or self.static.lookup(type_name, field)
+                or self.static.blind_denial(type_name, field, self.subgraphs)
+            )
+        else:
+            # Lookups and blind denials are about root fields only (None anywhere else).
+            key = (type_name, field.name)
+            fixed = self._fixed.get(key)
+            if fixed is None:
+                category = self.category(type_name, field.name)
+                fixed = self._fixed[key] = (
+                    category,
+                    self.static.denial(type_name, field.name, category),
+                )
+            category, static = fixed
         if static is not None:
             return static
         if isinstance(scope, _Refused) and field.response_key in scope.response_keys:

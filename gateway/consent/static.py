@@ -4,8 +4,9 @@ own operation: a removed field answers null with its denial (see `gateway.consen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from graphql import ArgumentNode, NullValueNode, get_named_type
 
@@ -52,6 +53,11 @@ class StaticDenials:
     @property
     def name(self) -> str:
         return "consent-static"
+
+    @cached_property
+    def key(self) -> Hashable:
+        """The outcome's key (what plans depend on), made once: every request reads it."""
+        return self.outcome.key
 
     def denial(self, type_name: str, field_name: str, category: str | None) -> Denial | None:
         """The denial of this field whatever the subject, or None when it may be planned."""

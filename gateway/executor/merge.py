@@ -51,7 +51,7 @@ def strip_unasked(value: JsonObject, shape: Shape) -> set[str]:
     """Drop, in place, every key of a subgraph's answer the fetch did not ask for: a subgraph
     writes only the fields it was asked for, never one another subgraph owns. Returns the keys
     dropped at the top (where the answer merges into data other subgraphs wrote)."""
-    top = {k for k in value if k not in shape}
+    top = value.keys() - shape.keys()
     for key in top:
         del value[key]
     stack: list[tuple[Any, Shape]] = [
@@ -60,14 +60,15 @@ def strip_unasked(value: JsonObject, shape: Shape) -> set[str]:
     while stack:
         current, expected = stack.pop()
         if isinstance(current, list):
-            stack.extend((item, expected) for item in current)
+            stack.extend([(item, expected) for item in current])
         elif isinstance(current, dict):
-            for key in [k for k in current if k not in expected]:
-                del current[key]
+            if not current.keys() <= expected.keys():
+                for key in current.keys() - expected.keys():
+                    del current[key]
             for key, below in expected.items():
                 if below is not None:
                     child = current.get(key)
-                    if isinstance(child, dict | list):
+                    if isinstance(child, (dict, list)):
                         stack.append((child, below))
     return top
 

@@ -263,20 +263,21 @@ class GuardedShaper(Shaper):
         path: ResponsePath,
     ) -> JsonObject | object:
         guard, absent, parent = self.guard, self.guard.absent, self._scope
-        scope = guard.enter(type_.name, source, parent)
+        type_name, fields = type_.name, type_.fields
+        scope = guard.enter(type_name, source, parent)
         if scope is absent:
             return absent
         result: JsonObject = {}
         try:
             for key, first, sub in self._fields(type_, selections):
                 if first.name == "__typename":
-                    result[key] = type_.name
+                    result[key] = type_name
                     continue
-                definition = type_.fields.get(first.name)
+                definition = fields.get(first.name)
                 if definition is None:
                     continue
                 non_null = isinstance(definition.type, GraphQLNonNull)
-                denied = guard.denial(type_.name, first, scope)
+                denied = guard.denial(type_name, first, scope)
                 if denied is not None:
                     errors = denied.errors([*path, key])
                     self.errors.extend(errors)
@@ -285,7 +286,7 @@ class GuardedShaper(Shaper):
                         return _BUBBLE
                     result[key] = None
                     continue
-                self._scope = guard.below(type_.name, first, scope)
+                self._scope = guard.below(type_name, first, scope)
                 value: object = self._value(
                     definition.type, sub, source.get(key), [*path, key], type_, first.name
                 )
@@ -321,7 +322,7 @@ class GuardedShaper(Shaper):
                 )
                 return _BUBBLE
             return completed
-        completed = super()._value(type_, selections, value, path, parent, field_name)
+        completed = Shaper._value(self, type_, selections, value, path, parent, field_name)
         if isinstance(type_, GraphQLList) and isinstance(completed, list):
             # Subjects the asker may not know of are not in the list at all.
             absent = self.guard.absent
