@@ -188,7 +188,6 @@ class ChildContext:
         pkh = facts.pkh if facts.pkh is not None and facts.pkh.active_member else None
         staff = principal.staff_id
         abh = facts.dinsos_conflict_with_law or any(c.conflict_with_law for c in facts.cases)
-        record_own = record is not None and own_balai and record.balai == unit
         self._base = PolicyContext(
             purpose_of_role=_purpose_of_role(principal, purpose),
             in_jurisdiction=in_jurisdiction(principal, facts, data),
@@ -196,16 +195,10 @@ class ChildContext:
             family_in_region=pkh is not None
             and principal.covers(pkh.family_region or facts.region or ""),
             open_case_at_own_balai=any(c.open for c in own_cases),
-            record_at_own_balai=record_own,
-            assigned_to_record=record is not None
-            and record_own
-            and staff is not None
-            and record.caseworker_id == staff,
+            **_about_record(principal, record, abh),
             responded_to_complaint=staff is not None and staff in facts.dinsos_responders,
             abh=abh,
             abh_case_at_own_balai=any(c.conflict_with_law for c in own_cases),
-            # Without a record the question is about the child's protection data as a whole.
-            record_abh=record.conflict_with_law if record is not None else abh,
             consent=False,
             agreement=False,
             break_glass=break_glass_active(principal, facts, now, data),
@@ -228,15 +221,8 @@ class ChildContext:
         """This context (made without a record, for the same principal, purpose, facts,
         agreements and moment) about one of the child's records: what depends on the record is
         computed as `ChildContext(..., record, ...)` computes it, the rest is this one's."""
-        unit = principal.unit
-        staff = principal.staff_id
-        record_own = principal.agency is Agency.BALAI and unit is not None and record.balai == unit
         found = ChildContext.__new__(ChildContext)
-        found._base = self._base._replace(
-            record_at_own_balai=record_own,
-            assigned_to_record=record_own and staff is not None and record.caseworker_id == staff,
-            record_abh=record.conflict_with_law,
-        )
+        found._base = self._base._replace(**_about_record(principal, record, self._base.abh))
         found._by_consent = self._by_consent
         found._by_agreement = _by_agreement(principal, purpose, facts, agreements, now, record)
         found._variants = {}
@@ -250,6 +236,26 @@ class ChildContext:
                 consent=lifts[0], agreement=lifts[1]
             )
         return found
+
+
+def _about_record(principal: Principal, record: CaseFacts | None, abh: bool) -> dict[str, bool]:
+    """The part of a context that depends on the record asked about (none: the child's
+    protection data as a whole)."""
+    unit = principal.unit
+    own = (
+        record is not None
+        and principal.agency is Agency.BALAI
+        and unit is not None
+        and record.balai == unit
+    )
+    return {
+        "record_at_own_balai": own,
+        "assigned_to_record": own
+        and record is not None
+        and principal.staff_id is not None
+        and record.caseworker_id == principal.staff_id,
+        "record_abh": record.conflict_with_law if record is not None else abh,
+    }
 
 
 def _purpose_of_role(principal: Principal, purpose: str) -> bool:
