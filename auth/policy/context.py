@@ -8,7 +8,7 @@ The result is small and hashable: it is the memo key of a decision.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -79,6 +79,8 @@ class PolicyData:
     groups: Mapping[str, frozenset[str]]
     break_glass_max: timedelta
     mutations: tuple[str, ...] = ()  # every mutation the write policies may name
+    # Facts fields only some agencies' rules read: field -> those agencies.
+    facts_read_only_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def in_jurisdiction(principal: Principal, facts: ChildFacts, data: PolicyData) -> bool:

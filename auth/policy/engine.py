@@ -37,7 +37,7 @@ from auth.policy.context import (
 from auth.policy.context import (
     in_jurisdiction as _in_jurisdiction,
 )
-from auth.policy.facts import AgreementFacts, CaseFacts, ChildFacts
+from auth.policy.facts import OPTIONAL_FACTS, AgreementFacts, CaseFacts, ChildFacts
 from auth.principal import REGION_CODE, Principal
 from auth.purposes import ROLE_AGENCY, Agency, Purpose, Role, purposes_of
 
@@ -243,6 +243,14 @@ class PolicyEngine:
         ):
             return last[5].about(record, principal, purpose, facts, agreements, now)
         return ChildContext(principal, purpose, facts, agreements, now, record, self.data)
+
+    def unread_facts(self, principal: Principal) -> frozenset[str]:
+        """The facts fields no rule reads for this principal (data.toml `[facts]`): deciding
+        without them decides the same."""
+        agency = str(principal.agency)
+        return frozenset(
+            name for name, readers in self.data.facts_read_only_by.items() if agency not in readers
+        )
 
     def static_denials(self, role: Role, purpose: Purpose | str) -> Mapping[Category, Decision]:
         """What `role` can never see for `purpose`, whatever the facts: the categories the same
@@ -491,6 +499,10 @@ def _load_data(path: Path) -> PolicyData:
         groups = {str(name): frozenset(roles) for name, roles in raw["groups"].items()}
         max_hours = raw["break_glass"]["max_hours"]
         mutations = tuple(str(m) for m in raw.get("writes", {}).get("mutations", ()))
+        read_only_by = {
+            str(name): frozenset(str(a) for a in agencies)
+            for name, agencies in raw.get("facts", {}).get("read_only_by", {}).items()
+        }
     except (KeyError, AttributeError, TypeError) as error:
         raise PolicyError(f"{path.name}: missing or malformed {error}") from None
     for unit, prefixes in provinces.items():
@@ -502,11 +514,19 @@ def _load_data(path: Path) -> PolicyData:
             raise PolicyError(f"{path.name}: groups.{name} names unknown roles")
     if not isinstance(max_hours, int) or isinstance(max_hours, bool) or not 0 < max_hours <= 24:
         raise PolicyError(f"{path.name}: break_glass.max_hours must be 1..24")
+    agencies = {str(a) for a in Agency}
+    for name, readers in read_only_by.items():
+        if name not in OPTIONAL_FACTS or not readers <= agencies:
+            raise PolicyError(
+                f"{path.name}: facts.read_only_by.{name}: only {', '.join(OPTIONAL_FACTS)} may be "
+                "left unread, by agency names"
+            )
     return PolicyData(
         MappingProxyType(provinces),
         MappingProxyType(groups),
         timedelta(hours=max_hours),
         mutations,
+        MappingProxyType(read_only_by),
     )
 
 

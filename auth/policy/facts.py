@@ -135,6 +135,11 @@ class AgreementFacts:
         return tuple(cls.from_graphql(item) for item in _objects(data, "policyAgreements"))
 
 
+# Facts fields whose absence can only deny (they feed permits, never a forbid), so that the data
+# beside the policies may name agencies that alone read them (data.toml `[facts]`).
+OPTIONAL_FACTS = ("policyPkh",)
+
+
 @dataclass(frozen=True, slots=True)
 class ChildFacts:
     """Everything the policy knows about one child, gathered from every agency."""

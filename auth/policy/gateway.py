@@ -37,6 +37,9 @@ class SatuAnakPolicy:
         self.engine = engine
         self._wanted: dict[frozenset[str], list[Category]] = {}
 
+    def unread_facts(self, principal: Principal) -> frozenset[str]:
+        return self.engine.unread_facts(principal)
+
     def static(self, principal: Principal, purpose: str) -> StaticOutcome:
         denied = self.engine.static_denials(principal.role, purpose)
         return StaticOutcome(
@@ -63,6 +66,13 @@ class SatuAnakPolicy:
             wanted = [c for c in Category if str(c) in categories]
             if len(self._wanted) < 64:  # the gateway asks with one set; tests with a few
                 self._wanted[categories] = wanted
+        unread = self.engine.unread_facts(principal)
+        if unread:
+            # Facts the gateway did not fetch because no rule reads them for this principal:
+            # decided as "none" (each can only permit, never forbid).
+            subjects = [
+                s if unread <= s.keys() else {**dict.fromkeys(unread), **s} for s in subjects
+            ]
         return [self._one(principal, purpose, s, wanted, agreements, now) for s in subjects]
 
     def _one(

@@ -320,8 +320,12 @@ class ConsentDecider:
         request_merged: JsonObject = {}
         calls: list[tuple[FetchNode, list[str], FetchNode | None]] = []
         alone = list(self.request_facts) if first else []
+        principal = run.context.principal
+        unread = self.policy.unread_facts(principal) if principal is not None else frozenset()
         for node in self.facts if new else ():
             brought = self._brought[node]
+            if unread and unread.issuperset(brought):
+                continue  # no rule reads these for this asker: not fetched
             missing = []
             for key in new:
                 entity = entities.get(key, {})

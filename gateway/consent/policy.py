@@ -123,6 +123,12 @@ class ConsentPolicy(Protocol):
 
     def static(self, principal: Principal, purpose: str) -> StaticOutcome: ...
 
+    def unread_facts(self, principal: Principal) -> frozenset[str]:
+        """Facts fields (top-level response keys of `[consent].facts`) no rule reads for this
+        principal: the gateway does not fetch a facts subgraph whose facts are all among them,
+        and `decide` must decide the same without them."""
+        ...
+
     def decide(
         self,
         principal: Principal,

@@ -947,3 +947,21 @@ def test_only_one_record_type_may_be_decided_per_record() -> None:
             client=fake_subgraphs(),
             policy=FakePolicy(),
         )
+
+
+def test_facts_no_rule_reads_for_the_asker_are_not_fetched() -> None:
+    policy = FakePolicy()
+    policy.unread = frozenset({"openCases"})
+    fakes = fake_subgraphs()
+    gateway = _gateway(fakes, policy)
+    ctx = context(Role.DINSOS_OFFICER)
+    response = asyncio.run(
+        gateway.execute(gateway.prepare('{ child(id: "A") { name } }', None, ctx), {}, ctx)
+    )
+    assert response == {"data": {"child": {"name": "Ani"}}}
+    # The care subgraph serves only `openCases` among the subject's facts: not asked at all; its
+    # request facts (the agreements) still are, by themselves.
+    care = [doc for service, doc, _ in fakes.sent if service == "care"]
+    assert care and not any("openCases" in doc for doc in care)
+    assert any("agreements" in doc for doc in care)
+    assert all("openCases" not in facts for facts in policy.decided[0])
