@@ -102,6 +102,9 @@ def test_broken_schema_or_data(rules: Path) -> None:
         ('"pkh_coordinator"]', '"pkh_coordinatr"]', "unknown roles"),
         ("max_hours = 24", "max_hours = 48", "max_hours"),
         ("[groups]", "[grups]", "missing or malformed"),
+        # Only facts whose absence can only deny may be left unread, and only by agency names.
+        ('policyPkh = ["pkh"]', 'policyCases = ["balai"]', "may be left unread"),
+        ('policyPkh = ["pkh"]', 'policyPkh = ["pkh_facilitator"]', "may be left unread"),
     ],
 )
 def test_broken_data(rules: Path, old: str, new: str, message: str) -> None:
