@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import importlib.util
 import json
 import os
 import platform
@@ -42,28 +43,25 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS_DIR = HERE / "results"
 SUBGRAPHS = ("disdukcapil", "dinsos", "pkh", "balai", "consent")
 
-PICTURE = """
-query Picture($id: ID!) {
-  child(id: $id) {
-    id name sex birthYear kabupatenCode nik documentStatus
-    family { kkNumber headName members { name relationship } }
-    pkh { family { status facilitator { name phone } } components { kind }
-          compliance { consecutiveNonCompliantPeriods latestCompliant } }
-    welfare { decile status assistance { programme } }
-    complaints { channel problemCategory status responses { socialWorkerId action } }
-    referrals { status targetKind }
-    placements { lksa { name } startedOn endedOn }
-    cases { caseNumber ampkCategory stage status balai { name phone } caseworker { name } }
-    protectionFlag { message contacts { balaiName phone } }
-  }
-}
-"""
+
+def _planning_module() -> ModuleType:
+    """bench/planning.py (a script beside this one, not a package): its PICTURE is the query."""
+    spec = importlib.util.spec_from_file_location("bench_planning", HERE.parent / "planning.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# bench/planning.py's one-child, four-agency query (the README's, plus a few fields per agency).
+PICTURE: str = _planning_module().PICTURE
 
 # The same child's identity fields only (one agency): what consent costs a request whatever it asks.
 IDENTITY = """
