@@ -23,6 +23,7 @@ from gateway.operation import Field, InlineFragment, Selection
 from gateway.types import JsonObject, ResponsePath
 
 _BUBBLE = object()  # a non-null position got null: the nearest nullable parent becomes null
+_NEVER = object()  # a plain Shaper's `_absent`: no value is it
 
 # The fields to complete for one runtime type under one selection: response key, the first field
 # node, and the merged sub-selections of every node with that key.
@@ -48,6 +49,9 @@ class Shaper:
         self._fields_cache: ShapeCache = cache if cache is not None else {}
         self.errors: list[JsonObject] = []
         self._stand_ins: dict[str, GraphQLObjectType] = {}
+        # What a value may be instead of a value: left out of its list, or null where a list is
+        # not, without being a null in a non-null position (a guard's `absent`; none here).
+        self._absent: object = _NEVER
 
     def root(
         self, root_type: GraphQLObjectType, selections: Sequence[Selection], data: JsonObject
@@ -131,6 +135,8 @@ class Shaper:
     ) -> Any:
         if isinstance(type_, GraphQLNonNull):
             completed = self._value(type_.of_type, selections, value, path, parent, field_name)
+            if completed is self._absent:
+                return completed
             if completed is None or completed is _BUBBLE:
                 self._error(
                     f"Cannot return null for non-nullable field {parent.name}.{field_name}.", path
@@ -253,6 +259,7 @@ class GuardedShaper(Shaper):
     ) -> None:
         super().__init__(schema, variables, context, cache)
         self.guard = guard
+        self._absent = guard.absent
         self._scope: object = None  # the scope of the object being completed
 
     def _object(
@@ -312,16 +319,6 @@ class GuardedShaper(Shaper):
         parent: GraphQLObjectType,
         field_name: str,
     ) -> Any:
-        if isinstance(type_, GraphQLNonNull):
-            completed = self._value(type_.of_type, selections, value, path, parent, field_name)
-            if completed is self.guard.absent:
-                return completed  # left out of its list, or null where a list is not
-            if completed is None or completed is _BUBBLE:
-                self._error(
-                    f"Cannot return null for non-nullable field {parent.name}.{field_name}.", path
-                )
-                return _BUBBLE
-            return completed
         completed = Shaper._value(self, type_, selections, value, path, parent, field_name)
         if isinstance(type_, GraphQLList) and isinstance(completed, list):
             # Subjects the asker may not know of are not in the list at all.
