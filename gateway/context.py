@@ -4,6 +4,7 @@ fetch and to shaping, so that later stages read who asks and why instead of grow
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,24 @@ class RequestContext:
     # Every denial the answer carries (the errors of fields withheld, by the static pass or by
     # a subject's decision), as they were written into the answer: what was refused, and where.
     denials: list[Any] = field(default_factory=list)
+    # For the audit record (gateway/audit.py), filled as the request goes:
+    # when it arrived (seconds since the epoch);
+    received_at: float = field(default_factory=time.time)
+    # the operation as prepared: its type, its name as the client gave it, the SHA-256 of the
+    # document (hex); None until prepared;
+    operation: tuple[str, str | None, str] | None = None
+    # the subgraphs sent a request (facts fetches included), by name;
+    subgraphs: set[str] = field(default_factory=set)
+    # what the mutations changed, as each subgraph reported it ({"subgraph", "entity", "id",
+    # "action"});
+    changes: list[dict[str, str]] = field(default_factory=list)
+    # per subject key: the categories fetched for it, with their legal basis, and those withheld
+    # from it, with their denial code (only categories the operation asked for);
+    disclosed: dict[str, dict[str, str]] = field(default_factory=dict)
+    withheld: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the code a request was refused with before it was executed (a bad token, a purpose not
+    # allowed, a malformed or invalid request); None when it ran.
+    refusal: str | None = None
 
     @classmethod
     def from_headers(
