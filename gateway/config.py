@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gateway.audit.config import AuditConfig
     from gateway.consent.config import ConsentConfig
 
 ALWAYS_FORWARDED = frozenset({"traceparent", "tracestate"})  # W3C trace context
@@ -53,6 +54,10 @@ class GatewayConfig:
     # subgraph request carries a grant signed for it (auth/grant.py); without it (conformance
     # runs, benchmarks) none does, and subgraphs that require grants refuse the gateway.
     grant_key: str | None = None
+    # The audit trail (`[audit]`): None — requests are not recorded (conformance runs,
+    # benchmarks). Set, every GraphQL request is recorded in the access log before it is
+    # answered, and none is answered with data when that fails. Needs `grant_key`.
+    audit: AuditConfig | None = None
 
     @classmethod
     def load(
@@ -70,6 +75,7 @@ class GatewayConfig:
         subgraphs: dict[str, Any] = raw.pop("subgraphs", {})
         headers = raw.pop("forward_headers", [])
         consent_section = raw.pop("consent", None)
+        audit_section = raw.pop("audit", None)
         known = {f for f in cls.__dataclass_fields__ if f not in _DERIVED}
         unknown = set(raw) - known
         if unknown:
@@ -81,10 +87,21 @@ class GatewayConfig:
             if not isinstance(consent_section, dict):
                 raise ConfigError(f"[consent] in {path} must be a table")
             consent = ConsentConfig.from_mapping(consent_section)
+        audit = None
+        if audit_section is not None:
+            from gateway.audit.config import AuditConfig, AuditConfigError
+
+            if not isinstance(audit_section, dict):
+                raise ConfigError(f"[audit] in {path} must be a table")
+            try:
+                audit = AuditConfig.from_mapping(audit_section)
+            except AuditConfigError as error:
+                raise ConfigError(f"{path}: {error}") from None
         try:
             return cls(
                 **raw,
                 consent=consent,
+                audit=audit,
                 forward_headers=ALWAYS_FORWARDED | {str(h).lower() for h in headers},
                 subgraph_urls={n: str(s["url"]) for n, s in subgraphs.items() if "url" in s},
                 subgraph_timeouts={
@@ -122,6 +139,16 @@ class GatewayConfig:
         ):
             if environ.get(variable):
                 changes[setting] = environ[variable]
+        if environ.get("SATU_ANAK_AUDIT_URL"):
+            from gateway.audit.config import AuditConfig
+
+            url = environ["SATU_ANAK_AUDIT_URL"]
+            changes["audit"] = (
+                AuditConfig(url) if self.audit is None else replace(self.audit, url=url)
+            )
+        audit: AuditConfig | None = changes.get("audit") or self.audit
+        if environ.get("SATU_ANAK_AUDIT_LOOKUP_KEY") and audit is not None:
+            changes["audit"] = replace(audit, lookup_key=environ["SATU_ANAK_AUDIT_LOOKUP_KEY"])
         if "SATU_ANAK_DEDUPLICATE" in environ:
             changes["deduplicate"] = environ["SATU_ANAK_DEDUPLICATE"] not in ("0", "false", "no")
         extra = {
@@ -143,4 +170,4 @@ class GatewayConfig:
         return cls().with_env(environ)
 
 
-_DERIVED = frozenset({"forward_headers", "subgraph_urls", "subgraph_timeouts", "consent"})
+_DERIVED = frozenset({"forward_headers", "subgraph_urls", "subgraph_timeouts", "consent", "audit"})

@@ -76,6 +76,10 @@ class RequestContext:
     # the code a request was refused with before it was executed (a bad token, a purpose not
     # allowed, a malformed or invalid request); None when it ran.
     refusal: str | None = None
+    # The codes of the answer's errors (denials, subgraph failures), set when it is answered.
+    error_codes: set[str] = field(default_factory=set)
+    # Person-identifying argument values, as keyed hashes (gateway/audit/record.py).
+    lookups: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
     def from_headers(

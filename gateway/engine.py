@@ -23,6 +23,7 @@ from gateway.supergraph import Supergraph
 from gateway.types import JsonObject
 
 if TYPE_CHECKING:
+    from gateway.audit.stage import AuditStage
     from gateway.consent import ConsentPolicy, ConsentStage
 
 __all__ = ["Gateway", "GatewayConfig", "PreparedOperation", "RequestError"]
@@ -60,6 +61,24 @@ class Gateway:
         keep_only_asked = self.config.keep_only_asked
         if keep_only_asked is None:
             keep_only_asked = self.consent is not None
+        # The audit stage when configured (`[audit]`): every request recorded before it is
+        # answered (the HTTP edge holds responses; see gateway/audit).
+        self.audit: AuditStage | None = None
+        if self.config.audit is not None:
+            from gateway.audit.stage import AuditStage
+
+            self.audit = AuditStage(
+                self.config.audit,
+                self.config.grant_key,
+                {
+                    kind.value: root.name
+                    for kind, root in (
+                        (OperationType.QUERY, self.api_schema.query_type),
+                        (OperationType.MUTATION, self.api_schema.mutation_type),
+                    )
+                    if root is not None
+                },
+            )
         self.executor = PlanExecutor(
             self.client,
             self.consent.decider if self.consent is not None else None,
@@ -70,8 +89,12 @@ class Gateway:
 
     async def start(self) -> None:
         await self.client.start()
+        if self.audit is not None:
+            await self.audit.writer.start()
 
     async def close(self) -> None:
+        if self.audit is not None:
+            await self.audit.writer.close()
         await self.client.close()
 
     async def subgraphs_ready(self) -> dict[str, bool]:

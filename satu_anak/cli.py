@@ -31,10 +31,13 @@ def _serve(args: argparse.Namespace) -> int:
     from subgraphs.common.settings import SubgraphSettings
 
     configure_logging(args.subgraph, args.log_level.upper())
+    from subgraphs.consent.audit.store import AuditStoreUnavailable
+
     spec = load_spec(args.subgraph)
     try:
-        app = create_app(spec, SubgraphSettings.from_env(spec.name))
-    except GrantKeyError as error:
+        attachments = (spec.attach(),) if spec.attach is not None else ()
+        app = create_app(spec, SubgraphSettings.from_env(spec.name), attachments=attachments)
+    except (GrantKeyError, AuditStoreUnavailable) as error:
         print(error, file=sys.stderr)  # served subgraphs answer only the gateway's grants
         return 2
     port = args.port or subgraph_ports()[spec.name]
@@ -176,10 +179,12 @@ def _gateway(args: argparse.Namespace) -> int:
         print("a grant key needs an access-token issuer (SATU_ANAK_AUTH_ISSUER)", file=sys.stderr)
         return 2
     from auth.grant import GrantKeyError
+    from gateway.audit.config import AuditConfigError
+    from gateway.audit.stage import AuditConfigMissing
 
     try:
         gateway = _load_gateway(config)
-    except GrantKeyError as error:
+    except (GrantKeyError, AuditConfigError, AuditConfigMissing) as error:
         print(error, file=sys.stderr)
         return 2
     app = create_gateway_app(gateway, development=config.development)

@@ -23,6 +23,7 @@ GATEWAY_CONFIG = Path(__file__).resolve().parent.parent / "config" / "gateway.to
 # grant (gateway only, mode 0600); the subgraphs get the public key.
 GRANT_KEY_FILE = "gateway-grant-key.pem"
 GRANT_PUBLIC_KEY_FILE = "gateway-grant-key.pub.pem"
+LOOKUP_KEY_FILE = "audit-lookup-key"
 
 
 def grant_key_pair(folder: Path) -> tuple[Path, Path]:
@@ -37,6 +38,19 @@ def grant_key_pair(folder: Path) -> tuple[Path, Path]:
 
         public.write_bytes(load_private_key(private).as_pem(private=False))
     return private, public
+
+
+def lookup_key_file(folder: Path) -> Path:
+    """The development key of the access log's NIK hashes, made when absent (owner-only)."""
+    import secrets
+
+    path = folder / LOOKUP_KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path
 
 
 def _healthy(port: int, host: str) -> bool:
@@ -66,6 +80,12 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
     report = asyncio.run(load(children, seed, only_if_empty=True))
     print(report.summary(), flush=True)
     grant_key, grant_public_key = grant_key_pair(data_dir())
+    # The access log's checkpoint key (the consent service finds it in the data folder) and the
+    # key of the hashes that stand for NIKs in it (the gateway's).
+    from subgraphs.consent.audit.service import key_pair as audit_key_pair
+
+    audit_key_pair(data_dir())
+    lookup_key = lookup_key_file(data_dir())
     # Subgraphs verify grants with the public key only; the gateway alone can sign.
     subgraph_env = {**os.environ, GATEWAY_PUBLIC_KEY_VARIABLE: str(grant_public_key)}
     subgraph_env.pop("SATU_ANAK_GRANT_KEY", None)
@@ -114,6 +134,8 @@ def run_all(children: int, seed: int, host: str = "127.0.0.1", base_port: int = 
             **os.environ,
             "SATU_ANAK_AUTH_ISSUER": issuer_url,
             "SATU_ANAK_GRANT_KEY": str(grant_key),
+            "SATU_ANAK_AUDIT_URL": f"http://{host}:{ports['consent']}/audit/append",
+            "SATU_ANAK_AUDIT_LOOKUP_KEY": str(lookup_key),
             **{
                 f"SATU_ANAK_{name.upper()}_SUBGRAPH_URL": f"http://{host}:{port}/graphql"
                 for name, port in ports.items()

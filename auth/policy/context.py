@@ -7,13 +7,19 @@ The result is small and hashable: it is the memo key of a decision.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from auth.policy.categories import Category
-from auth.policy.facts import AgreementFacts, CaseFacts, ChildFacts
+from auth.policy.facts import (
+    AgreementFacts,
+    BreakGlassFacts,
+    CaseFacts,
+    ChildFacts,
+    ConsentFacts,
+)
 from auth.principal import Principal, region_within
 from auth.purposes import Agency, purposes_of
 
@@ -113,10 +119,10 @@ def covered_categories(
     )
 
 
-def _by_consent(
+def _consents(
     principal: Principal, purpose: str, facts: ChildFacts, now: datetime
-) -> frozenset[str]:
-    by_consent: set[str] = set()
+) -> Iterator[ConsentFacts]:
+    """The child's consents that cover this principal, purpose and moment (of any category)."""
     for consent in facts.consents:
         if (
             consent.revoked_at is None  # any revocation counts, even one dated ahead
@@ -125,7 +131,37 @@ def _by_consent(
             and purpose in consent.purposes
             and _valid(consent.valid_from, consent.valid_until, now)
         ):
-            by_consent |= consent.categories
+            yield consent
+
+
+def _agreements(
+    principal: Principal,
+    purpose: str,
+    facts: ChildFacts,
+    agreements: Iterable[AgreementFacts],
+    now: datetime,
+    record: CaseFacts | None,
+) -> Iterator[AgreementFacts]:
+    """The agreements that cover this principal, purpose, child's region and moment (and, about
+    another Balai's case, name that Balai)."""
+    parties = {str(principal.agency)} | ({principal.unit} if principal.unit else set())
+    for agreement in agreements:
+        if (
+            not agreement.parties.isdisjoint(parties)
+            and (record is None or record.balai in parties or record.balai in agreement.parties)
+            and purpose in agreement.purposes
+            and region_within(facts.region, agreement.regions)
+            and _valid(agreement.valid_from, agreement.valid_until, now)
+        ):
+            yield agreement
+
+
+def _by_consent(
+    principal: Principal, purpose: str, facts: ChildFacts, now: datetime
+) -> frozenset[str]:
+    by_consent: set[str] = set()
+    for consent in _consents(principal, purpose, facts, now):
+        by_consent |= consent.categories
     return frozenset(by_consent)
 
 
@@ -137,18 +173,22 @@ def _by_agreement(
     now: datetime,
     record: CaseFacts | None,
 ) -> frozenset[str]:
-    parties = {str(principal.agency)} | ({principal.unit} if principal.unit else set())
     by_agreement: set[str] = set()
-    for agreement in agreements:
-        if (
-            not agreement.parties.isdisjoint(parties)
-            and (record is None or record.balai in parties or record.balai in agreement.parties)
-            and purpose in agreement.purposes
-            and region_within(facts.region, agreement.regions)
-            and _valid(agreement.valid_from, agreement.valid_until, now)
-        ):
-            by_agreement |= agreement.categories
+    for agreement in _agreements(principal, purpose, facts, agreements, now, record):
+        by_agreement |= agreement.categories
     return frozenset(by_agreement)
+
+
+def _break_glass_grants(
+    principal: Principal, facts: ChildFacts, now: datetime, data: PolicyData
+) -> Iterator[BreakGlassFacts]:
+    for grant in facts.break_glass:
+        if (
+            grant.user_subject == principal.subject
+            and grant.created_at <= now < grant.expires_at
+            and grant.expires_at - grant.created_at <= data.break_glass_max
+        ):
+            yield grant
 
 
 def break_glass_active(
@@ -156,12 +196,39 @@ def break_glass_active(
 ) -> bool:
     """The user's own grant for this child, started and not expired, at most the allowed length.
     Which roles may use it is the policies' business (Group::"break_glass")."""
-    return any(
-        grant.user_subject == principal.subject
-        and grant.created_at <= now < grant.expires_at
-        and grant.expires_at - grant.created_at <= data.break_glass_max
-        for grant in facts.break_glass
-    )
+    return any(_break_glass_grants(principal, facts, now, data))
+
+
+def basis_reference(
+    basis: str,
+    category: str,
+    principal: Principal,
+    purpose: str,
+    facts: ChildFacts,
+    agreements: Iterable[AgreementFacts],
+    now: datetime,
+    data: PolicyData,
+    record: CaseFacts | None = None,
+) -> str:
+    """The basis as the audit records it: "mandate", or its kind and the ids of the consents,
+    agreements or break-glass grants that cover the category ("consent:12", "agreement:3,5")."""
+    if basis == "consent":
+        ids = [
+            c.consent_id
+            for c in _consents(principal, purpose, facts, now)
+            if category in c.categories
+        ]
+    elif basis == "agreement":
+        ids = [
+            a.agreement_id
+            for a in _agreements(principal, purpose, facts, agreements, now, record)
+            if category in a.categories
+        ]
+    elif basis == "break_glass":
+        ids = [g.grant_id for g in _break_glass_grants(principal, facts, now, data)]
+    else:
+        return basis
+    return f"{basis}:{','.join(sorted(ids))}" if ids else basis
 
 
 class ChildContext:

@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 from auth.policy.categories import Category
+from auth.policy.context import basis_reference
 from auth.policy.engine import Decision, PolicyEngine
-from auth.policy.facts import AgreementFacts, ChildFacts, FactsError
+from auth.policy.facts import AgreementFacts, CaseFacts, ChildFacts, FactsError
 from auth.principal import Principal
 from gateway.consent.policy import (
     INVISIBLE,
@@ -98,11 +99,21 @@ class SatuAnakPolicy:
         denials: dict[str, Denial] = {}
         bases: dict[str, str] = {}
         policies: set[str] = set()
+
+        def reference(d: Decision, record: CaseFacts | None = None) -> str:
+            basis = str(d.basis)
+            if basis == "mandate":
+                return basis
+            return basis_reference(
+                basis, str(d.category), principal, purpose, facts, agreements, now, data, record
+            )
+
+        data = engine.data
         for c, d in decided.items():
             if d.allowed:
                 allowed.add(str(c))
                 if d.basis:
-                    bases[str(c)] = str(d.basis)
+                    bases[str(c)] = reference(d)
             else:
                 denials[str(c)] = _denial(d)
             policies.update(d.policies)
@@ -115,6 +126,7 @@ class SatuAnakPolicy:
             records[case.case_id] = RecordDecision(
                 frozenset(str(c) for c, d in on_case.items() if d.allowed),
                 {str(c): _denial(d) for c, d in on_case.items() if not d.allowed},
+                {str(c): reference(d, case) for c, d in on_case.items() if d.allowed and d.basis},
             )
             policies.update(p for d in on_case.values() for p in d.policies)
         # A child with cases: its case list is fetched when one of its cases may be seen, and

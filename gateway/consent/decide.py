@@ -30,6 +30,7 @@ from gateway.consent.policy import (
     RecordDecision,
     SubjectDecision,
 )
+from gateway.context import RequestContext
 from gateway.executor.merge import deep_merge
 from gateway.executor.representations import collect
 from gateway.executor.run import PlanRun
@@ -120,21 +121,25 @@ class ConsentDecider:
             run, list(subjects), {key: targets[0][0] for key, targets in subjects.items()}
         )
         groups: dict[frozenset[str], Targets] = {}
-        decided: dict[frozenset[str], list[SubjectDecision]] = {}
+        decided: dict[frozenset[str], dict[str, SubjectDecision]] = {}
         for key, targets in subjects.items():
             decision = decisions[key]
             for entity, _ in targets:
                 entity[DECISION_KEY] = decision
             if decision.visible and node.node is not None:
                 groups.setdefault(decision.allowed, []).extend(targets)
-                decided.setdefault(decision.allowed, []).append(decision)
+                decided.setdefault(decision.allowed, {})[key] = decision
         if node.node is None:
             return
+        asked = node.node.categories
         fetches = []
         for allowed, targets in groups.items():
             narrowed = self._narrowed(node, allowed)
+            granted = narrowed.categories if narrowed is not None else frozenset()
+            for key, decision in decided[allowed].items():
+                note_disclosure(run.context, key, decision, decision, asked, granted)
             if narrowed is not None:
-                records = per_record(decided[allowed], narrowed.categories)
+                records = per_record(list(decided[allowed].values()), narrowed.categories)
                 fetches.append(self._fetch_group(run, targets, narrowed, records))
         await _together(fetches)
 
@@ -165,6 +170,7 @@ class ConsentDecider:
         decisions = await self._decisions(run, list(by_subject), links)
         groups: dict[frozenset[str], Targets] = {}
         keys: dict[frozenset[str], set[str]] = {}
+        judged: dict[frozenset[str], list[tuple[str, SubjectDecision, Judged]]] = {}
         for subject, records in by_subject.items():
             decision = decisions[subject]
             for key, entity, path in records:
@@ -177,11 +183,16 @@ class ConsentDecider:
                 if isinstance(own, RecordDecision) or own.visible:
                     groups.setdefault(own.allowed, []).append((entity, path))
                     keys.setdefault(own.allowed, set()).add(key)
+                    judged.setdefault(own.allowed, []).append((subject, decision, own))
         if node.node is None:
             return
+        asked = node.node.categories
         fetches = []
         for allowed, targets in groups.items():
             narrowed = self._narrowed(node, allowed)
+            granted = narrowed.categories if narrowed is not None else frozenset()
+            for subject, decision, own in judged[allowed]:
+                note_disclosure(run.context, subject, decision, own, asked, granted)
             if narrowed is not None:
                 # Every record of the group may show every category the fetch reads.
                 granted = frozenset(keys[allowed])
@@ -494,6 +505,45 @@ async def _together(fetches: list[Coroutine[object, object, None]]) -> None:
         await fetches[0]
     elif fetches:
         await asyncio.gather(*fetches)
+
+
+Judged = RecordDecision | SubjectDecision
+
+
+def note_disclosure(
+    context: RequestContext,
+    key: str,
+    decision: SubjectDecision,
+    judged: Judged,
+    asked: frozenset[str],
+    granted: frozenset[str],
+) -> None:
+    """For the audit: of the categories the fetch `asked` about subject `key`, those `granted`
+    (fetched, with the basis the subject's decision names) and the others (withheld, with the
+    code `judged` — the subject's or one record's decision — gives)."""
+    if not asked:
+        return
+    if granted:
+        disclosed = context.disclosed.setdefault(key, {})
+        for category in granted:
+            disclosed[category] = basis_of(decision, category)
+    withheld = asked - granted
+    if withheld:
+        noted = context.withheld.setdefault(key, {})
+        for category in withheld:
+            noted.setdefault(category, judged.denial(category).code)
+
+
+def basis_of(decision: SubjectDecision, category: str) -> str:
+    """The legal basis a subject's decision names for a category: its own, else (a category
+    decided per record) the first record's that names one."""
+    found = decision.bases.get(category)
+    if found is None:
+        found = next(
+            (r.bases[category] for r in decision.records.values() if category in r.bases),
+            "mandate",
+        )
+    return found
 
 
 def record_decision(decision: SubjectDecision, key: str) -> RecordDecision | SubjectDecision:

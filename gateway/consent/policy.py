@@ -88,6 +88,8 @@ class RecordDecision:
 
     allowed: frozenset[str]
     denials: Mapping[str, Denial] = field(default_factory=dict)
+    # For the audit: the legal basis of each allowed category ("mandate", "consent:12", ...).
+    bases: Mapping[str, str] = field(default_factory=dict)
 
     def denial(self, category: str) -> Denial:
         return self.denials.get(category) or Denial(category)
@@ -104,7 +106,9 @@ class SubjectDecision:
     visible: bool
     allowed: frozenset[str]
     denials: Mapping[str, Denial]
-    # For the audit: the legal basis of each allowed category and the policies that decided.
+    # For the audit: the legal basis of each allowed category ("mandate", or the kind and id
+    # of what allowed it: "consent:12", "agreement:3", "break_glass:7") and the policies that
+    # decided.
     bases: Mapping[str, str] = field(default_factory=dict)
     policies: tuple[str, ...] = ()
     # Per record (by the record type's key), for the categories decided per record: a record's

@@ -56,6 +56,11 @@ def create_gateway_app(
                 await verifier.aclose()
 
     middleware = [Middleware(RequestContextMiddleware)]
+    if gateway.audit is not None:
+        from gateway.audit.middleware import AuditMiddleware
+
+        # Outside authentication: refused requests are recorded too.
+        middleware.append(Middleware(AuditMiddleware, writer=gateway.audit.writer))
     if authenticator is not None:
         from gateway.http.authentication import AuthenticationMiddleware
 

@@ -39,6 +39,16 @@ def _error(message: str, status: int, media_type: str = JSON) -> Response:
     return _OrjsonResponse({"errors": [{"message": message}]}, status, media_type)
 
 
+def _code(errors: list[Any]) -> str:
+    """The code of a refusal: its first error's, else BAD_REQUEST (graphql-core's errors carry none)."""
+    for item in errors:
+        extensions = item.get("extensions") if isinstance(item, dict) else None
+        code = extensions.get("code") if isinstance(extensions, dict) else None
+        if isinstance(code, str):
+            return code[:64]
+    return "BAD_REQUEST"
+
+
 class GatewayApp:
     def __init__(
         self, gateway: Gateway, *, development: bool = False, max_body_bytes: int = MAX_BODY_BYTES
@@ -113,8 +123,13 @@ class GatewayApp:
                     media_type=media_type,
                     headers={"allow": "POST"},
                 )
+            if self.gateway.audit is not None:
+                self.gateway.audit.note_operation(
+                    prepared, query, operation_name, variables, context
+                )
             result = await self.gateway.execute(prepared, variables, context)
         except RequestError as refused:
+            context.refusal = _code(refused.errors)
             return _OrjsonResponse({"errors": refused.errors}, request_error_status, media_type)
         except Exception:
             log.exception("gateway failure (request %s)", context.request_id)
@@ -123,6 +138,10 @@ class GatewayApp:
                 500,
                 media_type,
             )
+        for item in result.get("errors", ()):
+            extensions = item.get("extensions")
+            code = extensions.get("code") if isinstance(extensions, dict) else None
+            context.error_codes.add(code if isinstance(code, str) else "ERROR")
         if self.development and request.headers.get("x-satu-anak-plan"):
             result.setdefault("extensions", {})["queryPlan"] = print_plan(prepared.plan)
         return _OrjsonResponse(result, 200, media_type)

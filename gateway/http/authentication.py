@@ -14,7 +14,7 @@ from auth.bearer import bearer_token
 from auth.errors import AuthError, InvalidToken
 from auth.principal import ROLE_HEADER, Principal
 from auth.purposes import check_purpose
-from gateway.http.middleware import request_context
+from gateway.http.middleware import console_page, request_context
 
 log = logging.getLogger("satu_anak.gateway.auth")
 
@@ -36,7 +36,7 @@ class AuthenticationMiddleware:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") != self.path or _console_page(scope):
+        if scope["type"] != "http" or scope.get("path") != self.path or console_page(scope):
             await self.app(scope, receive, send)
             return
         context = request_context(scope)
@@ -44,24 +44,18 @@ class AuthenticationMiddleware:
         try:
             token = bearer_token(headers.get("authorization"))
             principal = await self.authenticator.authenticate(token, headers.get(ROLE_HEADER))
+            # Who asked is known from here on: a refusal for the purpose is recorded as theirs.
+            context.principal = principal
             purpose = headers.get(PURPOSE_HEADER)
             check_purpose(principal, purpose)
         except AuthError as refused:
             log.info("request %s refused: %s %s", context.request_id, refused.code, refused.reason)
+            context.refusal = refused.code
             await _refuse(refused, send)
             return
-        context.principal = principal
         context.purpose = purpose
         context.headers = {k: v for k, v in headers.items() if not k.startswith(INTERNAL_PREFIX)}
         await self.app(scope, receive, send)
-
-
-def _console_page(scope: Scope) -> bool:
-    """A browser asking for the development console page (no query: nothing to protect)."""
-    if scope.get("method") != "GET" or b"query=" in scope.get("query_string", b""):
-        return False
-    accept = next((v for k, v in scope.get("headers", ()) if k.lower() == b"accept"), b"")
-    return b"text/html" in accept
 
 
 async def _refuse(refused: AuthError, send: Send) -> None:

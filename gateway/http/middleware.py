@@ -40,3 +40,12 @@ def _new_context(scope: MutableMapping[str, Any]) -> RequestContext:
         for name, value in scope.get("headers", ())
     }
     return RequestContext.from_headers(headers)
+
+
+def console_page(scope: Scope) -> bool:
+    """A browser asking for the development console page (a GET without a query): no GraphQL
+    request, nothing to protect or record."""
+    if scope.get("method") != "GET" or b"query=" in scope.get("query_string", b""):
+        return False
+    accept = next((v for k, v in scope.get("headers", ()) if k.lower() == b"accept"), b"")
+    return b"text/html" in accept

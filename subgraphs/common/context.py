@@ -22,6 +22,8 @@ class Context:
     db: Database
     # Who asks: from the gateway's signed grant (see identity.py); None when the request has none.
     identity: Identity | None = None
+    # What the service attaches beside its schema, by name (the consent service: "audit").
+    services: dict[str, object] = field(default_factory=dict)
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(

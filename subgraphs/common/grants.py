@@ -20,6 +20,8 @@ log = logging.getLogger("satu_anak.grants")
 
 # Where the middleware leaves the request's identity for the service's `identify` hook.
 IDENTITY_SCOPE_KEY: Final = "satu_anak.identity"
+# And which kind of grant the request came under ("principal" or "service").
+GRANT_KIND_SCOPE_KEY: Final = "satu_anak.grant_kind"
 # Paths served without a grant: liveness and readiness probes (an orchestrator cannot sign);
 # /health says only whether the subgraph and its database are up.
 OPEN_PATHS: Final = frozenset({"/health"})
@@ -91,11 +93,15 @@ class GrantMiddleware:
         verifier: GrantVerifier,
         *,
         open_paths: Collection[str] = OPEN_PATHS,
+        service_paths: Collection[str] = (),
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.app = app
         self.verifier = verifier
         self.open_paths = open_paths
+        # Paths only the gateway itself calls (the access log's append): a service grant may
+        # send any body there; the route checks the grant's kind.
+        self.service_paths = service_paths
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,10 +135,16 @@ class GrantMiddleware:
         except InvalidGrant as refused:
             await _refuse(send, refused.reason)
             return
-        if grant.grantee is None and not selects_only_service_fields(content):
+        path = scope.get("path")
+        if path in self.service_paths:
+            if grant.grantee is not None:
+                await _refuse(send, "principal_grant_on_service_path", status=403)
+                return
+        elif grant.grantee is None and not selects_only_service_fields(content):
             await _refuse(send, "service_grant_scope")
             return
         scope[IDENTITY_SCOPE_KEY] = None if grant.grantee is None else identity_of(grant.grantee)
+        scope[GRANT_KIND_SCOPE_KEY] = grant.kind
         await self.app(scope, _replay(content, receive), send)
 
 

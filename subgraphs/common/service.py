@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
 from sqlalchemy import MetaData
@@ -27,12 +27,32 @@ from subgraphs.common.settings import GATEWAY_PUBLIC_KEY_VARIABLE, SubgraphSetti
 log = logging.getLogger("satu_anak.service")
 
 
+class Attachment(Protocol):
+    """A part of a service beside its GraphQL schema (the consent service's access log): routes of
+    its own behind the same grant gate, objects the resolvers reach through
+    `info.context.services`, and its start and stop."""
+
+    name: str
+    # Paths the gateway calls under a service grant (any body; the route checks the kind).
+    service_paths: tuple[str, ...]
+
+    def routes(self) -> list[Route]: ...
+
+    def service(self) -> object: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class SubgraphSpec:
     name: str
     package: str  # e.g. "subgraphs.pkh": holds tables.py and migrations/versions/
     build_schema: Callable[[], strawberry.federation.Schema]  # called when the service is built
     metadata: MetaData
+    # What a served instance attaches beside its schema (built from the environment when served).
+    attach: Callable[[], Attachment] | None = None
 
     def sdl(self) -> str:
         return self.build_schema().as_str().strip() + "\n"
@@ -40,15 +60,20 @@ class SubgraphSpec:
 
 class _SubgraphGraphQL(GraphQL[Context, None]):
     def __init__(
-        self, schema: strawberry.federation.Schema, db: Database, identify: Identify | None
+        self,
+        schema: strawberry.federation.Schema,
+        db: Database,
+        identify: Identify | None,
+        services: dict[str, object],
     ) -> None:
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
         self.db = db
         self.identify = identify
+        self.services = services
 
     async def get_context(self, request: Any, response: Any) -> Context:
         identity = self.identify(request) if self.identify is not None else None
-        return Context(db=self.db, identity=identity)
+        return Context(db=self.db, identity=identity, services=self.services)
 
 
 def create_app(
@@ -56,6 +81,7 @@ def create_app(
     settings: SubgraphSettings,
     db: Database | None = None,
     identify: Identify | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> Starlette:
     """The subgraph's ASGI app; the database is created here (or passed in by tests), never at import.
 
@@ -72,7 +98,10 @@ def create_app(
                 f"{GATEWAY_PUBLIC_KEY_VARIABLE} to the gateway's public key file"
             )
         verifier = GrantVerifier.from_files(settings.gateway_public_keys, spec.name)
-        middleware.append(Middleware(GrantMiddleware, verifier=verifier))
+        service_paths = tuple(p for a in attachments for p in a.service_paths)
+        middleware.append(
+            Middleware(GrantMiddleware, verifier=verifier, service_paths=service_paths)
+        )
         identify = identity_from_scope
     database = db or Database(settings.database_url)
 
@@ -84,17 +113,25 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         log.info("subgraph starting", extra={"subgraph": spec.name, "dialect": database.dialect})
+        started: list[Attachment] = []
         try:
+            for attachment in attachments:
+                await attachment.start()
+                started.append(attachment)
             yield
         finally:
+            for attachment in reversed(started):
+                await attachment.stop()
             await database.dispose()
             log.info("subgraph stopped", extra={"subgraph": spec.name})
 
-    graphql_app = _SubgraphGraphQL(spec.build_schema(), database, identify)
+    services = {a.name: a.service() for a in attachments}
+    graphql_app = _SubgraphGraphQL(spec.build_schema(), database, identify, services)
     app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
+            *(route for a in attachments for route in a.routes()),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -1,0 +1,1 @@
+"""The audit chain: its format, checkpoints and keys (the store is the consent service's)."""

@@ -1,0 +1,151 @@
+"""One request's audit record, from its context: the access log's entry body (docs/audit.md lists
+every field). Nothing a client sent goes in as it is but the operation name and the purpose
+(strings, JSON-escaped, bounded); a person-identifying argument (a NIK) only as a keyed hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from graphql import value_from_ast_untyped
+
+from gateway.context import RequestContext
+from gateway.operation import Field, Operation
+from gateway.types import JsonObject
+
+VERSION = 1
+_MAX_TEXT = 200
+
+
+def _text(value: str | None, limit: int = _MAX_TEXT) -> str | None:
+    return None if value is None else value[:limit]
+
+
+def document_hash(document: str) -> str:
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+def outcome_of(context: RequestContext, status: int) -> str:
+    """answered (data, no error), partial (data and errors: denials, a subgraph down), refused
+    (not executed: a bad token, a purpose not allowed, an invalid request), failed (our fault)."""
+    if status >= 500:
+        return "failed"
+    if status != 200 or context.refusal is not None or context.operation is None:
+        return "refused"
+    return "partial" if context.error_codes else "answered"
+
+
+def build_record(context: RequestContext, status: int) -> JsonObject:
+    record: JsonObject = {
+        "v": VERSION,
+        "time": datetime.fromtimestamp(context.received_at, UTC).isoformat(timespec="milliseconds"),
+        "requestId": context.request_id,
+        "traceId": context.trace.trace_id if context.trace is not None else None,
+        "principal": _principal(context),
+        "purpose": _text(context.purpose or context.headers.get("x-satu-anak-purpose"), 64),
+        "status": status,
+        "outcome": outcome_of(context, status),
+    }
+    if context.refusal is not None:
+        record["refusal"] = context.refusal
+    if context.operation is not None:
+        kind, name, digest = context.operation
+        record["operation"] = {"type": kind, "name": _text(name), "sha256": digest}
+    if context.error_codes:
+        record["codes"] = sorted(context.error_codes)
+    children = _children(context)
+    if children:
+        record["children"] = children
+    # Categories refused for the request as a whole (the static pass: never for this role and
+    # purpose), beside those withheld from a child.
+    per_child = {c for child in children for c in child.get("withheld", ())}
+    withheld = {
+        c: code for c, code in _static_denials(context.denials).items() if c not in per_child
+    }
+    if withheld:
+        record["withheld"] = withheld
+    if context.lookups:
+        record["lookups"] = context.lookups
+    if context.subgraphs:
+        record["subgraphs"] = sorted(context.subgraphs)
+    if context.changes:
+        record["changes"] = context.changes[:100]
+    return record
+
+
+def _principal(context: RequestContext) -> JsonObject | None:
+    principal = context.principal
+    if principal is None:
+        return None
+    return {
+        "subject": principal.subject,
+        "name": principal.name,
+        "role": principal.role.value,
+        "agency": principal.agency.value,
+        "unit": principal.unit,
+        "staffId": principal.staff_id,
+    }
+
+
+def _children(context: RequestContext) -> list[JsonObject]:
+    """Each subject decided about, once: found or not (out of jurisdiction, or unknown), and the
+    categories disclosed (with their legal basis) and withheld (with their code)."""
+    seen: dict[str, JsonObject] = {}
+    for _subject, key, decision in context.decisions:
+        key = str(key)
+        if key in seen:
+            continue
+        entry: JsonObject = {"id": key, "found": bool(decision.visible)}
+        disclosed = context.disclosed.get(key)
+        if disclosed:
+            entry["disclosed"] = dict(sorted(disclosed.items()))
+        withheld = context.withheld.get(key)
+        if withheld:
+            entry["withheld"] = dict(sorted(withheld.items()))
+        seen[key] = entry
+    return list(seen.values())
+
+
+def _static_denials(denials: Iterable[Any]) -> dict[str, str]:
+    """Categories refused for the whole request (by the static pass or a blind denial): those
+    not tied to a child, by category, with their code."""
+    found: dict[str, str] = {}
+    for denial in denials:
+        extensions = denial.get("extensions") if isinstance(denial, Mapping) else None
+        if not isinstance(extensions, Mapping):
+            continue
+        category, code = extensions.get("category"), extensions.get("code")
+        if isinstance(category, str) and isinstance(code, str):
+            found.setdefault(category, code)
+    return dict(sorted(found.items()))
+
+
+def identifying_lookups(
+    operation: Operation,
+    root_type: str,
+    variables: Mapping[str, Any] | None,
+    names: frozenset[str],
+    key: bytes | None,
+) -> list[JsonObject]:
+    """The person-identifying argument values of the operation's root fields, as keyed hashes
+    (HMAC-SHA-256, hex): who searched for a NIK can be found by hashing it with the key, and the
+    log alone gives no NIK away. Nothing without a key."""
+    if not names or key is None:
+        return []
+    found: list[JsonObject] = []
+    for selection in operation.selections:
+        if not isinstance(selection, Field):
+            continue
+        for argument in selection.arguments:
+            name = f"{root_type}.{selection.name}.{argument.name.value}"
+            if name not in names:
+                continue
+            value = value_from_ast_untyped(argument.value, dict(variables or {}))
+            if not isinstance(value, str | int):
+                continue
+            digest = hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()
+            found.append({"argument": name, "hmac": digest})
+    return found
