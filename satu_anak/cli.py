@@ -1,4 +1,5 @@
-"""The `satu-anak` command: serve, migrate, seed, up, sdl, compose, gateway, plan, issuer, token."""
+"""The `satu-anak` command: serve, migrate, seed, up, sdl, compose, gateway, plan, issuer, token,
+audit."""
 
 from __future__ import annotations
 
@@ -56,20 +57,111 @@ async def _migrate_all(names: Sequence[str]) -> None:
     from subgraphs.common.database import Database
     from subgraphs.common.migrations import upgrade
     from subgraphs.common.settings import SubgraphSettings
+    from subgraphs.consent.audit.service import PACKAGE as AUDIT_PACKAGE
+    from subgraphs.consent.audit.service import AuditSettings
 
     for name in names:
-        spec = load_spec(name)
-        db = Database(SubgraphSettings.from_env(name).database_url)
+        if name == "audit":  # the access log: the consent service's second database
+            package, url = AUDIT_PACKAGE, AuditSettings.from_env().database_url
+        else:
+            package, url = load_spec(name).package, SubgraphSettings.from_env(name).database_url
+        db = Database(url)
         try:
-            await upgrade(spec.package, db.engine)
+            await upgrade(package, db.engine)
         finally:
             await db.dispose()
         print(f"{name}: migrated to head")
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    names = SUBGRAPH_NAMES if args.subgraph == "all" else (args.subgraph,)
+    names = (*SUBGRAPH_NAMES, "audit") if args.subgraph == "all" else (args.subgraph,)
     asyncio.run(_migrate_all(names))
+    return 0
+
+
+def _audit_database(args: argparse.Namespace) -> str:
+    from subgraphs.common.settings import normalize_database_url
+    from subgraphs.consent.audit.service import AuditSettings
+
+    return normalize_database_url(args.database or AuditSettings.from_env().database_url)
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from auth.audit.chain import ChainError, load_verifier_key
+    from subgraphs.common.database import Database
+    from subgraphs.common.settings import data_dir
+    from subgraphs.consent.audit.service import PUBLIC_KEY_FILE
+    from subgraphs.consent.audit.verify import verify
+
+    key_path = args.key or (
+        str(data_dir() / PUBLIC_KEY_FILE) if (data_dir() / PUBLIC_KEY_FILE).exists() else None
+    )
+    try:
+        key = load_verifier_key(key_path) if key_path else None
+        external = Path(args.checkpoint).read_text() if args.checkpoint else None
+    except (ChainError, OSError) as error:
+        print(f"audit verify: {error}", file=sys.stderr)
+        return 2
+    if external is not None and key is None:
+        print("audit verify: --checkpoint needs the audit public key (--key)", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        db = Database(_audit_database(args))
+        try:
+            result = await verify(db, key, start=args.start, external=external)
+        except Exception as error:  # an unreachable or unmigrated store
+            print(f"audit verify: cannot read the access log: {error}", file=sys.stderr)
+            return 2
+        finally:
+            await db.dispose()
+        for note in result.skipped:
+            print(f"note: {note}", file=sys.stderr)
+        if not result.ok:
+            print(f"audit verify: FAILED: {result.problem}", file=sys.stderr)
+            return 1
+        print(
+            f"audit verify: ok — records {args.start}..{result.size} checked "
+            f"({result.checked}), {result.checkpoints} signed checkpoint(s) match"
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from auth.audit.chain import ChainError, load_signing_key
+    from subgraphs.common.database import Database
+    from subgraphs.consent.audit.service import AuditSettings
+    from subgraphs.consent.audit.store import AuditStore
+
+    key_path = args.key or AuditSettings.from_env().key_path
+    if key_path is None:
+        print(
+            "audit checkpoint: no audit signing key (--key or SATU_ANAK_AUDIT_KEY)", file=sys.stderr
+        )
+        return 2
+    try:
+        key = load_signing_key(key_path)
+    except ChainError as error:
+        print(f"audit checkpoint: {error}", file=sys.stderr)
+        return 2
+
+    async def run() -> tuple[int, str] | None:
+        db = Database(_audit_database(args))
+        try:
+            return await AuditStore(db, key).checkpoint()
+        finally:
+            await db.dispose()
+
+    made = asyncio.run(run())
+    assert made is not None  # a store with a signing key always checkpoints
+    size, note = made
+    if args.out:
+        Path(args.out).write_text(note)
+        print(f"checkpoint at {size} written to {args.out}")
+    else:
+        print(note, end="")
     return 0
 
 
@@ -271,7 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="bring subgraph databases to the latest schema")
-    migrate.add_argument("subgraph", choices=(*SUBGRAPH_NAMES, "all"), nargs="?", default="all")
+    migrate.add_argument(
+        "subgraph", choices=(*SUBGRAPH_NAMES, "audit", "all"), nargs="?", default="all"
+    )
     migrate.set_defaults(run=_migrate)
 
     seed = commands.add_parser("seed", help="load deterministic synthetic data into every subgraph")
@@ -341,6 +435,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--lifetime", type=int, default=8 * 3600, help="seconds (default: 8 h)")
     token.set_defaults(run=_token)
+
+    audit = commands.add_parser("audit", help="the access log: verify the chain, checkpoint it")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_verify = audit_commands.add_parser(
+        "verify",
+        help="walk the chain and its signed checkpoints; exit 1 naming the first bad record",
+    )
+    audit_verify.add_argument(
+        "--from", dest="start", type=int, default=1, help="the first record to check (default 1)"
+    )
+    audit_verify.add_argument(
+        "--checkpoint", help="a signed checkpoint kept elsewhere (the chain must reach it)"
+    )
+    audit_verify.add_argument(
+        "--key", help="the audit public key, PEM (default: audit-key.pub.pem in the data folder)"
+    )
+    audit_verify.add_argument(
+        "--database", help="the access log's URL (default: $SATU_ANAK_AUDIT_DATABASE_URL)"
+    )
+    audit_verify.set_defaults(run=_audit_verify)
+    audit_checkpoint = audit_commands.add_parser(
+        "checkpoint", help="sign a checkpoint of the chain now and print it (or --out FILE)"
+    )
+    audit_checkpoint.add_argument("--out", help="write the signed checkpoint to this file")
+    audit_checkpoint.add_argument(
+        "--key", help="the audit signing key (default: $SATU_ANAK_AUDIT_KEY)"
+    )
+    audit_checkpoint.add_argument("--database", help="the access log's URL")
+    audit_checkpoint.set_defaults(run=_audit_checkpoint)
 
     sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")
     sdl.add_argument("--check", action="store_true")
