@@ -25,6 +25,7 @@ from subgraphs.common.guard import require_facts_access
 from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
 from subgraphs.consent import domain, repository
+from subgraphs.consent.audit.schema import ACCESS_LOG, ACCESS_LOG_CHECKPOINT
 from subgraphs.consent.domain import AgreementRecord, BreakGlassRecord, ConsentRecord
 
 if TYPE_CHECKING:  # what resolvers return and receive are the domain's own members
@@ -337,6 +338,9 @@ def _parties_of(identity: Identity) -> list[str]:
 
 @strawberry.type
 class Query:
+    access_log = ACCESS_LOG
+    access_log_checkpoint = ACCESS_LOG_CHECKPOINT
+
     @strawberry.federation.field(
         inaccessible=True,
         description="Policy facts: the agreements naming the asking officer's agency or unit as a party (ended and expired ones included).",
