@@ -78,8 +78,10 @@ class RequestContext:
     refusal: str | None = None
     # The codes of the answer's errors (denials, subgraph failures), set when it is answered.
     error_codes: set[str] = field(default_factory=set)
-    # Person-identifying argument values, as keyed hashes (gateway/audit/record.py).
+    # Person-identifying argument values, as keyed hashes, and the subjects asked for by id
+    # (gateway/audit/record.py).
     lookups: list[dict[str, str]] = field(default_factory=list)
+    asked_subjects: list[str] = field(default_factory=list)
 
     @classmethod
     def from_headers(

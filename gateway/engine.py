@@ -126,7 +126,7 @@ class Gateway:
             self.api_schema, prepared.operation.variable_definitions, dict(variables or {})
         )
         if isinstance(coerced, list):
-            raise RequestError([dict(e.formatted) for e in coerced])
+            raise RequestError([dict(e.formatted) for e in coerced], "BAD_USER_INPUT")
         # Subgraphs get the client's values as sent (JSON), not Python-coerced ones.
         return dict(variables or {})
 

@@ -30,9 +30,12 @@ def error(message: str, code: str | None = None, **extensions: object) -> JsonOb
 class RequestError(Exception):
     """The request cannot be executed at all: answered with these errors and no data."""
 
-    def __init__(self, errors: list[JsonObject]) -> None:
+    def __init__(self, errors: list[JsonObject], code: str = "BAD_REQUEST") -> None:
         super().__init__(errors[0]["message"] if errors else "bad request")
         self.errors = errors
+        # What kind of refusal it is, for the audit record (the errors' own codes, if any, are
+        # the client's; graphql-core's parse and validation errors carry none).
+        self.code = code
 
 
 class OperationError(ValueError):

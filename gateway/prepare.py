@@ -94,17 +94,18 @@ class Preparer:
         try:
             document = parse(query, max_tokens=self.config.max_tokens)
         except GraphQLError as parse_error:
-            raise RequestError([dict(parse_error.formatted)]) from None
+            raise RequestError([dict(parse_error.formatted)], "GRAPHQL_PARSE_FAILED") from None
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode) and _deeper_than(
                 definition.selection_set, self.config.max_depth
             ):
                 raise RequestError(
-                    [error(f"Query is nested deeper than {self.config.max_depth} levels.")]
+                    [error(f"Query is nested deeper than {self.config.max_depth} levels.")],
+                    "MAX_DEPTH_EXCEEDED",
                 )
         errors = validate(self.api_schema, document)
         if errors:
-            raise RequestError([dict(e.formatted) for e in errors])
+            raise RequestError([dict(e.formatted) for e in errors], "GRAPHQL_VALIDATION_FAILED")
         try:
             operation = normalize(document, operation_name)
         except OperationError as operation_error:
@@ -115,7 +116,9 @@ class Preparer:
             else:
                 plan = self.consent.wrap(self.planner.plan(operation, request.passes))
         except PlanningError as planning_error:
-            raise RequestError([error(str(planning_error), QUERY_PLANNING_FAILED)]) from None
+            raise RequestError(
+                [error(str(planning_error), QUERY_PLANNING_FAILED)], QUERY_PLANNING_FAILED
+            ) from None
         return PreparedOperation(
             document,
             operation,

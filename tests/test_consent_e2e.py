@@ -6,123 +6,22 @@ which are null with which code — no leak, no over-denial; jurisdiction; per-ca
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from satu_anak.ports import issuer_port
 from tests.ports import free_base_port
+from tests.system_support import System, running_system
 
 pytestmark = pytest.mark.slow
-
-ROLES = {
-    "pkh-fac-pekanbaru": "pkh_facilitator",
-    "pkh-fac-padang": "pkh_facilitator",
-    "pkh-coord-pekanbaru": "pkh_coordinator",
-    "disdukcapil-batam": "disdukcapil_officer",
-    "dinsos-pekanbaru": "dinsos_officer",
-    "peksos-pekanbaru": "sakti_peksos",
-    "balai-rumbai-assigned": "balai_caseworker",
-    "balai-rumbai-unassigned": "balai_caseworker",
-    "balai-alyatama": "balai_caseworker",
-    "balai-rumbai-supervisor": "balai_supervisor",
-    "auditor": "auditor",
-    "secretariat": "data_sharing_secretariat",
-}
-
-
-class System:
-    def __init__(self, base: int, data_dir: Path) -> None:
-        self.base = base
-        self.data_dir = data_dir
-        self._tokens: dict[str, str] = {}
-
-    def token(self, user: str) -> str:
-        if user not in self._tokens:
-            env = {**os.environ, "SATU_ANAK_DATA_DIR": str(self.data_dir)}
-            issuer = f"http://127.0.0.1:{issuer_port(self.base)}"
-            self._tokens[user] = subprocess.check_output(
-                [
-                    sys.executable,
-                    "-m",
-                    "satu_anak.cli",
-                    "token",
-                    ROLES[user],
-                    "--user",
-                    user,
-                    "--issuer",
-                    issuer,
-                ],
-                env=env,
-                text=True,
-            ).strip()
-        return self._tokens[user]
-
-    def ask(
-        self, user: str, purpose: str, query: str, variables: dict[str, Any] | None = None
-    ) -> httpx.Response:
-        return httpx.post(
-            f"http://127.0.0.1:{self.base}/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={
-                "authorization": f"Bearer {self.token(user)}",
-                "x-satu-anak-purpose": purpose,
-            },
-            timeout=30,
-        )
-
-    def body(self, user: str, purpose: str, query: str, **variables: Any) -> dict[str, Any]:
-        response = self.ask(user, purpose, query, variables)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    data_dir = tmp_path_factory.mktemp("satu-anak")
-    base = free_base_port(31_000)
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
-    env["SATU_ANAK_DATA_DIR"] = str(data_dir)
-    log = data_dir / "up.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "satu_anak.cli",
-                "up",
-                "--children",
-                "300",
-                "--base-port",
-                str(base),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while "Satu Anak is up" not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("did not come up:\n" + log.read_text()[-4000:])
-            time.sleep(0.2)
-        yield System(base, data_dir)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running_system(tmp_path_factory.mktemp("satu-anak"), free_base_port(31_000)) as running:
+        yield running
 
 
 def _denials(body: dict[str, Any]) -> dict[str, tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,9 @@ class AuditConfig:
                           a KK number): recorded as a keyed hash, never as they are
     lookup_key            a file holding the key of that hash (HMAC-SHA-256); without one, such
                           values are not recorded at all
+    subject_arguments     "Type.field.argument" names whose values are subject ids (Query.child.id):
+                          a subject asked for and not found is recorded as such — when the value
+                          looks like an id (`subject_id_pattern`); otherwise as a keyed hash
     """
 
     url: str
@@ -32,21 +36,34 @@ class AuditConfig:
     max_batch: int = 500
     identifying_arguments: frozenset[str] = frozenset()
     lookup_key: str | None = None
+    subject_arguments: frozenset[str] = frozenset()
+    subject_id_pattern: str = r"[A-Za-z0-9_-]{1,64}"
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> AuditConfig:
-        known = {"url", "audience", "timeout", "max_batch", "identifying_arguments", "lookup_key"}
+        known = {
+            "url",
+            "audience",
+            "timeout",
+            "max_batch",
+            "identifying_arguments",
+            "lookup_key",
+            "subject_arguments",
+            "subject_id_pattern",
+        }
         unknown = set(raw) - known
         if unknown:
             raise AuditConfigError(f"unknown [audit] settings: {', '.join(sorted(unknown))}")
         url = raw.get("url", "")  # may come from SATU_ANAK_AUDIT_URL instead
         if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
             raise AuditConfigError("[audit].url must be the access log's http(s) URL")
-        arguments = raw.get("identifying_arguments", [])
-        if not isinstance(arguments, list) or not all(
-            isinstance(a, str) and a.count(".") == 2 for a in arguments
-        ):
-            raise AuditConfigError('[audit].identifying_arguments: a list of "Type.field.argument"')
+        arguments = _names(raw, "identifying_arguments")
+        subjects = _names(raw, "subject_arguments")
+        pattern = raw.get("subject_id_pattern", cls.subject_id_pattern)
+        try:
+            re.compile(str(pattern))
+        except re.error as error:
+            raise AuditConfigError(f"[audit].subject_id_pattern: {error}") from None
         try:
             timeout = float(raw.get("timeout", 5.0))
             max_batch = int(raw.get("max_batch", 500))
@@ -60,8 +77,10 @@ class AuditConfig:
             audience=str(raw.get("audience", "consent")),
             timeout=timeout,
             max_batch=max_batch,
-            identifying_arguments=frozenset(arguments),
+            identifying_arguments=arguments,
             lookup_key=str(key) if key else None,
+            subject_arguments=subjects,
+            subject_id_pattern=str(pattern),
         )
 
     def lookup_key_bytes(self) -> bytes | None:
@@ -74,3 +93,12 @@ class AuditConfig:
         if len(key) < 16:
             raise AuditConfigError("[audit].lookup_key holds fewer than 16 bytes")
         return key
+
+
+def _names(raw: Mapping[str, Any], setting: str) -> frozenset[str]:
+    names = raw.get(setting, [])
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and n.count(".") == 2 for n in names
+    ):
+        raise AuditConfigError(f'[audit].{setting}: a list of "Type.field.argument"')
+    return frozenset(names)

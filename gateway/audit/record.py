@@ -92,7 +92,9 @@ def _principal(context: RequestContext) -> JsonObject | None:
 
 def _children(context: RequestContext) -> list[JsonObject]:
     """Each subject decided about, once: found or not (out of jurisdiction, or unknown), and the
-    categories disclosed (with their legal basis) and withheld (with their code)."""
+    categories disclosed (with their legal basis) and withheld (with their code); then each one
+    asked for by id (`subject_arguments`) and never decided about: not found (unknown, or out of
+    jurisdiction and filtered by the subgraph that holds it)."""
     seen: dict[str, JsonObject] = {}
     for _subject, key, decision in context.decisions:
         key = str(key)
@@ -106,6 +108,8 @@ def _children(context: RequestContext) -> list[JsonObject]:
         if withheld:
             entry["withheld"] = dict(sorted(withheld.items()))
         seen[key] = entry
+    for key in context.asked_subjects:
+        seen.setdefault(key, {"id": key, "found": False})
     return list(seen.values())
 
 
@@ -123,19 +127,15 @@ def _static_denials(denials: Iterable[Any]) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def identifying_lookups(
+def argument_values(
     operation: Operation,
     root_type: str,
     variables: Mapping[str, Any] | None,
     names: frozenset[str],
-    key: bytes | None,
-) -> list[JsonObject]:
-    """The person-identifying argument values of the operation's root fields, as keyed hashes
-    (HMAC-SHA-256, hex): who searched for a NIK can be found by hashing it with the key, and the
-    log alone gives no NIK away. Nothing without a key."""
-    if not names or key is None:
-        return []
-    found: list[JsonObject] = []
+) -> list[tuple[str, str]]:
+    """The values of the operation's root fields' arguments named in `names`
+    ("Type.field.argument"), as strings (only strings and integers: ids, NIKs)."""
+    found: list[tuple[str, str]] = []
     for selection in operation.selections:
         if not isinstance(selection, Field):
             continue
@@ -144,8 +144,12 @@ def identifying_lookups(
             if name not in names:
                 continue
             value = value_from_ast_untyped(argument.value, dict(variables or {}))
-            if not isinstance(value, str | int):
-                continue
-            digest = hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()
-            found.append({"argument": name, "hmac": digest})
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                found.append((name, str(value)))
     return found
+
+
+def keyed_hash(key: bytes, value: str) -> str:
+    """HMAC-SHA-256 (hex): who searched for a NIK can be found by hashing it with the key, and
+    the log alone gives no NIK away."""
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

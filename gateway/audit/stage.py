@@ -3,11 +3,12 @@ what is noted of an operation once it is prepared."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gateway.audit.config import AuditConfig
-from gateway.audit.record import document_hash, identifying_lookups
+from gateway.audit.record import argument_values, document_hash, keyed_hash
 from gateway.audit.writer import AuditWriter
 from gateway.context import RequestContext
 
@@ -33,6 +34,8 @@ class AuditStage:
         self.config = config
         self.writer = AuditWriter(config, lambda body: signer.sign(audience, None, body))
         self._key = config.lookup_key_bytes()
+        self._arguments = config.identifying_arguments | config.subject_arguments
+        self._subject_id = re.compile(config.subject_id_pattern)
         self._root_types = dict(root_types)  # operation type -> root type name
 
     def note_operation(
@@ -46,11 +49,14 @@ class AuditStage:
         kind = prepared.kind.value
         name = operation_name or prepared.operation.name
         context.operation = (kind, name, document_hash(query))
-        if self.config.identifying_arguments and self._key is not None:
-            context.lookups = identifying_lookups(
-                prepared.operation,
-                self._root_types.get(kind, ""),
-                variables,
-                self.config.identifying_arguments,
-                self._key,
-            )
+        if not self._arguments:
+            return
+        config = self.config
+        for argument, value in argument_values(
+            prepared.operation, self._root_types.get(kind, ""), variables, self._arguments
+        ):
+            if argument in config.subject_arguments and self._subject_id.fullmatch(value):
+                context.asked_subjects.append(value)
+            elif self._key is not None:
+                # A NIK, or something else where an id was expected: never as it is.
+                context.lookups.append({"argument": argument, "hmac": keyed_hash(self._key, value)})

@@ -39,16 +39,6 @@ def _error(message: str, status: int, media_type: str = JSON) -> Response:
     return _OrjsonResponse({"errors": [{"message": message}]}, status, media_type)
 
 
-def _code(errors: list[Any]) -> str:
-    """The code of a refusal: its first error's, else BAD_REQUEST (graphql-core's errors carry none)."""
-    for item in errors:
-        extensions = item.get("extensions") if isinstance(item, dict) else None
-        code = extensions.get("code") if isinstance(extensions, dict) else None
-        if isinstance(code, str):
-            return code[:64]
-    return "BAD_REQUEST"
-
-
 class GatewayApp:
     def __init__(
         self, gateway: Gateway, *, development: bool = False, max_body_bytes: int = MAX_BODY_BYTES
@@ -129,7 +119,7 @@ class GatewayApp:
                 )
             result = await self.gateway.execute(prepared, variables, context)
         except RequestError as refused:
-            context.refusal = _code(refused.errors)
+            context.refusal = refused.code
             return _OrjsonResponse({"errors": refused.errors}, request_error_status, media_type)
         except Exception:
             log.exception("gateway failure (request %s)", context.request_id)
