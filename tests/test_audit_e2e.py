@@ -205,6 +205,20 @@ def test_a_nik_is_recorded_only_as_a_keyed_hash(system: System) -> None:
             "hmac": hmac.new(key, nik.encode(), hashlib.sha256).hexdigest(),
         }
     ]
+    # A NIK typed where a child's index id goes is not taken for an id: hashed as well.
+    wrong = post(
+        system,
+        {"query": "query($id: ID!) { child(id: $id) { name } }", "variables": {"id": nik}},
+        user_headers(system, "dinsos-pekanbaru", "child.protection"),
+    )
+    record = next(e for e in entries(system) if e["requestId"] == wrong.headers["x-request-id"])
+    assert record["lookups"] == [
+        {
+            "argument": "Query.child.id",
+            "hmac": hmac.new(key, nik.encode(), hashlib.sha256).hexdigest(),
+        }
+    ]
+    assert "children" not in record
     assert nik.encode() not in raw_log(system)
 
 
