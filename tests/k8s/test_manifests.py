@@ -8,6 +8,7 @@ answers "may pod A reach pod B on port P?".
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import subprocess
@@ -19,7 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from gateway.config import GatewayConfig
 from subgraphs import SUBGRAPH_NAMES
+from subgraphs.consent.audit.service import APPEND_PATH
 
 yaml = pytest.importorskip("yaml")
 
@@ -648,6 +651,45 @@ def cluster_service_host(host: str, service: str) -> bool:
     return any(host == service + suffix for suffix in suffixes)
 
 
+def image_files() -> dict[str, Path]:
+    """Where the final image's paths come from in the repository: the Dockerfile's COPY lines,
+    followed through its stages (image path -> repository path)."""
+    stages: list[dict[str, Path]] = []
+    names: dict[str, int] = {}
+    workdir = "/"
+    for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if not words or words[0] not in ("FROM", "WORKDIR", "COPY"):
+            continue
+        if words[0] == "FROM":
+            stages.append({})
+            workdir = "/"
+            if len(words) >= 4 and words[2].upper() == "AS":
+                names[words[3]] = len(stages) - 1
+            continue
+        if words[0] == "WORKDIR":
+            workdir = posixpath.join(workdir, words[1])
+            continue
+        options = [w for w in words[1:] if w.startswith("--")]
+        source, target = [w for w in words[1:] if not w.startswith("--")]
+        if target.endswith("/"):
+            target = posixpath.join(target, posixpath.basename(source))
+        target = posixpath.normpath(posixpath.join(workdir, target))
+        origin = next((o.split("=", 1)[1] for o in options if o.startswith("--from=")), None)
+        found = ROOT / source if origin is None else in_stage(stages[names[origin]], source)
+        if found is not None:
+            stages[-1][target] = found
+    return stages[-1]
+
+
+def in_stage(files: dict[str, Path], path: str) -> Path | None:
+    path = posixpath.normpath(path)
+    for prefix in sorted(files, key=len, reverse=True):
+        if path == prefix or path.startswith(prefix + "/"):
+            return files[prefix] / posixpath.relpath(path, prefix)
+    return None
+
+
 def test_the_access_log_has_its_own_cloudnativepg_cluster(manifests: Manifests) -> None:
     cluster = manifests.named("Cluster", AUDIT_CLUSTER)
     spec = cluster["spec"]
@@ -698,6 +740,47 @@ def test_a_job_migrates_the_access_log(manifests: Manifests) -> None:
     # The README's `kubectl wait` and `kubectl delete` select migrations by this label.
     assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"
     assert pod_labels(job)["app.kubernetes.io/component"] == "migration"
+
+
+def test_the_gateway_appends_to_the_consent_service(manifests: Manifests) -> None:
+    gw = gateway(manifests)
+    url = urlsplit(env_value(gw, "SATU_ANAK_AUDIT_URL"))
+    assert url.scheme == "http" and url.path == APPEND_PATH, url
+    # Reached as the gateway reaches the consent subgraph: same host and port.
+    consent_url = urlsplit(env_value(gw, f"SATU_ANAK_{AUDIT_OWNER.upper()}_SUBGRAPH_URL"))
+    assert (url.hostname, url.port) == (consent_url.hostname, consent_url.port)
+    assert url.hostname and cluster_service_host(url.hostname, AUDIT_OWNER), url.hostname
+    service = manifests.named("Service", AUDIT_OWNER)
+    consent = subgraph(manifests, AUDIT_OWNER)
+    assert selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(consent))
+    (port,) = [p for p in service["spec"]["ports"] if p["port"] == (url.port or 80)]
+    pod_port = resolve_port(main_container(consent), port.get("targetPort", port["port"]))
+    assert pod_port is not None
+    assert may_reach(manifests, pod_labels(consent), Source(pod=pod_labels(gw)), pod_port)
+    # The append is signed with the gateway's grant key; NIKs are hashed with the lookup key.
+    grant = secret_file(gw, env_value(gw, "SATU_ANAK_GRANT_KEY"))
+    lookup = secret_file(gw, env_value(gw, "SATU_ANAK_AUDIT_LOOKUP_KEY"))
+    assert grant != lookup
+
+
+def test_the_gateway_starts_with_the_config_in_the_image(manifests: Manifests) -> None:
+    gw = gateway(manifests)
+    args = main_container(gw)["args"]
+    files = image_files()
+    for flag in ("--config", "--supergraph"):
+        path = option(args, flag)
+        assert path, f"the gateway runs without {flag}"
+        source = in_stage(files, path)
+        assert source is not None and source.is_file(), f"{flag} {path} is not in the image"
+    source = in_stage(files, option(args, "--config") or "")
+    assert source is not None
+    environ = {name: entry["value"] for name, entry in env_of(gw).items() if "value" in entry}
+    config = GatewayConfig.load(source, environ)
+    assert config.consent is not None, "the gateway's config has no [consent]"
+    assert config.audit is not None, "the gateway's config has no [audit]"
+    assert config.audit.url == environ["SATU_ANAK_AUDIT_URL"]
+    assert config.audit.identifying_arguments and config.audit.lookup_key
+    assert config.grant_key == environ["SATU_ANAK_GRANT_KEY"]
 
 
 def test_only_consent_reaches_the_access_log(manifests: Manifests) -> None:
