@@ -57,6 +57,9 @@ RUN groupadd --system --gid 10001 satu-anak \
 COPY --from=build /app/.venv /app/.venv
 # The checked-in SDL, including the composed supergraph the gateway is started from.
 COPY --from=build /app/schema /app/schema
+# The gateway's settings (`[consent]`, `[audit]`), versioned with the code and the supergraph
+# they describe; k8s/base/gateway.yaml starts the gateway with --config /app/config/gateway.toml.
+COPY config/gateway.toml /app/config/gateway.toml
 
 WORKDIR /app
 USER 10001:10001

@@ -8,6 +8,7 @@ answers "may pod A reach pod B on port P?".
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import subprocess
@@ -15,10 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from gateway.config import GatewayConfig
 from subgraphs import SUBGRAPH_NAMES
+from subgraphs.consent.audit.service import APPEND_PATH
 
 yaml = pytest.importorskip("yaml")
 
@@ -30,6 +34,10 @@ NAMESPACE = "satu-anak"
 SUBGRAPH_PORT = 8000
 GATEWAY_PORT = 4000
 CNPG_API = "postgresql.cnpg.io/v1"
+# The access log: the consent service's second database, which only it (and the audit Jobs) reach.
+AUDIT_CLUSTER = "audit-db"
+AUDIT_DATABASE = "audit"
+AUDIT_OWNER = "consent"
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 Doc = dict[str, Any]
@@ -118,8 +126,8 @@ class Manifests:
         return self.of_kind("Deployment")
 
     def workloads(self) -> list[Doc]:
-        """Everything that runs pods from a template: Deployments and Jobs."""
-        return self.of_kind("Deployment") + self.of_kind("Job")
+        """Everything that runs pods from a template: Deployments, Jobs and CronJobs."""
+        return self.of_kind("Deployment") + self.of_kind("Job") + self.of_kind("CronJob")
 
 
 _rendered: dict[str, Manifests] = {}
@@ -140,13 +148,24 @@ def manifests(request: pytest.FixtureRequest) -> Manifests:
 # ---- pod helpers -------------------------------------------------------------------------------
 
 
+def pod_template(workload: Doc) -> Doc:
+    """The pod template of a Deployment or Job, or of the Jobs a CronJob makes."""
+    spec = workload["spec"]
+    template: Doc = (
+        spec["jobTemplate"]["spec"]["template"]
+        if workload["kind"] == "CronJob"
+        else spec["template"]
+    )
+    return template
+
+
 def pod_spec(workload: Doc) -> Doc:
-    spec: Doc = workload["spec"]["template"]["spec"]
+    spec: Doc = pod_template(workload)["spec"]
     return spec
 
 
 def pod_labels(workload: Doc) -> dict[str, str]:
-    labels: dict[str, str] = workload["spec"]["template"]["metadata"]["labels"]
+    labels: dict[str, str] = pod_template(workload)["metadata"]["labels"]
     return labels
 
 
@@ -406,13 +425,13 @@ def test_gateway_serves_the_supergraph(manifests: Manifests) -> None:
     assert resolve_port(container, GATEWAY_PORT) is not None
 
 
-def test_one_migration_job_per_subgraph(manifests: Manifests) -> None:
+def test_one_migration_job_per_subgraph_and_one_for_the_access_log(manifests: Manifests) -> None:
     migrations = {
         tuple(main_container(job)["args"]): job
         for job in manifests.of_kind("Job")
         if main_container(job)["args"][0] == "migrate"
     }
-    assert set(migrations) == {("migrate", name) for name in SUBGRAPH_NAMES}
+    assert set(migrations) == {("migrate", name) for name in (*SUBGRAPH_NAMES, AUDIT_DATABASE)}
     for job in migrations.values():
         assert pod_spec(job)["restartPolicy"] in ("Never", "OnFailure")
         assert job["spec"].get("backoffLimit", 6) > 0, "must retry while PostgreSQL starts"
@@ -430,12 +449,14 @@ def database_secret(workload: Doc, name: str) -> Doc:
     return reference
 
 
-def test_one_cloudnativepg_cluster_per_subgraph(manifests: Manifests) -> None:
+def test_one_cloudnativepg_cluster_per_subgraph_and_one_for_the_access_log(
+    manifests: Manifests,
+) -> None:
     clusters = manifests.of_kind("Cluster")
     assert all(c["apiVersion"] == CNPG_API for c in clusters)
     databases = {c["spec"]["bootstrap"]["initdb"]["database"] for c in clusters}
-    assert len(clusters) == len(SUBGRAPH_NAMES)
-    assert databases == set(SUBGRAPH_NAMES)
+    assert len(clusters) == len(SUBGRAPH_NAMES) + 1
+    assert databases == {*SUBGRAPH_NAMES, AUDIT_DATABASE}
 
 
 def test_subgraphs_and_migrations_read_database_url_from_their_cnpg_app_secret(
@@ -471,9 +492,9 @@ def test_only_its_own_subgraph_and_the_operator_reach_a_database(manifests: Mani
         for port in (5432, 8000):
             assert may_reach(manifests, target, CNPG_OPERATOR, port), f"operator → {cluster}:{port}"
         others = [
-            (f"deployment {d['metadata']['name']}", Source(pod=pod_labels(d)))
-            for d in manifests.deployments()
-            if d["metadata"]["name"] != name
+            (f"{w['kind']} {w['metadata']['name']}", Source(pod=pod_labels(w)))
+            for w in manifests.workloads()
+            if w is not subgraph(manifests, name) and w is not jobs[name]
         ]
         for label, source in [*others, *outsiders(manifests)]:
             assert not may_reach(manifests, target, source, 5432), f"{label} reaches {cluster}"
@@ -543,6 +564,276 @@ def test_the_gateway_admits_only_the_ingress_controller(manifests: Manifests) ->
     assert may_reach(manifests, target, controller, GATEWAY_PORT)
     assert not may_reach(manifests, target, Source(pod={}), GATEWAY_PORT), "namespace pods"
     assert not may_reach(manifests, target, Source(external=True), GATEWAY_PORT), "outside"
+
+
+# ---- the access log --------------------------------------------------------------------------------
+
+
+def env_of(workload: Doc) -> dict[str, Doc]:
+    return {entry["name"]: entry for entry in main_container(workload).get("env") or []}
+
+
+def env_value(workload: Doc, variable: str) -> str:
+    env = env_of(workload)
+    assert variable in env, f"{workload['metadata']['name']} lacks {variable}"
+    value = env[variable].get("value")
+    assert isinstance(value, str), f"{workload['metadata']['name']}: {variable} is not a value"
+    return value
+
+
+def env_secret(workload: Doc, variable: str) -> Doc:
+    """The secretKeyRef a variable is read from; fails when it is written into the manifest."""
+    env = env_of(workload)
+    assert variable in env, f"{workload['metadata']['name']} lacks {variable}"
+    assert "value" not in env[variable], f"{variable} must not be written into the manifest"
+    reference: Doc = env[variable]["valueFrom"]["secretKeyRef"]
+    return reference
+
+
+def mounted(workload: Doc, path: str) -> tuple[Doc, Doc]:
+    """The volume mount a file lies under (the deepest one), and its volume."""
+    where = workload["metadata"]["name"]
+    mounts = [
+        mount
+        for mount in main_container(workload).get("volumeMounts") or []
+        if path.startswith(mount["mountPath"].rstrip("/") + "/")
+    ]
+    assert mounts, f"{where}: nothing is mounted where {path} is"
+    mount = max(mounts, key=lambda m: len(m["mountPath"]))
+    (volume,) = [v for v in pod_spec(workload).get("volumes") or [] if v["name"] == mount["name"]]
+    return mount, volume
+
+
+def secret_file(workload: Doc, path: str) -> str:
+    """The Secret whose file `path` is, mounted read-only and readable by no one else."""
+    where = f"{workload['metadata']['name']}: {path}"
+    mount, volume = mounted(workload, path)
+    assert mount.get("readOnly") is True, f"{where} is not mounted read-only"
+    assert "secret" in volume, f"{where} is not from a Secret"
+    assert volume["secret"].get("defaultMode", 0o644) & 0o007 == 0, f"{where} is world-readable"
+    name: str = volume["secret"]["secretName"]
+    return name
+
+
+def volume_sources(workload: Doc) -> set[str]:
+    """The Secrets and ConfigMaps a workload's pods mount."""
+    found = set()
+    for volume in pod_spec(workload).get("volumes") or []:
+        if "secret" in volume:
+            found.add(f"secret/{volume['secret']['secretName']}")
+        if "configMap" in volume:
+            found.add(f"configmap/{volume['configMap']['name']}")
+    return found
+
+
+def audit_migration(manifests: Manifests) -> Doc:
+    (job,) = [
+        job
+        for job in manifests.of_kind("Job")
+        if main_container(job)["args"] == ["migrate", AUDIT_DATABASE]
+    ]
+    return job
+
+
+def audit_verification(manifests: Manifests) -> Doc:
+    crons = [
+        cron
+        for cron in manifests.of_kind("CronJob")
+        if main_container(cron)["args"][:2] == ["audit", "verify"]
+    ]
+    assert len(crons) == 1, f"{manifests.name}: {len(crons)} CronJobs run `audit verify`"
+    return crons[0]
+
+
+def cluster_service_host(host: str, service: str) -> bool:
+    """Whether `host` names the Service `service` of our namespace, however spelled."""
+    suffixes = ("", f".{NAMESPACE}", f".{NAMESPACE}.svc", f".{NAMESPACE}.svc.cluster.local")
+    return any(host == service + suffix for suffix in suffixes)
+
+
+def image_files() -> dict[str, Path]:
+    """Where the final image's paths come from in the repository: the Dockerfile's COPY lines,
+    followed through its stages (image path -> repository path)."""
+    stages: list[dict[str, Path]] = []
+    names: dict[str, int] = {}
+    workdir = "/"
+    for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if not words or words[0] not in ("FROM", "WORKDIR", "COPY"):
+            continue
+        if words[0] == "FROM":
+            stages.append({})
+            workdir = "/"
+            if len(words) >= 4 and words[2].upper() == "AS":
+                names[words[3]] = len(stages) - 1
+            continue
+        if words[0] == "WORKDIR":
+            workdir = posixpath.join(workdir, words[1])
+            continue
+        options = [w for w in words[1:] if w.startswith("--")]
+        source, target = [w for w in words[1:] if not w.startswith("--")]
+        if target.endswith("/"):
+            target = posixpath.join(target, posixpath.basename(source))
+        target = posixpath.normpath(posixpath.join(workdir, target))
+        origin = next((o.split("=", 1)[1] for o in options if o.startswith("--from=")), None)
+        found = ROOT / source if origin is None else in_stage(stages[names[origin]], source)
+        if found is not None:
+            stages[-1][target] = found
+    return stages[-1]
+
+
+def in_stage(files: dict[str, Path], path: str) -> Path | None:
+    path = posixpath.normpath(path)
+    for prefix in sorted(files, key=len, reverse=True):
+        if path == prefix or path.startswith(prefix + "/"):
+            return files[prefix] / posixpath.relpath(path, prefix)
+    return None
+
+
+def test_the_access_log_has_its_own_cloudnativepg_cluster(manifests: Manifests) -> None:
+    cluster = manifests.named("Cluster", AUDIT_CLUSTER)
+    spec = cluster["spec"]
+    assert spec["bootstrap"]["initdb"]["database"] == AUDIT_DATABASE
+    # Only the consent service and the audit Jobs hold the owner's credentials.
+    consent = subgraph(manifests, AUDIT_OWNER)
+    owners = [consent, audit_migration(manifests)]
+    for workload in owners:
+        secret = env_secret(workload, "SATU_ANAK_AUDIT_DATABASE_URL")
+        assert secret == {"name": f"{AUDIT_CLUSTER}-app", "key": "uri"}, secret
+    for workload in manifests.workloads():
+        if any(workload is owner for owner in owners):
+            continue
+        references = {
+            entry["valueFrom"]["secretKeyRef"]["name"]
+            for entry in main_container(workload).get("env") or []
+            if "secretKeyRef" in entry.get("valueFrom", {})
+        }
+        assert f"{AUDIT_CLUSTER}-app" not in references, workload["metadata"]["name"]
+    # A record the gateway relied on must survive a failover: a commit waits for a standby,
+    # where there is one (with none, a synchronous cluster would never commit).
+    synchronous = (spec.get("postgresql") or {}).get("synchronous")
+    if spec["instances"] > 1:
+        assert synchronous, f"{manifests.name}: {AUDIT_CLUSTER} replicates asynchronously"
+        assert synchronous["method"] in ("any", "first")
+        assert 1 <= synchronous["number"] < spec["instances"]
+        assert synchronous.get("dataDurability", "required") == "required"
+    else:
+        assert not synchronous, f"{manifests.name}: one instance cannot wait for a standby"
+
+
+def test_consent_signs_checkpoints_with_a_key_only_it_mounts_read_only(
+    manifests: Manifests,
+) -> None:
+    consent = subgraph(manifests, AUDIT_OWNER)
+    key = secret_file(consent, env_value(consent, "SATU_ANAK_AUDIT_KEY"))
+    for workload in manifests.workloads():
+        if workload is not consent:
+            assert f"secret/{key}" not in volume_sources(workload), workload["metadata"]["name"]
+    if "SATU_ANAK_AUDIT_CHECKPOINT_SECONDS" in env_of(consent):
+        assert float(env_value(consent, "SATU_ANAK_AUDIT_CHECKPOINT_SECONDS")) >= 1
+
+
+def test_a_job_migrates_the_access_log(manifests: Manifests) -> None:
+    job = audit_migration(manifests)
+    assert pod_spec(job)["restartPolicy"] in ("Never", "OnFailure")
+    assert job["spec"].get("backoffLimit", 6) > 0, "must retry while PostgreSQL starts"
+    # The README's `kubectl wait` and `kubectl delete` select migrations by this label.
+    assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"
+    assert pod_labels(job)["app.kubernetes.io/component"] == "migration"
+
+
+def test_the_gateway_appends_to_the_consent_service(manifests: Manifests) -> None:
+    gw = gateway(manifests)
+    url = urlsplit(env_value(gw, "SATU_ANAK_AUDIT_URL"))
+    assert url.scheme == "http" and url.path == APPEND_PATH, url
+    # Reached as the gateway reaches the consent subgraph: same host and port.
+    consent_url = urlsplit(env_value(gw, f"SATU_ANAK_{AUDIT_OWNER.upper()}_SUBGRAPH_URL"))
+    assert (url.hostname, url.port) == (consent_url.hostname, consent_url.port)
+    assert url.hostname and cluster_service_host(url.hostname, AUDIT_OWNER), url.hostname
+    service = manifests.named("Service", AUDIT_OWNER)
+    consent = subgraph(manifests, AUDIT_OWNER)
+    assert selector_matches({"matchLabels": service["spec"]["selector"]}, pod_labels(consent))
+    (port,) = [p for p in service["spec"]["ports"] if p["port"] == (url.port or 80)]
+    pod_port = resolve_port(main_container(consent), port.get("targetPort", port["port"]))
+    assert pod_port is not None
+    assert may_reach(manifests, pod_labels(consent), Source(pod=pod_labels(gw)), pod_port)
+    # The append is signed with the gateway's grant key; NIKs are hashed with the lookup key.
+    grant = secret_file(gw, env_value(gw, "SATU_ANAK_GRANT_KEY"))
+    lookup = secret_file(gw, env_value(gw, "SATU_ANAK_AUDIT_LOOKUP_KEY"))
+    assert grant != lookup
+
+
+def test_the_gateway_starts_with_the_config_in_the_image(manifests: Manifests) -> None:
+    gw = gateway(manifests)
+    args = main_container(gw)["args"]
+    files = image_files()
+    for flag in ("--config", "--supergraph"):
+        path = option(args, flag)
+        assert path, f"the gateway runs without {flag}"
+        source = in_stage(files, path)
+        assert source is not None and source.is_file(), f"{flag} {path} is not in the image"
+    source = in_stage(files, option(args, "--config") or "")
+    assert source is not None
+    environ = {name: entry["value"] for name, entry in env_of(gw).items() if "value" in entry}
+    config = GatewayConfig.load(source, environ)
+    assert config.consent is not None, "the gateway's config has no [consent]"
+    assert config.audit is not None, "the gateway's config has no [audit]"
+    assert config.audit.url == environ["SATU_ANAK_AUDIT_URL"]
+    assert config.audit.identifying_arguments and config.audit.lookup_key
+    assert config.grant_key == environ["SATU_ANAK_GRANT_KEY"]
+
+
+def test_only_consent_reaches_the_access_log(manifests: Manifests) -> None:
+    target = cnpg_pod(AUDIT_CLUSTER)
+    own = [
+        subgraph(manifests, AUDIT_OWNER),
+        audit_migration(manifests),
+        audit_verification(manifests),
+    ]
+    for workload in own:
+        source = Source(pod=pod_labels(workload))
+        assert may_reach(manifests, target, source, 5432), workload["metadata"]["name"]
+    assert may_reach(manifests, target, Source(pod=cnpg_pod(AUDIT_CLUSTER)), 5432), "replication"
+    for port in (5432, 8000):
+        assert may_reach(manifests, target, CNPG_OPERATOR, port), f"operator → audit-db:{port}"
+    # Not the gateway (it appends through the consent service), not another subgraph, not the
+    # consent database's migration Job, not another cluster's instances.
+    others = [
+        (f"{w['kind']} {w['metadata']['name']}", Source(pod=pod_labels(w)))
+        for w in manifests.workloads()
+        if not any(w is mine for mine in own)
+    ]
+    others.append(("another cluster's instance", Source(pod=cnpg_pod(f"{AUDIT_OWNER}-db"))))
+    assert any(label == "Deployment gateway" for label, _ in others)
+    for label, source in [*others, *outsiders(manifests)]:
+        assert not may_reach(manifests, target, source, 5432), f"{label} reaches {AUDIT_CLUSTER}"
+
+
+def test_a_cronjob_verifies_the_chain_every_night_read_only(manifests: Manifests) -> None:
+    cron = audit_verification(manifests)
+    spec = cron["spec"]
+    minute, hour, *days = spec["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and days == ["*", "*", "*"], spec["schedule"]
+    assert spec.get("concurrencyPolicy") == "Forbid"
+    assert pod_spec(cron)["restartPolicy"] in ("Never", "OnFailure")
+    # Signatures are checked with the public key, from a read-only mount.
+    key = option(main_container(cron)["args"], "--key")
+    assert key, "audit verify without --key checks no checkpoint"
+    mount, volume = mounted(cron, key)
+    assert mount.get("readOnly") is True and ("configMap" in volume or "secret" in volume)
+    # Against the access log, as a role that may read it and write nothing.
+    url = urlsplit(env_value(cron, "SATU_ANAK_AUDIT_DATABASE_URL"))
+    assert url.hostname and any(
+        cluster_service_host(url.hostname, f"{AUDIT_CLUSTER}-{kind}") for kind in ("rw", "ro", "r")
+    ), url.hostname
+    assert url.path == f"/{AUDIT_DATABASE}" and url.password is None, "credentials in the URL"
+    user, password = env_secret(cron, "PGUSER"), env_secret(cron, "PGPASSWORD")
+    assert user["name"] == password["name"] != f"{AUDIT_CLUSTER}-app", "the owner's credentials"
+    roles = manifests.named("Cluster", AUDIT_CLUSTER)["spec"]["managed"]["roles"]
+    (role,) = [r for r in roles if (r.get("passwordSecret") or {}).get("name") == user["name"]]
+    assert role["login"] is True and role.get("ensure", "present") == "present"
+    assert not role.get("superuser") and not role.get("createrole") and not role.get("bypassrls")
+    assert set(role.get("inRoles") or []) == {"pg_read_all_data"}, role.get("inRoles")
 
 
 # ---- services, autoscalers, disruption budgets ----------------------------------------------------
