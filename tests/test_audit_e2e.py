@@ -409,3 +409,74 @@ def _second_gateway(system: System, tmp_path: Path) -> tuple[subprocess.Popen[by
             process.kill()
             raise AssertionError((tmp_path / "gateway2.log").read_text()[-3000:])
         time.sleep(0.2)
+
+
+GUARDIAN_VIEW = """query($child: ID!) { guardianAccessView(childId: $child) {
+  setting { enabled reason setBy }
+  entries { agency unit purpose bases categories }
+} }"""
+SWITCH = """mutation($child: ID!, $on: Boolean!, $reason: String!) {
+  setGuardianAccessView(childId: $child, enabled: $on, reason: $reason) { enabled setBy } }"""
+
+
+def test_the_guardian_view_is_switched_per_child_and_off_for_a_suspected_abuser(
+    system: System,
+) -> None:
+    child = "ANK000000003"
+    view = system.body("auditor", "audit", GUARDIAN_VIEW, child=child)
+    assert view["data"]["guardianAccessView"] == {"setting": None, "entries": []}  # off by default
+    on = system.body(
+        "dinsos-pekanbaru",
+        "child.protection",
+        SWITCH,
+        child=child,
+        on=True,
+        reason="asked by mother",
+    )
+    assert on["data"]["setGuardianAccessView"] == {"enabled": True, "setBy": "dinsos-pekanbaru"}
+    post(
+        system,
+        {"query": CHILD_QUERY, "variables": {"id": child}},
+        user_headers(system, "pkh-coord-pekanbaru", "child.protection"),
+    )
+    shown = system.body("auditor", "audit", GUARDIAN_VIEW, child=child)["data"][
+        "guardianAccessView"
+    ]["entries"]
+    newest = shown[0]
+    # Agency, unit, purpose, kinds of basis and categories — never who or what query.
+    assert newest["agency"] == "pkh" and newest["purpose"] == "child.protection"
+    assert "consent" in newest["bases"] and "protection.summary" in newest["categories"]
+    assert set(newest) == {"agency", "unit", "purpose", "bases", "categories"}
+    off = system.body(
+        "peksos-pekanbaru",
+        "child.protection",
+        SWITCH,
+        child=child,
+        on=False,
+        reason="complaint names the mother as the abuser",
+    )
+    assert off["data"]["setGuardianAccessView"]["enabled"] is False
+    hidden = system.body("auditor", "audit", GUARDIAN_VIEW, child=child)["data"][
+        "guardianAccessView"
+    ]
+    assert hidden["entries"] == []
+    assert hidden["setting"]["reason"] == "complaint names the mother as the abuser"
+    # The switch is a write in the chain like any other, by whom it was made.
+    switched = [
+        e
+        for e in entries(system)
+        if e.get("operation", {}).get("type") == "mutation"
+        and any(c["id"] == child for c in e.get("children", ()))
+        and e["principal"]["subject"] in ("dinsos-pekanbaru", "peksos-pekanbaru")
+    ]
+    assert len(switched) == 2
+    # Nobody else switches it; a child outside the officer's region is not found.
+    pkh = system.body(
+        "pkh-coord-pekanbaru", "child.protection", SWITCH, child=child, on=True, reason="x"
+    )
+    assert pkh["data"] == {"setGuardianAccessView": None}
+    assert pkh["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    outside = system.body(
+        "dinsos-pekanbaru", "child.protection", SWITCH, child="ANK000000005", on=True, reason="x"
+    )
+    assert outside["errors"][0]["extensions"]["code"] == "NOT_FOUND"

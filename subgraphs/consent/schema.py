@@ -25,7 +25,15 @@ from subgraphs.common.guard import require_facts_access
 from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
 from subgraphs.consent import domain, repository
-from subgraphs.consent.audit.schema import ACCESS_LOG, ACCESS_LOG_CHECKPOINT
+from subgraphs.consent.audit.schema import (
+    ACCESS_LOG,
+    ACCESS_LOG_CHECKPOINT,
+    GUARDIAN_ACCESS_VIEW,
+    GuardianViewSetting,
+)
+from subgraphs.consent.audit.schema import (
+    set_guardian_access_view as switch_guardian_view,
+)
 from subgraphs.consent.domain import AgreementRecord, BreakGlassRecord, ConsentRecord
 
 if TYPE_CHECKING:  # what resolvers return and receive are the domain's own members
@@ -340,6 +348,7 @@ def _parties_of(identity: Identity) -> list[str]:
 class Query:
     access_log = ACCESS_LOG
     access_log_checkpoint = ACCESS_LOG_CHECKPOINT
+    guardian_access_view = GUARDIAN_ACCESS_VIEW
 
     @strawberry.federation.field(
         inaccessible=True,
@@ -723,6 +732,14 @@ class Mutation:
             record = await repository.grant_by_id(conn, grant.id)
         assert record is not None
         return BreakGlassGrant.from_record(record, now)
+
+    @strawberry.mutation(
+        description="Switch a child's guardian view of the access log on or off, with the reason (off where the guardian is suspected of the abuse): a Dinsos officer, a Sakti Peksos or a Balai supervisor."
+    )
+    async def set_guardian_access_view(
+        self, info: Info, child_id: strawberry.ID, enabled: bool, reason: str
+    ) -> GuardianViewSetting | None:
+        return await switch_guardian_view(info, child_id, enabled, reason)
 
 
 def build_schema() -> SubgraphSchema:

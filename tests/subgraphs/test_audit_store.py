@@ -170,6 +170,20 @@ async def test_checkpoints_are_signed_once_per_size(db: Database) -> None:
     assert await store.latest_checkpoint() == (4, note)
 
 
+async def test_replicas_checkpointing_at_once_agree(db: Database) -> None:
+    await filled(db, 4)
+    other = Database(db.url)
+    try:
+        made = await asyncio.gather(
+            *(AuditStore(d, KEY).checkpoint() for d in (db, other, db, other))
+        )
+    finally:
+        await other.dispose()
+    assert {m[0] for m in made if m} == {4} and len({m for m in made}) == 1
+    async with db.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM audit_checkpoint"))).scalar_one() == 1
+
+
 async def test_entries_are_filtered_and_paged_newest_first(db: Database) -> None:
     store = AuditStore(db, KEY)
     for i in range(1, 8):

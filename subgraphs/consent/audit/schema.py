@@ -5,14 +5,14 @@ records in the log."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
 from sqlalchemy import select
 
 from subgraphs.common.context import Info
-from subgraphs.common.errors import BadUserInput, SubgraphError
+from subgraphs.common.errors import BadUserInput, Forbidden, SubgraphError
 from subgraphs.common.federation import categorized
 from subgraphs.consent.audit.store import MAX_PAGE, OUTCOMES, AuditStore, Entry, EntryFilter
 from subgraphs.consent.domain import ReviewState
@@ -243,4 +243,106 @@ ACCESS_LOG_CHECKPOINT = categorized(
     AUDIT_LOG,
     access_log_checkpoint,
     description="The access log's newest signed checkpoint (size and head hash, Ed25519): keep copies elsewhere to prove later that the log was not cut back.",
+)
+
+
+# --- the guardian's view (docs/audit.md) --------------------------------------------------------
+
+# Who switches a child's guardian view on or off: those who would know that the guardian is the
+# suspected abuser (the gateway also checks the child is in their jurisdiction).
+GUARDIAN_VIEW_SETTERS = frozenset({"dinsos_officer", "sakti_peksos", "balai_supervisor"})
+
+
+@strawberry.type(description="Whether a child's guardian may see who looked at the child's data.")
+class GuardianViewSetting:
+    child_id: strawberry.ID
+    enabled: bool
+    reason: str
+    set_by: str
+    set_at: datetime
+
+
+@strawberry.type(description="One request about the child, as the guardian would see it.")
+class GuardianAccessEntry:
+    time: datetime
+    agency: str | None
+    unit: str | None
+    purpose: str | None
+    bases: list[str] = strawberry.field(description="Kinds of legal basis: mandate, consent, ...")
+    categories: list[str] = strawberry.field(description="The categories disclosed.")
+
+
+@strawberry.type
+class GuardianAccessView:
+    setting: GuardianViewSetting | None = strawberry.field(
+        description="Null: never switched on (off by default)."
+    )
+    entries: list[GuardianAccessEntry] = strawberry.field(
+        description="Empty unless the view is switched on; never the officer's name or query."
+    )
+
+
+def _setting(row: Any) -> GuardianViewSetting:
+    return GuardianViewSetting(
+        child_id=strawberry.ID(row.child_id),
+        enabled=bool(row.enabled),
+        reason=row.reason,
+        set_by=row.set_by,
+        set_at=row.set_at,
+    )
+
+
+async def guardian_access_view(
+    info: Info, child_id: strawberry.ID, first: int = 50
+) -> GuardianAccessView | None:
+    store = _store(info)
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}", field="first")
+    row = await store.guardian_setting(str(child_id))
+    if row is None or not row.enabled:
+        return GuardianAccessView(setting=None if row is None else _setting(row), entries=[])
+    entries, _, _ = await store.entries(EntryFilter(child_id=str(child_id)), first)
+    return GuardianAccessView(
+        setting=_setting(row), entries=[_guardian_entry(e, str(child_id)) for e in entries]
+    )
+
+
+def _guardian_entry(entry: Entry, child_id: str) -> GuardianAccessEntry:
+    record = entry.record
+    principal = record.get("principal") or {}
+    child: dict[str, Any] = next(
+        (c for c in record.get("children", ()) if c.get("id") == child_id), {}
+    )
+    disclosed = child.get("disclosed") or {}
+    return GuardianAccessEntry(
+        time=datetime.fromisoformat(record["time"]),
+        agency=principal.get("agency"),
+        unit=principal.get("unit"),
+        purpose=record.get("purpose"),
+        bases=sorted({str(b).split(":", 1)[0] for b in disclosed.values()}),
+        categories=sorted(disclosed),
+    )
+
+
+async def set_guardian_access_view(
+    info: Info, child_id: strawberry.ID, enabled: bool, reason: str
+) -> GuardianViewSetting | None:
+    identity = info.context.identity
+    if identity is None or identity.role not in GUARDIAN_VIEW_SETTERS:
+        raise Forbidden("Not allowed for this request.")
+    reason = reason.strip()
+    if not reason or len(reason) > 2000:
+        raise BadUserInput("reason: between 1 and 2000 characters", field="reason")
+    if len(str(child_id)) > 64:
+        raise BadUserInput("childId: at most 64 characters", field="childId")
+    row = await _store(info).set_guardian_view(
+        str(child_id), enabled, reason, identity.subject, datetime.now(UTC)
+    )
+    return _setting(row)
+
+
+GUARDIAN_ACCESS_VIEW = categorized(
+    AUDIT_LOG,
+    guardian_access_view,
+    description="What a child's guardian would see of the access log (agency, purpose, kind of basis, categories; never officers' names or queries), and whether it is switched on. Auditors preview it today; a guardian role will read it.",
 )

@@ -22,6 +22,7 @@ from typing import Any, Final
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Select, and_, event, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.audit.chain import Checkpoint, encode_entry, entry_hash
@@ -32,6 +33,7 @@ from subgraphs.consent.audit.tables import (
     audit_child,
     audit_entry,
     audit_head,
+    guardian_view,
 )
 
 log = logging.getLogger("satu_anak.audit")
@@ -280,6 +282,15 @@ class AuditStore:
         returns (size, signed note) of the newest checkpoint, None without a signing key."""
         if self.signing_key is None:
             return None
+        try:
+            return await self._checkpoint(self.signing_key, now)
+        except IntegrityError:
+            # Another replica checkpointed the same size at the same moment: that one stands.
+            return await self.latest_checkpoint()
+
+    async def _checkpoint(
+        self, key: Ed25519PrivateKey, now: datetime | None
+    ) -> tuple[int, str] | None:
         async with self.db.transaction() as conn:
             head = (
                 await conn.execute(
@@ -294,7 +305,7 @@ class AuditStore:
             ).scalar_one_or_none()
             if existing is not None:
                 return size, str(existing)
-            note = Checkpoint(size, digest).sign(self.signing_key)
+            note = Checkpoint(size, digest).sign(key)
             await conn.execute(
                 insert(audit_checkpoint).values(
                     size=size, head=digest, note=note, created_at=now or datetime.now(UTC)
@@ -320,6 +331,32 @@ class AuditStore:
                     await conn.execute(select(audit_head.c.size).where(audit_head.c.id == 1))
                 ).scalar_one()
             )
+
+    # --- the guardian's view switch -----------------------------------------------------------
+
+    async def guardian_setting(self, child_id: str) -> Any:
+        async with self.db.connect() as conn:
+            return (
+                await conn.execute(
+                    select(guardian_view).where(guardian_view.c.child_id == child_id)
+                )
+            ).one_or_none()
+
+    async def set_guardian_view(
+        self, child_id: str, enabled: bool, reason: str, set_by: str, at: datetime
+    ) -> Any:
+        values = {"enabled": enabled, "reason": reason, "set_by": set_by, "set_at": at}
+        async with self.db.transaction() as conn:
+            changed = await conn.execute(
+                update(guardian_view).where(guardian_view.c.child_id == child_id).values(**values)
+            )
+            if changed.rowcount == 0:
+                await conn.execute(insert(guardian_view).values(child_id=child_id, **values))
+            return (
+                await conn.execute(
+                    select(guardian_view).where(guardian_view.c.child_id == child_id)
+                )
+            ).one()
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ WRITES: dict[str, set[Role]] = {
     "endAgreement": {R.DATA_SHARING_SECRETARIAT},
     "requestBreakGlass": {R.DINSOS_OFFICER, R.SAKTI_PEKSOS, R.PKH_COORDINATOR} | BALAI,
     "reviewBreakGlass": {R.BALAI_SUPERVISOR},
+    "setGuardianAccessView": {R.DINSOS_OFFICER, R.SAKTI_PEKSOS, R.BALAI_SUPERVISOR},
 }
 
 
