@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 
 import aiohttp
@@ -20,6 +21,9 @@ from gateway.types import JsonObject
 log = logging.getLogger("satu_anak.gateway.audit")
 
 GRANT_HEADER = "x-satu-anak-grant"
+# The largest record the access log takes (subgraphs/consent/audit/store.py MAX_RECORD_BYTES).
+MAX_RECORD_BYTES = 1_000_000
+MAX_BATCH_BYTES = 8_000_000
 
 
 class AuditUnavailable(RuntimeError):
@@ -30,7 +34,7 @@ class AuditWriter:
     def __init__(self, config: AuditConfig, sign: Callable[[bytes], str] | None) -> None:
         self.config = config
         self._sign = sign  # signs a service grant for the append body
-        self._pending: list[tuple[JsonObject, asyncio.Future[None]]] = []
+        self._pending: deque[tuple[JsonObject, asyncio.Future[None]]] = deque()
         self._flushing: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self.appends = 0  # batches acknowledged (the benchmark reads it)
@@ -57,10 +61,31 @@ class AuditWriter:
 
     async def _flush(self) -> None:
         while self._pending:
-            size = self.config.max_batch
-            batch, self._pending = self._pending[:size], self._pending[size:]
+            # A batch: up to `max_batch` records and MAX_BATCH_BYTES (the access log's gate
+            # takes bodies up to 16 MB); the rest waits for the next append.
+            encoded: list[bytes] = []
+            batch: list[tuple[JsonObject, asyncio.Future[None]]] = []
+            size = 0
+            while self._pending and len(batch) < self.config.max_batch:
+                record, future = self._pending[0]
+                body = orjson.dumps(record)
+                if len(body) > MAX_RECORD_BYTES:
+                    # The store would refuse it, and the whole batch with it: this request
+                    # alone goes unanswered.
+                    self._pending.popleft()
+                    log.error("an audit record of %d bytes is over the limit", len(body))
+                    future.set_exception(AuditUnavailable("the record is too large"))
+                    continue
+                if batch and size + len(body) > MAX_BATCH_BYTES:
+                    break
+                self._pending.popleft()
+                encoded.append(body)
+                batch.append((record, future))
+                size += len(body)
+            if not batch:
+                continue
             try:
-                await self._append([record for record, _ in batch])
+                await self._append(encoded)
             except Exception as failure:
                 log.error("access log append of %d records failed: %s", len(batch), failure)
                 for _, future in batch:
@@ -72,10 +97,10 @@ class AuditWriter:
                 if not future.done():
                     future.set_result(None)
 
-    async def _append(self, records: list[JsonObject]) -> None:
+    async def _append(self, records: list[bytes]) -> None:
         await self.start()
         assert self._session is not None
-        body = orjson.dumps({"records": records})
+        body = b'{"records":[' + b",".join(records) + b"]}"
         headers = {"content-type": "application/json"}
         if self._sign is not None:
             headers[GRANT_HEADER] = self._sign(body)

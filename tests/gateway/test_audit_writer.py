@@ -118,6 +118,23 @@ async def test_every_failed_append_fails_its_requests(
         await writer.close()
 
 
+async def test_a_record_too_large_fails_alone(log: tuple[FakeLog, str]) -> None:
+    fake, url = log
+    writer = writer_for(url)
+    try:
+        results = await asyncio.gather(
+            writer.write({"n": 1}),
+            writer.write({"n": 2, "pad": "x" * 1_100_000}),
+            writer.write({"n": 3}),
+            return_exceptions=True,
+        )
+    finally:
+        await writer.close()
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], AuditUnavailable)
+    assert sorted(r["n"] for batch in fake.batches for r in batch) == [1, 3]
+
+
 async def test_an_append_not_acknowledged_in_time_fails(log: tuple[FakeLog, str]) -> None:
     fake, url = log
 

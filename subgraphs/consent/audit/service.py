@@ -45,7 +45,7 @@ CHECKPOINT_SECONDS_VARIABLE: Final = "SATU_ANAK_AUDIT_CHECKPOINT_SECONDS"
 KEY_FILE: Final = "audit-key.pem"
 PUBLIC_KEY_FILE: Final = "audit-key.pub.pem"
 APPEND_PATH: Final = "/audit/append"
-MAX_APPEND_BYTES: Final = 16_000_000
+MAX_APPEND_BYTES: Final = 64_000_000
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from subgraphs.consent.audit.tables import (
 log = logging.getLogger("satu_anak.audit")
 
 MAX_RECORDS_PER_APPEND: Final = 1_000
-MAX_RECORD_BYTES: Final = 64_000
+MAX_RECORD_BYTES: Final = 1_000_000  # the gateway keeps to it too (gateway/audit/writer.py)
 OUTCOMES: Final = frozenset({"answered", "partial", "refused", "failed"})
 MAX_PAGE: Final = 100
 
