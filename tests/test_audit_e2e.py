@@ -484,6 +484,11 @@ def test_the_guardian_view_is_switched_per_child_and_off_for_a_suspected_abuser(
         and e["principal"]["subject"] in ("dinsos-pekanbaru", "peksos-pekanbaru")
     ]
     assert len(switched) == 2
+    # Each record says what it changed, as the consent service reported it.
+    assert [e["changes"] for e in switched] == [
+        [{"subgraph": "consent", "entity": "GuardianViewSetting", "id": child, "action": a}]
+        for a in ("switched on", "switched off")
+    ]
     # Nobody else switches it; a child outside the officer's region is not found.
     pkh = system.body(
         "pkh-coord-pekanbaru", "child.protection", SWITCH, child=child, on=True, reason="x"
