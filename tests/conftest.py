@@ -195,6 +195,13 @@ class HarnessGate:
             await self.app(scope, receive, send)
 
 
+def changes_of(body: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """What a subgraph's answer reports its mutations changed (`extensions.changes`), as
+    (entity, id, action); [] when it reports nothing."""
+    reported = body.get("extensions", {}).get("changes", [])
+    return [(c["entity"], c["id"], c["action"]) for c in reported]
+
+
 class GraphQLClient:
     """A client for one subgraph app, in process (ASGI), as the gateway would call it."""
 
@@ -235,6 +242,16 @@ class GraphQLClient:
         assert "errors" not in body, body.get("errors")
         data: dict[str, Any] = body["data"]
         return data
+
+    async def written(
+        self, query: str, **variables: Any
+    ) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+        """Execute a mutation and insist on no errors: its data, and what its answer reports it
+        changed (see changes_of)."""
+        body = await self.execute(query, **variables)
+        assert "errors" not in body, body.get("errors")
+        data: dict[str, Any] = body["data"]
+        return data, changes_of(body)
 
     async def error_codes(self, query: str, **variables: Any) -> list[str]:
         body = await self.execute(query, **variables)

@@ -129,6 +129,10 @@ def test_every_request_leaves_exactly_one_record(system: System) -> None:
     assert purpose["principal"]["subject"] == "dinsos-pekanbaru"  # refused, but whose it was
     assert by_request[ids["invalid"]]["refusal"] == "GRAPHQL_VALIDATION_FAILED"
     assert by_request[ids["partial"]]["codes"]
+    # Which subgraphs were asked; a query changes nothing.
+    answered = by_request[ids["answered"]]
+    assert answered["subgraphs"] == ["balai"] and "changes" not in answered
+    assert "subgraphs" not in refused
 
 
 def test_a_record_says_who_why_which_child_what_on_which_legal_basis(system: System) -> None:
@@ -287,6 +291,16 @@ def test_break_glass_uses_awaiting_review_and_their_review(system: System) -> No
     review = entries(system)[-1]
     assert review["principal"]["subject"] == "balai-rumbai-supervisor"
     assert review["operation"]["type"] == "mutation"
+    # What it changed, as the consent service reported it (the client selected no id).
+    assert review["changes"] == [
+        {
+            "subgraph": "consent",
+            "entity": "BreakGlassGrant",
+            "id": "1",
+            "action": "reviewed: APPROVED",
+        }
+    ]
+    assert "consent" in review["subgraphs"]
     assert read_log(system, filter={"breakGlassAwaitingReview": True})["totalCount"] == 0
 
 
@@ -470,6 +484,11 @@ def test_the_guardian_view_is_switched_per_child_and_off_for_a_suspected_abuser(
         and e["principal"]["subject"] in ("dinsos-pekanbaru", "peksos-pekanbaru")
     ]
     assert len(switched) == 2
+    # Each record says what it changed, as the consent service reported it.
+    assert [e["changes"] for e in switched] == [
+        [{"subgraph": "consent", "entity": "GuardianViewSetting", "id": child, "action": a}]
+        for a in ("switched on", "switched off")
+    ]
     # Nobody else switches it; a child outside the officer's region is not found.
     pkh = system.body(
         "pkh-coord-pekanbaru", "child.protection", SWITCH, child=child, on=True, reason="x"

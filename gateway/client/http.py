@@ -87,7 +87,7 @@ class HttpSubgraphClient:
                 return no_principal(node.service)
             sign = self.grants.signing(node.service, grantee)
             grant_key = (node.service, grantee)
-        return await self.transport.post(
+        response = await self.transport.post(
             self._urls[node.graph],
             orjson.dumps(body),
             headers,
@@ -100,6 +100,12 @@ class HttpSubgraphClient:
             sign=sign,
             grant_key=grant_key,
         )
+        # For the audit record: every subgraph asked (an answer shared with another request's
+        # identical query included), and what each mutation reports it changed.
+        context.subgraphs.add(node.service)
+        if node.operation_kind == "mutation":
+            context.changes.extend({"subgraph": node.service, **c} for c in response.changes)
+        return response
 
     async def ready(self) -> dict[str, bool]:
         """Whether each subgraph answers a trivial query (the readiness probe)."""

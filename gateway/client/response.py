@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
 from gateway.errors import SUBGRAPH_UNAVAILABLE, UNAUTHENTICATED
 from gateway.types import JsonObject
 
+# What a subgraph may report its mutations changed (`extensions.changes`, see
+# subgraphs/common/context.py), kept for the audit record: at most this many changes, each
+# {"entity", "id", "action"}, every value a string of at most this many characters.
+MAX_CHANGES = 100
+MAX_CHANGE_TEXT = 200
+
 
 @dataclass(frozen=True, slots=True)
 class SubgraphResponse:
     data: JsonObject | None
     errors: list[JsonObject]
+    # What the subgraph reported its mutations changed, as read by `reported_changes`.
+    changes: tuple[dict[str, str], ...] = ()
 
 
 def failure(service: str, message: str) -> SubgraphResponse:
@@ -43,6 +51,30 @@ def no_principal(service: str) -> SubgraphResponse:
     )
 
 
+def reported_changes(extensions: Any) -> tuple[dict[str, str], ...]:
+    """The changes in a subgraph's `extensions`, as {"entity", "id", "action"} each. A subgraph's
+    answer is not trusted: anything but a list of at most MAX_CHANGES objects is ignored whole, an
+    object whose three values are not all short strings is left out, and keys beyond the three
+    are dropped. Never raises."""
+    if not isinstance(extensions, dict):
+        return ()
+    changes = extensions.get("changes")
+    if not isinstance(changes, list) or len(changes) > MAX_CHANGES:
+        return ()
+    kept: list[dict[str, str]] = []
+    for change in changes:
+        if not isinstance(change, dict):
+            continue
+        entity, id_, action = change.get("entity"), change.get("id"), change.get("action")
+        if _short_text(entity) and _short_text(id_) and _short_text(action):
+            kept.append({"entity": entity, "id": id_, "action": action})
+    return tuple(kept)
+
+
+def _short_text(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and len(value) <= MAX_CHANGE_TEXT
+
+
 def parse_response(service: str, status: int, content: bytes) -> SubgraphResponse:
     """The body a subgraph sent, as a GraphQL response (each caller gets its own copy: answers
     are merged into mutable response trees)."""
@@ -59,5 +91,7 @@ def parse_response(service: str, status: int, content: bytes) -> SubgraphRespons
     if not isinstance(errors, list) or (data is not None and not isinstance(data, dict)):
         return failure(service, f"Subgraph {service} answered with a malformed GraphQL response.")
     return SubgraphResponse(
-        data, [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+        data,
+        [e if isinstance(e, dict) else {"message": str(e)} for e in errors],
+        reported_changes(payload.get("extensions")),
     )

@@ -582,6 +582,7 @@ class Mutation:
             )
             case_id = await repository.open_case(conn, new, by_id=opener.id)
             (record,) = await repository.cases_by_id(conn, [case_id])
+        info.context.changed("AtensiCase", case_id, "opened")
         return AtensiCase.from_record(record)
 
     @strawberry.mutation(
@@ -606,6 +607,7 @@ class Mutation:
                 raise _transition_error(error) from None
             await repository.set_stage(conn, case.id, to_stage, who.id)
             (record,) = await repository.cases_by_id(conn, [case.id])
+        info.context.changed("AtensiCase", case.id, f"advanced: {to_stage.name}")
         return AtensiCase.from_record(record)
 
     @strawberry.mutation(description="Record an assessment on an open case; null when unknown.")
@@ -638,6 +640,7 @@ class Mutation:
             new = domain.NewAssessment(case.id, assessed_on, who.id, risk_level, findings, remarks)
             assessment_id = await repository.add_assessment(conn, new)
             record = await repository.assessment_by_id(conn, assessment_id)
+        info.context.changed("CaseAssessment", assessment_id, "added")
         return _assessment(record)
 
     @strawberry.mutation(
@@ -672,6 +675,7 @@ class Mutation:
             new = domain.NewInterventionPlan(case.id, created_on, setting, aims, remarks)
             plan_id = await repository.add_intervention_plan(conn, new)
             record = await repository.intervention_plan_by_id(conn, plan_id)
+        info.context.changed("InterventionPlan", plan_id, "added")
         return from_record(InterventionPlan, record)
 
     @strawberry.mutation(
@@ -699,13 +703,17 @@ class Mutation:
             except CaseRuleViolation as error:
                 raise _transition_error(error) from None
             validation.not_before(closed_on, case.opened_on, "closedOn", "the case's openedOn")
-            for stay in await repository.residential_stays(conn, [case.id]):
-                if stay.ended_on is None:
-                    validation.not_before(
-                        closed_on, stay.started_on, "closedOn", "the open residential stay's start"
-                    )
+            stays = await repository.residential_stays(conn, [case.id])
+            open_stays = [stay for stay in stays if stay.ended_on is None]
+            for stay in open_stays:
+                validation.not_before(
+                    closed_on, stay.started_on, "closedOn", "the open residential stay's start"
+                )
             await repository.close_case(conn, case.id, closed_on, reason)
             (record,) = await repository.cases_by_id(conn, [case.id])
+        info.context.changed("AtensiCase", case.id, "closed")
+        for stay in open_stays:  # close_case ended them with the case
+            info.context.changed("ResidentialStay", stay.id, "ended")
         return AtensiCase.from_record(record)
 
     @strawberry.mutation(
@@ -738,6 +746,7 @@ class Mutation:
                     )
             stay_id = await repository.start_stay(conn, case.id, started_on)
             (record,) = await repository.stays_by_id(conn, [stay_id])
+        info.context.changed("ResidentialStay", stay_id, "started")
         return from_record(ResidentialStay, record)
 
     @strawberry.mutation(description="The child leaves the Balai's residence; null when unknown.")
@@ -762,6 +771,7 @@ class Mutation:
             validation.not_before(ended_on, stay.started_on, "endedOn", "startedOn")
             await repository.end_stay(conn, stay.id, ended_on)
             (record,) = await repository.stays_by_id(conn, [stay.id])
+        info.context.changed("ResidentialStay", stay.id, "ended")
         return from_record(ResidentialStay, record)
 
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 
 from subgraphs.common.database import Database
@@ -24,7 +25,16 @@ class Context:
     identity: Identity | None = None
     # What the service attaches beside its schema, by name (the consent service: "audit").
     services: dict[str, object] = field(default_factory=dict)
+    # What this request's mutations wrote, each record once, as they reported it after their
+    # commit (see `changed`): the answer's `extensions.changes`, read by the gateway's audit.
+    changes: list[dict[str, str]] = field(default_factory=list)
     _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def changed(self, entity: str, id: str | int, action: str) -> None:
+        """Report a record a mutation created or changed: its GraphQL type, its `id` as the
+        schema gives it, and what was done ("opened", "reviewed: APPROVED"...). Called once per
+        record, after the write committed: a refused or failed mutation reports nothing."""
+        self.changes.append({"entity": entity, "id": str(id), "action": action})
 
     def loader(
         self, name: str, batch: Callable[[Database, list[K]], Awaitable[Sequence[V]]]
@@ -42,6 +52,15 @@ class Context:
 
 
 Info = StrawberryInfo[Context, None]
+
+
+class ReportChanges(SchemaExtension):
+    """Puts the request's reported changes in the answer as `extensions.changes`, when there
+    are any (a query's answer, or a refused mutation's, carries none)."""
+
+    def get_results(self) -> dict[str, Any]:
+        changes = getattr(self.execution_context.context, "changes", None)
+        return {"changes": list(changes)} if changes else {}
 
 
 def one_per_key(keys: Sequence[K], rows: Iterable[V], key: Callable[[V], K]) -> list[V | None]:

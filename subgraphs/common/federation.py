@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLInterfaceType, GraphQLNonNull, GraphQLObjectType
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from subgraphs.common.context import ReportChanges
 from subgraphs.common.errors import MaskUnexpectedErrors
 from subgraphs.common.guard import CategoryGuard
 
@@ -94,7 +95,8 @@ def build_schema(
         query=query,
         mutation=mutation,
         types=list(types),
-        extensions=[MaskUnexpectedErrors],
+        # ReportChanges: what a mutation wrote reaches the gateway's audit with the answer.
+        extensions=[MaskUnexpectedErrors, ReportChanges],
         # 2.7 has everything we use (@policy came in 2.6) and every composer we test with reads it.
         federation_version="2.7",
     )

@@ -486,6 +486,7 @@ class Mutation:
                 created_at=now,
             )
             record = await repository.consent_by_id(conn, consent_id)
+        info.context.changed("GuardianConsent", consent_id, "recorded")
         return GuardianConsent.from_record(record, now)
 
     @strawberry.mutation(
@@ -506,6 +507,7 @@ class Mutation:
                 raise InvalidTransition("the consent is already revoked", field="consentId")
             await repository.revoke_consent(conn, consent.id, actor.subject, now)
             record = await repository.consent_by_id(conn, consent.id)
+        info.context.changed("GuardianConsent", consent.id, "revoked")
         return GuardianConsent.from_record(record, now)
 
     @strawberry.mutation(description="Record a data-sharing agreement; the secretariat only.")
@@ -561,6 +563,7 @@ class Mutation:
             )
             record = await repository.agreement_by_id(conn, agreement_id)
         assert record is not None  # written in this transaction
+        info.context.changed("DataSharingAgreement", agreement_id, "created")
         return DataSharingAgreement.from_record(record, now)
 
     @strawberry.mutation(
@@ -630,6 +633,7 @@ class Mutation:
             await repository.amend_agreement(conn, record.id, **changes)
             amended = await repository.agreement_by_id(conn, record.id)
         assert amended is not None
+        info.context.changed("DataSharingAgreement", record.id, "amended")
         return DataSharingAgreement.from_record(amended, now)
 
     @strawberry.mutation(
@@ -661,6 +665,7 @@ class Mutation:
             )
             ended = await repository.agreement_by_id(conn, record.id)
         assert ended is not None
+        info.context.changed("DataSharingAgreement", record.id, "ended")
         return DataSharingAgreement.from_record(ended, now)
 
     @strawberry.mutation(
@@ -699,6 +704,7 @@ class Mutation:
             )
             record = await repository.grant_by_id(conn, grant_id)
         assert record is not None
+        info.context.changed("BreakGlassGrant", grant_id, "requested")
         return BreakGlassGrant.from_record(record, now)
 
     @strawberry.mutation(
@@ -731,6 +737,7 @@ class Mutation:
             await repository.review_grant(conn, grant.id, state, actor.subject, now, review_note)
             record = await repository.grant_by_id(conn, grant.id)
         assert record is not None
+        info.context.changed("BreakGlassGrant", grant.id, f"reviewed: {decision.name}")
         return BreakGlassGrant.from_record(record, now)
 
     @strawberry.mutation(

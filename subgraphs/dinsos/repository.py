@@ -206,8 +206,11 @@ async def insert_complaint(conn: AsyncConnection, new: NewComplaint) -> int:
     return int(result.scalar_one())
 
 
-async def insert_response(conn: AsyncConnection, new: NewResponse) -> None:
-    await conn.execute(insert(t.case_response), column_values(new))
+async def insert_response(conn: AsyncConnection, new: NewResponse) -> int:
+    result = await conn.execute(
+        insert(t.case_response).returning(t.case_response.c.id), column_values(new)
+    )
+    return int(result.scalar_one())
 
 
 async def set_complaint_status(

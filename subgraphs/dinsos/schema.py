@@ -687,6 +687,7 @@ class Mutation:
         async with info.context.db.transaction() as conn:
             complaint_id = await repository.insert_complaint(conn, new)
             (record,) = await repository.complaints_by_id(conn, [complaint_id])
+        info.context.changed("Complaint", complaint_id, "filed")
         return Complaint.from_record(record)
 
     @strawberry.mutation(
@@ -710,7 +711,7 @@ class Mutation:
                 domain.check_not_before(
                     responded_at, complaint.received_at, "respondedAt", "the complaint's receivedAt"
                 )
-                await repository.insert_response(
+                response_id = await repository.insert_response(
                     conn,
                     domain.NewResponse(
                         complaint_id, social_worker, responded_at, input.action, notes
@@ -719,6 +720,9 @@ class Mutation:
                 if status is not complaint.status:
                     await repository.set_complaint_status(conn, complaint_id, status)
                 (record,) = await repository.complaints_by_id(conn, [complaint_id])
+        info.context.changed("CaseResponse", response_id, "recorded")
+        if status is not complaint.status:
+            info.context.changed("Complaint", complaint_id, f"status: {status.name}")
         return Complaint.from_record(record)
 
     @strawberry.mutation(description="Close a complaint; null when it is unknown.")
@@ -741,6 +745,7 @@ class Mutation:
                     conn, number, domain.ComplaintStatus.CLOSED, closed_at=at
                 )
                 (record,) = await repository.complaints_by_id(conn, [number])
+        info.context.changed("Complaint", number, "closed")
         return Complaint.from_record(record)
 
     @strawberry.mutation(
@@ -788,14 +793,19 @@ class Mutation:
                 existing = await repository.referrals_of_children(conn, [child_id])
                 domain.check_duplicate_referral(new, existing)
                 referral_id = await repository.insert_referral(conn, new)
+                referred: int | None = None
                 if (
                     complaint is not None
                     and complaint.status is not domain.ComplaintStatus.REFERRED
                 ):
+                    referred = complaint.id
                     await repository.set_complaint_status(
                         conn, complaint.id, domain.ComplaintStatus.REFERRED
                     )
                 (record,) = await repository.referrals_by_id(conn, [referral_id])
+        info.context.changed("Referral", referral_id, "made")
+        if referred is not None:
+            info.context.changed("Complaint", referred, "status: REFERRED")
         return Referral.from_record(record)
 
     @strawberry.mutation(
@@ -820,6 +830,7 @@ class Mutation:
                 decision = domain.decide_referral(found[0], input.status, at, note)
                 await repository.apply_referral_decision(conn, referral_id, decision)
                 (record,) = await repository.referrals_by_id(conn, [referral_id])
+        info.context.changed("Referral", referral_id, f"updated: {input.status.name}")
         return Referral.from_record(record)
 
     @strawberry.mutation(
@@ -859,6 +870,7 @@ class Mutation:
                         "the child is already placed in an LKSA", "childId"
                     ) from None
                 (record,) = await repository.placements_by_id(conn, [placement_id])
+        info.context.changed("Placement", placement_id, "started")
         return Placement.from_record(record)
 
     @strawberry.mutation(description="End a placement; null when it is unknown.")
@@ -876,6 +888,7 @@ class Mutation:
                 domain.check_placement_end(found[0], input.ended_on)
                 await repository.end_placement(conn, placement_id, input.ended_on, input.reason)
                 (record,) = await repository.placements_by_id(conn, [placement_id])
+        info.context.changed("Placement", placement_id, "ended")
         return Placement.from_record(record)
 
 

@@ -422,6 +422,7 @@ class Mutation:
             except repository.NikAlreadyLinked:
                 raise Conflict("this NIK is already linked to a child", field="nik") from None
             (record,) = await repository.children_by_id(conn, [child_id])
+        info.context.changed("Child", child_id, "registered")
         return Child.from_record(record)
 
     @strawberry.mutation(
@@ -452,6 +453,7 @@ class Mutation:
             except repository.NikAlreadyLinked:
                 raise Conflict("this NIK is already linked to another child", field="nik") from None
             (record,) = await repository.children_by_id(conn, [child.id])
+        info.context.changed("Child", child.id, "nik linked")
         return Child.from_record(record)
 
 

@@ -481,6 +481,8 @@ class Mutation:
                 conn, member.id, year, period, assessment, str(recorder.staff_id)
             )
             recorded = await repository.verifications(conn, [member.id])
+        # A verification has no id of its own: the child's, the year and the period name it.
+        info.context.changed("PkhVerification", f"{member.child_id}/{year}/{period}", "recorded")
         (verification,) = (v for v in recorded if (v.year, v.period) == (year, period))
         return PkhVerification.from_record(verification)
 

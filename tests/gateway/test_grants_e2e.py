@@ -237,6 +237,50 @@ async def test_without_a_principal_nothing_is_sent(signed: SignedStack) -> None:
     assert all(not r.requests for r in signed.recorders.values())
 
 
+REGISTER = """mutation($input: RegisterChildInput!) { registerChild(input: $input) {
+  __typename } }"""
+
+
+async def test_the_context_records_the_subgraphs_asked_and_what_a_mutation_changed(
+    signed: SignedStack,
+) -> None:
+    signed.reset()
+    gateway = signed.gateway
+    # A query: every subgraph sent a request is recorded, and no change.
+    context = _context(RINA)
+    picture = gateway.prepare(CHILD_PICTURE, None)
+    result = await gateway.execute(picture, {"id": "ANK000000001"}, context)
+    assert "errors" not in result, result["errors"]
+    assert context.subgraphs == {name for name, r in signed.recorders.items() if r.requests}
+    assert context.subgraphs == set(SUBGRAPH_NAMES) - {"consent"}
+    assert context.changes == []
+    # A mutation: the change as disdukcapil reported it, whatever the client selected (no id).
+    context = _context(RINA)
+    prepared = gateway.prepare(REGISTER, None)
+    variables = {"input": {"fullName": "Udin", "sex": "M", "regionCode": "14.71"}}
+    result = await gateway.execute(prepared, variables, context)
+    assert result == {"data": {"registerChild": {"__typename": "Child"}}}
+    assert context.subgraphs == {"disdukcapil"}
+    [change] = context.changes
+    assert change.pop("id").startswith("ANK")
+    assert change == {"subgraph": "disdukcapil", "entity": "Child", "action": "registered"}
+    # The HTTP client itself records them: a fetch of the same mutation, no executor around it.
+    [node] = fetch_nodes(prepared.plan.node)
+    context = _context(RINA)
+    answer = await gateway.client.fetch(node, variables, context)
+    assert answer.data == {"registerChild": {"__typename": "Child"}}
+    assert [c["entity"] for c in answer.changes] == ["Child"]
+    assert context.changes == [{"subgraph": "disdukcapil", **answer.changes[0]}]
+    assert context.subgraphs == {"disdukcapil"}
+    # Refused (an empty name): nothing changed, nothing recorded but the subgraph asked.
+    context = _context(RINA)
+    refused = await gateway.execute(
+        prepared, {"input": {**variables["input"], "fullName": " "}}, context
+    )
+    assert refused["data"] is None and refused["errors"]
+    assert context.changes == [] and context.subgraphs == {"disdukcapil"}
+
+
 async def test_in_flight_requests_are_shared_only_under_the_same_grant(
     signed: SignedStack,
 ) -> None:

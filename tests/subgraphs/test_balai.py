@@ -539,7 +539,10 @@ async def test_open_case_numbers_it_and_records_intake(make_client: Any) -> None
     client = (await make_client(SPEC)).acting(DIAN)
     await _seed(client.db)
     before = datetime.now(UTC)
-    case = (await client.data(OPEN, **_open_args()))["openCase"]
+    data, changes = await client.written(OPEN, **_open_args())
+    case = data["openCase"]
+    assert changes == [("AtensiCase", case["id"], "opened")]
+    assert case["id"] == "5"
     # Cases 1, 3 and 4 are RUMBAI/2025: the next serial follows the highest.
     assert case["caseNumber"] == "RUMBAI/2025/000005"
     assert case["stage"] == "INTAKE"
@@ -584,6 +587,7 @@ async def test_open_case_rejects_bad_input_and_writes_nothing(
     body = await client.execute(OPEN, **_open_args(**override))
     assert _codes(body) == [("BAD_USER_INPUT", field)]
     assert body["data"] is None
+    assert "extensions" not in body  # nothing written, nothing reported
     assert await _counts(client.db) == before
 
 
@@ -602,6 +606,7 @@ async def test_second_open_case_at_the_same_balai_conflicts(make_client: Any) ->
     # ANK000000003 has open case 4 at RUMBAI.
     body = await client.execute(OPEN, **_open_args(child="ANK000000003", worker="2"))
     assert _codes(body) == [("CONFLICT", "childId")]
+    assert "extensions" not in body
     assert await _counts(client.db) == before
     # At another Balai it may; and ANK000000002's RUMBAI case is closed, so a new one may open.
     await client.acting(BUDI).data(
@@ -622,6 +627,7 @@ async def test_open_case_is_one_transaction(make_client: Any, monkeypatch: Any) 
     monkeypatch.setattr(repository, "_record_stage", failing_stage)
     body = await client.execute(OPEN, **_open_args())
     assert _codes(body) == [("BAD_USER_INPUT", "openedOn")]
+    assert "extensions" not in body  # rolled back: reported as nothing
     assert await _count(client.db, t.atensi_case) == 0
 
 
@@ -646,8 +652,10 @@ async def test_advance_case_through_every_stage_and_back_to_intervention(make_cl
         "AFTERCARE",
     ]
     for stage in path:
-        case = (await client.data(ADVANCE, id="4", to=stage))["advanceCase"]
+        data, changes = await client.written(ADVANCE, id="4", to=stage)
+        case = data["advanceCase"]
         assert case["stage"] == stage
+        assert changes == [("AtensiCase", "4", f"advanced: {stage}")]
     assert case["allowedNextStages"] == []
     assert [e["stage"] for e in case["stageHistory"]] == path  # the seed gave case 4 no events
     assert {e["byId"] for e in case["stageHistory"]} == {"2"}  # the supervisor, Sari
@@ -673,6 +681,7 @@ async def test_invalid_stage_transitions_change_nothing(
     body = await client.execute(ADVANCE, id=case_id, to=to)
     assert _codes(body) == [("INVALID_TRANSITION", "toStage")]
     assert body["data"] == {"advanceCase": None}
+    assert "extensions" not in body
     assert await _counts(client.db) == before
     unchanged = await client.data("query($id: ID!) { atensiCase(id: $id) { stage } }", id=case_id)
     assert unchanged["atensiCase"]["stage"] == ("INTAKE" if case_id == "4" else "INTERVENTION")
@@ -698,9 +707,10 @@ ASSESS = """mutation($id: ID!, $on: Date!, $risk: RiskLevel!, $summary: String!,
 async def test_add_assessment(make_client: Any) -> None:
     client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
-    added = await client.data(
+    added, changes = await client.written(
         ASSESS, id="4", on="2025-05-03", risk="MEDIUM", summary=" Family conflict. ", notes=None
     )
+    assert changes == [("CaseAssessment", "2", "added")]
     assert added["addAssessment"] == {
         "id": "2",
         "assessedOn": "2025-05-03",
@@ -730,6 +740,7 @@ async def test_add_assessment_rejects_and_writes_nothing(
     variables = {"id": "4", "on": "2025-05-03", "risk": "LOW", "summary": "S", "notes": "n"}
     body = await client.execute(ASSESS, **{**variables, **args})
     assert _codes(body) == [(code, field)]
+    assert "extensions" not in body
     assert await _count(client.db, t.assessment) == 1
     unknown = await client.execute(ASSESS, **{**variables, "id": "404"})
     assert unknown == {"data": {"addAssessment": None}}
@@ -751,7 +762,9 @@ async def test_add_intervention_plan_only_from_assessment_on(make_client: Any) -
     assert await _count(client.db, t.intervention_plan) == 1
 
     await client.data(ADVANCE, id="4", to="ASSESSMENT")
-    plan = (await client.data(PLAN, **variables))["addInterventionPlan"]
+    data, changes = await client.written(PLAN, **variables)
+    assert changes == [("InterventionPlan", "2", "added")]
+    plan = data["addInterventionPlan"]
     assert plan == {
         "createdOn": "2025-05-10",
         "setting": "FAMILY",
@@ -781,7 +794,10 @@ CLOSE = """mutation($id: ID!, $on: Date!, $reason: CaseClosureReason!) {
 async def test_close_case_ends_the_open_stay(make_client: Any) -> None:
     client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
-    closed = (await client.data(CLOSE, id="1", on="2025-09-30", reason="TRANSFERRED"))["closeCase"]
+    data, changes = await client.written(CLOSE, id="1", on="2025-09-30", reason="TRANSFERRED")
+    # The case, and the stay that ended with it (stay 1 had ended before: not this change's).
+    assert changes == [("AtensiCase", "1", "closed"), ("ResidentialStay", "2", "ended")]
+    closed = data["closeCase"]
     assert closed == {
         "status": "CLOSED",
         "closedOn": "2025-09-30",
@@ -791,6 +807,7 @@ async def test_close_case_ends_the_open_stay(make_client: Any) -> None:
     }
     again = await client.execute(CLOSE, id="1", on="2025-10-01", reason="TRANSFERRED")
     assert _codes(again) == [("INVALID_TRANSITION", "caseId")]
+    assert "extensions" not in again
     assert (await client.data('{ atensiCase(id: "1") { closedOn } }'))["atensiCase"] == {
         "closedOn": "2025-09-30"
     }
@@ -827,7 +844,8 @@ async def test_close_case_as_success_after_termination_and_unknown(make_client: 
     await _seed(client.db)
     for stage in ("MONITORING", "TERMINATION"):
         await client.data(ADVANCE, id="1", to=stage)
-    closed = await client.data(CLOSE, id="1", on="2025-10-01", reason="GOALS_MET")
+    closed, changes = await client.written(CLOSE, id="1", on="2025-10-01", reason="GOALS_MET")
+    assert changes == [("AtensiCase", "1", "closed"), ("ResidentialStay", "2", "ended")]
     assert closed["closeCase"]["closureReason"] == "GOALS_MET"
     advance = await client.execute(ADVANCE, id="1", to="AFTERCARE")
     assert _codes(advance) == [("INVALID_TRANSITION", "caseId")]
@@ -847,15 +865,19 @@ END = """mutation($id: ID!, $on: Date!) {
 async def test_residential_stay_lifecycle(make_client: Any) -> None:
     client = (await make_client(SPEC)).acting(RINA)
     await _seed(client.db)
-    stay = (await client.data(START, id="4", on="2025-05-05"))["startResidentialStay"]
+    data, changes = await client.written(START, id="4", on="2025-05-05")
+    stay = data["startResidentialStay"]
     assert stay == {"id": "3", "startedOn": "2025-05-05", "endedOn": None}
+    assert changes == [("ResidentialStay", "3", "started")]
     twice = await client.execute(START, id="4", on="2025-05-06")
     assert _codes(twice) == [("INVALID_TRANSITION", "caseId")]
+    assert "extensions" not in twice
 
     early = await client.execute(END, id="3", on="2025-05-04")
     assert _codes(early) == [("BAD_USER_INPUT", "endedOn")]
-    ended = (await client.data(END, id="3", on="2025-06-01"))["endResidentialStay"]
-    assert ended["endedOn"] == "2025-06-01"
+    data, changes = await client.written(END, id="3", on="2025-06-01")
+    assert data["endResidentialStay"]["endedOn"] == "2025-06-01"
+    assert changes == [("ResidentialStay", "3", "ended")]
     again = await client.execute(END, id="3", on="2025-06-02")
     assert _codes(again) == [("INVALID_TRANSITION", "stayId")]
 

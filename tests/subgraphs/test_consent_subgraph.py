@@ -92,8 +92,9 @@ def consent_args(**overrides: Any) -> dict[str, Any]:
 
 
 async def record(client: Any, identity: Identity = PEKSOS, **overrides: Any) -> dict[str, Any]:
-    data = await client.acting(identity).data(RECORD, **consent_args(**overrides))
+    data, changes = await client.acting(identity).written(RECORD, **consent_args(**overrides))
     consent: dict[str, Any] = data["recordConsent"]
+    assert changes == [("GuardianConsent", consent["id"], "recorded")]
     return consent
 
 
@@ -101,6 +102,7 @@ async def input_error(client: Any, identity: Identity, query: str, **variables: 
     body = await client.acting(identity).execute(query, **variables)
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert "extensions" not in body  # nothing written, nothing reported
     field: str = error["extensions"]["field"]
     return field
 
@@ -182,11 +184,14 @@ async def test_only_the_collecting_agency_revokes(make_client: Any) -> None:
     other = await client.acting(COORDINATOR).execute(REVOKE, id=consent["id"])
     assert unknown["errors"][0]["message"] == other["errors"][0]["message"]
     assert unknown["data"] == other["data"] == {"revokeConsent": None}
+    assert "extensions" not in unknown and "extensions" not in other
     async with client.db.connect() as conn:
         revoked = (await conn.execute(select(t.guardian_consent.c.revoked_at))).scalar_one()
     assert revoked is None
     # Another officer of the collecting agency may.
-    done = (await client.acting(DINSOS).data(REVOKE, id=consent["id"]))["revokeConsent"]
+    data, changes = await client.acting(DINSOS).written(REVOKE, id=consent["id"])
+    assert changes == [("GuardianConsent", consent["id"], "revoked")]
+    done = data["revokeConsent"]
     assert done["revokedBy"] == "dinsos-pekanbaru" and done["inForce"] is False
     assert await client.acting(PEKSOS).error_codes(REVOKE, id=consent["id"]) == [
         "INVALID_TRANSITION"
@@ -304,8 +309,11 @@ def agreement_args(**overrides: Any) -> dict[str, Any]:
 
 
 async def create_agreement(client: Any, **overrides: Any) -> dict[str, Any]:
-    data = await client.acting(SECRETARIAT).data(AGREEMENT, **agreement_args(**overrides))
+    data, changes = await client.acting(SECRETARIAT).written(
+        AGREEMENT, **agreement_args(**overrides)
+    )
     agreement: dict[str, Any] = data["createAgreement"]
+    assert changes == [("DataSharingAgreement", agreement["id"], "created")]
     return agreement
 
 
@@ -373,7 +381,9 @@ async def test_only_the_secretariat_writes_agreements(
 async def test_ending_an_agreement_ends_its_validity_now(make_client: Any) -> None:
     client = await make_client(SPEC)
     agreement = await create_agreement(client)
-    ended = (await client.acting(SECRETARIAT).data(END, id=agreement["id"]))["endAgreement"]
+    data, changes = await client.acting(SECRETARIAT).written(END, id=agreement["id"])
+    assert changes == [("DataSharingAgreement", agreement["id"], "ended")]
+    ended = data["endAgreement"]
     assert ended["inForce"] is False and ended["endedBy"] == "secretariat"
     assert datetime.fromisoformat(ended["validUntil"]) <= now()
     assert await client.acting(SECRETARIAT).error_codes(END, id=agreement["id"]) == [
@@ -452,8 +462,9 @@ def glass_args(**overrides: Any) -> dict[str, Any]:
 
 
 async def request_glass(client: Any, identity: Identity, **overrides: Any) -> dict[str, Any]:
-    data = await client.acting(identity).data(BREAK_GLASS, **glass_args(**overrides))
+    data, changes = await client.acting(identity).written(BREAK_GLASS, **glass_args(**overrides))
     grant: dict[str, Any] = data["requestBreakGlass"]
+    assert changes == [("BreakGlassGrant", grant["id"], "requested")]
     return grant
 
 
@@ -472,7 +483,9 @@ async def test_break_glass_roles_request_it(make_client: Any, user: Identity) ->
 @pytest.mark.parametrize("identity", [None, FACILITATOR, DUKCAPIL, AUDITOR, SECRETARIAT])
 async def test_other_roles_may_not_break_glass(make_client: Any, identity: Identity | None) -> None:
     client = await make_client(SPEC)
-    assert await client.acting(identity).error_codes(BREAK_GLASS, **glass_args()) == ["FORBIDDEN"]
+    body = await client.acting(identity).execute(BREAK_GLASS, **glass_args())
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    assert "extensions" not in body  # refused: nothing reported
     assert await rows(client, t.break_glass_grant) == 0
 
 
@@ -523,9 +536,10 @@ async def test_a_supervisor_of_the_requesters_balai_reviews(make_client: Any) ->
     async with client.db.connect() as conn:
         states = set((await conn.execute(select(t.break_glass_grant.c.review_state))).scalars())
     assert states == {"PENDING"}
-    done = await client.acting(SUPERVISOR).data(
+    done, changes = await client.acting(SUPERVISOR).written(
         REVIEW, id=grant["id"], decision="REJECTED", note="No emergency: use the case conference."
     )
+    assert changes == [("BreakGlassGrant", grant["id"], "reviewed: REJECTED")]
     assert done["reviewBreakGlass"]["reviewState"] == "REJECTED"
     assert done["reviewBreakGlass"]["reviewedBy"] == "balai-rumbai-supervisor"
     assert done["reviewBreakGlass"]["inForce"] is False
@@ -749,10 +763,11 @@ async def test_the_secretariat_amends_an_agreement_in_force(make_client: Any) ->
     client = await make_client(SPEC)
     agreement = await create_agreement(client)
     until = now() + timedelta(days=90)
-    amended = await client.acting(SECRETARIAT).data(
+    amended, changes = await client.acting(SECRETARIAT).written(
         AMEND, id=agreement["id"], cats=["welfare.registry"], regions=["13.73", "14.71"],
         until=iso(until),
     )  # fmt: skip
+    assert changes == [("DataSharingAgreement", agreement["id"], "amended")]
     assert amended["amendAgreement"]["categories"] == ["welfare.registry"]
     assert amended["amendAgreement"]["regions"] == ["13.73", "14.71"]
     assert amended["amendAgreement"]["parties"] == ["DINSOS-13.73", "RUMBAI"]

@@ -33,8 +33,10 @@ COMPLAINT_INPUT = {
 
 async def test_file_complaint(make_client: Any) -> None:
     client = (await make_client(SPEC)).acting(OFFICER)
-    complaint = (await client.data(FILE, input=COMPLAINT_INPUT))["fileComplaint"]
+    data, changes = await client.written(FILE, input=COMPLAINT_INPUT)
+    complaint = data["fileComplaint"]
     assert complaint["id"] == "1"
+    assert changes == [("Complaint", "1", "filed")]
     assert complaint["child"] == {"id": CHILD_A}
     assert complaint["status"] == "RECEIVED"
     assert complaint["summary"] == "Anak berhadapan dengan hukum; keluarga meminta pendampingan."
@@ -68,6 +70,7 @@ async def test_file_complaint_rejects_bad_input_and_writes_nothing(
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
     assert body["data"] is None
+    assert "extensions" not in body  # nothing written, nothing reported
     assert await count_rows(client.db, t.complaint) == 0
 
 
@@ -98,8 +101,11 @@ def _response(complaint_id: str, **extra: Any) -> dict[str, Any]:
 async def test_record_response_starts_the_handling(make_client: Any) -> None:
     client = (await make_client(SPEC)).acting(PEKSOS)
     await seed(client.db)
-    complaint = (await client.data(RESPOND, input=_response("1")))["recordResponse"]
+    data, changes = await client.written(RESPOND, input=_response("1"))
+    complaint = data["recordResponse"]
     assert complaint["status"] == "IN_RESPONSE"
+    # The response written, and the complaint it moved (the seed holds responses 1 and 2).
+    assert changes == [("CaseResponse", "3", "recorded"), ("Complaint", "1", "status: IN_RESPONSE")]
     assert complaint["responses"] == [
         {
             "socialWorkerId": "SP147104",  # the signed-in Sakti Peksos
@@ -109,9 +115,10 @@ async def test_record_response_starts_the_handling(make_client: Any) -> None:
         }
     ]
     # A second response keeps it IN_RESPONSE and is listed after the first.
-    again = await client.data(
+    again, changes = await client.written(
         RESPOND, input=_response("1", action="COUNSELLING", respondedAt="2026-10-13T08:00:00+07:00")
     )
+    assert changes == [("CaseResponse", "4", "recorded")]  # the complaint's status stays
     assert again["recordResponse"]["status"] == "IN_RESPONSE"
     assert [r["action"] for r in again["recordResponse"]["responses"]] == [
         "HOME_VISIT",
@@ -135,6 +142,7 @@ async def test_record_response_refusals_write_nothing(
     body = await client.execute(RESPOND, input=_response(complaint_id, **override))
     (error,) = body["errors"]
     assert error["extensions"] == {"code": code, "field": field}
+    assert "extensions" not in body
     assert await count_rows(client.db, t.case_response) == 2
     assert await count_rows(client.db, t.complaint, status="RECEIVED") == 1
 
@@ -157,7 +165,9 @@ async def test_close_complaint(make_client: Any) -> None:
     await seed(client.db)
     early = await client.execute(CLOSE, id="1", at="2026-10-01T00:00:00+07:00")
     assert early["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "closedAt"}
-    closed = (await client.data(CLOSE, id="1", at="2026-10-15T12:00:00+07:00"))["closeComplaint"]
-    assert closed == {"status": "CLOSED", "closedAt": "2026-10-15T05:00:00+00:00"}
+    assert "extensions" not in early
+    data, changes = await client.written(CLOSE, id="1", at="2026-10-15T12:00:00+07:00")
+    assert data["closeComplaint"] == {"status": "CLOSED", "closedAt": "2026-10-15T05:00:00+00:00"}
+    assert changes == [("Complaint", "1", "closed")]
     assert await client.error_codes(CLOSE, id="1") == ["INVALID_TRANSITION"]
     assert await client.execute(CLOSE, id="404") == {"data": {"closeComplaint": None}}

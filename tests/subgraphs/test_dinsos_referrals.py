@@ -34,19 +34,20 @@ REFER = """mutation($input: ReferChildInput!) { referChild(input: $input) {
 async def test_refer_from_a_complaint_marks_it_referred(make_client: Any) -> None:
     client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
-    referral = (
-        await client.data(
-            REFER,
-            input={
-                "complaintId": "1",
-                "targetKind": "BALAI",
-                "targetCode": "RUMBAI",
-                "reason": "Membutuhkan rehabilitasi sosial lanjutan (ATENSI).",
-                "requestedAt": "2026-10-12T09:00:00+07:00",
-            },
-        )
-    )["referChild"]
+    data, changes = await client.written(
+        REFER,
+        input={
+            "complaintId": "1",
+            "targetKind": "BALAI",
+            "targetCode": "RUMBAI",
+            "reason": "Membutuhkan rehabilitasi sosial lanjutan (ATENSI).",
+            "requestedAt": "2026-10-12T09:00:00+07:00",
+        },
+    )
+    referral = data["referChild"]
     assert referral["id"] == "3"
+    # The referral made, and the complaint it moved to REFERRED.
+    assert changes == [("Referral", "3", "made"), ("Complaint", "1", "status: REFERRED")]
     assert referral["status"] == "REQUESTED"
     assert referral["child"] == {"id": CHILD_A}
     assert referral["balai"] == {"code": "RUMBAI"}
@@ -57,17 +58,17 @@ async def test_refer_from_a_complaint_marks_it_referred(make_client: Any) -> Non
 async def test_refer_directly_to_an_lksa(make_client: Any) -> None:
     client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
-    referral = (
-        await client.data(
-            REFER,
-            input={
-                "childId": CHILD_B,
-                "targetKind": "LKSA",
-                "targetCode": "3",
-                "reason": "Kapasitas LKSA saat ini penuh.",
-            },
-        )
-    )["referChild"]
+    data, changes = await client.written(
+        REFER,
+        input={
+            "childId": CHILD_B,
+            "targetKind": "LKSA",
+            "targetCode": "3",
+            "reason": "Kapasitas LKSA saat ini penuh.",
+        },
+    )
+    referral = data["referChild"]
+    assert changes == [("Referral", "3", "made")]  # no complaint to move
     assert (referral["targetKind"], referral["lksa"], referral["complaint"]) == (
         "LKSA",
         {"name": "LKSA Harapan Bangsa"},
@@ -107,6 +108,7 @@ async def test_refer_child_refusals_write_nothing(
     body = await client.execute(REFER, input=payload)
     (error,) = body["errors"]
     assert error["extensions"] == {"code": code, "field": field}
+    assert "extensions" not in body  # nothing written, nothing reported
     assert await count_rows(client.db, t.referral) == 2
     assert await count_rows(client.db, t.complaint, status="REFERRED") == 0
 
@@ -129,17 +131,17 @@ UPDATE = """mutation($input: UpdateReferralInput!) { updateReferral(input: $inpu
 async def test_referral_lifecycle_records_when_and_why(make_client: Any) -> None:
     client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
-    accepted = (
-        await client.data(
-            UPDATE,
-            input={
-                "referralId": "1",
-                "status": "ACCEPTED",
-                "note": "Diterima; kamar tersedia.",
-                "at": "2026-10-12T10:00:00+07:00",
-            },
-        )
-    )["updateReferral"]
+    data, changes = await client.written(
+        UPDATE,
+        input={
+            "referralId": "1",
+            "status": "ACCEPTED",
+            "note": "Diterima; kamar tersedia.",
+            "at": "2026-10-12T10:00:00+07:00",
+        },
+    )
+    assert changes == [("Referral", "1", "updated: ACCEPTED")]
+    accepted = data["updateReferral"]
     assert accepted == {
         "status": "ACCEPTED",
         "decidedAt": "2026-10-12T03:00:00+00:00",
@@ -154,17 +156,18 @@ async def test_referral_lifecycle_records_when_and_why(make_client: Any) -> None
         input={"referralId": "1", "status": "COMPLETED", "at": "2026-10-12T09:00:00+07:00"},
     )
     assert early["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "at"}
-    completed = (
-        await client.data(
-            UPDATE,
-            input={
-                "referralId": "1",
-                "status": "COMPLETED",
-                "note": "Anak sudah ditempatkan.",
-                "at": "2026-10-14T10:00:00+07:00",
-            },
-        )
-    )["updateReferral"]
+    assert "extensions" not in early
+    data, changes = await client.written(
+        UPDATE,
+        input={
+            "referralId": "1",
+            "status": "COMPLETED",
+            "note": "Anak sudah ditempatkan.",
+            "at": "2026-10-14T10:00:00+07:00",
+        },
+    )
+    assert changes == [("Referral", "1", "updated: COMPLETED")]
+    completed = data["updateReferral"]
     assert completed["status"] == "COMPLETED"
     assert completed["decidedAt"] == "2026-10-12T03:00:00+00:00"  # the decision is kept
     assert completed["completedAt"] == "2026-10-14T03:00:00+00:00"
@@ -265,12 +268,12 @@ async def test_start_placement_on_an_accepted_referral(make_client: Any) -> None
     client = (await make_client(SPEC)).acting(OFFICER)
     await seed(client.db)
     await _accept_referral_1(client)
-    placement = (
-        await client.data(
-            START,
-            input={"childId": CHILD_A, "lksaId": "2", "startedOn": "2026-10-13", "referralId": "1"},
-        )
-    )["startPlacement"]
+    data, changes = await client.written(
+        START,
+        input={"childId": CHILD_A, "lksaId": "2", "startedOn": "2026-10-13", "referralId": "1"},
+    )
+    assert changes == [("Placement", "3", "started")]
+    placement = data["startPlacement"]
     assert placement == {
         "id": "3",
         "child": {"id": CHILD_A},
@@ -303,6 +306,7 @@ async def test_start_placement_refusals_write_nothing(
     body = await client.execute(START, input=payload)
     (error,) = body["errors"]
     assert error["extensions"] == {"code": code, "field": field}
+    assert "extensions" not in body
     assert await count_rows(client.db, t.placement) == 2
 
 
@@ -333,11 +337,11 @@ async def test_end_placement_then_place_again(make_client: Any) -> None:
     assert future["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "endedOn"}
     assert await count_rows(client.db, t.placement, end_reason="REUNIFIED") == 1  # the seeded one
 
-    ended = (
-        await client.data(
-            END, input={"placementId": "1", "endedOn": "2026-10-01", "reason": "FOSTER_CARE"}
-        )
-    )["endPlacement"]
+    data, changes = await client.written(
+        END, input={"placementId": "1", "endedOn": "2026-10-01", "reason": "FOSTER_CARE"}
+    )
+    assert changes == [("Placement", "1", "ended")]
+    ended = data["endPlacement"]
     assert ended == {
         "id": "1",
         "endedOn": "2026-10-01",
@@ -351,6 +355,7 @@ async def test_end_placement_then_place_again(make_client: Any) -> None:
         "code": "INVALID_TRANSITION",
         "field": "placementId",
     }
+    assert "extensions" not in again
     assert await count_rows(client.db, t.placement, end_reason="FOSTER_CARE") == 1
 
     # Out of LKSA 1, the child can be placed elsewhere.

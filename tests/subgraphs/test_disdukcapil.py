@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from conftest import changes_of
 from sqlalchemy import func, insert, select
 
 from subgraphs.common.identifiers import make_nik
@@ -239,7 +240,7 @@ REPORTS = """query($id: ID!) { child(id: $id) {
 async def test_register_child_without_nik_records_reports(make_client: Any) -> None:
     client = await make_client(SPEC)
     await _seed(client.db)
-    data = await client.acting(DINSOS).data(
+    data, changes = await client.acting(DINSOS).written(
         REGISTER,
         input={
             "fullName": "Udin",
@@ -252,6 +253,8 @@ async def test_register_child_without_nik_records_reports(make_client: Any) -> N
     )
     child = data["registerChild"]
     assert child["id"] == "ANK000000003"
+    # The audit's record of it: one child registered, whatever the client selected.
+    assert changes == [("Child", "ANK000000003", "registered")]
     assert child["nik"] is None
     assert child["documentStatus"] == "UNDOCUMENTED"
     assert child["registeredBy"] == "DINSOS"  # the officer's agency, not an argument
@@ -260,6 +263,42 @@ async def test_register_child_without_nik_records_reports(make_client: Any) -> N
     reported = {(r["attribute"], r["value"]) for r in child["attributeReports"]}
     assert ("fullName", "Udin") in reported
     assert all(r["agency"] == "DINSOS" for r in child["attributeReports"])
+
+
+async def test_each_mutation_of_a_document_reports_its_change_whatever_was_selected(
+    make_client: Any,
+) -> None:
+    client = (await make_client(SPEC)).acting(DINSOS)
+    await _seed(client.db)
+    body = await client.execute(
+        """mutation($a: RegisterChildInput!, $b: RegisterChildInput!, $bad: RegisterChildInput!) {
+          a: registerChild(input: $a) { __typename }
+          b: registerChild(input: $b) { __typename }
+          bad: registerChild(input: $bad) { id } }""",
+        a={"fullName": "Udin", "sex": "M", "regionCode": "14.71"},
+        bad={"fullName": "  ", "sex": "M", "regionCode": "14.71"},
+        b={"fullName": "Rina", "sex": "F", "regionCode": "14.71"},
+    )
+    assert [e["path"] for e in body["errors"]] == [["bad"]]
+    assert body["data"] is None  # registerChild is non-null: the refusal nulls the answer...
+    # ...but the two written stay written, and are reported though no id was selected; the one
+    # refused reports nothing.
+    assert changes_of(body) == [
+        ("Child", "ANK000000003", "registered"),
+        ("Child", "ANK000000004", "registered"),
+    ]
+    assert body["extensions"]["changes"][0] == {
+        "entity": "Child",
+        "id": "ANK000000003",
+        "action": "registered",
+    }
+
+
+async def test_a_query_reports_no_changes(make_client: Any) -> None:
+    client = (await make_client(SPEC)).acting(DINSOS)
+    await _seed(client.db)
+    body = await client.execute('{ child(id: "ANK000000001") { id } }')
+    assert body == {"data": {"child": {"id": "ANK000000001"}}}
 
 
 async def test_timestamps_come_back_in_utc_with_their_offset(make_client: Any) -> None:
@@ -338,6 +377,7 @@ async def test_register_with_taken_nik_conflicts_and_rolls_back(make_client: Any
         },
     )
     assert [e["extensions"]["code"] for e in body["errors"]] == ["CONFLICT"]
+    assert "extensions" not in body  # rolled back: nothing changed, nothing reported
     names = await client.data('{ searchChildren(name: "ais") { totalCount } }')
     # Only the seeded Siti Aisyah: the failed registration left no other name or report behind.
     assert names["searchChildren"]["totalCount"] == 1
@@ -351,8 +391,10 @@ async def test_link_nik_resolves_an_undocumented_child(make_client: Any) -> None
     client = (await make_client(SPEC)).acting(BOTH_CITIES)
     await _seed(client.db)
     nik = make_nik("14.71.02", date(2014, 3, 12), "M", 1)
-    child = (await client.data(LINK, id="ANK000000002", nik=nik))["linkNik"]
+    data, changes = await client.written(LINK, id="ANK000000002", nik=nik)
+    child = data["linkNik"]
     assert child["nik"] == nik
+    assert changes == [("Child", "ANK000000002", "nik linked")]
     assert child["birthDate"] == "2014-03-12"
     assert child["birthDateApproximate"] is False
     assert child["documentStatus"] == "DOCUMENTED"
@@ -360,9 +402,14 @@ async def test_link_nik_resolves_an_undocumented_child(make_client: Any) -> None
     # The registry spelling differs only by the pre-1972 spelling: no new name to record.
     assert child["otherNames"] == ["Joko"]
 
+    # Linking it again changes nothing, and reports nothing.
+    again = await client.execute(LINK, id="ANK000000002", nik=nik)
+    assert again["data"]["linkNik"]["nik"] == nik
+    assert "extensions" not in again
     # The same NIK cannot go to another child; an unknown child is null.
     other = await client.execute(LINK, id="ANK000000001", nik=nik)
     assert [e["extensions"]["code"] for e in other["errors"]] == ["CONFLICT"]
+    assert "extensions" not in other
     missing = await client.execute(LINK, id="ANK000000404", nik=nik)
     assert missing == {"data": {"linkNik": None}}
 
@@ -468,6 +515,7 @@ async def test_register_child_refused_writes_nothing(make_client: Any, identity:
     )
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
     assert body["data"] is None
+    assert "extensions" not in body
     assert await _row_counts(client.db) == before
 
 
@@ -483,6 +531,7 @@ async def test_link_nik_only_by_disdukcapil(make_client: Any, identity: Any) -> 
     body = await client.acting(identity).execute(LINK, id="ANK000000002", nik=nik)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
     assert body["data"] == {"linkNik": None}
+    assert "extensions" not in body
     assert await _row_counts(client.db) == before
     child = (await client.acting(None).data('{ child(id: "ANK000000002") { nik } }'))["child"]
     assert child == {"nik": None}

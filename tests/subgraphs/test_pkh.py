@@ -479,7 +479,11 @@ async def test_record_verification_for_a_school_component(make_client: Any) -> N
     client = await make_client(SPEC)
     await _seed(client.db)
     before = datetime.now(UTC)
-    data = await client.acting(FACILITATOR).data(RECORD, child=JOKO, year=2026, period=3, pct=88.5)
+    data, changes = await client.acting(FACILITATOR).written(
+        RECORD, child=JOKO, year=2026, period=3, pct=88.5
+    )
+    # A verification has no id of its own: the child's, the year and the period name it.
+    assert changes == [("PkhVerification", f"{JOKO}/2026/3", "recorded")]
     recorded = data["recordVerification"]
     assert {k: v for k, v in recorded.items() if k != "recordedAt"} == {
         "year": 2026,
@@ -518,10 +522,11 @@ async def test_record_verification_threshold_and_health_visits(make_client: Any)
 async def test_re_recording_a_period_updates_it(make_client: Any) -> None:
     client = await make_client(SPEC)
     await _seed(client.db)
-    corrected = await client.acting(COORDINATOR).data(
+    corrected, changes = await client.acting(COORDINATOR).written(
         RECORD, child=JOKO, year=2026, period=2, pct=90
     )
     assert corrected["recordVerification"]["compliant"] is True
+    assert changes == [("PkhVerification", f"{JOKO}/2026/2", "recorded")]
     rows = [r for r in await _verification_rows(client.db) if r[0] == JOKO_MEMBER]
     assert [(r[1], r[2]) for r in rows] == [(2025, 3), (2025, 4), (2026, 1), (2026, 2)]
     assert rows[-1][3:] == (Decimal("90.00"), None, True, "PKH-KOR-1471")  # the coordinator's id
@@ -558,6 +563,7 @@ async def test_record_verification_bad_input_writes_nothing(
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, error
     assert body["data"] == {"recordVerification": None}
+    assert "extensions" not in body  # nothing written, nothing reported
     # Period 2 already holds a verification: a refused correction must leave it as it was.
     assert await _verification_rows(client.db) == before
 
@@ -796,6 +802,7 @@ async def test_record_verification_refused_writes_nothing(make_client: Any, iden
         )
         assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
         assert body["data"] == {"recordVerification": None}
+        assert "extensions" not in body  # nothing written, nothing reported
     assert await _verification_rows(client.db) == before
 
 

@@ -338,6 +338,10 @@ async def set_guardian_access_view(
     row = await _store(info).set_guardian_view(
         str(child_id), enabled, reason, identity.subject, datetime.now(UTC)
     )
+    # The setting is the child's: no id of its own, the child's names it.
+    info.context.changed(
+        "GuardianViewSetting", row.child_id, "switched on" if enabled else "switched off"
+    )
     return _setting(row)
 
 
