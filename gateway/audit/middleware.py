@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.audit.record import build_record
 from gateway.audit.writer import AuditUnavailable, AuditWriter
-from gateway.http.middleware import console_page, request_context
+from gateway.http.middleware import graphql_request, request_context
 
 log = logging.getLogger("satu_anak.gateway.audit")
 
@@ -38,7 +38,7 @@ class AuditMiddleware:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") != self.path or console_page(scope):
+        if not graphql_request(scope, self.path):
             await self.app(scope, receive, send)
             return
         context = request_context(scope)

@@ -14,7 +14,7 @@ from auth.bearer import bearer_token
 from auth.errors import AuthError, InvalidToken
 from auth.principal import ROLE_HEADER, Principal
 from auth.purposes import check_purpose
-from gateway.http.middleware import console_page, request_context
+from gateway.http.middleware import graphql_request, request_context
 
 log = logging.getLogger("satu_anak.gateway.auth")
 
@@ -36,7 +36,7 @@ class AuthenticationMiddleware:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") != self.path or console_page(scope):
+        if not graphql_request(scope, self.path):
             await self.app(scope, receive, send)
             return
         context = request_context(scope)

@@ -49,3 +49,8 @@ def console_page(scope: Scope) -> bool:
         return False
     accept = next((v for k, v in scope.get("headers", ()) if k.lower() == b"accept"), b"")
     return b"text/html" in accept
+
+
+def graphql_request(scope: Scope, path: str) -> bool:
+    """An HTTP request to the GraphQL endpoint `path` — not the console's page."""
+    return scope["type"] == "http" and scope.get("path") == path and not console_page(scope)
