@@ -137,6 +137,14 @@ def ports(base: int) -> tuple[dict[str, int], int, dict[str, int]]:
     return subgraphs, base + 9, {side: base + 10 + i for i, side in enumerate(SIDES)}
 
 
+def loadavg() -> str:
+    """The 1, 5 and 15 min load averages: other work on the machine shows here."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
 def free(port: int) -> bool:
     """Whether nothing listens on 127.0.0.1:`port` (binding it succeeds)."""
     with socket.socket() as probe:
@@ -256,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     busy = [n for n in (*subgraph_ports.values(), issuer_port, *port.values()) if not free(n)]
     if busy:
         raise SystemExit(f"ports in use: {busy}; pick another --base-port")
+    load_before = loadavg()
     data = Path(tempfile.mkdtemp(prefix="satu-trail-bench-"))
     env = cb.bench_env(data)
     procs: list[cb.Proc] = []
@@ -411,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
             command = " ".join([".venv/bin/python bench/trail/run.py", *(argv or sys.argv[1:])])
             (HERE / "RESULTS.md").write_text(
                 f"# The audit trail's cost: off, consent, consent + audit\n\nMade by `{command}` "
-                f"on {time.strftime('%Y-%m-%d')}.\n\n{text}\n\n## Machine\n\n{cb.machine()}\n"
+                f"on {time.strftime('%Y-%m-%d')}.\n\n{text}\n\n## Machine\n\n{cb.machine()}\n\n"
+                f"Load average (/proc/loadavg: 1, 5, 15 min) before the run {load_before}, "
+                f"after it {loadavg()}.\n"
             )
             print(f"wrote {HERE / 'RESULTS.md'}")
         return 0
