@@ -109,7 +109,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.requests, args.warmup = 1, 20, 3
-        args.load_rounds, args.load_seconds, args.load_warmup = 1, 2.0, 0.5
+        args.load_rounds = min(args.load_rounds, 1)  # --load-rounds 0 still skips the load
+        args.load_seconds, args.load_warmup = 2.0, 0.5
         args.children, args.no_write = 300, True
     names = {"picture", "identity", "list50"}
     args.workloads = [w for w in args.workloads.split(",") if w]
