@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS_DIR = HERE / "results"
 SUBGRAPHS = ("disdukcapil", "dinsos", "pkh", "balai", "consent")
+GATEWAY_CONFIG = ROOT / "config" / "gateway.toml"
 
 
 def _planning_module() -> ModuleType:
@@ -130,10 +132,13 @@ def workloads(args: argparse.Namespace) -> list[Workload]:
 class Proc:
     """A child process in its own session (stopping it stops its children), logging to a file."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], log_dir: Path | None = None
+    ) -> None:
+        log_dir = log_dir or RESULTS_DIR
+        log_dir.mkdir(parents=True, exist_ok=True)
         self.name = name
-        self.log_path = RESULTS_DIR / f"{name}.log"
+        self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.popen = subprocess.Popen(
             argv,
@@ -183,6 +188,144 @@ def wait_healthy(procs: dict[str, tuple[Proc, int]], timeout: float = 90) -> Non
 
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "satu_anak.cli", *args]
+
+
+# Settings of the environment that would point a started process elsewhere than the bench's own
+# data folder and keys, or give the gateway an access log it is not meant to have.
+FOREIGN_SETTINGS = (
+    "SATU_ANAK_GRANT_KEY",
+    "SATU_ANAK_AUDIT_URL",
+    "SATU_ANAK_AUDIT_LOOKUP_KEY",
+    "SATU_ANAK_AUDIT_KEY",
+    "SATU_ANAK_AUDIT_DATABASE_URL",
+)
+
+
+def bench_env(data: Path) -> dict[str, str]:
+    """The environment of every started process: this data folder, none of the caller's keys."""
+    env = {**os.environ, "SATU_ANAK_DATA_DIR": str(data)}
+    for name in FOREIGN_SETTINGS:
+        env.pop(name, None)
+    return env
+
+
+def seed_data(env: dict[str, str], children: int, seed: int) -> None:
+    subprocess.run(
+        cli("seed", "--children", str(children), "--seed", str(seed)),
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def enforcement_config(folder: Path, source: Path = GATEWAY_CONFIG) -> Path:
+    """A copy of config/gateway.toml without its [audit] table, in `folder`: the enforcement-only
+    gateway (with [audit] and no access log URL the gateway refuses to start)."""
+    kept: list[str] = []
+    skipping = False
+    for line in source.read_text().splitlines(keepends=True):
+        header = line.strip()
+        if header.startswith("["):
+            name = header.strip("[]").strip()
+            skipping = name == "audit" or name.startswith("audit.")
+            while skipping and kept and kept[-1].lstrip().startswith("#"):
+                kept.pop()  # the table's comment goes with it
+        if not skipping:
+            kept.append(line)
+    text = "".join(kept)
+    parsed = tomllib.loads(text)
+    if "audit" in parsed or "consent" not in parsed:
+        raise SystemExit(f"could not take [audit] out of {source}")
+    out = folder / "gateway-enforcement.toml"
+    out.write_text(text)
+    return out
+
+
+def start_backends(
+    env: dict[str, str],
+    ports: dict[str, int],
+    issuer_port: int,
+    procs: list[Proc],
+    log_dir: Path | None = None,
+) -> tuple[str, Path]:
+    """The grant and audit key pairs in the data folder (as `satu-anak up` makes them), the five
+    subgraphs (requiring the gateway's grants; the consent service keeps the access log) and the
+    development issuer, healthy. Returns the issuer's URL and the grant's private key."""
+    from satu_anak.up import grant_key_pair
+    from subgraphs.consent.audit.service import key_pair as audit_key_pair
+
+    data = Path(env["SATU_ANAK_DATA_DIR"])
+    grant_key, grant_public = grant_key_pair(data)
+    audit_key_pair(data)
+    issuer_url = f"http://127.0.0.1:{issuer_port}"
+    subgraph_env = {**env, "SATU_ANAK_GATEWAY_PUBLIC_KEY": str(grant_public)}
+    started: dict[str, tuple[Proc, int]] = {}
+    for name, port in ports.items():
+        proc = Proc(
+            name,
+            cli("serve", name, "--port", str(port), "--log-level", "warning"),
+            subgraph_env,
+            log_dir,
+        )
+        procs.append(proc)
+        started[name] = (proc, port)
+    issuer = Proc(
+        "issuer",
+        cli("issuer", "--port", str(issuer_port), "--url", issuer_url, "--log-level", "warning"),
+        env,
+        log_dir,
+    )
+    procs.append(issuer)
+    started["issuer"] = (issuer, issuer_port)
+    wait_healthy(started)
+    return issuer_url, grant_key
+
+
+def start_gateway(
+    name: str,
+    port: int,
+    env: dict[str, str],
+    *,
+    issuer_url: str,
+    grant_key: Path,
+    subgraph_urls: dict[str, str],
+    config: Path | None,
+    procs: list[Proc],
+    log_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Proc:
+    """A gateway (`--dev`) over `subgraph_urls` (name -> URL), with `config` (None: no config
+    file, so no [consent]), the issuer's tokens and the grant key."""
+    gateway_env = {
+        **env,
+        "SATU_ANAK_AUTH_ISSUER": issuer_url,
+        "SATU_ANAK_GRANT_KEY": str(grant_key),
+        **{f"SATU_ANAK_{n.upper()}_SUBGRAPH_URL": url for n, url in subgraph_urls.items()},
+        **(extra_env or {}),
+    }
+    options = ["--config", str(config)] if config is not None else []
+    proc = Proc(
+        name,
+        cli("gateway", *options, "--port", str(port), "--dev", "--log-level", "warning"),
+        gateway_env,
+        log_dir,
+    )
+    procs.append(proc)
+    return proc
+
+
+def token(workload: Workload, issuer_url: str, env: dict[str, str]) -> str:
+    """The workload's sample user's access token from the development issuer."""
+    out = subprocess.run(
+        cli("token", workload.role, "--user", workload.user, "--issuer", issuer_url),
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
 
 
 # --- measuring -------------------------------------------------------------------------------
@@ -326,16 +469,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def machine() -> str:
+    """The CPU model, cores, memory, Python and OS, then lscpu's first lines."""
+
     def run(*argv: str) -> str:
         try:
             return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
         except OSError:
             return ""
 
-    lscpu = "\n".join(run("lscpu").splitlines()[:12])
+    lscpu_lines = run("lscpu").splitlines()
+    model = next(
+        (line.split(":", 1)[1].strip() for line in lscpu_lines if line.startswith("Model name")),
+        platform.processor() or "?",
+    )
+    memory = "?"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+    lscpu = "\n".join(lscpu_lines[:12])
     return (
-        f"nproc: {run('nproc').strip()}; Python {platform.python_version()}; "
-        f"{platform.platform()}\n\n```\n{lscpu}\n```"
+        f"{model}; nproc: {run('nproc').strip()}; memory {memory}; "
+        f"Python {platform.python_version()}; {platform.platform()}\n\n```\n{lscpu}\n```"
     )
 
 
@@ -358,42 +513,12 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"port {port} is in use; pick another --base-port")
 
     data = Path(tempfile.mkdtemp(prefix="satu-consent-bench-"))
-    env = {**os.environ, "SATU_ANAK_DATA_DIR": str(data)}
-    env.pop("SATU_ANAK_GRANT_KEY", None)
+    env = bench_env(data)
     procs: list[Proc] = []
     try:
         print(f"seeding {args.children} children into {data} ...", flush=True)
-        subprocess.run(
-            cli("seed", "--children", str(args.children), "--seed", str(args.seed)),
-            env=env,
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        from satu_anak.up import grant_key_pair
-
-        grant_key, grant_public = grant_key_pair(data)
-        issuer_url = f"http://127.0.0.1:{issuer_port}"
-        subgraph_env = {**env, "SATU_ANAK_GATEWAY_PUBLIC_KEY": str(grant_public)}
-        started: dict[str, tuple[Proc, int]] = {}
-        for name, port in ports.items():
-            proc = Proc(
-                name,
-                cli("serve", name, "--port", str(port), "--log-level", "warning"),
-                subgraph_env,
-            )
-            procs.append(proc)
-            started[name] = (proc, port)
-        issuer = Proc(
-            "issuer",
-            cli(
-                "issuer", "--port", str(issuer_port), "--url", issuer_url, "--log-level", "warning"
-            ),
-            env,
-        )
-        procs.append(issuer)
-        started["issuer"] = (issuer, issuer_port)
-        wait_healthy(started)
+        seed_data(env, args.children, args.seed)
+        issuer_url, grant_key = start_backends(env, ports, issuer_port, procs)
         proxy = Proc(
             "proxy",
             [
@@ -406,30 +531,29 @@ def main(argv: list[str] | None = None) -> int:
             env,
         )
         procs.append(proxy)
+        # The `on` gateway: config/gateway.toml's [consent], without its [audit] (bench/trail
+        # measures the access log).
+        on_config = enforcement_config(data)
 
         def gateway(name: str, port: int, consent: bool, via_proxy: bool) -> Proc:
             urls = {
-                f"SATU_ANAK_{n.upper()}_SUBGRAPH_URL": (
+                n: (
                     f"http://127.0.0.1:{proxy_port}/{n}/graphql"
                     if via_proxy
                     else f"http://127.0.0.1:{p}/graphql"
                 )
                 for n, p in ports.items()
             }
-            gateway_env = {
-                **env,
-                "SATU_ANAK_AUTH_ISSUER": issuer_url,
-                "SATU_ANAK_GRANT_KEY": str(grant_key),
-                **urls,
-            }
-            config = ["--config", str(ROOT / "config" / "gateway.toml")] if consent else []
-            proc = Proc(
+            return start_gateway(
                 name,
-                cli("gateway", *config, "--port", str(port), "--dev", "--log-level", "warning"),
-                gateway_env,
+                port,
+                env,
+                issuer_url=issuer_url,
+                grant_key=grant_key,
+                subgraph_urls=urls,
+                config=on_config if consent else None,
+                procs=procs,
             )
-            procs.append(proc)
-            return proc
 
         gateways = {
             "on": gateway("gateway-on", on_port, True, False),
@@ -448,22 +572,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("up: 5 subgraphs, issuer, proxy, 4 gateways", flush=True)
 
-        def token(workload: Workload) -> str:
-            out = subprocess.run(
-                cli("token", workload.role, "--user", workload.user, "--issuer", issuer_url),
-                env=env,
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            return out.stdout.strip()
-
         report: dict[str, dict[str, object]] = {}
         for workload in workloads(args):
             if args.only and workload.name != args.only:
                 continue
-            tok = token(workload)
+            tok = token(workload, issuer_url, env)
             answers = {side: Client(gw_ports[side], workload, tok).send() for side in ("on", "off")}
             shapes = {side: summarize_answer(a) for side, a in answers.items()}
             for side, answer in answers.items():
