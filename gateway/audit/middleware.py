@@ -71,7 +71,13 @@ class AuditMiddleware:
 
     async def _write(self, context: Any, status: int) -> bool:
         try:
-            await self.writer.write(build_record(context, status))
+            record = build_record(context, status)
+        except Exception:
+            # Our bug, not the client's: still nothing leaves unrecorded.
+            log.exception("the audit record of request %s could not be built", context.request_id)
+            return False
+        try:
+            await self.writer.write(record)
         except AuditUnavailable:
             return False
         return True
