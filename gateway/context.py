@@ -82,6 +82,9 @@ class RequestContext:
     # (gateway/audit/record.py).
     lookups: list[dict[str, str]] = field(default_factory=list)
     asked_subjects: list[str] = field(default_factory=list)
+    # Set by the audit middleware on the requests it records: with `[audit]`, the app runs no
+    # request without it (defence in depth against a request the middleware let by).
+    audited: bool = False
 
     @classmethod
     def from_headers(

@@ -60,11 +60,20 @@ def create_gateway_app(
         from gateway.audit.middleware import AuditMiddleware
 
         # Outside authentication: refused requests are recorded too.
-        middleware.append(Middleware(AuditMiddleware, writer=gateway.audit.writer))
+        middleware.append(
+            Middleware(
+                AuditMiddleware,
+                writer=gateway.audit.writer,
+                console=development,
+                ids=gateway.audit.ids,
+            )
+        )
     if authenticator is not None:
         from gateway.http.authentication import AuthenticationMiddleware
 
-        middleware.append(Middleware(AuthenticationMiddleware, authenticator=authenticator))
+        middleware.append(
+            Middleware(AuthenticationMiddleware, authenticator=authenticator, console=development)
+        )
 
     return Starlette(
         routes=[

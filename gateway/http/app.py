@@ -49,6 +49,8 @@ class GatewayApp:
 
     async def graphql(self, request: Request) -> Response:
         media_type = _media_type(request)
+        if request.method == "HEAD":
+            return Response(status_code=405, headers={"allow": "GET, POST"})
         if request.method == "GET":
             if (
                 "query" not in request.query_params
@@ -104,6 +106,10 @@ class GatewayApp:
         # document is invalid; application/graphql-response+json uses 4xx for request errors.
         request_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
         context = request_context(request.scope)
+        if self.gateway.audit is not None and not context.audited:
+            # Nothing runs unrecorded: a request the audit middleware did not see is refused.
+            log.error("request %s reached the app without its audit record", context.request_id)
+            return _error("The request could not be recorded.", 500, media_type)
         try:
             prepared = self.gateway.prepare(query, operation_name, context)
             if request.method == "GET" and prepared.kind.value != "query":

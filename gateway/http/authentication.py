@@ -30,13 +30,20 @@ class Authenticator(Protocol):
 class AuthenticationMiddleware:
     """Puts the verified principal and the allowed purpose into the request context."""
 
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, path: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Authenticator,
+        path: str = "/graphql",
+        console: bool = False,
+    ) -> None:
         self.app = app
+        self.console = console  # development: the console's page passes (nothing to protect)
         self.authenticator = authenticator
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not graphql_request(scope, self.path):
+        if not graphql_request(scope, self.path, self.console):
             await self.app(scope, receive, send)
             return
         context = request_context(scope)

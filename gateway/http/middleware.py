@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.context import RequestContext
@@ -42,15 +43,30 @@ def _new_context(scope: MutableMapping[str, Any]) -> RequestContext:
     return RequestContext.from_headers(headers)
 
 
+def route_path(scope: Scope) -> str:
+    """The path the router matches: the request's path without the app's `root_path` (as
+    Starlette routes), so that a prefix never lets a request past the middleware."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    if root and path.startswith(root):
+        return path[len(root) :]
+    return path
+
+
 def console_page(scope: Scope) -> bool:
-    """A browser asking for the development console page (a GET without a query): no GraphQL
-    request, nothing to protect or record."""
-    if scope.get("method") != "GET" or b"query=" in scope.get("query_string", b""):
+    """A browser asking for the development console page: a GET whose parsed query string has
+    no `query` (parsed as the app parses it: `%71uery=` is `query`) and that accepts HTML."""
+    if scope.get("method") != "GET":
+        return False
+    if "query" in QueryParams(scope.get("query_string", b"")):
         return False
     accept = next((v for k, v in scope.get("headers", ()) if k.lower() == b"accept"), b"")
     return b"text/html" in accept
 
 
-def graphql_request(scope: Scope, path: str) -> bool:
-    """An HTTP request to the GraphQL endpoint `path` — not the console's page."""
-    return scope["type"] == "http" and scope.get("path") == path and not console_page(scope)
+def graphql_request(scope: Scope, path: str, console: bool = False) -> bool:
+    """An HTTP request to the GraphQL endpoint `path` — not, when the console is served
+    (`console`: development mode), the console's page."""
+    if scope["type"] != "http" or route_path(scope) != path:
+        return False
+    return not (console and console_page(scope))

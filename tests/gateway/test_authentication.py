@@ -146,6 +146,47 @@ async def test_health_and_the_console_page_need_no_token(edge: Edge) -> None:
     _refused(query, 401, "UNAUTHENTICATED")
 
 
+@pytest.mark.parametrize("key", ["%71uery", "q%75ery", "%71%75ery"])
+async def test_a_query_under_an_encoded_name_is_no_console_page(edge: Edge, key: str) -> None:
+    # The app decodes `%71uery` to `query` and would run it: the edge must see a query too.
+    response = await edge.client.get(
+        f"/graphql?{key}=%7B%20products%20%7B%20upc%20%7D%20%7D", headers={"accept": "text/html"}
+    )
+    _refused(response, 401, "UNAUTHENTICATED")
+    assert edge.subgraphs.sent == []
+
+
+async def test_a_head_request_runs_nothing(edge: Edge) -> None:
+    response = await edge.client.head(
+        "/graphql",
+        params={"query": "{ products { upc } }"},
+        headers={
+            "authorization": f"Bearer {edge.token('dinsos_officer')}",
+            "x-satu-anak-purpose": "child.protection",
+        },
+    )
+    assert response.status_code == 405
+    assert edge.subgraphs.sent == []
+
+
+async def test_a_root_path_prefix_does_not_pass_the_edge(tmp_path: Path) -> None:
+    fakes = FakeSubgraphs({"products": lambda _d, _v: {"data": {"products": []}}})
+    async with serving_dev_issuer(tmp_path) as issuer:
+        gateway = Gateway(
+            supergraph("shop.graphql"), GatewayConfig(auth_issuer=issuer.url), client=fakes
+        )
+        app = create_gateway_app(gateway)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, root_path="/api"), base_url="http://gateway"
+            ) as client,
+        ):
+            response = await client.post("/api/graphql", json=QUERY)
+    _refused(response, 401, "UNAUTHENTICATED")
+    assert fakes.sent == []
+
+
 async def test_without_an_issuer_configured_the_gateway_asks_for_no_token() -> None:
     fakes = FakeSubgraphs({"products": lambda _d, _v: {"data": {"products": []}}})
     app = create_gateway_app(Gateway(supergraph("shop.graphql"), client=fakes))
