@@ -223,6 +223,30 @@ def test_a_nik_is_recorded_only_as_a_keyed_hash(system: System) -> None:
         }
     ]
     assert "children" not in record
+    # ...and in a write naming a child, and in a root field inside a fragment.
+    until = "2030-01-01T00:00:00+00:00"
+    write = post(
+        system,
+        {
+            "query": "mutation($c: ID!, $u: DateTime!) { requestBreakGlass(childId: $c, "
+            'justification: "x", expiresAt: $u) { id } }',
+            "variables": {"c": nik, "u": until},
+        },
+        user_headers(system, "dinsos-pekanbaru", "case.management"),
+    )
+    record = next(e for e in entries(system) if e["requestId"] == write.headers["x-request-id"])
+    assert {
+        "argument": "subject",
+        "hmac": hmac.new(key, nik.encode(), hashlib.sha256).hexdigest(),
+    } in record["lookups"]
+    assert "children" not in record
+    fragment = post(
+        system,
+        {"query": f'{{ ... on Query {{ childByNik(nik: "{nik}") {{ id }} }} }}'},
+        user_headers(system, "disdukcapil-batam", "identity.resolution"),
+    )
+    record = next(e for e in entries(system) if e["requestId"] == fragment.headers["x-request-id"])
+    assert [x["argument"] for x in record["lookups"]] == ["Query.childByNik.nik"]
     assert nik.encode() not in raw_log(system)
 
 

@@ -37,7 +37,8 @@ class AuditConfig:
     identifying_arguments: frozenset[str] = frozenset()
     lookup_key: str | None = None
     subject_arguments: frozenset[str] = frozenset()
-    subject_id_pattern: str = r"[A-Za-z0-9_-]{1,64}"
+    # Must not match a NIK (16 digits): an id starts with a letter unless configured otherwise.
+    subject_id_pattern: str = r"[A-Za-z][A-Za-z0-9_-]{0,63}"
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> AuditConfig:

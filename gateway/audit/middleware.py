@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.audit.record import build_record
+from gateway.audit.record import SubjectIds, build_record
 from gateway.audit.writer import AuditUnavailable, AuditWriter
 from gateway.http.middleware import graphql_request, request_context
 
@@ -32,16 +32,26 @@ class AuditMiddleware:
     and body) is held back, the record built and written, and only then is the response sent —
     or, when the record cannot be written, 503 with no data instead."""
 
-    def __init__(self, app: ASGIApp, writer: AuditWriter, path: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        writer: AuditWriter,
+        path: str = "/graphql",
+        console: bool = False,
+        ids: SubjectIds | None = None,
+    ) -> None:
         self.app = app
+        self.ids = ids or SubjectIds()
+        self.console = console  # development: the console's page passes (nothing to protect)
         self.writer = writer
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not graphql_request(scope, self.path):
+        if not graphql_request(scope, self.path, self.console):
             await self.app(scope, receive, send)
             return
         context = request_context(scope)
+        context.audited = True  # the app refuses to run a request that was not (see http/app.py)
         held: list[Message] = []
 
         async def hold(message: Message) -> None:
@@ -71,7 +81,7 @@ class AuditMiddleware:
 
     async def _write(self, context: Any, status: int) -> bool:
         try:
-            record = build_record(context, status)
+            record = build_record(context, status, self.ids)
         except Exception:
             # Our bug, not the client's: still nothing leaves unrecorded.
             log.exception("the audit record of request %s could not be built", context.request_id)

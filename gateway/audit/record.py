@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from graphql import value_from_ast_untyped
 
 from gateway.context import RequestContext
-from gateway.operation import Field, Operation
+from gateway.operation import Field, InlineFragment, Operation
 from gateway.types import JsonObject
 
 VERSION = 1
@@ -38,14 +40,40 @@ def outcome_of(context: RequestContext, status: int) -> str:
     return "partial" if context.error_codes else "answered"
 
 
-def build_record(context: RequestContext, status: int) -> JsonObject:
+@dataclass(frozen=True)
+class SubjectIds:
+    """What may stand in the record as a subject id: values of the index's id form
+    (`subject_id_pattern`); anything else a client put where an id goes (a NIK as `childId`)
+    only as a keyed hash — or not at all without a key."""
+
+    pattern: re.Pattern[str] = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+    key: bytes | None = None
+
+    def accepts(self, value: str) -> bool:
+        return self.pattern.fullmatch(value) is not None
+
+    def hashed(self, argument: str, value: str) -> JsonObject | None:
+        if self.key is None:
+            return None
+        return {"argument": argument, "hmac": keyed_hash(self.key, value)}
+
+
+# A purpose is a vocabulary word; anything else a client sent is not recorded as it is.
+_PURPOSE = re.compile(r"[a-z][a-z0-9._-]{0,63}")
+
+
+def build_record(context: RequestContext, status: int, ids: SubjectIds | None = None) -> JsonObject:
+    ids = ids or SubjectIds()
+    purpose = context.purpose or context.headers.get("x-satu-anak-purpose")
+    if purpose is not None and _PURPOSE.fullmatch(purpose) is None:
+        purpose = "(not a purpose)"
     record: JsonObject = {
         "v": VERSION,
         "time": datetime.fromtimestamp(context.received_at, UTC).isoformat(timespec="milliseconds"),
         "requestId": context.request_id,
         "traceId": context.trace.trace_id if context.trace is not None else None,
         "principal": _principal(context),
-        "purpose": _text(context.purpose or context.headers.get("x-satu-anak-purpose"), 64),
+        "purpose": purpose,
         "status": status,
         "outcome": outcome_of(context, status),
     }
@@ -56,7 +84,8 @@ def build_record(context: RequestContext, status: int) -> JsonObject:
         record["operation"] = {"type": kind, "name": _text(name), "sha256": digest}
     if context.error_codes:
         record["codes"] = sorted(context.error_codes)
-    children = _children(context)
+    lookups = list(context.lookups)
+    children = _children(context, ids, lookups)
     if children:
         record["children"] = children
     # Categories refused for the request as a whole (the static pass: never for this role and
@@ -67,8 +96,8 @@ def build_record(context: RequestContext, status: int) -> JsonObject:
     }
     if withheld:
         record["withheld"] = withheld
-    if context.lookups:
-        record["lookups"] = context.lookups
+    if lookups:
+        record["lookups"] = lookups
     if context.subgraphs:
         record["subgraphs"] = sorted(context.subgraphs)
     if context.changes:
@@ -90,15 +119,24 @@ def _principal(context: RequestContext) -> JsonObject | None:
     }
 
 
-def _children(context: RequestContext) -> list[JsonObject]:
+def _children(
+    context: RequestContext, ids: SubjectIds, lookups: list[JsonObject]
+) -> list[JsonObject]:
     """Each subject decided about, once: found or not (out of jurisdiction, or unknown), and the
     categories disclosed (with their legal basis) and withheld (with their code); then each one
     asked for by id (`subject_arguments`) and never decided about: not found (unknown, or out of
-    jurisdiction and filtered by the subgraph that holds it)."""
+    jurisdiction and filtered by the subgraph that holds it). A key that is not of the index's
+    id form (a NIK sent as a write's `childId`) goes to `lookups` as a keyed hash instead."""
     seen: dict[str, JsonObject] = {}
     for _subject, key, decision in context.decisions:
         key = str(key)
         if key in seen:
+            continue
+        if not ids.accepts(key):
+            hashed = ids.hashed("subject", key)
+            if hashed is not None and hashed not in lookups:
+                lookups.append(hashed)
+            seen[key] = {}
             continue
         entry: JsonObject = {"id": key, "found": bool(decision.visible)}
         disclosed = context.disclosed.get(key)
@@ -110,7 +148,7 @@ def _children(context: RequestContext) -> list[JsonObject]:
         seen[key] = entry
     for key in context.asked_subjects:
         seen.setdefault(key, {"id": key, "found": False})
-    return list(seen.values())
+    return [entry for entry in seen.values() if entry]
 
 
 def _static_denials(denials: Iterable[Any]) -> dict[str, str]:
@@ -134,16 +172,23 @@ def argument_values(
     names: frozenset[str],
 ) -> list[tuple[str, str]]:
     """The values of the operation's root fields' arguments named in `names`
-    ("Type.field.argument"), as strings (only strings and integers: ids, NIKs)."""
+    ("Type.field.argument"), as strings (only strings and integers: ids, NIKs) — root fields
+    inside fragments (`... on Query { childByNik(...) }`) included."""
     found: list[tuple[str, str]] = []
-    for selection in operation.selections:
+    values = dict(variables or {})
+    pending: list[Any] = list(operation.selections)
+    while pending:
+        selection = pending.pop(0)
+        if isinstance(selection, InlineFragment):
+            pending.extend(selection.selections)
+            continue
         if not isinstance(selection, Field):
             continue
         for argument in selection.arguments:
             name = f"{root_type}.{selection.name}.{argument.name.value}"
             if name not in names:
                 continue
-            value = value_from_ast_untyped(argument.value, dict(variables or {}))
+            value = value_from_ast_untyped(argument.value, values)
             if isinstance(value, str | int) and not isinstance(value, bool):
                 found.append((name, str(value)))
     return found

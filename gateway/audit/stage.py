@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gateway.audit.config import AuditConfig
-from gateway.audit.record import argument_values, document_hash, keyed_hash
+from gateway.audit.record import SubjectIds, argument_values, document_hash
 from gateway.audit.writer import AuditWriter
 from gateway.context import RequestContext
 
@@ -35,7 +35,7 @@ class AuditStage:
         self.writer = AuditWriter(config, lambda body: signer.sign(audience, None, body))
         self._key = config.lookup_key_bytes()
         self._arguments = config.identifying_arguments | config.subject_arguments
-        self._subject_id = re.compile(config.subject_id_pattern)
+        self.ids = SubjectIds(re.compile(config.subject_id_pattern), self._key)
         self._root_types = dict(root_types)  # operation type -> root type name
 
     def note_operation(
@@ -55,8 +55,10 @@ class AuditStage:
         for argument, value in argument_values(
             prepared.operation, self._root_types.get(kind, ""), variables, self._arguments
         ):
-            if argument in config.subject_arguments and self._subject_id.fullmatch(value):
+            if argument in config.subject_arguments and self.ids.accepts(value):
                 context.asked_subjects.append(value)
-            elif self._key is not None:
+            else:
                 # A NIK, or something else where an id was expected: never as it is.
-                context.lookups.append({"argument": argument, "hmac": keyed_hash(self._key, value)})
+                hashed = self.ids.hashed(argument, value)
+                if hashed is not None:
+                    context.lookups.append(hashed)
