@@ -526,7 +526,12 @@ def note_disclosure(
     if granted:
         disclosed = context.disclosed.setdefault(key, {})
         for category in granted:
-            disclosed[category] = basis_of(decision, category)
+            if isinstance(judged, RecordDecision):
+                basis = judged.bases.get(category) or basis_of(decision, category)
+            else:
+                basis = basis_of(decision, category)
+            before = disclosed.get(category)
+            disclosed[category] = basis if before in (None, basis) else _joined(before, basis)
     withheld = asked - granted
     if withheld:
         noted = context.withheld.setdefault(key, {})
@@ -536,14 +541,21 @@ def note_disclosure(
 
 def basis_of(decision: SubjectDecision, category: str) -> str:
     """The legal basis a subject's decision names for a category: its own, else (a category
-    decided per record) the first record's that names one."""
+    decided per record, all of whose allowed records a subject-level fetch returns) the bases of
+    every record that allows it, space-separated ("mandate agreement:3")."""
     found = decision.bases.get(category)
-    if found is None:
-        found = next(
-            (r.bases[category] for r in decision.records.values() if category in r.bases),
-            "mandate",
-        )
-    return found
+    if found is not None:
+        return found
+    per_record = {
+        r.bases[category]
+        for r in decision.records.values()
+        if category in r.allowed and category in r.bases
+    }
+    return " ".join(sorted(per_record)) if per_record else "mandate"
+
+
+def _joined(*bases: str) -> str:
+    return " ".join(sorted({token for basis in bases for token in basis.split()}))
 
 
 def record_decision(decision: SubjectDecision, key: str) -> RecordDecision | SubjectDecision:

@@ -207,6 +207,10 @@ async def test_entries_are_filtered_and_paged_newest_first(db: Database) -> None
     since = EntryFilter(since=T0 + timedelta(minutes=6))
     assert [e.seq for e in (await store.entries(since))[0]] == [7, 6]
     assert (await store.entries(EntryFilter(any_basis=())))[0] == []
+    # A category disclosed on several bases, one of several ids: each is found on its own.
+    several, _ = await store.append([record(8, child="ANK3", basis="mandate agreement:3,5")])
+    for basis in ("agreement:5", "agreement:3", "agreement", "mandate"):
+        assert several in [e.seq for e in (await store.entries(EntryFilter(basis=basis)))[0]]
     assert page[0].record["requestId"] == "r3"
 
 
@@ -231,7 +235,10 @@ async def test_an_altered_record_with_its_hash_recomputed_breaks_the_next_one(db
         previous = (
             await conn.execute(text("SELECT hash FROM audit_entry WHERE seq = 3"))
         ).scalar_one()
-    forged = b'{"outcome":"answered","seq":4,"time":"2026-12-04T08:04:00+00:00"}'
+        body = (await conn.execute(text("SELECT body FROM audit_entry WHERE seq = 4"))).scalar_one()
+    # Another request id, everything the filters read left as it was, the hash recomputed.
+    forged = bytes(body).replace(b'"requestId":"r4"', b'"requestId":"r9"')
+    assert forged != bytes(body)
     await sql(
         db,
         "UPDATE audit_entry SET body = :body, hash = :hash WHERE seq = 4",
@@ -269,7 +276,7 @@ async def test_reordered_records_are_named(db: Database) -> None:
 async def test_an_inserted_record_is_named(db: Database) -> None:
     await filled(db, 5)
     # Make room after record 2 and slip a record in, renumbering the rows after it.
-    await _drop_index_rows(db, 2)
+    await _drop_index_rows(db, 3)
     for seq in (5, 4, 3):
         await sql(
             db,
@@ -285,6 +292,30 @@ async def test_an_inserted_record_is_named(db: Database) -> None:
         at=T0,
     )
     assert (await check(db) or "").startswith("record 3: altered")
+
+
+async def test_index_rows_that_hide_a_record_from_the_filters_are_named(db: Database) -> None:
+    await filled(db, 5)
+    await sql(db, "DELETE FROM audit_child WHERE seq = 4")
+    assert (await check(db) or "").startswith("record 4: its index rows or columns differ")
+
+
+async def test_a_filter_column_changed_is_named(db: Database) -> None:
+    await filled(db, 5)
+    await sql(db, "UPDATE audit_entry SET actor = 'someone-else' WHERE seq = 2")
+    assert (await check(db) or "").startswith("record 2: its index rows or columns differ")
+
+
+async def test_appends_after_the_head_was_read_are_not_tampering(db: Database) -> None:
+    store = await filled(db, 3)
+    # Entries past the head (as a live log has while verify walks): left for the next run.
+    await sql(
+        db,
+        "UPDATE audit_head SET size = 2, head = (SELECT hash FROM audit_entry WHERE seq = 2)",
+    )
+    result = await verify(db, KEY.public_key())
+    assert result.ok and result.size == 2
+    assert store is not None
 
 
 async def test_truncation_is_caught_by_a_stored_checkpoint(db: Database) -> None:

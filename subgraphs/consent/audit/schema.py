@@ -14,7 +14,14 @@ from sqlalchemy import select
 from subgraphs.common.context import Info
 from subgraphs.common.errors import BadUserInput, Forbidden, SubgraphError
 from subgraphs.common.federation import categorized
-from subgraphs.consent.audit.store import MAX_PAGE, OUTCOMES, AuditStore, Entry, EntryFilter
+from subgraphs.consent.audit.store import (
+    MAX_PAGE,
+    OUTCOMES,
+    AuditStore,
+    Entry,
+    EntryFilter,
+    basis_tokens,
+)
 from subgraphs.consent.domain import ReviewState
 from subgraphs.consent.tables import break_glass_grant
 
@@ -186,7 +193,7 @@ async def access_log(
         raise BadUserInput(f"first must be between 1 and {MAX_PAGE}", field="first")
     before = None
     if after is not None:
-        if not after.isdigit() or len(after) > 18:
+        if not (after.isascii() and after.isdigit()) or len(after) > 18:
             raise BadUserInput("after must be a cursor this field returned", field="after")
         before = int(after)
     if where.outcome is not None and where.outcome not in OUTCOMES:
@@ -319,7 +326,7 @@ def _guardian_entry(entry: Entry, child_id: str) -> GuardianAccessEntry:
         agency=principal.get("agency"),
         unit=principal.get("unit"),
         purpose=record.get("purpose"),
-        bases=sorted({str(b).split(":", 1)[0] for b in disclosed.values()}),
+        bases=sorted({kind for b in disclosed.values() for kind, _ in basis_tokens(b)}),
         categories=sorted(disclosed),
     )
 

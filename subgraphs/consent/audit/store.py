@@ -120,16 +120,32 @@ def _time(record: Mapping[str, Any]) -> datetime:
     return at
 
 
+def basis_tokens(value: object) -> list[tuple[str, str | None]]:
+    """The bases one disclosed category names, as (kind, id): "mandate agreement:3,5" is
+    mandate, agreement 3 and agreement 5."""
+    if not isinstance(value, str):
+        return []
+    found: list[tuple[str, str | None]] = []
+    for token in value.split():
+        kind, _, ids = token.partition(":")
+        if not ids:
+            found.append((kind, None))
+        found.extend((kind, one) for one in ids.split(",") if one)
+    return found
+
+
 def bases_of(record: Mapping[str, Any]) -> tuple[str, ...]:
-    """The legal bases a record names ("consent:12"), and each one's kind ("consent")."""
+    """The legal bases a record names, each one ("consent:12") and its kind ("consent"): what
+    the auditors' basis filter matches."""
     found: set[str] = set()
     for child in record.get("children", ()):
         disclosed = child.get("disclosed")
         if isinstance(disclosed, dict):
-            for basis in disclosed.values():
-                if isinstance(basis, str) and basis:
-                    found.add(basis[:80])
-                    found.add(basis.split(":", 1)[0][:80])
+            for value in disclosed.values():
+                for kind, one in basis_tokens(value):
+                    found.add(kind[:80])
+                    if one is not None:
+                        found.add(f"{kind}:{one}"[:80])
     return tuple(sorted(found))
 
 
@@ -137,7 +153,7 @@ def _text(value: object, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) else None
 
 
-def _row(seq: int, previous: bytes, record: Mapping[str, Any]) -> _Row:
+def row_of(seq: int, previous: bytes, record: Mapping[str, Any]) -> _Row:
     body = encode_entry(seq, record)
     principal = record.get("principal") or {}
     return _Row(
@@ -234,7 +250,7 @@ class AuditStore:
             size, previous = await self._lock_head(conn)
             rows = []
             for offset, record in enumerate(records, start=1):
-                row = _row(size + offset, previous, record)
+                row = row_of(size + offset, previous, record)
                 previous = row.hash
                 rows.append(row)
             await conn.execute(
@@ -480,7 +496,7 @@ class _SqliteAppender:
                 size, previous = int(found[0]), bytes(found[1])
                 rows = []
                 for offset, record in enumerate(records, start=1):
-                    row = _row(size + offset, previous, record)
+                    row = row_of(size + offset, previous, record)
                     previous = row.hash
                     rows.append(row)
                 connection.executemany(
