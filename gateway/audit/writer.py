@@ -68,7 +68,15 @@ class AuditWriter:
             size = 0
             while self._pending and len(batch) < self.config.max_batch:
                 record, future = self._pending[0]
-                body = orjson.dumps(record)
+                try:
+                    body = orjson.dumps(record)
+                except (TypeError, orjson.JSONEncodeError) as error:
+                    # Not encodable (a lone surrogate in a claim): this request alone fails,
+                    # and the queue goes on.
+                    self._pending.popleft()
+                    log.error("an audit record could not be encoded: %s", error)
+                    future.set_exception(AuditUnavailable("the record cannot be encoded"))
+                    continue
                 if len(body) > MAX_RECORD_BYTES:
                     # The store would refuse it, and the whole batch with it: this request
                     # alone goes unanswered.

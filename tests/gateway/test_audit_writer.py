@@ -135,6 +135,22 @@ async def test_a_record_too_large_fails_alone(log: tuple[FakeLog, str]) -> None:
     assert sorted(r["n"] for batch in fake.batches for r in batch) == [1, 3]
 
 
+async def test_a_record_that_cannot_be_encoded_fails_alone(log: tuple[FakeLog, str]) -> None:
+    fake, url = log
+    writer = writer_for(url)
+    try:
+        results = await asyncio.gather(
+            writer.write({"n": 1, "name": "\ud800"}),  # a lone surrogate: not UTF-8
+            writer.write({"n": 2}),
+            return_exceptions=True,
+        )
+        assert isinstance(results[0], AuditUnavailable) and results[1] is None
+        await writer.write({"n": 3})  # the queue goes on
+    finally:
+        await writer.close()
+    assert sorted(r["n"] for batch in fake.batches for r in batch) == [2, 3]
+
+
 async def test_an_append_not_acknowledged_in_time_fails(log: tuple[FakeLog, str]) -> None:
     fake, url = log
 
