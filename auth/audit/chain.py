@@ -163,13 +163,16 @@ class Checkpoint:
                 key.verify(blob[4:], body.encode())
             except InvalidSignature:
                 raise ChainError("the checkpoint's signature does not verify") from None
-            return cls._parse(body)
+            checkpoint = cls._parse(body)
+            if checkpoint.origin != ORIGIN:
+                raise ChainError(f"the checkpoint is of {checkpoint.origin!r}, not {ORIGIN!r}")
+            return checkpoint
         raise ChainError(f"the checkpoint carries no signature by {name} with this key")
 
     @classmethod
     def _parse(cls, body: str) -> Checkpoint:
         lines = body.split("\n")
-        if len(lines) < 4 or not lines[1].isdigit():
+        if len(lines) < 4 or not (lines[1].isascii() and lines[1].isdigit()):
             raise ChainError("the checkpoint's text is not origin, size, hash")
         try:
             head = base64.b64decode(lines[2], validate=True)

@@ -8,20 +8,33 @@ What each check catches:
 - a signed checkpoint (kept in the store, or given as a file) whose size is beyond the chain's
   end: truncated; whose head hash differs from the chain's hash at that size: rewritten;
 - a checkpoint whose signature does not verify: forged;
-- the head row disagreeing with the last entry: entries cut off or added behind its back.
+- the head row disagreeing with the last entry: entries cut off or added behind its back;
+- an entry's index rows or filter columns disagreeing with its content: hidden from (or shown
+  under) the wrong auditors' filters.
+The walk stops at the head as read after the checkpoints: appends committed meanwhile (a live
+log) are left for the next run, never taken for tampering.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.audit.chain import GENESIS, ChainError, Checkpoint, entry_hash
 from subgraphs.common.database import Database
-from subgraphs.consent.audit.tables import audit_checkpoint, audit_entry, audit_head
+from subgraphs.consent.audit.store import AuditRecordError, row_of
+from subgraphs.consent.audit.tables import (
+    audit_basis,
+    audit_checkpoint,
+    audit_child,
+    audit_entry,
+    audit_head,
+)
 
 
 @dataclass
@@ -81,6 +94,16 @@ async def verify(
         wanted.setdefault(checkpoint.size, []).append((label, checkpoint))
 
     async with db.connect() as conn:
+        # The head after the checkpoints: every checkpoint read is at most this size. The walk
+        # stops at it, so appends committed meanwhile (a live log) are not taken for tampering.
+        head = (await conn.execute(select(audit_head.c.size, audit_head.c.head))).one_or_none()
+        if head is None:
+            result.problem = "the head row is missing"
+            return result
+        head_size = int(head.size)
+        if start > head_size + 1:
+            result.problem = f"--from {start}: the chain holds {head_size} records"
+            return result
         previous = GENESIS
         if start > 1:
             anchor = (
@@ -93,19 +116,22 @@ async def verify(
         expected = start
         problem = _at_size(wanted, start - 1, previous)
         last = start - 1
-        while problem is None:
+        while problem is None and expected <= head_size:
+            upper = min(head_size, expected + batch - 1)
             rows = (
                 await conn.execute(
-                    select(audit_entry.c.seq, audit_entry.c.body, audit_entry.c.hash)
-                    .where(audit_entry.c.seq >= expected)
+                    select(audit_entry)
+                    .where(audit_entry.c.seq >= expected, audit_entry.c.seq <= upper)
                     .order_by(audit_entry.c.seq)
-                    .limit(batch)
                 )
             ).all()
             if not rows:
                 break
+            indexed = await _index_rows(conn, expected, int(rows[-1].seq))
             for row in rows:
                 problem = _entry(int(row.seq), bytes(row.body), bytes(row.hash), expected, previous)
+                if problem is None:
+                    problem = _index(row, previous, indexed)
                 if problem is not None:
                     break
                 previous = bytes(row.hash)
@@ -119,7 +145,6 @@ async def verify(
             result.problem = problem
             return result
         result.size = last
-        head = (await conn.execute(select(audit_head.c.size, audit_head.c.head))).one_or_none()
     beyond = [label for size, found in wanted.items() if size > last for label, _ in found]
     if beyond:
         first_cut = last + 1
@@ -128,17 +153,58 @@ async def verify(
             "(signed) covers more: truncated"
         )
         return result
-    if head is None:
-        result.problem = "the head row is missing"
-    elif int(head.size) != last:
+    if last < head_size:
         result.problem = (
-            f"record {last + 1 if int(head.size) > last else int(head.size) + 1}: the head says "
-            f"the chain holds {int(head.size)} records, the chain holds {last}"
+            f"record {last + 1}: missing — the head says the chain holds {head_size} records, "
+            f"it ends at {last}"
         )
     elif bytes(head.head) != previous:
         result.problem = f"record {last}: its hash differs from the head's"
     result.checkpoints = sum(len(found) for size, found in wanted.items() if size <= last)
     return result
+
+
+async def _index_rows(
+    conn: AsyncConnection, first: int, last: int
+) -> dict[int, tuple[set[str], set[str]]]:
+    """The index rows (children, bases) of entries first..last, by seq."""
+    found: dict[int, tuple[set[str], set[str]]] = {}
+    for seq, child in await conn.execute(
+        select(audit_child.c.seq, audit_child.c.child_id).where(
+            audit_child.c.seq.between(first, last)
+        )
+    ):
+        found.setdefault(int(seq), (set(), set()))[0].add(str(child))
+    for seq, basis in await conn.execute(
+        select(audit_basis.c.seq, audit_basis.c.basis).where(audit_basis.c.seq.between(first, last))
+    ):
+        found.setdefault(int(seq), (set(), set()))[1].add(str(basis))
+    return found
+
+
+def _index(row: Any, previous: bytes, indexed: dict[int, tuple[set[str], set[str]]]) -> str | None:
+    """What the auditors' filters read of an entry (its columns, its index rows) must say what
+    its content says: else the entry is hidden from (or shown under) the wrong filters."""
+    seq = int(row.seq)
+    try:
+        record = orjson.loads(row.body)
+        record.pop("seq", None)
+        wanted = row_of(seq, previous, record)
+    except (AuditRecordError, orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
+        return f"record {seq}: altered (its content is not a record)"
+    children, bases = indexed.get(seq, (set(), set()))
+    if (
+        children != set(wanted.children)
+        or bases != set(wanted.bases)
+        or (row.actor, row.role, row.agency, row.purpose, row.outcome)
+        != (wanted.actor, wanted.role, wanted.agency, wanted.purpose, wanted.outcome)
+        or row.at != wanted.at
+    ):
+        return (
+            f"record {seq}: its index rows or columns differ from its content (the auditors' "
+            "filters would hide or misplace it)"
+        )
+    return None
 
 
 def _entry(seq: int, body: bytes, stored: bytes, expected: int, previous: bytes) -> str | None:
