@@ -78,6 +78,8 @@ class RequestContext:
     refusal: str | None = None
     # The codes of the answer's errors (denials, subgraph failures), set when it is answered.
     error_codes: set[str] = field(default_factory=set)
+    # Whether the answer carried data (`data` not null).
+    answered_data: bool = False
     # Person-identifying argument values, as keyed hashes, and the subjects asked for by id
     # (gateway/audit/record.py).
     lookups: list[dict[str, str]] = field(default_factory=list)

@@ -19,6 +19,8 @@ from gateway.operation import Field, InlineFragment, Operation
 from gateway.types import JsonObject
 
 VERSION = 1
+# Codes of our failures or an agency's, not of a refusal.
+_FAILURES = frozenset({"INTERNAL_SERVER_ERROR", "SUBGRAPH_UNAVAILABLE", "DOWNSTREAM_SERVICE_ERROR"})
 _MAX_TEXT = 200
 
 
@@ -32,12 +34,18 @@ def document_hash(document: str) -> str:
 
 def outcome_of(context: RequestContext, status: int) -> str:
     """answered (data, no error), partial (data and errors: denials, a subgraph down), refused
-    (not executed: a bad token, a purpose not allowed, an invalid request), failed (our fault)."""
+    (not executed: a bad token, a purpose not allowed, an invalid request; or no data at all
+    for denials), failed (our fault or an agency's, nothing served)."""
     if status >= 500:
         return "failed"
     if status != 200 or context.refusal is not None or context.operation is None:
         return "refused"
-    return "partial" if context.error_codes else "answered"
+    if not context.error_codes:
+        return "answered"
+    if context.answered_data:
+        return "partial"
+    # Errors and no data at all (`data: null`): nothing was served.
+    return "failed" if context.error_codes & _FAILURES else "refused"
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,7 @@ class GatewayApp:
                 500,
                 media_type,
             )
+        context.answered_data = result.get("data") is not None
         for item in result.get("errors", ()):
             extensions = item.get("extensions")
             code = extensions.get("code") if isinstance(extensions, dict) else None
