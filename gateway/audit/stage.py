@@ -33,9 +33,8 @@ class AuditStage:
         audience = config.audience
         self.config = config
         self.writer = AuditWriter(config, lambda body: signer.sign(audience, None, body))
-        self._key = config.lookup_key_bytes()
         self._arguments = config.identifying_arguments | config.subject_arguments
-        self.ids = SubjectIds(re.compile(config.subject_id_pattern), self._key)
+        self.ids = SubjectIds(re.compile(config.subject_id_pattern), config.lookup_key_bytes())
         self._root_types = dict(root_types)  # operation type -> root type name
 
     def note_operation(

@@ -171,6 +171,17 @@ def row_of(seq: int, previous: bytes, record: Mapping[str, Any]) -> _Row:
     )
 
 
+def chained(size: int, previous: bytes, records: Sequence[Mapping[str, Any]]) -> list[_Row]:
+    """`records` as the entries after a chain of `size` entries whose head is `previous`: each
+    numbered and linked to the one before."""
+    rows = []
+    for offset, record in enumerate(records, start=1):
+        row = row_of(size + offset, previous, record)
+        previous = row.hash
+        rows.append(row)
+    return rows
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     seq: int
@@ -248,11 +259,7 @@ class AuditStore:
             return first
         async with self.db.transaction() as conn:
             size, previous = await self._lock_head(conn)
-            rows = []
-            for offset, record in enumerate(records, start=1):
-                row = row_of(size + offset, previous, record)
-                previous = row.hash
-                rows.append(row)
+            rows = chained(size, previous, records)
             await conn.execute(
                 insert(audit_entry),
                 [
@@ -494,11 +501,7 @@ class _SqliteAppender:
                 if found is None:
                     raise AuditStoreUnavailable("the audit store has no head row (not migrated?)")
                 size, previous = int(found[0]), bytes(found[1])
-                rows = []
-                for offset, record in enumerate(records, start=1):
-                    row = row_of(size + offset, previous, record)
-                    previous = row.hash
-                    rows.append(row)
+                rows = chained(size, previous, records)
                 connection.executemany(
                     self._ENTRY,
                     [
