@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from tests.bench_support import BENCH, load_bench
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-run = _load("bench_consent_run", BENCH / "consent" / "run.py")
-proxy = _load("bench_consent_proxy", BENCH / "consent" / "proxy.py")
-planning = _load("bench_planning", BENCH / "planning.py")
+run = load_bench("bench_consent_run", BENCH / "consent" / "run.py")
+proxy = load_bench("bench_consent_proxy", BENCH / "consent" / "proxy.py")
+planning = load_bench("bench_planning", BENCH / "planning.py")
 
 
 def test_the_picture_is_bench_planning_s() -> None:

@@ -4,33 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import sqlite3
-import sys
 import tomllib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from aiohttp import web
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from tests.bench_support import BENCH, load_bench
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-trail = _load("bench_trail_run", BENCH / "trail" / "run.py")
-load = _load("bench_trail_load", BENCH / "trail" / "load.py")
+trail = load_bench("bench_trail_run", BENCH / "trail" / "run.py")
+load = load_bench("bench_trail_load", BENCH / "trail" / "load.py")
 consent_bench = trail.cb  # bench/consent/run.py, as bench/trail/run.py imported it
 
 
