@@ -710,6 +710,9 @@ class Scenario:
     poisons: tuple[str, ...] = ()  # subgraphs restarted after it
     fake: str | None = None  # a fake agency (mode) at `fake_at`'s URL
     fake_at: str = "pkh"
+    # Many ordinary clients (one address and principal here, many people in life): its gateway
+    # also gets --load-env (e.g. rate limits off), the floods never do.
+    ordinary_load: bool = False
 
 
 def one(
@@ -1064,6 +1067,7 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
             "concurrent",
             f"{args.concurrency} concurrent clients, {args.load_seconds:g} s",
             load_scenario,
+            ordinary_load=True,
         ),
         Scenario(
             "flood-principal",
@@ -1076,7 +1080,11 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
             flood_scenario(False),
         ),
         Scenario(
-            "agency-hangs", "pkh hangs; healthy queries meanwhile", hanging_scenario, fake="hang"
+            "agency-hangs",
+            "pkh hangs; healthy queries meanwhile",
+            hanging_scenario,
+            fake="hang",
+            ordinary_load=True,
         ),
         Scenario(
             "agency-500s",
@@ -1121,9 +1129,36 @@ def find_facts(system: System) -> None:
     system.facts["caseworkers_of_balai"] = len(biggest["caseworkers"])
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the process, seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def linger(system: System, names: tuple[str, ...], seconds: float) -> dict[str, dict[str, float]]:
+    """What the subgraphs a scenario may have poisoned do in the `seconds` after the gateway
+    answered: CPU used, RSS then and at the end (work the gateway gave up and nobody cancelled)."""
+    pids = {n: system.subgraphs[n].pid for n in names}
+    start = {n: (cpu_seconds(p), status_kb(p, "VmRSS") or 0) for n, p in pids.items()}
+    time.sleep(seconds)
+    return {
+        n: {
+            "cpu_s": round(cpu_seconds(p) - start[n][0], 2),
+            "rss_at_answer_mb": round(start[n][1] / 1024, 1),
+            "rss_after_mb": round((status_kb(p, "VmRSS") or 0) / 1024, 1),
+        }
+        for n, p in pids.items()
+    }
+
+
 def run_scenario(system: System, scenario: Scenario) -> dict[str, Any]:
     fake: Proc | None = None
     extra = dict(scenario.gateway_env)
+    if scenario.ordinary_load:
+        extra.update(system.args.load_env)
     if scenario.fake:
         fake = system.start_fake(scenario.fake)
         extra[f"SATU_ANAK_{scenario.fake_at.upper()}_SUBGRAPH_URL"] = (
@@ -1136,6 +1171,16 @@ def run_scenario(system: System, scenario: Scenario) -> dict[str, Any]:
         pids = {"gateway": gateway.pid, **{n: p.pid for n, p in system.subgraphs.items()}}
         with Sampler(pids) as sampler:
             result = scenario.run(system, sampler)
+            if scenario.poisons and system.args.linger > 0:
+                result["after_answer"] = linger(system, scenario.poisons, system.args.linger)
+                result["note"] = (result.get("note", "") + "; " if result.get("note") else "") + (
+                    f"in the {system.args.linger:g} s after the answer: "
+                    + ", ".join(
+                        f"{n} {a['cpu_s']:.1f} s CPU, RSS {a['rss_at_answer_mb']:.0f} → "
+                        f"{a['rss_after_mb']:.0f} MB"
+                        for n, a in result["after_answer"].items()
+                    )
+                )
         result["gateway_peak_mb"] = sampler.peak_mb("gateway")
         result["subgraph_peak_mb"] = {n: sampler.peak_mb(n) for n in system.subgraphs}
         result["subgraph_start_mb"] = {
@@ -1223,7 +1268,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="an environment variable for every gateway (repeatable)",
     )
+    parser.add_argument(
+        "--load-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for the gateways of the ordinary-load scenarios only "
+        "(concurrent, agency-hangs), e.g. SATU_ANAK_RATE_LIMIT=off (repeatable)",
+    )
     parser.add_argument("--gateway-config", type=Path, help="a gateway TOML file for every gateway")
+    parser.add_argument(
+        "--linger",
+        type=float,
+        default=5.0,
+        help="s to watch poisoned subgraphs after the answer (CPU, RSS)",
+    )
     parser.add_argument("--aliases", type=int, default=1500)
     parser.add_argument("--root-fields", type=int, default=500)
     parser.add_argument("--list-first", type=int, default=100)
@@ -1246,13 +1305,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slow-depth", type=int, default=14)
     parser.add_argument("--slow-count", type=int, default=6)
     args = parser.parse_args(argv)
-    env_pairs = {}
-    for pair in args.gateway_env:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            parser.error(f"--gateway-env takes KEY=VALUE, not {pair!r}")
-        env_pairs[key] = value
-    args.gateway_env = env_pairs
+    for option in ("gateway_env", "load_env"):
+        pairs = {}
+        for pair in getattr(args, option):
+            key, sep, value = pair.partition("=")
+            if not sep or not key:
+                parser.error(f"--{option.replace('_', '-')} takes KEY=VALUE, not {pair!r}")
+            pairs[key] = value
+        setattr(args, option, pairs)
     args.source = args.source.resolve()
     known = [s.name for s in scenarios(args)]
     args.selected = [s for s in args.scenarios.split(",") if s] or known
