@@ -1463,6 +1463,13 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
         "| after: status | time | gateway peak RSS | subgraph peak RSS |",
         "|---|---|---:|---:|---:|---|---:|---:|---:|",
     ]
+    machine_of = before.get("machine") or {}
+    if machine_of:
+        lines[1:1] = [
+            "",
+            f"Machine: {machine_of.get('cpu')}, {machine_of.get('cores')} cores, "
+            f"{machine_of.get('memory')}, Python {machine_of.get('python')}, {machine_of.get('os')}.",
+        ]
     notes = []
     for name in names:
         b, a = before["scenarios"].get(name), after["scenarios"].get(name)
