@@ -375,8 +375,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(run=_seed)
 
     up = commands.add_parser("up", help="migrate, seed when empty, and serve every subgraph")
-    up.add_argument("--children", type=int, default=2000)
-    up.add_argument("--seed", type=int, default=42)
+    up.add_argument(
+        "--children",
+        type=int,
+        help="children to seed when the databases are empty (default 2000; "
+        "existing data is kept: `seed --force` replaces it)",
+    )
+    up.add_argument("--seed", type=int, help="the seed of that synthetic world (default 42)")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument(
         "--base-port", type=int, default=BASE_PORT, help="subgraphs listen on the next ports"
@@ -473,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None:  # run as a program: stop with the parent that passed a lifeline (`up`)
+        from satu_anak.lifeline import watch_parent
+
+        watch_parent()
     code: int = args.run(args)
     return code
 
