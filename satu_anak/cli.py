@@ -273,9 +273,13 @@ def _gateway(args: argparse.Namespace) -> int:
     from auth.grant import GrantKeyError
     from gateway.audit.config import AuditConfigError
     from gateway.audit.stage import AuditConfigMissing
+    from gateway.supergraph import SupergraphError
 
     try:
         gateway = _load_gateway(config)
+    except SupergraphError as error:  # one that does not parse, or that we cannot serve
+        print(f"{config.supergraph}: {error}", file=sys.stderr)
+        return 2
     except (GrantKeyError, AuditConfigError, AuditConfigMissing) as error:
         print(error, file=sys.stderr)
         return 2
@@ -293,13 +297,20 @@ def _gateway(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from gateway.errors import RequestError
+    from gateway.supergraph import SupergraphError
 
     query = Path(args.file).read_text() if args.file else args.query
     if not query:
         print("give a query, or --file", file=sys.stderr)
         return 2
+    config = _gateway_config(args)
     try:
-        print(_load_gateway(_gateway_config(args)).plan_text(query, args.operation_name))
+        gateway = _load_gateway(config)
+    except SupergraphError as error:
+        print(f"{config.supergraph}: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(gateway.plan_text(query, args.operation_name))
     except RequestError as error:
         for item in error.errors:
             print(item["message"], file=sys.stderr)
