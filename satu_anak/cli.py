@@ -9,12 +9,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from satu_anak.ports import BASE_PORT, issuer_port, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES, load_spec
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from gateway.config import GatewayConfig
     from gateway.engine import Gateway
 
@@ -280,15 +282,25 @@ def _gateway(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     app = create_gateway_app(gateway, development=config.development)
-    uvicorn.run(
+    uvicorn.Server(gateway_server_config(app, config)).run()
+    return 0
+
+
+def gateway_server_config(app: Any, config: GatewayConfig) -> uvicorn.Config:
+    """How the gateway is served. uvicorn's proxy headers are off: by default uvicorn believes
+    X-Forwarded-For from 127.0.0.1, which would let any local process pick its rate-limit
+    address; the gateway reads the header itself, from `[edge] trusted_proxies` only."""
+    import uvicorn
+
+    return uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        proxy_headers=False,
     )
-    return 0
 
 
 def _plan(args: argparse.Namespace) -> int:

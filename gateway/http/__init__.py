@@ -74,13 +74,19 @@ def create_gateway_app(
     # audit record, token verification): a flood is refused for a dictionary look-up. It sits
     # outside the audit middleware so that a flood cannot fill the access log (docs/audit.md).
     middleware = [Middleware(RequestContextMiddleware)]
+    # The tables of buckets (read by tests and, later, metrics).
+    limits: dict[str, TokenBuckets] = {}
     if edge.rate_limit:
+        limits["address"] = TokenBuckets(
+            edge.address_rate, edge.address_burst, edge.rate_limit_buckets
+        )
+        limits["principal"] = TokenBuckets(
+            edge.principal_rate, edge.principal_burst, edge.rate_limit_buckets
+        )
         middleware.append(
             Middleware(
                 AddressRateLimit,
-                buckets=TokenBuckets(
-                    edge.address_rate, edge.address_burst, edge.rate_limit_buckets
-                ),
+                buckets=limits["address"],
                 trusted_proxies=edge.proxy_networks(),
                 console=development,
             )
@@ -115,14 +121,12 @@ def create_gateway_app(
             middleware.append(
                 Middleware(
                     PrincipalRateLimit,
-                    buckets=TokenBuckets(
-                        edge.principal_rate, edge.principal_burst, edge.rate_limit_buckets
-                    ),
+                    buckets=limits["principal"],
                     console=development,
                 )
             )
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/graphql", app.graphql, methods=["GET", "POST"]),
             Route("/health", app.health, methods=["GET"]),
@@ -130,3 +134,5 @@ def create_gateway_app(
         middleware=middleware,
         lifespan=lifespan,
     )
+    application.state.rate_limits = limits
+    return application
