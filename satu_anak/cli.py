@@ -477,10 +477,41 @@ def build_parser() -> argparse.ArgumentParser:
     audit_checkpoint.add_argument("--database", help="the access log's URL")
     audit_checkpoint.set_defaults(run=_audit_checkpoint)
 
+    persisted = commands.add_parser(
+        "persisted", help="persisted operations: build a safelist manifest from .graphql files"
+    )
+    persisted_commands = persisted.add_subparsers(dest="persisted_command", required=True)
+    persisted_build = persisted_commands.add_parser(
+        "build", help="write Apollo's persisted query manifest of the operations in FILES"
+    )
+    persisted_build.add_argument("files", nargs="+", help=".graphql files (named operations)")
+    persisted_build.add_argument("--out", help="the manifest file (default: standard output)")
+    persisted_build.set_defaults(run=_persisted_build)
+
     sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")
     sdl.add_argument("--check", action="store_true")
     sdl.set_defaults(run=_sdl)
     return parser
+
+
+def _persisted_build(args: argparse.Namespace) -> int:
+    import json
+
+    from gateway.http.persisted import ManifestError, manifest_of_documents
+
+    try:
+        documents = [(name, Path(name).read_text()) for name in args.files]
+        manifest = manifest_of_documents(documents)
+    except (OSError, ManifestError) as failure:
+        print(failure, file=sys.stderr)
+        return 2
+    text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"{len(manifest)} operation(s) written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

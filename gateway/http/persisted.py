@@ -173,3 +173,65 @@ class Safelist:
         if operation is None:
             raise _refused("No persisted operation has this id.", PERSISTED_QUERY_NOT_FOUND)
         return operation.body
+
+
+def manifest_of_documents(documents: Iterable[tuple[str, str]]) -> Manifest:
+    """A manifest of every operation in these `(source name, GraphQL text)` documents: each
+    operation's body is the operation and the fragments it uses (those of its own document),
+    printed by graphql-core; its id the SHA-256 of the body. Operations must be named, once."""
+    from graphql import (
+        DocumentNode,
+        FragmentDefinitionNode,
+        FragmentSpreadNode,
+        GraphQLError,
+        OperationDefinitionNode,
+        Visitor,
+        parse,
+        print_ast,
+        visit,
+    )
+
+    class Spreads(Visitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: list[str] = []
+
+        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+            self.names.append(node.name.value)
+
+    operations: list[PersistedOperation] = []
+    seen: dict[str, str] = {}
+    for source, text in documents:
+        try:
+            document = parse(text)
+        except GraphQLError as failure:
+            raise ManifestError(f"{source}: {failure.message}") from None
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        for definition in document.definitions:
+            if not isinstance(definition, OperationDefinitionNode):
+                continue
+            if definition.name is None:
+                raise ManifestError(f"{source}: an operation without a name")
+            name = definition.name.value
+            if name in seen:
+                raise ManifestError(f"{source}: operation {name} is also in {seen[name]}")
+            seen[name] = source
+            used: list[str] = []
+            pending = [definition]
+            while pending:
+                spreads = Spreads()
+                visit(pending.pop(), spreads)
+                for spread in spreads.names:
+                    if spread not in used:
+                        if spread not in fragments:
+                            raise ManifestError(f"{source}: fragment {spread} is not defined")
+                        used.append(spread)
+                        pending.append(fragments[spread])  # type: ignore[arg-type]
+            body = print_ast(
+                DocumentNode(definitions=(definition, *(fragments[f] for f in sorted(used))))
+            )
+            kind = definition.operation.value
+            operations.append(PersistedOperation(operation_id(body), name, kind, body))
+    return Manifest(operations)

@@ -33,6 +33,7 @@ from gateway.engine import Gateway
 from gateway.http import create_gateway_app
 from gateway.http.ratelimit import TokenBuckets, retry_after
 from satu_anak.cli import gateway_server_config
+from satu_anak.cli import main as cli_main
 from tests.auth.auth_support import free_port, serving_dev_issuer
 from tests.conftest import _HARNESS_KEY
 from tests.gateway.gateway_support import FakeSubgraphs, supergraph
@@ -668,3 +669,49 @@ def test_bad_edge_settings_are_refused(tmp_path: Path, edge: str) -> None:
 def test_a_bad_rate_limit_switch_in_the_environment_is_refused() -> None:
     with pytest.raises(ConfigError):
         GatewayConfig.load(None, {"SATU_ANAK_RATE_LIMIT": "sometimes"})
+
+
+async def test_a_manifest_built_from_graphql_files_serves_its_operations(tmp_path: Path) -> None:
+    (tmp_path / "products.graphql").write_text(
+        "query Products { products { ...Names } }\nfragment Names on Product { upc name }\n"
+        "fragment Unused on Product { upc }\n"
+    )
+    (tmp_path / "upcs.graphql").write_text("query Upcs { products { upc } }")
+    out = tmp_path / "manifest.json"
+    code = cli_main(
+        [
+            "persisted",
+            "build",
+            str(tmp_path / "products.graphql"),
+            str(tmp_path / "upcs.graphql"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    manifest = json.loads(out.read_text())
+    assert manifest["format"] == "apollo-persisted-query-manifest" and manifest["version"] == 1
+    operations = {op["name"]: op for op in manifest["operations"]}
+    assert set(operations) == {"Products", "Upcs"}
+    products = operations["Products"]
+    assert products["type"] == "query" and "fragment Names" in products["body"]
+    assert "Unused" not in products["body"]
+    assert products["id"] == hashlib.sha256(products["body"].encode()).hexdigest()
+    app = create_gateway_app(
+        Gateway(supergraph("shop.graphql"), _config(persisted_operations=str(out)), client=_fakes())
+    )
+    async with _client(app) as http:
+        answer = await http.post("/graphql", json={"documentId": f"sha256:{products['id']}"})
+    assert answer.json() == PRODUCTS
+
+
+@pytest.mark.parametrize(
+    "text", ["{ products { upc } }", "query A { products { ...Missing } }", "query A {"]
+)
+def test_building_a_manifest_refuses_anonymous_or_broken_operations(
+    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "op.graphql"
+    source.write_text(text)
+    assert cli_main(["persisted", "build", str(source)]) == 2
+    assert "op.graphql" in capsys.readouterr().err
