@@ -281,7 +281,13 @@ def _gateway(args: argparse.Namespace) -> int:
     except (GrantKeyError, AuditConfigError, AuditConfigMissing) as error:
         print(error, file=sys.stderr)
         return 2
-    app = create_gateway_app(gateway, development=config.development)
+    from gateway.config import ConfigError
+
+    try:
+        app = create_gateway_app(gateway, development=config.development)
+    except ConfigError as error:  # e.g. a persisted operation manifest that cannot be read
+        print(error, file=sys.stderr)
+        return 2
     uvicorn.Server(gateway_server_config(app, config)).run()
     return 0
 

@@ -715,3 +715,16 @@ def test_building_a_manifest_refuses_anonymous_or_broken_operations(
     source.write_text(text)
     assert cli_main(["persisted", "build", str(source)]) == 2
     assert "op.graphql" in capsys.readouterr().err
+
+
+def test_the_gateway_command_stops_with_one_line_on_a_bad_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere.json"
+    monkeypatch.setenv("SATU_ANAK_PERSISTED_OPERATIONS", str(missing))
+    for variable in ("SATU_ANAK_AUTH_ISSUER", "SATU_ANAK_GRANT_KEY", "SATU_ANAK_AUDIT_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    shop = Path(__file__).parent / "fixtures" / "shop.graphql"
+    assert cli_main(["gateway", "--supergraph", str(shop), "--port", str(free_port())]) == 2
+    error = capsys.readouterr().err
+    assert str(missing) in error and "Traceback" not in error
