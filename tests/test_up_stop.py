@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import importlib.util
 import os
+import select
 import shlex
 import shutil
 import signal
@@ -19,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,10 +128,10 @@ class Started:
     that failed (the test records the process tree it saw)."""
 
     def __init__(self) -> None:
-        self.processes: list[subprocess.Popen[str]] = []
+        self.processes: list[subprocess.Popen[Any]] = []
         self.seen: dict[int, str] = {}
 
-    def tree(self, process: subprocess.Popen[str]) -> dict[int, str]:
+    def tree(self, process: subprocess.Popen[Any]) -> dict[int, str]:
         found = _descendants(process.pid)
         self.seen |= found
         return found
@@ -199,23 +201,56 @@ def _assert_all_gone(processes: dict[int, str], base: int) -> None:
     raise AssertionError(f"still running: {sorted(alive)}; ports still held: {listening}")
 
 
+# Run `argv` in a new session whose controlling terminal is the pseudo-terminal `sys.argv[1]`
+# (opened by the session leader, so it becomes its terminal), as a terminal window runs a command.
+IN_TERMINAL = """
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+for target in (0, 1, 2):
+    os.dup2(fd, target)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def _read_until_up(master: int) -> str:
+    seen = b""
+    deadline = time.monotonic() + WAIT
+    while b"Satu Anak is up" not in seen:
+        assert time.monotonic() < deadline, f"did not come up:\n{seen.decode(errors='replace')}"
+        ready, _, _ = select.select([master], [], [], 1)
+        if ready:
+            seen += os.read(master, 65536)
+    return seen.decode(errors="replace")
+
+
 def test_a_closed_terminal_stops_dev_py_up_and_every_server(
     dev_root: Path, seeded: Path, started: Started
 ) -> None:
     base = free_base_port(17_000)
-    process = _dev_up(dev_root, seeded, base)
-    started.processes.append(process)
-    _wait_until_up(process)
-    tree = started.tree(process)
-    assert len(tree) >= 8  # `up`, four agencies, consent, the issuer, the gateway
-    assert all(_listening(port) for port in _ports(base))
-
-    # The terminal hangs up: the kernel and the shell send SIGHUP to the foreground job's group.
-    os.killpg(process.pid, signal.SIGHUP)
+    master, slave = os.openpty()
+    try:
+        command = [sys.executable, str(dev_root / "dev.py"), "up", "--base-port", str(base)]
+        process = subprocess.Popen(
+            [sys.executable, "-c", IN_TERMINAL, os.ttyname(slave), *command],
+            cwd=dev_root,
+            env=_environment(seeded),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        started.processes.append(process)
+        _read_until_up(master)
+        tree = started.tree(process)
+        assert len(tree) >= 8  # `up`, four agencies, consent, the issuer, the gateway
+        assert all(_listening(port) for port in _ports(base))
+    finally:
+        # The terminal window closes: the kernel hangs the terminal up (SIGHUP to its session's
+        # processes) and every later write to it fails.
+        os.close(master)
+        os.close(slave)
     assert process.wait(timeout=STOPPED) == 0
     _assert_all_gone(tree, base)
-    assert process.stdout is not None
-    assert "stopped" in process.stdout.read().splitlines()
 
 
 def test_sigterm_to_dev_py_alone_stops_every_server_and_says_children_were_not_seeded(
