@@ -126,7 +126,8 @@ def seed_note(report: SeedReport, children: int | None, seed: int | None) -> str
     lines.append(
         "  to reseed (replacing that synthetic data): stop `up`, run "
         f"`{folder}.venv/bin/satu-anak seed --force --children "
-        f"{children or DEFAULT_CHILDREN} --seed {DEFAULT_SEED if seed is None else seed}`, "
+        f"{DEFAULT_CHILDREN if children is None else children} "
+        f"--seed {DEFAULT_SEED if seed is None else seed}`, "
         "then start `up` again"
     )
     return "\n".join(lines)
