@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from subgraphs.common.context import Info
 from subgraphs.common.errors import BadUserInput, Forbidden, SubgraphError
-from subgraphs.common.federation import categorized
+from subgraphs.common.federation import categorized, cost, paged
 from subgraphs.consent.audit.store import (
     MAX_PAGE,
     OUTCOMES,
@@ -245,6 +245,8 @@ ACCESS_LOG = categorized(
     AUDIT_LOG,
     access_log,
     description="The access log, newest first: every request through the gateway, who made it, for what purpose, about which children, what was disclosed on which legal basis and what withheld. Auditors only.",
+    # Reads and verifies the hash chain: dearer than one row.
+    directives=[paged(), cost(5)],
 )
 ACCESS_LOG_CHECKPOINT = categorized(
     AUDIT_LOG,
@@ -356,4 +358,5 @@ GUARDIAN_ACCESS_VIEW = categorized(
     AUDIT_LOG,
     guardian_access_view,
     description="What a child's guardian would see of the access log (agency, purpose, kind of basis, categories; never officers' names or queries), and whether it is switched on. Auditors preview it today; a guardian role will read it.",
+    directives=[paged("entries"), cost(5)],
 )
