@@ -32,7 +32,7 @@ class GatewayConfig:
     # Demand control (gateway/demand, docs/limits.md): an operation whose estimated cost is over
     # `max_cost` is refused before any fetch ("enforce"), or only measured ("measure"); lists
     # without @listSize are assumed to hold `cost_list_size` items.
-    max_cost: int = 10_000
+    max_cost: int = 50_000
     cost_mode: str = "enforce"
     cost_list_size: int = 10
     plan_cache_size: int = 1_000

@@ -8,9 +8,12 @@ for `extensions.cost`. See docs/limits.md for the settings and how the default w
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from gateway.config import ConfigError, GatewayConfig
 from gateway.demand.estimate import CostError, CostEstimator
@@ -31,6 +34,7 @@ __all__ = [
 COST_ESTIMATED_TOO_EXPENSIVE = "COST_ESTIMATED_TOO_EXPENSIVE"
 COST_QUERY_PARSE_FAILURE = "COST_QUERY_PARSE_FAILURE"
 MODES = ("enforce", "measure")
+_ESTIMATES_PER_OPERATION = 64
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,19 @@ class DemandControl:
         self.estimator = CostEstimator(
             supergraph.api_schema, supergraph.costs, config.cost_list_size
         )
+        # Operation (by identity) -> the variables its estimate depends on, and its estimates
+        # by their values. Sized like the plan cache, whose operations these are.
+        self._cache: OrderedDict[int, tuple[Operation, frozenset[str], dict[bytes, float]]] = (
+            OrderedDict()
+        )
+        self._cache_size = max(1, config.plan_cache_size)
 
     def check(self, operation: Operation, variables: Mapping[str, Any]) -> Estimate | None:
         """The operation's estimate; RequestError when it may not run (enforce mode only).
 
         None in measure mode when the operation cannot be costed."""
         try:
-            estimated = self.estimator.estimate(operation, variables)
+            estimated = self._estimate(operation, variables)
         except CostError as failure:
             if not self.enforce:
                 return None
@@ -80,6 +90,26 @@ class DemandControl:
                 COST_ESTIMATED_TOO_EXPENSIVE,
             )
         return Estimate(estimated, self.max)
+
+    def _estimate(self, operation: Operation, variables: Mapping[str, Any]) -> float:
+        """The estimate, cached per operation (as the plan cache keeps it alive) and the values
+        of the variables it depends on."""
+        entry = self._cache.get(id(operation))
+        if entry is None or entry[0] is not operation:
+            entry = (operation, self.estimator.relevant_variables(operation), {})
+            self._cache[id(operation)] = entry
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(id(operation))
+        _, relevant, estimates = entry
+        key = orjson.dumps({name: variables.get(name) for name in sorted(relevant)})
+        estimated = estimates.get(key)
+        if estimated is None:
+            estimated = self.estimator.estimate(operation, variables)
+            if len(estimates) < _ESTIMATES_PER_OPERATION:
+                estimates[key] = estimated
+        return estimated
 
     def report(
         self,

@@ -224,6 +224,53 @@ class CostEstimator:
             return total
         return weight or 0.0
 
+    def relevant_variables(self, operation: Operation) -> frozenset[str]:
+        """The variables the estimate of `operation` can depend on: those in `@skip`/`@include`,
+        slicing arguments, weighted arguments and input objects. The others (an id, a name)
+        never change it, so estimates can be cached per operation and these values."""
+        found: set[str] = set()
+        stack: list[tuple[Sequence[Selection], GraphQLNamedType]] = [
+            (operation.selections, self._root(operation.kind))
+        ]
+        while stack:
+            selections, parent = stack.pop()
+            for selection in selections:
+                for directive in selection.directives:
+                    for argument in directive.arguments or ():
+                        found.update(_variables_in(argument.value))
+                if isinstance(selection, InlineFragment):
+                    condition = (
+                        self.schema.get_type(selection.type_condition)
+                        if selection.type_condition
+                        else parent
+                    )
+                    stack.append((selection.selections, condition or parent))
+                    continue
+                definition = _definition(parent, selection.name)
+                if definition is None:
+                    continue
+                list_size = self.costs.list_sizes.get((parent.name, selection.name))
+                paths = list_size.slicing_arguments if list_size is not None else None
+                slicing = {path.split(".")[0] for path in paths or ()}
+                for argument in selection.arguments:
+                    name = argument.name.value
+                    argument_definition = definition.args.get(name)
+                    named = (
+                        get_named_type(argument_definition.type)
+                        if argument_definition is not None
+                        else None
+                    )
+                    if (
+                        name in slicing
+                        or (parent.name, selection.name, name) in self.costs.arguments
+                        or named is None
+                        or named.name in self.costs.types
+                        or isinstance(named, GraphQLInputObjectType)
+                    ):
+                        found.update(_variables_in(argument.value))
+                stack.append((selection.selections, get_named_type(definition.type)))
+        return frozenset(found)
+
     # --- actual --------------------------------------------------------------------------------
 
     def actual(
@@ -393,6 +440,16 @@ def _literal(node: ValueNode, variables: Mapping[str, Any]) -> Any:
     if isinstance(node, ObjectValueNode):
         return {item.name.value: _literal(item.value, variables) for item in node.fields}
     return None
+
+
+def _variables_in(node: ValueNode) -> set[str]:
+    if isinstance(node, VariableNode):
+        return {node.name.value}
+    if isinstance(node, ListValueNode):
+        return set().union(*(_variables_in(item) for item in node.values))
+    if isinstance(node, ObjectValueNode):
+        return set().union(*(_variables_in(item.value) for item in node.fields))
+    return set()
 
 
 def _at_path(arguments: Mapping[str, Any], path: str) -> Any:

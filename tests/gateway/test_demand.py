@@ -201,3 +201,34 @@ def test_settings_from_toml_and_environment(tmp_path: Path) -> None:
         path, {"SATU_ANAK_MAX_COST": "70", "SATU_ANAK_COST_MODE": "enforce"}
     )
     assert (config.max_cost, config.cost_mode) == (70, "enforce")
+
+
+def test_the_variables_an_estimate_depends_on() -> None:
+    estimator = CostEstimator(library().api_schema, library().costs, DEFAULT_LIST_SIZE)
+    query = """query ($n: Int, $t: String, $title: ID!, $no: Boolean!, $id: ID!) {
+      books(first: $n) @skip(if: $no) { id }
+      search(term: $t) { total }
+      byIds(ids: [$title]) { id }
+      top { authors { books { id } } }
+      again: byIds(ids: ["x"]) { reviews { stars } id @include(if: true) }
+      one: search(first: 2) { items { id } }
+      other: byIds(ids: [$id]) { id }
+    }"""
+    # byIds' ids are its slicing argument: the list's length counts, so $title does too.
+    assert estimator.relevant_variables(operation(query)) == {"n", "t", "no", "title", "id"}
+    # A plain scalar argument (no weight, not slicing) is not one.
+    assert (
+        estimator.relevant_variables(operation("query ($a: ID!) { book(id: $a) { id } }")) == set()
+    )
+    mutation = "mutation ($in: BookInput!) { addBook(input: $in) { id } }"
+    assert estimator.relevant_variables(operation(mutation)) == {"in"}  # an input object
+
+
+def test_cached_estimates_follow_the_variables() -> None:
+    control = demand(max_cost=100)
+    query = operation("query ($n: Int) { books(first: $n) { id } }")
+    for n, expected in ((3, 6.0), (40, 80.0), (3, 6.0)):
+        estimate = control.check(query, {"n": n})
+        assert estimate is not None and estimate.estimated == expected
+    with pytest.raises(RequestError):
+        control.check(query, {"n": 51})
