@@ -31,6 +31,12 @@ class GatewayConfig:
     subgraph_timeout: float = 30.0
     max_tokens: int = 20_000
     max_depth: int = 64
+    # Demand control (gateway/demand, docs/limits.md): an operation whose estimated cost is over
+    # `max_cost` is refused before any fetch ("enforce"), or only measured ("measure"); lists
+    # without @listSize are assumed to hold `cost_list_size` items.
+    max_cost: int = 50_000
+    cost_mode: str = "enforce"
+    cost_list_size: int = 10
     plan_cache_size: int = 1_000
     # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
     forward_headers: frozenset[str] = ALWAYS_FORWARDED
@@ -141,6 +147,8 @@ class GatewayConfig:
                 changes["subgraph_timeout"] = float(environ["SATU_ANAK_SUBGRAPH_TIMEOUT"])
             if "SATU_ANAK_MAX_BODY_BYTES" in environ:
                 changes["max_body_bytes"] = int(environ["SATU_ANAK_MAX_BODY_BYTES"])
+            if "SATU_ANAK_MAX_COST" in environ:
+                changes["max_cost"] = int(environ["SATU_ANAK_MAX_COST"])
             timeouts = {n: float(v) for n, v in per_subgraph("_SUBGRAPH_TIMEOUT").items()}
         except ValueError as error:
             raise ConfigError(f"invalid number in the environment: {error}") from error
@@ -149,6 +157,7 @@ class GatewayConfig:
             ("SATU_ANAK_AUTH_AUDIENCE", "auth_audience"),
             ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
             ("SATU_ANAK_GRANT_KEY", "grant_key"),
+            ("SATU_ANAK_COST_MODE", "cost_mode"),
         ):
             if environ.get(variable):
                 changes[setting] = environ[variable]
