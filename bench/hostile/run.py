@@ -234,6 +234,7 @@ class Sampler:
         self.pids = dict(pids)
         self.interval = interval
         self.peak_kb: dict[str, int] = dict.fromkeys(pids, 0)
+        self.peak_vm_kb: dict[str, int] = dict.fromkeys(pids, 0)
         self.start_kb: dict[str, int] = {}
         self.reset = {name: reset_peak(pid) for name, pid in pids.items()}
         for name, pid in pids.items():
@@ -247,6 +248,9 @@ class Sampler:
                 rss = status_kb(pid, "VmRSS")
                 if rss is not None and rss > self.peak_kb[name]:
                     self.peak_kb[name] = rss
+                size = status_kb(pid, "VmSize")  # address space: what RLIMIT_AS caps
+                if size is not None and size > self.peak_vm_kb[name]:
+                    self.peak_vm_kb[name] = size
             self._stop.wait(self.interval)
 
     def __enter__(self) -> Sampler:
@@ -404,6 +408,9 @@ class System:
             "authorization": f"Bearer {self.token(who)}",
             PURPOSE_HEADER: who[2],
             "content-type": "application/json",
+            # As a current GraphQL-over-HTTP client asks: refusals then carry their 4xx status
+            # (with application/json alone, the spec answers them 200).
+            "accept": "application/graphql-response+json, application/json;q=0.9",
         }
 
     def start_gateway(self, extra_env: dict[str, str] | None = None) -> Proc:
@@ -738,7 +745,15 @@ def outcome(answer: Answer, system: System, log_from: int) -> dict[str, Any]:
     if answer.status == "timeout":
         status = f"timed out ({system.args.wall_cap:g} s)"
     elif not alive:
-        status = "gateway died" + (" at the memory cap" if "MemoryError" in log or not log else "")
+        code = gateway.popen.returncode
+        how = (
+            f"signal {signal.Signals(-code).name}"
+            if code is not None and code < 0
+            else f"exit {code}"
+        )
+        status = f"gateway died ({how}" + (
+            ", MemoryError in its log)" if "MemoryError" in log else ")"
+        )
     else:
         status = answer.status
         codes = summarize_codes(answer.codes)
@@ -1182,6 +1197,7 @@ def run_scenario(system: System, scenario: Scenario) -> dict[str, Any]:
                     )
                 )
         result["gateway_peak_mb"] = sampler.peak_mb("gateway")
+        result["gateway_peak_vm_mb"] = round(sampler.peak_vm_kb["gateway"] / 1024, 1)
         result["subgraph_peak_mb"] = {n: sampler.peak_mb(n) for n in system.subgraphs}
         result["subgraph_start_mb"] = {
             n: round(sampler.start_kb[n] / 1024, 1) for n in system.subgraphs
@@ -1476,9 +1492,15 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
         title = (b or a or {}).get("title", name)
         lines.append("| " + " | ".join([title, *cell(b), *cell(a)]) + " |")
         for label, result in (("before", b), ("after", a)):
-            if result and result.get("note"):
+            if not result:
+                continue
+            note = result.get("note", "")
+            vm = result.get("gateway_peak_vm_mb") or 0
+            if vm > 1024:  # near RLIMIT_AS: say so, the cap may be what ended it
+                note += ("; " if note else "") + f"gateway address space peak {vm:.0f} MB"
+            if note:
                 load = result.get("loadavg", "?").split(" ")[0]
-                notes.append(f"- {title}, {label} (load {load}): {result['note']}")
+                notes.append(f"- {title}, {label} (load {load}): {note}")
     return "\n".join([*lines, "", *notes])
 
 
