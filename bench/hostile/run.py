@@ -720,6 +720,9 @@ class Scenario:
     # Many ordinary clients (one address and principal here, many people in life): its gateway
     # also gets --load-env (e.g. rate limits off), the floods never do.
     ordinary_load: bool = False
+    # The slow queries must pass the gateway's limits to reach the subgraph: its gateway also
+    # gets --slow-env (e.g. a cost budget they fit in).
+    slow_queries: bool = False
 
 
 def one(
@@ -993,6 +996,14 @@ def slow_scenario(system: System, _sampler: Sampler) -> dict[str, Any]:
         for _ in range(system.args.slow_count)
     ]
     gave_up = time.monotonic()
+    # The subgraph's own CPU in the 2 s after the gateway gave up on the last slow query: work
+    # nobody will read (a circuit breaker may refuse the next queries meanwhile; this does not
+    # depend on it).
+    balai_pid = system.subgraphs["balai"].pid
+    busy: list[float] = []
+    cpu_at_give_up = cpu_seconds(balai_pid)
+    watcher = threading.Timer(2.0, lambda: busy.append(cpu_seconds(balai_pid) - cpu_at_give_up))
+    watcher.start()
     after = one(system, BALAI, {"code": code}, SUPERVISOR)
     later = [one(system, BALAI, {"code": code}, SUPERVISOR) for _ in range(3)]
     recovered = None  # seconds from the last give-up until the balai query answers cleanly
@@ -1002,6 +1013,7 @@ def slow_scenario(system: System, _sampler: Sampler) -> dict[str, Any]:
             recovered = time.monotonic() - gave_up
             break
         time.sleep(0.2)
+    watcher.join()
     slow_status = Counter(f"{a.status} {summarize_codes(a.codes)}".strip() for a in slow)
     return {
         "status": f"next: {after.status} {summarize_codes(after.codes)}".strip(),
@@ -1011,8 +1023,10 @@ def slow_scenario(system: System, _sampler: Sampler) -> dict[str, Any]:
         "slow_seconds": [round(a.seconds, 3) for a in slow],
         "later_seconds": [round(a.seconds, 3) for a in later],
         "recovered_after_s": round(recovered, 2) if recovered is not None else None,
+        "subgraph_cpu_after_give_up_s": round(busy[0], 2) if busy else None,
         "note": f"balai query alone {baseline * 1000:.0f} ms; after {len(slow)} slow queries given "
         f"up ({', '.join(f'{s}: {n}' for s, n in slow_status.items())}) "
+        f"balai's CPU in the 2 s after: {busy[0] if busy else float('nan'):.2f} s; "
         f"the next took {after.seconds * 1000:.0f} ms, then "
         + ", ".join(f"{a.seconds * 1000:.0f}" for a in later)
         + " ms; "
@@ -1114,6 +1128,7 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
             slow_scenario,
             gateway_env=slow_env,
             poisons=("balai",),
+            slow_queries=True,
         ),
     ]
 
@@ -1174,6 +1189,8 @@ def run_scenario(system: System, scenario: Scenario) -> dict[str, Any]:
     extra = dict(scenario.gateway_env)
     if scenario.ordinary_load:
         extra.update(system.args.load_env)
+    if scenario.slow_queries:
+        extra.update(system.args.slow_env)
     if scenario.fake:
         fake = system.start_fake(scenario.fake)
         extra[f"SATU_ANAK_{scenario.fake_at.upper()}_SUBGRAPH_URL"] = (
@@ -1292,6 +1309,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="an environment variable for the gateways of the ordinary-load scenarios only "
         "(concurrent, agency-hangs), e.g. SATU_ANAK_RATE_LIMIT=off (repeatable)",
     )
+    parser.add_argument(
+        "--slow-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for slow-after-timeout's gateway only, so that its slow "
+        "queries pass the gateway's limits and reach the subgraph, e.g. "
+        "SATU_ANAK_MAX_COST=100000000 (repeatable)",
+    )
     parser.add_argument("--gateway-config", type=Path, help="a gateway TOML file for every gateway")
     parser.add_argument(
         "--linger",
@@ -1321,7 +1347,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slow-depth", type=int, default=14)
     parser.add_argument("--slow-count", type=int, default=6)
     args = parser.parse_args(argv)
-    for option in ("gateway_env", "load_env"):
+    for option in ("gateway_env", "load_env", "slow_env"):
         pairs = {}
         for pair in getattr(args, option):
             key, sep, value = pair.partition("=")
@@ -1447,7 +1473,10 @@ def cell(result: dict[str, Any] | None) -> tuple[str, str, str, str]:
     sub_text = ""
     if peaks:
         name, peak = max(peaks.items(), key=lambda kv: kv[1] - starts.get(kv[0], 0))
-        sub_text = f"{name} {peak:.0f} MB"
+        grew = peak - starts.get(name, peak)
+        sub_text = (
+            f"{name} {peak:.0f} MB" if grew >= 5 else f"none grew (≤ {max(peaks.values()):.0f} MB)"
+        )
         if result.get("subgraphs_died"):
             sub_text += f" ({', '.join(result['subgraphs_died'])} died)"
     status = str(result.get("status", "")).replace("|", "/")
