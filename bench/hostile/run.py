@@ -939,7 +939,7 @@ def hanging_scenario(system: System, _sampler: Sampler) -> dict[str, Any]:
     statuses = ", ".join(f"{s}: {n}" for s, n in summary["statuses"].items())
     return {
         "status": f"healthy queries: {statuses}",
-        "seconds": summary["p50_ms"] / 1000 if summary["p50_ms"] is not None else None,
+        "seconds": round(summary["p50_ms"] / 1000, 4) if summary["p50_ms"] is not None else None,
         "load": summary,
         "agency_requests": system.fake_count(),
         "note": f"healthy p50 {summary['p50_ms']} ms, max {summary['max_ms']} ms "
