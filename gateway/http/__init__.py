@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from gateway.engine import Gateway
 from gateway.http.app import GatewayApp
+from gateway.http.health import Probes
 from gateway.http.middleware import RequestContextMiddleware
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ def create_gateway_app(
     """The gateway's ASGI app. Requests are authenticated by `authenticator` or, when none is
     given, by a token verifier for the configured issuer; with neither, not at all."""
     app = GatewayApp(gateway, development=development, max_body_bytes=gateway.config.max_body_bytes)
+    probes = Probes(gateway)
     config = gateway.config
     verifier: TokenVerifier | None = None
     if authenticator is None and config.auth_issuer:
@@ -48,9 +50,11 @@ def create_gateway_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
+        probes.started = True
         try:
             yield
         finally:
+            probes.stopping = True
             await gateway.close()
             if verifier is not None:
                 await verifier.aclose()
@@ -79,6 +83,8 @@ def create_gateway_app(
         routes=[
             Route("/graphql", app.graphql, methods=["GET", "POST"]),
             Route("/health", app.health, methods=["GET"]),
+            Route("/live", probes.live, methods=["GET"]),
+            Route("/ready", probes.ready, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,
