@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gateway.edge import EdgeConfig, EdgeConfigError
+
 if TYPE_CHECKING:
     from gateway.audit.config import AuditConfig
     from gateway.consent.config import ConsentConfig
@@ -29,6 +31,12 @@ class GatewayConfig:
     subgraph_timeout: float = 30.0
     max_tokens: int = 20_000
     max_depth: int = 64
+    # Demand control (gateway/demand, docs/limits.md): an operation whose estimated cost is over
+    # `max_cost` is refused before any fetch ("enforce"), or only measured ("measure"); lists
+    # without @listSize are assumed to hold `cost_list_size` items.
+    max_cost: int = 50_000
+    cost_mode: str = "enforce"
+    cost_list_size: int = 10
     plan_cache_size: int = 1_000
     # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
     forward_headers: frozenset[str] = ALWAYS_FORWARDED
@@ -76,6 +84,9 @@ class GatewayConfig:
     # benchmarks). Set, every GraphQL request is recorded in the access log before it is
     # answered, and none is answered with data when that fails. Needs `grant_key`.
     audit: AuditConfig | None = None
+    # The HTTP edge (`[edge]`): rate limits, trusted proxies, CSRF prevention, the persisted-
+    # operation safelist (gateway/edge.py, docs/operations.md).
+    edge: EdgeConfig = field(default_factory=EdgeConfig)
 
     def __post_init__(self) -> None:
         positive = {
@@ -109,6 +120,7 @@ class GatewayConfig:
         headers = raw.pop("forward_headers", [])
         consent_section = raw.pop("consent", None)
         audit_section = raw.pop("audit", None)
+        edge_section = raw.pop("edge", {})
         known = {f for f in cls.__dataclass_fields__ if f not in _DERIVED}
         unknown = set(raw) - known
         if unknown:
@@ -130,11 +142,18 @@ class GatewayConfig:
                 audit = AuditConfig.from_mapping(audit_section)
             except AuditConfigError as error:
                 raise ConfigError(f"{path}: {error}") from None
+        if not isinstance(edge_section, dict):
+            raise ConfigError(f"[edge] in {path} must be a table")
+        try:
+            edge = EdgeConfig.from_mapping(edge_section)
+        except EdgeConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
         try:
             return cls(
                 **raw,
                 consent=consent,
                 audit=audit,
+                edge=edge,
                 forward_headers=ALWAYS_FORWARDED | {str(h).lower() for h in headers},
                 subgraph_urls={n: str(s["url"]) for n, s in subgraphs.items() if "url" in s},
                 subgraph_timeouts={
@@ -171,6 +190,8 @@ class GatewayConfig:
                 changes["subgraph_timeout"] = float(environ["SATU_ANAK_SUBGRAPH_TIMEOUT"])
             if "SATU_ANAK_MAX_BODY_BYTES" in environ:
                 changes["max_body_bytes"] = int(environ["SATU_ANAK_MAX_BODY_BYTES"])
+            if "SATU_ANAK_MAX_COST" in environ:
+                changes["max_cost"] = int(environ["SATU_ANAK_MAX_COST"])
             for variable, setting, kind in _FAULT_VARIABLES:
                 if variable in environ:
                     changes[setting] = kind(environ[variable])
@@ -182,6 +203,7 @@ class GatewayConfig:
             ("SATU_ANAK_AUTH_AUDIENCE", "auth_audience"),
             ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
             ("SATU_ANAK_GRANT_KEY", "grant_key"),
+            ("SATU_ANAK_COST_MODE", "cost_mode"),
         ):
             if environ.get(variable):
                 changes[setting] = environ[variable]
@@ -195,6 +217,12 @@ class GatewayConfig:
         audit: AuditConfig | None = changes.get("audit") or self.audit
         if environ.get("SATU_ANAK_AUDIT_LOOKUP_KEY") and audit is not None:
             changes["audit"] = replace(audit, lookup_key=environ["SATU_ANAK_AUDIT_LOOKUP_KEY"])
+        try:
+            edge = self.edge.with_env(environ)
+        except EdgeConfigError as error:
+            raise ConfigError(str(error)) from None
+        if edge is not self.edge:
+            changes["edge"] = edge
         if "SATU_ANAK_DEDUPLICATE" in environ:
             changes["deduplicate"] = environ["SATU_ANAK_DEDUPLICATE"] not in ("0", "false", "no")
         extra = {
@@ -225,6 +253,7 @@ _DERIVED = frozenset(
         "subgraph_response_limits",
         "consent",
         "audit",
+        "edge",
     }
 )
 # Fault-isolation settings an operator may set from the environment: variable, setting, type.
