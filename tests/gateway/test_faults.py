@@ -475,3 +475,43 @@ async def test_ready_is_not_ready_before_the_gateway_has_started() -> None:
         live = await http.get("/live")
     assert ready.status_code == 503 and ready.json()["status"] == "starting"
     assert live.status_code == 200
+
+
+async def test_ready_needs_the_access_log_when_audit_is_configured(tmp_path: Any) -> None:
+    from auth.grant import generate_key_pair
+    from gateway.audit.config import AuditConfig
+
+    generate_key_pair(tmp_path / "grant.pem", tmp_path / "grant.pub.pem")
+
+    async def consent_ready(exchange: Exchange) -> None:
+        assert exchange.request.path == "/ready"
+        await exchange.answer(200, {"status": "ok"})
+
+    async def readiness(audit_url: str) -> httpx.Response:
+        gateway = _gateway(grant_key=str(tmp_path / "grant.pem"), audit=AuditConfig(audit_url))
+        port = _free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_gateway_app(gateway), host="127.0.0.1", port=port, log_config=None
+            )
+        )
+        task = asyncio.create_task(server.serve())
+        try:
+            for _ in range(500):
+                if server.started:
+                    break
+                await asyncio.sleep(0.02)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                return await http.get("/ready")
+        finally:
+            server.should_exit = True
+            await task
+
+    async with raw_server(consent_ready) as consent:
+        reachable = await readiness(consent.url.replace("/graphql", "/audit/append"))
+    unreachable = await readiness(f"http://127.0.0.1:{_free_port()}/audit/append")
+    assert reachable.status_code == 200
+    assert reachable.json()["accessLog"] == "ok"
+    assert unreachable.status_code == 503
+    assert unreachable.json()["status"] == "unavailable"
+    assert unreachable.json()["accessLog"] == "unreachable"
