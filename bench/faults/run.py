@@ -10,6 +10,11 @@ breakers — how fast a request to the hanging agency is refused once its breake
 
     PYTHONPATH=/path/to/checkout python bench/faults/run.py [--hang 300] [--timeout 2]
 
+With --gateway the same runs through the whole gateway (Gateway.execute, the HTTP subgraph
+client, bench/gateway/supergraph.graphql): `{ me { id } }` needs the hanging `accounts`,
+`{ topProducts { upc name } }` the healthy `products` (deduplication off, so that every request
+goes out).
+
 Run it against main and against this branch to compare (bench/faults/README.md)."""
 
 from __future__ import annotations
@@ -18,14 +23,21 @@ import argparse
 import asyncio
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from gateway.client.transport import SubgraphTransport
+from gateway.config import GatewayConfig
+from gateway.engine import Gateway
+from gateway.supergraph import parse_supergraph
 
 BODY = orjson.dumps({"query": "{ __typename }"})
-ANSWER = orjson.dumps({"data": {"__typename": "Query"}})
+ANSWER = orjson.dumps(
+    {"data": {"__typename": "Query", "topProducts": [{"upc": "1", "name": "Table"}]}}
+)
+SUPERGRAPH = Path(__file__).resolve().parents[1] / "gateway" / "supergraph.graphql"
 
 
 _HANDLERS: set[asyncio.Task[Any]] = set()
@@ -73,15 +85,39 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     hanging, hang_url, hang_connections = await _serve(answer=False)
     healthy, ok_url, _ = await _serve(answer=True)
     transport = SubgraphTransport(args.timeout)
+    gateway: Gateway | None = None
+    if args.gateway:
+        gateway = Gateway(
+            parse_supergraph(SUPERGRAPH.read_text()),
+            GatewayConfig(
+                subgraph_urls={"accounts": hang_url, "products": ok_url},
+                subgraph_timeout=args.timeout,
+                deduplicate=False,
+            ),
+        )
+        transport = gateway.client.transport  # type: ignore[attr-defined]
     stop = asyncio.Event()
     counter = [0]
 
+    async def ask(hanging: bool, n: int) -> bool:
+        """One request; True when it failed."""
+        if gateway is not None:
+            query = "{ me { id } }" if hanging else "{ topProducts { upc name } }"
+            body = await gateway.execute(gateway.prepare(query, None), None)
+            return bool(body.get("errors"))
+        answer = await transport.post(
+            hang_url if hanging else ok_url,
+            BODY,
+            {"x-n": str(n)},  # each request different: identical ones in flight are sent once
+            service="hanging" if hanging else "healthy",
+            timeout=args.timeout,
+        )
+        return bool(answer.errors)
+
     async def keep_hanging() -> None:
         while not stop.is_set():
-            counter[0] += 1  # each request different: identical ones in flight are sent once
-            await transport.post(
-                hang_url, BODY, {"x-n": str(counter[0])}, service="hanging", timeout=args.timeout
-            )
+            counter[0] += 1
+            await ask(True, counter[0])
 
     load = [asyncio.create_task(keep_hanging()) for _ in range(args.hang)]
     await asyncio.sleep(0.5)  # the hanging agency's requests are out
@@ -95,16 +131,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         while queue:
             n = queue.pop()
             started = time.perf_counter()
-            answer = await transport.post(
-                ok_url, BODY, {"x-n": str(n)}, service="healthy", timeout=args.timeout
-            )
+            failed = await ask(False, n)
             latencies.append(time.perf_counter() - started)
-            failures += bool(answer.errors)
+            failures += failed
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(args.healthy_concurrency)))
     elapsed = time.perf_counter() - began
     result: dict[str, Any] = {
+        "through": "gateway" if gateway is not None else "transport",
         "hanging_in_flight": args.hang,
         "hanging_connections_opened": hang_connections[0],
         "timeout_s": args.timeout,
@@ -121,18 +156,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
     breaker = getattr(transport, "breaker", None)
     if breaker is not None:
-        result["hanging_breaker"] = breaker("hanging").state
+        result["hanging_breaker"] = breaker("accounts" if gateway else "hanging").state
         fast = []
         for n in range(100):
             started = time.perf_counter()
-            answer = await transport.post(
-                hang_url, BODY, {"y": str(n)}, service="hanging", timeout=args.timeout
-            )
+            assert await ask(True, -n)
             fast.append(time.perf_counter() - started)
-            assert answer.errors
         result["open_breaker_refusal_p50_ms"] = round(statistics.median(fast) * 1000, 3)
         result["open_breaker_refusal_max_ms"] = round(max(fast) * 1000, 3)
-    await transport.close()
+    await (gateway.close() if gateway is not None else transport.close())
     hanging.close()
     healthy.close()
     for task in _HANDLERS:
@@ -147,4 +179,5 @@ if __name__ == "__main__":
     parser.add_argument("--timeout", type=float, default=2.0, help="subgraph timeout, seconds")
     parser.add_argument("--healthy", type=int, default=400, help="queries to the healthy one")
     parser.add_argument("--healthy-concurrency", type=int, default=20)
+    parser.add_argument("--gateway", action="store_true", help="through the whole gateway")
     print(orjson.dumps(asyncio.run(main(parser.parse_args())), option=orjson.OPT_INDENT_2).decode())
