@@ -75,6 +75,10 @@ def _free_port() -> int:
         return port
 
 
+# A PostgreSQL server where nobody listens: every connection is refused at once.
+_NO_DATABASE = f"postgresql+asyncpg://satu@127.0.0.1:{_free_port()}/nothing"
+
+
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[tuple[str, Any]]:
     global WORK
@@ -157,14 +161,8 @@ async def test_a_request_within_its_deadline_is_answered(served: tuple[str, Any]
     assert response.json() == {"data": {"slow": 4}}
 
 
-async def test_live_answers_without_the_database_ready_does_not(tmp_path: Path) -> None:
-    (tmp_path / "a-file").write_text("")
-    missing = tmp_path / "a-file" / "pkh.db"  # under a file: no database can be opened there
-    app = create_app(
-        load_spec("pkh"),
-        SubgraphSettings("pkh", f"sqlite+aiosqlite:///{missing}"),
-        identify=_nobody,
-    )
+async def test_live_answers_without_the_database_ready_does_not() -> None:
+    app = create_app(load_spec("pkh"), SubgraphSettings("pkh", _NO_DATABASE), identify=_nobody)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://pkh"
     ) as http:
@@ -176,10 +174,7 @@ async def test_live_answers_without_the_database_ready_does_not(tmp_path: Path) 
 
 
 async def test_the_consent_services_health_includes_its_access_log(tmp_path: Path) -> None:
-    (tmp_path / "a-file").write_text("")
-    audit = AuditService(
-        AuditSettings(f"sqlite+aiosqlite:///{tmp_path / 'a-file' / 'audit.db'}", None)
-    )
+    audit = AuditService(AuditSettings(_NO_DATABASE, None))
     app = create_app(
         load_spec("consent"),
         SubgraphSettings("consent", f"sqlite+aiosqlite:///{tmp_path / 'consent.db'}"),
