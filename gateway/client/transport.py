@@ -10,7 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 import orjson
@@ -74,11 +74,9 @@ class SubgraphTransport:
     ) -> None:
         settings = settings or TransportSettings()
         if default_timeout is not None:
-            settings = TransportSettings(**{**settings.__dict__, "timeout": default_timeout})
+            settings = replace(settings, timeout=default_timeout)
         if max_connections is not None:
-            settings = TransportSettings(
-                **{**settings.__dict__, "max_connections": max_connections}
-            )
+            settings = replace(settings, max_connections=max_connections)
         self.settings = settings
         self.default_timeout = settings.timeout
         # One session (and so one connection pool) per subgraph, made when first used.
