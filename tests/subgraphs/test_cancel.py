@@ -136,6 +136,18 @@ async def test_work_stops_when_the_gateway_gives_up(served: tuple[str, Any]) -> 
     assert app.state.cancelled.disconnected + app.state.cancelled.past_deadline == 1
 
 
+async def test_work_stops_when_the_client_disconnects_without_a_deadline(
+    served: tuple[str, Any],
+) -> None:
+    base, app = served
+    async with httpx.AsyncClient(timeout=0.5) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post(f"{base}/graphql", json={"query": "{ slow(seconds: 10) }"})
+    assert await _ticks_stop()
+    assert not WORK.finished
+    assert (app.state.cancelled.disconnected, app.state.cancelled.past_deadline) == (1, 0)
+
+
 async def test_the_deadline_the_gateway_sends_is_enforced(served: tuple[str, Any]) -> None:
     base, app = served
     async with httpx.AsyncClient(timeout=30) as http:
