@@ -13,6 +13,7 @@ from starlette.routing import Route
 from gateway.engine import Gateway
 from gateway.http.app import GatewayApp
 from gateway.http.middleware import RequestContextMiddleware
+from gateway.http.tracing import TracingMiddleware
 
 if TYPE_CHECKING:
     from auth.tokens import TokenVerifier
@@ -55,7 +56,8 @@ def create_gateway_app(
             if verifier is not None:
                 await verifier.aclose()
 
-    middleware = [Middleware(RequestContextMiddleware)]
+    # Tracing right inside the context: every later stage runs within the request's spans.
+    middleware = [Middleware(RequestContextMiddleware), Middleware(TracingMiddleware)]
     if gateway.audit is not None:
         from gateway.audit.middleware import AuditMiddleware
 
