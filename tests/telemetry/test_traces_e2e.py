@@ -267,3 +267,55 @@ async def test_no_span_carries_the_nik_the_document_or_the_variables(
         for text in texts:
             assert stack.nik not in text, (span.name, text)
             assert "childByNik" not in text, (span.name, text)  # no document, not even in part
+
+
+async def test_fetches_and_subgraph_requests_are_counted_per_subgraph(stack: Stack) -> None:
+    from observability.metrics import REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    fetches = ("satu_anak_gateway_subgraph_fetches_total", {"subgraph": "pkh", "outcome": "ok"})
+    latency = ("satu_anak_gateway_subgraph_fetch_duration_seconds_count", {"subgraph": "pkh"})
+    served = (
+        "satu_anak_subgraph_requests_total",
+        {"subgraph": "pkh", "route": "/graphql", "status": "200"},
+    )
+    before = [sample(name, **labels) for name, labels in (fetches, latency, served)]
+    await _ask(stack, BY_NIK, {"nik": stack.nik})
+    after = [sample(name, **labels) for name, labels in (fetches, latency, served)]
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]
+
+
+def test_the_otel_variables_turn_tracing_on_and_off() -> None:
+    import subprocess
+    import sys
+
+    from observability.setup import tracing_wanted
+
+    assert not tracing_wanted({})  # nothing configured: off (the embedded start's default)
+    assert tracing_wanted({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"})
+    assert not tracing_wanted(
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SDK_DISABLED": "true"}
+    )
+    assert not tracing_wanted({"OTEL_TRACES_EXPORTER": "none"})
+    # A process configured as a server is: its spans go to the exporter the variables name.
+    script = (
+        "from observability.setup import configure_tracing\n"
+        "from observability.tracing import tracer\n"
+        "provider = configure_tracing('satu-anak-pkh')\n"
+        "tracer('t').start_span('hello').end()\n"
+        "provider.shutdown()\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "OTEL_TRACES_EXPORTER": "console"},
+        check=True,
+    )
+    assert '"name": "hello"' in result.stdout
+    assert '"service.name": "satu-anak-pkh"' in result.stdout
