@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -87,8 +87,14 @@ BREAKER = Gauge(
 _BREAKER_STATES = {"closed": 0, "half_open": 1, "half-open": 1, "open": 2}
 
 
+_HIT, _MISS = PLAN_CACHE.labels("hit"), PLAN_CACHE.labels("miss")
+# Labelled children, found once (a label look-up takes a lock; these run on every request).
+_fetch_counters: dict[tuple[str, str], Counter] = {}
+_fetch_timers: dict[str, Histogram] = {}
+
+
 def plan_cache(hit: bool) -> None:
-    PLAN_CACHE.labels("hit" if hit else "miss").inc()
+    (_HIT if hit else _MISS).inc()
 
 
 def breaker_state(service: str, state: str) -> None:
@@ -99,10 +105,32 @@ def breaker_state(service: str, state: str) -> None:
     BREAKER.labels(service).set(value)
 
 
+_request_counters: dict[tuple[str, int], Counter] = {}
+_request_timers: dict[str, Histogram] = {}
+
+
+def answered(route: str, status: int, seconds: float) -> None:
+    """An HTTP request answered (by route: "/graphql", "/health" or "other")."""
+    counter = _request_counters.get((route, status))
+    if counter is None:
+        counter = _request_counters[route, status] = REQUESTS.labels(route, str(status))
+    counter.inc()
+    timer = _request_timers.get(route)
+    if timer is None:
+        timer = _request_timers[route] = REQUEST_SECONDS.labels(route)
+    timer.observe(seconds)
+
+
 def fetched(service: str, seconds: float, has_data: bool, has_errors: bool) -> None:
     outcome = "failed" if not has_data else "error" if has_errors else "ok"
-    FETCHES.labels(service, outcome).inc()
-    FETCH_SECONDS.labels(service).observe(seconds)
+    counter = _fetch_counters.get((service, outcome))
+    if counter is None:
+        counter = _fetch_counters[service, outcome] = FETCHES.labels(service, outcome)
+    counter.inc()
+    timer = _fetch_timers.get(service)
+    if timer is None:
+        timer = _fetch_timers[service] = FETCH_SECONDS.labels(service)
+    timer.observe(seconds)
 
 
 def count_answer(context: RequestContext) -> None:
@@ -126,15 +154,33 @@ def count_answer(context: RequestContext) -> None:
 # --- spans ----------------------------------------------------------------------------------------
 
 
-@contextmanager
-def span(name: str, kind: SpanKind = SpanKind.INTERNAL) -> Iterator[trace.Span]:
+class _Unrecorded:
+    """The `span()` of work outside a recording span: the current span stays current."""
+
+    __slots__ = ("current",)
+
+    def __init__(self, current: trace.Span) -> None:
+        self.current = current
+
+    def __enter__(self) -> trace.Span:
+        return self.current
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+def span(name: str, kind: SpanKind = SpanKind.INTERNAL) -> AbstractContextManager[trace.Span]:
     """A child span of the current one, current while the block runs — made only below a
     recording span: with tracing off (or this trace not sampled) nothing is made and the current
     span stays current, at the cost of one look-up."""
     current = trace.get_current_span()
     if not current.is_recording():
-        yield current
-        return
+        return _Unrecorded(current)
+    return _recorded(name, kind)
+
+
+@contextmanager
+def _recorded(name: str, kind: SpanKind) -> Iterator[trace.Span]:
     # No exception events or messages: an exception's message may quote what a client sent
     # (or, from a database driver, the parameters of a statement). Its class only.
     with tracer(TRACER).start_as_current_span(

@@ -79,8 +79,7 @@ class TracingMiddleware:
                 if status >= 500:
                     router.set_status(Status(StatusCode.ERROR))
             router.end()
-            telemetry.REQUESTS.labels(route, str(status)).inc()
-            telemetry.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+            telemetry.answered(route, status, time.perf_counter() - started)
             telemetry.count_answer(context)
 
     async def _counted(self, scope: Scope, receive: Receive, send: Send, route: str) -> None:
@@ -96,5 +95,4 @@ class TracingMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            telemetry.REQUESTS.labels(route, str(status)).inc()
-            telemetry.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+            telemetry.answered(route, status, time.perf_counter() - started)
