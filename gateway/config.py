@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gateway.edge import EdgeConfig, EdgeConfigError
+
 if TYPE_CHECKING:
     from gateway.audit.config import AuditConfig
     from gateway.consent.config import ConsentConfig
@@ -62,6 +64,9 @@ class GatewayConfig:
     # benchmarks). Set, every GraphQL request is recorded in the access log before it is
     # answered, and none is answered with data when that fails. Needs `grant_key`.
     audit: AuditConfig | None = None
+    # The HTTP edge (`[edge]`): rate limits, trusted proxies, CSRF prevention, the persisted-
+    # operation safelist (gateway/edge.py, docs/operations.md).
+    edge: EdgeConfig = field(default_factory=EdgeConfig)
 
     @classmethod
     def load(
@@ -80,6 +85,7 @@ class GatewayConfig:
         headers = raw.pop("forward_headers", [])
         consent_section = raw.pop("consent", None)
         audit_section = raw.pop("audit", None)
+        edge_section = raw.pop("edge", {})
         known = {f for f in cls.__dataclass_fields__ if f not in _DERIVED}
         unknown = set(raw) - known
         if unknown:
@@ -101,11 +107,18 @@ class GatewayConfig:
                 audit = AuditConfig.from_mapping(audit_section)
             except AuditConfigError as error:
                 raise ConfigError(f"{path}: {error}") from None
+        if not isinstance(edge_section, dict):
+            raise ConfigError(f"[edge] in {path} must be a table")
+        try:
+            edge = EdgeConfig.from_mapping(edge_section)
+        except EdgeConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
         try:
             return cls(
                 **raw,
                 consent=consent,
                 audit=audit,
+                edge=edge,
                 forward_headers=ALWAYS_FORWARDED | {str(h).lower() for h in headers},
                 subgraph_urls={n: str(s["url"]) for n, s in subgraphs.items() if "url" in s},
                 subgraph_timeouts={
@@ -156,6 +169,12 @@ class GatewayConfig:
         audit: AuditConfig | None = changes.get("audit") or self.audit
         if environ.get("SATU_ANAK_AUDIT_LOOKUP_KEY") and audit is not None:
             changes["audit"] = replace(audit, lookup_key=environ["SATU_ANAK_AUDIT_LOOKUP_KEY"])
+        try:
+            edge = self.edge.with_env(environ)
+        except EdgeConfigError as error:
+            raise ConfigError(str(error)) from None
+        if edge is not self.edge:
+            changes["edge"] = edge
         if "SATU_ANAK_DEDUPLICATE" in environ:
             changes["deduplicate"] = environ["SATU_ANAK_DEDUPLICATE"] not in ("0", "false", "no")
         extra = {
@@ -177,4 +196,6 @@ class GatewayConfig:
         return cls().with_env(environ)
 
 
-_DERIVED = frozenset({"forward_headers", "subgraph_urls", "subgraph_timeouts", "consent", "audit"})
+_DERIVED = frozenset(
+    {"forward_headers", "subgraph_urls", "subgraph_timeouts", "consent", "audit", "edge"}
+)

@@ -9,12 +9,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from satu_anak.ports import BASE_PORT, issuer_port, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES, load_spec
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from gateway.config import GatewayConfig
     from gateway.engine import Gateway
 
@@ -310,16 +312,32 @@ def _gateway(args: argparse.Namespace) -> int:
     except (GrantKeyError, AuditConfigError, AuditConfigMissing) as error:
         print(error, file=sys.stderr)
         return 2
-    app = create_gateway_app(gateway, development=config.development)
-    uvicorn.run(
+    from gateway.config import ConfigError
+
+    try:
+        app = create_gateway_app(gateway, development=config.development)
+    except ConfigError as error:  # e.g. a persisted operation manifest that cannot be read
+        print(error, file=sys.stderr)
+        return 2
+    uvicorn.Server(gateway_server_config(app, config)).run()
+    return 0
+
+
+def gateway_server_config(app: Any, config: GatewayConfig) -> uvicorn.Config:
+    """How the gateway is served. uvicorn's proxy headers are off: by default uvicorn believes
+    X-Forwarded-For from 127.0.0.1, which would let any local process pick its rate-limit
+    address; the gateway reads the header itself, from `[edge] trusted_proxies` only."""
+    import uvicorn
+
+    return uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        proxy_headers=False,
     )
-    return 0
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -496,10 +514,41 @@ def build_parser() -> argparse.ArgumentParser:
     audit_checkpoint.add_argument("--database", help="the access log's URL")
     audit_checkpoint.set_defaults(run=_audit_checkpoint)
 
+    persisted = commands.add_parser(
+        "persisted", help="persisted operations: build a safelist manifest from .graphql files"
+    )
+    persisted_commands = persisted.add_subparsers(dest="persisted_command", required=True)
+    persisted_build = persisted_commands.add_parser(
+        "build", help="write Apollo's persisted query manifest of the operations in FILES"
+    )
+    persisted_build.add_argument("files", nargs="+", help=".graphql files (named operations)")
+    persisted_build.add_argument("--out", help="the manifest file (default: standard output)")
+    persisted_build.set_defaults(run=_persisted_build)
+
     sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")
     sdl.add_argument("--check", action="store_true")
     sdl.set_defaults(run=_sdl)
     return parser
+
+
+def _persisted_build(args: argparse.Namespace) -> int:
+    import json
+
+    from gateway.http.persisted import ManifestError, manifest_of_documents
+
+    try:
+        documents = [(name, Path(name).read_text()) for name in args.files]
+        manifest = manifest_of_documents(documents)
+    except (OSError, ManifestError) as failure:
+        print(failure, file=sys.stderr)
+        return 2
+    text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"{len(manifest)} operation(s) written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +82,14 @@ class System:
 
 
 @contextlib.contextmanager
-def running_system(data_dir: Path, base: int, children: int = 300) -> Iterator[System]:
-    """`satu-anak up --children N --base-port BASE` over `data_dir`, stopped (SIGINT) after."""
+def running_system(
+    data_dir: Path, base: int, children: int = 300, environ: Mapping[str, str] | None = None
+) -> Iterator[System]:
+    """`satu-anak up --children N --base-port BASE` over `data_dir`, stopped (SIGINT) after;
+    `environ`: variables for its processes (over the test's)."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
     env["SATU_ANAK_DATA_DIR"] = str(data_dir)
+    env.update(environ or {})
     log = data_dir / "up.log"
     with log.open("w") as out:
         process = subprocess.Popen(

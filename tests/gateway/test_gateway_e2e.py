@@ -220,7 +220,11 @@ async def test_bad_requests_are_4xx_never_500(stack: Stack) -> None:
         )
     ).status_code == 400
     assert (
-        await client.post("/graphql", content=b"query", headers={"content-type": "text/plain"})
+        await client.post(
+            "/graphql",
+            content=b"query",
+            headers={"content-type": "text/plain", "apollo-require-preflight": "true"},
+        )
     ).status_code == 415
     assert (await client.post("/graphql", json={"variables": {}})).status_code == 400
     huge = {"query": "{ __typename }", "padding": "x" * 2_000_000}
@@ -230,9 +234,14 @@ async def test_bad_requests_are_4xx_never_500(stack: Stack) -> None:
         params={
             "query": 'mutation { closeCase(caseId: "1", closedOn: "2026-01-01", reason: WITHDRAWN) { id } }'
         },
+        headers={"apollo-require-preflight": "true"},
     )
     assert mutation.status_code == 405
-    got = await client.get("/graphql", params={"query": '{ child(id: "ANK000000001") { id } }'})
+    got = await client.get(
+        "/graphql",
+        params={"query": '{ child(id: "ANK000000001") { id } }'},
+        headers={"apollo-require-preflight": "true"},
+    )
     assert got.json() == {"data": {"child": {"id": "ANK000000001"}}}
     unknown_op = await _post(stack, {"query": "query A { __typename }", "operationName": "B"})
     assert "Unknown operation" in unknown_op.json()["errors"][0]["message"]

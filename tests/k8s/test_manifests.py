@@ -1003,3 +1003,19 @@ def test_dockerfile_runs_satu_anak_as_the_uid_the_pods_expect() -> None:
         assert pod_spec(workload)["securityContext"]["runAsUser"] == int(users[-1])
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert ".venv" in ignored or "*" in ignored, ".dockerignore must keep .venv out"
+
+
+def test_the_gateway_believes_forwarded_for_only_from_the_pod_network(
+    manifests: Manifests,
+) -> None:
+    # Behind the ingress every connection is the ingress controller's: without trusted proxies
+    # every client would share its rate-limit bucket. The setting must parse as the gateway
+    # reads it, and name private networks only (the pods'), never everything.
+    gw = gateway(manifests)
+    value = env_value(gw, "SATU_ANAK_TRUSTED_PROXIES")
+    edge = GatewayConfig.load(None, {"SATU_ANAK_TRUSTED_PROXIES": value}).edge
+    networks = edge.proxy_networks()
+    assert networks, "no trusted proxies"
+    for network in networks:
+        assert network.is_private and network.prefixlen >= 8, network
+    assert edge.rate_limit
