@@ -65,7 +65,11 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
         parts = [f"{when} {record.levelname:<7} {self.service:<11} {record.getMessage()}"]
-        parts.extend(f"{key}={value}" for key, value in _extra(record).items())
+        parts.extend(
+            f"{key}={value}"
+            for key, value in _extra(record).items()
+            if key != "color_message"  # uvicorn's message again, with terminal colour codes
+        )
         trace_id, _span_id, request_id = current_ids()
         ids = []
         if trace_id is not None:

@@ -228,6 +228,10 @@ def test_the_text_format_is_for_people_and_up_chooses_it() -> None:
     )
     text = TextFormatter("pkh").format(record)
     assert re.fullmatch(r"\d\d:\d\d:\d\d INFO +pkh +subgraph starting  dialect=sqlite", text), text
+    uvicorn = logging.makeLogRecord(
+        {"msg": "Started", "levelname": "INFO", "name": "uvicorn", "color_message": "\x1b[36m"}
+    )
+    assert "\x1b" not in TextFormatter("gateway").format(uvicorn)
     assert log_format({}) == "json"  # served on its own: JSON lines
     assert children_env({})["SATU_ANAK_LOG_FORMAT"] == "text"  # under `up`: text
     assert children_env({"SATU_ANAK_LOG_FORMAT": "json"})["SATU_ANAK_LOG_FORMAT"] == "json"
