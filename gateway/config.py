@@ -31,6 +31,12 @@ class GatewayConfig:
     subgraph_timeout: float = 30.0
     max_tokens: int = 20_000
     max_depth: int = 64
+    # Demand control (gateway/demand, docs/limits.md): an operation whose estimated cost is over
+    # `max_cost` is refused before any fetch ("enforce"), or only measured ("measure"); lists
+    # without @listSize are assumed to hold `cost_list_size` items.
+    max_cost: int = 50_000
+    cost_mode: str = "enforce"
+    cost_list_size: int = 10
     plan_cache_size: int = 1_000
     # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
     forward_headers: frozenset[str] = ALWAYS_FORWARDED
@@ -147,6 +153,8 @@ class GatewayConfig:
                 changes["max_body_bytes"] = int(environ["SATU_ANAK_MAX_BODY_BYTES"])
             if environ.get("SATU_ANAK_METRICS_PORT"):
                 changes["metrics_port"] = int(environ["SATU_ANAK_METRICS_PORT"])
+            if "SATU_ANAK_MAX_COST" in environ:
+                changes["max_cost"] = int(environ["SATU_ANAK_MAX_COST"])
             timeouts = {n: float(v) for n, v in per_subgraph("_SUBGRAPH_TIMEOUT").items()}
         except ValueError as error:
             raise ConfigError(f"invalid number in the environment: {error}") from error
@@ -156,6 +164,7 @@ class GatewayConfig:
             ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
             ("SATU_ANAK_GRANT_KEY", "grant_key"),
             ("SATU_ANAK_METRICS_HOST", "metrics_host"),
+            ("SATU_ANAK_COST_MODE", "cost_mode"),
         ):
             if environ.get(variable):
                 changes[setting] = environ[variable]

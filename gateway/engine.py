@@ -14,6 +14,7 @@ from gateway.client import SubgraphClient
 from gateway.client.http import HttpSubgraphClient
 from gateway.config import GatewayConfig
 from gateway.context import RequestContext
+from gateway.demand import DemandControl
 from gateway.errors import RequestError
 from gateway.executor.run import PlanExecutor
 from gateway.executor.shape import GuardedShaper, Shaper
@@ -58,6 +59,7 @@ class Gateway:
                 self.config.consent, policy or self.config.consent.load_policy(), subgraphs
             )
         self.preparer = Preparer(self.api_schema, self.planner, self.config, self.consent)
+        self.demand = DemandControl(supergraph, self.config)  # cost budget: gateway/demand
         self.client: SubgraphClient = client or HttpSubgraphClient(supergraph, self.config)
         keep_only_asked = self.config.keep_only_asked
         if keep_only_asked is None:
@@ -155,6 +157,8 @@ class Gateway:
         # The client's values as sent, plus the operation's defaults for those it left out:
         # one view for conditions, introspection, shaping and the subgraphs alike.
         values = _with_defaults(prepared.operation, self.coerce_variables(prepared, variables))
+        # Demand control: refused here, over the budget, before anything is fetched.
+        estimate = self.demand.check(prepared.operation, values)
         execution = await self.executor.run(prepared.plan.node, values, context)
         data = execution.data
         if prepared.local_document is not None:
@@ -181,6 +185,9 @@ class Gateway:
         if errors:
             response["errors"] = errors
         response["data"] = shaped
+        if self.config.development:  # the measured cost, never in production
+            cost = self.demand.report(estimate, prepared.operation, values, shaped)
+            response.setdefault("extensions", {})["cost"] = cost
         return response
 
     def _root_type(self, kind: OperationType) -> GraphQLObjectType:
