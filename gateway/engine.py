@@ -22,6 +22,7 @@ from gateway.operation import Field, InlineFragment, Operation
 from gateway.planner import PlannerPasses, QueryPlanner, SubgraphMap, print_plan
 from gateway.prepare import LOCAL_ROOT_FIELDS, PreparedOperation, Preparer
 from gateway.supergraph import Supergraph
+from gateway.supergraph.support import refuse_unsupported
 from gateway.types import JsonObject
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Gateway:
         passes: PlannerPasses | None = None,
         policy: ConsentPolicy | None = None,
     ) -> None:
+        refuse_unsupported(supergraph)  # never a silently wrong plan (@fromContext)
         self.supergraph = supergraph
         self.config = config or GatewayConfig()
         self.api_schema = supergraph.api_schema

@@ -306,9 +306,13 @@ def _gateway(args: argparse.Namespace) -> int:
     from auth.grant import GrantKeyError
     from gateway.audit.config import AuditConfigError
     from gateway.audit.stage import AuditConfigMissing
+    from gateway.supergraph import SupergraphError
 
     try:
         gateway = _load_gateway(config)
+    except SupergraphError as error:  # one that does not parse, or that we cannot serve
+        print(f"{config.supergraph}: {error}", file=sys.stderr)
+        return 2
     except (GrantKeyError, AuditConfigError, AuditConfigMissing) as error:
         print(error, file=sys.stderr)
         return 2
@@ -342,13 +346,20 @@ def gateway_server_config(app: Any, config: GatewayConfig) -> uvicorn.Config:
 
 def _plan(args: argparse.Namespace) -> int:
     from gateway.errors import RequestError
+    from gateway.supergraph import SupergraphError
 
     query = Path(args.file).read_text() if args.file else args.query
     if not query:
         print("give a query, or --file", file=sys.stderr)
         return 2
+    config = _gateway_config(args)
     try:
-        print(_load_gateway(_gateway_config(args)).plan_text(query, args.operation_name))
+        gateway = _load_gateway(config)
+    except SupergraphError as error:
+        print(f"{config.supergraph}: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(gateway.plan_text(query, args.operation_name))
     except RequestError as error:
         for item in error.errors:
             print(item["message"], file=sys.stderr)
@@ -424,8 +435,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(run=_seed)
 
     up = commands.add_parser("up", help="migrate, seed when empty, and serve every subgraph")
-    up.add_argument("--children", type=int, default=2000)
-    up.add_argument("--seed", type=int, default=42)
+    up.add_argument(
+        "--children",
+        type=int,
+        help="children to seed when the databases are empty (default 2000; "
+        "existing data is kept: `seed --force` replaces it)",
+    )
+    up.add_argument("--seed", type=int, help="the seed of that synthetic world (default 42)")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument(
         "--base-port", type=int, default=BASE_PORT, help="subgraphs listen on the next ports"
@@ -553,6 +569,10 @@ def _persisted_build(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None:  # run as a program: stop with the parent that passed a lifeline (`up`)
+        from satu_anak.lifeline import watch_parent
+
+        watch_parent()
     code: int = args.run(args)
     return code
 
