@@ -63,6 +63,10 @@ class GatewayConfig:
     # Identical subgraph queries in flight at the same time share one request.
     deduplicate: bool = True
     max_body_bytes: int = 1_000_000  # larger request bodies are refused with 413
+    # Prometheus metrics (`/metrics`) on a port of their own, never on the public one; None: not
+    # served. Bound to `metrics_host` (loopback unless the scraper is elsewhere).
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     # Access tokens: the OIDC issuer whose tokens the gateway accepts (None: no authentication,
     # for conformance runs and benchmarks only), the audience they must name, and where its
     # key set is (None: from the issuer's discovery document).
@@ -190,6 +194,8 @@ class GatewayConfig:
                 changes["subgraph_timeout"] = float(environ["SATU_ANAK_SUBGRAPH_TIMEOUT"])
             if "SATU_ANAK_MAX_BODY_BYTES" in environ:
                 changes["max_body_bytes"] = int(environ["SATU_ANAK_MAX_BODY_BYTES"])
+            if environ.get("SATU_ANAK_METRICS_PORT"):
+                changes["metrics_port"] = int(environ["SATU_ANAK_METRICS_PORT"])
             if "SATU_ANAK_MAX_COST" in environ:
                 changes["max_cost"] = int(environ["SATU_ANAK_MAX_COST"])
             for variable, setting, kind in _FAULT_VARIABLES:
@@ -203,6 +209,7 @@ class GatewayConfig:
             ("SATU_ANAK_AUTH_AUDIENCE", "auth_audience"),
             ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
             ("SATU_ANAK_GRANT_KEY", "grant_key"),
+            ("SATU_ANAK_METRICS_HOST", "metrics_host"),
             ("SATU_ANAK_COST_MODE", "cost_mode"),
         ):
             if environ.get(variable):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLObjectType, OperationType, execute_sync, value_from_ast_untyped
 from graphql.execution.values import get_variable_values
 
+from gateway import telemetry
 from gateway.client import SubgraphClient
 from gateway.client.http import HttpSubgraphClient
 from gateway.config import GatewayConfig
@@ -116,7 +117,12 @@ class Gateway:
     def prepare(
         self, query: str, operation_name: str | None, context: RequestContext | None = None
     ) -> PreparedOperation:
-        return self.preparer.prepare(query, operation_name, context)
+        with telemetry.span("query_planning"):
+            prepared = self.preparer.prepare(query, operation_name, context)
+        telemetry.note_operation(
+            prepared.kind.value, operation_name or prepared.operation.name, query
+        )
+        return prepared
 
     def plan_text(
         self,
@@ -145,6 +151,15 @@ class Gateway:
         prepared: PreparedOperation,
         variables: Mapping[str, Any] | None,
         context: RequestContext | None = None,
+    ) -> JsonObject:
+        with telemetry.span("execution"):
+            return await self._execute(prepared, variables, context)
+
+    async def _execute(
+        self,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any] | None,
+        context: RequestContext | None,
     ) -> JsonObject:
         context = context or RequestContext.internal()
         # The client's values as sent, plus the operation's defaults for those it left out:

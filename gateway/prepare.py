@@ -20,6 +20,7 @@ from graphql import (
     validate,
 )
 
+from gateway import telemetry
 from gateway.config import GatewayConfig
 from gateway.context import RequestContext
 from gateway.errors import QUERY_PLANNING_FAILED, OperationError, PlanningError, RequestError, error
@@ -81,7 +82,9 @@ class Preparer:
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
+            telemetry.plan_cache(hit=True)
             return cached
+        telemetry.plan_cache(hit=False)
         prepared = self._prepare(query, operation_name, request)
         self._cache[key] = prepared
         if len(self._cache) > self.config.plan_cache_size:

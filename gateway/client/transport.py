@@ -14,10 +14,14 @@ from dataclasses import dataclass, field, replace
 
 import aiohttp
 import orjson
+from opentelemetry.trace import SpanKind
+from yarl import URL
 
+from gateway import telemetry
 from gateway.client.breaker import CircuitBreaker
 from gateway.client.response import SubgraphResponse, failure, parse_response
 from gateway.errors import SUBGRAPH_RESPONSE_TOO_LARGE
+from observability.tracing import REQUEST_ID, inject
 
 log = logging.getLogger("satu_anak.gateway.transport")
 
@@ -257,22 +261,42 @@ class SubgraphTransport:
         if sign is not None:
             sent[GRANT_HEADER] = sign(payload)  # over the exact bytes posted below
         most = self.max_response_bytes(service)
-        async with session.post(
-            url, data=payload, headers=sent, timeout=aiohttp.ClientTimeout(total=remaining)
-        ) as response:
-            declared = response.content_length
-            if declared is not None and declared > most:
-                response.close()  # the connection is dropped, not returned to the pool
-                raise _TooLarge
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.content.iter_chunked(_CHUNK):
-                size += len(chunk)
-                if size > most:
-                    response.close()
+        with telemetry.span("subgraph_request", SpanKind.CLIENT) as span:
+            # The subgraph's parent: this span, in the request's trace (W3C trace context).
+            inject(sent)
+            request_id = REQUEST_ID.get()
+            if request_id is not None:
+                sent["x-request-id"] = request_id
+            if span.is_recording():
+                target = URL(url)
+                span.set_attributes(
+                    {
+                        "http.request.method": "POST",
+                        "server.address": target.host or "",
+                        "server.port": target.port or 0,
+                        "url.path": target.path,
+                    }
+                )
+            async with session.post(
+                url, data=payload, headers=sent, timeout=aiohttp.ClientTimeout(total=remaining)
+            ) as response:
+                if span.is_recording():
+                    span.set_attribute("http.response.status_code", response.status)
+                    if response.status >= 500:
+                        telemetry.failed(span, str(response.status))
+                declared = response.content_length
+                if declared is not None and declared > most:
+                    response.close()  # the connection is dropped, not returned to the pool
                     raise _TooLarge
-                chunks.append(chunk)
-            return response.status, b"".join(chunks), response.headers.get("retry-after")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.content.iter_chunked(_CHUNK):
+                    size += len(chunk)
+                    if size > most:
+                        response.close()
+                        raise _TooLarge
+                    chunks.append(chunk)
+                return response.status, b"".join(chunks), response.headers.get("retry-after")
 
 
 def _retry_after(value: str | None) -> float | None:

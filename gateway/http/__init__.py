@@ -16,6 +16,7 @@ from gateway.http.csrf import CsrfPrevention
 from gateway.http.health import Probes
 from gateway.http.middleware import RequestContextMiddleware
 from gateway.http.ratelimit import AddressRateLimit, PrincipalRateLimit, TokenBuckets
+from gateway.http.tracing import TracingMiddleware
 
 if TYPE_CHECKING:
     from auth.tokens import TokenVerifier
@@ -77,7 +78,9 @@ def create_gateway_app(
     # Outermost first. The limit per client address comes before everything that costs (the
     # audit record, token verification): a flood is refused for a dictionary look-up. It sits
     # outside the audit middleware so that a flood cannot fill the access log (docs/audit.md).
-    middleware = [Middleware(RequestContextMiddleware)]
+    # Tracing right inside the context: every later stage runs within the request's spans, and
+    # refusals of the limits are counted in the metrics too.
+    middleware = [Middleware(RequestContextMiddleware), Middleware(TracingMiddleware)]
     # The tables of buckets (read by tests and, later, metrics).
     limits: dict[str, TokenBuckets] = {}
     if edge.rate_limit:
