@@ -26,8 +26,11 @@ class CircuitBreaker:
         failures: int = 5,
         cooldown: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[str, State], None] | None = None,
     ) -> None:
         self.service = service
+        # Told each new state (the metrics gauge): "half_open" when a probe is let through.
+        self._on_change = on_change
         self.threshold = max(1, failures)
         self.cooldown = cooldown
         self._clock = clock
@@ -91,3 +94,5 @@ class CircuitBreaker:
                 extra={"subgraph": self.service, "breaker_from": self._state, "breaker_to": state},
             )
         self._state = state
+        if self._on_change is not None:
+            self._on_change(self.service, state)

@@ -106,8 +106,12 @@ class SubgraphTransport:
         found = self.breakers.get(service)
         if found is None:
             found = self.breakers[service] = CircuitBreaker(
-                service, self.settings.breaker_failures, self.settings.breaker_cooldown
+                service,
+                self.settings.breaker_failures,
+                self.settings.breaker_cooldown,
+                on_change=telemetry.breaker_state,
             )
+            telemetry.breaker_state(service, "closed")
         return found
 
     def max_connections(self, service: str) -> int:

@@ -15,6 +15,7 @@ import orjson
 import pytest
 import uvicorn
 
+from gateway import telemetry
 from gateway.client.transport import SubgraphTransport, TransportSettings
 from gateway.config import GatewayConfig
 from gateway.engine import Gateway
@@ -103,6 +104,12 @@ def test_pool_sizes_are_configurable_per_subgraph(tmp_path: Any) -> None:
 # --- circuit breaker ---------------------------------------------------------------------------
 
 
+def _gauge(subgraph: str) -> float | None:
+    return telemetry.REGISTRY.get_sample_value(
+        "satu_anak_gateway_circuit_breaker_state", {"subgraph": subgraph}
+    )
+
+
 async def test_the_breaker_opens_fails_fast_probes_and_closes() -> None:
     healthy = False
 
@@ -125,6 +132,7 @@ async def test_the_breaker_opens_fails_fast_probes_and_closes() -> None:
                 await gateway.execute(gateway.prepare(PRODUCTS, None), None)
             assert len(products.requests) == 3
             assert gateway.subgraph_states()["products"] == "open"
+            assert _gauge("products") == 2  # the metric: 0 closed, 1 half-open, 2 open
             started = time.perf_counter()
             body = await gateway.execute(gateway.prepare(PRODUCTS, None), None)
             assert time.perf_counter() - started < 0.5  # within the cooldown: nothing was sent
@@ -142,6 +150,7 @@ async def test_the_breaker_opens_fails_fast_probes_and_closes() -> None:
             assert body == {"data": {"products": [{"upc": "1"}]}}
             assert len(products.requests) == 4  # the one probe
             assert gateway.subgraph_states()["products"] == "closed"
+            assert _gauge("products") == 0
             assert client.transport.breaker("products").opened == 1  # type: ignore[attr-defined]
         finally:
             await gateway.close()
