@@ -18,6 +18,7 @@ import sys
 import tempfile
 import venv
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -26,14 +27,38 @@ LOCKS = {"requirements.lock": ("--extra", "dev"), "requirements-runtime.lock": (
 STAMP = VENV / ".satu-anak-lock"
 
 
-def _run(*command: str | Path, env: dict[str, str] | None = None) -> int:
-    process = subprocess.Popen([str(c) for c in command], cwd=ROOT, env=env)
-    while True:
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C is the child's to handle (`up` stops its services cleanly): pass it on, wait.
-            process.send_signal(signal.SIGINT)
+# Passed on to the child like Ctrl-C: `kill` (SIGTERM) and a closed terminal (SIGHUP).
+FORWARDED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _run(*command: str | Path, env: dict[str, str] | None = None, lifeline: bool = False) -> int:
+    """Run `command` in ROOT until it ends; every way of stopping dev.py is passed on to it.
+    `lifeline`: the child (a `satu-anak` command) also stops if dev.py is killed outright."""
+    options: dict[str, Any] = {"env": env}
+    line = None
+    if lifeline:
+        from satu_anak.lifeline import Lifeline  # standard library only
+
+        line = Lifeline()
+        options = line.child_options(env)
+    process = subprocess.Popen([str(c) for c in command], cwd=ROOT, **options)
+    if line is not None:
+        line.started()  # the write end stays open in dev.py until it exits
+
+    def forward(signum: int, _frame: object) -> None:
+        process.send_signal(signum)
+
+    previous = {number: signal.signal(number, forward) for number in FORWARDED}
+    try:
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                # Ctrl-C is the child's to handle (`up` stops its services cleanly): pass it on.
+                process.send_signal(signal.SIGINT)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _uv(*args: str | Path) -> int:
@@ -111,7 +136,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     ensure_environment()
     if command == "up":
-        return _run(BIN / "satu-anak", "up", *rest)
+        return _run(BIN / "satu-anak", "up", *rest, lifeline=True)
     if command == "test":
         return _run(BIN / "pytest", *rest)
     if command == "lock":

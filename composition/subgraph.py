@@ -657,7 +657,7 @@ class _Reader:
         self, node: InputValueDefinitionNode, coordinate: str, location: str
     ) -> InputValue:
         applied, federation = self.applied(node, coordinate, location)
-        allowed = {"inaccessible", "tag"}
+        allowed = {"inaccessible", "tag", "cost"}  # @cost: ARGUMENT_ and INPUT_FIELD_DEFINITION
         if location == "ARGUMENT_DEFINITION":
             allowed.add("fromContext")
         for misplaced in federation.keys() - allowed:

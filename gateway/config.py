@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gateway.edge import EdgeConfig, EdgeConfigError
+
 if TYPE_CHECKING:
     from gateway.audit.config import AuditConfig
     from gateway.consent.config import ConsentConfig
@@ -40,6 +42,12 @@ class GatewayConfig:
     # `__schema` and `__type` answered; None: in development mode only. Outside development
     # mode, validation errors carry no "Did you mean ...?" suggestions either way.
     introspection: bool | None = None
+    # Demand control (gateway/demand, docs/limits.md): an operation whose estimated cost is over
+    # `max_cost` is refused before any fetch ("enforce"), or only measured ("measure"); lists
+    # without @listSize are assumed to hold `cost_list_size` items.
+    max_cost: int = 50_000
+    cost_mode: str = "enforce"
+    cost_list_size: int = 10
     # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
     forward_headers: frozenset[str] = ALWAYS_FORWARDED
     subgraph_urls: Mapping[str, str] = field(default_factory=dict)  # name -> URL override
@@ -47,6 +55,10 @@ class GatewayConfig:
     # Identical subgraph queries in flight at the same time share one request.
     deduplicate: bool = True
     max_body_bytes: int = 1_000_000  # larger request bodies are refused with 413
+    # Prometheus metrics (`/metrics`) on a port of their own, never on the public one; None: not
+    # served. Bound to `metrics_host` (loopback unless the scraper is elsewhere).
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     # Access tokens: the OIDC issuer whose tokens the gateway accepts (None: no authentication,
     # for conformance runs and benchmarks only), the audience they must name, and where its
     # key set is (None: from the issuer's discovery document).
@@ -68,6 +80,9 @@ class GatewayConfig:
     # benchmarks). Set, every GraphQL request is recorded in the access log before it is
     # answered, and none is answered with data when that fails. Needs `grant_key`.
     audit: AuditConfig | None = None
+    # The HTTP edge (`[edge]`): rate limits, trusted proxies, CSRF prevention, the persisted-
+    # operation safelist (gateway/edge.py, docs/operations.md).
+    edge: EdgeConfig = field(default_factory=EdgeConfig)
 
     @classmethod
     def load(
@@ -86,6 +101,7 @@ class GatewayConfig:
         headers = raw.pop("forward_headers", [])
         consent_section = raw.pop("consent", None)
         audit_section = raw.pop("audit", None)
+        edge_section = raw.pop("edge", {})
         known = {f for f in cls.__dataclass_fields__ if f not in _DERIVED}
         unknown = set(raw) - known
         if unknown:
@@ -107,11 +123,18 @@ class GatewayConfig:
                 audit = AuditConfig.from_mapping(audit_section)
             except AuditConfigError as error:
                 raise ConfigError(f"{path}: {error}") from None
+        if not isinstance(edge_section, dict):
+            raise ConfigError(f"[edge] in {path} must be a table")
+        try:
+            edge = EdgeConfig.from_mapping(edge_section)
+        except EdgeConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
         try:
             return cls(
                 **raw,
                 consent=consent,
                 audit=audit,
+                edge=edge,
                 forward_headers=ALWAYS_FORWARDED | {str(h).lower() for h in headers},
                 subgraph_urls={n: str(s["url"]) for n, s in subgraphs.items() if "url" in s},
                 subgraph_timeouts={
@@ -141,6 +164,10 @@ class GatewayConfig:
             for setting in _OPERATION_LIMITS:
                 if f"SATU_ANAK_{setting.upper()}" in environ:
                     changes[setting] = int(environ[f"SATU_ANAK_{setting.upper()}"])
+            if environ.get("SATU_ANAK_METRICS_PORT"):
+                changes["metrics_port"] = int(environ["SATU_ANAK_METRICS_PORT"])
+            if "SATU_ANAK_MAX_COST" in environ:
+                changes["max_cost"] = int(environ["SATU_ANAK_MAX_COST"])
             timeouts = {n: float(v) for n, v in per_subgraph("_SUBGRAPH_TIMEOUT").items()}
         except ValueError as error:
             raise ConfigError(f"invalid number in the environment: {error}") from error
@@ -149,6 +176,8 @@ class GatewayConfig:
             ("SATU_ANAK_AUTH_AUDIENCE", "auth_audience"),
             ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
             ("SATU_ANAK_GRANT_KEY", "grant_key"),
+            ("SATU_ANAK_METRICS_HOST", "metrics_host"),
+            ("SATU_ANAK_COST_MODE", "cost_mode"),
         ):
             if environ.get(variable):
                 changes[setting] = environ[variable]
@@ -168,6 +197,12 @@ class GatewayConfig:
                 "false",
                 "no",
             )
+        try:
+            edge = self.edge.with_env(environ)
+        except EdgeConfigError as error:
+            raise ConfigError(str(error)) from None
+        if edge is not self.edge:
+            changes["edge"] = edge
         if "SATU_ANAK_DEDUPLICATE" in environ:
             changes["deduplicate"] = environ["SATU_ANAK_DEDUPLICATE"] not in ("0", "false", "no")
         extra = {
@@ -197,4 +232,6 @@ _OPERATION_LIMITS = (
     "max_selections",
     "plan_cache_bytes",
 )
-_DERIVED = frozenset({"forward_headers", "subgraph_urls", "subgraph_timeouts", "consent", "audit"})
+_DERIVED = frozenset(
+    {"forward_headers", "subgraph_urls", "subgraph_timeouts", "consent", "audit", "edge"}
+)

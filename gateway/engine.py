@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLObjectType, OperationType, execute_sync, value_from_ast_untyped
 from graphql.execution.values import get_variable_values
 
+from gateway import telemetry
 from gateway.client import SubgraphClient
 from gateway.client.http import HttpSubgraphClient
 from gateway.config import GatewayConfig
 from gateway.context import RequestContext
+from gateway.demand import DemandControl
 from gateway.errors import RequestError
 from gateway.executor.run import PlanExecutor
 from gateway.executor.shape import GuardedShaper, Shaper
@@ -20,6 +22,7 @@ from gateway.operation import Field, InlineFragment, Operation
 from gateway.planner import PlannerPasses, QueryPlanner, SubgraphMap, print_plan
 from gateway.prepare import LOCAL_ROOT_FIELDS, PreparedOperation, Preparer
 from gateway.supergraph import Supergraph
+from gateway.supergraph.support import refuse_unsupported
 from gateway.types import JsonObject
 
 if TYPE_CHECKING:
@@ -42,6 +45,7 @@ class Gateway:
         passes: PlannerPasses | None = None,
         policy: ConsentPolicy | None = None,
     ) -> None:
+        refuse_unsupported(supergraph)  # never a silently wrong plan (@fromContext)
         self.supergraph = supergraph
         self.config = config or GatewayConfig()
         self.api_schema = supergraph.api_schema
@@ -57,6 +61,7 @@ class Gateway:
                 self.config.consent, policy or self.config.consent.load_policy(), subgraphs
             )
         self.preparer = Preparer(self.api_schema, self.planner, self.config, self.consent)
+        self.demand = DemandControl(supergraph, self.config)  # cost budget: gateway/demand
         self.client: SubgraphClient = client or HttpSubgraphClient(supergraph, self.config)
         keep_only_asked = self.config.keep_only_asked
         if keep_only_asked is None:
@@ -106,7 +111,12 @@ class Gateway:
     def prepare(
         self, query: str, operation_name: str | None, context: RequestContext | None = None
     ) -> PreparedOperation:
-        return self.preparer.prepare(query, operation_name, context)
+        with telemetry.span("query_planning"):
+            prepared = self.preparer.prepare(query, operation_name, context)
+        telemetry.note_operation(
+            prepared.kind.value, operation_name or prepared.operation.name, query
+        )
+        return prepared
 
     def plan_text(
         self,
@@ -136,10 +146,21 @@ class Gateway:
         variables: Mapping[str, Any] | None,
         context: RequestContext | None = None,
     ) -> JsonObject:
+        with telemetry.span("execution"):
+            return await self._execute(prepared, variables, context)
+
+    async def _execute(
+        self,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any] | None,
+        context: RequestContext | None,
+    ) -> JsonObject:
         context = context or RequestContext.internal()
         # The client's values as sent, plus the operation's defaults for those it left out:
         # one view for conditions, introspection, shaping and the subgraphs alike.
         values = _with_defaults(prepared.operation, self.coerce_variables(prepared, variables))
+        # Demand control: refused here, over the budget, before anything is fetched.
+        estimate = self.demand.check(prepared.operation, values)
         execution = await self.executor.run(prepared.plan.node, values, context)
         data = execution.data
         if prepared.local_document is not None:
@@ -166,6 +187,9 @@ class Gateway:
         if errors:
             response["errors"] = errors
         response["data"] = shaped
+        if self.config.development:  # the measured cost, never in production
+            cost = self.demand.report(estimate, prepared.operation, values, shaped)
+            response.setdefault("extensions", {})["cost"] = cost
         return response
 
     def _root_type(self, kind: OperationType) -> GraphQLObjectType:

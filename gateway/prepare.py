@@ -24,6 +24,7 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 
+from gateway import telemetry
 from gateway.config import GatewayConfig
 from gateway.context import RequestContext
 from gateway.errors import QUERY_PLANNING_FAILED, OperationError, PlanningError, RequestError, error
@@ -102,7 +103,9 @@ class Preparer:
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
+            telemetry.plan_cache(hit=True)
             return cached[0]
+        telemetry.plan_cache(hit=False)
         prepared = self._prepare(query, operation_name, request)
         size = entry_bytes(query, prepared)
         if size > self.config.plan_cache_bytes:

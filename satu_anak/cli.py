@@ -9,12 +9,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from satu_anak.ports import BASE_PORT, issuer_port, subgraph_ports
 from subgraphs import SUBGRAPH_NAMES, load_spec
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from gateway.config import GatewayConfig
     from gateway.engine import Gateway
 
@@ -23,15 +25,46 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 DEV_ISSUER_URL_VARIABLE = "SATU_ANAK_DEV_ISSUER_URL"
 
 
+def _observe(service: str, log_level: str, metrics_port: int | None, metrics_host: str) -> bool:
+    """A server's observability, at process start: logs (SATU_ANAK_LOG_FORMAT), traces (the
+    OTEL_* variables; off without an exporter), and `/metrics` on its own port when one is set.
+    False (after saying why) when the settings cannot be used."""
+    from observability.setup import TracingConfigError, configure_tracing
+    from subgraphs.common.logs import configure_logging
+
+    try:
+        configure_logging(service, log_level.upper())
+        configure_tracing(f"satu-anak-{service}")
+        if metrics_port is not None:
+            from observability.metrics import serve_metrics
+
+            serve_metrics(metrics_port, metrics_host)
+    except (ValueError, TracingConfigError, OSError) as error:
+        print(f"{service}: {error}", file=sys.stderr)
+        return False
+    return True
+
+
+def _metrics_address() -> tuple[int | None, str]:
+    """A subgraph's metrics port and host: SATU_ANAK_METRICS_PORT / SATU_ANAK_METRICS_HOST."""
+    port = os.environ.get("SATU_ANAK_METRICS_PORT")
+    return (int(port) if port else None), os.environ.get("SATU_ANAK_METRICS_HOST", "127.0.0.1")
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from auth.grant import GrantKeyError
-    from subgraphs.common.logs import configure_logging
     from subgraphs.common.service import create_app
     from subgraphs.common.settings import SubgraphSettings
 
-    configure_logging(args.subgraph, args.log_level.upper())
+    try:
+        metrics_port, metrics_host = _metrics_address()
+    except ValueError:
+        print("SATU_ANAK_METRICS_PORT must be a port number", file=sys.stderr)
+        return 2
+    if not _observe(args.subgraph, args.log_level, metrics_port, metrics_host):
+        return 2
     from subgraphs.consent.audit.store import AuditStoreUnavailable
 
     spec = load_spec(args.subgraph)
@@ -262,10 +295,10 @@ def _gateway(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.http import create_gateway_app
-    from subgraphs.common.logs import configure_logging
 
-    configure_logging("gateway", args.log_level.upper())
     config = _gateway_config(args)
+    if not _observe("gateway", args.log_level, config.metrics_port, config.metrics_host):
+        return 2
     if config.grant_key and not config.auth_issuer:
         # Grants name the signed-in user: without authentication there is nobody to sign for.
         print("a grant key needs an access-token issuer (SATU_ANAK_AUTH_ISSUER)", file=sys.stderr)
@@ -273,33 +306,60 @@ def _gateway(args: argparse.Namespace) -> int:
     from auth.grant import GrantKeyError
     from gateway.audit.config import AuditConfigError
     from gateway.audit.stage import AuditConfigMissing
+    from gateway.supergraph import SupergraphError
 
     try:
         gateway = _load_gateway(config)
+    except SupergraphError as error:  # one that does not parse, or that we cannot serve
+        print(f"{config.supergraph}: {error}", file=sys.stderr)
+        return 2
     except (GrantKeyError, AuditConfigError, AuditConfigMissing) as error:
         print(error, file=sys.stderr)
         return 2
-    app = create_gateway_app(gateway, development=config.development)
-    uvicorn.run(
+    from gateway.config import ConfigError
+
+    try:
+        app = create_gateway_app(gateway, development=config.development)
+    except ConfigError as error:  # e.g. a persisted operation manifest that cannot be read
+        print(error, file=sys.stderr)
+        return 2
+    uvicorn.Server(gateway_server_config(app, config)).run()
+    return 0
+
+
+def gateway_server_config(app: Any, config: GatewayConfig) -> uvicorn.Config:
+    """How the gateway is served. uvicorn's proxy headers are off: by default uvicorn believes
+    X-Forwarded-For from 127.0.0.1, which would let any local process pick its rate-limit
+    address; the gateway reads the header itself, from `[edge] trusted_proxies` only."""
+    import uvicorn
+
+    return uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        proxy_headers=False,
     )
-    return 0
 
 
 def _plan(args: argparse.Namespace) -> int:
     from gateway.errors import RequestError
+    from gateway.supergraph import SupergraphError
 
     query = Path(args.file).read_text() if args.file else args.query
     if not query:
         print("give a query, or --file", file=sys.stderr)
         return 2
+    config = _gateway_config(args)
     try:
-        print(_load_gateway(_gateway_config(args)).plan_text(query, args.operation_name))
+        gateway = _load_gateway(config)
+    except SupergraphError as error:
+        print(f"{config.supergraph}: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(gateway.plan_text(query, args.operation_name))
     except RequestError as error:
         for item in error.errors:
             print(item["message"], file=sys.stderr)
@@ -375,8 +435,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(run=_seed)
 
     up = commands.add_parser("up", help="migrate, seed when empty, and serve every subgraph")
-    up.add_argument("--children", type=int, default=2000)
-    up.add_argument("--seed", type=int, default=42)
+    up.add_argument(
+        "--children",
+        type=int,
+        help="children to seed when the databases are empty (default 2000; "
+        "existing data is kept: `seed --force` replaces it)",
+    )
+    up.add_argument("--seed", type=int, help="the seed of that synthetic world (default 42)")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument(
         "--base-port", type=int, default=BASE_PORT, help="subgraphs listen on the next ports"
@@ -465,14 +530,49 @@ def build_parser() -> argparse.ArgumentParser:
     audit_checkpoint.add_argument("--database", help="the access log's URL")
     audit_checkpoint.set_defaults(run=_audit_checkpoint)
 
+    persisted = commands.add_parser(
+        "persisted", help="persisted operations: build a safelist manifest from .graphql files"
+    )
+    persisted_commands = persisted.add_subparsers(dest="persisted_command", required=True)
+    persisted_build = persisted_commands.add_parser(
+        "build", help="write Apollo's persisted query manifest of the operations in FILES"
+    )
+    persisted_build.add_argument("files", nargs="+", help=".graphql files (named operations)")
+    persisted_build.add_argument("--out", help="the manifest file (default: standard output)")
+    persisted_build.set_defaults(run=_persisted_build)
+
     sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")
     sdl.add_argument("--check", action="store_true")
     sdl.set_defaults(run=_sdl)
     return parser
 
 
+def _persisted_build(args: argparse.Namespace) -> int:
+    import json
+
+    from gateway.http.persisted import ManifestError, manifest_of_documents
+
+    try:
+        documents = [(name, Path(name).read_text()) for name in args.files]
+        manifest = manifest_of_documents(documents)
+    except (OSError, ManifestError) as failure:
+        print(failure, file=sys.stderr)
+        return 2
+    text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"{len(manifest)} operation(s) written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None:  # run as a program: stop with the parent that passed a lifeline (`up`)
+        from satu_anak.lifeline import watch_parent
+
+        watch_parent()
     code: int = args.run(args)
     return code
 

@@ -35,9 +35,16 @@ CHILD_QUERY = """query Picture($id: ID!) { child(id: $id) {
 } }"""
 
 
+NO_RATE_LIMIT = {"SATU_ANAK_RATE_LIMIT": "off"}
+
+
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(tmp_path_factory.mktemp("satu-anak"), free_base_port(33_000)) as running:
+    # Rate limits off: one test hammers the chain with 300 requests of one user at once (a load
+    # test of the log, not of the edge; tests/gateway/test_edge.py tests the limits).
+    with running_system(
+        tmp_path_factory.mktemp("satu-anak"), free_base_port(33_000), environ=NO_RATE_LIMIT
+    ) as running:
         yield running
 
 
@@ -417,6 +424,7 @@ def _second_gateway(system: System, tmp_path: Path) -> tuple[subprocess.Popen[by
     env = {
         **os.environ,
         "SATU_ANAK_DATA_DIR": str(system.data_dir),
+        **NO_RATE_LIMIT,
         "SATU_ANAK_AUTH_ISSUER": f"http://127.0.0.1:{issuer_port(system.base)}",
         "SATU_ANAK_GRANT_KEY": str(system.data_dir / "gateway-grant-key.pem"),
         "SATU_ANAK_AUDIT_URL": f"http://127.0.0.1:{ports['consent']}/audit/append",

@@ -4,18 +4,21 @@ queries, and which of the client's headers are forwarded."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING
 
 import orjson
 
+from gateway import telemetry
 from gateway.client.response import SubgraphResponse, no_principal
-from gateway.client.transport import SubgraphTransport
-from gateway.config import GatewayConfig
+from gateway.client.transport import Sign, SubgraphTransport
+from gateway.config import ALWAYS_FORWARDED, GatewayConfig
 from gateway.context import RequestContext
 from gateway.planner.plan import FetchNode
 from gateway.supergraph import Supergraph
 from gateway.types import JsonObject
+from observability.tracing import in_trace
 
 if TYPE_CHECKING:
     from gateway.client.grants import GrantMaker
@@ -44,8 +47,12 @@ class HttpSubgraphClient:
             if graph.name in config.subgraph_timeouts
         }
         self.transport = SubgraphTransport(config.subgraph_timeout)
+        # The W3C trace context is not forwarded as received: the transport puts the gateway's
+        # own `subgraph_request` span there (the subgraph's parent), within the client's trace.
         self._forwarded = frozenset(
-            h for h in config.forward_headers if not h.startswith(INTERNAL_PREFIX)
+            h
+            for h in config.forward_headers
+            if not h.startswith(INTERNAL_PREFIX) and h not in ALWAYS_FORWARDED
         )
         # With a grant key every request carries a grant signed for it; without, none does.
         self.grants: GrantMaker | None = None
@@ -79,33 +86,65 @@ class HttpSubgraphClient:
             body["variables"] = variables
         allowed = self._forwarded
         headers = {k: v for k, v in context.headers.items() if k in allowed}
-        sign = None
-        grant_key: Hashable = None
-        if self.grants is not None:
-            grantee = self.grants.grantee(context, categories, records)
-            if grantee is None:
-                return no_principal(node.service)
-            sign = self.grants.signing(node.service, grantee)
-            grant_key = (node.service, grantee)
-        response = await self.transport.post(
-            self._urls[node.graph],
-            orjson.dumps(body),
-            headers,
-            service=node.service,
-            timeout=self._timeouts.get(node.graph),
-            # A mutation runs once per request that asked for it: never shared.
-            shareable=(
-                self.config.deduplicate and node.operation_kind == "query" and not node.private
-            ),
-            sign=sign,
-            grant_key=grant_key,
-        )
+        if context.trace is not None and not in_trace():
+            # Run outside the HTTP edge (no span): the context's trace goes on as it came.
+            headers["traceparent"] = context.trace.traceparent
+            if context.trace.tracestate:
+                headers["tracestate"] = context.trace.tracestate
+        with telemetry.span("fetch") as span:
+            if span.is_recording():
+                span.set_attributes(
+                    {"subgraph.name": node.service, "graphql.operation.type": node.operation_kind}
+                )
+            sign = None
+            grant_key: Hashable = None
+            if self.grants is not None:
+                grantee = self.grants.grantee(context, categories, records)
+                if grantee is None:
+                    return no_principal(node.service)
+                sign = self.grants.signing(node.service, grantee)
+                grant_key = (node.service, grantee)
+            started = time.perf_counter()
+            response = await self._post(node, body, headers, sign, grant_key)
+            telemetry.fetched(
+                node.service,
+                time.perf_counter() - started,
+                response.data is not None,
+                bool(response.errors),
+            )
         # For the audit record: every subgraph asked (an answer shared with another request's
         # identical query included), and what each mutation reports it changed.
         context.subgraphs.add(node.service)
         if node.operation_kind == "mutation":
             context.changes.extend({"subgraph": node.service, **c} for c in response.changes)
         return response
+
+    async def _post(
+        self,
+        node: FetchNode,
+        body: JsonObject,
+        headers: dict[str, str],
+        sign: Sign | None,
+        grant_key: Hashable,
+    ) -> SubgraphResponse:
+        with telemetry.span("subgraph") as span:
+            if span.is_recording():
+                span.set_attributes(
+                    {"subgraph.name": node.service, "graphql.operation.type": node.operation_kind}
+                )
+            return await self.transport.post(
+                self._urls[node.graph],
+                orjson.dumps(body),
+                headers,
+                service=node.service,
+                timeout=self._timeouts.get(node.graph),
+                # A mutation runs once per request that asked for it: never shared.
+                shareable=(
+                    self.config.deduplicate and node.operation_kind == "query" and not node.private
+                ),
+                sign=sign,
+                grant_key=grant_key,
+            )
 
     async def ready(self) -> dict[str, bool]:
         """Whether each subgraph answers a trivial query (the readiness probe)."""

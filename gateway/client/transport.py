@@ -7,8 +7,12 @@ from collections.abc import Callable, Hashable, Mapping
 
 import aiohttp
 import orjson
+from opentelemetry.trace import SpanKind
+from yarl import URL
 
+from gateway import telemetry
 from gateway.client.response import SubgraphResponse, failure, parse_response
+from observability.tracing import REQUEST_ID, inject
 
 _ACCEPT = "application/graphql-response+json, application/json"
 GRANT_HEADER = "x-satu-anak-grant"  # auth/grant.py's, not imported: no JOSE code unless signing
@@ -100,12 +104,32 @@ class SubgraphTransport:
         sent = {"content-type": "application/json", "accept": _ACCEPT, **headers}
         if sign is not None:
             sent[GRANT_HEADER] = sign(payload)  # over the exact bytes posted below
-        async with self._session.post(
-            url,
-            data=payload,
-            headers=sent,
-            timeout=aiohttp.ClientTimeout(
-                total=limit if limit is not None else self.default_timeout
-            ),
-        ) as response:
-            return response.status, await response.read()
+        with telemetry.span("subgraph_request", SpanKind.CLIENT) as span:
+            # The subgraph's parent: this span, in the request's trace (W3C trace context).
+            inject(sent)
+            request_id = REQUEST_ID.get()
+            if request_id is not None:
+                sent["x-request-id"] = request_id
+            if span.is_recording():
+                target = URL(url)
+                span.set_attributes(
+                    {
+                        "http.request.method": "POST",
+                        "server.address": target.host or "",
+                        "server.port": target.port or 0,
+                        "url.path": target.path,
+                    }
+                )
+            async with self._session.post(
+                url,
+                data=payload,
+                headers=sent,
+                timeout=aiohttp.ClientTimeout(
+                    total=limit if limit is not None else self.default_timeout
+                ),
+            ) as response:
+                if span.is_recording():
+                    span.set_attribute("http.response.status_code", response.status)
+                    if response.status >= 500:
+                        telemetry.failed(span, str(response.status))
+                return response.status, await response.read()

@@ -14,6 +14,7 @@ from gateway.engine import Gateway
 from gateway.errors import INTERNAL_SERVER_ERROR, RequestError, error
 from gateway.http.console import CONSOLE_HTML
 from gateway.http.middleware import request_context
+from gateway.http.persisted import Safelist
 from gateway.planner import print_plan
 
 log = logging.getLogger("satu_anak.gateway")
@@ -41,11 +42,18 @@ def _error(message: str, status: int, media_type: str = JSON) -> Response:
 
 class GatewayApp:
     def __init__(
-        self, gateway: Gateway, *, development: bool = False, max_body_bytes: int = MAX_BODY_BYTES
+        self,
+        gateway: Gateway,
+        *,
+        development: bool = False,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        safelist: Safelist | None = None,
     ) -> None:
         self.gateway = gateway
         self.development = development
         self.max_body_bytes = max_body_bytes
+        # Persisted operations (gateway/http/persisted.py): none, unless a manifest is set.
+        self.safelist = safelist or Safelist(None)
 
     async def graphql(self, request: Request) -> Response:
         media_type = _media_type(request)
@@ -65,7 +73,11 @@ class GatewayApp:
                 except orjson.JSONDecodeError:
                     return _error("variables must be a JSON object", 400, media_type)
             if "extensions" in params:
-                params.pop("extensions")
+                # Read for a persisted operation's id (gateway/http/persisted.py) only.
+                try:
+                    params["extensions"] = orjson.loads(params["extensions"])
+                except orjson.JSONDecodeError:
+                    return _error("extensions must be a JSON object", 400, media_type)
         else:
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in (JSON, GRAPHQL_RESPONSE, "application/graphql+json"):
@@ -93,7 +105,11 @@ class GatewayApp:
         return await self._run(request, params, media_type)
 
     async def _run(self, request: Request, params: Mapping[str, Any], media_type: str) -> Response:
-        query = params.get("query")
+        try:
+            query = self.safelist.document(params)
+        except RequestError as refused:
+            request_context(request.scope).refusal = refused.code
+            return _OrjsonResponse({"errors": refused.errors}, 400, media_type)
         operation_name = params.get("operationName")
         variables = params.get("variables")
         if not isinstance(query, str) or not query.strip():

@@ -18,6 +18,7 @@ from graphql import (
 )
 
 from gateway.supergraph.api_schema import build_api_schema
+from gateway.supergraph.cost import CostIndex, read_costs
 from gateway.supergraph.errors import SupergraphError
 from gateway.supergraph.join import ContextArgument, FieldJoin, TypeJoin
 from gateway.supergraph.links import (
@@ -59,6 +60,8 @@ class Supergraph:
     # @policy on a type (object, interface, scalar, enum): Apollo requires it of every field
     # returning the type. Kept apart: a field's own `policies` do not include it.
     type_policies: dict[str, Policies] = field(default_factory=dict)
+    # @cost and @listSize, resolved through the cost spec's @link (demand control reads them).
+    costs: CostIndex = field(default_factory=CostIndex)
 
     def graph_by_name(self, name: str) -> Graph:
         for graph in self.graphs.values():
@@ -198,6 +201,7 @@ def parse_supergraph(sdl: str) -> Supergraph:
         links=links,
         policies=policies.fields,
         type_policies=policies.types,
+        costs=read_costs(document, links),
     )
 
 

@@ -43,6 +43,8 @@ class SeedReport:
     seconds: float = 0.0
     skipped: bool = False
     message: str = ""
+    # Skipped: how many children the child index already holds (None: it holds none).
+    existing_children: int | None = None
     ground_truth_path: Path | None = None
     # The consent registry's seeded cases, one line each (consents.py), for the README's users.
     registry: list[str] = field(default_factory=list)
@@ -107,7 +109,11 @@ async def seed(
         if occupied and only_if_empty:
             report.skipped = True
             if "child" in occupied.get("disdukcapil", ()):
-                report.message = "the child index already has rows; nothing loaded"
+                report.existing_children = await sinks["disdukcapil"].count("child")
+                report.message = (
+                    f"the child index already holds {report.existing_children} children; "
+                    "nothing loaded"
+                )
             else:
                 report.message = "already holding rows: " + ", ".join(
                     f"{name} ({', '.join(tables)})" for name, tables in occupied.items()
@@ -209,6 +215,10 @@ class _Sink:
 
     async def occupied(self) -> list[str]:
         """Tables of ours that already hold rows."""
+        raise NotImplementedError
+
+    async def count(self, table: str) -> int:
+        """The rows `table` (one of ours) holds."""
         raise NotImplementedError
 
     async def clear(self) -> None:
@@ -323,6 +333,10 @@ class _SqliteSink(_Sink):
             if conn.execute(f'SELECT EXISTS (SELECT 1 FROM "{t.name}")').fetchone()[0]
         ]
 
+    async def count(self, table: str) -> int:
+        assert any(t.name == table for t in self.tables)
+        return int(self._conn().execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
     async def clear(self) -> None:
         conn = self._conn()
         conn.execute("BEGIN")
@@ -407,6 +421,10 @@ class _PostgresSink(_Sink):
             for t in self.tables
             if await self.connection.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{t.name}")')
         ]
+
+    async def count(self, table: str) -> int:
+        assert any(t.name == table for t in self.tables)
+        return int(await self.connection.fetchval(f'SELECT count(*) FROM "{table}"'))
 
     async def clear(self) -> None:
         names = ", ".join(f'"{t.name}"' for t in self.tables)

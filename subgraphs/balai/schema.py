@@ -19,7 +19,7 @@ from subgraphs.common.child import ChildEntity
 from subgraphs.common.context import Info, many_each, one_each
 from subgraphs.common.enums import AMPK_CATEGORY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
-from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.federation import SubgraphSchema, assumed, categorized, paged
 from subgraphs.common.guard import require_facts_access
 from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
@@ -173,7 +173,10 @@ class Balai:
         record = await info.context.loader("balais", _balais).load(code)
         return cls.from_record(record) if record else None
 
-    @strawberry.field(description="The Balai's peksos, supervisors included, by name.")
+    @strawberry.field(
+        description="The Balai's peksos, supervisors included, by name.",
+        directives=[assumed(50)],
+    )
     async def caseworkers(self, info: Info) -> list[Caseworker]:
         workers = await info.context.loader("caseworkers_of_balai", _caseworkers_of_balai).load(
             self.code
@@ -311,23 +314,37 @@ class AtensiCase:
             raise LookupError(f"caseworker {self.caseworker_id} is missing")
         return from_record(Caseworker, record)
 
-    @categorized("protection.summary", description="Every stage the case entered, oldest first.")
+    @categorized(
+        "protection.summary",
+        description="Every stage the case entered, oldest first.",
+        directives=[assumed(10)],
+    )
     async def stage_history(self, info: Info) -> list[CaseStageEvent] | None:
         events = await info.context.loader("stage_events", _stage_events).load(self.row_id)
         return [CaseStageEvent.from_record(e) for e in events]
 
-    @categorized("protection.summary", description="Stays in the Balai's residence, oldest first.")
+    @categorized(
+        "protection.summary",
+        description="Stays in the Balai's residence, oldest first.",
+        directives=[assumed(5)],
+    )
     async def residential_stays(self, info: Info) -> list[ResidentialStay] | None:
         stays = await info.context.loader("stays", _stays).load(self.row_id)
         return [from_record(ResidentialStay, s) for s in stays]
 
-    @categorized("protection.detail", description="Assessments, oldest first.")
+    @categorized(
+        "protection.detail", description="Assessments, oldest first.", directives=[assumed(10)]
+    )
     async def assessments(self, info: Info) -> list[CaseAssessment] | None:
         _check_detail(info, self)
         found = await info.context.loader("assessments", _assessments).load(self.row_id)
         return [_assessment(a) for a in found]
 
-    @categorized("protection.detail", description="Intervention plans, oldest first.")
+    @categorized(
+        "protection.detail",
+        description="Intervention plans, oldest first.",
+        directives=[assumed(10)],
+    )
     async def intervention_plans(self, info: Info) -> list[InterventionPlan] | None:
         _check_detail(info, self)
         plans = await info.context.loader("plans", _plans).load(self.row_id)
@@ -352,7 +369,9 @@ class ProtectionContact:
 )
 class ProtectionFlag:
     message: str | None = categorized("protection.flag")
-    contacts: list[ProtectionContact] | None = categorized("protection.flag")
+    contacts: list[ProtectionContact] | None = categorized(
+        "protection.flag", directives=[assumed(10)]
+    )
 
 
 def _flag(balais: list[BalaiRecord]) -> ProtectionFlag:
@@ -397,7 +416,11 @@ class Child(ChildEntity):
         found = await info.context.loader("cases_of_child", _cases_of_child).load(str(self.id))
         return [CasePolicyFacts.of(c) for c in found]
 
-    @categorized("protection.summary", description="The child's ATENSI cases, newest first.")
+    @categorized(
+        "protection.summary",
+        description="The child's ATENSI cases, newest first.",
+        directives=[assumed(5)],
+    )
     async def cases(self, info: Info, open_only: bool = False) -> list[AtensiCase] | None:
         found = await info.context.loader("cases_of_child", _cases_of_child).load(str(self.id))
         return [
@@ -435,7 +458,7 @@ class Query:
         record = await info.context.loader("balais", _balais).load(code)
         return Balai.from_record(record) if record else None
 
-    @strawberry.field(description="Every Balai, by name.")
+    @strawberry.field(description="Every Balai, by name.", directives=[assumed(50)])
     async def balai_list(self, info: Info) -> list[Balai]:
         async with info.context.db.connect() as conn:
             return [Balai.from_record(b) for b in await repository.all_balais(conn)]
@@ -464,6 +487,7 @@ class Query:
     @categorized(
         "protection.summary",
         description="A Balai's cases, for a caseworker's list: open ones by default, oldest first.",
+        directives=[paged()],
     )
     async def cases(
         self,

@@ -7,7 +7,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLInterfaceType, GraphQLNonNull, GraphQLObjectType
+from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.unset import UNSET
 
 from subgraphs.common.context import ReportChanges
 from subgraphs.common.errors import MaskUnexpectedErrors
@@ -56,6 +58,37 @@ def categorized(category: str, resolver: Any = None, **kwargs: Any) -> Any:
     return field(policy=[[category]], **kwargs)
 
 
+# Demand control (Federation 2.9 `@cost`/`@listSize`; the gateway's budget: docs/limits.md).
+# Put on a field with `directives=[...]`.
+
+
+def paged(sized_field: str = "nodes") -> ListSize:
+    """A connection: `first` (1..100, with its default) says how many `sized_field` items."""
+    # UNSET, not None: an argument printed as `null` is refused by some composers.
+    return ListSize(
+        assumed_size=UNSET,
+        slicing_arguments=["first"],
+        sized_fields=[sized_field],
+        require_one_slicing_argument=UNSET,  # the default: true
+    )
+
+
+def assumed(size: int) -> ListSize:
+    """An unpaged list (a child's cases, a family's members): about `size` items at most, as
+    the data has it — the gateway's cost estimate multiplies by it."""
+    return ListSize(
+        assumed_size=size,
+        slicing_arguments=UNSET,
+        sized_fields=UNSET,
+        require_one_slicing_argument=UNSET,
+    )
+
+
+def cost(weight: int) -> Cost:
+    """A field dearer than reading one row (it searches or computes across tables)."""
+    return Cost(weight=weight)
+
+
 def non_null_categorized_fields(schema: strawberry.Schema) -> list[str]:
     """`Type.field` for every field declared with categorized() whose GraphQL type is non-null."""
     found = []
@@ -97,6 +130,6 @@ def build_schema(
         types=list(types),
         # ReportChanges: what a mutation wrote reaches the gateway's audit with the answer.
         extensions=[MaskUnexpectedErrors, ReportChanges],
-        # 2.7 has everything we use (@policy came in 2.6) and every composer we test with reads it.
-        federation_version="2.7",
+        # 2.9 for @cost/@listSize (demand control); @policy came in 2.6.
+        federation_version="2.9",
     )

@@ -23,6 +23,7 @@ from subgraphs.common.database import Database
 from subgraphs.common.grants import GrantMiddleware, identity_from_scope
 from subgraphs.common.identity import Identify
 from subgraphs.common.settings import GATEWAY_PUBLIC_KEY_VARIABLE, SubgraphSettings
+from subgraphs.common.telemetry import TelemetryMiddleware
 
 log = logging.getLogger("satu_anak.service")
 
@@ -127,13 +128,18 @@ def create_app(
 
     services = {a.name: a.service() for a in attachments}
     graphql_app = _SubgraphGraphQL(spec.build_schema(), database, identify, services)
+    routes = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        *(route for a in attachments for route in a.routes()),
+    ]
+    # Outermost: requests the grant check refuses are traced and counted too.
+    telemetry = Middleware(
+        TelemetryMiddleware, subgraph=spec.name, routes=frozenset(r.path for r in routes)
+    )
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
-            Route("/health", health, methods=["GET"]),
-            *(route for a in attachments for route in a.routes()),
-        ],
-        middleware=middleware,
+        routes=routes,
+        middleware=[telemetry, *middleware],
         lifespan=lifespan,
     )
     app.state.db = database

@@ -19,7 +19,7 @@ from subgraphs.common.child import ChildEntity
 from subgraphs.common.context import Info, many_each
 from subgraphs.common.enums import GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Forbidden, InvalidTransition, NotFound
-from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.federation import SubgraphSchema, assumed, categorized
 from subgraphs.common.federation import build_schema as federation_schema
 from subgraphs.common.guard import require_facts_access
 from subgraphs.common.identity import Identity
@@ -304,6 +304,7 @@ class Child(ChildEntity):
     @categorized(
         "identity.full",
         description="Guardian consents about this child that the officer's agency collected or receives (they name the guardian: identity.full of the family).",
+        directives=[assumed(10)],
     )
     async def consents(self, info: Info) -> list[GuardianConsent] | None:
         actor = _actor(info)
@@ -361,7 +362,8 @@ class Query:
         return [AgreementPolicyFacts.from_record(a) for a in records]
 
     @strawberry.field(
-        description="Data-sharing agreements: all of them for the secretariat, those naming the officer's agency or unit for the parties."
+        description="Data-sharing agreements: all of them for the secretariat, those naming the officer's agency or unit for the parties.",
+        directives=[assumed(50)],
     )
     async def agreements(
         self,
@@ -396,7 +398,8 @@ class Query:
         return DataSharingAgreement.from_record(record, _now())
 
     @strawberry.field(
-        description="Break-glass grants: the officer's own, and for a Balai supervisor those of the Balai's staff to review."
+        description="Break-glass grants: the officer's own, and for a Balai supervisor those of the Balai's staff to review.",
+        directives=[assumed(50)],
     )
     async def break_glass_grants(
         self, info: Info, review_state: enums.ReviewState | None = None

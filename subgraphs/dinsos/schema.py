@@ -17,7 +17,7 @@ from subgraphs.common.child import ChildEntity
 from subgraphs.common.context import Info, many_each, one_each
 from subgraphs.common.enums import AMPK_CATEGORY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict, InvalidTransition
-from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.federation import SubgraphSchema, assumed, categorized, paged
 from subgraphs.common.guard import require_facts_access
 from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
@@ -199,7 +199,11 @@ class SocialRegistryMembership:
     registered_on: date | None = categorized("welfare.registry")
     updated_on: date | None = categorized("welfare.registry", description="Last verification.")
 
-    @categorized("welfare.registry", description="Newest period first; activeOn filters.")
+    @categorized(
+        "welfare.registry",
+        description="Newest period first; activeOn filters.",
+        directives=[assumed(10)],
+    )
     async def assistance(
         self, info: Info, active_on: date | None = None
     ) -> list[Assistance] | None:
@@ -242,7 +246,11 @@ class Complaint:
     def from_record(cls, c: domain.Complaint) -> Self:
         return from_record(cls, c, child=Child.of(c.child_id))
 
-    @categorized("dinsos.complaints", description="Sakti Peksos responses, oldest first.")
+    @categorized(
+        "dinsos.complaints",
+        description="Sakti Peksos responses, oldest first.",
+        directives=[assumed(10)],
+    )
     async def responses(self, info: Info) -> list[CaseResponse] | None:
         found = await info.context.loader("responses", _responses).load(int(self.id))
         return [
@@ -250,7 +258,11 @@ class Complaint:
             for r in found
         ]
 
-    @categorized("dinsos.complaints", description="Referrals made from this complaint.")
+    @categorized(
+        "dinsos.complaints",
+        description="Referrals made from this complaint.",
+        directives=[assumed(5)],
+    )
     async def referrals(self, info: Info) -> list[Referral] | None:
         # Through the child's referrals: the same batch as Child.referrals, no second query.
         found = await _referrals_of(info, self.child_id)
@@ -356,7 +368,7 @@ class DinsosContact:
 )
 class DinsosProtectionFlag:
     message: str | None = categorized("protection.flag")
-    contacts: list[DinsosContact] | None = categorized("protection.flag")
+    contacts: list[DinsosContact] | None = categorized("protection.flag", directives=[assumed(10)])
 
 
 def _flag(
@@ -446,15 +458,27 @@ class Child(ChildEntity):
         found = await info.context.loader("memberships", _memberships).load(str(self.id))
         return from_record(SocialRegistryMembership, found) if found else None
 
-    @categorized("dinsos.complaints", description="Complaints about the child, newest first.")
+    @categorized(
+        "dinsos.complaints",
+        description="Complaints about the child, newest first.",
+        directives=[assumed(10)],
+    )
     async def complaints(self, info: Info) -> list[Complaint] | None:
         return [Complaint.from_record(c) for c in await _complaints_of(info, str(self.id))]
 
-    @categorized("dinsos.complaints", description="Referrals of the child, newest first.")
+    @categorized(
+        "dinsos.complaints",
+        description="Referrals of the child, newest first.",
+        directives=[assumed(10)],
+    )
     async def referrals(self, info: Info) -> list[Referral] | None:
         return [Referral.from_record(r) for r in await _referrals_of(info, str(self.id))]
 
-    @categorized("dinsos.placements", description="LKSA placements, newest first.")
+    @categorized(
+        "dinsos.placements",
+        description="LKSA placements, newest first.",
+        directives=[assumed(5)],
+    )
     async def placements(self, info: Info) -> list[Placement] | None:
         found = await info.context.loader("placements_of_child", _placements_of_child).load(
             str(self.id)
@@ -501,7 +525,8 @@ class Query:
         return Complaint.from_record(record)
 
     @strawberry.field(
-        description="The Dinsos officer's work queue: complaints in a region, oldest first."
+        description="The Dinsos officer's work queue: complaints in a region, oldest first.",
+        directives=[paged()],
     )
     async def complaints(
         self,
@@ -564,7 +589,9 @@ class Query:
         record = await info.context.loader("lksas", _lksas).load(number) if number else None
         return from_record(Lksa, record) if record else None
 
-    @strawberry.field(description="The LKSA in a region, by region code and name.")
+    @strawberry.field(
+        description="The LKSA in a region, by region code and name.", directives=[assumed(100)]
+    )
     async def lksa_list(
         self,
         info: Info,

@@ -14,7 +14,7 @@ from subgraphs.common import federation, validation
 from subgraphs.common.context import Batch, Info, many_each, one_each
 from subgraphs.common.enums import AGENCY, GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Conflict
-from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.federation import SubgraphSchema, assumed, categorized, cost, paged
 from subgraphs.common.guard import require_facts_access
 from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
@@ -135,7 +135,9 @@ class Family:
         record = await info.context.loader("families", _families).load(kkNumber)
         return from_record(cls, record) if record else None
 
-    @categorized("identity.full", description="Registry persons on this KK.")
+    @categorized(
+        "identity.full", description="Registry persons on this KK.", directives=[assumed(10)]
+    )
     async def members(self, info: Info) -> list[RegistryPerson] | None:
         people = await info.context.loader("family_members", _family_members).load(self.kk_number)
         return [RegistryPerson.from_record(p) for p in people]
@@ -194,7 +196,11 @@ class Child:
         names = await info.context.loader("other_names", _other_names).load(str(self.id))
         return [n.name for n in names]
 
-    @categorized("identity.reports", description="Who reported which attribute, for identity work.")
+    @categorized(
+        "identity.reports",
+        description="Who reported which attribute, for identity work.",
+        directives=[assumed(10)],
+    )
     async def attribute_reports(self, info: Info) -> list[AttributeReport] | None:
         access.require_identity_reports(info.context.identity)
         reports = await info.context.loader("attribute_reports", _attribute_reports).load(
@@ -258,7 +264,9 @@ class Query:
         return Child.from_record(record) if record else None
 
     @strawberry.field(
-        description="Children by name (any recorded spelling), birth date and region."
+        description="Children by name (any recorded spelling), birth date and region.",
+        # A fuzzy name search over every recorded spelling: dearer than a key lookup.
+        directives=[paged(), cost(10)],
     )
     async def search_children(
         self,

@@ -16,7 +16,7 @@ from subgraphs.common.context import Info, many_each, many_per_key, one_each, on
 from subgraphs.common.database import Database
 from subgraphs.common.enums import GraphQLEnum, graphql_enums
 from subgraphs.common.errors import BadUserInput, Forbidden, InvalidTransition
-from subgraphs.common.federation import SubgraphSchema, categorized
+from subgraphs.common.federation import SubgraphSchema, assumed, categorized, cost, paged
 from subgraphs.common.guard import require_facts_access
 from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
@@ -131,7 +131,11 @@ class Facilitator:
     phone: str
     region_code: str = strawberry.field(description="Where the pendamping works (kecamatan).")
 
-    @categorized("pkh.membership", description="The KPM this pendamping accompanies, by KK number.")
+    @categorized(
+        "pkh.membership",
+        description="The KPM this pendamping accompanies, by KK number.",
+        directives=[assumed(100)],
+    )
     async def families(self, info: Info) -> list[PkhFamily] | None:
         access.require_membership_list(info.context.identity)
         families = await _families_of_facilitators(info).load(int(self.id))
@@ -224,7 +228,7 @@ class PkhMember:
     def child(self) -> Child | None:
         return Child.of(self.child_id) if self.child_id else None
 
-    @categorized("pkh.membership")
+    @categorized("pkh.membership", directives=[assumed(5)])
     async def components(self, info: Info) -> list[PkhComponent] | None:
         return await _components_of(info, self.family_id, self.member_id)
 
@@ -250,12 +254,16 @@ class PkhFamily:
             raise LookupError(f"facilitator {self.facilitator_id} of KPM {self.family_id} missing")
         return from_record(Facilitator, record)
 
-    @categorized("pkh.membership")
+    @categorized("pkh.membership", directives=[assumed(10)])
     async def members(self, info: Info) -> list[PkhMember] | None:
         loader = info.context.loader("members_of_families", _members_of_families)
         return [PkhMember.from_record(m) for m in await loader.load(self.family_id)]
 
-    @categorized("pkh.membership", description="Payment stages (tahap), oldest first.")
+    @categorized(
+        "pkh.membership",
+        description="Payment stages (tahap), oldest first.",
+        directives=[assumed(24)],
+    )
     async def payments(self, info: Info) -> list[PkhPayment] | None:
         records = await info.context.loader("payments", _payments).load(self.family_id)
         return [from_record(PkhPayment, p) for p in records]
@@ -276,11 +284,19 @@ class PkhMembership:
             raise LookupError(f"KPM {self.family_id} of member {self.member_id} missing")
         return PkhFamily.from_record(record)
 
-    @categorized("pkh.membership", description="Components held, past and present, oldest first.")
+    @categorized(
+        "pkh.membership",
+        description="Components held, past and present, oldest first.",
+        directives=[assumed(5)],
+    )
     async def components(self, info: Info) -> list[PkhComponent] | None:
         return await _components_of(info, self.family_id, self.member_id)
 
-    @categorized("pkh.compliance", description="Verification periods, most recent first.")
+    @categorized(
+        "pkh.compliance",
+        description="Verification periods, most recent first.",
+        directives=[assumed(24)],
+    )
     async def verifications(self, info: Info) -> list[PkhVerification] | None:
         records = domain.newest_first(await _verifications_of(info, self.member_id))
         return [PkhVerification.from_record(v) for v in records]
@@ -394,6 +410,8 @@ class Query:
     @categorized(
         "pkh.compliance",
         description="Children of active KPM in a region whose last N verified periods, back to back, were all non-compliant; PKH roles only, within their families and region.",
+        # Computed across every verification period of the region's members.
+        directives=[paged(), cost(10)],
     )
     async def non_compliant_children(
         self,

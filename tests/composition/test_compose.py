@@ -369,6 +369,9 @@ def test_demand_control_directives() -> None:
     assert ("listSize", (("assumedSize", 10), ("slicingArguments", ("first",)))) in applied[
         "Query.products"
     ]
+    # on arguments and input fields too (ARGUMENT_DEFINITION, INPUT_FIELD_DEFINITION)
+    assert ("cost", (("weight", 4),)) in applied["Query.products(filter:)"]
+    assert ("cost", (("weight", 6),)) in applied["ProductFilter.text"]
 
 
 def test_apollo_rules() -> None:

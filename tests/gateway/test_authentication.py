@@ -141,7 +141,9 @@ async def test_health_and_the_console_page_need_no_token(edge: Edge) -> None:
     assert page.status_code == 200 and "<html" in page.text
     # A query over GET is no console page: it needs a token like any other.
     query = await edge.client.get(
-        "/graphql", params={"query": "{ products { upc } }"}, headers={"accept": "text/html"}
+        "/graphql",
+        params={"query": "{ products { upc } }"},
+        headers={"accept": "text/html", "apollo-require-preflight": "true"},
     )
     _refused(query, 401, "UNAUTHENTICATED")
 
@@ -150,7 +152,8 @@ async def test_health_and_the_console_page_need_no_token(edge: Edge) -> None:
 async def test_a_query_under_an_encoded_name_is_no_console_page(edge: Edge, key: str) -> None:
     # The app decodes `%71uery` to `query` and would run it: the edge must see a query too.
     response = await edge.client.get(
-        f"/graphql?{key}=%7B%20products%20%7B%20upc%20%7D%20%7D", headers={"accept": "text/html"}
+        f"/graphql?{key}=%7B%20products%20%7B%20upc%20%7D%20%7D",
+        headers={"accept": "text/html", "apollo-require-preflight": "true"},
     )
     _refused(response, 401, "UNAUTHENTICATED")
     assert edge.subgraphs.sent == []

@@ -416,3 +416,35 @@ async def test_a_purpose_or_role_outside_the_token_is_refused_with_its_code(
     await page.choose("#role", "dinsos_officer")
     assert (await page.run()).startswith("HTTP 403 FORBIDDEN\n")
     assert console.subgraphs.sent == []
+
+
+async def test_a_query_and_variables_typed_in_the_editor_are_what_runs(console: Console) -> None:
+    page = console.page
+    await page.type_into("#token", console.token("pkh_facilitator"))
+    await page.choose("#purpose", "pkh.verification")
+    # The page's sample query replaced by one typed into the editor, with variables of our own.
+    await page.type_into(
+        "#query", "query One($id: ID!) {\n  child(id: $id) { name documentStatus }\n}"
+    )
+    await page.type_into("#variables", '{"id": "ANK000000042"}')
+    assert json.loads(await page.run()) == {
+        "data": {"child": {"name": NAME, "documentStatus": "DOCUMENTED"}}
+    }
+    assert [(name, variables) for name, _, variables in console.subgraphs.sent] == [
+        ("disdukcapil", {"id": "ANK000000042"})
+    ]
+
+    # A mistake in the query: the gateway's validation error as it answered it.
+    await page.type_into("#query", '{ child(id: "ANK000000042") { nmae } }')
+    answer = json.loads(await page.run(keyboard=True))
+    assert await page.evaluate("document.getElementById('result').dataset.state") == "done"
+    assert "data" not in answer
+    assert [e["message"].split(".")[0] for e in answer["errors"]] == [
+        "Cannot query field 'nmae' on type 'Child'"
+    ]
+    # Variables that are not JSON: said so in the page, nothing sent.
+    await page.type_into("#variables", '{"id": ')
+    text = await page.run()
+    assert await page.evaluate("document.getElementById('result').dataset.state") == "invalid"
+    assert text.startswith("variables are not valid JSON: ")
+    assert len(console.subgraphs.sent) == 1

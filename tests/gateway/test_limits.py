@@ -382,7 +382,10 @@ async def test_a_bomb_over_http_gets_the_typed_error(supergraph: Supergraph) -> 
         deep = await client.get(
             "/graphql",
             params={"query": complaints_chain(7)},
-            headers={"accept": "application/graphql-response+json"},
+            headers={
+                "accept": "application/graphql-response+json",
+                "apollo-require-preflight": "1",  # a GET needs it (CSRF prevention)
+            },
         )
         assert deep.status_code == 400
         assert deep.json()["errors"][0]["extensions"]["code"] == MAX_DEPTH_LIMIT

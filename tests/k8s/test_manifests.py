@@ -265,6 +265,9 @@ def ingress_policies_for(manifests: Manifests, labels: dict[str, str]) -> list[D
     ]
 
 
+METRICS_PORT = 9464
+
+
 def may_reach(manifests: Manifests, target: dict[str, str], source: Source, port: int) -> bool:
     """Would `source` be let in to a pod labelled `target` on `port`?"""
     policies = ingress_policies_for(manifests, target)
@@ -366,8 +369,44 @@ def test_every_manifest_file_is_used_by_a_kustomization() -> None:
 
 
 def test_one_deployment_per_service(manifests: Manifests) -> None:
-    names = sorted(d["metadata"]["name"] for d in manifests.deployments())
+    names = sorted(
+        d["metadata"]["name"]
+        for d in manifests.deployments()
+        if pod_labels(d).get("app.kubernetes.io/component") != "telemetry"
+    )
     assert names == sorted(["gateway", *SUBGRAPH_NAMES])
+
+
+def test_every_service_exports_traces_to_the_collector_and_serves_metrics_apart(
+    manifests: Manifests,
+) -> None:
+    if manifests.name == "base":
+        # The base's kustomization patches the services' Deployments: read it rendered.
+        manifests = Manifests("base (rendered)", render(BASE))
+    collector = manifests.named("Deployment", "otel-collector")
+    assert manifests.named("Service", "otel-collector")
+    source = Source(pod=pod_labels(gateway(manifests)))
+    assert may_reach(manifests, pod_labels(collector), source, 4318)
+    assert not may_reach(manifests, pod_labels(collector), Source(external=True), 4318)
+    for name in ["gateway", *SUBGRAPH_NAMES]:
+        deployment = manifests.named("Deployment", name)
+        container = main_container(deployment)
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318", name
+        assert env["OTEL_SERVICE_NAME"] == "satu-anak-$(SATU_ANAK_SERVICE)", name
+        assert env["SATU_ANAK_METRICS_PORT"] == "9464", name
+        assert resolve_port(container, "metrics") == 9464, name
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == "9464", name
+        # Metrics only from the monitoring namespace, only on the metrics port.
+        monitoring = Source(
+            pod={"app.kubernetes.io/name": "prometheus"},
+            namespace={"kubernetes.io/metadata.name": "monitoring"},
+        )
+        assert may_reach(manifests, pod_labels(deployment), monitoring, 9464), name
+        assert not may_reach(manifests, pod_labels(deployment), monitoring, 8000), name
+        assert not may_reach(manifests, pod_labels(deployment), monitoring, 4000), name
+        assert not may_reach(manifests, pod_labels(deployment), Source(external=True), 9464)
 
 
 def test_deployments_have_readiness_and_liveness_probes_on_health(manifests: Manifests) -> None:
@@ -534,10 +573,14 @@ def test_only_the_gateway_may_reach_a_subgraph(manifests: Manifests) -> None:
         for label, source in [*workloads, *outsiders(manifests)]:
             for port in (SUBGRAPH_PORT, 5432, 80):
                 assert not may_reach(manifests, target, source, port), f"{label} → {name}:{port}"
-        # Structurally too: every rule that lets anything into a subgraph names only the gateway.
+        # Structurally too: every rule that lets anything into a subgraph names only the gateway
+        # (but the metrics port's, which admits the monitoring namespace there alone).
         for policy in ingress_policies_for(manifests, target):
             for rule in policy["spec"].get("ingress") or []:
                 peers = rule.get("from") or []
+                if [p.get("port") for p in rule.get("ports") or []] == [METRICS_PORT]:
+                    assert peers and all(set(p) == {"namespaceSelector"} for p in peers)
+                    continue
                 assert peers, f"{policy['metadata']['name']}: a rule open to every source"
                 for peer in peers:
                     assert set(peer) == {"podSelector"}, policy["metadata"]["name"]
@@ -960,3 +1003,19 @@ def test_dockerfile_runs_satu_anak_as_the_uid_the_pods_expect() -> None:
         assert pod_spec(workload)["securityContext"]["runAsUser"] == int(users[-1])
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert ".venv" in ignored or "*" in ignored, ".dockerignore must keep .venv out"
+
+
+def test_the_gateway_believes_forwarded_for_only_from_the_pod_network(
+    manifests: Manifests,
+) -> None:
+    # Behind the ingress every connection is the ingress controller's: without trusted proxies
+    # every client would share its rate-limit bucket. The setting must parse as the gateway
+    # reads it, and name private networks only (the pods'), never everything.
+    gw = gateway(manifests)
+    value = env_value(gw, "SATU_ANAK_TRUSTED_PROXIES")
+    edge = GatewayConfig.load(None, {"SATU_ANAK_TRUSTED_PROXIES": value}).edge
+    networks = edge.proxy_networks()
+    assert networks, "no trusted proxies"
+    for network in networks:
+        assert network.is_private and network.prefixlen >= 8, network
+    assert edge.rate_limit

@@ -95,6 +95,7 @@ async def test_seed_sqlite_loads_every_table_and_then_leaves_it_alone(tmp_path: 
 
     again = await seed(CHILDREN, 12, settings, ground_truth_dir=tmp_path)
     assert again.skipped and "child index" in again.message and again.total_rows == 0
+    assert again.existing_children == report.counts["disdukcapil"]["child"]
     assert sqlite_counts(tmp_path) == report.counts
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from subgraphs.common.context import Info
 from subgraphs.common.errors import BadUserInput, Forbidden, SubgraphError
-from subgraphs.common.federation import categorized
+from subgraphs.common.federation import CATEGORIES, assumed, categorized, cost, paged
 from subgraphs.consent.audit.store import (
     MAX_PAGE,
     OUTCOMES,
@@ -57,8 +57,9 @@ class AccessedChild:
     found: bool = strawberry.field(
         description="False: outside the officer's jurisdiction, or no such child (answered as not found)."
     )
-    disclosed: list[AccessCategory]
-    withheld: list[AccessCategory]
+    # At most one entry per data category.
+    disclosed: list[AccessCategory] = strawberry.field(directives=[assumed(len(CATEGORIES))])
+    withheld: list[AccessCategory] = strawberry.field(directives=[assumed(len(CATEGORIES))])
 
 
 @strawberry.type(description="A record a mutation changed, as the subgraph that wrote it reported.")
@@ -84,12 +85,14 @@ class AccessRecord:
     outcome: str = strawberry.field(description="answered, partial, refused or failed.")
     refusal: str | None
     codes: list[str]
-    children: list[AccessedChild]
+    # Most requests reach one child; a search page up to 100: the estimate assumes 10.
+    children: list[AccessedChild] = strawberry.field(directives=[assumed(10)])
     withheld: list[AccessCategory] = strawberry.field(
-        description="Categories refused for the request as a whole (never for this role and purpose)."
+        description="Categories refused for the request as a whole (never for this role and purpose).",
+        directives=[assumed(len(CATEGORIES))],
     )
     subgraphs: list[str]
-    changes: list[AccessChange]
+    changes: list[AccessChange] = strawberry.field(directives=[assumed(10)])
     hash: str = strawberry.field(description="Its chain hash (hex).")
 
     @classmethod
@@ -245,6 +248,8 @@ ACCESS_LOG = categorized(
     AUDIT_LOG,
     access_log,
     description="The access log, newest first: every request through the gateway, who made it, for what purpose, about which children, what was disclosed on which legal basis and what withheld. Auditors only.",
+    # Reads and verifies the hash chain: dearer than one row.
+    directives=[paged(), cost(5)],
 )
 ACCESS_LOG_CHECKPOINT = categorized(
     AUDIT_LOG,
@@ -356,4 +361,5 @@ GUARDIAN_ACCESS_VIEW = categorized(
     AUDIT_LOG,
     guardian_access_view,
     description="What a child's guardian would see of the access log (agency, purpose, kind of basis, categories; never officers' names or queries), and whether it is switched on. Auditors preview it today; a guardian role will read it.",
+    directives=[paged("entries"), cost(5)],
 )
