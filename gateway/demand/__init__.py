@@ -35,6 +35,7 @@ COST_ESTIMATED_TOO_EXPENSIVE = "COST_ESTIMATED_TOO_EXPENSIVE"
 COST_QUERY_PARSE_FAILURE = "COST_QUERY_PARSE_FAILURE"
 MODES = ("enforce", "measure")
 _ESTIMATES_PER_OPERATION = 64
+_OPERATIONS = 1_000
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,13 @@ class DemandControl:
             supergraph.api_schema, supergraph.costs, config.cost_list_size
         )
         # Operation (by identity) -> the variables its estimate depends on, and its estimates
-        # by their values. Sized like the plan cache, whose operations these are.
+        # by their values. The plan cache is bounded in bytes, not entries: this one keeps at
+        # most `_OPERATIONS` (the plan cache's former entry count) alive, which it shares with
+        # the plan cache while they are cached there.
         self._cache: OrderedDict[int, tuple[Operation, frozenset[str], dict[bytes, float]]] = (
             OrderedDict()
         )
-        self._cache_size = max(1, config.plan_cache_size)
+        self._cache_size = _OPERATIONS
 
     def check(self, operation: Operation, variables: Mapping[str, Any]) -> Estimate | None:
         """The operation's estimate; RequestError when it may not run (enforce mode only).
