@@ -27,6 +27,7 @@ from graphql.validation import ASTValidationRule
 from gateway import telemetry
 from gateway.config import GatewayConfig
 from gateway.context import RequestContext
+from gateway.demand import CostCache
 from gateway.errors import QUERY_PLANNING_FAILED, OperationError, PlanningError, RequestError, error
 from gateway.executor.shape import ShapeCache
 from gateway.limits import OperationLimits, check_limits
@@ -57,6 +58,9 @@ class PreparedOperation:
     shape_cache: ShapeCache | None = field(default=None, compare=False)
     # The consent rules shaping applies (None without a policy).
     guard: ShapeGuard | None = field(default=None, compare=False)
+    # Demand control's estimates of this operation, by the values of the variables they
+    # depend on: kept exactly as long as the plan cache keeps the operation.
+    cost_cache: CostCache = field(default_factory=CostCache, compare=False)
 
     @property
     def kind(self) -> OperationType:
