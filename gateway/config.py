@@ -30,14 +30,24 @@ class GatewayConfig:
     development: bool = False  # the console and the query-plan header
     subgraph_timeout: float = 30.0
     max_tokens: int = 20_000
-    max_depth: int = 64
+    # Operation limits, checked before validation and planning, fragments counted as written
+    # out (docs/limits.md).
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_root_fields: int = 20
+    max_selections: int = 2_000
+    # The plan cache's budget: the estimated bytes of its entries (documents, plans, answers'
+    # field lists), least recently used first out.
+    plan_cache_bytes: int = 64 * 1024 * 1024
+    # `__schema` and `__type` answered; None: in development mode only. Outside development
+    # mode, validation errors carry no "Did you mean ...?" suggestions either way.
+    introspection: bool | None = None
     # Demand control (gateway/demand, docs/limits.md): an operation whose estimated cost is over
     # `max_cost` is refused before any fetch ("enforce"), or only measured ("measure"); lists
     # without @listSize are assumed to hold `cost_list_size` items.
     max_cost: int = 50_000
     cost_mode: str = "enforce"
     cost_list_size: int = 10
-    plan_cache_size: int = 1_000
     # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
     forward_headers: frozenset[str] = ALWAYS_FORWARDED
     subgraph_urls: Mapping[str, str] = field(default_factory=dict)  # name -> URL override
@@ -194,6 +204,9 @@ class GatewayConfig:
                 changes["subgraph_timeout"] = float(environ["SATU_ANAK_SUBGRAPH_TIMEOUT"])
             if "SATU_ANAK_MAX_BODY_BYTES" in environ:
                 changes["max_body_bytes"] = int(environ["SATU_ANAK_MAX_BODY_BYTES"])
+            for setting in _OPERATION_LIMITS:
+                if f"SATU_ANAK_{setting.upper()}" in environ:
+                    changes[setting] = int(environ[f"SATU_ANAK_{setting.upper()}"])
             if environ.get("SATU_ANAK_METRICS_PORT"):
                 changes["metrics_port"] = int(environ["SATU_ANAK_METRICS_PORT"])
             if "SATU_ANAK_MAX_COST" in environ:
@@ -224,6 +237,12 @@ class GatewayConfig:
         audit: AuditConfig | None = changes.get("audit") or self.audit
         if environ.get("SATU_ANAK_AUDIT_LOOKUP_KEY") and audit is not None:
             changes["audit"] = replace(audit, lookup_key=environ["SATU_ANAK_AUDIT_LOOKUP_KEY"])
+        if environ.get("SATU_ANAK_INTROSPECTION"):
+            changes["introspection"] = environ["SATU_ANAK_INTROSPECTION"] not in (
+                "0",
+                "false",
+                "no",
+            )
         try:
             edge = self.edge.with_env(environ)
         except EdgeConfigError as error:
@@ -251,6 +270,14 @@ class GatewayConfig:
         return cls().with_env(environ)
 
 
+_OPERATION_LIMITS = (
+    "max_tokens",
+    "max_depth",
+    "max_aliases",
+    "max_root_fields",
+    "max_selections",
+    "plan_cache_bytes",
+)
 _DERIVED = frozenset(
     {
         "forward_headers",

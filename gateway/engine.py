@@ -166,7 +166,7 @@ class Gateway:
         # one view for conditions, introspection, shaping and the subgraphs alike.
         values = _with_defaults(prepared.operation, self.coerce_variables(prepared, variables))
         # Demand control: refused here, over the budget, before anything is fetched.
-        estimate = self.demand.check(prepared.operation, values)
+        estimate = self.demand.check(prepared.operation, values, prepared.cost_cache)
         execution = await self.executor.run(prepared.plan.node, values, context)
         data = execution.data
         if prepared.local_document is not None:

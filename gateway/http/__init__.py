@@ -26,11 +26,18 @@ __all__ = ["create_gateway_app"]
 
 
 def create_gateway_app(
-    gateway: Gateway, *, development: bool = False, authenticator: Authenticator | None = None
+    gateway: Gateway,
+    *,
+    development: bool | None = None,
+    authenticator: Authenticator | None = None,
 ) -> Starlette:
     """The gateway's ASGI app. Requests are authenticated by `authenticator` or, when none is
-    given, by a token verifier for the configured issuer; with neither, not at all."""
+    given, by a token verifier for the configured issuer; with neither, not at all.
+    `development` (the console, the query-plan header) follows the gateway's configuration
+    unless given: one switch, so the edge and the engine never disagree about the mode."""
     config = gateway.config
+    if development is None:
+        development = config.development
     edge = config.edge
     safelist = None
     if edge.persisted_operations:
