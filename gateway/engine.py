@@ -103,8 +103,14 @@ class Gateway:
         await self.client.close()
 
     async def subgraphs_ready(self) -> dict[str, bool]:
-        """Whether each subgraph answers a trivial query (the readiness probe)."""
+        """Whether each subgraph answers a trivial query (the /health probe)."""
         return await self.client.ready()
+
+    def subgraph_states(self) -> dict[str, str]:
+        """Each subgraph's circuit-breaker state as traffic left it (no request sent); empty
+        for a client without breakers (tests' own)."""
+        states = getattr(self.client, "breaker_states", None)
+        return dict(states()) if callable(states) else {}
 
     # --- preparing ------------------------------------------------------------------------------
 

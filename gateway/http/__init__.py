@@ -13,6 +13,7 @@ from starlette.routing import Route
 from gateway.engine import Gateway
 from gateway.http.app import GatewayApp
 from gateway.http.csrf import CsrfPrevention
+from gateway.http.health import Probes
 from gateway.http.middleware import RequestContextMiddleware
 from gateway.http.ratelimit import AddressRateLimit, PrincipalRateLimit, TokenBuckets
 from gateway.http.tracing import TracingMiddleware
@@ -51,6 +52,7 @@ def create_gateway_app(
     app = GatewayApp(
         gateway, development=development, max_body_bytes=config.max_body_bytes, safelist=safelist
     )
+    probes = Probes(gateway)
     verifier: TokenVerifier | None = None
     if authenticator is None and config.auth_issuer:
         # Imported only where tokens are checked: the JOSE stack stays out of a gateway that
@@ -71,9 +73,11 @@ def create_gateway_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
+        probes.started = True
         try:
             yield
         finally:
+            probes.stopping = True
             await gateway.close()
             if verifier is not None:
                 await verifier.aclose()
@@ -140,6 +144,8 @@ def create_gateway_app(
         routes=[
             Route("/graphql", app.graphql, methods=["GET", "POST"]),
             Route("/health", app.health, methods=["GET"]),
+            Route("/live", probes.live, methods=["GET"]),
+            Route("/ready", probes.ready, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -409,14 +409,22 @@ def test_every_service_exports_traces_to_the_collector_and_serves_metrics_apart(
         assert not may_reach(manifests, pod_labels(deployment), Source(external=True), 9464)
 
 
-def test_deployments_have_readiness_and_liveness_probes_on_health(manifests: Manifests) -> None:
+def test_deployments_have_readiness_on_ready_and_liveness_on_live(manifests: Manifests) -> None:
+    # Liveness asks the process alone (an agency or database down never restarts a pod);
+    # readiness says what the pod can serve. (The OpenTelemetry collector has its own.)
     for deployment in manifests.deployments():
+        if pod_labels(deployment).get("app.kubernetes.io/component") == "telemetry":
+            continue
         container = main_container(deployment)
-        for probe in ("readinessProbe", "livenessProbe"):
+        for probe, path in (
+            ("readinessProbe", "/ready"),
+            ("livenessProbe", "/live"),
+            ("startupProbe", "/live"),
+        ):
             check = container.get(probe, {}).get("httpGet")
             where = f"{manifests.name}: {deployment['metadata']['name']} {probe}"
             assert check is not None, f"{where} is not an HTTP probe"
-            assert check["path"] == "/health", where
+            assert check["path"] == path, where
             assert resolve_port(container, check["port"]) is not None, f"{where}: unknown port"
 
 
