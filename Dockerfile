@@ -34,6 +34,7 @@ COPY satu_anak ./satu_anak
 COPY subgraphs ./subgraphs
 COPY gateway ./gateway
 COPY auth ./auth
+COPY observability ./observability
 COPY pyproject.toml ./
 COPY schema ./schema
 RUN --mount=type=cache,target=/root/.cache/uv \

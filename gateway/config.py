@@ -30,21 +30,53 @@ class GatewayConfig:
     development: bool = False  # the console and the query-plan header
     subgraph_timeout: float = 30.0
     max_tokens: int = 20_000
-    max_depth: int = 64
+    # Operation limits, checked before validation and planning, fragments counted as written
+    # out (docs/limits.md).
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_root_fields: int = 20
+    max_selections: int = 2_000
+    # The plan cache's budget: the estimated bytes of its entries (documents, plans, answers'
+    # field lists), least recently used first out.
+    plan_cache_bytes: int = 64 * 1024 * 1024
+    # `__schema` and `__type` answered; None: in development mode only. Outside development
+    # mode, validation errors carry no "Did you mean ...?" suggestions either way.
+    introspection: bool | None = None
     # Demand control (gateway/demand, docs/limits.md): an operation whose estimated cost is over
     # `max_cost` is refused before any fetch ("enforce"), or only measured ("measure"); lists
     # without @listSize are assumed to hold `cost_list_size` items.
     max_cost: int = 50_000
     cost_mode: str = "enforce"
     cost_list_size: int = 10
-    plan_cache_size: int = 1_000
     # Request headers forwarded to subgraphs (lower case); W3C trace context always is.
     forward_headers: frozenset[str] = ALWAYS_FORWARDED
     subgraph_urls: Mapping[str, str] = field(default_factory=dict)  # name -> URL override
     subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)  # name -> seconds
+    # Fault isolation (docs/operations.md): each subgraph has its own connection pool of at most
+    # this many connections (`[subgraphs.NAME] max_connections` overrides), so that one hanging
+    # agency cannot hold the connections the others need.
+    subgraph_max_connections: int = 64
+    subgraph_connections: Mapping[str, int] = field(default_factory=dict)  # name -> connections
+    # A subgraph answer larger than this is cut off while it streams in (`[subgraphs.NAME]
+    # max_response_bytes` overrides).
+    max_subgraph_response_bytes: int = 8_000_000
+    subgraph_response_limits: Mapping[str, int] = field(default_factory=dict)  # name -> bytes
+    # The circuit breaker of each subgraph: open after this many failures in a row (connection
+    # errors, timeouts, HTTP 5xx), failing fast for `breaker_cooldown` seconds, then one probe.
+    breaker_failures: int = 5
+    breaker_cooldown: float = 10.0
+    # Queries (never mutations) are sent again at most this many times after a connection
+    # failure or HTTP 502/503/429, after a jittered back-off from `retry_backoff` seconds (or the
+    # subgraph's Retry-After, when it fits in what is left of the timeout).
+    subgraph_retries: int = 1
+    retry_backoff: float = 0.05
     # Identical subgraph queries in flight at the same time share one request.
     deduplicate: bool = True
     max_body_bytes: int = 1_000_000  # larger request bodies are refused with 413
+    # Prometheus metrics (`/metrics`) on a port of their own, never on the public one; None: not
+    # served. Bound to `metrics_host` (loopback unless the scraper is elsewhere).
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     # Access tokens: the OIDC issuer whose tokens the gateway accepts (None: no authentication,
     # for conformance runs and benchmarks only), the audience they must name, and where its
     # key set is (None: from the issuer's discovery document).
@@ -69,6 +101,21 @@ class GatewayConfig:
     # The HTTP edge (`[edge]`): rate limits, trusted proxies, CSRF prevention, the persisted-
     # operation safelist (gateway/edge.py, docs/operations.md).
     edge: EdgeConfig = field(default_factory=EdgeConfig)
+
+    def __post_init__(self) -> None:
+        positive = {
+            "subgraph_max_connections": self.subgraph_max_connections,
+            "max_subgraph_response_bytes": self.max_subgraph_response_bytes,
+            "breaker_failures": self.breaker_failures,
+            **{f"{n}.max_connections": v for n, v in self.subgraph_connections.items()},
+            **{f"{n}.max_response_bytes": v for n, v in self.subgraph_response_limits.items()},
+        }
+        bad = sorted(name for name, value in positive.items() if value < 1)
+        if bad or self.subgraph_retries < 0 or self.breaker_cooldown < 0 or self.retry_backoff < 0:
+            raise ConfigError(
+                "fault-isolation settings out of range: "
+                + ", ".join(bad or ["subgraph_retries, breaker_cooldown or retry_backoff"])
+            )
 
     @classmethod
     def load(
@@ -126,6 +173,16 @@ class GatewayConfig:
                 subgraph_timeouts={
                     n: float(s["timeout"]) for n, s in subgraphs.items() if "timeout" in s
                 },
+                subgraph_connections={
+                    n: int(s["max_connections"])
+                    for n, s in subgraphs.items()
+                    if "max_connections" in s
+                },
+                subgraph_response_limits={
+                    n: int(s["max_response_bytes"])
+                    for n, s in subgraphs.items()
+                    if "max_response_bytes" in s
+                },
             )
         except (TypeError, ValueError) as error:
             raise ConfigError(f"invalid gateway settings in {path}: {error}") from error
@@ -147,8 +204,16 @@ class GatewayConfig:
                 changes["subgraph_timeout"] = float(environ["SATU_ANAK_SUBGRAPH_TIMEOUT"])
             if "SATU_ANAK_MAX_BODY_BYTES" in environ:
                 changes["max_body_bytes"] = int(environ["SATU_ANAK_MAX_BODY_BYTES"])
+            for setting in _OPERATION_LIMITS:
+                if f"SATU_ANAK_{setting.upper()}" in environ:
+                    changes[setting] = int(environ[f"SATU_ANAK_{setting.upper()}"])
+            if environ.get("SATU_ANAK_METRICS_PORT"):
+                changes["metrics_port"] = int(environ["SATU_ANAK_METRICS_PORT"])
             if "SATU_ANAK_MAX_COST" in environ:
                 changes["max_cost"] = int(environ["SATU_ANAK_MAX_COST"])
+            for variable, setting, kind in _FAULT_VARIABLES:
+                if variable in environ:
+                    changes[setting] = kind(environ[variable])
             timeouts = {n: float(v) for n, v in per_subgraph("_SUBGRAPH_TIMEOUT").items()}
         except ValueError as error:
             raise ConfigError(f"invalid number in the environment: {error}") from error
@@ -157,6 +222,7 @@ class GatewayConfig:
             ("SATU_ANAK_AUTH_AUDIENCE", "auth_audience"),
             ("SATU_ANAK_AUTH_JWKS_URL", "auth_jwks_url"),
             ("SATU_ANAK_GRANT_KEY", "grant_key"),
+            ("SATU_ANAK_METRICS_HOST", "metrics_host"),
             ("SATU_ANAK_COST_MODE", "cost_mode"),
         ):
             if environ.get(variable):
@@ -171,6 +237,12 @@ class GatewayConfig:
         audit: AuditConfig | None = changes.get("audit") or self.audit
         if environ.get("SATU_ANAK_AUDIT_LOOKUP_KEY") and audit is not None:
             changes["audit"] = replace(audit, lookup_key=environ["SATU_ANAK_AUDIT_LOOKUP_KEY"])
+        if environ.get("SATU_ANAK_INTROSPECTION"):
+            changes["introspection"] = environ["SATU_ANAK_INTROSPECTION"] not in (
+                "0",
+                "false",
+                "no",
+            )
         try:
             edge = self.edge.with_env(environ)
         except EdgeConfigError as error:
@@ -198,6 +270,31 @@ class GatewayConfig:
         return cls().with_env(environ)
 
 
+_OPERATION_LIMITS = (
+    "max_tokens",
+    "max_depth",
+    "max_aliases",
+    "max_root_fields",
+    "max_selections",
+    "plan_cache_bytes",
+)
 _DERIVED = frozenset(
-    {"forward_headers", "subgraph_urls", "subgraph_timeouts", "consent", "audit", "edge"}
+    {
+        "forward_headers",
+        "subgraph_urls",
+        "subgraph_timeouts",
+        "subgraph_connections",
+        "subgraph_response_limits",
+        "consent",
+        "audit",
+        "edge",
+    }
+)
+# Fault-isolation settings an operator may set from the environment: variable, setting, type.
+_FAULT_VARIABLES: tuple[tuple[str, str, type[int] | type[float]], ...] = (
+    ("SATU_ANAK_SUBGRAPH_MAX_CONNECTIONS", "subgraph_max_connections", int),
+    ("SATU_ANAK_MAX_SUBGRAPH_RESPONSE_BYTES", "max_subgraph_response_bytes", int),
+    ("SATU_ANAK_BREAKER_FAILURES", "breaker_failures", int),
+    ("SATU_ANAK_BREAKER_COOLDOWN", "breaker_cooldown", float),
+    ("SATU_ANAK_SUBGRAPH_RETRIES", "subgraph_retries", int),
 )

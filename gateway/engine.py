@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLObjectType, OperationType, execute_sync, value_from_ast_untyped
 from graphql.execution.values import get_variable_values
 
+from gateway import telemetry
 from gateway.client import SubgraphClient
 from gateway.client.http import HttpSubgraphClient
 from gateway.config import GatewayConfig
@@ -102,15 +103,26 @@ class Gateway:
         await self.client.close()
 
     async def subgraphs_ready(self) -> dict[str, bool]:
-        """Whether each subgraph answers a trivial query (the readiness probe)."""
+        """Whether each subgraph answers a trivial query (the /health probe)."""
         return await self.client.ready()
+
+    def subgraph_states(self) -> dict[str, str]:
+        """Each subgraph's circuit-breaker state as traffic left it (no request sent); empty
+        for a client without breakers (tests' own)."""
+        states = getattr(self.client, "breaker_states", None)
+        return dict(states()) if callable(states) else {}
 
     # --- preparing ------------------------------------------------------------------------------
 
     def prepare(
         self, query: str, operation_name: str | None, context: RequestContext | None = None
     ) -> PreparedOperation:
-        return self.preparer.prepare(query, operation_name, context)
+        with telemetry.span("query_planning"):
+            prepared = self.preparer.prepare(query, operation_name, context)
+        telemetry.note_operation(
+            prepared.kind.value, operation_name or prepared.operation.name, query
+        )
+        return prepared
 
     def plan_text(
         self,
@@ -140,12 +152,21 @@ class Gateway:
         variables: Mapping[str, Any] | None,
         context: RequestContext | None = None,
     ) -> JsonObject:
+        with telemetry.span("execution"):
+            return await self._execute(prepared, variables, context)
+
+    async def _execute(
+        self,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any] | None,
+        context: RequestContext | None,
+    ) -> JsonObject:
         context = context or RequestContext.internal()
         # The client's values as sent, plus the operation's defaults for those it left out:
         # one view for conditions, introspection, shaping and the subgraphs alike.
         values = _with_defaults(prepared.operation, self.coerce_variables(prepared, variables))
         # Demand control: refused here, over the budget, before anything is fetched.
-        estimate = self.demand.check(prepared.operation, values)
+        estimate = self.demand.check(prepared.operation, values, prepared.cost_cache)
         execution = await self.executor.run(prepared.plan.node, values, context)
         data = execution.data
         if prepared.local_document is not None:

@@ -12,6 +12,8 @@ INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 DOWNSTREAM_SERVICE_ERROR = "DOWNSTREAM_SERVICE_ERROR"
 # A subgraph could not be reached, timed out, or answered with something that is not GraphQL.
 SUBGRAPH_UNAVAILABLE = "SUBGRAPH_UNAVAILABLE"
+# A subgraph's answer was larger than its limit and was cut off while it streamed in.
+SUBGRAPH_RESPONSE_TOO_LARGE = "SUBGRAPH_RESPONSE_TOO_LARGE"
 # What the request names does not exist for the asker (a write naming a subject the asker may
 # not see: out of jurisdiction answers exactly like unknown).
 NOT_FOUND = "NOT_FOUND"

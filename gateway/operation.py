@@ -99,8 +99,8 @@ def selections_of(selection_set: SelectionSetNode) -> tuple[Selection, ...]:
 def _selections(
     selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
 ) -> tuple[Selection, ...]:
-    # An explicit stack instead of recursion over fragments would not help: depth is bounded by
-    # the document's own nesting, which the HTTP layer limits before we get here.
+    # Recursion is bounded, and so is the tree built: `prepare` checks the operation's depth and
+    # its selections with fragments written out (gateway/limits.py) before normalizing it.
     if selection_set is None:
         return ()
     result: list[Selection] = []

@@ -3,36 +3,49 @@ operation name, so a repeated request goes straight to execution."""
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLError,
     GraphQLSchema,
+    Node,
+    NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     parse,
     validate,
 )
+from graphql.validation import ASTValidationRule
 
+from gateway import telemetry
 from gateway.config import GatewayConfig
 from gateway.context import RequestContext
+from gateway.demand import CostCache
 from gateway.errors import QUERY_PLANNING_FAILED, OperationError, PlanningError, RequestError, error
 from gateway.executor.shape import ShapeCache
-from gateway.operation import Operation, normalize
+from gateway.limits import OperationLimits, check_limits
+from gateway.operation import Field, InlineFragment, Operation, normalize
 from gateway.planner import QueryPlanner
-from gateway.planner.plan import QueryPlan
+from gateway.planner.plan import FetchSelection, QueryPlan, fetch_nodes
+from gateway.types import JsonObject
 
 if TYPE_CHECKING:
     from gateway.consent import ConsentStage, _ForRequest
     from gateway.executor.shape import ShapeGuard
 
 LOCAL_ROOT_FIELDS = ("__schema", "__type", "__typename")
+
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+# `__schema` or `__type` asked of a gateway that does not answer introspection.
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,9 @@ class PreparedOperation:
     shape_cache: ShapeCache | None = field(default=None, compare=False)
     # The consent rules shaping applies (None without a policy).
     guard: ShapeGuard | None = field(default=None, compare=False)
+    # Demand control's estimates of this operation, by the values of the variables they
+    # depend on: kept exactly as long as the plan cache keeps the operation.
+    cost_cache: CostCache = field(default_factory=CostCache, compare=False)
 
     @property
     def kind(self) -> OperationType:
@@ -65,12 +81,22 @@ class Preparer:
         self.planner = planner
         self.config = config
         self.consent = consent
+        self.limits = OperationLimits(
+            max_depth=config.max_depth,
+            max_aliases=config.max_aliases,
+            max_root_fields=config.max_root_fields,
+            max_selections=config.max_selections,
+        )
+        introspection = config.introspection
+        self.introspection = config.development if introspection is None else introspection
         # The planner's own passes are fixed when it is built; the consent stage's static pass
         # depends on who asks, so its outcome (not the role or the user) joins the key: one
         # kind of caller's plan never serves another.
-        self._cache: OrderedDict[tuple[str, str | None, Hashable], PreparedOperation] = (
-            OrderedDict()
-        )
+        # Each entry with its estimated size in bytes; bounded by `plan_cache_bytes`.
+        self._cache: OrderedDict[
+            tuple[str, str | None, Hashable], tuple[PreparedOperation, int]
+        ] = OrderedDict()
+        self._cache_bytes = 0
 
     def prepare(
         self, query: str, operation_name: str | None, context: RequestContext | None = None
@@ -81,31 +107,60 @@ class Preparer:
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
-            return cached
+            telemetry.plan_cache(hit=True)
+            return cached[0]
+        telemetry.plan_cache(hit=False)
         prepared = self._prepare(query, operation_name, request)
-        self._cache[key] = prepared
-        if len(self._cache) > self.config.plan_cache_size:
-            self._cache.popitem(last=False)
+        size = entry_bytes(query, prepared)
+        if size > self.config.plan_cache_bytes:
+            return prepared  # larger than the whole budget: used once, never cached
+        self._cache[key] = (prepared, size)
+        self._cache_bytes += size
+        while self._cache_bytes > self.config.plan_cache_bytes:
+            _, (_, evicted) = self._cache.popitem(last=False)
+            self._cache_bytes -= evicted
         return prepared
+
+    @property
+    def cache_bytes(self) -> int:
+        """The plan cache's estimated size (the sum of its entries' `entry_bytes`)."""
+        return self._cache_bytes
+
+    def _refuse(
+        self,
+        query: str,
+        code: str,
+        rules: Sequence[type[ASTValidationRule]] | None = None,
+        *,
+        hide_suggestions: bool = False,
+    ) -> NoReturn:
+        """Validation refused the document: validate it again, parsed with locations, so that
+        the errors say where (only refused documents pay for this)."""
+        located = parse(query, max_tokens=self.config.max_tokens)
+        errors = validate(self.api_schema, located, rules, hide_suggestions=hide_suggestions)
+        raise RequestError([_coded(e, code) for e in errors], code)
 
     def _prepare(
         self, query: str, operation_name: str | None, request: _ForRequest | None
     ) -> PreparedOperation:
+        # What is cached keeps no token chain: without locations, the AST does not hold every
+        # token of the source. Errors need locations; a refused document is parsed again for them.
         try:
-            document = parse(query, max_tokens=self.config.max_tokens)
-        except GraphQLError as parse_error:
-            raise RequestError([dict(parse_error.formatted)], "GRAPHQL_PARSE_FAILED") from None
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode) and _deeper_than(
-                definition.selection_set, self.config.max_depth
-            ):
-                raise RequestError(
-                    [error(f"Query is nested deeper than {self.config.max_depth} levels.")],
-                    "MAX_DEPTH_EXCEEDED",
-                )
-        errors = validate(self.api_schema, document)
-        if errors:
-            raise RequestError([dict(e.formatted) for e in errors], "GRAPHQL_VALIDATION_FAILED")
+            document = parse(query, max_tokens=self.config.max_tokens, no_location=True)
+        except GraphQLError as parse_error:  # syntax errors carry their position regardless
+            raise RequestError(
+                [_coded(parse_error, GRAPHQL_PARSE_FAILED)], GRAPHQL_PARSE_FAILED
+            ) from None
+        # The limits come first: they are linear in the document, whatever its fragments expand
+        # to, and whatever they refuse never reaches validation, normalization or planning.
+        check_limits(document, self.limits)
+        hide_suggestions = not self.config.development
+        if validate(self.api_schema, document, hide_suggestions=hide_suggestions):
+            self._refuse(query, GRAPHQL_VALIDATION_FAILED, hide_suggestions=hide_suggestions)
+        if not self.introspection and validate(
+            self.api_schema, document, [NoSchemaIntrospectionCustomRule]
+        ):
+            self._refuse(query, INTROSPECTION_DISABLED, [NoSchemaIntrospectionCustomRule])
         try:
             operation = normalize(document, operation_name)
         except OperationError as operation_error:
@@ -129,18 +184,11 @@ class Preparer:
         )
 
 
-def _deeper_than(selection_set: SelectionSetNode | None, limit: int) -> bool:
-    """True when the document nests deeper than `limit` (checked without recursion)."""
-    stack: list[tuple[SelectionSetNode, int]] = [(selection_set, 1)] if selection_set else []
-    while stack:
-        current, depth = stack.pop()
-        if depth > limit:
-            return True
-        for selection in current.selections:
-            child = getattr(selection, "selection_set", None)
-            if child is not None:
-                stack.append((child, depth + 1))
-    return False
+def _coded(graphql_error: GraphQLError, code: str) -> JsonObject:
+    formatted: JsonObject = dict(graphql_error.formatted)
+    extensions = formatted.get("extensions")
+    formatted["extensions"] = {**(extensions if isinstance(extensions, dict) else {}), "code": code}
+    return formatted
 
 
 def _local_document(
@@ -166,3 +214,53 @@ def _local_document(
     )
     others = tuple(d for d in document.definitions if not isinstance(d, OperationDefinitionNode))
     return DocumentNode(definitions=(only, *others))
+
+
+# Bytes per counted item in a cached entry, measured with tracemalloc on real operations after
+# they served a request (fetch texts printed, shaping's field lists filled): docs/limits.md.
+_BYTES_PER_AST_NODE = 120
+_BYTES_PER_SELECTION = 400
+_BYTES_PER_FETCH_SELECTION = 250
+_BYTES_PER_ENTRY = 1_500
+
+
+def entry_bytes(query: str, prepared: PreparedOperation) -> int:
+    """An estimate of the memory one cache entry holds: its key's text, the parsed document,
+    the normalized operation (and shaping's field lists for it), and the plan."""
+    ast_nodes, selections, fetch_selections = entry_counts(prepared)
+    return (
+        sys.getsizeof(query)
+        + _BYTES_PER_ENTRY
+        + _BYTES_PER_AST_NODE * ast_nodes
+        + _BYTES_PER_SELECTION * selections
+        + _BYTES_PER_FETCH_SELECTION * fetch_selections
+    )
+
+
+def entry_counts(prepared: PreparedOperation) -> tuple[int, int, int]:
+    """(AST nodes of the document, selections of the normalized operation, selections of the
+    plan's fetches), counted without recursion."""
+    ast_nodes = 0
+    nodes: list[Node] = [prepared.document]
+    while nodes:
+        node = nodes.pop()
+        ast_nodes += 1
+        for key in node.keys:
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                nodes.append(value)
+            elif isinstance(value, tuple | list):
+                nodes.extend(v for v in value if isinstance(v, Node))
+    selections = 0
+    stack: list[Field | InlineFragment] = list(prepared.operation.selections)
+    while stack:
+        selections += 1
+        stack.extend(stack.pop().selections)
+    fetch_selections = 0
+    for fetch in fetch_nodes(prepared.plan.node):
+        found: list[FetchSelection] = [*fetch.selections, *(fetch.requires or ())]
+        while found:
+            fetch_selections += 1
+            fetch_selections_of = found.pop().selections
+            found.extend(fetch_selections_of or ())
+    return ast_nodes, selections, fetch_selections

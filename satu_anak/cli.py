@@ -25,15 +25,46 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 DEV_ISSUER_URL_VARIABLE = "SATU_ANAK_DEV_ISSUER_URL"
 
 
+def _observe(service: str, log_level: str, metrics_port: int | None, metrics_host: str) -> bool:
+    """A server's observability, at process start: logs (SATU_ANAK_LOG_FORMAT), traces (the
+    OTEL_* variables; off without an exporter), and `/metrics` on its own port when one is set.
+    False (after saying why) when the settings cannot be used."""
+    from observability.setup import TracingConfigError, configure_tracing
+    from subgraphs.common.logs import configure_logging
+
+    try:
+        configure_logging(service, log_level.upper())
+        configure_tracing(f"satu-anak-{service}")
+        if metrics_port is not None:
+            from observability.metrics import serve_metrics
+
+            serve_metrics(metrics_port, metrics_host)
+    except (ValueError, TracingConfigError, OSError) as error:
+        print(f"{service}: {error}", file=sys.stderr)
+        return False
+    return True
+
+
+def _metrics_address() -> tuple[int | None, str]:
+    """A subgraph's metrics port and host: SATU_ANAK_METRICS_PORT / SATU_ANAK_METRICS_HOST."""
+    port = os.environ.get("SATU_ANAK_METRICS_PORT")
+    return (int(port) if port else None), os.environ.get("SATU_ANAK_METRICS_HOST", "127.0.0.1")
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from auth.grant import GrantKeyError
-    from subgraphs.common.logs import configure_logging
     from subgraphs.common.service import create_app
     from subgraphs.common.settings import SubgraphSettings
 
-    configure_logging(args.subgraph, args.log_level.upper())
+    try:
+        metrics_port, metrics_host = _metrics_address()
+    except ValueError:
+        print("SATU_ANAK_METRICS_PORT must be a port number", file=sys.stderr)
+        return 2
+    if not _observe(args.subgraph, args.log_level, metrics_port, metrics_host):
+        return 2
     from subgraphs.consent.audit.store import AuditStoreUnavailable
 
     spec = load_spec(args.subgraph)
@@ -264,10 +295,10 @@ def _gateway(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.http import create_gateway_app
-    from subgraphs.common.logs import configure_logging
 
-    configure_logging("gateway", args.log_level.upper())
     config = _gateway_config(args)
+    if not _observe("gateway", args.log_level, config.metrics_port, config.metrics_host):
+        return 2
     if config.grant_key and not config.auth_issuer:
         # Grants name the signed-in user: without authentication there is nobody to sign for.
         print("a grant key needs an access-token issuer (SATU_ANAK_AUTH_ISSUER)", file=sys.stderr)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -71,6 +72,15 @@ def lookup_key_file(folder: Path) -> Path:
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_hex(32))
     return path
+
+
+def children_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the servers `up` starts: logs as text for the console (unless
+    SATU_ANAK_LOG_FORMAT says otherwise); tracing only if the OTEL_* variables ask for it (an
+    exporter or an OTLP endpoint: off by default); each server names itself in traces."""
+    env = {"SATU_ANAK_LOG_FORMAT": "text", **environ}
+    env.pop("OTEL_SERVICE_NAME", None)
+    return env
 
 
 def _say(text: str, *, error: bool = False) -> None:
@@ -193,7 +203,8 @@ def run_all(
     audit_key_pair(data_dir())
     lookup_key = lookup_key_file(data_dir())
     # Subgraphs verify grants with the public key only; the gateway alone can sign.
-    subgraph_env = {**os.environ, GATEWAY_PUBLIC_KEY_VARIABLE: str(grant_public_key)}
+    subgraph_env = {**children_env(os.environ), GATEWAY_PUBLIC_KEY_VARIABLE: str(grant_public_key)}
+    subgraph_env.pop("SATU_ANAK_METRICS_PORT", None)  # one port cannot serve five processes
     subgraph_env.pop("SATU_ANAK_GRANT_KEY", None)
 
     ports = subgraph_ports(base_port)
@@ -236,12 +247,12 @@ def run_all(
                 *("--host", host, "--port", str(issuer_port(base_port)), "--url", issuer_url),
             ],
             start_new_session=True,
-            **lifeline.child_options(),
+            **lifeline.child_options(children_env(os.environ)),
         )
         # The gateway reads the checked-in supergraph; the subgraphs' URLs follow our ports; it
         # accepts the development issuer's tokens.
         gateway_env = {
-            **os.environ,
+            **children_env(os.environ),
             "SATU_ANAK_AUTH_ISSUER": issuer_url,
             "SATU_ANAK_GRANT_KEY": str(grant_key),
             "SATU_ANAK_AUDIT_URL": f"http://{host}:{ports['consent']}/audit/append",

@@ -4,24 +4,32 @@ queries, and which of the client's headers are forwarded."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING
 
 import orjson
 
+from gateway import telemetry
+from gateway.client.breaker import State
 from gateway.client.response import SubgraphResponse, no_principal
-from gateway.client.transport import SubgraphTransport
-from gateway.config import GatewayConfig
+from gateway.client.transport import Sign, SubgraphTransport, TransportSettings
+from gateway.config import ALWAYS_FORWARDED, GatewayConfig
 from gateway.context import RequestContext
 from gateway.planner.plan import FetchNode
 from gateway.supergraph import Supergraph
 from gateway.types import JsonObject
+from observability.tracing import in_trace
 
 if TYPE_CHECKING:
     from gateway.client.grants import GrantMaker
 
-# Headers only the gateway sets (the grant, role, purpose...): never forwarded from a client,
-# whatever `forward_headers` lists.
+log = logging.getLogger("satu_anak.gateway.client")
+
+# Headers only the gateway sets (the grant, the deadline, role, purpose...): never forwarded from
+# a client, whatever `forward_headers` lists.
 INTERNAL_PREFIX = "x-satu-anak-"
 _READY_QUERY = orjson.dumps({"query": "{ __typename }"})
 _READY_TIMEOUT = 2.0
@@ -43,9 +51,25 @@ class HttpSubgraphClient:
             for graph in supergraph.graphs.values()
             if graph.name in config.subgraph_timeouts
         }
-        self.transport = SubgraphTransport(config.subgraph_timeout)
+        self.transport = SubgraphTransport(
+            settings=TransportSettings(
+                timeout=config.subgraph_timeout,
+                max_connections=config.subgraph_max_connections,
+                max_response_bytes=config.max_subgraph_response_bytes,
+                connections=config.subgraph_connections,
+                response_limits=config.subgraph_response_limits,
+                breaker_failures=config.breaker_failures,
+                breaker_cooldown=config.breaker_cooldown,
+                retries=config.subgraph_retries,
+                retry_backoff=config.retry_backoff,
+            )
+        )
+        # The W3C trace context is not forwarded as received: the transport puts the gateway's
+        # own `subgraph_request` span there (the subgraph's parent), within the client's trace.
         self._forwarded = frozenset(
-            h for h in config.forward_headers if not h.startswith(INTERNAL_PREFIX)
+            h
+            for h in config.forward_headers
+            if not h.startswith(INTERNAL_PREFIX) and h not in ALWAYS_FORWARDED
         )
         # With a grant key every request carries a grant signed for it; without, none does.
         self.grants: GrantMaker | None = None
@@ -79,27 +103,42 @@ class HttpSubgraphClient:
             body["variables"] = variables
         allowed = self._forwarded
         headers = {k: v for k, v in context.headers.items() if k in allowed}
-        sign = None
-        grant_key: Hashable = None
-        if self.grants is not None:
-            grantee = self.grants.grantee(context, categories, records)
-            if grantee is None:
-                return no_principal(node.service)
-            sign = self.grants.signing(node.service, grantee)
-            grant_key = (node.service, grantee)
-        response = await self.transport.post(
-            self._urls[node.graph],
-            orjson.dumps(body),
-            headers,
-            service=node.service,
-            timeout=self._timeouts.get(node.graph),
-            # A mutation runs once per request that asked for it: never shared.
-            shareable=(
-                self.config.deduplicate and node.operation_kind == "query" and not node.private
-            ),
-            sign=sign,
-            grant_key=grant_key,
-        )
+        if context.trace is not None and not in_trace():
+            # Run outside the HTTP edge (no span): the context's trace goes on as it came.
+            headers["traceparent"] = context.trace.traceparent
+            if context.trace.tracestate:
+                headers["tracestate"] = context.trace.tracestate
+        with telemetry.span("fetch") as span:
+            if span.is_recording():
+                span.set_attributes(
+                    {"subgraph.name": node.service, "graphql.operation.type": node.operation_kind}
+                )
+            sign = None
+            grant_key: Hashable = None
+            if self.grants is not None:
+                grantee = self.grants.grantee(context, categories, records)
+                if grantee is None:
+                    return no_principal(node.service)
+                sign = self.grants.signing(node.service, grantee)
+                grant_key = (node.service, grantee)
+            started = time.perf_counter()
+            response = await self._post(node, body, headers, sign, grant_key)
+            telemetry.fetched(
+                node.service,
+                time.perf_counter() - started,
+                response.data is not None,
+                bool(response.errors),
+            )
+        if response.withheld:
+            # What the client does not see of the subgraph's errors, for whoever reads the log.
+            log.warning(
+                "subgraph %s errors withheld from the client (request %s, trace %s): %s",
+                node.service,
+                context.request_id,
+                context.trace.trace_id if context.trace is not None else "-",
+                orjson.dumps(response.withheld, default=str).decode()[:4000],
+                extra={"subgraph": node.service, "request_id": context.request_id},
+            )
         # For the audit record: every subgraph asked (an answer shared with another request's
         # identical query included), and what each mutation reports it changed.
         context.subgraphs.add(node.service)
@@ -107,22 +146,60 @@ class HttpSubgraphClient:
             context.changes.extend({"subgraph": node.service, **c} for c in response.changes)
         return response
 
-    async def ready(self) -> dict[str, bool]:
-        """Whether each subgraph answers a trivial query (the readiness probe)."""
-        result = {}
-        for graph, url in self._urls.items():
-            # The probe has no principal: a service grant, accepted only for `{ __typename }`.
-            service = self._names[graph]
-            sign = None if self.grants is None else self.grants.signing(service, None)
-            response = await self.transport.post(
-                url,
-                _READY_QUERY,
-                {},
-                service=url,
-                timeout=_READY_TIMEOUT,
-                shareable=self.config.deduplicate,
+    async def _post(
+        self,
+        node: FetchNode,
+        body: JsonObject,
+        headers: dict[str, str],
+        sign: Sign | None,
+        grant_key: Hashable,
+    ) -> SubgraphResponse:
+        with telemetry.span("subgraph") as span:
+            if span.is_recording():
+                span.set_attributes(
+                    {"subgraph.name": node.service, "graphql.operation.type": node.operation_kind}
+                )
+            return await self.transport.post(
+                self._urls[node.graph],
+                orjson.dumps(body),
+                headers,
+                service=node.service,
+                timeout=self._timeouts.get(node.graph),
+                # A mutation runs once per request that asked for it: never shared.
+                shareable=(
+                    self.config.deduplicate and node.operation_kind == "query" and not node.private
+                ),
+                # A query may be sent again; a mutation the subgraph may have run, never.
+                retryable=node.operation_kind == "query",
                 sign=sign,
-                grant_key="service",
+                grant_key=grant_key,
             )
-            result[self._names[graph]] = response.errors == [] and response.data is not None
-        return result
+
+    async def ready(self) -> dict[str, bool]:
+        """Whether each subgraph answers a trivial query (the /health probe), asked of all at
+        once: a hanging one costs its timeout, not the sum of every timeout."""
+        graphs = list(self._urls)
+        answers = await asyncio.gather(*(self._probe(graph) for graph in graphs))
+        return {self._names[graph]: ok for graph, ok in zip(graphs, answers, strict=True)}
+
+    async def _probe(self, graph: str) -> bool:
+        # The probe has no principal: a service grant, accepted only for `{ __typename }`.
+        service = self._names[graph]
+        sign = None if self.grants is None else self.grants.signing(service, None)
+        response = await self.transport.post(
+            self._urls[graph],
+            _READY_QUERY,
+            {},
+            service=service,
+            timeout=_READY_TIMEOUT,
+            shareable=self.config.deduplicate,
+            retryable=False,
+            sign=sign,
+            grant_key="service",
+        )
+        return response.errors == [] and response.data is not None
+
+    def breaker_states(self) -> dict[str, State]:
+        """Each subgraph's circuit breaker state, by name, as traffic has left it (no request
+        is sent): "closed", "open" or "half_open"."""
+        return {name: self.transport.breaker(name).state for name in sorted(self._names.values())}

@@ -8,7 +8,6 @@ for `extensions.cost`. See docs/limits.md for the settings and how the default w
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from gateway.supergraph import Supergraph
 __all__ = [
     "COST_ESTIMATED_TOO_EXPENSIVE",
     "COST_QUERY_PARSE_FAILURE",
+    "CostCache",
     "CostError",
     "CostEstimator",
     "DemandControl",
@@ -35,6 +35,18 @@ COST_ESTIMATED_TOO_EXPENSIVE = "COST_ESTIMATED_TOO_EXPENSIVE"
 COST_QUERY_PARSE_FAILURE = "COST_QUERY_PARSE_FAILURE"
 MODES = ("enforce", "measure")
 _ESTIMATES_PER_OPERATION = 64
+
+
+class CostCache:
+    """One prepared operation's estimates: the variables they depend on and, by those
+    variables' values, at most `_ESTIMATES_PER_OPERATION` of them. It lives on the prepared
+    operation, so the plan cache (bounded in bytes) decides how long it is kept."""
+
+    __slots__ = ("estimates", "relevant")
+
+    def __init__(self) -> None:
+        self.relevant: frozenset[str] | None = None
+        self.estimates: dict[bytes, float] = {}
 
 
 @dataclass(frozen=True)
@@ -58,19 +70,19 @@ class DemandControl:
         self.estimator = CostEstimator(
             supergraph.api_schema, supergraph.costs, config.cost_list_size
         )
-        # Operation (by identity) -> the variables its estimate depends on, and its estimates
-        # by their values. Sized like the plan cache, whose operations these are.
-        self._cache: OrderedDict[int, tuple[Operation, frozenset[str], dict[bytes, float]]] = (
-            OrderedDict()
-        )
-        self._cache_size = max(1, config.plan_cache_size)
 
-    def check(self, operation: Operation, variables: Mapping[str, Any]) -> Estimate | None:
+    def check(
+        self,
+        operation: Operation,
+        variables: Mapping[str, Any],
+        cache: CostCache | None = None,
+    ) -> Estimate | None:
         """The operation's estimate; RequestError when it may not run (enforce mode only).
+        `cache`: the prepared operation's own (see CostCache); None estimates afresh.
 
         None in measure mode when the operation cannot be costed."""
         try:
-            estimated = self._estimate(operation, variables)
+            estimated = self._estimate(operation, variables, cache)
         except CostError as failure:
             if not self.enforce:
                 return None
@@ -91,24 +103,21 @@ class DemandControl:
             )
         return Estimate(estimated, self.max)
 
-    def _estimate(self, operation: Operation, variables: Mapping[str, Any]) -> float:
-        """The estimate, cached per operation (as the plan cache keeps it alive) and the values
-        of the variables it depends on."""
-        entry = self._cache.get(id(operation))
-        if entry is None or entry[0] is not operation:
-            entry = (operation, self.estimator.relevant_variables(operation), {})
-            self._cache[id(operation)] = entry
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(id(operation))
-        _, relevant, estimates = entry
-        key = orjson.dumps({name: variables.get(name) for name in sorted(relevant)})
-        estimated = estimates.get(key)
+    def _estimate(
+        self, operation: Operation, variables: Mapping[str, Any], cache: CostCache | None
+    ) -> float:
+        """The estimate, from `cache` when it holds one for the values of the variables it
+        depends on."""
+        if cache is None:
+            return self.estimator.estimate(operation, variables)
+        if cache.relevant is None:
+            cache.relevant = self.estimator.relevant_variables(operation)
+        key = orjson.dumps({name: variables.get(name) for name in sorted(cache.relevant)})
+        estimated = cache.estimates.get(key)
         if estimated is None:
             estimated = self.estimator.estimate(operation, variables)
-            if len(estimates) < _ESTIMATES_PER_OPERATION:
-                estimates[key] = estimated
+            if len(cache.estimates) < _ESTIMATES_PER_OPERATION:
+                cache.estimates[key] = estimated
         return estimated
 
     def report(

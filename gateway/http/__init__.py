@@ -13,8 +13,10 @@ from starlette.routing import Route
 from gateway.engine import Gateway
 from gateway.http.app import GatewayApp
 from gateway.http.csrf import CsrfPrevention
+from gateway.http.health import Probes
 from gateway.http.middleware import RequestContextMiddleware
 from gateway.http.ratelimit import AddressRateLimit, PrincipalRateLimit, TokenBuckets
+from gateway.http.tracing import TracingMiddleware
 
 if TYPE_CHECKING:
     from auth.tokens import TokenVerifier
@@ -24,11 +26,18 @@ __all__ = ["create_gateway_app"]
 
 
 def create_gateway_app(
-    gateway: Gateway, *, development: bool = False, authenticator: Authenticator | None = None
+    gateway: Gateway,
+    *,
+    development: bool | None = None,
+    authenticator: Authenticator | None = None,
 ) -> Starlette:
     """The gateway's ASGI app. Requests are authenticated by `authenticator` or, when none is
-    given, by a token verifier for the configured issuer; with neither, not at all."""
+    given, by a token verifier for the configured issuer; with neither, not at all.
+    `development` (the console, the query-plan header) follows the gateway's configuration
+    unless given: one switch, so the edge and the engine never disagree about the mode."""
     config = gateway.config
+    if development is None:
+        development = config.development
     edge = config.edge
     safelist = None
     if edge.persisted_operations:
@@ -43,6 +52,7 @@ def create_gateway_app(
     app = GatewayApp(
         gateway, development=development, max_body_bytes=config.max_body_bytes, safelist=safelist
     )
+    probes = Probes(gateway)
     verifier: TokenVerifier | None = None
     if authenticator is None and config.auth_issuer:
         # Imported only where tokens are checked: the JOSE stack stays out of a gateway that
@@ -63,9 +73,11 @@ def create_gateway_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
+        probes.started = True
         try:
             yield
         finally:
+            probes.stopping = True
             await gateway.close()
             if verifier is not None:
                 await verifier.aclose()
@@ -73,7 +85,9 @@ def create_gateway_app(
     # Outermost first. The limit per client address comes before everything that costs (the
     # audit record, token verification): a flood is refused for a dictionary look-up. It sits
     # outside the audit middleware so that a flood cannot fill the access log (docs/audit.md).
-    middleware = [Middleware(RequestContextMiddleware)]
+    # Tracing right inside the context: every later stage runs within the request's spans, and
+    # refusals of the limits are counted in the metrics too.
+    middleware = [Middleware(RequestContextMiddleware), Middleware(TracingMiddleware)]
     # The tables of buckets (read by tests and, later, metrics).
     limits: dict[str, TokenBuckets] = {}
     if edge.rate_limit:
@@ -130,6 +144,8 @@ def create_gateway_app(
         routes=[
             Route("/graphql", app.graphql, methods=["GET", "POST"]),
             Route("/health", app.health, methods=["GET"]),
+            Route("/live", probes.live, methods=["GET"]),
+            Route("/ready", probes.ready, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -11,6 +11,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from observability.sql import instrument_engine
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # We emit BEGIN ourselves (see _sqlite_begin), so the driver must not.
@@ -54,6 +56,7 @@ class Database:
         self.engine = create_engine(url)
         self.statements_executed = 0
         event.listen(self.engine.sync_engine, "before_cursor_execute", self._count)
+        instrument_engine(self.engine.sync_engine)  # a span per statement in traced requests
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         # Queries, not transaction control: the batching tests count queries per table.

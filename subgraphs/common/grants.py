@@ -23,8 +23,8 @@ IDENTITY_SCOPE_KEY: Final = "satu_anak.identity"
 # And which kind of grant the request came under ("principal" or "service").
 GRANT_KIND_SCOPE_KEY: Final = "satu_anak.grant_kind"
 # Paths served without a grant: liveness and readiness probes (an orchestrator cannot sign);
-# /health says only whether the subgraph and its database are up.
-OPEN_PATHS: Final = frozenset({"/health"})
+# they say only whether the subgraph and its databases are up.
+OPEN_PATHS: Final = frozenset({"/health", "/live", "/ready"})
 # Root fields a service grant (no principal) may select: the SDL and the readiness probe's
 # `{ __typename }` — nothing about any child.
 SERVICE_FIELDS: Final = frozenset({"_service", "__typename"})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,13 +19,18 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from auth.grant import GrantKeyError, GrantVerifier
+from subgraphs.common.cancel import CancelOnDisconnect, Counters
 from subgraphs.common.context import Context
 from subgraphs.common.database import Database
 from subgraphs.common.grants import GrantMiddleware, identity_from_scope
 from subgraphs.common.identity import Identify
 from subgraphs.common.settings import GATEWAY_PUBLIC_KEY_VARIABLE, SubgraphSettings
+from subgraphs.common.telemetry import TelemetryMiddleware
 
 log = logging.getLogger("satu_anak.service")
+
+# How long /ready waits for each database (a hanging one reads as unavailable).
+CHECK_SECONDS = 2.0
 
 
 class Attachment(Protocol):
@@ -43,6 +49,9 @@ class Attachment(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    # Optional: `async def ready(self) -> bool`, whether what it needs (its database) answers;
+    # the service's /ready and /health include it.
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,9 @@ def create_app(
     becomes `info.context.identity`: without those keys the app is not built. Only tests pass
     another `identify` hook (and then put their own gate in front, or none).
     """
-    middleware: list[Middleware] = []
+    # Outermost: a request the gateway gave up on stops, whatever it is doing (cancel.py).
+    cancelled = Counters()
+    middleware: list[Middleware] = [Middleware(CancelOnDisconnect, counters=cancelled)]
     if identify is None:
         if not settings.gateway_public_keys:
             raise GrantKeyError(
@@ -105,8 +116,43 @@ def create_app(
         identify = identity_from_scope
     database = db or Database(settings.database_url)
 
+    async def checks() -> dict[str, bool]:
+        """What the service needs, each answering or not: its database, and what its
+        attachments need (the consent service's access-log database)."""
+
+        async def answers(check: Callable[[], Awaitable[bool]]) -> bool:
+            try:
+                async with asyncio.timeout(CHECK_SECONDS):
+                    return bool(await check())
+            except TimeoutError:
+                return False
+
+        found = {"database": await answers(database.ping)}
+        for attachment in attachments:
+            ready = getattr(attachment, "ready", None)
+            if ready is not None:
+                found[attachment.name] = await answers(ready)
+        return found
+
+    async def live(_request: Request) -> Response:
+        # The process answers: nothing else is asked (a database outage never restarts a pod).
+        return JSONResponse({"status": "ok", "subgraph": spec.name})
+
+    async def ready(_request: Request) -> Response:
+        found = await checks()
+        status = 200 if all(found.values()) else 503
+        return JSONResponse(
+            {
+                "status": "ok" if status == 200 else "unavailable",
+                "subgraph": spec.name,
+                "checks": {name: "ok" if ok else "unavailable" for name, ok in found.items()},
+            },
+            status_code=status,
+        )
+
     async def health(_request: Request) -> Response:
-        if await database.ping():
+        # Kept for compatibility: /ready's verdict in the older, shorter body.
+        if all((await checks()).values()):
             return JSONResponse({"status": "ok", "subgraph": spec.name})
         return JSONResponse({"status": "unavailable", "subgraph": spec.name}, status_code=503)
 
@@ -127,14 +173,22 @@ def create_app(
 
     services = {a.name: a.service() for a in attachments}
     graphql_app = _SubgraphGraphQL(spec.build_schema(), database, identify, services)
+    routes = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/live", live, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        *(route for a in attachments for route in a.routes()),
+    ]
+    # Outermost: requests the grant check refuses are traced and counted too.
+    telemetry = Middleware(
+        TelemetryMiddleware, subgraph=spec.name, routes=frozenset(r.path for r in routes)
+    )
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
-            Route("/health", health, methods=["GET"]),
-            *(route for a in attachments for route in a.routes()),
-        ],
-        middleware=middleware,
+        routes=routes,
+        middleware=[telemetry, *middleware],
         lifespan=lifespan,
     )
     app.state.db = database
+    app.state.cancelled = cancelled
     return app

@@ -16,6 +16,7 @@ from gateway.config import ConfigError, GatewayConfig
 from gateway.demand import (
     COST_ESTIMATED_TOO_EXPENSIVE,
     COST_QUERY_PARSE_FAILURE,
+    CostCache,
     CostError,
     CostEstimator,
     DemandControl,
@@ -227,8 +228,12 @@ def test_the_variables_an_estimate_depends_on() -> None:
 def test_cached_estimates_follow_the_variables() -> None:
     control = demand(max_cost=100)
     query = operation("query ($n: Int) { books(first: $n) { id } }")
+    cache = CostCache()
     for n, expected in ((3, 6.0), (40, 80.0), (3, 6.0)):
-        estimate = control.check(query, {"n": n})
+        estimate = control.check(query, {"n": n}, cache)
         assert estimate is not None and estimate.estimated == expected
+    # One estimate per value of the variable it depends on, kept in the operation's cache.
+    assert cache.relevant == {"n"}
+    assert sorted(cache.estimates.values()) == [6.0, 80.0]
     with pytest.raises(RequestError):
-        control.check(query, {"n": 51})
+        control.check(query, {"n": 51}, cache)

@@ -25,6 +25,7 @@ from subgraphs.common.settings import SubgraphSettings
 
 pytestmark = pytest.mark.anyio
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 SUPERGRAPH = Path(__file__).resolve().parents[2] / "schema" / "supergraph.graphql"
 
 CHILD_PICTURE = """
@@ -95,7 +96,9 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         tasks.append(task)
     gateway = Gateway(
         parse_supergraph(SUPERGRAPH.read_text()),
-        GatewayConfig(subgraph_urls=urls, subgraph_timeout=5),
+        # Introspection enabled explicitly: outside development mode it is refused by default
+        # (test_production_mode_refuses_introspection_and_suggestions).
+        GatewayConfig(subgraph_urls=urls, subgraph_timeout=5, introspection=True),
     )
     app = create_gateway_app(gateway, development=True)
     await gateway.start()
@@ -185,6 +188,42 @@ async def test_introspection_and_typename_are_answered_by_the_gateway(stack: Sta
     assert "Child" in names and not any(
         n.startswith(("join__", "link__", "_Entity", "_Any")) for n in names
     )
+
+
+async def test_production_mode_refuses_introspection_and_suggestions(stack: Stack) -> None:
+    # The same subgraphs behind a gateway outside development mode (as `satu-anak gateway`
+    # runs without --dev, and as the federation audit runs it).
+    gateway = Gateway(
+        parse_supergraph(SUPERGRAPH.read_text()),
+        GatewayConfig(subgraph_urls=stack.urls, subgraph_timeout=5),
+    )
+    app = create_gateway_app(gateway)
+    await gateway.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+        ) as client:
+            for accept, status in (("application/json", 200), (GRAPHQL_RESPONSE, 400)):
+                refused = await client.post(
+                    "/graphql",
+                    json={"query": '{ __type(name: "Child") { name } }'},
+                    headers={"accept": accept},
+                )
+                assert refused.status_code == status
+                body = refused.json()
+                assert "data" not in body
+                assert body["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+            answered = await client.post(
+                "/graphql", json={"query": '{ __typename child(id: "ANK000000001") { name } }'}
+            )
+            assert answered.json()["data"]["__typename"] == "Query"
+            assert answered.json()["data"]["child"]["name"]
+            misspelt = await client.post("/graphql", json={"query": '{ chidl(id: "1") { id } }'})
+            (error,) = misspelt.json()["errors"]
+            assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+            assert "Did you mean" not in error["message"]
+    finally:
+        await gateway.close()
 
 
 async def test_aliases_fragments_and_skip_include(stack: Stack) -> None:

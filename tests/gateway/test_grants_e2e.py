@@ -332,7 +332,8 @@ async def test_a_gateway_without_a_key_signs_nothing_and_forwards_no_internal_he
         GatewayConfig(
             subgraph_urls=signed.urls,
             subgraph_timeout=5,
-            forward_headers=ALWAYS_FORWARDED | {GRANT_HEADER, "x-satu-anak-role"},
+            forward_headers=ALWAYS_FORWARDED
+            | {GRANT_HEADER, "x-satu-anak-role", "x-satu-anak-deadline-ms"},
         ),
     )
     app = create_gateway_app(unsigned)
@@ -340,11 +341,19 @@ async def test_a_gateway_without_a_key_signs_nothing_and_forwards_no_internal_he
         response = await c.post(
             "/graphql",
             json={"query": '{ child(id: "ANK000000001") { name } }'},
-            headers={GRANT_HEADER: "forged", "x-satu-anak-role": "balai_supervisor"},
+            headers={
+                GRANT_HEADER: "forged",
+                "x-satu-anak-role": "balai_supervisor",
+                "x-satu-anak-deadline-ms": "99999999",
+            },
         )
     await unsigned.close()
     [request] = signed.recorders["disdukcapil"].requests
-    assert not any(name.startswith("x-satu-anak-") for name in request.headers)
+    # The only internal header is the gateway's own deadline (what is left of its 5 s timeout),
+    # never the client's.
+    internal = {n: v for n, v in request.headers.items() if n.startswith("x-satu-anak-")}
+    assert list(internal) == ["x-satu-anak-deadline-ms"]
+    assert 0 < int(internal["x-satu-anak-deadline-ms"]) <= 5000
     # The served subgraph refuses the unsigned request: the answer is an error, not data.
     assert response.json()["data"] == {"child": None}
     assert response.json()["errors"][0]["extensions"]["serviceName"] == "disdukcapil"

@@ -265,6 +265,9 @@ def ingress_policies_for(manifests: Manifests, labels: dict[str, str]) -> list[D
     ]
 
 
+METRICS_PORT = 9464
+
+
 def may_reach(manifests: Manifests, target: dict[str, str], source: Source, port: int) -> bool:
     """Would `source` be let in to a pod labelled `target` on `port`?"""
     policies = ingress_policies_for(manifests, target)
@@ -366,18 +369,62 @@ def test_every_manifest_file_is_used_by_a_kustomization() -> None:
 
 
 def test_one_deployment_per_service(manifests: Manifests) -> None:
-    names = sorted(d["metadata"]["name"] for d in manifests.deployments())
+    names = sorted(
+        d["metadata"]["name"]
+        for d in manifests.deployments()
+        if pod_labels(d).get("app.kubernetes.io/component") != "telemetry"
+    )
     assert names == sorted(["gateway", *SUBGRAPH_NAMES])
 
 
-def test_deployments_have_readiness_and_liveness_probes_on_health(manifests: Manifests) -> None:
-    for deployment in manifests.deployments():
+def test_every_service_exports_traces_to_the_collector_and_serves_metrics_apart(
+    manifests: Manifests,
+) -> None:
+    if manifests.name == "base":
+        # The base's kustomization patches the services' Deployments: read it rendered.
+        manifests = Manifests("base (rendered)", render(BASE))
+    collector = manifests.named("Deployment", "otel-collector")
+    assert manifests.named("Service", "otel-collector")
+    source = Source(pod=pod_labels(gateway(manifests)))
+    assert may_reach(manifests, pod_labels(collector), source, 4318)
+    assert not may_reach(manifests, pod_labels(collector), Source(external=True), 4318)
+    for name in ["gateway", *SUBGRAPH_NAMES]:
+        deployment = manifests.named("Deployment", name)
         container = main_container(deployment)
-        for probe in ("readinessProbe", "livenessProbe"):
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318", name
+        assert env["OTEL_SERVICE_NAME"] == "satu-anak-$(SATU_ANAK_SERVICE)", name
+        assert env["SATU_ANAK_METRICS_PORT"] == "9464", name
+        assert resolve_port(container, "metrics") == 9464, name
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == "9464", name
+        # Metrics only from the monitoring namespace, only on the metrics port.
+        monitoring = Source(
+            pod={"app.kubernetes.io/name": "prometheus"},
+            namespace={"kubernetes.io/metadata.name": "monitoring"},
+        )
+        assert may_reach(manifests, pod_labels(deployment), monitoring, 9464), name
+        assert not may_reach(manifests, pod_labels(deployment), monitoring, 8000), name
+        assert not may_reach(manifests, pod_labels(deployment), monitoring, 4000), name
+        assert not may_reach(manifests, pod_labels(deployment), Source(external=True), 9464)
+
+
+def test_deployments_have_readiness_on_ready_and_liveness_on_live(manifests: Manifests) -> None:
+    # Liveness asks the process alone (an agency or database down never restarts a pod);
+    # readiness says what the pod can serve. (The OpenTelemetry collector has its own.)
+    for deployment in manifests.deployments():
+        if pod_labels(deployment).get("app.kubernetes.io/component") == "telemetry":
+            continue
+        container = main_container(deployment)
+        for probe, path in (
+            ("readinessProbe", "/ready"),
+            ("livenessProbe", "/live"),
+            ("startupProbe", "/live"),
+        ):
             check = container.get(probe, {}).get("httpGet")
             where = f"{manifests.name}: {deployment['metadata']['name']} {probe}"
             assert check is not None, f"{where} is not an HTTP probe"
-            assert check["path"] == "/health", where
+            assert check["path"] == path, where
             assert resolve_port(container, check["port"]) is not None, f"{where}: unknown port"
 
 
@@ -534,10 +581,14 @@ def test_only_the_gateway_may_reach_a_subgraph(manifests: Manifests) -> None:
         for label, source in [*workloads, *outsiders(manifests)]:
             for port in (SUBGRAPH_PORT, 5432, 80):
                 assert not may_reach(manifests, target, source, port), f"{label} → {name}:{port}"
-        # Structurally too: every rule that lets anything into a subgraph names only the gateway.
+        # Structurally too: every rule that lets anything into a subgraph names only the gateway
+        # (but the metrics port's, which admits the monitoring namespace there alone).
         for policy in ingress_policies_for(manifests, target):
             for rule in policy["spec"].get("ingress") or []:
                 peers = rule.get("from") or []
+                if [p.get("port") for p in rule.get("ports") or []] == [METRICS_PORT]:
+                    assert peers and all(set(p) == {"namespaceSelector"} for p in peers)
+                    continue
                 assert peers, f"{policy['metadata']['name']}: a rule open to every source"
                 for peer in peers:
                     assert set(peer) == {"podSelector"}, policy["metadata"]["name"]

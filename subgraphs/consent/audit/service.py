@@ -113,6 +113,10 @@ class AuditService:
             await self.store.checkpoint()
         await self.db.dispose()
 
+    async def ready(self) -> bool:
+        """Whether the access-log database answers (the consent service's /ready)."""
+        return await self.db.ping()
+
     async def _checkpoints(self) -> None:
         while True:
             await asyncio.sleep(self.settings.checkpoint_seconds)

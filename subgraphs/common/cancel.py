@@ -1,0 +1,156 @@
+"""Work stops when the gateway gives up (pure ASGI, outermost in every subgraph's stack).
+
+The request runs in a task of its own. It is cancelled when the client disconnects (the gateway
+timed out, or its own client went away: uvicorn then sends `http.disconnect`), and when the
+deadline the gateway sent (`x-satu-anak-deadline-ms`: how long it still waits for this answer)
+has passed — then, if nothing was sent yet, the answer is a 504 with a typed GraphQL error that
+nobody will read but a direct caller. Without this, a slow resolver kept its database connection
+and CPU after the gateway had answered, starving the requests that came after.
+
+The deadline header needs no grant: it can only shorten the work of a request, and clients cannot
+send it through the gateway (headers starting `x-satu-anak-` are never forwarded)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Final
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("satu_anak.cancel")
+
+DEADLINE_HEADER: Final = b"x-satu-anak-deadline-ms"
+# A deadline longer than this is read as this (a wrong header must not keep work alive for days).
+MAX_DEADLINE_MS: Final = 600_000
+
+_TIMED_OUT = orjson.dumps(
+    {
+        "errors": [
+            {
+                "message": "The request ran past the deadline the gateway gave it.",
+                "extensions": {"code": "TIMEOUT"},
+            }
+        ]
+    }
+)
+
+
+class Counters:
+    """How many requests were stopped, and why (read by tests and metrics)."""
+
+    def __init__(self) -> None:
+        self.disconnected = 0
+        self.past_deadline = 0
+
+
+def deadline_of(scope: Scope) -> float | None:
+    """The request's deadline in seconds from now, from the gateway's header; None: none given
+    or not a positive whole number."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == DEADLINE_HEADER:
+            text = value.decode("latin-1").strip()
+            if text.isdigit() and int(text) > 0:
+                return min(int(text), MAX_DEADLINE_MS) / 1000
+            return None
+    return None
+
+
+class CancelOnDisconnect:
+    def __init__(self, app: ASGIApp, counters: Counters | None = None) -> None:
+        self.app = app
+        self.counters = counters or Counters()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_done = asyncio.Event()  # the app has read the whole request body
+        disconnected = asyncio.Event()
+        started = False  # a response has begun
+        finished = False  # and ended
+
+        async def receiving() -> Message:
+            if body_done.is_set():
+                # Past the body only a disconnect can come: wait for the watcher to see it.
+                await disconnected.wait()
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected.set()
+            elif not message.get("more_body", False):
+                body_done.set()
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
+            await send(message)
+
+        async def run() -> None:
+            await self.app(scope, receiving, sending)
+
+        work: asyncio.Task[None] = asyncio.create_task(run())
+
+        async def watch() -> None:
+            # Once the body is read, the next message from the server is the disconnect.
+            await body_done.wait()
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    disconnected.set()
+                    if not finished and not work.done():
+                        self.counters.disconnected += 1
+                        log.info("client gone: request %s cancelled", scope.get("path"))
+                        work.cancel()
+                    return
+
+        watcher = asyncio.create_task(watch())
+        deadline = deadline_of(scope)
+        try:
+            limit = asyncio.timeout(deadline)
+            try:
+                async with limit:
+                    await asyncio.shield(work)
+            except TimeoutError:
+                if not limit.expired():
+                    raise  # the app's own TimeoutError, not the deadline
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+                self.counters.past_deadline += 1
+                log.info("request %s cancelled: past the gateway's deadline", scope.get("path"))
+                if not started and not disconnected.is_set():
+                    await _answer_timed_out(send)
+            except asyncio.CancelledError:
+                if work.cancelled() and disconnected.is_set():
+                    return  # the client left: nothing to answer
+                raise
+        finally:
+            watcher.cancel()
+            if not work.done():
+                work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await work
+
+
+async def _answer_timed_out(send: Send) -> None:
+    with contextlib.suppress(OSError, RuntimeError):
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 504,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(_TIMED_OUT)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": _TIMED_OUT})
