@@ -8,13 +8,24 @@ nobody will read but a direct caller. Without this, a slow resolver kept its dat
 and CPU after the gateway had answered, starving the requests that came after.
 
 The deadline header needs no grant: it can only shorten the work of a request, and clients cannot
-send it through the gateway (headers starting `x-satu-anak-` are never forwarded)."""
+send it through the gateway (headers starting `x-satu-anak-` are never forwarded).
+
+The deadline's timer alone is not enough. asyncio runs, in one turn of its loop, every callback
+that was ready when the turn began, and looks at its timers and sockets only between turns; a
+query that fans out (Balai -> caseworkers -> Balai ...) completes a whole level of its tree in
+one turn, tens of thousands of task steps, seconds of CPU at depth 14. The timer then fired only
+after the level was done, by when most of the tree was built, and the work went on for seconds
+after the gateway gave up. So the work also looks at the clock itself: `stop_if_past_deadline`,
+called by every DataLoader use (Context.loader, through which every resolver that fans out
+loads its records), stops the request from inside the turn once the deadline has passed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
+from contextvars import ContextVar
 from typing import Final
 
 import orjson
@@ -44,6 +55,35 @@ class Counters:
     def __init__(self) -> None:
         self.disconnected = 0
         self.past_deadline = 0
+
+
+class _Budget:
+    """The running request's deadline (time.monotonic()), and whether it was seen to pass."""
+
+    __slots__ = ("deadline", "expired")
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.expired = False
+
+
+# Set in the request's task; the tasks it starts (resolvers, DataLoader batches) inherit it.
+_BUDGET: ContextVar[_Budget | None] = ContextVar("satu_anak_request_budget", default=None)
+
+
+def stop_if_past_deadline() -> None:
+    """Raise CancelledError if the current request's deadline has passed; cheap (a clock read)
+    otherwise, and a no-op outside a request with a deadline.
+
+    The error unwinds the resolver's task and, through graphql-core's gathers, every task above
+    it up to the request's, which the middleware then answers as past its deadline. Sibling
+    tasks already queued stop likewise at their own next load. This does not cancel the task
+    tree from here: graphql-core queues its child tasks with coroutines made in advance, and
+    cancelling them before they start leaves those never awaited (a RuntimeWarning each)."""
+    budget = _BUDGET.get()
+    if budget is not None and budget.deadline is not None and time.monotonic() >= budget.deadline:
+        budget.expired = True
+        raise asyncio.CancelledError
 
 
 def deadline_of(scope: Scope) -> float | None:
@@ -92,7 +132,11 @@ class CancelOnDisconnect:
                 finished = True
             await send(message)
 
+        deadline = deadline_of(scope)
+        budget = _Budget(None if deadline is None else time.monotonic() + deadline)
+
         async def run() -> None:
+            _BUDGET.set(budget)
             await self.app(scope, receiving, sending)
 
         work: asyncio.Task[None] = asyncio.create_task(run())
@@ -111,26 +155,30 @@ class CancelOnDisconnect:
                     return
 
         watcher = asyncio.create_task(watch())
-        deadline = deadline_of(scope)
         try:
             limit = asyncio.timeout(deadline)
             try:
                 async with limit:
-                    await asyncio.shield(work)
+                    # Returns (without raising) when the work ends, cancelled or not; leaves
+                    # the work running if this task is cancelled (server shutdown: see finally).
+                    await asyncio.wait({work})
             except TimeoutError:
                 if not limit.expired():
-                    raise  # the app's own TimeoutError, not the deadline
+                    raise
+                budget.expired = True  # our timer saw the deadline first
                 work.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await work
-                self.counters.past_deadline += 1
-                log.info("request %s cancelled: past the gateway's deadline", scope.get("path"))
-                if not started and not disconnected.is_set():
-                    await _answer_timed_out(send)
-            except asyncio.CancelledError:
-                if work.cancelled() and disconnected.is_set():
+            if work.cancelled():
+                if budget.expired:
+                    self.counters.past_deadline += 1
+                    log.info("request %s cancelled: past the gateway's deadline", scope.get("path"))
+                    if not started and not disconnected.is_set():
+                        await _answer_timed_out(send)
+                    return
+                if disconnected.is_set():
                     return  # the client left: nothing to answer
-                raise
+            work.result()  # the app's own exception, if any
         finally:
             watcher.cancel()
             if not work.done():
