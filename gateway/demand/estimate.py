@@ -463,11 +463,12 @@ def _at_path(arguments: Mapping[str, Any], path: str) -> Any:
 
 
 def _size(value: Any) -> int | None:
-    """A slicing argument's size: an Int, or a list's length; anything else says nothing."""
+    """A slicing argument's size: an Int (a negative one counts as 0: it must never subtract
+    from the estimate), or a list's length; anything else says nothing."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return max(0, value)
     if isinstance(value, list):
         return len(value)
     return None

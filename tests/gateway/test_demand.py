@@ -237,3 +237,14 @@ def test_cached_estimates_follow_the_variables() -> None:
     assert sorted(cache.estimates.values()) == [6.0, 80.0]
     with pytest.raises(RequestError):
         control.check(query, {"n": 51}, cache)
+
+
+def test_a_negative_slicing_argument_never_lowers_the_estimate() -> None:
+    # A negative `first` must not subtract: the subgraph refuses that one field, but the rest of
+    # the operation would run under an estimate the negative count pulled below the budget.
+    dear = "b: books(first: 100) { authors { books { id } } }"
+    alone = cost("{ " + dear + " }")
+    assert cost("{ a: books(first: -1000000) { id } " + dear + " }") >= alone
+    query = "query ($n: Int) { a: books(first: $n) { id } " + dear + " }"
+    assert cost(query, {"n": -1000000}) >= alone
+    assert cost('{ search(first: -50, term: "x") { items { id } } }') >= 0
