@@ -248,3 +248,19 @@ def test_a_negative_slicing_argument_never_lowers_the_estimate() -> None:
     query = "query ($n: Int) { a: books(first: $n) { id } " + dear + " }"
     assert cost(query, {"n": -1000000}) >= alone
     assert cost('{ search(first: -50, term: "x") { items { id } } }') >= 0
+
+
+def test_cached_estimates_keep_neither_the_values_nor_their_size() -> None:
+    # The cache is keyed by the values of the variables the estimate depends on; an input object
+    # is one of those. Its values (a child's name, a NIK) must not stay in the gateway's memory
+    # with the plan, and a large one must not make each of the 64 keys as large as the request:
+    # 64 keys of ~1 MB per cached operation, for every operation text a client varies.
+    control = demand(max_cost=1_000)
+    mutation = operation("mutation ($in: BookInput!) { addBook(input: $in) { id } }")
+    cache = CostCache()
+    for i in range(3):
+        secret = f"3201{i:012d}" + "x" * 100_000
+        control.check(mutation, {"in": {"title": secret, "tags": ["a"]}}, cache)
+    assert len(cache.estimates) == 3  # each value still has its own estimate
+    assert all(len(key) <= 64 for key in cache.estimates)
+    assert not any(b"3201" in key for key in cache.estimates)
