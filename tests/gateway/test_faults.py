@@ -524,3 +524,53 @@ async def test_ready_needs_the_access_log_when_audit_is_configured(tmp_path: Any
     assert unreachable.status_code == 503
     assert unreachable.json()["status"] == "unavailable"
     assert unreachable.json()["accessLog"] == "unreachable"
+
+
+async def test_the_consent_agencys_own_database_down_leaves_the_gateway_ready(
+    tmp_path: Any,
+) -> None:
+    """The consent service's /ready is 503 when either of its databases is down: its own (the
+    consent agency's data) or the access log's. Only the access log is the gateway's to need;
+    the consent agency's database down is one agency down, which must not take every gateway
+    pod out of the Service."""
+    from auth.grant import generate_key_pair
+    from gateway.audit.config import AuditConfig
+    from subgraphs.consent.audit.service import AuditService
+
+    generate_key_pair(tmp_path / "grant.pem", tmp_path / "grant.pub.pem")
+
+    def consent_ready(checks: dict[str, str]) -> Any:
+        # The body subgraphs/common/service.py's /ready answers, with the audit attachment's check.
+        async def answer(exchange: Exchange) -> None:
+            ok = all(v == "ok" for v in checks.values())
+            await exchange.answer(
+                200 if ok else 503,
+                {
+                    "status": "ok" if ok else "unavailable",
+                    "subgraph": "consent",
+                    "checks": checks,
+                },
+            )
+
+        return answer
+
+    async def readiness(audit_url: str) -> httpx.Response:
+        gateway = _gateway(grant_key=str(tmp_path / "grant.pem"), audit=AuditConfig(audit_url))
+        app = create_gateway_app(gateway)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+            ) as http,
+        ):
+            return await http.get("/ready")
+
+    audit = AuditService.name
+    async with raw_server(consent_ready({"database": "unavailable", audit: "ok"})) as consent:
+        agency_down = await readiness(consent.url.replace("/graphql", "/audit/append"))
+    async with raw_server(consent_ready({"database": "ok", audit: "unavailable"})) as consent:
+        log_down = await readiness(consent.url.replace("/graphql", "/audit/append"))
+    assert agency_down.status_code == 200, agency_down.json()
+    assert agency_down.json()["accessLog"] == "ok"
+    assert log_down.status_code == 503
+    assert log_down.json()["accessLog"] == "unreachable"
