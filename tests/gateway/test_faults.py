@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from typing import Any
 
@@ -22,6 +21,7 @@ from gateway.engine import Gateway
 from gateway.http import create_gateway_app
 from tests.gateway.gateway_support import supergraph
 from tests.gateway.raw_http import Exchange, answering, hang, raw_server
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -421,22 +421,15 @@ async def test_subgraph_errors_reach_the_client_without_traces_hosts_or_sql(
 # --- probes ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def test_live_and_ready_stay_up_with_one_agency_down_and_call_no_subgraph() -> None:
     async with raw_server(answering(PRODUCTS_OK)) as products:
-        dead = f"http://127.0.0.1:{_free_port()}/graphql"
+        dead = f"http://127.0.0.1:{free_port()}/graphql"
         gateway = _gateway(
             subgraph_urls={"products": products.url, "reviews": dead, "inventory": dead},
             breaker_failures=1,
             subgraph_retries=0,
         )
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
                 create_gateway_app(gateway),
@@ -498,7 +491,7 @@ async def test_ready_needs_the_access_log_when_audit_is_configured(tmp_path: Any
 
     async def readiness(audit_url: str) -> httpx.Response:
         gateway = _gateway(grant_key=str(tmp_path / "grant.pem"), audit=AuditConfig(audit_url))
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
                 create_gateway_app(gateway), host="127.0.0.1", port=port, log_config=None
@@ -518,7 +511,7 @@ async def test_ready_needs_the_access_log_when_audit_is_configured(tmp_path: Any
 
     async with raw_server(consent_ready) as consent:
         reachable = await readiness(consent.url.replace("/graphql", "/audit/append"))
-    unreachable = await readiness(f"http://127.0.0.1:{_free_port()}/audit/append")
+    unreachable = await readiness(f"http://127.0.0.1:{free_port()}/audit/append")
     assert reachable.status_code == 200
     assert reachable.json()["accessLog"] == "ok"
     assert unreachable.status_code == 503

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -26,6 +25,7 @@ from satu_anak.up import children_env
 from subgraphs.common.logs import JsonFormatter, TextFormatter, log_format
 from tests.gateway.consent_support import CONFIG, FakePolicy, fake_subgraphs, principal
 from tests.gateway.gateway_support import FakeSubgraphs, supergraph
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -40,16 +40,9 @@ class Officer:
         return principal(Role.DINSOS_OFFICER)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def metrics_url() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server, thread = serve_metrics(port)
     try:
         yield f"http://127.0.0.1:{port}/metrics"
