@@ -116,7 +116,7 @@ class DemandControl:
         # The values' digest, not the values: a key never holds what a client sent (a name, a
         # NIK in an input object), and never grows with it.
         key = hashlib.sha256(
-            orjson.dumps({name: variables.get(name) for name in sorted(cache.relevant)})
+            orjson.dumps({n: variables[n] for n in sorted(cache.relevant) if n in variables})
         ).digest()
         estimated = cache.estimates.get(key)
         if estimated is None:

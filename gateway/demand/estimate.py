@@ -164,7 +164,10 @@ class CostEstimator:
             if (default := _default(argument)) is not Undefined
         }
         for argument in field.arguments:
-            given[argument.name.value] = _literal(argument.value, variables)
+            value = argument.value
+            if isinstance(value, VariableNode) and value.name.value not in variables:
+                continue  # a variable left out: the argument takes its default (if it has one)
+            given[argument.name.value] = _literal(value, variables)
         sizes = [
             size
             for path in list_size.slicing_arguments

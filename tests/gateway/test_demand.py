@@ -264,3 +264,18 @@ def test_cached_estimates_keep_neither_the_values_nor_their_size() -> None:
     assert len(cache.estimates) == 3  # each value still has its own estimate
     assert all(len(key) <= 64 for key in cache.estimates)
     assert not any(b"3201" in key for key in cache.estimates)
+
+
+def test_a_slicing_variable_left_out_takes_the_arguments_default() -> None:
+    # GraphQL gives an argument its default when the variable it names is not provided: the
+    # subgraph serves `first` 5 (or 10), so the estimate must not refuse the operation as
+    # uncostable, nor cache it under the same key as an explicit null.
+    assert cost("query ($n: Int) { books(first: $n) { id } }", {}) == 5 * 2
+    assert cost("query ($n: Int) { search(first: $n) { items { id } } }", {}) == 4 + 10 * 2
+    control = demand(max_cost=100)
+    query = operation("query ($n: Int) { books(first: $n) { id } }")
+    cache = CostCache()
+    estimate = control.check(query, {}, cache)
+    assert estimate is not None and estimate.estimated == 10
+    with pytest.raises(RequestError):  # an explicit null says nothing: not costable
+        control.check(query, {"n": None}, cache)
