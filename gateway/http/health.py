@@ -16,15 +16,15 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.engine import Gateway
 
-# The consent service's /ready names each thing it checks (subgraphs/common/service.py): its own
-# database (the consent agency's data) and this one, the access log's (AuditService.name).
-ACCESS_LOG_CHECK = "audit"
+# The consent service's readiness of the access log alone (subgraphs/consent/audit/service.py
+# READY_PATH): its /ready also waits for the consent agency's own database, and a hanging one
+# would outlast ACCESS_LOG_TIMEOUT.
+ACCESS_LOG_READY_PATH = "/audit/ready"
 # How long an answer about the access log is reused (probes of many kinds arrive together).
 ACCESS_LOG_CHECK_SECONDS = 2.0
 ACCESS_LOG_TIMEOUT = 1.0
@@ -63,27 +63,14 @@ class Probes:
         if self._access_log is not None and now - self._access_log[0] < ACCESS_LOG_CHECK_SECONDS:
             return self._access_log[1]
         parts = urlsplit(self.gateway.audit.config.url)
-        url = urlunsplit((parts.scheme, parts.netloc, "/ready", "", ""))
+        url = urlunsplit((parts.scheme, parts.netloc, ACCESS_LOG_READY_PATH, "", ""))
         try:
             async with (
                 aiohttp.ClientSession() as session,
                 session.get(url, timeout=aiohttp.ClientTimeout(total=ACCESS_LOG_TIMEOUT)) as answer,
             ):
-                reachable = _access_log_ready(answer.status, await answer.read())
+                reachable = answer.status == 200
         except (aiohttp.ClientError, TimeoutError):
             reachable = False
         self._access_log = (now, reachable)
         return reachable
-
-
-def _access_log_ready(status: int, body: bytes) -> bool:
-    """Whether the consent service's /ready answer says the access log works. Its 503 may be
-    for the consent agency's own database alone: one agency down, which must not make every
-    gateway unready; then its `checks` still say the access log is "ok"."""
-    if status == 200:
-        return True
-    try:
-        checks = orjson.loads(body).get("checks")
-    except (orjson.JSONDecodeError, AttributeError):
-        return False
-    return isinstance(checks, dict) and checks.get(ACCESS_LOG_CHECK) == "ok"

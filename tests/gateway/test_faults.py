@@ -486,7 +486,7 @@ async def test_ready_needs_the_access_log_when_audit_is_configured(tmp_path: Any
     generate_key_pair(tmp_path / "grant.pem", tmp_path / "grant.pub.pem")
 
     async def consent_ready(exchange: Exchange) -> None:
-        assert exchange.request.path == "/ready"
+        assert exchange.request.path == "/audit/ready"  # the access log's own readiness
         await exchange.answer(200, {"status": "ok"})
 
     async def readiness(audit_url: str) -> httpx.Response:
@@ -522,48 +522,61 @@ async def test_ready_needs_the_access_log_when_audit_is_configured(tmp_path: Any
 async def test_the_consent_agencys_own_database_down_leaves_the_gateway_ready(
     tmp_path: Any,
 ) -> None:
-    """The consent service's /ready is 503 when either of its databases is down: its own (the
-    consent agency's data) or the access log's. Only the access log is the gateway's to need;
-    the consent agency's database down is one agency down, which must not take every gateway
-    pod out of the Service."""
+    """The real consent service, its own database (the consent agency's data) hanging and its
+    access log working, behind its grant gate: one agency down. The access log answers its own
+    readiness without a grant, and every gateway stays ready; the consent service's /ready says
+    it cannot serve its agency's data."""
+    import socket
+
     from auth.grant import generate_key_pair
     from gateway.audit.config import AuditConfig
-    from subgraphs.consent.audit.service import AuditService
+    from subgraphs import load_spec
+    from subgraphs.common.service import create_app
+    from subgraphs.common.settings import SubgraphSettings
+    from subgraphs.consent.audit.service import APPEND_PATH, AuditService, AuditSettings
 
     generate_key_pair(tmp_path / "grant.pem", tmp_path / "grant.pub.pem")
-
-    def consent_ready(checks: dict[str, str]) -> Any:
-        # The body subgraphs/common/service.py's /ready answers, with the audit attachment's check.
-        async def answer(exchange: Exchange) -> None:
-            ok = all(v == "ok" for v in checks.values())
-            await exchange.answer(
-                200 if ok else 503,
-                {
-                    "status": "ok" if ok else "unavailable",
-                    "subgraph": "consent",
-                    "checks": checks,
-                },
-            )
-
-        return answer
-
-    async def readiness(audit_url: str) -> httpx.Response:
-        gateway = _gateway(grant_key=str(tmp_path / "grant.pem"), audit=AuditConfig(audit_url))
+    # The agency's database hangs: connections are accepted (the listen backlog) and never
+    # answered, so asking it costs the consent service's whole check timeout.
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(16)
+    nowhere = f"postgresql+asyncpg://satu@127.0.0.1:{hanging.getsockname()[1]}/nothing"
+    audit = AuditService(AuditSettings(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}", None))
+    consent_app = create_app(
+        load_spec("consent"),
+        SubgraphSettings("consent", nowhere, (str(tmp_path / "grant.pub.pem"),)),
+        attachments=(audit,),
+    )
+    consent_port = free_port()
+    consent = uvicorn.Server(
+        uvicorn.Config(consent_app, host="127.0.0.1", port=consent_port, log_config=None)
+    )
+    consent_task = asyncio.create_task(consent.serve())
+    try:
+        for _ in range(500):
+            if consent.started:
+                break
+            await asyncio.sleep(0.02)
+        base = f"http://127.0.0.1:{consent_port}"
+        gateway = _gateway(
+            grant_key=str(tmp_path / "grant.pem"), audit=AuditConfig(base + APPEND_PATH)
+        )
         app = create_gateway_app(gateway)
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://gateway"
             ) as http,
+            httpx.AsyncClient(base_url=base) as direct,
         ):
-            return await http.get("/ready")
-
-    audit = AuditService.name
-    async with raw_server(consent_ready({"database": "unavailable", audit: "ok"})) as consent:
-        agency_down = await readiness(consent.url.replace("/graphql", "/audit/append"))
-    async with raw_server(consent_ready({"database": "ok", audit: "unavailable"})) as consent:
-        log_down = await readiness(consent.url.replace("/graphql", "/audit/append"))
-    assert agency_down.status_code == 200, agency_down.json()
-    assert agency_down.json()["accessLog"] == "ok"
-    assert log_down.status_code == 503
-    assert log_down.json()["accessLog"] == "unreachable"
+            ready = await http.get("/ready")
+            consent_ready = await direct.get("/ready")
+    finally:
+        consent.should_exit = True
+        await consent_task
+        hanging.close()
+    assert consent_ready.status_code == 503  # the agency's own data cannot be served
+    assert consent_ready.json()["checks"] == {"database": "unavailable", "audit": "ok"}
+    assert ready.status_code == 200, ready.json()
+    assert ready.json()["accessLog"] == "ok"
