@@ -580,3 +580,36 @@ async def test_the_consent_agencys_own_database_down_leaves_the_gateway_ready(
     assert consent_ready.json()["checks"] == {"database": "unavailable", "audit": "ok"}
     assert ready.status_code == 200, ready.json()
     assert ready.json()["accessLog"] == "ok"
+
+
+async def test_a_flood_of_readiness_probes_asks_the_access_log_once(tmp_path: Any) -> None:
+    """/ready needs no token and has no rate limit. While one check of the access log was in
+    flight (up to its 1 s timeout), every other /ready made a connection of its own to the
+    consent service: a flood of probes became a flood on the access log's service. One check
+    at a time; the others read its answer."""
+    from auth.grant import generate_key_pair
+    from gateway.audit.config import AuditConfig
+
+    generate_key_pair(tmp_path / "grant.pem", tmp_path / "grant.pub.pem")
+    asked: list[str] = []
+
+    async def slow_ready(exchange: Exchange) -> None:
+        asked.append(exchange.request.path)
+        await asyncio.sleep(0.3)
+        await exchange.answer(200, {"status": "ok"})
+
+    async with raw_server(slow_ready) as consent:
+        gateway = _gateway(
+            grant_key=str(tmp_path / "grant.pem"),
+            audit=AuditConfig(consent.url.replace("/graphql", "/audit/append")),
+        )
+        app = create_gateway_app(gateway)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+            ) as http,
+        ):
+            answers = await asyncio.gather(*(http.get("/ready") for _ in range(40)))
+    assert [a.status_code for a in answers] == [200] * 40
+    assert len(asked) == 1, f"{len(asked)} checks of the access log for 40 probes"
