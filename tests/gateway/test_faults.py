@@ -344,7 +344,10 @@ LEAKY = {
             },
         },
         {
-            "message": "sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) [SQL: SELECT 1]",
+            "message": (
+                "sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) [SQL: SELECT 1] "
+                "[parameters: ('Siti Aminah', 7)] at NIK 3201234567890123"
+            ),
             "path": ["products", 0, "upc"],
             "extensions": {"code": "BAD_USER_INPUT", "field": "upc", "sql": "SELECT 1"},
         },
@@ -415,7 +418,9 @@ async def test_subgraph_errors_reach_the_client_without_traces_hosts_or_sql(
     ]
     # The originals are in the log, with the request id.
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "req-42" in logged and "OperationalError" in logged
+    assert "req-42" in logged and "OperationalError" in logged and "IntegrityError" in logged
+    # ... but not what they quote of a child: a statement's parameters, long numbers (NIKs).
+    assert "Siti" not in logged and "3201234567890123" not in logged
 
 
 # --- probes ------------------------------------------------------------------------------------
