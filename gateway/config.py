@@ -73,6 +73,7 @@ class GatewayConfig:
     # Identical subgraph queries in flight at the same time share one request.
     deduplicate: bool = True
     max_body_bytes: int = 1_000_000  # larger request bodies are refused with 413
+    body_timeout: float = 10.0  # seconds a request body may take to arrive, else 408
     # Prometheus metrics (`/metrics`) on a port of their own, never on the public one; None: not
     # served. Bound to `metrics_host` (loopback unless the scraper is elsewhere).
     metrics_port: int | None = None

@@ -29,6 +29,22 @@ _MAX_NAME = 200
 # (a label's values must stay few).
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+# Label values are a time series each: codes come partly from subgraphs' answers (a faulty or
+# hostile agency could send a new one every time), so only the first MAX_LABEL_VALUES distinct
+# ones of each kind get a label of their own; later ones are counted as OTHER / other.
+MAX_LABEL_VALUES = 100
+_labels: dict[str, set[str]] = {"code": set(), "category": set()}
+
+
+def _label(kind: str, value: str, pattern: re.Pattern[str], other: str) -> str:
+    seen = _labels[kind]
+    if value in seen:
+        return value
+    if not pattern.match(value) or len(seen) >= MAX_LABEL_VALUES:
+        return other
+    seen.add(value)
+    return value
+
 
 # --- metrics ------------------------------------------------------------------------------------
 
@@ -138,7 +154,7 @@ def count_answer(context: RequestContext) -> None:
     if context.refusal is not None:
         codes.add(context.refusal)
     for code in codes:
-        ERRORS.labels(code if _CODE.match(code) else "OTHER").inc()
+        ERRORS.labels(_label("code", code, _CODE, "OTHER")).inc()
     for denial in context.denials:
         extensions = denial.get("extensions") if isinstance(denial, dict) else None
         if not isinstance(extensions, dict):
@@ -146,8 +162,8 @@ def count_answer(context: RequestContext) -> None:
         category, denied = extensions.get("category"), extensions.get("code")
         if isinstance(category, str) and isinstance(denied, str):
             DENIALS.labels(
-                category if _CATEGORY.match(category) else "other",
-                denied if _CODE.match(denied) else "OTHER",
+                _label("category", category, _CATEGORY, "other"),
+                _label("code", denied, _CODE, "OTHER"),
             ).inc()
 
 

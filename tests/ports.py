@@ -19,3 +19,11 @@ def free_base_port(start: int) -> int:
             continue
         return base
     raise RuntimeError("no free ports")
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the OS's choice)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING
@@ -27,6 +28,40 @@ if TYPE_CHECKING:
     from gateway.client.grants import GrantMaker
 
 log = logging.getLogger("satu_anak.gateway.client")
+
+# What a withheld subgraph error may quote of a child, cut out of each of its strings before it is
+# logged: numbers of 10 digits or more (NIK and KK numbers are 16, phone numbers 10-13), the
+# values graphql-core quotes in its variable and coercion errors, and SQLAlchemy's echo of a
+# statement's parameters. The rest (exception classes, stack frames, hosts) stays: it is what the
+# log is for.
+_QUOTED_OR_RUN = r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^;\n]*)"""
+_REDACTED = (
+    (
+        re.compile(
+            r"(invalid value|non-[a-z]+ value:?|cannot represent[^:]*:)\s*" + _QUOTED_OR_RUN, re.I
+        ),
+        r"\1 <value>",
+    ),
+    (re.compile(r"\[parameters: [^\n]*"), "[parameters: <redacted>]"),
+    (re.compile(r"\d{10,}"), "<number>"),
+)
+
+
+def redact(value: object, depth: int = 0) -> object:
+    """`value` (a subgraph's error, as parsed) with every string cleared of what _REDACTED
+    lists."""
+    if isinstance(value, str):
+        for pattern, replacement in _REDACTED:
+            value = pattern.sub(replacement, value)
+        return value
+    if depth > 20:
+        return "<nested>"
+    if isinstance(value, dict):
+        return {str(k): redact(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v, depth + 1) for v in value]
+    return value
+
 
 # Headers only the gateway sets (the grant, the deadline, role, purpose...): never forwarded from
 # a client, whatever `forward_headers` lists.
@@ -136,7 +171,7 @@ class HttpSubgraphClient:
                 node.service,
                 context.request_id,
                 context.trace.trace_id if context.trace is not None else "-",
-                orjson.dumps(response.withheld, default=str).decode()[:4000],
+                orjson.dumps(redact(response.withheld), default=str).decode()[:4000],
                 extra={"subgraph": node.service, "request_id": context.request_id},
             )
         # For the audit record: every subgraph asked (an answer shared with another request's

@@ -8,6 +8,7 @@ for `extensions.cost`. See docs/limits.md for the settings and how the default w
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,8 @@ _ESTIMATES_PER_OPERATION = 64
 
 
 class CostCache:
-    """One prepared operation's estimates: the variables they depend on and, by those
-    variables' values, at most `_ESTIMATES_PER_OPERATION` of them. It lives on the prepared
+    """One prepared operation's estimates: the variables they depend on and, by the SHA-256 of
+    those variables' values, at most `_ESTIMATES_PER_OPERATION` of them. It lives on the prepared
     operation, so the plan cache (bounded in bytes) decides how long it is kept."""
 
     __slots__ = ("estimates", "relevant")
@@ -112,7 +113,11 @@ class DemandControl:
             return self.estimator.estimate(operation, variables)
         if cache.relevant is None:
             cache.relevant = self.estimator.relevant_variables(operation)
-        key = orjson.dumps({name: variables.get(name) for name in sorted(cache.relevant)})
+        # The values' digest, not the values: a key never holds what a client sent (a name, a
+        # NIK in an input object), and never grows with it.
+        key = hashlib.sha256(
+            orjson.dumps({n: variables[n] for n in sorted(cache.relevant) if n in variables})
+        ).digest()
         estimated = cache.estimates.get(key)
         if estimated is None:
             estimated = self.estimator.estimate(operation, variables)

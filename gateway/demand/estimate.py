@@ -164,7 +164,10 @@ class CostEstimator:
             if (default := _default(argument)) is not Undefined
         }
         for argument in field.arguments:
-            given[argument.name.value] = _literal(argument.value, variables)
+            value = argument.value
+            if isinstance(value, VariableNode) and value.name.value not in variables:
+                continue  # a variable left out: the argument takes its default (if it has one)
+            given[argument.name.value] = _literal(value, variables)
         sizes = [
             size
             for path in list_size.slicing_arguments
@@ -463,11 +466,12 @@ def _at_path(arguments: Mapping[str, Any], path: str) -> Any:
 
 
 def _size(value: Any) -> int | None:
-    """A slicing argument's size: an Int, or a list's length; anything else says nothing."""
+    """A slicing argument's size: an Int (a negative one counts as 0: it must never subtract
+    from the estimate), or a list's length; anything else says nothing."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return max(0, value)
     if isinstance(value, list):
         return len(value)
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -89,13 +90,27 @@ class GatewayApp:
                 return _error(
                     f"request body larger than {self.max_body_bytes} bytes", 413, media_type
                 )
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > self.max_body_bytes:
-                    return _error(
-                        f"request body larger than {self.max_body_bytes} bytes", 413, media_type
-                    )
+            # A bytearray grows in place: `bytes +=` copies the whole body for every chunk, and a
+            # client sending its body a byte at a time made that quadratic (seconds of CPU).
+            body = bytearray()
+            try:
+                # A body trickled in slowly holds a connection and its buffer: it must arrive
+                # within `body_timeout` seconds (uvicorn sets no limit of its own).
+                async with asyncio.timeout(self.gateway.config.body_timeout):
+                    async for chunk in request.stream():
+                        body += chunk
+                        if len(body) > self.max_body_bytes:
+                            return _error(
+                                f"request body larger than {self.max_body_bytes} bytes",
+                                413,
+                                media_type,
+                            )
+            except TimeoutError:
+                return _error(
+                    f"request body not received within {self.gateway.config.body_timeout:g} s",
+                    408,
+                    media_type,
+                )
             try:
                 params = orjson.loads(body)
             except orjson.JSONDecodeError:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +22,10 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.engine import Gateway
 
+# The consent service's readiness of the access log alone (subgraphs/consent/audit/service.py
+# READY_PATH): its /ready also waits for the consent agency's own database, and a hanging one
+# would outlast ACCESS_LOG_TIMEOUT.
+ACCESS_LOG_READY_PATH = "/audit/ready"
 # How long an answer about the access log is reused (probes of many kinds arrive together).
 ACCESS_LOG_CHECK_SECONDS = 2.0
 ACCESS_LOG_TIMEOUT = 1.0
@@ -32,6 +37,9 @@ class Probes:
         self.started = False  # set by the app's lifespan once the gateway has started
         self.stopping = False
         self._access_log: tuple[float, bool] | None = None
+        # One check of the access log at a time: /ready needs no token and has no rate limit,
+        # and a flood of probes must not become a flood of requests to the consent service.
+        self._checking = asyncio.Lock()
 
     async def live(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -52,14 +60,22 @@ class Probes:
         return JSONResponse(body, 200 if status == "ready" else 503)
 
     async def _access_log_reachable(self) -> bool:
-        """Whether the access log's service says it is ready (`/ready` beside the append URL:
-        the consent service checks its access-log database there), cached for a moment."""
+        """Whether the access log's service says it is ready (`/audit/ready` beside the append
+        URL: the consent service checks its access-log database there), cached for a moment."""
         assert self.gateway.audit is not None
         now = time.monotonic()
         if self._access_log is not None and now - self._access_log[0] < ACCESS_LOG_CHECK_SECONDS:
             return self._access_log[1]
+        async with self._checking:
+            return await self._check_access_log()
+
+    async def _check_access_log(self) -> bool:
+        assert self.gateway.audit is not None
+        now = time.monotonic()
+        if self._access_log is not None and now - self._access_log[0] < ACCESS_LOG_CHECK_SECONDS:
+            return self._access_log[1]  # checked while this probe waited
         parts = urlsplit(self.gateway.audit.config.url)
-        url = urlunsplit((parts.scheme, parts.netloc, "/ready", "", ""))
+        url = urlunsplit((parts.scheme, parts.netloc, ACCESS_LOG_READY_PATH, "", ""))
         try:
             async with (
                 aiohttp.ClientSession() as session,

@@ -22,7 +22,7 @@ from auth.grant import GrantKeyError, GrantVerifier
 from subgraphs.common.cancel import CancelOnDisconnect, Counters
 from subgraphs.common.context import Context
 from subgraphs.common.database import Database
-from subgraphs.common.grants import GrantMiddleware, identity_from_scope
+from subgraphs.common.grants import OPEN_PATHS, GrantMiddleware, identity_from_scope
 from subgraphs.common.identity import Identify
 from subgraphs.common.settings import GATEWAY_PUBLIC_KEY_VARIABLE, SubgraphSettings
 from subgraphs.common.telemetry import TelemetryMiddleware
@@ -51,7 +51,8 @@ class Attachment(Protocol):
     async def stop(self) -> None: ...
 
     # Optional: `async def ready(self) -> bool`, whether what it needs (its database) answers;
-    # the service's /ready and /health include it.
+    # the service's /ready and /health include it. Optional: `open_paths`, routes of its own
+    # served without a grant (probes).
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,14 @@ def create_app(
             )
         verifier = GrantVerifier.from_files(settings.gateway_public_keys, spec.name)
         service_paths = tuple(p for a in attachments for p in a.service_paths)
+        open_paths = OPEN_PATHS | {p for a in attachments for p in getattr(a, "open_paths", ())}
         middleware.append(
-            Middleware(GrantMiddleware, verifier=verifier, service_paths=service_paths)
+            Middleware(
+                GrantMiddleware,
+                verifier=verifier,
+                service_paths=service_paths,
+                open_paths=open_paths,
+            )
         )
         identify = identity_from_scope
     database = db or Database(settings.database_url)

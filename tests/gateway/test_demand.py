@@ -237,3 +237,45 @@ def test_cached_estimates_follow_the_variables() -> None:
     assert sorted(cache.estimates.values()) == [6.0, 80.0]
     with pytest.raises(RequestError):
         control.check(query, {"n": 51}, cache)
+
+
+def test_a_negative_slicing_argument_never_lowers_the_estimate() -> None:
+    # A negative `first` must not subtract: the subgraph refuses that one field, but the rest of
+    # the operation would run under an estimate the negative count pulled below the budget.
+    dear = "b: books(first: 100) { authors { books { id } } }"
+    alone = cost("{ " + dear + " }")
+    assert cost("{ a: books(first: -1000000) { id } " + dear + " }") >= alone
+    query = "query ($n: Int) { a: books(first: $n) { id } " + dear + " }"
+    assert cost(query, {"n": -1000000}) >= alone
+    assert cost('{ search(first: -50, term: "x") { items { id } } }') >= 0
+
+
+def test_cached_estimates_keep_neither_the_values_nor_their_size() -> None:
+    # The cache is keyed by the values of the variables the estimate depends on; an input object
+    # is one of those. Its values (a child's name, a NIK) must not stay in the gateway's memory
+    # with the plan, and a large one must not make each of the 64 keys as large as the request:
+    # 64 keys of ~1 MB per cached operation, for every operation text a client varies.
+    control = demand(max_cost=1_000)
+    mutation = operation("mutation ($in: BookInput!) { addBook(input: $in) { id } }")
+    cache = CostCache()
+    for i in range(3):
+        secret = f"3201{i:012d}" + "x" * 100_000
+        control.check(mutation, {"in": {"title": secret, "tags": ["a"]}}, cache)
+    assert len(cache.estimates) == 3  # each value still has its own estimate
+    assert all(len(key) <= 64 for key in cache.estimates)
+    assert not any(b"3201" in key for key in cache.estimates)
+
+
+def test_a_slicing_variable_left_out_takes_the_arguments_default() -> None:
+    # GraphQL gives an argument its default when the variable it names is not provided: the
+    # subgraph serves `first` 5 (or 10), so the estimate must not refuse the operation as
+    # uncostable, nor cache it under the same key as an explicit null.
+    assert cost("query ($n: Int) { books(first: $n) { id } }", {}) == 5 * 2
+    assert cost("query ($n: Int) { search(first: $n) { items { id } } }", {}) == 4 + 10 * 2
+    control = demand(max_cost=100)
+    query = operation("query ($n: Int) { books(first: $n) { id } }")
+    cache = CostCache()
+    estimate = control.check(query, {}, cache)
+    assert estimate is not None and estimate.estimated == 10
+    with pytest.raises(RequestError):  # an explicit null says nothing: not costable
+        control.check(query, {"n": None}, cache)

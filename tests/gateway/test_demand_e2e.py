@@ -6,7 +6,6 @@ mode reports the estimated and actual cost, production mode never does."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from satu_anak.synthetic.loader import seed
 from subgraphs import SUBGRAPH_NAMES, load_spec
 from subgraphs.common.service import create_app
 from subgraphs.common.settings import SubgraphSettings
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -36,13 +36,6 @@ SEARCH = (
 
 def _nobody(_request: Any) -> None:
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Counted:
@@ -70,7 +63,7 @@ class Stack:
 
 
 async def _serve(app: Any) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"

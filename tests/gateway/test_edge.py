@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -728,3 +729,101 @@ def test_the_gateway_command_stops_with_one_line_on_a_bad_manifest(
     assert cli_main(["gateway", "--supergraph", str(shop), "--port", str(free_port())]) == 2
     error = capsys.readouterr().err
     assert str(missing) in error and "Traceback" not in error
+
+
+def _json_post_scope() -> dict[str, Any]:
+    """The ASGI scope of a JSON POST to /graphql, for tests that feed the body themselves."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 123),
+        "server": ("gateway", 80),
+    }
+
+
+async def test_a_body_sent_a_byte_at_a_time_is_read_in_linear_time() -> None:
+    """A client chooses how its body is cut into chunks. Read as `bytes += chunk`, a ~1 MB body
+    sent a byte at a time cost seconds of the event loop's CPU (every chunk copied the body so
+    far): one request stalled every other. Read in place, it takes a fraction of a second."""
+
+    app = create_gateway_app(Gateway(supergraph("shop.graphql"), GatewayConfig(), client=_fakes()))
+    body = orjson.dumps({"query": QUERY + " " * 990_000})
+    chunks = iter(body[i : i + 1] for i in range(len(body)))
+
+    async def receive() -> dict[str, Any]:
+        chunk = next(chunks, None)
+        return {"type": "http.request", "body": chunk or b"", "more_body": chunk is not None}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async with app.router.lifespan_context(app):
+        started = time.perf_counter()
+        await app(_json_post_scope(), receive, send)
+        took = time.perf_counter() - started
+    assert sent[0]["status"] == 200
+    assert orjson.loads(sent[1]["body"]) == {"data": {"products": [{"upc": "1", "name": "Sepatu"}]}}
+    assert took < 3.0, f"{took:.1f} s to read a 1 MB body sent a byte at a time"
+
+
+async def test_a_flood_of_health_checks_probes_the_agencies_once_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # /health needs no token and is not rate-limited: its probes must not follow the flood.
+    fakes = _fakes()
+    probes = 0
+    probe = fakes.ready
+
+    async def counted() -> dict[str, bool]:
+        nonlocal probes
+        probes += 1
+        return await probe()
+
+    monkeypatch.setattr(fakes, "ready", counted)
+    gateway = Gateway(supergraph("shop.graphql"), GatewayConfig(), client=fakes)
+    answers = list(await asyncio.gather(*(gateway.subgraphs_ready() for _ in range(50))))
+    answers += [await gateway.subgraphs_ready() for _ in range(50)]
+    assert probes == 1
+    assert all(answer == {"products": True} for answer in answers)
+    later = time.monotonic() + 1.5
+    monkeypatch.setattr("gateway.engine.time.monotonic", lambda: later)
+    await gateway.subgraphs_ready()
+    assert probes == 2
+
+
+async def test_a_body_that_stops_arriving_is_refused_with_408() -> None:
+    # uvicorn has no limit on how long a body may take: a client that sends a little and then
+    # nothing would hold its connection and buffer for ever.
+    config = GatewayConfig(body_timeout=0.3)
+    app = create_gateway_app(Gateway(supergraph("shop.graphql"), config, client=_fakes()))
+    first = True
+
+    async def receive() -> dict[str, Any]:
+        nonlocal first
+        if first:
+            first = False
+            return {"type": "http.request", "body": b'{"query": "{ pro', "more_body": True}
+        await asyncio.sleep(3600)  # the rest never comes
+        raise AssertionError("unreachable")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async with app.router.lifespan_context(app):
+        await asyncio.wait_for(app(_json_post_scope(), receive, send), 10)
+    assert sent[0]["status"] == 408
+    assert orjson.loads(sent[1]["body"]) == {
+        "errors": [{"message": "request body not received within 0.3 s"}]
+    }

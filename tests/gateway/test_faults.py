@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from typing import Any
 
@@ -22,6 +21,7 @@ from gateway.engine import Gateway
 from gateway.http import create_gateway_app
 from tests.gateway.gateway_support import supergraph
 from tests.gateway.raw_http import Exchange, answering, hang, raw_server
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -344,7 +344,10 @@ LEAKY = {
             },
         },
         {
-            "message": "sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) [SQL: SELECT 1]",
+            "message": (
+                "sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) [SQL: SELECT 1] "
+                "[parameters: ('Siti Aminah', 7)] at NIK 3201234567890123"
+            ),
             "path": ["products", 0, "upc"],
             "extensions": {"code": "BAD_USER_INPUT", "field": "upc", "sql": "SELECT 1"},
         },
@@ -415,28 +418,23 @@ async def test_subgraph_errors_reach_the_client_without_traces_hosts_or_sql(
     ]
     # The originals are in the log, with the request id.
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "req-42" in logged and "OperationalError" in logged
+    assert "req-42" in logged and "OperationalError" in logged and "IntegrityError" in logged
+    # ... but not what they quote of a child: a statement's parameters, long numbers (NIKs).
+    assert "Siti" not in logged and "3201234567890123" not in logged
 
 
 # --- probes ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def test_live_and_ready_stay_up_with_one_agency_down_and_call_no_subgraph() -> None:
     async with raw_server(answering(PRODUCTS_OK)) as products:
-        dead = f"http://127.0.0.1:{_free_port()}/graphql"
+        dead = f"http://127.0.0.1:{free_port()}/graphql"
         gateway = _gateway(
             subgraph_urls={"products": products.url, "reviews": dead, "inventory": dead},
             breaker_failures=1,
             subgraph_retries=0,
         )
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
                 create_gateway_app(gateway),
@@ -493,12 +491,12 @@ async def test_ready_needs_the_access_log_when_audit_is_configured(tmp_path: Any
     generate_key_pair(tmp_path / "grant.pem", tmp_path / "grant.pub.pem")
 
     async def consent_ready(exchange: Exchange) -> None:
-        assert exchange.request.path == "/ready"
+        assert exchange.request.path == "/audit/ready"  # the access log's own readiness
         await exchange.answer(200, {"status": "ok"})
 
     async def readiness(audit_url: str) -> httpx.Response:
         gateway = _gateway(grant_key=str(tmp_path / "grant.pem"), audit=AuditConfig(audit_url))
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
                 create_gateway_app(gateway), host="127.0.0.1", port=port, log_config=None
@@ -518,9 +516,105 @@ async def test_ready_needs_the_access_log_when_audit_is_configured(tmp_path: Any
 
     async with raw_server(consent_ready) as consent:
         reachable = await readiness(consent.url.replace("/graphql", "/audit/append"))
-    unreachable = await readiness(f"http://127.0.0.1:{_free_port()}/audit/append")
+    unreachable = await readiness(f"http://127.0.0.1:{free_port()}/audit/append")
     assert reachable.status_code == 200
     assert reachable.json()["accessLog"] == "ok"
     assert unreachable.status_code == 503
     assert unreachable.json()["status"] == "unavailable"
     assert unreachable.json()["accessLog"] == "unreachable"
+
+
+async def test_the_consent_agencys_own_database_down_leaves_the_gateway_ready(
+    tmp_path: Any,
+) -> None:
+    """The real consent service, its own database (the consent agency's data) hanging and its
+    access log working, behind its grant gate: one agency down. The access log answers its own
+    readiness without a grant, and every gateway stays ready; the consent service's /ready says
+    it cannot serve its agency's data."""
+    import socket
+
+    from auth.grant import generate_key_pair
+    from gateway.audit.config import AuditConfig
+    from subgraphs import load_spec
+    from subgraphs.common.service import create_app
+    from subgraphs.common.settings import SubgraphSettings
+    from subgraphs.consent.audit.service import APPEND_PATH, AuditService, AuditSettings
+
+    generate_key_pair(tmp_path / "grant.pem", tmp_path / "grant.pub.pem")
+    # The agency's database hangs: connections are accepted (the listen backlog) and never
+    # answered, so asking it costs the consent service's whole check timeout.
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(16)
+    nowhere = f"postgresql+asyncpg://satu@127.0.0.1:{hanging.getsockname()[1]}/nothing"
+    audit = AuditService(AuditSettings(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}", None))
+    consent_app = create_app(
+        load_spec("consent"),
+        SubgraphSettings("consent", nowhere, (str(tmp_path / "grant.pub.pem"),)),
+        attachments=(audit,),
+    )
+    consent_port = free_port()
+    consent = uvicorn.Server(
+        uvicorn.Config(consent_app, host="127.0.0.1", port=consent_port, log_config=None)
+    )
+    consent_task = asyncio.create_task(consent.serve())
+    try:
+        for _ in range(500):
+            if consent.started:
+                break
+            await asyncio.sleep(0.02)
+        base = f"http://127.0.0.1:{consent_port}"
+        gateway = _gateway(
+            grant_key=str(tmp_path / "grant.pem"), audit=AuditConfig(base + APPEND_PATH)
+        )
+        app = create_gateway_app(gateway)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+            ) as http,
+            httpx.AsyncClient(base_url=base) as direct,
+        ):
+            ready = await http.get("/ready")
+            consent_ready = await direct.get("/ready")
+    finally:
+        consent.should_exit = True
+        await consent_task
+        hanging.close()
+    assert consent_ready.status_code == 503  # the agency's own data cannot be served
+    assert consent_ready.json()["checks"] == {"database": "unavailable", "audit": "ok"}
+    assert ready.status_code == 200, ready.json()
+    assert ready.json()["accessLog"] == "ok"
+
+
+async def test_a_flood_of_readiness_probes_asks_the_access_log_once(tmp_path: Any) -> None:
+    """/ready needs no token and has no rate limit. While one check of the access log was in
+    flight (up to its 1 s timeout), every other /ready made a connection of its own to the
+    consent service: a flood of probes became a flood on the access log's service. One check
+    at a time; the others read its answer."""
+    from auth.grant import generate_key_pair
+    from gateway.audit.config import AuditConfig
+
+    generate_key_pair(tmp_path / "grant.pem", tmp_path / "grant.pub.pem")
+    asked: list[str] = []
+
+    async def slow_ready(exchange: Exchange) -> None:
+        asked.append(exchange.request.path)
+        await asyncio.sleep(0.3)
+        await exchange.answer(200, {"status": "ok"})
+
+    async with raw_server(slow_ready) as consent:
+        gateway = _gateway(
+            grant_key=str(tmp_path / "grant.pem"),
+            audit=AuditConfig(consent.url.replace("/graphql", "/audit/append")),
+        )
+        app = create_gateway_app(gateway)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+            ) as http,
+        ):
+            answers = await asyncio.gather(*(http.get("/ready") for _ in range(40)))
+    assert [a.status_code for a in answers] == [200] * 40
+    assert len(asked) == 1, f"{len(asked)} checks of the access log for 40 probes"

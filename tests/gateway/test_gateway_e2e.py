@@ -22,6 +22,7 @@ from satu_anak.synthetic.loader import seed
 from subgraphs import SUBGRAPH_NAMES, load_spec
 from subgraphs.common.service import create_app
 from subgraphs.common.settings import SubgraphSettings
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -44,13 +45,6 @@ query Picture($id: ID!) {
 
 def _nobody(_request: Any) -> None:
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -87,7 +81,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     tasks = []
     urls = {}
     for name in SUBGRAPH_NAMES:
-        port = _free_port()
+        port = free_port()
         # This stack's gateway signs no grants (tests/gateway/test_grants_e2e.py has one that
         # does): its subgraphs are built, as only tests may, to let unsigned requests in.
         app = create_app(load_spec(name), settings[name], identify=_nobody)
@@ -317,7 +311,7 @@ async def _gateway_over(stack: Stack, **urls: str) -> AsyncIterator[httpx.AsyncC
 
 
 async def test_a_subgraph_down_gives_partial_data_with_its_name(stack: Stack) -> None:
-    dead = f"http://127.0.0.1:{_free_port()}/graphql"  # nobody listens
+    dead = f"http://127.0.0.1:{free_port()}/graphql"  # nobody listens
     async with _gateway_over(stack, balai=dead) as client:
         body = (
             await client.post(
@@ -333,7 +327,7 @@ async def test_a_subgraph_down_gives_partial_data_with_its_name(stack: Stack) ->
 
 
 async def test_health_names_unready_subgraphs(stack: Stack) -> None:
-    async with _gateway_over(stack, balai=f"http://127.0.0.1:{_free_port()}/graphql") as client:
+    async with _gateway_over(stack, balai=f"http://127.0.0.1:{free_port()}/graphql") as client:
         health = await client.get("/health")
     assert health.status_code == 503
     assert health.json()["subgraphs"]["balai"] is False
@@ -396,7 +390,7 @@ async def test_only_allowlisted_headers_reach_subgraphs(stack: Stack) -> None:
         seen.append(dict(request.headers))
         return JSONResponse({"data": {"child": None}})
 
-    port = _free_port()
+    port = free_port()
     server, task = await _serve(
         Starlette(routes=[Route("/graphql", recording, methods=["POST"])]), port
     )
@@ -445,7 +439,7 @@ async def test_identical_queries_in_flight_are_sent_once(stack: Stack) -> None:
         await asyncio.sleep(0.3)  # long enough for the second request to arrive meanwhile
         return JSONResponse({"data": {"child": {"id": "ANK000000001", "name": "Shared"}}})
 
-    port = _free_port()
+    port = free_port()
     server, task = await _serve(Starlette(routes=[Route("/graphql", slow, methods=["POST"])]), port)
     gateway = Gateway(
         stack.gateway.supergraph,
@@ -556,7 +550,7 @@ async def test_a_malformed_subgraph_answer_is_an_error_naming_it(
     async def broken(_request: Request) -> Response:
         return Response(content, status_code=status, media_type="application/json")
 
-    port = _free_port()
+    port = free_port()
     server, task = await _serve(
         Starlette(routes=[Route("/graphql", broken, methods=["POST"])]), port
     )

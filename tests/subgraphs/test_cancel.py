@@ -5,7 +5,6 @@ production schemas have none), and the gateway's own transport."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from subgraphs.common.database import Database
 from subgraphs.common.service import SubgraphSpec, create_app
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.consent.audit.service import AuditService, AuditSettings
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -119,15 +119,8 @@ def _nobody(_request: Any) -> None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 # A PostgreSQL server where nobody listens: every connection is refused at once.
-_NO_DATABASE = f"postgresql+asyncpg://satu@127.0.0.1:{_free_port()}/nothing"
+_NO_DATABASE = f"postgresql+asyncpg://satu@127.0.0.1:{free_port()}/nothing"
 
 
 @pytest.fixture
@@ -139,7 +132,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[str, Any]]:
         SubgraphSettings("slow", f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}"),
         identify=_nobody,
     )
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )

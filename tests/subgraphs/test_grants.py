@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -37,6 +36,7 @@ from subgraphs.common.service import create_app
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil.service import SPEC
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -280,18 +280,11 @@ async def test_facts_answer_only_grants_carrying_policy_facts() -> None:
 # --- over real HTTP -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def test_over_real_http(make_database: MakeDatabase, tmp_path: Path) -> None:
     db = await make_database(SPEC)
     await _seed(db)
     settings = SubgraphSettings(SPEC.name, db.url, (str(harness_public_key_file(tmp_path)),))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(SPEC, settings, db),
@@ -332,7 +325,7 @@ def test_satu_anak_serve_refuses_to_start_without_the_key(
 
     monkeypatch.delenv("SATU_ANAK_GATEWAY_PUBLIC_KEY", raising=False)
     monkeypatch.setenv("SATU_ANAK_DATA_DIR", str(tmp_path))
-    assert satu_anak(["serve", "pkh", "--port", str(_free_port())]) == 2
+    assert satu_anak(["serve", "pkh", "--port", str(free_port())]) == 2
     assert "SATU_ANAK_GATEWAY_PUBLIC_KEY" in capsys.readouterr().err
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,9 @@ import urllib.request
 from pathlib import Path
 
 from gateway.config import GatewayConfig
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -42,7 +35,7 @@ def test_metrics_settings_from_the_environment() -> None:
 
 
 def test_the_gateway_process_serves_metrics_on_their_own_port_only() -> None:
-    port, metrics = _free_port(), _free_port()
+    port, metrics = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SATU_ANAK_", "OTEL_"))} | {
         "SATU_ANAK_METRICS_PORT": str(metrics),
         "PYTHONPATH": str(ROOT),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -26,6 +25,7 @@ from satu_anak.up import children_env
 from subgraphs.common.logs import JsonFormatter, TextFormatter, log_format
 from tests.gateway.consent_support import CONFIG, FakePolicy, fake_subgraphs, principal
 from tests.gateway.gateway_support import FakeSubgraphs, supergraph
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -40,16 +40,9 @@ class Officer:
         return principal(Role.DINSOS_OFFICER)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def metrics_url() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server, thread = serve_metrics(port)
     try:
         yield f"http://127.0.0.1:{port}/metrics"
@@ -238,3 +231,31 @@ def test_the_text_format_is_for_people_and_up_chooses_it() -> None:
     assert "OTEL_SERVICE_NAME" not in children_env({"OTEL_SERVICE_NAME": "one-for-all"})
     with pytest.raises(ValueError):
         log_format({"SATU_ANAK_LOG_FORMAT": "xml"})
+
+
+def test_error_codes_from_subgraphs_cannot_grow_the_label_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A faulty or hostile agency sending a new code with every answer must not make a new time
+    # series each time: past MAX_LABEL_VALUES distinct codes, the rest count as OTHER.
+    from gateway.context import RequestContext
+
+    monkeypatch.setattr(telemetry, "_labels", {"code": set(), "category": set()})
+    monkeypatch.setattr(telemetry, "MAX_LABEL_VALUES", 3)
+    before = telemetry.REGISTRY.get_sample_value(
+        "satu_anak_gateway_errors_total", {"code": "OTHER"}
+    )
+    for n in range(50):
+        context = RequestContext.internal()
+        context.error_codes.add(f"MADE_UP_{n}")
+        telemetry.count_answer(context)
+    labelled = {
+        sample.labels["code"]
+        for metric in telemetry.REGISTRY.collect()
+        if metric.name == "satu_anak_gateway_errors"
+        for sample in metric.samples
+        if sample.labels.get("code", "").startswith("MADE_UP_")
+    }
+    assert labelled == {"MADE_UP_0", "MADE_UP_1", "MADE_UP_2"}
+    after = telemetry.REGISTRY.get_sample_value("satu_anak_gateway_errors_total", {"code": "OTHER"})
+    assert after - (before or 0) == 47

@@ -4,7 +4,6 @@ received here by a small OTLP endpoint and decoded with the OTLP protobuf defini
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -16,14 +15,9 @@ from pathlib import Path
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_the_gateway_exports_its_spans_to_the_configured_otlp_endpoint() -> None:
@@ -44,9 +38,9 @@ def test_the_gateway_exports_its_spans_to_the_configured_otlp_endpoint() -> None
         def log_message(self, *_args: object) -> None:
             pass
 
-    collector = ThreadingHTTPServer(("127.0.0.1", _free_port()), Receiver)
+    collector = ThreadingHTTPServer(("127.0.0.1", free_port()), Receiver)
     threading.Thread(target=collector.serve_forever, daemon=True).start()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SATU_ANAK_", "OTEL_"))} | {
         "PYTHONPATH": str(ROOT),
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_port}",

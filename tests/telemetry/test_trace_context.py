@@ -6,7 +6,6 @@ the client's `traceparent` goes on exactly as received, and the record keeps its
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from gateway.planner.plan import FetchNode
 from gateway.supergraph import parse_supergraph
 from gateway.types import JsonObject
 from observability.tracing import use_provider
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -65,17 +65,10 @@ class Upstream:
     seen: list[dict[str, str]] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 async def upstream() -> AsyncIterator[Upstream]:
     """A subgraph that records the headers it receives and finds no child."""
-    port = _free_port()
+    port = free_port()
     found = Upstream(f"http://127.0.0.1:{port}/graphql")
 
     async def recording(request: Request) -> JSONResponse:

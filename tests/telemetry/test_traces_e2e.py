@@ -5,7 +5,6 @@ across the HTTP hop, a span per SQL statement, and no child data in any span."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from satu_anak.synthetic.loader import seed
 from subgraphs import SUBGRAPH_NAMES, load_spec
 from subgraphs.common.service import create_app
 from subgraphs.common.settings import SubgraphSettings
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -43,13 +43,6 @@ query ByNik($nik: String!) {
 
 def _nobody(_request: Any) -> None:
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -99,7 +92,7 @@ async def stack(
     await seed(40, 42, settings, ground_truth_dir=folder)
     servers, tasks, urls = [], [], {}
     for name in SUBGRAPH_NAMES:
-        port = _free_port()
+        port = free_port()
         server, task = await _serve(
             create_app(load_spec(name), settings[name], identify=_nobody), port
         )

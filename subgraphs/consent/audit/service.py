@@ -45,6 +45,11 @@ CHECKPOINT_SECONDS_VARIABLE: Final = "SATU_ANAK_AUDIT_CHECKPOINT_SECONDS"
 KEY_FILE: Final = "audit-key.pem"
 PUBLIC_KEY_FILE: Final = "audit-key.pub.pem"
 APPEND_PATH: Final = "/audit/append"
+# Whether the access log works, and nothing else: the consent pod's readiness and the gateway's
+# check. The consent agency's own database is not asked: it down is one agency down, which must
+# neither take the access log out of the Service nor make every gateway unready.
+READY_PATH: Final = "/audit/ready"
+READY_SECONDS: Final = 1.0
 MAX_APPEND_BYTES: Final = 64_000_000
 
 
@@ -75,6 +80,7 @@ class AuditService:
 
     name = "audit"
     service_paths: tuple[str, ...] = (APPEND_PATH,)
+    open_paths: tuple[str, ...] = (READY_PATH,)  # probes: no grant (an orchestrator cannot sign)
 
     def __init__(self, settings: AuditSettings, db: Database | None = None) -> None:
         self.settings = settings
@@ -90,7 +96,10 @@ class AuditService:
         self._timer: asyncio.Task[None] | None = None
 
     def routes(self) -> list[Route]:
-        return [Route(APPEND_PATH, self.append, methods=["POST"])]
+        return [
+            Route(APPEND_PATH, self.append, methods=["POST"]),
+            Route(READY_PATH, self.ready_answer, methods=["GET"]),
+        ]
 
     def service(self) -> AuditStore:
         return self.store
@@ -116,6 +125,19 @@ class AuditService:
     async def ready(self) -> bool:
         """Whether the access-log database answers (the consent service's /ready)."""
         return await self.db.ping()
+
+    async def ready_answer(self, _request: Request) -> Response:
+        """GET /audit/ready: 200 while the access-log database answers, else 503."""
+        try:
+            async with asyncio.timeout(READY_SECONDS):
+                ok = await self.ready()
+        except TimeoutError:
+            ok = False
+        return Response(
+            orjson.dumps({"status": "ok" if ok else "unavailable"}),
+            200 if ok else 503,
+            media_type="application/json",
+        )
 
     async def _checkpoints(self) -> None:
         while True:
