@@ -159,7 +159,12 @@ class CancelOnDisconnect:
         work: asyncio.Task[None] = asyncio.create_task(run())
         budget.task = work
 
+        # Which stopped the request first, counted once (the gateway's timeout and the deadline
+        # it sent end together: both may be seen before the work has unwound).
+        gone_first = False
+
         async def watch() -> None:
+            nonlocal gone_first
             # Once the body is read, the next message from the server is the disconnect.
             await body_done.wait()
             while True:
@@ -167,9 +172,11 @@ class CancelOnDisconnect:
                 if message["type"] == "http.disconnect":
                     disconnected.set()
                     if not finished and not work.done():
-                        self.counters.disconnected += 1
-                        log.info("client gone: request %s cancelled", scope.get("path"))
                         work.cancel()
+                        if not budget.expired:
+                            gone_first = True
+                            self.counters.disconnected += 1
+                            log.info("client gone: request %s cancelled", scope.get("path"))
                     return
 
         watcher = asyncio.create_task(watch())
@@ -188,7 +195,7 @@ class CancelOnDisconnect:
                 with contextlib.suppress(asyncio.CancelledError):
                     await work
             if work.cancelled():
-                if budget.expired:
+                if budget.expired and not gone_first:
                     self.counters.past_deadline += 1
                     log.info("request %s cancelled: past the gateway's deadline", scope.get("path"))
                     if not started and not disconnected.is_set():
