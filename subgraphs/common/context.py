@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 
+from subgraphs.common.cancel import stop_if_past_deadline
 from subgraphs.common.database import Database
 from subgraphs.common.identity import Identity
 
@@ -39,7 +40,12 @@ class Context:
     def loader(
         self, name: str, batch: Callable[[Database, list[K]], Awaitable[Sequence[V]]]
     ) -> DataLoader[K, V]:
-        """The request's loader `name`, created on first use: all loads in one tick share a query."""
+        """The request's loader `name`, created on first use: all loads in one tick share a query.
+
+        Every resolver that fans out comes here for its records, so this is where a request past
+        the gateway's deadline stops (cancel.py: asyncio's own timer may only fire once a whole
+        level of the tree has been completed)."""
+        stop_if_past_deadline()
         existing = self._loaders.get(name)
         if existing is None:
 

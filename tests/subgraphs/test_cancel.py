@@ -5,6 +5,7 @@ production schemas have none), and the gateway's own transport."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from sqlalchemy import MetaData
 
 from gateway.client.transport import SubgraphTransport
 from subgraphs import load_spec
+from subgraphs.common.context import Info
+from subgraphs.common.database import Database
 from subgraphs.common.service import SubgraphSpec, create_app
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.consent.audit.service import AuditService, AuditSettings
@@ -39,9 +42,57 @@ class Work:
 
 WORK = Work()
 
+# A tree that fans out like Balai <-> Caseworker: every node has as many children as the request's
+# DataLoader says, loaded once and then from its cache, as the production resolvers load the same
+# Balai and its caseworkers again and again at every level. A cached load does not suspend: the
+# resolvers run without I/O, and asyncio completes a whole level of the tree in one turn of its
+# loop, its timers unseen meanwhile.
+FANOUT = 5
+
+
+@dataclass
+class Fanout:
+    """The `children` resolvers that ran to their end: how many, and when the last did."""
+
+    done: int = 0
+    last: float = 0.0
+
+
+FANOUT_WORK = Fanout()
+
+
+async def _width(_db: Database, keys: list[str]) -> list[int]:
+    return [FANOUT for _ in keys]
+
+
+@strawberry.type
+class Node:
+    id: int
+
+    @strawberry.field
+    async def children(self, info: Info) -> list[Node]:
+        width = await info.context.loader("width", _width).load("tree")
+        FANOUT_WORK.done += 1
+        FANOUT_WORK.last = time.monotonic()
+        # Numbered as in a heap: unique ids, level by level.
+        return [Node(id=self.id * width + i + 1) for i in range(width)]
+
+
+def _tree_query(depth: int) -> str:
+    return "{ tree { " + "children { " * depth + "id" + " }" * depth + " } }"
+
+
+def _tree_size(depth: int) -> int:
+    """How many `children` resolvers a query of `depth` runs when nothing stops it."""
+    return sum(FANOUT**level for level in range(depth))
+
 
 @strawberry.type
 class Query:
+    @strawberry.field
+    def tree(self) -> Node:
+        return Node(id=0)
+
     @strawberry.field
     async def slow(self, seconds: float) -> int:
         WORK.started.set()
@@ -153,6 +204,56 @@ async def test_the_deadline_the_gateway_sends_is_enforced(served: tuple[str, Any
     assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
     assert await _ticks_stop()
     assert app.state.cancelled.past_deadline == 1
+
+
+async def test_a_fanning_out_query_stops_at_its_deadline_not_after_the_loop_turn(
+    served: tuple[str, Any],
+) -> None:
+    # Depth 7: 19,531 resolvers, seconds of CPU on a shared core, most of it in the last two
+    # levels, each completed in one turn of the loop. The deadline's timer alone fired only once
+    # the tree was all but built (the 504 came after every resolver had run).
+    global FANOUT_WORK
+    FANOUT_WORK = Fanout()
+    base, app = served
+    async with httpx.AsyncClient(timeout=30) as http:
+        sent = time.monotonic()
+        response = await http.post(
+            f"{base}/graphql",
+            json={"query": _tree_query(7)},
+            headers={"x-satu-anak-deadline-ms": "100"},
+        )
+    assert response.status_code == 504
+    assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+    assert app.state.cancelled.past_deadline == 1
+    done = FANOUT_WORK.done
+    assert done < _tree_size(7)
+    # Nothing was resolved once the deadline had passed (a generous margin for a loaded
+    # machine: without the check, resolvers went on for seconds).
+    assert FANOUT_WORK.last - sent < 0.1 + 0.25, (
+        f"{done} resolvers, the last at {FANOUT_WORK.last - sent:.2f} s"
+    )
+    await asyncio.sleep(0.5)
+    assert FANOUT_WORK.done == done  # and none after the answer
+
+
+async def test_a_fanning_out_query_within_its_deadline_is_answered(
+    served: tuple[str, Any],
+) -> None:
+    global FANOUT_WORK
+    FANOUT_WORK = Fanout()
+    base, _app = served
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            f"{base}/graphql",
+            json={"query": _tree_query(3)},
+            headers={"x-satu-anak-deadline-ms": "20000"},
+        )
+    tree = response.json()["data"]["tree"]
+    leaves = [
+        leaf["id"] for c in tree["children"] for cc in c["children"] for leaf in cc["children"]
+    ]
+    assert leaves == list(range(31, 156))
+    assert FANOUT_WORK.done == _tree_size(3)
 
 
 async def test_a_request_within_its_deadline_is_answered(served: tuple[str, Any]) -> None:
