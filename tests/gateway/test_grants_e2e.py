@@ -33,7 +33,8 @@ from subgraphs import SUBGRAPH_NAMES, load_spec
 from subgraphs.common.service import create_app
 from subgraphs.common.settings import SubgraphSettings
 from tests.gateway.gateway_support import FakeSubgraphs
-from tests.gateway.test_gateway_e2e import CHILD_PICTURE, _free_port, _serve
+from tests.gateway.test_gateway_e2e import CHILD_PICTURE, _serve
+from tests.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -136,7 +137,7 @@ async def signed(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sign
     await seed(300, 42, settings, ground_truth_dir=folder)
     servers, tasks, urls, recorders = [], [], {}, {}
     for name in SUBGRAPH_NAMES:
-        port = _free_port()
+        port = free_port()
         recorders[name] = Recorder(create_app(load_spec(name), settings[name]))
         server, task = await _serve(recorders[name], port)
         servers.append(server)
