@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import Message, Send
 
 # W3C trace context only (not OTEL_PROPAGATORS' default baggage: nothing a client put in
 # baggage is passed on to the agencies).
@@ -86,3 +87,19 @@ def current_ids() -> tuple[str | None, str | None, str | None]:
     if context.is_valid:
         return f"{context.trace_id:032x}", f"{context.span_id:016x}", REQUEST_ID.get()
     return None, None, REQUEST_ID.get()
+
+
+class ResponseStatus:
+    """An ASGI `send` that notes the status of the response it starts (500 until one starts:
+    an app that fails before answering is a server error) — for spans and metrics."""
+
+    __slots__ = ("send", "status")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+        await self.send(message)

@@ -7,12 +7,12 @@ import time
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import telemetry
 from gateway.context import TraceContext
 from gateway.http.middleware import request_context, route_path
-from observability.tracing import REQUEST_ID, extract, traceparent, tracer
+from observability.tracing import REQUEST_ID, ResponseStatus, extract, traceparent, tracer
 
 _ROUTES = frozenset({"/graphql", "/health"})
 
@@ -41,14 +41,8 @@ class TracingMiddleware:
             return
         context = request_context(scope)
         method = str(scope.get("method", ""))
-        status = 500
+        sending = ResponseStatus(send)
         started = time.perf_counter()
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
 
         request_id = REQUEST_ID.set(context.request_id)
         router = tracer(telemetry.TRACER).start_span(
@@ -75,24 +69,18 @@ class TracingMiddleware:
         finally:
             REQUEST_ID.reset(request_id)
             if router.is_recording():
-                router.set_attribute("http.response.status_code", status)
-                if status >= 500:
+                router.set_attribute("http.response.status_code", sending.status)
+                if sending.status >= 500:
                     router.set_status(Status(StatusCode.ERROR))
             router.end()
-            telemetry.answered(route, status, time.perf_counter() - started)
+            telemetry.answered(route, sending.status, time.perf_counter() - started)
             telemetry.count_answer(context)
 
     async def _counted(self, scope: Scope, receive: Receive, send: Send, route: str) -> None:
-        status = 500
+        sending = ResponseStatus(send)
         started = time.perf_counter()
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            telemetry.answered(route, status, time.perf_counter() - started)
+            telemetry.answered(route, sending.status, time.perf_counter() - started)

@@ -14,10 +14,10 @@ import uuid
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from observability.metrics import LATENCY_BUCKETS, REGISTRY
-from observability.tracing import REQUEST_ID, extract, plain_request_id, tracer
+from observability.tracing import REQUEST_ID, ResponseStatus, extract, plain_request_id, tracer
 
 REQUESTS = Counter(
     "satu_anak_subgraph_requests",
@@ -49,14 +49,8 @@ class TelemetryMiddleware:
         path = str(scope.get("path", ""))
         route = path if path in self.routes else "other"
         method = str(scope.get("method", ""))
-        status = 500
+        sending = ResponseStatus(send)
         started = time.perf_counter()
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
 
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())
@@ -92,10 +86,10 @@ class TelemetryMiddleware:
                         span.set_attribute("error.type", type(error).__name__)
                     raise
                 if span.is_recording():
-                    span.set_attribute("http.response.status_code", status)
-                    if status >= 500:
+                    span.set_attribute("http.response.status_code", sending.status)
+                    if sending.status >= 500:
                         span.set_status(Status(StatusCode.ERROR))
         finally:
             REQUEST_ID.reset(request_id)
-            REQUESTS.labels(self.subgraph, route, str(status)).inc()
+            REQUESTS.labels(self.subgraph, route, str(sending.status)).inc()
             REQUEST_SECONDS.labels(self.subgraph, route).observe(time.perf_counter() - started)
