@@ -214,11 +214,7 @@ class Gateway:
         return response
 
     def _root_type(self, kind: OperationType) -> GraphQLObjectType:
-        root = {
-            OperationType.QUERY: self.api_schema.query_type,
-            OperationType.MUTATION: self.api_schema.mutation_type,
-            OperationType.SUBSCRIPTION: self.api_schema.subscription_type,
-        }[kind]
+        root = self.api_schema.get_root_type(kind)
         assert root is not None  # validation checked the operation against this schema
         return root
 

@@ -389,11 +389,7 @@ class CostEstimator:
         return isinstance(parent, GraphQLAbstractType)
 
     def _root(self, kind: OperationType) -> GraphQLObjectType:
-        root = {
-            OperationType.QUERY: self.schema.query_type,
-            OperationType.MUTATION: self.schema.mutation_type,
-            OperationType.SUBSCRIPTION: self.schema.subscription_type,
-        }[kind]
+        root = self.schema.get_root_type(kind)
         assert root is not None  # validation checked the operation against this schema
         return root
 

@@ -15,8 +15,6 @@ import httpx
 import pytest
 import uvicorn
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,6 +32,7 @@ from gateway.supergraph import parse_supergraph
 from gateway.types import JsonObject
 from observability.tracing import use_provider
 from tests.ports import free_port
+from tests.telemetry.spans import recording_spans
 
 pytestmark = pytest.mark.anyio
 
@@ -98,15 +97,8 @@ async def upstream() -> AsyncIterator[Upstream]:
 
 @pytest.fixture
 def exporter() -> Iterator[InMemorySpanExporter]:
-    memory = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    use_provider(provider)
-    try:
+    with recording_spans() as memory:
         yield memory
-    finally:
-        use_provider(None)
-        provider.shutdown()
 
 
 @pytest.fixture

@@ -13,19 +13,18 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.engine import Gateway, GatewayConfig
 from gateway.http import create_gateway_app
 from gateway.supergraph import parse_supergraph
-from observability.tracing import use_provider
 from satu_anak.synthetic.loader import seed
 from subgraphs import SUBGRAPH_NAMES, load_spec
 from subgraphs.common.service import create_app
 from subgraphs.common.settings import SubgraphSettings
 from tests.ports import free_port
+from tests.telemetry.spans import recording_spans
 
 pytestmark = pytest.mark.anyio
 
@@ -55,15 +54,8 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def exporter() -> Iterator[InMemorySpanExporter]:
-    memory = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    use_provider(provider)
-    try:
+    with recording_spans() as memory:
         yield memory
-    finally:
-        use_provider(None)
-        provider.shutdown()
 
 
 async def _serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
