@@ -3,8 +3,6 @@ through the injected subgraph client, shape — independent of HTTP."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +28,6 @@ from gateway.types import JsonObject
 if TYPE_CHECKING:
     from gateway.audit.stage import AuditStage
     from gateway.consent import ConsentPolicy, ConsentStage
-
-# How long one round of /health probes answers for every caller.
-HEALTH_SECONDS = 1.0
 
 __all__ = ["Gateway", "GatewayConfig", "PreparedOperation", "RequestError"]
 
@@ -68,9 +63,6 @@ class Gateway:
         self.preparer = Preparer(self.api_schema, self.planner, self.config, self.consent)
         self.demand = DemandControl(supergraph, self.config)  # cost budget: gateway/demand
         self.client: SubgraphClient = client or HttpSubgraphClient(supergraph, self.config)
-        # The last round of /health probes: when it ended and what each subgraph answered.
-        self._health: tuple[float, dict[str, bool] | None] = (0.0, None)
-        self._health_lock = asyncio.Lock()
         keep_only_asked = self.config.keep_only_asked
         if keep_only_asked is None:
             keep_only_asked = self.consent is not None
@@ -111,15 +103,8 @@ class Gateway:
         await self.client.close()
 
     async def subgraphs_ready(self) -> dict[str, bool]:
-        """Whether each subgraph answers a trivial query (the /health probe). `/health` needs
-        no token and is not rate-limited: one round of probes serves every caller for
-        HEALTH_SECONDS, so a flood of it never becomes a flood on the agencies."""
-        async with self._health_lock:
-            checked_at, answers = self._health
-            if answers is None or time.monotonic() - checked_at >= HEALTH_SECONDS:
-                answers = await self.client.ready()
-                self._health = (time.monotonic(), answers)
-            return dict(answers)
+        """Whether each subgraph answers a trivial query (the /health probe)."""
+        return await self.client.ready()
 
     def subgraph_states(self) -> dict[str, str]:
         """Each subgraph's circuit-breaker state as traffic left it (no request sent); empty

@@ -143,7 +143,7 @@ def create_gateway_app(
     application = Starlette(
         routes=[
             Route("/graphql", app.graphql, methods=["GET", "POST"]),
-            Route("/health", app.health, methods=["GET"]),
+            Route("/health", probes.health, methods=["GET"]),
             Route("/live", probes.live, methods=["GET"]),
             Route("/ready", probes.ready, methods=["GET"]),
         ],

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from gateway.engine import Gateway
 from gateway.errors import INTERNAL_SERVER_ERROR, RequestError, error
@@ -173,10 +173,3 @@ class GatewayApp:
         if self.development and request.headers.get("x-satu-anak-plan"):
             result.setdefault("extensions", {})["queryPlan"] = print_plan(prepared.plan)
         return _OrjsonResponse(result, 200, media_type)
-
-    async def health(self, _request: Request) -> Response:
-        ready = await self.gateway.subgraphs_ready()
-        status = 200 if all(ready.values()) else 503
-        return JSONResponse(
-            {"status": "ok" if status == 200 else "unavailable", "subgraphs": ready}, status
-        )

@@ -8,12 +8,18 @@
   agency down does not make the gateway unready: it still answers, with partial data and that
   agency's error. No subgraph is called.
 - `GET /health` (kept for compatibility and the federation audit's harness): 200 only when every
-  subgraph answers a trivial query; see GatewayApp.health."""
+  subgraph answers a trivial query.
+
+None of them needs a token or is rate-limited: what a probe asks of another service (the access
+log, the subgraphs) is asked once at a time and its answer reused for a moment, so a flood of
+probes never becomes a flood on the agencies."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -29,6 +35,36 @@ ACCESS_LOG_READY_PATH = "/audit/ready"
 # How long an answer about the access log is reused (probes of many kinds arrive together).
 ACCESS_LOG_CHECK_SECONDS = 2.0
 ACCESS_LOG_TIMEOUT = 1.0
+# How long one round of /health's probes of the subgraphs answers for every caller.
+HEALTH_SECONDS = 1.0
+
+T = TypeVar("T")
+
+
+class Reused(Generic[T]):
+    """An asynchronous check whose answer every caller shares for `seconds`: one check runs at a
+    time, and callers that waited for it take its answer."""
+
+    def __init__(self, check: Callable[[], Awaitable[T]], seconds: float) -> None:
+        self.check = check
+        self.seconds = seconds
+        self._answer: tuple[float, T] | None = None
+        self._checking = asyncio.Lock()
+
+    def _fresh(self) -> tuple[float, T] | None:
+        answer = self._answer
+        if answer is not None and time.monotonic() - answer[0] < self.seconds:
+            return answer
+        return None
+
+    async def __call__(self) -> T:
+        fresh = self._fresh()
+        if fresh is None:
+            async with self._checking:
+                fresh = self._fresh()  # checked while this caller waited
+                if fresh is None:
+                    fresh = self._answer = (time.monotonic(), await self.check())
+        return fresh[1]
 
 
 class Probes:
@@ -36,10 +72,15 @@ class Probes:
         self.gateway = gateway
         self.started = False  # set by the app's lifespan once the gateway has started
         self.stopping = False
-        self._access_log: tuple[float, bool] | None = None
-        # One check of the access log at a time: /ready needs no token and has no rate limit,
-        # and a flood of probes must not become a flood of requests to the consent service.
-        self._checking = asyncio.Lock()
+        self._access_log = Reused(self._check_access_log, ACCESS_LOG_CHECK_SECONDS)
+        self._subgraphs = Reused(gateway.subgraphs_ready, HEALTH_SECONDS)
+
+    async def health(self, _request: Request) -> Response:
+        ready = dict(await self._subgraphs())
+        status = 200 if all(ready.values()) else 503
+        return JSONResponse(
+            {"status": "ok" if status == 200 else "unavailable", "subgraphs": ready}, status
+        )
 
     async def live(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -52,28 +93,17 @@ class Probes:
         elif not self.started:
             status = "starting"
         if self.gateway.audit is not None:
-            reachable = await self._access_log_reachable()
+            reachable = await self._access_log()
             body["accessLog"] = "ok" if reachable else "unreachable"
             if not reachable and status == "ready":
                 status = "unavailable"
         body = {"status": status, **body}
         return JSONResponse(body, 200 if status == "ready" else 503)
 
-    async def _access_log_reachable(self) -> bool:
-        """Whether the access log's service says it is ready (`/audit/ready` beside the append
-        URL: the consent service checks its access-log database there), cached for a moment."""
-        assert self.gateway.audit is not None
-        now = time.monotonic()
-        if self._access_log is not None and now - self._access_log[0] < ACCESS_LOG_CHECK_SECONDS:
-            return self._access_log[1]
-        async with self._checking:
-            return await self._check_access_log()
-
     async def _check_access_log(self) -> bool:
+        """Whether the access log's service says it is ready (`/audit/ready` beside the append
+        URL: the consent service checks its access-log database there)."""
         assert self.gateway.audit is not None
-        now = time.monotonic()
-        if self._access_log is not None and now - self._access_log[0] < ACCESS_LOG_CHECK_SECONDS:
-            return self._access_log[1]  # checked while this probe waited
         parts = urlsplit(self.gateway.audit.config.url)
         url = urlunsplit((parts.scheme, parts.netloc, ACCESS_LOG_READY_PATH, "", ""))
         try:
@@ -84,5 +114,4 @@ class Probes:
                 reachable = answer.status == 200
         except (aiohttp.ClientError, TimeoutError):
             reachable = False
-        self._access_log = (now, reachable)
         return reachable

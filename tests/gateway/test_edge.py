@@ -790,15 +790,22 @@ async def test_a_flood_of_health_checks_probes_the_agencies_once_a_second(
         return await probe()
 
     monkeypatch.setattr(fakes, "ready", counted)
-    gateway = Gateway(supergraph("shop.graphql"), GatewayConfig(), client=fakes)
-    answers = list(await asyncio.gather(*(gateway.subgraphs_ready() for _ in range(50))))
-    answers += [await gateway.subgraphs_ready() for _ in range(50)]
-    assert probes == 1
-    assert all(answer == {"products": True} for answer in answers)
-    later = time.monotonic() + 1.5
-    monkeypatch.setattr("gateway.engine.time.monotonic", lambda: later)
-    await gateway.subgraphs_ready()
-    assert probes == 2
+    app = create_gateway_app(Gateway(supergraph("shop.graphql"), GatewayConfig(), client=fakes))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http,
+    ):
+        answers = list(await asyncio.gather(*(http.get("/health") for _ in range(50))))
+        answers += [await http.get("/health") for _ in range(50)]
+        assert probes == 1
+        assert all(
+            a.status_code == 200 and a.json() == {"status": "ok", "subgraphs": {"products": True}}
+            for a in answers
+        )
+        later = time.monotonic() + 1.5
+        monkeypatch.setattr("gateway.http.health.time.monotonic", lambda: later)
+        assert (await http.get("/health")).status_code == 200
+        assert probes == 2
 
 
 async def test_a_body_that_stops_arriving_is_refused_with_408() -> None:
