@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Final
 
+from resolution.blocking import registry_keys
 from satu_anak.synthetic import regions
 from satu_anak.synthetic.common import (
     PLACE_LIST,
@@ -79,6 +80,7 @@ class Registry:
             self.persons.append((
                 pid, self._nik(kecamatan, birth, sex), hh.kk, name, self.norm(name), sex,
                 date.fromordinal(birth), place, grandmother, None, relationship, hh.desa, cert,
+                *registry_keys(name, grandmother, date.fromordinal(birth)),
             ))  # fmt: skip
 
     def register_children(self, hh: Household) -> None:
@@ -94,7 +96,7 @@ class Registry:
                 self.persons.append((
                     pid, kid.nik, hh.kk, kid.name, self.norm(kid.name), kid.sex,
                     date.fromordinal(kid.birth), kid.birth_place, hh.mother, hh.father, "CHILD",
-                    hh.desa, kid.cert,
+                    hh.desa, kid.cert, *registry_keys(kid.name, hh.mother, date.fromordinal(kid.birth)),
                 ))  # fmt: skip
             if kid.recorded is None:
                 self._documented_child(kid, hh)

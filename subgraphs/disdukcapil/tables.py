@@ -46,7 +46,18 @@ person = Table(
     Column("relationship", String(24), nullable=False),  # within the KK: HEAD, SPOUSE, CHILD, ...
     Column("region_code", String(13), nullable=False, index=True),
     Column("birth_certificate_number", String(32), nullable=True),
+    # Blocking keys (resolution.blocking.registry_keys): candidate retrieval looks people up by
+    # these, several blocks unioned, so no one field has to be right.
+    Column("name_key", String(40), nullable=False, server_default=""),
+    Column("name_key2", String(40), nullable=False, server_default=""),
+    Column("mother_key", String(40), nullable=False, server_default=""),
+    Column("birth_year", Integer, nullable=False, server_default="0"),
 )
+Index("ix_person_name_key_year", person.c.name_key, person.c.birth_year)
+Index("ix_person_name_key_region", person.c.name_key, person.c.region_code)
+Index("ix_person_name_key2_year", person.c.name_key2, person.c.birth_year)
+Index("ix_person_mother_key_region", person.c.mother_key, person.c.region_code)
+Index("ix_person_mother_key_year", person.c.mother_key, person.c.birth_year)
 
 # The national child index: every child known to any agency, documented or not.
 child = Table(
