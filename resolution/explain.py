@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from resolution.records import RegistryRecord
 
 
-class Band(str, Enum):
+class Band(StrEnum):
     """What the officer is offered: AUTO_SUGGEST (≥ 99 % precise), REVIEW, UNLIKELY."""
 
     AUTO_SUGGEST = "AUTO_SUGGEST"
@@ -34,7 +34,7 @@ class Evidence:
     registry_value: str | None = None
 
 
-class Warning_(str, Enum):
+class Warning_(StrEnum):
     """Hard-negative patterns the officer must see (the classic false links)."""
 
     SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME = "SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME"  # a twin?

@@ -6,9 +6,9 @@ with the subgraph (H4) and the bulk tools (H3).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolution.explain import Band, Candidate, Candidates, Evidence
@@ -68,16 +68,16 @@ async def score_pair(conn: AsyncConnection, record: ChildRecord, nik: str) -> Ca
     return Candidate(_registry(row), 0.5, Band.REVIEW, 0.0, ())
 
 
-def _registry(r: Sequence[object] | object) -> RegistryRecord:
+def _registry(r: Row[Any]) -> RegistryRecord:
     return RegistryRecord(
-        person_id=r.id,  # type: ignore[attr-defined]
-        nik=r.nik,  # type: ignore[attr-defined]
-        full_name=r.full_name,  # type: ignore[attr-defined]
-        sex=r.sex,  # type: ignore[attr-defined]
-        birth_date=r.birth_date,  # type: ignore[attr-defined]
-        birth_place=r.birth_place,  # type: ignore[attr-defined]
-        region_code=r.region_code,  # type: ignore[attr-defined]
-        kk_number=r.kk_number,  # type: ignore[attr-defined]
-        mother_name=r.mother_name,  # type: ignore[attr-defined]
-        father_name=r.father_name,  # type: ignore[attr-defined]
+        person_id=r.id,
+        nik=r.nik,
+        full_name=r.full_name,
+        sex=r.sex,
+        birth_date=r.birth_date,
+        birth_place=r.birth_place,
+        region_code=r.region_code,
+        kk_number=r.kk_number,
+        mother_name=r.mother_name,
+        father_name=r.father_name,
     )
