@@ -679,17 +679,18 @@ def _first_of_each_nik(
     return kept
 
 
-def print_reject(stream: IO[str] = sys.stderr) -> Callable[[Reject], None]:
+def print_reject(stream: IO[str] | None = None) -> Callable[[Reject], None]:
     """A reject printer for the command line: the first thousand, then a count at the end."""
     printed = 0
 
     def show(reject: Reject) -> None:
         nonlocal printed
         printed += 1
+        out = stream or sys.stderr
         if printed <= _STDERR_REJECTS:
-            print(f"line {reject.line}: {reject.field}: {reject.reason}", file=stream)
+            print(f"line {reject.line}: {reject.field}: {reject.reason}", file=out)
         elif printed == _STDERR_REJECTS + 1:
-            print("(more rejected rows: see --rejects FILE)", file=stream)
+            print("(more rejected rows: see --rejects FILE)", file=out)
 
     return show
 
