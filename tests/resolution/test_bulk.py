@@ -19,7 +19,7 @@ from conftest import POSTGRES_URL, recreate_postgres_database
 from sqlalchemy import text
 
 from resolution.blocking import registry_keys
-from resolution.bulk import Reject, RegistryFileError, import_registry
+from resolution.bulk import RegistryFileError, Reject, import_registry
 from resolution.names import normalize_name
 from satu_anak.cli import main
 from subgraphs.common.database import create_engine
