@@ -145,7 +145,40 @@ class _Invalid(Exception):
         self.reason = reason
 
 
-def _parse_block(layout: _Layout, first_line: int, data: bytes) -> _Block:
+class _Memo:
+    """What one parsing process remembers between blocks: the normal form of names seen (a
+    registry repeats its names: ~90 % of a million full names are repeats) and region codes.
+    Bounded: emptied when full."""
+
+    LIMIT: Final = 200_000
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.regions: dict[str, str | _Invalid] = {}
+
+    def normalized(self, name: str) -> str:
+        known = self.names.get(name)
+        if known is None:
+            if len(self.names) >= self.LIMIT:
+                self.names.clear()
+            known = self.names[name] = normalize_name(name)
+        return known
+
+
+_memo: _Memo | None = None  # a worker process's, made by the pool's initializer
+
+
+def _start_worker() -> None:
+    global _memo
+    _memo = _Memo()
+
+
+def _parse_in_worker(layout: _Layout, first_line: int, data: bytes) -> _Block:
+    assert _memo is not None
+    return _parse_block(layout, first_line, data, _memo)
+
+
+def _parse_block(layout: _Layout, first_line: int, data: bytes, memo: _Memo) -> _Block:
     """Rows of a block of whole lines starting at line ``first_line``."""
     try:
         lines = data.decode("utf-8").split("\n")
@@ -156,7 +189,6 @@ def _parse_block(layout: _Layout, first_line: int, data: bytes) -> _Block:
     rows: list[tuple[Any, ...]] = []
     rejects: list[Reject] = []
     read = 0
-    regions: dict[str, str | _Invalid] = {}
     for offset, text in enumerate(lines):
         line = first_line + offset
         if text.endswith("\r"):
@@ -165,7 +197,7 @@ def _parse_block(layout: _Layout, first_line: int, data: bytes) -> _Block:
             continue
         read += 1
         try:
-            rows.append(_person_row(layout, line, text, regions))
+            rows.append(_person_row(layout, line, text, memo))
         except _Invalid as bad:
             rejects.append(Reject(line, bad.field, bad.reason))
     return _Block(rows, rejects, read)
@@ -178,9 +210,7 @@ def _decoded(raw: bytes) -> str:
         return "\x00"  # marks the line as unreadable below
 
 
-def _person_row(
-    layout: _Layout, line: int, text: str, regions: dict[str, str | _Invalid]
-) -> tuple[Any, ...]:
+def _person_row(layout: _Layout, line: int, text: str, memo: _Memo) -> tuple[Any, ...]:
     if "\x00" in text:
         raise _Invalid("csv", "not UTF-8 text, or a NUL character")
     try:
@@ -196,10 +226,10 @@ def _person_row(
     sex = _sex(fields[at["sex"]])
     birth = _birth_date(fields[at["birth_date"]], layout.today)
     _check_nik(nik, birth, sex, layout.today)
-    region = _region(fields[at["region_code"]], regions)
+    region = _region(fields[at["region_code"]], memo.regions)
     kk = _kk(fields[at["kk_number"]])
     full_name = _text(fields, at, "full_name", required=True)
-    normalized = normalize_name(full_name)
+    normalized = memo.normalized(full_name)
     if not normalized:
         raise _Invalid("full_name", "full_name has no letters")
     mother = _text(fields, at, "mother_name") or None
@@ -280,7 +310,7 @@ def _region(value: str, seen: dict[str, str | _Invalid]) -> str:
             )
         except InvalidIdentifier as error:
             known = _Invalid("region_code", error.message)
-        if len(seen) < 200_000:
+        if len(seen) < _Memo.LIMIT:
             seen[value] = known
     if isinstance(known, _Invalid):
         raise known
@@ -329,13 +359,14 @@ def _blocks(stream: IO[bytes], first_line: int) -> Iterator[tuple[int, bytes]]:
 
 def _parsed(blocks: Iterator[tuple[int, bytes]], layout: _Layout, workers: int) -> Iterator[_Block]:
     """Parsed blocks in file order: in ``workers`` processes, at most a few blocks ahead."""
-    parse = partial(_parse_block, layout)
     if workers <= 1:
+        memo = _Memo()
         for first, data in blocks:
-            yield parse(first, data)
+            yield _parse_block(layout, first, data, memo)
         return
+    parse = partial(_parse_in_worker, layout)
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, initializer=_start_worker) as pool:
         pending: deque[Any] = deque()
         for first, data in blocks:
             pending.append(pool.apply_async(parse, (first, data)))
