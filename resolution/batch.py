@@ -246,7 +246,10 @@ def match_file(
     as_of: date | None = None,
     workers: int | None = None,
 ) -> MatchReport:
+    from subgraphs.common.settings import normalize_database_url
+
     started = time.perf_counter()
+    database_url = normalize_database_url(database_url)
     report = MatchReport()
     records, report.rejects = read_records(source, as_of or date.today())
     report.records = len(records) + len(report.rejects)

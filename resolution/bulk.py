@@ -619,8 +619,11 @@ async def import_registry(
     rows written so far after each block. Raises RegistryFileError when the file cannot be
     imported at all; any other failure rolls the whole import back.
     """
+    from subgraphs.common.settings import normalize_database_url
+
     started = time.perf_counter()
     today = today or date.today()
+    database_url = normalize_database_url(database_url)
     report = ImportReport()
     target, report.backend = _target(database_url, today)
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
