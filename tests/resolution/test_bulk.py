@@ -174,6 +174,23 @@ def test_each_kind_of_bad_row_is_reported_by_its_line_and_skipped(
     )
 
 
+def test_lines_that_are_not_text_are_reported_and_the_rest_loads(
+    database_url: str, tmp_path: Path
+) -> None:
+    rows = family_rows()
+    path = tmp_path / "registry.csv"
+    path.write_bytes(
+        b"\n".join([
+            HEADER.encode(), rows[0].encode(), rows[1].encode("utf-8").replace(b"Siti", b"S\xffti"),
+            rows[2].replace("Pekanbaru", "Pekan\x00baru").encode(), b"", b"\r",
+        ]) + b"\r\n"
+    )  # fmt: skip
+    report = load(path, database_url)
+    assert [(r.line, r.field) for r in report.rejects] == [(3, "csv"), (4, "csv")]
+    assert all("not UTF-8 text" in r.reason for r in report.rejects)
+    assert (report.rows_read, report.loaded) == (3, 1)
+
+
 def test_a_nik_already_in_the_registry_is_rejected_and_its_kk_reused(
     database_url: str, tmp_path: Path
 ) -> None:
