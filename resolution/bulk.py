@@ -286,11 +286,8 @@ def _check_nik(nik: str, birth: date, sex: str, today: date) -> None:
     except InvalidIdentifier as error:
         raise _Invalid("nik", error.message) from None
     encoded = parts.birth_date
-    if (encoded.day, encoded.month, encoded.year % 100) != (
-        birth.day,
-        birth.month,
-        birth.year % 100,
-    ):
+    expected = (birth.day, birth.month, birth.year % 100)
+    if (encoded.day, encoded.month, encoded.year % 100) != expected:
         raise _Invalid("nik", "NIK date part (digits 7–12) disagrees with birth_date")
     if parts.sex != sex:
         raise _Invalid("nik", "NIK day part (digits 7–8) disagrees with sex")
@@ -313,7 +310,7 @@ def _region(value: str, seen: dict[str, str | _Invalid]) -> str:
         if len(seen) < _Memo.LIMIT:
             seen[value] = known
     if isinstance(known, _Invalid):
-        raise known
+        raise _Invalid(known.field, known.reason)  # a fresh one: a raise extends its traceback
     return known
 
 
