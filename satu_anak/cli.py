@@ -590,7 +590,7 @@ def _identity_train(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as error:
         print(f"identity train: resolution.train cannot be loaded: {error}", file=sys.stderr)
         return 2
-    code: int = train.main(list(args.train_args))
+    code: int = train.main(list(args.passed_on))
     return code
 
 
@@ -632,10 +632,11 @@ def _add_identity(commands: Any) -> None:
     match.set_defaults(run=_identity_match)
 
     train = sub.add_parser(
-        "train", help="re-learn the matcher's weights (resolution.train); arguments passed on"
+        "train",
+        help="re-learn the matcher's weights (resolution.train); arguments passed on",
+        add_help=False,  # --help is the training's own
     )
-    train.add_argument("train_args", nargs=argparse.REMAINDER)
-    train.set_defaults(run=_identity_train)
+    train.set_defaults(run=_identity_train, passes_arguments_on=True)
 
 
 def _persisted_build(args: argparse.Namespace) -> int:
@@ -659,7 +660,11 @@ def _persisted_build(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "passes_arguments_on", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.passed_on = rest
     if argv is None:  # run as a program: stop with the parent that passed a lifeline (`up`)
         from satu_anak.lifeline import watch_parent
 

@@ -376,3 +376,19 @@ def test_match_refuses_a_file_without_record_ids(
     )  # fmt: skip
     assert code == 2
     assert "lacks record_id" in capsys.readouterr().err
+
+
+# --- identity train ----------------------------------------------------------------------
+
+
+def test_train_passes_its_arguments_to_the_matchers_training(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    received: list[list[str]] = []
+    fake = types.ModuleType("resolution.train")
+    fake.main = lambda argv: received.append(argv) or 3  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "resolution.train", fake)
+    assert main(["identity", "train", "--children", "500", "--out", "w.json"]) == 3
+    assert received == [["--children", "500", "--out", "w.json"]]
