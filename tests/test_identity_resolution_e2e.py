@@ -174,6 +174,38 @@ def test_other_roles_and_purposes_are_refused_the_whole_api(
         assert body["errors"][0]["extensions"]["category"] == "identity.reports"
 
 
+DECIDE = [
+    ("""mutation { rejectIdentityCandidate(childId: "ANK000000002", nik: "2171091708140001",
+                   reason: "r") { id } }""", "rejectIdentityCandidate"),
+    ("""mutation { startRegistration(childId: "ANK000000002", reason: "r") { id } }""",
+     "startRegistration"),
+    ("""mutation { undoIdentityDecision(decisionId: "1", reason: "r") { id } }""",
+     "undoIdentityDecision"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("user", "purpose", "code"),
+    [
+        ("dinsos-pekanbaru", "child.protection", "FORBIDDEN"),
+        ("balai-rumbai-supervisor", "case.management", "FORBIDDEN"),
+        (OFFICER, "civil.registration", "PURPOSE_NOT_ALLOWED"),
+        (SUPERVISOR, "civil.registration", "PURPOSE_NOT_ALLOWED"),
+    ],
+)
+def test_decisions_are_refused_before_they_are_sent(
+    system: System, user: str, purpose: str, code: str
+) -> None:
+    before = _ok(system, SUPERVISOR, DECISIONS, id=STORY)["identityDecisions"]
+    for mutation, name in DECIDE:
+        body = system.body(user, purpose, mutation)
+        assert body["data"] == {name: None}, (user, name)
+        # Undoing is a supervisor's: the officer has no right to it under any purpose.
+        expected = "FORBIDDEN" if (user, name) == (OFFICER, "undoIdentityDecision") else code
+        assert body["errors"][0]["extensions"]["code"] == expected, (user, name, body["errors"])
+    assert _ok(system, SUPERVISOR, DECISIONS, id=STORY)["identityDecisions"] == before
+
+
 def test_a_decision_about_a_child_outside_jurisdiction_is_not_found(system: System) -> None:
     # ANK000000001 lives in Pekanbaru: for Batam's officer there is no such child.
     body = system.body(

@@ -161,7 +161,12 @@ async def _seed(db: Any) -> None:
         )
         await conn.execute(
             insert(t.child_name),
-            {"child_id": "ANK000000002", "name": "Joko", "normalized_name": "joko", "recorded_by": "LKSA"},
+            {
+                "child_id": "ANK000000002",
+                "name": "Joko",
+                "normalized_name": "joko",
+                "recorded_by": "LKSA",
+            },
         )
         await conn.execute(
             insert(t.child_attribute_report),
@@ -263,7 +268,10 @@ async def test_the_queue_holds_other_agencies_children_in_jurisdiction_without_d
     by_id = {n["childId"]: n for n in queue["nodes"]}
     assert by_id["ANK000000002"]["missing"] == ["NIK", "BIRTH_CERTIFICATE"]
     assert by_id["ANK000000006"]["missing"] == ["BIRTH_CERTIFICATE"]
-    assert by_id["ANK000000002"]["child"] == {"id": "ANK000000002", "name": "Moehammad Djoko Soetrisno"}
+    assert by_id["ANK000000002"]["child"] == {
+        "id": "ANK000000002",
+        "name": "Moehammad Djoko Soetrisno",
+    }
     assert {n["status"] for n in queue["nodes"]} == {"UNDECIDED"}
     # Three children are fewer than one request's budget: all scored, none pending.
     assert queue["pendingCount"] == 0
@@ -309,7 +317,9 @@ async def test_suggestions_are_filled_a_bounded_number_per_request(make_client: 
         await conn.execute(
             insert(t.child),
             [
-                _child(f"ANK0000001{i:02d}", f"Anak Nomor {i}", "BALAI", T0 + timedelta(days=10 + i))
+                _child(
+                    f"ANK0000001{i:02d}", f"Anak Nomor {i}", "BALAI", T0 + timedelta(days=10 + i)
+                )
                 for i in range(extra)
             ],
         )
@@ -335,7 +345,9 @@ async def test_suggestions_are_recomputed_for_a_new_model_version_or_when_old(
         assert await work_queue.count(conn, work_queue.QueueFilter(("21.71",))) == (3, 3)
     async with client.db.transaction() as conn:
         await conn.execute(
-            update(t.identity_suggestion_run).values(computed_at=datetime.now(UTC) - timedelta(days=30))
+            update(t.identity_suggestion_run).values(
+                computed_at=datetime.now(UTC) - timedelta(days=30)
+            )
         )
     async with client.db.connect() as conn:
         assert await work_queue.count(conn, work_queue.QueueFilter(("21.71",))) == (3, 3)
@@ -390,6 +402,31 @@ async def test_candidates_of_a_child_outside_jurisdiction_are_null_like_unknown(
     assert pekanbaru == unknown == {"data": {"identityCandidates": None}}
     decisions = await client.execute(DECISIONS, id="ANK000000001")
     assert decisions == {"data": {"identityDecisions": None}}
+
+
+async def test_candidates_come_from_the_national_registry_not_only_the_officers_region(
+    make_client: Any,
+) -> None:
+    """The family may have moved: a person registered in Pekanbaru is a candidate for a Batam
+    child, shown in full to the Batam officer resolving that child — while `registryPerson(nik:)`,
+    a free lookup by NIK, stays within the officer's region (docs/identity-resolution.md)."""
+    client = await _client(make_client)
+    data = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    namesake = [
+        c["person"] for c in data["identityCandidates"]["candidates"]
+        if c["person"]["nik"] == NAMESAKE
+    ]  # fmt: skip
+    assert namesake == [
+        {
+            "nik": NAMESAKE,
+            "name": "Muhammad Joko Sutrisno",
+            "birthDate": "2014-05-05",
+            "regionCode": "14.71.02.1001",
+            "motherName": "Ratna",
+        }
+    ]
+    lookup = await client.data("query($n: String!) { registryPerson(nik: $n) { nik } }", n=NAMESAKE)
+    assert lookup == {"registryPerson": None}
 
 
 @pytest.mark.parametrize("top", [0, 21])
