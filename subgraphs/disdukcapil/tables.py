@@ -85,6 +85,8 @@ child = Table(
 )
 Index("ix_child_region_name", child.c.region_code, child.c.normalized_name)
 Index("ix_child_normalized_name", child.c.normalized_name)
+# The identity work queue's oldest-first order walks this instead of sorting the kabupaten.
+Index("ix_child_registered_at", child.c.registered_at, child.c.id)
 
 # Other names a child is known by (nicknames, old spelling), and who recorded them.
 child_name = Table(

@@ -22,6 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("child", schema=None) as batch_op:
+        batch_op.create_index("ix_child_registered_at", ["registered_at", "id"], unique=False)
     op.create_table(
         "identity_decision",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -93,3 +95,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_identity_decision_child_id"))
 
     op.drop_table("identity_decision")
+    with op.batch_alter_table("child", schema=None) as batch_op:
+        batch_op.drop_index("ix_child_registered_at")
