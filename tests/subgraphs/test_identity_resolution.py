@@ -15,8 +15,8 @@ from sqlalchemy import func, insert, select, update
 
 from resolution import store
 from resolution.blocking import registry_keys
+from resolution.names import normalize_name
 from subgraphs.common.identifiers import make_nik
-from subgraphs.common.names import normalize_name
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil import work_queue
 from subgraphs.disdukcapil.service import SPEC
