@@ -223,6 +223,29 @@ ACCESS_LOG = """query($filter: AccessLogFilter) { accessLog(filter: $filter, fir
           children { childId found } changes { entity id action } } } }"""
 
 
+def test_a_childs_candidates_are_in_the_access_log_under_the_child(system: System) -> None:
+    _ok(
+        system,
+        OFFICER,
+        "query Candidates($id: ID!) { identityCandidates(childId: $id) { modelVersion } }",
+        id=STORY,
+    )
+    _ok(
+        system,
+        OFFICER,
+        'query Elsewhere { identityCandidates(childId: "ANK000000001") { modelVersion } }',
+    )
+    for child, operation, found in (
+        (STORY, "Candidates", True),
+        ("ANK000000001", "Elsewhere", False),
+    ):
+        log = system.body("auditor", "audit", ACCESS_LOG, filter={"childId": child})
+        assert "errors" not in log, log
+        (entry,) = [e for e in log["data"]["accessLog"]["nodes"] if e["operationName"] == operation]
+        assert entry["actor"]["subject"] == OFFICER
+        assert entry["children"] == [{"childId": child, "found": found}]
+
+
 def test_each_decision_is_in_the_access_log_under_the_child(system: System) -> None:
     reason = "Registry has no such boy; the family never registered."
     decided = system.body(
