@@ -372,7 +372,7 @@ async def _child_in_jurisdiction(info: Info, conn: Any, child_id: str) -> domain
     return found[0] if found else None
 
 
-async def _decision_answer(info: Info, conn: Any, decision_id: int) -> IdentityDecision:
+async def _decision_answer(conn: Any, decision_id: int) -> IdentityDecision:
     record = await decisions.decision_by_id(conn, decision_id)
     assert record is not None
     return IdentityDecision.from_record(record)
@@ -496,7 +496,7 @@ class IdentityMutation:
             if child is None:
                 return None
             decision_id = await identity_resolution.reject(conn, child, nik, why, decider)
-            answer = await _decision_answer(info, conn, decision_id)
+            answer = await _decision_answer(conn, decision_id)
         _report(info, decision_id, child.id, "NOT_THIS_PERSON")
         return answer
 
@@ -516,7 +516,7 @@ class IdentityMutation:
             if child is None:
                 return None
             decision_id = await identity_resolution.start_registration(conn, child, why, decider)
-            answer = await _decision_answer(info, conn, decision_id)
+            answer = await _decision_answer(conn, decision_id)
         _report(info, decision_id, child.id, "NEW_REGISTRATION")
         return answer
 
@@ -542,7 +542,7 @@ class IdentityMutation:
             if child is None:
                 return None
             await identity_resolution.undo(conn, decision, child, why, decider)
-            answer = await _decision_answer(info, conn, key)
+            answer = await _decision_answer(conn, key)
         info.context.changed("IdentityDecision", key, f"undone: {decision.kind.value}")
         action = (
             "nik unlinked"

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolution import store
@@ -235,7 +236,16 @@ async def forget(conn: AsyncConnection, child_id: str) -> None:
 
 
 async def keep(conn: AsyncConnection, child_id: str, found: Candidates) -> None:
-    """Store the child's top candidates as its suggestions (replacing any)."""
+    """Store the child's top candidates as its suggestions (replacing any). Two requests scoring
+    the same child at once: the second's insert conflicts and is dropped — the first's stand."""
+    try:
+        async with conn.begin_nested():
+            await _replace(conn, child_id, found)
+    except IntegrityError:
+        pass
+
+
+async def _replace(conn: AsyncConnection, child_id: str, found: Candidates) -> None:
     await forget(conn, child_id)
     now = datetime.now(UTC)
     top = found.candidates[:SUGGESTION_TOP]

@@ -7,6 +7,8 @@ the true person ranks or what was recorded, never a probability's value."""
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -332,6 +334,14 @@ async def test_suggestions_are_filled_a_bounded_number_per_request(make_client: 
     assert all(n["candidateCount"] is None for n in first["nodes"] if n["suggestionsPending"])
     second = await _queue(client, first=100)
     assert second["pendingCount"] == 0
+
+
+async def test_queue_requests_at_once_score_each_child_once_without_error(make_client: Any) -> None:
+    client = await _client(make_client)
+    arguments = {"first": 20, "order": "BEST_SCORE_DESC"}
+    bodies = await asyncio.gather(*(client.execute(QUEUE, **arguments) for _ in range(4)))
+    assert all("errors" not in body for body in bodies), bodies
+    assert await _count(client.db, t.identity_suggestion_run) == 3
 
 
 async def test_suggestions_are_recomputed_for_a_new_model_version_or_when_old(
