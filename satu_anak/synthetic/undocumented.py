@@ -186,10 +186,12 @@ class AgencyRecord:
             if old != name:
                 kinds.append("old_spelling")
                 return old
-        prefixed = canonical_prefix(name.split(" ", 1)[0]) is not None and " " in name
-        if prefixed and rand() < 0.5:
+        prefix = canonical_prefix(name.split(" ", 1)[0]) if " " in name else None
+        if prefix is not None and rand() < 0.7:
             # Officers abbreviate Muhammad, drop Siti and swap Nur/Nurul all the time.
-            allowed: tuple[VariantKind, ...] | None = _PREFIX_VARIANTS
+            allowed: tuple[VariantKind, ...] | None = (
+                ("muhammad_abbrev",) if prefix == "muhammad" and rand() < 0.7 else _PREFIX_VARIANTS
+            )
         else:
             allowed = _COMMON_VARIANTS if rand() < 0.7 else None
         for kinds_tried in (allowed, None):
