@@ -8,7 +8,6 @@ the true person ranks or what was recorded, never a probability's value."""
 from __future__ import annotations
 
 import asyncio
-
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
