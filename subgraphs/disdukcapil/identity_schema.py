@@ -323,9 +323,17 @@ def _top(value: int) -> int:
     return value
 
 
+# identity_decision.id is an INTEGER: PostgreSQL's is 32-bit, and a larger key is an error there.
+_MAX_DECISION_ID = 2**31 - 1
+
+
 def _decision_id(value: strawberry.ID) -> int | None:
+    """The decision's key; None for text that names no decision (answered as an unknown one)."""
     text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    key = int(text)
+    return key if 0 < key <= _MAX_DECISION_ID else None
 
 
 # --- answers -----------------------------------------------------------------------------------
@@ -365,9 +373,13 @@ def _candidate(c: Candidate, person: domain.PersonRecord | None) -> IdentityCand
     )
 
 
-async def _child_in_jurisdiction(info: Info, conn: Any, child_id: str) -> domain.ChildRecord | None:
+async def _child_in_jurisdiction(
+    info: Info, conn: Any, child_id: str, *, lock: bool = False
+) -> domain.ChildRecord | None:
+    """The child, if in the caller's jurisdiction; `lock` (a decision): locked until the
+    transaction ends, so two decisions about one child never both pass their checks."""
     found = await repository.children_by_id(
-        conn, [child_id], access.jurisdiction(info.context.identity)
+        conn, [child_id], access.jurisdiction(info.context.identity), lock=lock
     )
     return found[0] if found else None
 
@@ -492,7 +504,7 @@ class IdentityMutation:
         validation.nik(nik)
         why = _reason(reason)
         async with info.context.db.transaction() as conn:
-            child = await _child_in_jurisdiction(info, conn, str(child_id))
+            child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
                 return None
             decision_id = await identity_resolution.reject(conn, child, nik, why, decider)
@@ -512,7 +524,7 @@ class IdentityMutation:
         decider = access.decider(identity)
         why = _reason(reason)
         async with info.context.db.transaction() as conn:
-            child = await _child_in_jurisdiction(info, conn, str(child_id))
+            child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
                 return None
             decision_id = await identity_resolution.start_registration(conn, child, why, decider)
@@ -538,7 +550,7 @@ class IdentityMutation:
             decision = await decisions.decision_by_id(conn, key)
             if decision is None:
                 return None
-            child = await _child_in_jurisdiction(info, conn, decision.child_id)
+            child = await _child_in_jurisdiction(info, conn, decision.child_id, lock=True)
             if child is None:
                 return None
             await identity_resolution.undo(conn, decision, child, why, decider)

@@ -8,6 +8,8 @@ the true person ranks or what was recorded, never a probability's value."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -727,3 +729,121 @@ async def test_only_disdukcapil_for_identity_resolution_uses_the_api(
         assert "extensions" not in body
     assert await _count(client.db, t.identity_decision) == 0
     assert await _count(client.db, t.identity_suggestion_run) == 0
+
+
+# --- review: hostile input, decisions at once, index children of other regions ----------------
+
+
+def _cursor(value: Any, child_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, child_id]).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("order", "after"),
+    [
+        ("BEST_SCORE_DESC", _cursor(10**30, "ANK000000002")),  # out of every column's range
+        ("BEST_SCORE_DESC", "W05hTiwgIkFOSzAwMDAwMDAwMiJd"),  # [NaN, "ANK000000002"]
+        ("CANDIDATES_DESC", _cursor(0.5, "ANK000000002")),  # a count is a whole number
+        ("BEST_SCORE_DESC", _cursor(0.5, "ANK\u0000")),  # a NUL: PostgreSQL's error
+        ("OLDEST_FIRST", _cursor("2025-01-01T00:00:00+00:00", "A" * 10_000)),
+    ],
+)
+async def test_a_cursor_that_is_not_ours_is_bad_user_input_never_internal(
+    make_client: Any, order: str, after: str
+) -> None:
+    client = await _client(make_client)
+    body = await client.execute(QUEUE, first=5, order=order, after=after)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
+@pytest.mark.parametrize("child_id", ["ANK\u0000", "ANK000000002\u0000", "ANK" + "9" * 40, "٣"])
+async def test_a_child_id_that_names_no_child_answers_as_an_unknown_one(
+    make_client: Any, child_id: str
+) -> None:
+    client = await _client(make_client)
+    for query, variables, name in (
+        (CANDIDATES, {"top": 5}, "identityCandidates"),
+        (DECISIONS, {}, "identityDecisions"),
+        (LINK, {"nik": JOKO, "reason": "r"}, "linkNik"),
+        (REJECT, {"nik": JOKO, "reason": "r"}, "rejectIdentityCandidate"),
+        (REGISTER, {"reason": "r"}, "startRegistration"),
+    ):
+        assert await client.execute(query, id=child_id, **variables) == {"data": {name: None}}
+    assert await _count(client.db, t.identity_decision) == 0
+
+
+@pytest.mark.parametrize("decision_id", [str(2**31), "9" * 18, "0", "1\u0000"])
+async def test_a_decision_id_that_names_no_decision_answers_as_an_unknown_one(
+    make_client: Any, decision_id: str
+) -> None:
+    client = await _client(make_client)
+    await client.written(REGISTER, id="ANK000000002", reason="Not in the registry.")
+    supervisor = client.acting(SUPERVISOR)
+    body = await supervisor.execute(UNDO, id=decision_id, reason="r")
+    assert body == {"data": {"undoIdentityDecision": None}}
+
+
+@pytest.mark.parametrize("reason", ["his mother\u0000", "bell\u0007"])
+async def test_a_reason_with_a_control_character_is_bad_user_input(
+    make_client: Any, reason: str
+) -> None:
+    client = await _client(make_client)
+    for query, variables in (
+        (LINK, {"id": "ANK000000002", "nik": JOKO}),
+        (REJECT, {"id": "ANK000000002", "nik": JOKO}),
+        (REGISTER, {"id": "ANK000000002"}),
+    ):
+        body = await client.execute(query, reason=reason, **variables)
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "reason"}
+    assert await _count(client.db, t.identity_decision) == 0
+    multiline = await client.written(REGISTER, id="ANK000000002", reason="line one\nline two\t.")
+    assert multiline[0]["startRegistration"]["reason"] == "line one\nline two\t."
+
+
+async def test_one_child_linked_to_two_persons_at_once_gets_one_link(make_client: Any) -> None:
+    """Two officers link the same child to two registry persons at the same moment: one link
+    stands, the other is a CONFLICT — never the second overwriting the first's NIK with two
+    LINK decisions in force."""
+    client = await _client(make_client)
+    bodies = await asyncio.gather(
+        client.execute(LINK, id="ANK000000002", nik=JOKO, reason="Same mother."),
+        client.execute(LINK, id="ANK000000002", nik=NAMESAKE, reason="Same name."),
+    )
+    linked = [b["data"]["linkNik"]["nik"] for b in bodies if b["data"]["linkNik"]]
+    refused = [b["errors"][0]["extensions"] for b in bodies if "errors" in b]
+    assert len(linked) == 1
+    assert refused == [{"code": "CONFLICT", "field": "childId"}]
+    child = await client.data(CHILD, id="ANK000000002")
+    assert child["child"]["nik"] == linked[0]
+    decisions = (await client.data(DECISIONS, id="ANK000000002"))["identityDecisions"]
+    assert [(d["kind"], d["nik"], d["active"]) for d in decisions] == [("LINK", linked[0], True)]
+
+
+async def test_a_link_does_not_overwrite_a_child_linked_since_it_was_read(
+    make_client: Any,
+) -> None:
+    """The repository's half of the above, without timing: a link written from a stale read
+    of the child (no NIK then) finds the child linked and writes nothing."""
+    from subgraphs.disdukcapil import repository
+
+    client = await _client(make_client)
+    async with client.db.connect() as conn:
+        (stale,) = await repository.children_by_id(conn, ["ANK000000002"])
+        (namesake,) = await repository.persons_by_nik(conn, [NAMESAKE])
+    await client.written(LINK, id="ANK000000002", nik=JOKO, reason="Same mother.")
+    with pytest.raises(repository.ChildAlreadyLinked):
+        async with client.db.transaction() as conn:
+            await repository.link_nik(conn, stale, namesake, "DISDUKCAPIL")
+    assert (await client.data(CHILD, id="ANK000000002"))["child"]["nik"] == JOKO
+
+
+async def test_a_person_rejected_and_linked_at_once_is_not_both(make_client: Any) -> None:
+    client = await _client(make_client)
+    bodies = await asyncio.gather(
+        client.execute(REJECT, id="ANK000000002", nik=JOKO, reason="Not him."),
+        client.execute(LINK, id="ANK000000002", nik=JOKO, reason="Him."),
+    )
+    assert sum("errors" in b for b in bodies) == 1
+    assert {b["errors"][0]["extensions"]["code"] for b in bodies if "errors" in b} == {"CONFLICT"}
+    decisions = (await client.data(DECISIONS, id="ANK000000002"))["identityDecisions"]
+    assert len([d for d in decisions if d["active"]]) == 1
