@@ -340,13 +340,28 @@ def _decision_id(value: strawberry.ID) -> int | None:
 
 
 async def _answer(info: Info, found: Candidates, child_id: str | None) -> IdentityCandidates:
-    """The matcher's answer with each candidate's full registry record (one query)."""
+    """The matcher's answer with each candidate's full registry record (one query) — without
+    the registry persons who are index children outside the caller's jurisdiction: such a child
+    does not exist for the officer (DOMAIN.md "Jurisdiction"; an ABH child's identity.full goes
+    to Disdukcapil only in jurisdiction, "SPPA"), and the candidate's record and explanation are
+    that child's identity.full."""
+    niks = [c.person.nik for c in found.candidates]
+    within = access.jurisdiction(info.context.identity)
     async with info.context.db.connect() as conn:
-        persons = await repository.persons_by_nik(conn, [c.person.nik for c in found.candidates])
+        hidden = (
+            await repository.niks_held_outside(conn, niks, within)
+            if within is not None
+            else frozenset()
+        )
+        persons = await repository.persons_by_nik(conn, [n for n in niks if n not in hidden])
     by_nik = {p.nik: p for p in persons}
     return IdentityCandidates(
         child_id=strawberry.ID(child_id) if child_id else None,
-        candidates=[_candidate(c, by_nik.get(c.person.nik)) for c in found.candidates],
+        candidates=[
+            _candidate(c, by_nik.get(c.person.nik))
+            for c in found.candidates
+            if c.person.nik not in hidden
+        ],
         no_match_probability=found.no_match_probability,
         model_version=found.model_version,
     )

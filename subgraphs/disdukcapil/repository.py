@@ -96,6 +96,17 @@ async def children_by_nik(
     return await select_in(conn, t.child.c.nik, niks, _child, query=_within(t.child, within))
 
 
+async def niks_held_outside(
+    conn: AsyncConnection, niks: Sequence[str], within: Sequence[str]
+) -> frozenset[str]:
+    """Of `niks`, those an index child outside the jurisdiction `within` holds."""
+    if not niks:
+        return frozenset()
+    held = t.child.c.nik
+    query = select(held).where(held.in_(set(niks)), ~within_any(t.child.c.region_code, within))
+    return frozenset(nik for (nik,) in await conn.execute(query) if nik)
+
+
 async def other_names(conn: AsyncConnection, child_ids: Sequence[str]) -> list[OtherName]:
     names = t.child_name
     return await select_in(conn, names.c.child_id, child_ids, _other_name, order_by=[names.c.id])

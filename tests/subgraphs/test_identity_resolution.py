@@ -847,3 +847,42 @@ async def test_a_person_rejected_and_linked_at_once_is_not_both(make_client: Any
     assert {b["errors"][0]["extensions"]["code"] for b in bodies if "errors" in b} == {"CONFLICT"}
     decisions = (await client.data(DECISIONS, id="ANK000000002"))["identityDecisions"]
     assert len([d for d in decisions if d["active"]]) == 1
+
+
+async def _an_index_child_of_pekanbaru_holds(db: Any, nik: str) -> None:
+    """A child of the index registered in Pekanbaru (Balai Rumbai's, say: an ABH child's identity
+    is for Disdukcapil in jurisdiction only) who is the registry person `nik`."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(t.child),
+            _child(
+                "ANK000000007",
+                "Muhammad Joko Sutrisno",
+                "BALAI",
+                T0,
+                nik=nik,
+                region_code="14.71.02.1001",
+                registry_person_id=3,
+            ),
+        )
+
+
+async def test_a_candidate_who_is_an_index_child_of_another_region_is_not_shown(
+    make_client: Any,
+) -> None:
+    """Outside the officer's region a child does not exist: a registry person who is a child of
+    the index registered elsewhere is no candidate for the Batam officer — neither for a Batam
+    child nor for a typed-in record (their record, explanation and NIK are that child's
+    identity.full) — while the Pekanbaru officer, in whose region the child is, is shown it."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    candidates = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    assert _niks(candidates) == [JOKO]
+    typed = {"name": "Muhammad Joko Sutrisno"}
+    found = await client.data(MATCH, record=typed)
+    assert [c["person"]["nik"] for c in found["matchIdentity"]["candidates"]] == [JOKO]
+    pekanbaru = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("14.71",))
+    )
+    theirs = await pekanbaru.data(MATCH, record=typed)
+    assert {c["person"]["nik"] for c in theirs["matchIdentity"]["candidates"]} == {JOKO, NAMESAKE}
