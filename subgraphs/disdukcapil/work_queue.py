@@ -245,7 +245,13 @@ async def forget(conn: AsyncConnection, child_id: str) -> None:
 
 async def keep(conn: AsyncConnection, child_id: str, found: Candidates) -> None:
     """Store the child's top candidates as its suggestions (replacing any). Two requests scoring
-    the same child at once: the second's insert conflicts and is dropped — the first's stand."""
+    the same child at once: the second's insert conflicts and is dropped — the first's stand.
+    A person marked "not this person" since `found` was read (a reject committed while the
+    search ran) is dropped here, in the writing transaction: never suggested again."""
+    rejected = await decisions.rejected_niks(conn, child_id)
+    if any(c.person.nik in rejected for c in found.candidates):
+        kept = tuple(c for c in found.candidates if c.person.nik not in rejected)
+        found = replace(found, candidates=kept)
     try:
         async with conn.begin_nested():
             await _replace(conn, child_id, found)

@@ -886,3 +886,20 @@ async def test_a_candidate_who_is_an_index_child_of_another_region_is_not_shown(
     )
     theirs = await pekanbaru.data(MATCH, record=typed)
     assert {c["person"]["nik"] for c in theirs["matchIdentity"]["candidates"]} == {JOKO, NAMESAKE}
+
+
+async def test_suggestions_read_before_a_reject_do_not_bring_the_person_back(
+    make_client: Any,
+) -> None:
+    """A queue fill or identityCandidates searches, an officer's "not this person" commits
+    meanwhile, then the search's suggestions are stored: the rejected person is not among them."""
+    client = await _client(make_client)
+    async with client.db.connect() as conn:
+        found = await work_queue.candidates_for(conn, "ANK000000002", work_queue.SUGGESTION_TOP)
+    assert found is not None and JOKO in [c.person.nik for c in found.candidates]
+    await client.written(REJECT, id="ANK000000002", nik=JOKO, reason="Not him.")
+    async with client.db.transaction() as conn:
+        await work_queue.keep(conn, "ANK000000002", found)
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000002"])
+    assert JOKO not in stored.get("ANK000000002", [])
