@@ -86,7 +86,9 @@ async def children_by_id(
         return []
     query = _within(t.child, within)
     if lock:
-        query = (select(t.child) if query is None else query).with_for_update()
+        # FOR NO KEY UPDATE: decisions exclude each other, rows referencing the child may still
+        # be added by others meanwhile.
+        query = (select(t.child) if query is None else query).with_for_update(key_share=True)
     return await select_in(conn, t.child.c.id, wellformed, _child, query=query)
 
 

@@ -247,7 +247,16 @@ async def keep(conn: AsyncConnection, child_id: str, found: Candidates) -> None:
     """Store the child's top candidates as its suggestions (replacing any). Two requests scoring
     the same child at once: the second's insert conflicts and is dropped — the first's stand.
     A person marked "not this person" since `found` was read (a reject committed while the
-    search ran) is dropped here, in the writing transaction: never suggested again."""
+    search ran) is dropped here, in the writing transaction: never suggested again.
+
+    The child's row is locked first (PostgreSQL; SQLite serializes writers anyway): two requests
+    replacing one child's suggestions at once otherwise deadlock — each deleting rows the other
+    inserted — and one of them answered an internal error."""
+    await conn.execute(
+        select(t.child.c.id).where(t.child.c.id == child_id).with_for_update(key_share=True)
+    )
+    if await is_fresh(conn, child_id):
+        return  # another request stored them meanwhile: theirs stand
     rejected = await decisions.rejected_niks(conn, child_id)
     if any(c.person.nik in rejected for c in found.candidates):
         kept = tuple(c for c in found.candidates if c.person.nik not in rejected)

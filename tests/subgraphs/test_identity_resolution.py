@@ -903,3 +903,19 @@ async def test_suggestions_read_before_a_reject_do_not_bring_the_person_back(
     async with client.db.connect() as conn:
         stored = await work_queue.suggestion_niks(conn, ["ANK000000002"])
     assert JOKO not in stored.get("ANK000000002", [])
+
+
+async def test_queue_requests_at_once_replacing_old_suggestions_never_deadlock(
+    make_client: Any,
+) -> None:
+    """Requests at once replacing the same children's stale suggestions: each deleting rows the
+    other inserted deadlocked on PostgreSQL (an internal error); the child's row is locked first."""
+    client = await _client(make_client)
+    arguments = {"first": 20, "order": "BEST_SCORE_DESC"}
+    for _ in range(4):
+        async with client.db.transaction() as conn:
+            old = datetime.now(UTC) - work_queue.SUGGESTION_TTL - timedelta(hours=1)
+            await conn.execute(update(t.identity_suggestion_run).values(computed_at=old))
+        bodies = await asyncio.gather(*(client.execute(QUEUE, **arguments) for _ in range(6)))
+        assert all("errors" not in body for body in bodies), bodies
+    assert await _count(client.db, t.identity_suggestion_run) == 3
