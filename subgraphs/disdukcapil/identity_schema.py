@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
+from auth.principal import region_within
 from resolution import store
 from resolution.explain import Band, Candidate, Candidates, Warning_
 from resolution.records import ChildRecord as MatchRecord
@@ -339,7 +340,9 @@ def _decision_id(value: strawberry.ID) -> int | None:
 # --- answers -----------------------------------------------------------------------------------
 
 
-async def _answer(info: Info, found: Candidates, child_id: str | None) -> IdentityCandidates:
+async def _answer(
+    info: Info, found: Candidates, child_id: str | None, *, regional: bool = False
+) -> IdentityCandidates:
     """The matcher's answer with each candidate's full registry record (one query) — without
     the registry persons who are index children outside the caller's jurisdiction: such a child
     does not exist for the officer (DOMAIN.md "Jurisdiction"; an ABH child's identity.full goes
@@ -355,6 +358,8 @@ async def _answer(info: Info, found: Candidates, child_id: str | None) -> Identi
         )
         persons = await repository.persons_by_nik(conn, [n for n in niks if n not in hidden])
     by_nik = {p.nik: p for p in persons}
+    if regional and within is not None:
+        by_nik = {n: p for n, p in by_nik.items() if region_within(p.region_code, within)}
     return IdentityCandidates(
         child_id=strawberry.ID(child_id) if child_id else None,
         candidates=[
@@ -368,6 +373,8 @@ async def _answer(info: Info, found: Candidates, child_id: str | None) -> Identi
 
 
 def _candidate(c: Candidate, person: domain.PersonRecord | None) -> IdentityCandidate:
+    """The candidate as answered; without `person` (withheld), the explanation keeps what matched
+    how and its weight, not the registry's values (nor the matcher's text, which may quote them)."""
     return IdentityCandidate(
         person=RegistryPerson.from_record(person) if person else None,
         score=c.score,
@@ -378,9 +385,9 @@ def _candidate(c: Candidate, person: domain.PersonRecord | None) -> IdentityCand
                 attribute=e.attribute,
                 level=e.level,
                 weight=e.weight,
-                description=e.description,
+                description=e.description if person else e.level,
                 record_value=e.record_value,
-                registry_value=e.registry_value,
+                registry_value=e.registry_value if person else None,
             )
             for e in c.explanation
         ],
@@ -483,7 +490,9 @@ class IdentityQuery:
         query = match_record(record)
         async with info.context.db.connect() as conn:
             found = await store.candidates(conn, query, top=top)
-        return await _answer(info, found, None)
+        # Reached through no child: like registryPerson(nik:), a person registered outside the
+        # officer's region is not shown (score, band and how each attribute matched are).
+        return await _answer(info, found, None, regional=True)
 
     @categorized(
         "identity.reports",

@@ -670,7 +670,8 @@ async def test_a_typed_in_record_gets_candidates(make_client: Any) -> None:
     )
     answer = data["matchIdentity"]
     assert answer["childId"] is None
-    assert JOKO in [c["person"]["nik"] for c in answer["candidates"]]
+    # (A person registered outside the officer's region is listed without `person`: see below.)
+    assert JOKO in [c["person"]["nik"] for c in answer["candidates"] if c["person"]]
     blank = await client.data(MATCH, record={})
     assert isinstance(blank["matchIdentity"]["candidates"], list)
 
@@ -879,13 +880,47 @@ async def test_a_candidate_who_is_an_index_child_of_another_region_is_not_shown(
     candidates = await client.data(CANDIDATES, id="ANK000000002", top=5)
     assert _niks(candidates) == [JOKO]
     typed = {"name": "Muhammad Joko Sutrisno"}
-    found = await client.data(MATCH, record=typed)
+    found = await client.data(TYPED_IN, record=typed)
     assert [c["person"]["nik"] for c in found["matchIdentity"]["candidates"]] == [JOKO]
     pekanbaru = client.acting(
         identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("14.71",))
     )
-    theirs = await pekanbaru.data(MATCH, record=typed)
-    assert {c["person"]["nik"] for c in theirs["matchIdentity"]["candidates"]} == {JOKO, NAMESAKE}
+    shown = await pekanbaru.data(TYPED_IN, record=typed)
+    people = [c["person"] for c in shown["matchIdentity"]["candidates"] if c["person"]]
+    assert [p["nik"] for p in people] == [NAMESAKE]
+
+
+TYPED_IN = """query($record: IdentityRecordInput!) { matchIdentity(record: $record, top: 20) {
+  candidates { score band person { nik regionCode }
+               explanation { attribute level description recordValue registryValue } } } }"""
+
+
+async def test_a_typed_in_record_shows_persons_of_other_regions_without_their_record(
+    make_client: Any,
+) -> None:
+    """A typed-in record is reached through no child: like registryPerson(nik:), it shows in full
+    only persons registered in the officer's region. One registered elsewhere (the family moved)
+    is listed with its score, band and how each attribute matched — not its NIK, record or the
+    registry's values; registering the child and asking identityCandidates shows it in full,
+    recorded under the child."""
+    client = await _client(make_client)
+    found = await client.data(TYPED_IN, record={"name": "Muhammad Joko Sutrisno"})
+    candidates = found["matchIdentity"]["candidates"]
+    assert len(candidates) == 2
+    shown = [c for c in candidates if c["person"]]
+    withheld = [c for c in candidates if not c["person"]]
+    assert [c["person"]["nik"] for c in shown] == [JOKO]
+    (elsewhere,) = withheld
+    assert elsewhere["band"] and elsewhere["score"] is not None
+    assert elsewhere["explanation"]
+    for evidence in elsewhere["explanation"]:
+        assert evidence["registryValue"] is None
+        assert evidence["description"] == evidence["level"]
+    assert NAMESAKE not in json.dumps(found)
+    for evidence in shown[0]["explanation"]:
+        assert evidence["registryValue"] is not None
+    through_the_child = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    assert NAMESAKE in _niks(through_the_child)
 
 
 async def test_suggestions_read_before_a_reject_do_not_bring_the_person_back(
