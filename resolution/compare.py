@@ -1,0 +1,329 @@
+"""Comparison levels: how one attribute of a child record compares with a registry person.
+
+Each attribute has an ordered tuple of levels, strongest agreement first and ``MISSING`` last
+(nothing to compare: it weighs nothing). A record may carry several values of an attribute
+(every agency's report, every other name): the pair's level is the best level over them, so
+many values never add up to more evidence than the best one gives.
+
+The name knowledge (spelling reform, prefixes, nicknames, phonetic keys) is ``resolution.names``;
+this module only decides which level a pair of values reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from rapidfuzz.distance import JaroWinkler
+
+from resolution.names import fold, formal_names, normalize_name, parse_name, phonetic_key
+from resolution.records import ChildRecord, RegistryRecord
+
+MISSING: Final = "MISSING"
+
+# Given name: the token the child is called by.
+GIVEN_LEVELS: Final = (
+    "EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR", "ALIKE", "TOKEN_SHARED",
+    "DIFFERENT", MISSING,
+)  # fmt: skip
+# The other name tokens: family name, middle names, a father's name carried as surname.
+OTHER_LEVELS: Final = ("EXACT", "SIMILAR", "PARTIAL", "DIFFERENT", MISSING)
+BIRTH_DATE_LEVELS: Final = (
+    "EXACT", "SWAPPED", "WITHIN_MONTH", "SAME_YEAR", "YEAR_OFF", "WITHIN_1_YEAR",
+    "YEAR_ONLY_SAME", "YEAR_ONLY_NEAR", "WITHIN_3_YEARS", "DIFFERENT", MISSING,
+)  # fmt: skip
+SEX_LEVELS: Final = ("SAME", "DIFFERENT", MISSING)
+PLACE_LEVELS: Final = ("EXACT", "SIMILAR", "DIFFERENT", MISSING)
+REGION_LEVELS: Final = ("DESA", "KECAMATAN", "KABUPATEN", "PROVINCE", "OTHER", MISSING)
+PARENT_LEVELS: Final = ("EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR", "DIFFERENT", MISSING)
+KK_LEVELS: Final = ("SAME", "DIFFERENT", MISSING)
+
+LEVELS: Final[dict[str, tuple[str, ...]]] = {
+    "given_name": GIVEN_LEVELS,
+    "other_names": OTHER_LEVELS,
+    "birth_date": BIRTH_DATE_LEVELS,
+    "sex": SEX_LEVELS,
+    "birth_place": PLACE_LEVELS,
+    "region": REGION_LEVELS,
+    "mother": PARENT_LEVELS,
+    "father": PARENT_LEVELS,
+    "kk": KK_LEVELS,
+}
+ATTRIBUTES: Final = tuple(LEVELS)
+# Attributes a child shares with its siblings (the family level of the model); the rest
+# (given name, other names, birth date, sex, birth place) tell one child of a family from another.
+FAMILY_ATTRIBUTES: Final = frozenset({"region", "mother", "father", "kk"})
+
+_SIMILAR_JW: Final = 0.92
+_ALIKE_JW: Final = 0.85
+_PARENT_JW: Final = 0.88
+_PLACE_WORDS: Final = frozenset({"kota", "kabupaten", "kab", "kec", "desa", "kel"})
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """One name prepared for comparison: the called token and the rest, normalized."""
+
+    raw_given: str | None  # the called token as written (folded), to tell EXACT from reform
+    given: str | None  # normalized (spelling reform applied)
+    given_key: str | None
+    others: frozenset[str]
+    tokens: frozenset[str]
+    keys: frozenset[str]  # phonetic keys of every token
+
+
+def prepare_name(name: str) -> Name:
+    parsed = parse_name(name)
+    given = parsed.given
+    raw = next((t for t in fold(name).split() if normalize_name(t) == given), given)
+    others = frozenset(t for t in parsed.tokens if t != given and t != parsed.prefix)
+    return Name(
+        raw,
+        given,
+        phonetic_key(given) if given else None,
+        others,
+        frozenset(parsed.tokens),
+        frozenset(phonetic_key(t) for t in parsed.tokens),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """Everything one side of a pair says, prepared once and compared against many."""
+
+    names: tuple[Name, ...]
+    birth_date: date | None
+    birth_year: int | None
+    sex: str | None
+    places: tuple[str, ...]
+    regions: tuple[tuple[str, ...], ...]
+    mothers: tuple[str, ...]
+    fathers: tuple[str, ...]
+    kk: str | None
+
+
+def _sex(value: str | None) -> str | None:
+    if not value:
+        return None
+    v = value.strip().upper()[:1]
+    return {"L": "M", "P": "F"}.get(v, v) if v in "LPMF" else None
+
+
+def _place(value: str) -> str:
+    return " ".join(t for t in fold(value).split() if t not in _PLACE_WORDS)
+
+
+def _clean(values: Iterable[str | None]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for v in values:
+        if v and fold(v):
+            seen.setdefault(v.strip(), None)
+    return tuple(seen)
+
+
+def record_side(record: ChildRecord) -> Side:
+    """A child record prepared: names parsed, kin read from bin/binti and "By. Ny." names."""
+    names = _clean(record.names)
+    parsed = [parse_name(n) for n in names]
+    mothers = _clean((*record.mother_names, *(p.mother for p in parsed)))
+    fathers = _clean((*record.father_names, *(p.father for p in parsed)))
+    own = tuple(prepare_name(n) for n, p in zip(names, parsed, strict=True) if not p.baby)
+    year = record.birth_year
+    if record.birth_date is None and year is None and record.age_estimate is not None:
+        as_of = record.as_of or date.today()
+        year = round(as_of.year + (as_of.timetuple().tm_yday / 366) - record.age_estimate - 0.5)
+    return Side(
+        names=tuple(n for n in own if n.given),
+        birth_date=record.birth_date,
+        birth_year=record.birth_date.year if record.birth_date else year,
+        sex=_sex(record.sex),
+        places=tuple(p for p in (_place(v) for v in record.birth_places) if p),
+        regions=tuple(
+            tuple(c.strip().split(".")) for c in dict.fromkeys(record.region_codes) if c.strip()
+        ),
+        mothers=mothers,
+        fathers=fathers,
+        kk=record.kk_number or None,
+    )
+
+
+def person_side(person: RegistryRecord) -> Side:
+    return Side(
+        names=tuple(n for n in (prepare_name(person.full_name),) if n.given),
+        birth_date=person.birth_date,
+        birth_year=person.birth_date.year,
+        sex=_sex(person.sex),
+        places=tuple(p for p in (_place(person.birth_place or ""),) if p),
+        regions=((tuple(person.region_code.split(".")),) if person.region_code else ()),
+        mothers=_clean((person.mother_name,)),
+        fathers=_clean((person.father_name,)),
+        kk=person.kk_number or None,
+    )
+
+
+def person_as_record(person: RegistryRecord) -> ChildRecord:
+    """A registry person written as a child record (for u-probabilities between persons)."""
+    return ChildRecord(
+        names=(person.full_name,),
+        sex=person.sex,
+        birth_date=person.birth_date,
+        birth_places=(person.birth_place,) if person.birth_place else (),
+        region_codes=(person.region_code,) if person.region_code else (),
+        mother_names=(person.mother_name,) if person.mother_name else (),
+        father_names=(person.father_name,) if person.father_name else (),
+        kk_number=person.kk_number,
+    )
+
+
+# --- the attributes, one function each ------------------------------------------------------
+
+
+def _nickname(a: str, b: str) -> bool:
+    if b in formal_names(a) or a in formal_names(b):
+        return True
+    # Panggilan are mostly a syllable or two of the formal name: 'Iki' (Rizki), 'Nus' (Markus).
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return len(short) >= 3 and (long_.endswith(short) or long_.startswith(short))
+
+
+def given_level(a: Name, b: Name) -> str:
+    if a.given is None or b.given is None:
+        return MISSING
+    if a.given == b.given:
+        return "EXACT" if a.raw_given == b.raw_given else "OLD_SPELLING"
+    if _nickname(a.given, b.given):
+        return "NICKNAME"
+    if a.given_key == b.given_key:
+        return "PHONETIC"
+    jw = JaroWinkler.similarity(a.given, b.given)
+    if jw >= _SIMILAR_JW:
+        return "SIMILAR"
+    if jw >= _ALIKE_JW:
+        return "ALIKE"
+    if a.given_key in b.keys or b.given_key in a.keys:
+        return "TOKEN_SHARED"
+    return "DIFFERENT"
+
+
+def other_level(a: Name, b: Name) -> str:
+    if not a.others or not b.others:
+        return MISSING
+    if a.others == b.others:
+        return "EXACT"
+    matched = sum(1 for t in a.others if any(_close(t, u) for u in b.others))
+    if matched == len(a.others):
+        return "SIMILAR"
+    return "PARTIAL" if matched else "DIFFERENT"
+
+
+def _close(a: str, b: str) -> bool:
+    return a == b or phonetic_key(a) == phonetic_key(b) or JaroWinkler.similarity(a, b) >= 0.9
+
+
+def birth_date_level(a: Side, b: Side) -> str:
+    if b.birth_year is None or (a.birth_date is None and a.birth_year is None):
+        return MISSING
+    if a.birth_date is None or b.birth_date is None:
+        assert a.birth_year is not None
+        gap = abs(a.birth_year - b.birth_year)
+        return (
+            "YEAR_ONLY_SAME" if gap == 0 else "YEAR_ONLY_NEAR" if gap == 1
+            else "WITHIN_3_YEARS" if gap <= 3 else "DIFFERENT"
+        )  # fmt: skip
+    x, y = a.birth_date, b.birth_date
+    if x == y:
+        return "EXACT"
+    if x.year == y.year and x.month == y.day and x.day == y.month:
+        return "SWAPPED"
+    days = abs(x.toordinal() - y.toordinal())
+    if days <= 31:
+        return "WITHIN_MONTH"
+    if x.year == y.year:
+        return "SAME_YEAR"
+    if x.month == y.month and x.day == y.day and abs(x.year - y.year) == 1:
+        return "YEAR_OFF"
+    if days <= 366:
+        return "WITHIN_1_YEAR"
+    return "WITHIN_3_YEARS" if days <= 3 * 366 else "DIFFERENT"
+
+
+def place_level(a: Side, b: Side) -> str:
+    best = MISSING
+    for x in a.places:
+        for y in b.places:
+            if x == y:
+                return "EXACT"
+            if x in y or y in x or JaroWinkler.similarity(x, y) >= 0.9:
+                best = "SIMILAR"
+            elif best == MISSING:
+                best = "DIFFERENT"
+    return best
+
+
+def region_level(a: Side, b: Side) -> str:
+    best = len(REGION_LEVELS) - 1
+    for x in a.regions:
+        for y in b.regions:
+            shared = 0
+            for p, q in zip(x, y, strict=False):
+                if p != q:
+                    break
+                shared += 1
+            best = min(best, 4 - min(shared, 4))
+    return REGION_LEVELS[best]
+
+
+def parent_level(a_values: tuple[str, ...], b_values: tuple[str, ...]) -> str:
+    best = len(PARENT_LEVELS) - 1
+    for x in a_values:
+        for y in b_values:
+            best = min(best, PARENT_LEVELS.index(_parent_pair(x, y)))
+            if best == 0:
+                return PARENT_LEVELS[0]
+    return PARENT_LEVELS[best]
+
+
+def _parent_pair(x: str, y: str) -> str:
+    if fold(x) == fold(y):
+        return "EXACT"
+    nx, ny = normalize_name(x), normalize_name(y)
+    if nx == ny:
+        return "OLD_SPELLING"
+    px, py = prepare_name(x), prepare_name(y)
+    if px.given and py.given:
+        # A mother recorded by the name she is called: 'Yuni' for 'Sri Wahyuni'.
+        if px.given == py.given or px.given in py.tokens or py.given in px.tokens:
+            return "CALLED_NAME"
+        if _nickname(px.given, py.given):
+            return "CALLED_NAME"
+    if JaroWinkler.similarity(nx, ny) >= _PARENT_JW or (
+        px.given_key is not None and px.given_key == py.given_key
+    ):
+        return "SIMILAR"
+    return "DIFFERENT"
+
+
+def _best(levels: tuple[str, ...], found: Iterable[str]) -> str:
+    return min(found, key=levels.index, default=MISSING)
+
+
+def compare(a: Side, b: Side) -> dict[str, str]:
+    """The level of every attribute for the pair (a: the record, b: the registry person)."""
+    return {
+        "given_name": _best(GIVEN_LEVELS, (given_level(x, y) for x in a.names for y in b.names)),
+        "other_names": _best(OTHER_LEVELS, (other_level(x, y) for x in a.names for y in b.names)),
+        "birth_date": birth_date_level(a, b),
+        "sex": MISSING if not a.sex or not b.sex else "SAME" if a.sex == b.sex else "DIFFERENT",
+        "birth_place": place_level(a, b),
+        "region": region_level(a, b) if a.regions and b.regions else MISSING,
+        "mother": parent_level(a.mothers, b.mothers),
+        "father": parent_level(a.fathers, b.fathers),
+        "kk": MISSING if not a.kk or not b.kk else "SAME" if a.kk == b.kk else "DIFFERENT",
+    }
+
+
+def level_indexes(levels: dict[str, str]) -> tuple[int, ...]:
+    """The levels as indexes into ``LEVELS`` (attribute order ``ATTRIBUTES``), for numpy."""
+    return tuple(LEVELS[a].index(levels[a]) for a in ATTRIBUTES)
