@@ -228,6 +228,24 @@ def given_name_frequencies(persons: Sequence[RegistryRecord], minimum: int = 3) 
     return {k: round(c / n, 8) for k, c in counts.most_common() if c >= minimum}
 
 
+def sibling_u(
+    among_siblings: dict[str, list[float]], u: dict[str, list[float]]
+) -> dict[str, list[float]]:
+    """Sibling-u no lower than u at any level, renormalised.
+
+    The registry compares siblings' true values; a record's values are noisy (a birth date off by
+    months, a year written wrong), so a sibling may reach a level the registry's siblings never do
+    (no two registered siblings born 10 months apart, yet a record's blurred date lands there). A
+    sibling agrees at least as often as a stranger does.
+    """
+    result = {}
+    for attribute, probs in among_siblings.items():
+        floored = [max(s, x) for s, x in zip(probs[:-1], u[attribute][:-1], strict=True)]
+        total = sum(floored)
+        result[attribute] = [*(f / total for f in floored), 1.0]
+    return result
+
+
 def initial_m() -> dict[str, list[float]]:
     """A starting point for EM: agreement likely, each weaker level half as likely."""
     result = {}
@@ -310,7 +328,9 @@ def expectation_maximisation(
     is not the child is a sibling or a stranger (family attributes of a sibling compare with the
     child's m, the rest with the sibling-u); and a record is at most one person, so the E-step
     shares each record's posterior among its candidates and "none of them" — the one-to-one
-    constraint that stops the match class from swallowing every blocked pair.
+    constraint that stops the match class from swallowing every blocked pair. m is counted from
+    the child class's posterior only: counting the sibling class's share for the family attributes
+    too let strangers in one desa with a common father's name teach the mother's m.
     """
     levels, n = evidence.blocked_levels, evidence.registry_persons
     m = initial_m()
@@ -338,11 +358,10 @@ def expectation_maximisation(
         per_record = np.add.reduceat(odds, starts)
         counts = np.diff(np.append(starts, len(odds)))
         p_match = odds / (1.0 + np.repeat(per_record, counts))
-        p_sib = (1.0 - p_match) * np.exp(l_sib - l_other)
         expected = float(p_match.sum())
         new_m = {}
         for j, attribute in enumerate(ATTRIBUTES):
-            r = p_match + (p_sib if attribute in FAMILY_ATTRIBUTES else 0.0)
+            r = p_match
             r = np.where(missing[:, j], 0.0, r)
             n_levels = len(LEVELS[attribute])
             counted = np.bincount(levels[:, j], weights=r, minlength=n_levels)[: n_levels - 1]
@@ -372,7 +391,7 @@ NO_MATCH_PRIOR: Final = 0.2
 def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
     """Estimate every probability from gathered evidence: the weights artifact and a summary."""
     u = level_frequencies(evidence.u_levels)
-    u_sib = level_frequencies(evidence.sibling_levels)
+    u_sib = sibling_u(level_frequencies(evidence.sibling_levels), u)
     em = expectation_maximisation(evidence, u, u_sib, NO_MATCH_PRIOR)
     trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     summary: dict[str, object] = {
@@ -393,7 +412,7 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
             "siblings_per_child": round(evidence.siblings_per_child, 4),
             "no_match": NO_MATCH_PRIOR,
         },
-        "bands": bands or {"auto_suggest": 0.9, "review": 0.2},
+        "bands": bands or {"auto_suggest": 0.9, "review": 0.05},
         "attributes": {
             a: {
                 "levels": list(LEVELS[a]),
