@@ -90,6 +90,20 @@ def prepare_name(name: str) -> Name:
 
 
 @dataclass(frozen=True, slots=True)
+class Parent:
+    """A parent's name as written, folded, normalized and parsed."""
+
+    written: str
+    folded: str
+    normalized: str
+    name: Name
+
+
+def prepare_parent(name: str) -> Parent:
+    return Parent(name, fold(name), normalize_name(name), prepare_name(name))
+
+
+@dataclass(frozen=True, slots=True)
 class Side:
     """Everything one side of a pair says, prepared once and compared against many."""
 
@@ -99,8 +113,8 @@ class Side:
     sex: str | None
     places: tuple[str, ...]
     regions: tuple[tuple[str, ...], ...]
-    mothers: tuple[str, ...]
-    fathers: tuple[str, ...]
+    mothers: tuple[Parent, ...]
+    fathers: tuple[Parent, ...]
     kk: str | None
 
 
@@ -143,8 +157,8 @@ def record_side(record: ChildRecord) -> Side:
         regions=tuple(
             tuple(c.strip().split(".")) for c in dict.fromkeys(record.region_codes) if c.strip()
         ),
-        mothers=mothers,
-        fathers=fathers,
+        mothers=tuple(prepare_parent(m) for m in mothers),
+        fathers=tuple(prepare_parent(f) for f in fathers),
         kk=record.kk_number or None,
     )
 
@@ -157,8 +171,8 @@ def person_side(person: RegistryRecord) -> Side:
         sex=_sex(person.sex),
         places=tuple(p for p in (_place(person.birth_place or ""),) if p),
         regions=((tuple(person.region_code.split(".")),) if person.region_code else ()),
-        mothers=_clean((person.mother_name,)),
-        fathers=_clean((person.father_name,)),
+        mothers=tuple(prepare_parent(m) for m in _clean((person.mother_name,))),
+        fathers=tuple(prepare_parent(f) for f in _clean((person.father_name,))),
         kk=person.kk_number or None,
     )
 
@@ -275,7 +289,7 @@ def region_level(a: Side, b: Side) -> str:
     return REGION_LEVELS[best]
 
 
-def parent_level(a_values: tuple[str, ...], b_values: tuple[str, ...]) -> str:
+def parent_level(a_values: tuple[Parent, ...], b_values: tuple[Parent, ...]) -> str:
     best = len(PARENT_LEVELS) - 1
     for x in a_values:
         for y in b_values:
@@ -285,13 +299,13 @@ def parent_level(a_values: tuple[str, ...], b_values: tuple[str, ...]) -> str:
     return PARENT_LEVELS[best]
 
 
-def _parent_pair(x: str, y: str) -> str:
-    if fold(x) == fold(y):
+def _parent_pair(x: Parent, y: Parent) -> str:
+    if x.folded == y.folded:
         return "EXACT"
-    nx, ny = normalize_name(x), normalize_name(y)
+    nx, ny = x.normalized, y.normalized
     if nx == ny:
         return "OLD_SPELLING"
-    px, py = prepare_name(x), prepare_name(y)
+    px, py = x.name, y.name
     if px.given and py.given:
         # A mother recorded by the name she is called: 'Yuni' for 'Sri Wahyuni'.
         if px.given == py.given or px.given in py.tokens or py.given in px.tokens:

@@ -50,6 +50,7 @@ RANDOM_PAIRS: Final = 200_000
 EM_ITERATIONS: Final = 60
 SMOOTHING: Final = 1.0  # pseudo-count per level: no probability is ever 0
 YEAR_WINDOW: Final = 3
+BLOCK_CAP: Final = 200  # a common name's block is narrowed further, to the kabupaten
 
 
 # --- reading a Disdukcapil database ---------------------------------------------------------
@@ -132,47 +133,61 @@ class MemoryBlocks:
         self.by_key: dict[str, list[int]] = defaultdict(list)
         self.by_mother: dict[str, list[int]] = defaultdict(list)
         self.by_kk: dict[str, list[int]] = defaultdict(list)
+        self.by_father: dict[str, list[int]] = defaultdict(list)
         self.by_desa_year: dict[tuple[str, int], list[int]] = defaultdict(list)
+        self.by_date: dict[tuple[str, date], list[int]] = defaultdict(list)
         for i, p in enumerate(persons):
-            for key in {phonetic_key(t) for t in parse_name(p.full_name).tokens}:
+            parsed = parse_name(p.full_name)
+            for key in {phonetic_key(t) for t in parsed.tokens if t != parsed.prefix}:
                 self.by_key[key].append(i)
             if p.mother_name and (given := parse_name(p.mother_name).given):
                 self.by_mother[phonetic_key(given)].append(i)
+            if p.father_name and (given := parse_name(p.father_name).given):
+                self.by_father[phonetic_key(given)].append(i)
             if p.kk_number:
                 self.by_kk[p.kk_number].append(i)
             self.by_desa_year[(p.region_code, p.birth_date.year)].append(i)
+            self.by_date[(p.region_code[:5], p.birth_date)].append(i)
 
     def candidates(self, record: ChildRecord) -> list[RegistryRecord]:
         side = record_side(record)
         found: set[int] = set()
-        keys = {k for n in side.names for k in n.keys}
+        keys = {phonetic_key(t) for n in side.names for t in (n.given or "", *n.others) if t}
         keys |= {phonetic_key(f) for n in side.names if n.given for f in formal_names(n.given)}
         for key in keys:
             found.update(self._narrow(self.by_key.get(key, ()), side))
-        for mother in side.mothers:
-            given = parse_name(mother).given
-            if given:
-                found.update(self._narrow(self.by_mother.get(phonetic_key(given), ()), side))
+        for parents, index in ((side.mothers, self.by_mother), (side.fathers, self.by_father)):
+            for parent in parents:
+                given = parent.name.given
+                if given:
+                    found.update(self._narrow(index.get(phonetic_key(given), ()), side))
         if side.kk:
             found.update(self.by_kk.get(side.kk, ()))
-        if side.birth_year is not None:
-            for region in side.regions:
-                if len(region) == 4:
-                    for year in range(side.birth_year - 1, side.birth_year + 2):
-                        found.update(self.by_desa_year.get((".".join(region), year), ()))
+        for region in side.regions:
+            if len(region) == 4:
+                # The desa's children of about the age (all of them when no age is known).
+                years = (
+                    range(side.birth_year - 1, side.birth_year + 2)
+                    if side.birth_year is not None
+                    else range(date.today().year - 18, date.today().year + 1)
+                )
+                for year in years:
+                    found.update(self.by_desa_year.get((".".join(region), year), ()))
+            if side.birth_date is not None:
+                found.update(self.by_date.get((".".join(region[:2]), side.birth_date), ()))
         return [self.persons[i] for i in sorted(found)]
 
     def _narrow(self, block: Sequence[int], side: Side) -> Iterable[int]:
-        """A name or mother block within the birth-year window or the kabupaten (the indexes
-        (key, birth_year) and (key, region_code) of the person table)."""
+        """A name or parent block within the birth-year window, or within the kabupaten when the
+        record has no year (the person table's (key, birth_year) and (key, region_code) indexes)."""
         year = side.birth_year
-        kabupaten = {r[:2] for r in side.regions}
-        return (
-            i
-            for i in block
-            if (year is not None and abs(self.persons[i].birth_date.year - year) <= YEAR_WINDOW)
-            or tuple(self.persons[i].region_code.split(".")[:2]) in kabupaten
-        )
+        persons = self.persons
+        if year is not None:
+            block = [i for i in block if abs(persons[i].birth_date.year - year) <= YEAR_WINDOW]
+            if len(block) <= BLOCK_CAP:
+                return block
+        kabupaten = {".".join(r[:2]) for r in side.regions}
+        return (i for i in block if persons[i].region_code[:5] in kabupaten)
 
 
 # --- estimation -----------------------------------------------------------------------------
@@ -289,7 +304,9 @@ def gather(db_path: Path, random_seed: int = 1) -> Evidence:
     frequencies = given_name_frequencies(persons)
     blocks = MemoryBlocks(persons)
     floor = 1.0 / len(persons)
-    rows, log_tf, starts = [], [], []
+    rows: list[tuple[int, ...]] = []
+    log_tf: list[float] = []
+    starts: list[int] = []
     for record in records:
         side = record_side(record)
         found = blocks.candidates(record)
