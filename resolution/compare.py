@@ -26,7 +26,7 @@ MISSING: Final = "MISSING"
 # Given name: the token the child is called by.
 GIVEN_LEVELS: Final = (
     "EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR", "ALIKE", "TOKEN_SHARED",
-    "DIFFERENT", MISSING,
+    "CALL_SYLLABLE", "DIFFERENT", MISSING,
 )  # fmt: skip
 # The other name tokens: family name, middle names, a father's name carried as surname.
 OTHER_LEVELS: Final = ("EXACT", "SIMILAR", "PARTIAL", "DIFFERENT", MISSING)
@@ -116,6 +116,24 @@ class Side:
     mothers: tuple[Parent, ...]
     fathers: tuple[Parent, ...]
     kk: str | None
+    written_names: tuple[str, ...] = ()
+    written_date: str | None = None
+    written_places: tuple[str, ...] = ()
+
+    def values(self) -> dict[str, str | None]:
+        """What this side says of each attribute, as the officer reads it in the explanation."""
+        names = " / ".join(self.written_names) or None
+        return {
+            "given_name": names,
+            "other_names": names,
+            "birth_date": self.written_date,
+            "sex": self.sex,
+            "birth_place": " / ".join(self.written_places) or None,
+            "region": " / ".join(".".join(r) for r in self.regions) or None,
+            "mother": " / ".join(p.written for p in self.mothers) or None,
+            "father": " / ".join(p.written for p in self.fathers) or None,
+            "kk": self.kk,
+        }
 
 
 def _sex(value: str | None) -> str | None:
@@ -160,7 +178,21 @@ def record_side(record: ChildRecord) -> Side:
         mothers=tuple(prepare_parent(m) for m in mothers),
         fathers=tuple(prepare_parent(f) for f in fathers),
         kk=record.kk_number or None,
+        written_names=names,
+        written_date=_written_date(record, year),
+        written_places=_clean(record.birth_places),
     )
+
+
+def _written_date(record: ChildRecord, year: int | None) -> str | None:
+    if record.birth_date is not None:
+        exact = "" if record.birth_date_exact else " (approximate)"
+        return f"{record.birth_date.isoformat()}{exact}"
+    if record.age_estimate is not None and year is not None:
+        return (
+            f"about {year} (age {record.age_estimate:g} in {(record.as_of or date.today()).year})"
+        )
+    return None if year is None else str(year)
 
 
 def person_side(person: RegistryRecord) -> Side:
@@ -174,6 +206,9 @@ def person_side(person: RegistryRecord) -> Side:
         mothers=tuple(prepare_parent(m) for m in _clean((person.mother_name,))),
         fathers=tuple(prepare_parent(f) for f in _clean((person.father_name,))),
         kk=person.kk_number or None,
+        written_names=(person.full_name,),
+        written_date=person.birth_date.isoformat(),
+        written_places=_clean((person.birth_place,)),
     )
 
 
@@ -218,7 +253,19 @@ def given_level(a: Name, b: Name) -> str:
         return "ALIKE"
     if a.given_key in b.keys or b.given_key in a.keys:
         return "TOKEN_SHARED"
+    if _call_syllable(a.given, b.tokens) or _call_syllable(b.given, a.tokens):
+        return "CALL_SYLLABLE"
     return "DIFFERENT"
+
+
+def _call_syllable(nick: str, tokens: Iterable[str]) -> bool:
+    """A reduplicated call name made of a name's last syllable: 'Nana' (Adriana), 'Kaka'
+    (Kartika), 'Lili' (Maruli), 'Nini' (Yuliani). Weak alone: many names end in -na."""
+    half = len(nick) // 2
+    if len(nick) not in (4, 6) or nick[:half] != nick[half:]:
+        return False
+    syllable = nick[:half]
+    return any(t != nick and t.endswith(syllable) for t in tokens)
 
 
 def other_level(a: Name, b: Name) -> str:
@@ -312,6 +359,8 @@ def _parent_pair(x: Parent, y: Parent) -> str:
             return "CALLED_NAME"
         if _nickname(px.given, py.given):
             return "CALLED_NAME"
+        if _call_syllable(px.given, py.tokens) or _call_syllable(py.given, px.tokens):
+            return "SIMILAR"
     if JaroWinkler.similarity(nx, ny) >= _PARENT_JW or (
         px.given_key is not None and px.given_key == py.given_key
     ):

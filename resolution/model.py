@@ -127,14 +127,17 @@ class Model:
         """Every retrieved person scored, calibrated against each other, best ``top`` first."""
         side = record_side(record)
         people = [p for p in people if p.nik not in record.excluded_niks]
-        pairs = [self.pair(side, person_side(p)) for p in people]
+        sides = [person_side(p) for p in people]
+        pairs = [self.pair(side, other) for other in sides]
         prior = self.log2_prior()
         weights = np.array([prior + pair.log2_bayes_factor for pair in pairs])
         # log2(1 + Σ_j 2^w_j): "none of them" has weight 0, each candidate its prior odds + BF.
-        total = float(np.logaddexp2.reduce(np.append(weights, 0.0)))
+        total = float(np.logaddexp2.reduce(np.append(weights, 0.0)))  # log2 of the normaliser
         order = np.argsort(-weights, kind="stable")[:top]
+        shown = side.values()
         ranked = tuple(
-            self._candidate(people[i], pairs[i], prior, weights, int(i), total) for i in order
+            self._candidate(people[i], pairs[i], prior, weights, int(i), (shown, sides[i].values()))
+            for i in order
         )
         ranked = _flag_close(ranked)
         no_match = 2.0 ** (-total)
@@ -171,7 +174,9 @@ class Model:
         if not self.family_level:
             return Pair(levels, tuple(evidence), independent, 0.0)
         # Not the child: a stranger, or (with prior π_s) a sibling of the child.
-        pi_s = min(0.5, self.priors.siblings_per_child / max(self.priors.registry_size, 1))
+        pi_s = min(
+            0.5, max(self.priors.siblings_per_child / max(self.priors.registry_size, 1), 1e-12)
+        )
         log_alt = float(np.logaddexp2(math.log2(pi_s) + log_s, math.log2(1 - pi_s) + log_u))
         bayes = log_m - log_alt
         return Pair(levels, tuple(evidence), bayes, bayes - independent)
@@ -195,7 +200,7 @@ class Model:
         prior: float,
         weights: np.ndarray,
         index: int,
-        total: float,
+        values: tuple[dict[str, str | None], dict[str, str | None]],
     ) -> Candidate:
         own = float(weights[index])
         if self.competition:
@@ -208,7 +213,7 @@ class Model:
         score = 1.0 / (1.0 + 2.0 ** (-final))
         explanation = (
             Evidence("prior", "PRIOR", prior, _PRIOR_TEXT.format(n=self.priors.registry_size)),
-            *pair.evidence_rows(),
+            *pair.evidence_rows(*values),
             *(
                 (Evidence("sibling_alternative", "FAMILY", pair.family_term, _FAMILY_TEXT),)
                 if self.family_level
@@ -243,9 +248,18 @@ class Pair:
     log2_bayes_factor: float
     family_term: float  # the sibling alternative's correction to the independent sum
 
-    def evidence_rows(self) -> tuple[Evidence, ...]:
+    def evidence_rows(
+        self, record: dict[str, str | None], registry: dict[str, str | None]
+    ) -> tuple[Evidence, ...]:
         return tuple(
-            Evidence(attribute, level, weight, _describe(attribute, level, weight))
+            Evidence(
+                attribute,
+                level,
+                weight,
+                _describe(attribute, level, weight),
+                record.get(attribute),
+                registry.get(attribute),
+            )
             for attribute, level, weight in self.evidence
         )
 

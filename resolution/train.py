@@ -49,6 +49,7 @@ from resolution.records import ChildRecord, RegistryRecord
 RANDOM_PAIRS: Final = 200_000
 EM_ITERATIONS: Final = 60
 SMOOTHING: Final = 1.0  # pseudo-count per level: no probability is ever 0
+TWIN_SHARE: Final = 0.02  # sibling pairs born the same day (see sibling_u)
 YEAR_WINDOW: Final = 3
 BLOCK_CAP: Final = 200  # a common name's block is narrowed further, to the kabupaten
 
@@ -91,13 +92,17 @@ def read_child_records(db: sqlite3.Connection, undocumented_only: bool = True) -
     extra: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for child_id, name in db.execute("SELECT child_id, name FROM child_name ORDER BY id"):
         extra[child_id]["names"].append(name)
-    for child_id, attribute, value in db.execute(
-        "SELECT child_id, attribute, value FROM child_attribute_report ORDER BY id"
+    ages: dict[str, tuple[float, date]] = {}
+    for child_id, attribute, value, reported_at in db.execute(
+        "SELECT child_id, attribute, value, reported_at FROM child_attribute_report ORDER BY id"
     ):
         if attribute in _REPORTED:
             extra[child_id][_REPORTED[attribute]].append(value)
         elif attribute == "kkNumber":
             extra[child_id]["kk"].append(value)
+        elif attribute == "ageEstimate" and child_id not in ages:
+            # An age is the age when it was reported.
+            ages[child_id] = (float(value), date.fromisoformat(str(reported_at)[:10]))
     records = []
     for c in children:
         more = extra.get(c[0], {})
@@ -112,6 +117,8 @@ def read_child_records(db: sqlite3.Connection, undocumented_only: bool = True) -
                 mother_names=_unique((c[6], *more.get("mothers", ()))),
                 father_names=_unique((c[7], *more.get("fathers", ()))),
                 kk_number=c[9] or next(iter(more.get("kk", ())), None),
+                age_estimate=ages[c[0]][0] if c[0] in ages else None,
+                as_of=ages[c[0]][1] if c[0] in ages else None,
                 record_id=c[0],
             )
         )
@@ -256,6 +263,8 @@ def sibling_u(
     result = {}
     for attribute, probs in among_siblings.items():
         floored = [max(s, x) for s, x in zip(probs[:-1], u[attribute][:-1], strict=True)]
+        if attribute == "birth_date":
+            floored[0] = max(floored[0], TWIN_SHARE)
         total = sum(floored)
         result[attribute] = [*(f / total for f in floored), 1.0]
     return result
@@ -292,14 +301,14 @@ class Evidence:
     child_records: int
 
 
-def gather(db_path: Path, random_seed: int = 1) -> Evidence:
+def gather(db_path: Path, random_seed: int = 1, n_random: int = RANDOM_PAIRS) -> Evidence:
     """Compare what training needs compared: random pairs, sibling pairs, blocked pairs."""
     rng = random.Random(random_seed)
     with sqlite3.connect(db_path) as db:
         registry = read_registry(db)
         records = read_child_records(db)
     persons = registry.persons
-    u_levels = random_pairs(persons, RANDOM_PAIRS, rng)
+    u_levels = random_pairs(persons, n_random, rng)
     sib_levels, siblings_per_child = sibling_pairs(registry)
     frequencies = given_name_frequencies(persons)
     blocks = MemoryBlocks(persons)
@@ -359,7 +368,7 @@ def expectation_maximisation(
         tf_rows, evidence.log_tf - np.log(np.array(u["given_name"]))[levels[:, given]], 0.0
     )
     log_usib = {a: np.log(np.array(u_sibling[a]))[levels[:, j]] for j, a in enumerate(ATTRIBUTES)}
-    pi_s = min(0.5, evidence.siblings_per_child / n)
+    pi_s = min(0.5, max(evidence.siblings_per_child / n, 1e-12))
     log_prior = math.log((1 - no_match) / n)
     starts = evidence.record_starts
     done, expected = 0, 0.0
@@ -445,10 +454,14 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
 
 
 def train(
-    db_path: Path, *, random_seed: int = 1, bands: dict[str, float] | None = None
+    db_path: Path,
+    *,
+    random_seed: int = 1,
+    n_random: int = RANDOM_PAIRS,
+    bands: dict[str, float] | None = None,
 ) -> Training:
     """Learn the weights from a Disdukcapil SQLite database (registry + child index)."""
-    return fit(gather(db_path, random_seed), bands)
+    return fit(gather(db_path, random_seed, n_random), bands)
 
 
 def _round(values: Sequence[float]) -> list[float]:
@@ -477,14 +490,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="satu-anak identity train", description="Re-learn the matcher's weights."
     )
     parser.add_argument("--db", type=Path, help="a Disdukcapil SQLite database to learn from")
-    parser.add_argument("--children", type=int, default=200_000, help="seed a world this big")
+    parser.add_argument("--children", type=int, default=60_000, help="seed a world this big")
     parser.add_argument("--seed", type=int, default=1, help="the seeded world's seed")
+    parser.add_argument("--random-pairs", type=int, default=RANDOM_PAIRS, help="pairs for u")
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = parser.parse_args(argv)
+    if args.db is not None and not args.db.is_file():
+        parser.error(f"--db: no such file: {args.db}")
+    if args.children < 1 or args.random_pairs < 1:
+        parser.error("--children and --random-pairs must be positive")
     with tempfile.TemporaryDirectory(prefix="identity-train-") as tmp:
         db = args.db or seed_world(args.children, args.seed, Path(tmp))
         old_bands = _current_bands(args.out)
-        result = train(db, bands=old_bands)
+        result = train(db, n_random=args.random_pairs, bands=old_bands)
         if args.db is None:
             result.summary["seeded"] = {"children": args.children, "seed": args.seed}
     args.out.write_text(json.dumps(result.weights, indent=1) + "\n", encoding="utf-8")

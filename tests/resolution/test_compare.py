@@ -33,7 +33,10 @@ def levels(**fields: object) -> dict[str, str]:
         ("Muhammad Joko Sutrisno", "EXACT"),
         ("Moehammad Djoko Soetrisno", "OLD_SPELLING"),
         ("Joko", "EXACT"),
-        ("Jokko Sutrisno", "SIMILAR"),
+        ("Jokko Sutrisno", "PHONETIC"),
+        ("Jokro Sutrisno", "SIMILAR"),
+        ("Joka Sutrisno", "ALIKE"),
+        ("Iki", "DIFFERENT"),
         ("Sutrisno", "TOKEN_SHARED"),
         ("Bagus Santoso", "DIFFERENT"),
     ],
@@ -122,7 +125,11 @@ def test_sex_kk_and_place() -> None:
     found = levels(sex="L", kk_number=JOKO.kk_number, birth_places=("Kota Batam",))
     assert (found["sex"], found["kk"], found["birth_place"]) == ("SAME", "SAME", "EXACT")
     found = levels(sex="F", kk_number="5301010101010001", birth_places=("Kupang",))
-    assert (found["sex"], found["kk"], found["birth_place"]) == ("DIFFERENT", "DIFFERENT", "DIFFERENT")
+    assert (found["sex"], found["kk"], found["birth_place"]) == (
+        "DIFFERENT",
+        "DIFFERENT",
+        "DIFFERENT",
+    )
 
 
 def test_a_blank_record_compares_as_missing_everywhere() -> None:
@@ -138,3 +145,20 @@ def test_blank_strings_are_missing_too() -> None:
 
 def test_every_level_tuple_ends_with_missing() -> None:
     assert all(levels_[-1] == "MISSING" for levels_ in LEVELS.values())
+
+
+@pytest.mark.parametrize(
+    ("nick", "full", "level"),
+    [("Nana", "Adriana Seran", "CALL_SYLLABLE"), ("Kaka", "Kartika Marni", "CALL_SYLLABLE")],
+)
+def test_a_reduplicated_call_name_reaches_the_call_syllable_level(
+    nick: str, full: str, level: str
+) -> None:
+    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
+    found = compare(record_side(ChildRecord(names=(nick,))), person_side(person))
+    assert found["given_name"] == level
+
+
+def test_a_mother_by_her_call_syllable_is_similar() -> None:
+    assert levels(mother_names=("Nini",))["mother"] == "SIMILAR"  # Sri Wahyu-ni
+    assert levels(mother_names=("Titi",))["mother"] == "DIFFERENT"
