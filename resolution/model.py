@@ -47,6 +47,11 @@ TF_LEVELS: Final = frozenset({"EXACT", "OLD_SPELLING", "PHONETIC"})
 _GOOD_NAME: Final = frozenset({"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR"})
 _GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
 _CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
+HARD_NEGATIVES: Final = frozenset({
+    Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME,
+    Warning_.SAME_FAMILY_OTHER_NAME,
+    Warning_.SAME_NAME_OTHER_MOTHER,
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class Model:
     name_frequencies: dict[str, float] = field(default_factory=dict)
     family_level: bool = True  # False: plain Fellegi–Sunter (the ablation in bench/identity)
     competition: bool = True
+    hard_negative_gate: bool = True  # a twin/sibling/namesake warning keeps a pair out of AUTO
 
     @classmethod
     def load(cls, path: Path | None = None) -> Model:
@@ -107,6 +113,7 @@ class Model:
         return Model(
             f"{self.version}-plain", self.attributes, self.priors, self.bands,
             self.name_frequencies, family_level=False, competition=False,
+            hard_negative_gate=False,
         )  # fmt: skip
 
     def with_registry_size(self, size: int) -> Model:
@@ -114,7 +121,7 @@ class Model:
         priors = Priors(size, self.priors.siblings_per_child, self.priors.no_match)
         return Model(
             self.version, self.attributes, priors, self.bands, self.name_frequencies,
-            self.family_level, self.competition,
+            self.family_level, self.competition, self.hard_negative_gate,
         )  # fmt: skip
 
     # --- scoring --------------------------------------------------------------------------
@@ -188,8 +195,12 @@ class Model:
         floor = 1.0 / max(self.priors.registry_size, 1)
         return max(self.name_frequencies.get(key or "", floor), floor)
 
-    def band(self, score: float) -> Band:
-        if score >= self.bands.auto_suggest:
+    def band(self, score: float, warnings: tuple[Warning_, ...] = ()) -> Band:
+        """AUTO_SUGGEST needs the score and no hard-negative pattern: a possible twin, sibling or
+        namesake is for the officer to decide, however high the score."""
+        if score >= self.bands.auto_suggest and not (
+            self.hard_negative_gate and HARD_NEGATIVES.intersection(warnings)
+        ):
             return Band.AUTO_SUGGEST
         return Band.REVIEW if score >= self.bands.review else Band.UNLIKELY
 
@@ -225,7 +236,8 @@ class Model:
                 else ()
             ),
         )
-        return Candidate(person, score, self.band(score), final, explanation, pair.warnings())
+        warnings = pair.warnings()
+        return Candidate(person, score, self.band(score, warnings), final, explanation, warnings)
 
 
 _PRIOR_TEXT: Final = "one registry person among {n} is this child, before any evidence"
