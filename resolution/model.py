@@ -45,6 +45,9 @@ WEIGHTS_FILE: Final = Path(__file__).with_name("weights.json")
 # adjustment): agreeing on a rare name is stronger evidence than agreeing on 'Putri'.
 TF_LEVELS: Final = frozenset({"EXACT", "OLD_SPELLING", "PHONETIC"})
 _GOOD_NAME: Final = frozenset({"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR"})
+_NOT_THE_SAME_NAME: Final = frozenset(
+    {"SIMILAR", "ALIKE", "TOKEN_SHARED", "CALL_SYLLABLE", "DIFFERENT"}
+)
 _GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
 _CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
 HARD_NEGATIVES: Final = frozenset({
@@ -277,12 +280,13 @@ class Pair:
 
     def warnings(self) -> tuple[Warning_, ...]:
         lv = self.levels
-        name_agrees = lv["given_name"] in _GOOD_NAME
-        name_differs = lv["given_name"] in {"DIFFERENT", "TOKEN_SHARED"}
-        mother = lv["mother"] in _GOOD_PARENT
-        family = mother or lv["kk"] == "SAME" or lv["father"] in _GOOD_PARENT
+        given = lv["given_name"]
+        name_agrees = given in _GOOD_NAME
+        name_differs = given in {"DIFFERENT", "TOKEN_SHARED"}
+        family = lv["mother"] in _GOOD_PARENT or lv["father"] in _GOOD_PARENT or lv["kk"] == "SAME"
         found: list[Warning_] = []
-        if mother and lv["birth_date"] in _CLOSE_DATE and name_differs:
+        # Twins: same parents and birth day; the names may differ or only rhyme (Alya / Alyi).
+        if family and lv["birth_date"] in _CLOSE_DATE and given in _NOT_THE_SAME_NAME:
             found.append(Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME)
         elif family and name_differs:
             found.append(Warning_.SAME_FAMILY_OTHER_NAME)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from resolution.explain import Band, Candidates
-from resolution.model import Model
+from resolution.model import HARD_NEGATIVES, Model
 from resolution.records import ChildRecord
 from resolution.train import MemoryBlocks, read_child_records, read_registry, seed_world
 
@@ -75,7 +75,8 @@ class Run:
     matchable: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     no_match: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     reliability: list[tuple[float, bool]] = field(default_factory=list)
-    tops: list[tuple[float, bool, bool]] = field(default_factory=list)  # score, right, matchable
+    # The top candidate: score, right?, record matchable?, held out of AUTO by a warning?
+    tops: list[tuple[float, bool, bool, bool]] = field(default_factory=list)
     seconds: float = 0.0
 
     def add(self, query: Query, answer: Candidates) -> None:
@@ -87,7 +88,8 @@ class Run:
         if answer.candidates:
             top = answer.candidates[0]
             right = top.person.person_id == query.person_id
-            self.tops.append((top.score, right, query.person_id is not None))
+            held = bool(HARD_NEGATIVES.intersection(top.warnings))
+            self.tops.append((top.score, right, query.person_id is not None, held))
 
 
 def read_ground_truth(folder: Path) -> dict[str, tuple[int | None, tuple[str, ...]]]:
@@ -197,8 +199,8 @@ def threshold_grid(run: Run, thresholds: Iterable[float]) -> list[str]:
     ]
     for t in thresholds:
         right = wrong = neg_auto = 0
-        for top_score, is_right, matchable in run.tops:
-            if top_score >= t:
+        for top_score, is_right, matchable, held in run.tops:
+            if top_score >= t and not held:
                 right += is_right
                 wrong += not is_right
                 neg_auto += not matchable
