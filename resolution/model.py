@@ -45,9 +45,7 @@ WEIGHTS_FILE: Final = Path(__file__).with_name("weights.json")
 # adjustment): agreeing on a rare name is stronger evidence than agreeing on 'Putri'.
 TF_LEVELS: Final = frozenset({"EXACT", "OLD_SPELLING", "PHONETIC"})
 _GOOD_NAME: Final = frozenset({"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR"})
-_NOT_THE_SAME_NAME: Final = frozenset(
-    {"SIMILAR", "ALIKE", "TOKEN_SHARED", "CALL_SYLLABLE", "DIFFERENT"}
-)
+_NOT_THE_SAME_NAME: Final = frozenset({"SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT"})
 _GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
 _CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
 HARD_NEGATIVES: Final = frozenset({

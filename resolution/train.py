@@ -142,7 +142,7 @@ class MemoryBlocks:
         self.by_kk: dict[str, list[int]] = defaultdict(list)
         self.by_father: dict[str, list[int]] = defaultdict(list)
         self.by_desa_year: dict[tuple[str, int], list[int]] = defaultdict(list)
-        self.by_date: dict[tuple[str, date], list[int]] = defaultdict(list)
+        self.by_date: dict[date, list[int]] = defaultdict(list)
         for i, p in enumerate(persons):
             parsed = parse_name(p.full_name)
             for key in {phonetic_key(t) for t in parsed.tokens if t != parsed.prefix}:
@@ -154,7 +154,7 @@ class MemoryBlocks:
             if p.kk_number:
                 self.by_kk[p.kk_number].append(i)
             self.by_desa_year[(p.region_code, p.birth_date.year)].append(i)
-            self.by_date[(p.region_code[:5], p.birth_date)].append(i)
+            self.by_date[p.birth_date].append(i)
 
     def candidates(self, record: ChildRecord) -> list[RegistryRecord]:
         side = record_side(record)
@@ -180,8 +180,13 @@ class MemoryBlocks:
                 )
                 for year in years:
                     found.update(self.by_desa_year.get((".".join(region), year), ()))
-            if side.birth_date is not None:
-                found.update(self.by_date.get((".".join(region[:2]), side.birth_date), ()))
+        if side.birth_date is not None:
+            # Born that very day, anywhere, of the record's sex: a family that moved, no mother.
+            found.update(
+                i
+                for i in self.by_date.get(side.birth_date, ())
+                if side.sex is None or self.persons[i].sex == side.sex
+            )
         return [self.persons[i] for i in sorted(found)]
 
     def _narrow(self, block: Sequence[int], side: Side) -> Iterable[int]:
