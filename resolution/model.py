@@ -22,6 +22,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -239,6 +240,12 @@ class Model:
         )
         warnings = pair.warnings()
         return Candidate(person, score, self.band(score, warnings), final, explanation, warnings)
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Model:
+    """The shipped weights, read once per process (one entry: the artifact does not change)."""
+    return Model.load()
 
 
 _PRIOR_TEXT: Final = "one registry person among {n} is this child, before any evidence"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
 
 from resolution.explain import Band, Warning_
-from resolution.model import Model
+from resolution.model import Model, shipped
 from resolution.records import ChildRecord, RegistryRecord
 
 KK = "2171090101150001"
@@ -198,3 +199,15 @@ def test_top_limits_the_answer_and_counts_every_pair(model: Model) -> None:
     assert len(answer.candidates) == 2
     assert answer.pairs_scored == len(REGISTRY)
     assert answer.model_version == model.version
+
+
+def test_the_shipped_model_is_read_once() -> None:
+    assert shipped() is shipped()
+    assert shipped().version == Model.load().version
+
+
+def test_the_prior_follows_the_registry_size(model: Model) -> None:
+    small, large = model.with_registry_size(10_000), model.with_registry_size(10_000_000)
+    assert small.log2_prior() - large.log2_prior() == pytest.approx(math.log2(1000))
+    # The same pair is less likely the child in a registry a thousand times larger.
+    assert large.score(STORY, JOKO).score < small.score(STORY, JOKO).score
