@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import math
 import random
@@ -480,6 +481,10 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
         },
         "name_frequencies": evidence.name_frequencies,
     }
+    # The version names the weights themselves: the same numbers, the same version.
+    learned = json.dumps({k: weights[k] for k in ("priors", "attributes")}, sort_keys=True)
+    digest = hashlib.sha256(learned.encode()).hexdigest()[:8]
+    weights["version"] = f"fs2-{trained_at[:10]}-{digest}"
     return Training(weights, summary)
 
 
