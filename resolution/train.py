@@ -52,7 +52,7 @@ EM_ITERATIONS: Final = 60
 SMOOTHING: Final = 1.0  # pseudo-count per level: no probability is ever 0
 TWIN_SHARE: Final = 0.02  # sibling pairs born the same day (see sibling_u)
 YEAR_WINDOW: Final = 3
-BLOCK_CAP: Final = 200  # a common name's block is narrowed further, to the kabupaten
+BLOCK_CAP: Final = 1000  # a common name's block is narrowed further, to the kabupaten
 
 
 # --- reading a Disdukcapil database ---------------------------------------------------------

@@ -153,7 +153,7 @@ def table(run: Run) -> list[str]:
     lines = [
         f"#### {run.name}",
         "",
-        "| matchable records, by variation | n | top-1 | top-5 | auto-suggested | auto precision | auto recall |",
+        "| matchable records, by variation | n | top-1 | top-5 | auto-suggested | right person | auto recall |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, t in sorted(run.matchable.items(), key=lambda kv: (kv[0] != "ALL", kv[0])):
@@ -161,7 +161,12 @@ def table(run: Run) -> list[str]:
             f"| {kind} | {t.queries} | {_pct(t.top1, t.queries)} | {_pct(t.top5, t.queries)} "
             f"| {t.auto} | {_pct(t.auto_right, t.auto)} | {_pct(t.auto_right, t.queries)} |"
         )
+    right = run.matchable["ALL"].auto_right
+    autos = run.matchable["ALL"].auto + run.no_match["ALL"].auto
     lines += [
+        "",
+        f"Auto-suggest precision over every query (matchable and no-match): "
+        f"{_pct(right, autos)} ({right} right of {autos} auto-suggested).",
         "",
         "| no-match records, by kind | n | auto-suggested (false) | false auto rate |",
         "|---|---:|---:|---:|",
