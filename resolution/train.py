@@ -328,6 +328,10 @@ class Evidence:
     child_records: int
 
 
+class EmptyRegistry(ValueError):
+    """Nothing to learn from: the database's person table is empty."""
+
+
 def gather(db_path: Path, random_seed: int = 1, n_random: int = RANDOM_PAIRS) -> Evidence:
     """Compare what training needs compared: random pairs, sibling pairs, blocked pairs."""
     rng = random.Random(random_seed)
@@ -335,6 +339,8 @@ def gather(db_path: Path, random_seed: int = 1, n_random: int = RANDOM_PAIRS) ->
         registry = read_registry(db)
         records = read_child_records(db)
     persons = registry.persons
+    if not persons:
+        raise EmptyRegistry("the registry holds no person to learn from")
     u_levels = random_pairs(records, persons, n_random, rng)
     sib_levels, siblings_per_child = sibling_pairs(registry)
     frequencies = given_name_frequencies(persons)
@@ -537,10 +543,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="identity-train-") as tmp:
         db = args.db or seed_world(args.children, args.seed, Path(tmp))
         old_bands = _current_bands(args.out)
-        result = train(db, n_random=args.random_pairs, bands=old_bands)
+        try:
+            result = train(db, n_random=args.random_pairs, bands=old_bands)
+        except sqlite3.DatabaseError as exc:
+            parser.error(f"--db: not a Disdukcapil database ({exc})")
+        except EmptyRegistry as exc:
+            parser.error(f"--db: {exc}")
         if args.db is None:
             result.summary["seeded"] = {"children": args.children, "seed": args.seed}
-    args.out.write_text(json.dumps(result.weights, indent=1) + "\n", encoding="utf-8")
+    partial = args.out.with_suffix(".json.partial")
+    partial.write_text(json.dumps(result.weights, indent=1) + "\n", encoding="utf-8")
+    partial.replace(args.out)  # the reviewed artifact is never half-written
     print(json.dumps(result.summary, indent=1))
     print(f"weights written to {args.out}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,12 @@ def test_the_command_rejects_a_missing_database(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["--db", str(tmp_path / "nowhere.db")])
     assert exit_.value.code == 2
+
+
+def test_the_command_rejects_a_file_that_is_not_a_disdukcapil_database(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(other), "--out", str(tmp_path / "w.json")])
+    assert exit_.value.code == 2
+    assert not (tmp_path / "w.json").exists()  # nothing half-written
