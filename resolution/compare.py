@@ -77,7 +77,9 @@ class Name:
 def prepare_name(name: str) -> Name:
     parsed = parse_name(name)
     given = parsed.given
-    raw = next((t for t in fold(name).split() if normalize_name(t) == given), given)
+    folded = fold(name).split()
+    # The called token as written: itself when written in today's spelling (the common case).
+    raw = given if given is None or given in folded else _written(folded, given)
     others = frozenset(t for t in parsed.tokens if t != given and t != parsed.prefix)
     return Name(
         raw,
@@ -87,6 +89,10 @@ def prepare_name(name: str) -> Name:
         frozenset(parsed.tokens),
         frozenset(phonetic_key(t) for t in parsed.tokens),
     )
+
+
+def _written(folded: list[str], given: str) -> str:
+    return next((t for t in folded if normalize_name(t) == given), given)
 
 
 @dataclass(frozen=True, slots=True)
