@@ -1,22 +1,35 @@
 """Candidate retrieval and scoring against Disdukcapil's database (SQLite or PostgreSQL).
 
-Initial version (interfaces first): H2 replaces the internals. The signatures are the contract
-with the subgraph (H4) and the bulk tools (H3).
+``child_record`` gathers what every agency reported of a child; ``candidates`` runs the record's
+blocks (``resolution.blocking``) as one statement over the key indexes, loads the people found and
+lets the model rank them; ``score_pair`` scores one person the officer names.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any, Final
 
-from sqlalchemy import Row, select
+from sqlalchemy import ColumnElement, Row, Select, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resolution.explain import Band, Candidate, Candidates, Evidence
+from resolution.blocking import Block, KeyColumn, query_blocks
+from resolution.explain import Candidate, Candidates
+from resolution.model import Model
 from resolution.names import normalize_name
 from resolution.records import ChildRecord, RegistryRecord
 from subgraphs.disdukcapil import tables as t
 
-MODEL_VERSION = "stub"
+# People one query may load and score, whatever its blocks returned: the blocks are taken in
+# order (tightest first) until this many distinct people are found.
+MAX_PEOPLE: Final = 400
+# Region prefixes are searched as ranges ("13.71" ≤ code < "13.71~"): '~' sorts after the digits
+# and dots of a region code, and a range keeps the composite indexes usable on both backends.
+_PREFIX_END: Final = "~"
+
+_REPORTED_NAMES: Final = ("fullName", "name", "otherName", "nickname")
 
 
 async def child_record(conn: AsyncConnection, child_id: str) -> ChildRecord | None:
@@ -25,38 +38,65 @@ async def child_record(conn: AsyncConnection, child_id: str) -> ChildRecord | No
     row = (await conn.execute(select(t.child).where(t.child.c.id == child_id))).first()
     if row is None:
         return None
+    names = (
+        await conn.execute(
+            select(t.child_name.c.name)
+            .where(t.child_name.c.child_id == child_id)
+            .order_by(t.child_name.c.id)
+        )
+    ).scalars()
+    reports = (
+        await conn.execute(
+            select(t.child_attribute_report.c.attribute, t.child_attribute_report.c.value)
+            .where(t.child_attribute_report.c.child_id == child_id)
+            .order_by(t.child_attribute_report.c.reported_at, t.child_attribute_report.c.id)
+        )
+    ).all()
+    return _merged(row, list(names), [(r.attribute, r.value) for r in reports])
+
+
+def _merged(
+    row: Row[Any], other_names: Sequence[str], reports: Sequence[tuple[str, str]]
+) -> ChildRecord:
+    """The index row's values first (most trusted), then what agencies reported, oldest first."""
+    reported: dict[str, list[str]] = {}
+    for attribute, value in reports:
+        reported.setdefault(attribute, []).append(value)
+
+    def values(index_value: str | None, *attributes: str) -> list[str]:
+        return [index_value or "", *(v for a in attributes for v in reported.get(a, ()))]
+
+    birth_date = row.birth_date
+    exact = not row.birth_date_approximate
+    if birth_date is None:
+        birth_date = next(filter(None, map(_date, reported.get("birthDate", ()))), None)
+        exact = False  # a date only another agency gave: not the index's own
+    sexes = _distinct(values(row.sex, "sex"))
+    kk = _distinct(values(row.kk_number, "kkNumber"))
     return ChildRecord(
-        names=(row.full_name,),
-        sex=row.sex,
-        birth_date=row.birth_date,
-        birth_date_exact=not row.birth_date_approximate,
-        birth_places=(row.birth_place,) if row.birth_place else (),
-        region_codes=(row.region_code,),
-        mother_names=(row.mother_name,) if row.mother_name else (),
-        father_names=(row.father_name,) if row.father_name else (),
-        kk_number=row.kk_number,
+        names=_distinct_names([row.full_name, *other_names, *values(None, *_REPORTED_NAMES)]),
+        sex=sexes[0] if sexes else None,
+        birth_date=birth_date,
+        birth_date_exact=exact,
+        birth_places=_distinct_names(values(row.birth_place, "birthPlace")),
+        region_codes=_distinct(values(row.region_code, "regionCode")),
+        mother_names=_distinct_names(values(row.mother_name, "motherName")),
+        father_names=_distinct_names(values(row.father_name, "fatherName")),
+        kk_number=kk[0] if kk else None,
         record_id=row.id,
     )
 
 
 async def candidates(conn: AsyncConnection, record: ChildRecord, *, top: int = 5) -> Candidates:
     """The registry persons who may be this child, best first, at most ``top``."""
-    name = normalize_name(record.names[0]) if record.names else ""
-    rows = (
-        await conn.execute(select(t.person).where(t.person.c.normalized_name == name).limit(top))
-    ).all()
-    found = tuple(
-        Candidate(
-            person=_registry(r),
-            score=0.5,
-            band=Band.REVIEW,
-            match_weight=0.0,
-            explanation=(Evidence("name", "EXACT", 0.0, "stub", name, r.normalized_name),),
-        )
-        for r in rows
-        if r.nik not in record.excluded_niks
-    )
-    return Candidates(found, 0.5, MODEL_VERSION)
+    blocks = query_blocks(record)
+    model = Model.load()
+    if not blocks:
+        return model.rank(record, (), top)
+    ids = await retrieve(conn, blocks)
+    people = await load_people(conn, ids)
+    ranked = model.rank(record, [p for p in people if p.nik not in record.excluded_niks], top)
+    return dataclasses.replace(ranked, blocks_searched=len(blocks))
 
 
 async def score_pair(conn: AsyncConnection, record: ChildRecord, nik: str) -> Candidate | None:
@@ -65,7 +105,59 @@ async def score_pair(conn: AsyncConnection, record: ChildRecord, nik: str) -> Ca
     row = (await conn.execute(select(t.person).where(t.person.c.nik == nik))).first()
     if row is None:
         return None
-    return Candidate(_registry(row), 0.5, Band.REVIEW, 0.0, ())
+    return Model.load().score(record, _registry(row))
+
+
+async def retrieve(conn: AsyncConnection, blocks: Sequence[Block]) -> list[int]:
+    """The ids of the people the blocks find, in block order, at most ``MAX_PEOPLE``.
+
+    One statement: each block a capped subquery over its key index, all of them unioned.
+    """
+    if not blocks:
+        return []
+    rows = (await conn.execute(blocks_statement(blocks))).all()
+    found = sorted(rows, key=lambda r: int(r.block))  # UNION ALL keeps no order of its own
+    ids: dict[int, None] = {}
+    for r in found:
+        ids[r.id] = None
+        if len(ids) == MAX_PEOPLE:
+            break
+    return list(ids)
+
+
+def blocks_statement(blocks: Sequence[Block]) -> Select[Any] | Any:
+    """``SELECT block, id`` for every block, each with its own cap and order, unioned."""
+    parts = [_block_select(i, b).subquery(f"b{i}") for i, b in enumerate(blocks)]
+    selects = [select(p.c.block, p.c.id) for p in parts]
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def _block_select(number: int, block: Block) -> Select[Any]:
+    p = t.person.c
+    where: list[ColumnElement[bool]] = [_key_column(block.column) == block.key]
+    if block.years is not None:
+        where.append(p.birth_year.between(block.years.first, block.years.last))
+    if block.region is not None:
+        where += [p.region_code >= block.region, p.region_code < block.region + _PREFIX_END]
+    query = select(literal_column(str(number)).label("block"), p.id).where(*where)
+    target = block.years.target if block.years is not None else block.target_year
+    if target is not None:
+        query = query.order_by(func.abs(p.birth_year - target), p.id)
+    return query.limit(block.cap)
+
+
+def _key_column(column: KeyColumn) -> Any:
+    return t.person.c[column.value]
+
+
+async def load_people(conn: AsyncConnection, ids: Sequence[int]) -> list[RegistryRecord]:
+    """The registry rows of ``ids`` (in id order)."""
+    if not ids:
+        return []
+    rows = await conn.execute(
+        select(t.person).where(t.person.c.id.in_(ids)).order_by(t.person.c.id)
+    )
+    return [_registry(r) for r in rows]
 
 
 def _registry(r: Row[Any]) -> RegistryRecord:
@@ -81,3 +173,22 @@ def _registry(r: Row[Any]) -> RegistryRecord:
         mother_name=r.mother_name,
         father_name=r.father_name,
     )
+
+
+def _distinct(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def _distinct_names(values: Iterable[str]) -> tuple[str, ...]:
+    """Names once each: two spellings that normalize alike are one name (the first kept)."""
+    seen: dict[str, str] = {}
+    for value in _distinct(values):
+        seen.setdefault(normalize_name(value), value)
+    return tuple(v for k, v in seen.items() if k)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
