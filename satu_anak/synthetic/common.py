@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, NamedTuple
 
+from resolution.names import normalize_name
 from satu_anak.synthetic import regions
 from satu_anak.synthetic.names import Culture
-from subgraphs.common.names import normalize_name
 
 # Ages and periods are relative to this date, never today(), so a seed always gives the same world.
 REFERENCE_DATE: Final = date(2026, 11, 1)

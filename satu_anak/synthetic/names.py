@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Literal, TypeVar, get_args
 
+from resolution.names import MUHAMMAD_FORMS, canonical_prefix, nicknames_of, old_spelling
+
 __all__ = [
     "VARIANT_KINDS",
     "Culture",
@@ -21,8 +23,6 @@ __all__ = [
     "is_single_name",
     "name_variant",
     "nickname",
-    "normalize_spelling",
-    "old_spelling",
     "pick_culture",
 ]
 
@@ -457,75 +457,7 @@ def is_single_name(name: str) -> bool:
     return " " not in name.strip()
 
 
-# --- spelling ---------------------------------------------------------------------------
-# The 1972 reform (EYD) changed oe→u, dj→j, tj→c, sj→sy, ch→kh (and j→y, which is not
-# reversed here: without knowing the word, an old 'j' cannot be told from a new one).
-
-_TO_OLD: Final[dict[str, str]] = {
-    "dj": "dj", "tj": "tj", "sj": "sj", "ch": "ch", "oe": "oe",  # already old: keep
-    "sy": "sj", "kh": "ch", "j": "dj", "c": "tj", "u": "oe",
-}  # fmt: skip
-# Old digraphs first, so that an existing "dj" is not made into "ddj".
-_TO_OLD_RE: Final = re.compile(r"dj|tj|sj|ch|oe|sy|kh|j|c|u", re.IGNORECASE)
-_TO_NEW: Final[dict[str, str]] = {"oe": "u", "dj": "j", "tj": "c", "sj": "sy", "ch": "kh"}
-_TO_NEW_RE: Final = re.compile(r"oe|dj|tj|sj|ch")
-_SPACES_RE: Final = re.compile(r"\s+")
-
-
-def old_spelling(name: str) -> str:
-    """The name as it would be written before 1972 ('Sukarni' → 'Soekarni', 'Joko' → 'Djoko')."""
-    all_caps = name.isupper()
-
-    def convert(m: re.Match[str]) -> str:
-        found = m.group(0)
-        old = _TO_OLD[found.lower()]
-        if all_caps:
-            return old.upper()
-        return old.capitalize() if found[0].isupper() else old
-
-    return _TO_OLD_RE.sub(convert, name)
-
-
-def normalize_spelling(name: str) -> str:
-    """A comparison key: lowercase, single spaces, pre-1972 spellings mapped to current ones."""
-    key = _SPACES_RE.sub(" ", name.strip().lower())
-    return _TO_NEW_RE.sub(lambda m: _TO_NEW[m.group(0)], key)
-
-
 # --- variants ---------------------------------------------------------------------------
-
-_MUHAMMAD_FORMS: Final = (
-    "Muhammad", "Muhamad", "Mohammad", "Mohamad", "Mochammad", "Mochamad", "Muhammat",
-    "Moh.", "Muh.", "M.", "Mhd.", "Moch.",
-)  # fmt: skip
-_MUHAMMAD_RE: Final = re.compile(
-    r"\bm(?:u|o|oe)c?hamm?ad\b|\bm(?:u|o|oe)hamm?at\b|\b(?:moh|muh|mhd|moch|md|m)\.(?=\s|$)",
-    re.IGNORECASE,
-)
-_PREFIXES_LOWER: Final = frozenset({"siti", "nur", "nurul", "ahmad"})
-
-# Common panggilan (call names). Keys are lowercase given names.
-_NICKNAMES: Final[dict[str, tuple[str, ...]]] = {
-    "rizki": ("Iki", "Kiki"), "rizky": ("Iki", "Kiki"), "aisyah": ("Ais", "Ica"),
-    "muhammad": ("Mamad", "Amat"), "ahmad": ("Amat", "Mad"), "fajar": ("Jar",),
-    "yohanes": ("Anes", "Yoyo"), "yosef": ("Ocep", "Osef"), "maria": ("Ria", "Mia"),
-    "fransiskus": ("Frans", "Sisko"), "fransiska": ("Siska",), "dominggus": ("Minggus",),
-    "petrus": ("Piter", "Pit"), "elisabeth": ("Lisa", "Eli"), "margareta": ("Greta", "Eta"),
-    "fatimah": ("Ima", "Tima"), "khadijah": ("Dijah",), "nurhaliza": ("Liza", "Icha"),
-    "putri": ("Put", "Uti"), "budi": ("Bud",), "bambang": ("Bams",), "agus": ("Gus",),
-    "slamet": ("Met",), "joko": ("Jek",), "dimas": ("Dim",), "samuel": ("Sam", "Sammy"),
-    "daniel": ("Dani", "Niel"), "yosua": ("Yos", "Ucok"), "agustinus": ("Agus", "Tinus"),
-    "yakobus": ("Kobus", "Ako"), "kornelis": ("Nelis",), "melkianus": ("Melki",),
-    "yuliana": ("Yuli", "Ana"), "salsabila": ("Salsa", "Bila"), "nabila": ("Bila",),
-    "khairunnisa": ("Nisa", "Ica"), "annisa": ("Nisa", "Ica"), "azzahra": ("Ara",),
-    "zahra": ("Ara",), "syifa": ("Ifa",), "aulia": ("Lia", "Aul"), "amalia": ("Amel", "Lia"),
-    "fauzan": ("Ojan",), "farhan": ("Aan", "Paan"), "ramadhan": ("Rama", "Dhani"),
-    "syahrul": ("Arul",), "khairul": ("Irul",), "zulkifli": ("Zul", "Ipli"),
-    "ibrahim": ("Baim",), "ismail": ("Mail",), "yusuf": ("Ucup",), "hasan": ("Acan",),
-    "tiurma": ("Tiur",), "romauli": ("Uli",), "aloysius": ("Alo",), "benediktus": ("Ben",),
-    "vinsensius": ("Vinsen", "Sensi"), "wilhelmina": ("Mina", "Wilma"),
-    "emerensiana": ("Ensi", "Rensi"), "skolastika": ("Tika",), "paskalia": ("Lia",),
-}  # fmt: skip
 
 _VOWELS: Final = frozenset("aeiou")
 _QWERTY_NEIGHBOURS: Final[dict[str, str]] = {
@@ -561,7 +493,7 @@ def _given_name_index(tokens: Sequence[str]) -> int:
     for i, token in enumerate(tokens):
         if i == len(tokens) - 1:
             return i
-        if _MUHAMMAD_RE.fullmatch(token) or token.lower() in _PREFIXES_LOWER:
+        if canonical_prefix(token) is not None:
             continue
         return i
     return 0
@@ -571,7 +503,7 @@ def nickname(rng: random.Random, name: str) -> str:
     """A call name for ``name``, e.g. 'Muhammad Rizki' → 'Iki', 'Siti Aisyah' → 'Ais'."""
     tokens = name.split()
     given = tokens[_given_name_index(tokens)] if tokens else name
-    known = _NICKNAMES.get(given.lower())
+    known = nicknames_of(given)
     if known:
         return _pick(rng, known)
     letters = given.lower().strip(".")
@@ -636,13 +568,13 @@ def _variant_old_spelling(rng: random.Random, name: str) -> str | None:
 
 
 def _variant_muhammad(rng: random.Random, name: str) -> str | None:
-    m = _MUHAMMAD_RE.search(name)
-    if m is None:
-        return None
-    current = m.group(0)
-    choices = [f for f in _MUHAMMAD_FORMS if f.lower() != current.lower()]
-    form = _match_case(name, _pick(rng, choices))
-    return name[: m.start()] + form + name[m.end() :]
+    tokens = name.split(" ")
+    for i, token in enumerate(tokens[:-1]):
+        if canonical_prefix(token) == "muhammad":
+            choices = [f for f in MUHAMMAD_FORMS if f.lower() != token.lower()]
+            tokens[i] = _match_case(name, _pick(rng, choices))
+            return " ".join(tokens)
+    return None
 
 
 def _variant_nur(rng: random.Random, name: str) -> str | None:
@@ -660,9 +592,7 @@ def _variant_nur(rng: random.Random, name: str) -> str | None:
 
 def _variant_dropped_prefix(rng: random.Random, name: str) -> str | None:
     tokens = name.split(" ")
-    if len(tokens) >= 2 and (
-        _MUHAMMAD_RE.fullmatch(tokens[0]) or tokens[0].lower() in _PREFIXES_LOWER
-    ):
+    if len(tokens) >= 2 and canonical_prefix(tokens[0]) is not None:
         return " ".join(tokens[1:])
     return None
 

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from subgraphs.common.names import normalize_name
+from resolution.names import normalize_name
 from subgraphs.common.region_filter import within_any, within_prefix
 from subgraphs.common.rows import row_mapper, select_in
 from subgraphs.disdukcapil import tables as t

@@ -9,8 +9,8 @@ import pytest
 from conftest import changes_of
 from sqlalchemy import func, insert, select
 
+from resolution.names import normalize_name
 from subgraphs.common.identifiers import make_nik
-from subgraphs.common.names import normalize_name
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil.service import SPEC
 from tests.subgraphs.sample_identities import FACTS_ONLY, identity_of

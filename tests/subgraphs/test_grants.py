@@ -27,11 +27,11 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import insert
 
 from auth.grant import GRANT_ALGORITHM, GRANT_HEADER, GrantKeyError, GrantSigner
+from resolution.names import normalize_name
 from subgraphs.common.context import Context, Info
 from subgraphs.common.grants import selects_only_service_fields
 from subgraphs.common.guard import POLICY_FACTS, require_facts_access
 from subgraphs.common.identity import Identity
-from subgraphs.common.names import normalize_name
 from subgraphs.common.service import create_app
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.disdukcapil import tables as t

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from resolution.names import normalize_name
 from satu_anak.synthetic.common import REFERENCE_DATE, GroundTruth, child_id
 from satu_anak.synthetic.protection import CASE_STAGES
 from satu_anak.synthetic.stories import (
@@ -20,7 +21,6 @@ from satu_anak.synthetic.stories import (
 )
 from satu_anak.synthetic.world import COLUMNS, TABLES, Chunk, generate
 from subgraphs.common.identifiers import parse_nik, validate_kk
-from subgraphs.common.names import normalize_name
 
 CHILDREN = 40_000
 SEED = 20261101
