@@ -27,8 +27,11 @@ from resolution.names import formal_names, parse_name, phonetic_key
 from resolution.records import ChildRecord
 
 KEY_LENGTH: Final = 40  # the key columns' width
-KABUPATEN_PREFIX: Final = 5  # "PP.KK" of "PP.KK.CC.DDDD"
+DESA_CODE: Final = 13  # "PP.KK.CC.DDDD"
+KABUPATEN_PREFIX: Final = 5  # "PP.KK"
 PROVINCE_PREFIX: Final = 2
+CHILD_YEARS: Final = 18  # a record without any date is a child's: born in the last 18 years
+MIN_SPELLING_KEY: Final = 3  # shorter keys have too many neighbours to be worth a lookup
 
 # Rows one block may return. A tight block (key + year window + kabupaten) holds a few dozen
 # people even for the commonest names at national scale; a loose one (key nationally, or key in a
@@ -71,29 +74,40 @@ class KeyColumn(StrEnum):
     KK = "kk_number"
 
 
+class Match(StrEnum):
+    """How a block's keys meet the column."""
+
+    EQUAL = "equal"  # column = the one key
+    ANY_OF = "any_of"  # column IN the keys (spelling neighbours of one reported name)
+    PREFIX = "prefix"  # column starts with the key (a short call name, a cut-off name)
+
+
 class BlockKind(StrEnum):
     """Why a block is searched: which reported value it rests on."""
 
     GIVEN_NAME = "given_name"  # the name the child is called by
     NICKNAME = "nickname"  # a formal name a reported nickname stands for
     OTHER_NAME = "other_name"  # another token: family name, second given name, joined tokens
+    SPELLING = "spelling"  # the called name's neighbours: one letter off, cut short, run together
     MOTHER = "mother"
     FAMILY = "family"  # the KK number
 
 
 @dataclass(frozen=True, slots=True)
 class YearWindow:
-    """Inclusive birth-year range, and the year the record points at (rows nearest first)."""
+    """Inclusive birth-year range, and the year the record points at (rows nearest first), if
+    any: a record without any date is searched over a child's years, in no order."""
 
     first: int
     last: int
-    target: int
+    target: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One key lookup: ``column = key``, within ``years`` and under ``region`` (a code prefix)
-    where given, at most ``cap`` rows, nearest ``years.target`` (or ``target_year``) first."""
+    """One key lookup: ``column = key`` (or IN ``keys``, or LIKE ``key%``), within ``years`` and
+    under ``region`` (a code prefix) where given, at most ``cap`` rows, nearest ``years.target``
+    (or ``target_year``) first."""
 
     kind: BlockKind
     column: KeyColumn
@@ -102,9 +116,18 @@ class Block:
     region: str | None = None
     cap: int = LOOSE_CAP
     target_year: int | None = None  # ordering only, for a block without a window
+    match: Match = Match.EQUAL
+    keys: tuple[str, ...] = ()  # Match.ANY_OF: the keys (``key`` is the name they surround)
+
+    @property
+    def order_year(self) -> int | None:
+        return self.years.target if self.years is not None else self.target_year
 
     def describe(self) -> str:
-        parts = [f"{self.column}={self.key}"]
+        shown = f"{self.key}%" if self.match is Match.PREFIX else self.key
+        if self.match is Match.ANY_OF:
+            shown = f"{len(self.keys)} keys around {self.key}"
+        parts = [f"{self.column} {self.match} {shown}"]
         if self.years is not None:
             parts.append(f"year {self.years.first}-{self.years.last}")
         if self.region is not None:
@@ -116,24 +139,24 @@ def query_blocks(record: ChildRecord) -> list[Block]:
     """The key lookups for ``record``, tightest first, without duplicates; [] when the record
     carries nothing to look up by."""
     years = year_window(record)
-    regions = _region_prefixes(record.region_codes)
+    area = _Area.of(record.region_codes)
     names = _NameKeys.of(record.names, record.father_names)
     mothers = _mother_keys(record)
     blocks: list[Block] = []
     if record.kk_number and record.kk_number.strip():
-        blocks.append(
-            Block(BlockKind.FAMILY, KeyColumn.KK, record.kk_number.strip(), cap=FAMILY_CAP)
-        )
+        kk = record.kk_number.strip()
+        blocks.append(Block(BlockKind.FAMILY, KeyColumn.KK, kk, cap=FAMILY_CAP))
     for key in names.given:
-        blocks.extend(_name_blocks(BlockKind.GIVEN_NAME, key, years, regions, national=True))
+        blocks.extend(_name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True))
     for key in mothers:
-        blocks.extend(_mother_blocks(key, years, regions))
+        blocks.extend(_mother_blocks(key, years, area))
     for key in names.nicknames:
-        blocks.extend(_name_blocks(BlockKind.NICKNAME, key, years, regions, national=False))
+        blocks.extend(_name_blocks(BlockKind.NICKNAME, key, years, area, national=False))
     for key in names.given:
+        blocks.extend(_spelling_blocks(key, years, area))
         blocks.extend(_second_token_blocks(key, years))
     for key in names.others:
-        blocks.extend(_other_token_blocks(key, years, regions))
+        blocks.extend(_other_token_blocks(key, years, area))
     return list(dict.fromkeys(blocks))
 
 
@@ -154,38 +177,86 @@ def year_window(record: ChildRecord) -> YearWindow | None:
     return None
 
 
+def _search_years(years: YearWindow | None, record_as_of: date | None = None) -> YearWindow:
+    """The window a block searches: the record's, or a child's years when it gave none."""
+    if years is not None:
+        return years
+    this_year = (record_as_of or date.today()).year
+    return YearWindow(this_year - CHILD_YEARS, this_year, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Area:
+    """Where the record places the child: desa codes, their kabupaten, their provinces."""
+
+    desa: tuple[str, ...]
+    kabupaten: tuple[str, ...]
+    provinces: tuple[str, ...]
+
+    @classmethod
+    def of(cls, codes: Iterable[str]) -> _Area:
+        desa: dict[str, None] = {}
+        kabupaten: dict[str, None] = {}
+        for code in (c.strip() for c in codes):
+            if len(code) == DESA_CODE:
+                desa[code] = None
+            if len(code) >= KABUPATEN_PREFIX:
+                kabupaten[code[:KABUPATEN_PREFIX]] = None
+            elif len(code) == PROVINCE_PREFIX:
+                kabupaten[code] = None  # only the province known: searched as the closest area
+        provinces = dict.fromkeys(
+            k[:PROVINCE_PREFIX] for k in kabupaten if len(k) > PROVINCE_PREFIX
+        )
+        return cls(tuple(desa), tuple(kabupaten), tuple(provinces))
+
+
 def _name_blocks(
-    kind: BlockKind,
-    key: str,
-    years: YearWindow | None,
-    regions: tuple[str, ...],
-    *,
-    national: bool,
+    kind: BlockKind, key: str, years: YearWindow | None, area: _Area, *, national: bool
 ) -> Iterator[Block]:
-    """A name the registry may file the person under: in the kabupaten within the window, in the
-    province within the window, nationally within the window (a family that moved), and in the
-    kabupaten whatever the year (a wrong or unknown date)."""
+    """A name the registry may file the person under: in the desa whatever the year (a wrong or
+    unknown date); in the kabupaten, the province and (for a reported name) the nation within the
+    window (a family that moved); in the kabupaten whatever the year."""
     column = KeyColumn.NAME
+    target = years.target if years is not None else None
+    window = _search_years(years)
+    for desa in area.desa:
+        yield Block(kind, column, key, None, desa, TIGHT_CAP, target)
+    for region in area.kabupaten:
+        yield Block(kind, column, key, window, region, TIGHT_CAP)
     if years is not None:
-        for region in regions:
-            yield Block(kind, column, key, years, region, TIGHT_CAP)
-        for province in _provinces(regions):
+        for province in area.provinces:
             yield Block(kind, column, key, years, province, LOOSE_CAP)
-        if national or not regions:
-            yield Block(kind, column, key, years, None, LOOSE_CAP)
-    target = years.target if years is not None else None
-    for region in regions:
-        yield Block(kind, column, key, None, region, LOOSE_CAP, target)
-
-
-def _mother_blocks(key: str, years: YearWindow | None, regions: tuple[str, ...]) -> Iterator[Block]:
-    """The mother's called name: her children in the kabupaten (any year, nearest first), and her
-    children anywhere within the window (a family that moved)."""
-    target = years.target if years is not None else None
-    for region in regions:
-        yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, None, region, TIGHT_CAP, target)
+    if (national and years is not None) or not area.kabupaten:
+        yield Block(kind, column, key, window, None, LOOSE_CAP)
     if years is not None:
-        yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, years, None, LOOSE_CAP)
+        for region in area.kabupaten:
+            yield Block(kind, column, key, None, region, LOOSE_CAP, target)
+
+
+def _mother_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:
+    """The mother's called name: her children in the desa and in the kabupaten (any year, nearest
+    first), and her children anywhere within the window (a family that moved)."""
+    target = years.target if years is not None else None
+    for region in (*area.desa, *area.kabupaten):
+        yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, None, region, TIGHT_CAP, target)
+    yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, _search_years(years), None, LOOSE_CAP)
+
+
+def _spelling_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:
+    """A called name written one letter off, cut short or run together with the next name: its
+    neighbours and its prefixes in the kabupaten within the window, and the names it begins."""
+    if len(key) < MIN_SPELLING_KEY:
+        return
+    window = _search_years(years)
+    neighbours = tuple(sorted(_one_letter_off(key) | _prefixes(key)))
+    for region in area.kabupaten:
+        yield Block(
+            BlockKind.SPELLING, KeyColumn.NAME, key, window, region, TIGHT_CAP,
+            match=Match.ANY_OF, keys=neighbours,
+        )  # fmt: skip
+        yield Block(
+            BlockKind.SPELLING, KeyColumn.NAME, key, window, region, TIGHT_CAP, match=Match.PREFIX
+        )
 
 
 def _second_token_blocks(key: str, years: YearWindow | None) -> Iterator[Block]:
@@ -195,17 +266,33 @@ def _second_token_blocks(key: str, years: YearWindow | None) -> Iterator[Block]:
         yield Block(BlockKind.GIVEN_NAME, KeyColumn.NAME2, key, years, None, LOOSE_CAP)
 
 
-def _other_token_blocks(
-    key: str, years: YearWindow | None, regions: tuple[str, ...]
-) -> Iterator[Block]:
+def _other_token_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:
     """Another token of a reported name: the registry's other token, or its called name (the
     record dropped or garbled the called name but kept the family name)."""
+    window = _search_years(years)
     target = years.target if years is not None else None
-    if years is not None:
-        yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME2, key, years, None, LOOSE_CAP)
-        yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME, key, years, None, LOOSE_CAP)
-    for region in regions:
+    yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME2, key, window, None, LOOSE_CAP)
+    yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME, key, window, None, LOOSE_CAP)
+    for region in area.kabupaten:
         yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME, key, None, region, LOOSE_CAP, target)
+
+
+_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_letter_off(key: str) -> set[str]:
+    """Every key one deletion, insertion, substitution or swap of neighbours away (a typo)."""
+    splits = [(key[:i], key[i:]) for i in range(len(key) + 1)]
+    deleted = {a + b[1:] for a, b in splits if b}
+    swapped = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaced = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    inserted = {a + c + b for a, b in splits for c in _LETTERS}
+    return (deleted | swapped | replaced | inserted) - {key}
+
+
+def _prefixes(key: str) -> set[str]:
+    """The key's proper prefixes of a name's length: "prasetyoramadan" ⊃ "prasetyo"."""
+    return {key[:i] for i in range(MIN_SPELLING_KEY, len(key))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,23 +347,6 @@ def _mother_keys(record: ChildRecord) -> tuple[str, ...]:
         for formal in formal_names(parsed.given or ""):
             keys[_key(formal)] = None
     return tuple(k for k in keys if k)
-
-
-def _region_prefixes(codes: Iterable[str]) -> tuple[str, ...]:
-    """The kabupaten ("PP.KK") of every reported region; a province code alone stays itself."""
-    prefixes: dict[str, None] = {}
-    for code in codes:
-        code = code.strip()
-        if len(code) >= KABUPATEN_PREFIX:
-            prefixes[code[:KABUPATEN_PREFIX]] = None
-        elif len(code) == PROVINCE_PREFIX:
-            prefixes[code] = None
-    return tuple(prefixes)
-
-
-def _provinces(regions: tuple[str, ...]) -> tuple[str, ...]:
-    """The provinces of kabupaten prefixes (a province prefix is searched as a region already)."""
-    return tuple(dict.fromkeys(r[:PROVINCE_PREFIX] for r in regions if len(r) > PROVINCE_PREFIX))
 
 
 def _key(token: str) -> str:
