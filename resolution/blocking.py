@@ -31,6 +31,7 @@ DESA_CODE: Final = 13  # "PP.KK.CC.DDDD"
 KABUPATEN_PREFIX: Final = 5  # "PP.KK"
 PROVINCE_PREFIX: Final = 2
 CHILD_YEARS: Final = 18  # a record without any date is a child's: born in the last 18 years
+CALL_NAME_LENGTH: Final = 4  # "Nana", "Wan", "Iki": a call name, not a formal given name
 MIN_SPELLING_KEY: Final = 3  # shorter keys have too many neighbours to be worth a lookup
 
 # Rows one block may return. A tight block (key + year window + kabupaten) holds a few dozen
@@ -72,6 +73,7 @@ class KeyColumn(StrEnum):
     NAME2 = "name_key2"
     MOTHER = "mother_key"
     KK = "kk_number"
+    REGION = "region_code"  # the desa itself: its children born around the date
 
 
 class Match(StrEnum):
@@ -91,6 +93,7 @@ class BlockKind(StrEnum):
     SPELLING = "spelling"  # the called name's neighbours: one letter off, cut short, run together
     MOTHER = "mother"
     FAMILY = "family"  # the KK number
+    NEIGHBOURHOOD = "neighbourhood"  # only a call name: the desa's children of that age
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,8 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         blocks.extend(_second_token_blocks(key, years))
     for key in names.others:
         blocks.extend(_other_token_blocks(key, years, area))
+    if years is not None and not mothers and not record.kk_number and names.only_call_names:
+        blocks.extend(_neighbourhood_blocks(years, area))
     return list(dict.fromkeys(blocks))
 
 
@@ -277,6 +282,15 @@ def _other_token_blocks(key: str, years: YearWindow | None, area: _Area) -> Iter
         yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME, key, None, region, LOOSE_CAP, target)
 
 
+def _neighbourhood_blocks(years: YearWindow, area: _Area) -> Iterator[Block]:
+    """A child known only by a call name ("Nana", "Wan": often the end of the formal name, which
+    no key index can look up) and neither mother nor KK: the children of the desa born in the
+    window, nearest the year first. It reads the desa by ``ix_person_region_code``: a few
+    thousand people in a real desa."""
+    for desa in area.desa:
+        yield Block(BlockKind.NEIGHBOURHOOD, KeyColumn.REGION, desa, years, None, TIGHT_CAP)
+
+
 _LETTERS: Final = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -303,11 +317,21 @@ class _NameKeys:
     nicknames: tuple[str, ...]
     others: tuple[str, ...]
 
+    own_tokens: int  # tokens of the child's own reported names (a father's name aside)
+
+    @property
+    def only_call_names(self) -> bool:
+        """Nothing but short call names: no formal name, no family name to look up by."""
+        return self.own_tokens <= len(self.given) and all(
+            len(k) <= CALL_NAME_LENGTH for k in self.given
+        )
+
     @classmethod
     def of(cls, names: Iterable[str], father_names: Iterable[str]) -> _NameKeys:
         given: dict[str, None] = {}
         nicknames: dict[str, None] = {}
         others: dict[str, None] = {}
+        own_tokens = 0
         for name in names:
             parsed = parse_name(name)
             if parsed.baby:
@@ -316,6 +340,7 @@ class _NameKeys:
             if called:
                 given[called] = None
             tokens = [t for t in parsed.tokens if _key(t)]
+            own_tokens += len(tokens)
             for token in tokens:
                 for formal in formal_names(token):
                     nicknames[_key(formal)] = None
@@ -330,7 +355,7 @@ class _NameKeys:
                 others[called] = None
         nicknames = {k: None for k in nicknames if k and k not in given}
         others = {k: None for k in others if k and k not in given and k not in nicknames}
-        return cls(tuple(given), tuple(nicknames), tuple(others))
+        return cls(tuple(given), tuple(nicknames), tuple(others), own_tokens)
 
 
 def _mother_keys(record: ChildRecord) -> tuple[str, ...]:
