@@ -254,6 +254,11 @@ def _spelling_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterato
         return
     window = _search_years(years)
     neighbours = tuple(sorted(_one_letter_off(key) | _prefixes(key)))
+    for desa in area.desa:
+        yield Block(
+            BlockKind.SPELLING, KeyColumn.NAME, key, None, desa, TIGHT_CAP,
+            match=Match.ANY_OF, keys=neighbours,
+        )  # fmt: skip
     for region in area.kabupaten:
         yield Block(
             BlockKind.SPELLING, KeyColumn.NAME, key, window, region, TIGHT_CAP,
@@ -276,6 +281,11 @@ def _other_token_blocks(key: str, years: YearWindow | None, area: _Area) -> Iter
     record dropped or garbled the called name but kept the family name)."""
     window = _search_years(years)
     target = years.target if years is not None else None
+    # In the kabupaten first, unordered: the scan stops at the cap instead of ranking a common
+    # family name's whole national window.
+    unordered = YearWindow(window.first, window.last, None)
+    for region in area.kabupaten:
+        yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME2, key, unordered, region, TIGHT_CAP)
     yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME2, key, window, None, LOOSE_CAP)
     yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME, key, window, None, LOOSE_CAP)
     for region in area.kabupaten:
