@@ -121,6 +121,8 @@ class Block:
     target_year: int | None = None  # ordering only, for a block without a window
     match: Match = Match.EQUAL
     keys: tuple[str, ...] = ()  # Match.ANY_OF: the keys (``key`` is the name they surround)
+    sex: str | None = None  # a filter, for the one block that has no name to narrow by
+    also: tuple[tuple[KeyColumn, str], ...] = ()  # further keys the rows must carry (filters)
 
     @property
     def order_year(self) -> int | None:
@@ -150,9 +152,12 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         kk = record.kk_number.strip()
         blocks.append(Block(BlockKind.FAMILY, KeyColumn.KK, kk, cap=FAMILY_CAP))
     for key in names.given:
-        blocks.extend(_name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True))
+        blocks.extend(
+            _name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True, sex=record.sex)
+        )
+    blocks.extend(_family_moved_blocks(names, mothers, years))
     for key in mothers:
-        blocks.extend(_mother_blocks(key, years, area))
+        blocks.extend(_mother_blocks(key, years, area, record.sex))
     for key in names.nicknames:
         blocks.extend(_name_blocks(BlockKind.NICKNAME, key, years, area, national=False))
     for key in names.given:
@@ -161,7 +166,7 @@ def query_blocks(record: ChildRecord) -> list[Block]:
     for key in names.others:
         blocks.extend(_other_token_blocks(key, years, area))
     if years is not None and not mothers and not record.kk_number and names.only_call_names:
-        blocks.extend(_neighbourhood_blocks(years, area))
+        blocks.extend(_neighbourhood_blocks(years, area, record.sex))
     return list(dict.fromkeys(blocks))
 
 
@@ -216,11 +221,18 @@ class _Area:
 
 
 def _name_blocks(
-    kind: BlockKind, key: str, years: YearWindow | None, area: _Area, *, national: bool
+    kind: BlockKind,
+    key: str,
+    years: YearWindow | None,
+    area: _Area,
+    *,
+    national: bool,
+    sex: str | None = None,
 ) -> Iterator[Block]:
     """A name the registry may file the person under: in the desa whatever the year (a wrong or
     unknown date); in the kabupaten, the province and (for a reported name) the nation within the
-    window (a family that moved); in the kabupaten whatever the year."""
+    window (a family that moved: there of the record's sex, which halves a common name's rows);
+    in the kabupaten whatever the year."""
     column = KeyColumn.NAME
     target = years.target if years is not None else None
     window = _search_years(years)
@@ -232,19 +244,41 @@ def _name_blocks(
         for province in area.provinces:
             yield Block(kind, column, key, years, province, LOOSE_CAP)
     if (national and years is not None) or not area.kabupaten:
-        yield Block(kind, column, key, window, None, LOOSE_CAP)
+        yield Block(kind, column, key, window, None, LOOSE_CAP, sex=sex)
     if years is not None:
         for region in area.kabupaten:
             yield Block(kind, column, key, None, region, LOOSE_CAP, target)
 
 
-def _mother_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:
+def _family_moved_blocks(
+    names: _NameKeys, mothers: tuple[str, ...], years: YearWindow | None
+) -> Iterator[Block]:
+    """The called name together with the mother's, or with another token, anywhere in the
+    nation: a family that moved, under a name too common for the national name block's cap.
+    Two keys together are rare, so these stop at their cap early and rank nothing."""
+    window = _search_years(years)
+    unordered = YearWindow(window.first, window.last, None)
+    for key in names.given:
+        for mother in mothers:
+            also = ((KeyColumn.MOTHER, mother),)
+            yield Block(BlockKind.MOTHER, KeyColumn.NAME, key, unordered, cap=TIGHT_CAP, also=also)
+        for other in names.others:
+            also = ((KeyColumn.NAME2, other),)
+            yield Block(
+                BlockKind.OTHER_NAME, KeyColumn.NAME, key, unordered, cap=TIGHT_CAP, also=also
+            )
+
+
+def _mother_blocks(
+    key: str, years: YearWindow | None, area: _Area, sex: str | None
+) -> Iterator[Block]:
     """The mother's called name: her children in the desa and in the kabupaten (any year, nearest
     first), and her children anywhere within the window (a family that moved)."""
     target = years.target if years is not None else None
     for region in (*area.desa, *area.kabupaten):
         yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, None, region, TIGHT_CAP, target)
-    yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, _search_years(years), None, LOOSE_CAP)
+    window = _search_years(years)
+    yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, window, None, LOOSE_CAP, sex=sex)
 
 
 def _spelling_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:
@@ -292,13 +326,15 @@ def _other_token_blocks(key: str, years: YearWindow | None, area: _Area) -> Iter
         yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME, key, None, region, LOOSE_CAP, target)
 
 
-def _neighbourhood_blocks(years: YearWindow, area: _Area) -> Iterator[Block]:
+def _neighbourhood_blocks(years: YearWindow, area: _Area, sex: str | None) -> Iterator[Block]:
     """A child known only by a call name ("Nana", "Wan": often the end of the formal name, which
     no key index can look up) and neither mother nor KK: the children of the desa born in the
     window, nearest the year first. It reads the desa by ``ix_person_region_code``: a few
     thousand people in a real desa."""
     for desa in area.desa:
-        yield Block(BlockKind.NEIGHBOURHOOD, KeyColumn.REGION, desa, years, None, TIGHT_CAP)
+        yield Block(
+            BlockKind.NEIGHBOURHOOD, KeyColumn.REGION, desa, years, None, TIGHT_CAP, sex=sex
+        )
 
 
 _LETTERS: Final = "abcdefghijklmnopqrstuvwxyz"

@@ -146,6 +146,12 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
             params[f"r{number}"] = block.region
             params[f"re{number}"] = block.region + _PREFIX_END
             where.append(f"{region} >= :r{number} AND {region} < :re{number}")
+        for extra, (column, key) in enumerate(block.also):
+            params[f"a{number}_{extra}"] = key
+            where.append(f"{column.value} = :a{number}_{extra}")
+        if block.sex is not None:
+            params[f"s{number}"] = block.sex
+            where.append(f"sex = :s{number}")
         order = ""
         if block.order_year is not None:
             order = f" ORDER BY abs(birth_year - {block.order_year:d}), id"
