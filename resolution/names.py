@@ -59,7 +59,10 @@ def normalize_name(name: str) -> str:
 
     "Moehammad Djoko Soetrisno" → "muhammad joko sutrisno"; "Soenjoto" → "sunyoto".
     """
-    return " ".join(_modern_token(token) for token in fold(name).split(" ") if token)
+    folded = fold(name)
+    if _OLD_EVIDENCE.search(folded) is None:
+        return folded  # the common case: nothing written the old way
+    return " ".join(_modern_token(token) for token in folded.split(" "))
 
 
 # Current spellings back to the old ones, for generating old-spelled records. Old digraphs
@@ -164,10 +167,13 @@ _BIN: Final = frozenset({"bin", "binti", "bt", "bte", "binte"})
 
 def canonical_prefix(token: str) -> str | None:
     """'muhammad', 'ahmad', 'siti' or 'nur' if ``token`` is a form of that prefix."""
-    norm = normalize_name(token)
-    if _MUHAMMAD_TOKEN.fullmatch(norm):
+    return _prefix_of(normalize_name(token))
+
+
+def _prefix_of(norm: str) -> str | None:
+    if norm[:1] == "m" and _MUHAMMAD_TOKEN.fullmatch(norm):
         return "muhammad"
-    if _AHMAD_TOKEN.fullmatch(norm):
+    if norm[:1] == "a" and _AHMAD_TOKEN.fullmatch(norm):
         return "ahmad"
     return _PREFIX_TOKENS.get(norm)
 
@@ -192,13 +198,14 @@ def _own_name(tokens: list[str]) -> tuple[tuple[str, ...], str | None, str | Non
     """(tokens past prefixes and initials, given name, canonical prefix) of a person's own name."""
     prefix: str | None = None
     rest = list(tokens)
-    while len(rest) > 1 and (found := canonical_prefix(rest[0])) is not None:
+    while len(rest) > 1 and (found := _prefix_of(rest[0])) is not None:
         prefix = prefix or found
         rest.pop(0)
     meaningful = tuple(t for t in rest if len(t) > 1) or tuple(rest)
     return meaningful, (meaningful[0] if meaningful else None), prefix
 
 
+@lru_cache(maxsize=1 << 16)  # bounded; names repeat a lot (a registry is built from few pools)
 def parse_name(name: str) -> ParsedName:
     """Take ``name`` apart: "M. Rizki bin Slamet" → given rizki, prefix muhammad, father slamet.
 

@@ -26,8 +26,10 @@ class GroundTruth(NamedTuple):
     """Which registry person an undocumented child really is, and how the records differ."""
 
     child_id: str
-    person_id: int | None
-    variations: tuple[str, ...]
+    person_id: int | None  # None: the child is not in the registry
+    variations: tuple[str, ...]  # kinds from synthetic.undocumented.VARIATION_KINDS
+    negative: str = ""  # no match: sibling, twin, namesake or unregistered (NEGATIVE_KINDS)
+    confuser_person_id: int | None = None  # the sibling's, twin's or namesake's registry person
 
 
 def child_id(number: int) -> str:
@@ -76,8 +78,9 @@ class Kid:
     """A child while its household is built: the truth, what agencies recorded, first contacts."""
 
     __slots__ = (
-        "age", "birth", "birth_place", "cert", "complained", "contacts", "id", "lksa_desa",
-        "matched", "name", "names_by", "nik", "person_id", "recorded", "sex", "variations",
+        "age", "birth", "birth_place", "cert", "complained", "confuser", "contacts", "id",
+        "lksa_desa", "matched", "name", "names_by", "negative", "nik", "person_id", "recorded",
+        "sex", "variations",
     )  # fmt: skip
 
     def __init__(self, number: int, sex: str, name: str, birth: int, birth_place: str) -> None:
@@ -98,6 +101,10 @@ class Kid:
         self.recorded: dict[str, Any] | None = None
         self.matched = True
         self.variations: tuple[str, ...] = ()
+        # Not in the registry: which hard negative, and the registry's look-alike (a sibling's
+        # Kid, whose person id comes later, or the person id of a generated twin or namesake).
+        self.negative = ""
+        self.confuser: Kid | int | None = None
 
     def contact(self, agency: str, at: datetime) -> None:
         known = self.contacts.get(agency)

@@ -95,6 +95,7 @@ class Households:
         pkh = self.programmes.plan_pkh(hh) if in_pkh else None
         dtks = self.programmes.plan_dtks() if in_dtks else None
         self.programmes.programme_contacts(hh, pkh, dtks)
+        undocumented = []
         for kid in kids:
             self.protection.random_events(kid, hh)
             contacts = kid.contacts
@@ -104,7 +105,10 @@ class Households:
                     else 0.1 if kid.complained else 0.03
                 )  # fmt: skip
                 if rand() < p:
-                    self.registry.make_undocumented(kid, hh, matched=rand() < 0.8)
+                    undocumented.append(kid)
+        documented = [kid for kid in kids if kid not in undocumented]
+        for kid in undocumented:
+            self.registry.make_undocumented(kid, hh, documented)
         self.close_household(hh, pkh, dtks)
         return len(kids)
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Integer, Numeric, Table
 from sqlalchemy.engine import make_url
 
+from satu_anak.synthetic.common import GroundTruth
 from satu_anak.synthetic.consents import seeded_cases
 from satu_anak.synthetic.stories import STORIES
 from satu_anak.synthetic.world import COLUMNS, TABLES, Chunk, generate
@@ -25,12 +26,15 @@ from subgraphs.common.database import create_engine
 from subgraphs.common.migrations import upgrade
 from subgraphs.common.settings import SubgraphSettings, data_dir
 
-__all__ = ["GROUND_TRUTH_FILE", "SUBGRAPHS", "SeedReport", "seed"]
+__all__ = ["GROUND_TRUTH_COLUMNS", "GROUND_TRUTH_FILE", "SUBGRAPHS", "SeedReport", "seed"]
 
 log = logging.getLogger("satu_anak.seed")
 
 SUBGRAPHS = tuple(TABLES)
 GROUND_TRUTH_FILE = "identity_ground_truth.csv"
+# person_id blank: no match; negative: "", sibling, twin, namesake or unregistered;
+# confuser_person_id: the sibling's, twin's or namesake's registry person (the likely false link).
+GROUND_TRUTH_COLUMNS = ("child_id", "person_id", "variations", "negative", "confuser_person_id")
 
 
 @dataclass
@@ -153,7 +157,7 @@ async def _load(
     partial = target.with_suffix(".csv.partial")
     with partial.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(("child_id", "person_id", "variations"))
+        writer.writerow(GROUND_TRUTH_COLUMNS)
         async for chunk in _chunks(children, seed, chunk_size, now):
             # Subgraphs are separate databases: write them side by side.
             await asyncio.gather(*(sink.write(chunk.rows[name]) for name, sink in sinks.items()))
@@ -161,12 +165,19 @@ async def _load(
                 counts = report.counts[name]
                 for table, rows in tables.items():
                     counts[table] += len(rows)
-            writer.writerows(
-                (g.child_id, "" if g.person_id is None else g.person_id, ";".join(g.variations))
-                for g in chunk.ground_truth
-            )
+            writer.writerows(map(_ground_truth_row, chunk.ground_truth))
     partial.replace(target)
     return target
+
+
+def _ground_truth_row(g: GroundTruth) -> tuple[str, str, str, str, str]:
+    return (
+        g.child_id,
+        "" if g.person_id is None else str(g.person_id),
+        ";".join(g.variations),
+        g.negative,
+        "" if g.confuser_person_id is None else str(g.confuser_person_id),
+    )
 
 
 async def _chunks(children: int, seed: int, chunk_size: int, now: datetime) -> AsyncIterator[Chunk]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Final
 
 from resolution.blocking import registry_keys
 from satu_anak.synthetic import regions
 from satu_anak.synthetic.common import (
+    DAYS_PER_YEAR,
     PLACE_LIST,
     PLACES,
     REFERENCE_DAY,
@@ -16,8 +19,15 @@ from satu_anak.synthetic.common import (
     Household,
     Kid,
     optional_date,
+    pick_weighted,
 )
-from satu_anak.synthetic.names import VariantKind, generate_person_name, name_variant, nickname
+from satu_anak.synthetic.names import (
+    generate_parent_names,
+    generate_person_name,
+    name_variant,
+    nickname,
+)
+from satu_anak.synthetic.undocumented import AgencyRecord, differs, given_token, rhyming_name
 from subgraphs.common.identifiers import make_kk, make_nik
 
 _STREETS: Final = (
@@ -28,9 +38,13 @@ _STREETS: Final = (
 )  # fmt: skip
 _DESA_NAME: Final = {d.code: d.name for d in regions.all_desa()}
 _KELURAHAN: Final = frozenset(d.code for d in regions.all_desa() if d.is_kelurahan)
-_COMMON_VARIANTS: Final[tuple[VariantKind, ...]] = (
-    "old_spelling", "muhammad_abbrev", "dropped_prefix", "nur_variant", "nickname",
-)  # fmt: skip
+# A quarter of the children without NIK are not in the registry; most of those have a
+# look-alike there, the classic false link.
+_P_IN_REGISTRY: Final = 0.75
+# Weights before fallbacks: a child with no registered sibling 1-8 years apart gets a twin or a
+# namesake instead, so the shares come out near even.
+_NEGATIVES: Final = (("sibling", 0.40), ("twin", 0.20), ("namesake", 0.20), ("unregistered", 0.20))
+_OLDEST_BIRTH: Final = date(2008, 11, 2).toordinal()  # 17 on the reference date
 
 
 class Registry:
@@ -41,6 +55,7 @@ class Registry:
         self.rng, self.rand = draft.rng, draft.rand
         self.norm, self.stamp = draft.norm, draft.stamp
         self.ground_truth = draft.ground_truth
+        self.agency_record = AgencyRecord(draft.rng)
         d = draft.rows["disdukcapil"]
         self.families, self.persons, self.children = d["family"], d["person"], d["child"]
         self.child_names, self.reports = d["child_name"], d["child_attribute_report"]
@@ -102,6 +117,10 @@ class Registry:
                 self._documented_child(kid, hh)
             else:
                 self._undocumented_child(kid)
+        # After the loop: a sibling confuser gets its person id in it.
+        for kid in hh.kids:
+            if kid.recorded is not None:
+                self.ground_truth.append(_ground_truth(kid))
 
     def _documented_child(self, kid: Kid, hh: Household) -> None:
         rand = self.rand
@@ -141,6 +160,7 @@ class Registry:
             "birthDate": birth.isoformat() if birth else None, "birthPlace": rec["birth_place"],
             "motherName": rec["mother"], "fatherName": rec["father"], "address": rec["address"],
             "kkNumber": rec["kk"],
+            "ageEstimate": None if rec.get("age_estimate") is None else str(rec["age_estimate"]),
         }  # fmt: skip
         self._report(kid, agency, at, values)
         for other, when in kid.contacts.items():
@@ -161,9 +181,6 @@ class Registry:
             if birth is not None and rand() < 0.7:
                 told["birthDate"] = birth.isoformat()
             self._report(kid, other, when, told)
-        self.ground_truth.append(
-            GroundTruth(kid.id, kid.person_id if kid.matched else None, kid.variations)
-        )
 
     def _report(self, kid: Kid, agency: str, at: datetime, values: dict[str, str | None]) -> None:
         next_id = self.state.next_id
@@ -173,76 +190,95 @@ class Registry:
                     (next_id("child_attribute_report"), kid.id, agency, attribute, value, at)
                 )
 
-    def make_undocumented(self, kid: Kid, hh: Household, matched: bool) -> None:
-        """Record the child as an agency without its NIK would: spelling, birth date, no KK."""
-        rand, rng = self.rand, self.rng
-        variations: list[str] = []
-        name, approx = kid.name, False
-        birth: int | None = kid.birth
-        kind: str
-        if matched:
-            mode = rand()
-            if mode < 0.75:
-                # Mostly the variants officers meet every day; the rarer ones now and then.
-                kinds = _COMMON_VARIANTS if rand() < 0.7 else None
-                try:
-                    name, kind = name_variant(rng, kid.name, kinds)
-                except ValueError:
-                    try:
-                        name, kind = name_variant(rng, kid.name)
-                    except ValueError:
-                        kind, mode = "", 1.0
-                if kind:
-                    variations.append(kind)
-            if mode >= 0.45:
-                birth, approx, kind = self._blur_birth(kid.birth)
-                variations.append(kind)
-        else:
-            if rand() < 0.2:
-                name = nickname(rng, kid.name)
-            if rand() < 0.5:
-                birth, approx, _kind = self._blur_birth(kid.birth)
-        kid.matched = matched
-        kid.variations = tuple(variations)
-        kid.recorded = {
-            "full_name": name,
-            "birth": birth,
-            "approx": approx,
-            "birth_place": kid.birth_place if rand() < 0.5 else None,
-            "mother": hh.mother if rand() < 0.7 else None,
-            "father": hh.father if rand() < 0.35 else None,
-            "region": kid.lksa_desa or hh.desa,
-            "address": hh.address if kid.lksa_desa is None and rand() < 0.4 else None,
-            "kk": hh.kk if "PKH" in kid.contacts and rand() < 0.5 else None,
-        }
+    def make_undocumented(self, kid: Kid, hh: Household, documented: Sequence[Kid]) -> None:
+        """Record the child as an agency without its NIK would, and decide whether the registry
+        knows it; if not, maybe plant its look-alike there (a twin or a namesake) or name the
+        registered sibling (among ``documented``) it will be mistaken for."""
+        in_registry = self.rand() < _P_IN_REGISTRY
+        kid.matched = in_registry
+        if not in_registry:
+            kid.negative, kid.confuser = self._hard_negative(kid, hh, documented)
+        kid.recorded, kinds = self.agency_record.record(kid, hh, in_registry)
+        kid.variations = tuple(kinds)
 
-    def _blur_birth(self, birth: int) -> tuple[int | None, bool, str]:
+    def _hard_negative(
+        self, kid: Kid, hh: Household, documented: Sequence[Kid]
+    ) -> tuple[str, Kid | int | None]:
+        negative: str = pick_weighted(self.rand, _NEGATIVES)
+        if negative == "sibling":
+            sibling = self._registered_sibling(kid, documented)
+            if sibling is not None:
+                return negative, sibling
+            negative = "twin" if self.rand() < 0.4 else "namesake"
+        if negative == "twin":
+            return negative, self._twin(kid, hh)
+        if negative == "namesake":
+            return negative, self._namesake(kid, hh)
+        return "unregistered", None
+
+    def _registered_sibling(self, kid: Kid, documented: Sequence[Kid]) -> Kid | None:
+        """A sibling in the registry born 1-8 years apart, with another given name."""
+        given = given_token(kid.name)
+        apart = [
+            k for k in documented
+            if DAYS_PER_YEAR <= abs(k.birth - kid.birth) <= 8 * DAYS_PER_YEAR
+            and differs(given_token(k.name), given)
+        ]  # fmt: skip
+        return apart[int(self.rand() * len(apart))] if apart else None
+
+    def _twin(self, kid: Kid, hh: Household) -> int:
+        """The child's twin in the registry: same parents, KK, desa and birth day, another name."""
         rand = self.rand
-        r = rand()
-        if r < 0.1:
-            return None, False, "birth_date_unknown"
-        true = date.fromordinal(birth)
-        if r < 0.55:
-            kind = "birth_date_approximate"
-            if rand() < 0.4:
-                blurred = date(true.year, 1, 1) if true.month > 1 else date(true.year, 7, 1)
-                new = blurred.toordinal()
-            else:
-                shift = 30 + int(rand() * 210)
-                new = (
-                    birth - shift
-                    if rand() < 0.5 or birth + shift >= REFERENCE_DAY
-                    else birth + shift
-                )
-        else:
-            kind = "birth_date_year_off"
-            year = true.year + 1 if rand() < 0.5 else true.year - 1
-            new = date(year, true.month, min(true.day, 28)).toordinal()
-            if new >= REFERENCE_DAY:
-                new = date(true.year - 1, true.month, min(true.day, 28)).toordinal()
-        if new >= REFERENCE_DAY:
-            new = birth - 45
-        return new, True, kind
+        sex = kid.sex if rand() < 0.6 else ("M" if kid.sex == "F" else "F")
+        given = given_token(kid.name)
+        twin_given = rhyming_name(given) if sex == kid.sex and rand() < 0.4 else None
+        for _ in range(6):
+            if twin_given is not None and differs(twin_given, given):
+                break
+            other = generate_person_name(self.rng, sex, culture=hh.culture)
+            twin_given = given_token(other)
+        name = kid.name.replace(given, twin_given or f"{given}a", 1)
+        pid = self.state.next_id("person")
+        nik = self._nik(hh.desa[:8], kid.birth, sex)
+        cert = self._cert(hh.desa, kid.birth, pid) if rand() < 0.8 else None
+        self._child_person(pid, nik, hh, name, sex, kid.birth, kid.birth_place, cert)
+        return pid
+
+    def _namesake(self, kid: Kid, hh: Household) -> int:
+        """A child of another family in the same desa with (nearly) the same name, born close."""
+        rand, rng = self.rand, self.rng
+        name = kid.name
+        if rand() < 0.3:
+            with suppress(ValueError):
+                name = name_variant(rng, kid.name, ["phonetic", "typo", "spacing"])[0]
+        birth = kid.birth + int((rand() * 4 - 2) * DAYS_PER_YEAR)
+        birth = max(_OLDEST_BIRTH, min(REFERENCE_DAY - 30, birth))
+        father, mother = generate_parent_names(rng, hh.culture)
+        while not differs(given_token(mother), given_token(hh.mother)):
+            mother = generate_person_name(rng, "F", culture=hh.culture, generation="parent")
+        mother_birth = birth - int((19 + rand() * 16) * DAYS_PER_YEAR)
+        other = Household(
+            desa=hh.desa, father=father if rand() < 0.88 else None, mother=mother,
+            father_birth=mother_birth - int(rand() * 8 * DAYS_PER_YEAR),
+            mother_birth=mother_birth, culture=hh.culture, decile=hh.decile, in_dtks=False,
+            in_pkh=False, kids=[Kid(0, kid.sex, name, birth, kid.birth_place)],
+        )  # fmt: skip
+        self.open_household(other)
+        pid = self.state.next_id("person")
+        nik = self._nik(hh.desa[:8], birth, kid.sex)
+        cert = self._cert(hh.desa, birth, pid) if rand() < 0.8 else None
+        self._child_person(pid, nik, other, name, kid.sex, birth, kid.birth_place, cert)
+        return pid
+
+    def _child_person(
+        self, pid: int, nik: str, hh: Household, name: str, sex: str, birth: int, place: str,
+        cert: str | None,
+    ) -> None:  # fmt: skip
+        day = date.fromordinal(birth)
+        self.persons.append((
+            pid, nik, hh.kk, name, self.norm(name), sex, day, place, hh.mother, hh.father,
+            "CHILD", hh.desa, cert, *registry_keys(name, hh.mother, day),
+        ))  # fmt: skip
 
     def _nik(self, kecamatan: str, birth: int, sex: str) -> str:
         day = date.fromordinal(birth)
@@ -264,3 +300,9 @@ class Registry:
         d = date.fromordinal(birth)
         late = "LT" if self.rand() < 0.3 else "LU"
         return f"{desa[:2]}{desa[3:5]}-{late}-{d.day:02d}{d.month:02d}{d.year}-{person_id % 9999 + 1:04d}"
+
+
+def _ground_truth(kid: Kid) -> GroundTruth:
+    confuser = kid.confuser.person_id if isinstance(kid.confuser, Kid) else kid.confuser
+    person = kid.person_id if kid.matched else None
+    return GroundTruth(kid.id, person, kid.variations, kid.negative, confuser)

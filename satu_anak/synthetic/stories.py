@@ -106,7 +106,7 @@ def _undocumented(households: Households) -> None:
     registry.open_household(hh)
     lksa_id, lksa_desa = protection.services.lksa_by_kab["21.71"][0]
     protection.placement(kid, lksa_id, lksa_desa, None, d(2025, 2, 10), None, None)
-    kid.variations = ("old_spelling", "birth_date_approximate")
+    kid.variations = ("old_spelling", "birth_date_approximate", "no_father")
     kid.recorded = {
         "full_name": "Moehammad Djoko Soetrisno", "birth": d(2014, 1, 1), "approx": True,
         "birth_place": "Batam", "mother": "Sri Wahjoeni", "father": None,

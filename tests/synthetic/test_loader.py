@@ -12,8 +12,15 @@ import pytest
 from conftest import POSTGRES_URL, postgres_available
 from sqlalchemy import insert, select
 
-from satu_anak.synthetic.loader import GROUND_TRUTH_FILE, SUBGRAPHS, _migrate, seed
+from satu_anak.synthetic.loader import (
+    GROUND_TRUTH_COLUMNS,
+    GROUND_TRUTH_FILE,
+    SUBGRAPHS,
+    _migrate,
+    seed,
+)
 from satu_anak.synthetic.stories import STORIES
+from satu_anak.synthetic.undocumented import NEGATIVE_KINDS, VARIATION_KINDS
 from satu_anak.synthetic.world import COLUMNS
 from subgraphs.common.database import Database
 from subgraphs.common.settings import SubgraphSettings, normalize_database_url
@@ -73,7 +80,16 @@ async def test_seed_sqlite_loads_every_table_and_then_leaves_it_alone(tmp_path: 
     with report.ground_truth_path.open(newline="") as file:
         truth = list(csv.DictReader(file))
     assert {row["child_id"] for row in truth} == undocumented
-    assert sum(bool(row["person_id"]) for row in truth) >= 0.7 * len(truth)
+    assert list(truth[0]) == list(GROUND_TRUTH_COLUMNS)
+    assert sum(bool(row["person_id"]) for row in truth) >= 0.6 * len(truth)
+    for row in truth:
+        kinds = row["variations"].split(";") if row["variations"] else []
+        assert set(kinds) <= set(VARIATION_KINDS)
+        if row["person_id"]:
+            assert (row["negative"], row["confuser_person_id"]) == ("", "")
+        else:
+            assert row["negative"] in NEGATIVE_KINDS
+            assert bool(row["confuser_person_id"]) == (row["negative"] != "unregistered")
 
     # The secondary indexes dropped for the load are back.
     fresh = tmp_path / "fresh"

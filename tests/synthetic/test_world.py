@@ -9,8 +9,9 @@ from datetime import date
 from typing import Any, NamedTuple
 
 import pytest
+from rapidfuzz.fuzz import ratio
 
-from resolution.names import normalize_name
+from resolution.names import normalize_name, parse_name, phonetic_key
 from satu_anak.synthetic.common import REFERENCE_DATE, GroundTruth, child_id
 from satu_anak.synthetic.protection import CASE_STAGES
 from satu_anak.synthetic.stories import (
@@ -19,6 +20,7 @@ from satu_anak.synthetic.stories import (
     STORY_PKH_DROPOUT,
     STORY_UNDOCUMENTED,
 )
+from satu_anak.synthetic.undocumented import VARIATION_KINDS, differs, given_token
 from satu_anak.synthetic.world import COLUMNS, TABLES, Chunk, generate
 from subgraphs.common.identifiers import parse_nik, validate_kk
 
@@ -212,23 +214,143 @@ def test_ground_truth_links_most_undocumented_children_to_their_registry_person(
     undocumented = {c.id for c in children.values() if c.nik is None}
     assert {g.child_id for g in world.ground_truth} == undocumented
     matched = [g for g in world.ground_truth if g.person_id is not None]
-    assert len(matched) >= 0.7 * len(world.ground_truth)
+    # A quarter of the queries have no true match (the issue's evaluation).
+    assert 0.68 <= len(matched) / len(world.ground_truth) <= 0.82
     linked = {c.registry_person_id for c in children.values()}
-    kinds: Counter[str] = Counter()
     for truth in matched:
         child, person = children[truth.child_id], persons[truth.person_id]
         assert person.relationship == "CHILD" and person.id not in linked
         assert (child.sex, child.kk_number in (None, person.kk_number)) == (person.sex, True)
-        assert truth.variations
-        kinds.update(truth.variations)
-        same_name = normalize_name(child.full_name) == normalize_name(person.full_name)
-        same_birth = child.birth_date == person.birth_date
-        assert not (same_name and same_birth) or truth.variations == ("old_spelling",)
-        if not same_birth:
-            assert child.birth_date is None or child.birth_date_approximate
-    for expected in ("old_spelling", "nickname", "birth_date_approximate", "birth_date_year_off"):
-        assert kinds[expected] > 0
-    assert kinds["muhammad_abbrev"] + kinds["dropped_prefix"] + kinds["nur_variant"] > 0
+        assert not truth.negative and truth.confuser_person_id is None
+        assert set(truth.variations) & (NAME_KINDS | BIRTH_KINDS), truth
+    kinds = Counter(k for g in world.ground_truth for k in g.variations)
+    assert set(kinds) <= set(VARIATION_KINDS)
+    assert {k for k in VARIATION_KINDS if kinds[k] == 0} <= {"phonetic", "nur_variant"}
+
+
+NAME_KINDS = frozenset(VARIATION_KINDS[: VARIATION_KINDS.index("birth_date_approximate")])
+BIRTH_KINDS = frozenset(k for k in VARIATION_KINDS if k.startswith("birth_date"))
+
+
+def test_every_variation_is_what_its_label_says(world: World) -> None:
+    """Each labelled kind is visible in the record, and what is not labelled is as registered."""
+    children = world.by("child", "id")
+    persons = world.by("person", "id")
+    reports = world.group("child_attribute_report", "child_id")
+    for truth in (g for g in world.ground_truth if g.person_id is not None):
+        child, person = children[truth.child_id], persons[truth.person_id]
+        kinds = set(truth.variations)
+        _check_birth(child, person.birth_date, kinds, reports[child.id])
+        _check_name(child.full_name, person, kinds)
+        _check_parents(child, person, kinds)
+        assert ("moved" in kinds) == (child.region_code[:5] != person.region_code[:5])
+        if "birthplace_missing" in kinds:
+            assert child.birth_place is None
+        elif "birthplace_different" in kinds:
+            assert child.birth_place not in (None, person.birth_place)
+        else:
+            assert child.birth_place == person.birth_place
+
+
+def _check_birth(child: Any, true: date, kinds: set[str], reports: list[Any]) -> None:
+    (kind,) = kinds & BIRTH_KINDS or {None}
+    ages = [r.value for r in reports if r.attribute == "ageEstimate"]
+    if kind is None:
+        assert (child.birth_date, child.birth_date_approximate) == (true, False)
+    elif kind == "birth_date_unknown":
+        assert child.birth_date is None and len(ages) == 1
+        assert abs(int(ages[0]) - age_on(true)) <= 1
+    elif kind == "birth_date_swapped":
+        assert child.birth_date == date(true.year, true.day, true.month) != true
+        assert not child.birth_date_approximate
+    elif kind == "birth_date_year_off":
+        assert abs(child.birth_date.year - true.year) == 1 and child.birth_date_approximate
+        assert child.birth_date.month == true.month
+    else:
+        assert child.birth_date != true and child.birth_date_approximate
+        assert abs((child.birth_date - true).days) <= 366
+    if kind != "birth_date_unknown":
+        assert not ages
+
+
+def _check_name(recorded: str, person: Any, kinds: set[str]) -> None:
+    parsed = parse_name(recorded)
+    if "by_ny" in kinds:
+        assert parsed.baby and parsed.given is None
+        assert parsed.mother == normalize_name(person.mother_name) or "mother_nickname" in kinds
+        return
+    assert ("title_an" in kinds) == recorded.startswith("An. ")
+    assert ("bin_binti" in kinds) == (parsed.father is not None)
+    if parsed.father is not None:
+        assert person.father_name and parsed.father in normalize_name(person.father_name)
+    if "single_name" in kinds:
+        assert len(parsed.tokens) == 1 < len(person.full_name.split())
+    if not kinds & NAME_KINDS:
+        assert normalize_name(recorded) == normalize_name(person.full_name)
+    elif kinds & NAME_KINDS == {"old_spelling"}:
+        old = [phonetic_key(t) for t in normalize_name(recorded).split()]
+        assert old == [phonetic_key(t) for t in normalize_name(person.full_name).split()]
+    elif len(kinds & NAME_KINDS) == 1:
+        assert normalize_name(recorded) != normalize_name(person.full_name)
+    else:  # two renderings may undo each other in part ("Moehammad", then "Muhammad")
+        assert recorded != person.full_name
+
+
+def _check_parents(child: Any, person: Any, kinds: set[str]) -> None:
+    if "no_mother" in kinds:
+        assert child.mother_name is None
+    elif "mother_nickname" in kinds:
+        assert child.mother_name and child.mother_name != person.mother_name
+    else:  # as registered, if perhaps in the old spelling (ANK000000002's "Sri Wahjoeni")
+        assert normalize_name(child.mother_name) == normalize_name(person.mother_name)
+    if "no_father" in kinds:
+        assert person.father_name and child.father_name is None
+    else:
+        assert child.father_name in (None, person.father_name)
+        assert (child.father_name is None) == (person.father_name is None)
+
+
+def test_a_quarter_of_the_undocumented_have_no_match_most_with_a_look_alike(world: World) -> None:
+    """Hard negatives: the registry holds a sibling, a twin or a namesake, not the child."""
+    children = world.by("child", "id")
+    persons = world.by("person", "id")
+    negatives = [g for g in world.ground_truth if g.person_id is None]
+    shares = Counter(g.negative for g in negatives)
+    assert set(shares) == {"sibling", "twin", "namesake", "unregistered"}
+    assert all(n >= 0.12 * len(negatives) for n in shares.values()), shares
+    linked = {c.registry_person_id for c in children.values()}
+    for truth in negatives:
+        child = children[truth.child_id]
+        kinds = set(truth.variations)
+        if truth.negative == "unregistered":
+            assert truth.confuser_person_id is None
+            continue
+        other = persons[truth.confuser_person_id]
+        assert other.relationship == "CHILD"
+        # A registered sibling is in the child index; a generated twin or namesake is not.
+        assert (other.id in linked) == (truth.negative == "sibling")
+        exact_birth = not kinds & BIRTH_KINDS
+        same_name = not kinds & NAME_KINDS
+        own_mother = not kinds & {"no_mother", "mother_nickname"}
+        if truth.negative in ("sibling", "twin"):
+            assert (
+                differs(given_token(child.full_name), given_token(other.full_name)) or not same_name
+            )
+            if own_mother:
+                assert child.mother_name == other.mother_name
+            assert child.kk_number in (None, other.kk_number)
+            if not kinds & {"moved", "no_father"} and child.father_name:
+                assert child.father_name == other.father_name
+            if exact_birth:
+                apart = abs((child.birth_date - other.birth_date).days)
+                assert apart == 0 if truth.negative == "twin" else 365 <= apart <= 8 * 366
+        if truth.negative == "namesake":
+            if same_name:
+                assert ratio(normalize_name(child.full_name), other.normalized_name) >= 80
+            if own_mother:
+                assert differs(given_token(child.mother_name), given_token(other.mother_name))
+            if exact_birth:
+                assert abs(child.birth_date.year - other.birth_date.year) <= 2
 
 
 def test_undocumented_children_carry_names_and_attribute_reports(world: World) -> None:
