@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import Integer, Row, String, TextualSelect, bindparam, select, text
@@ -29,6 +29,7 @@ MAX_PEOPLE: Final = 400
 # and dots of a region code, and a range keeps the composite indexes usable on both backends.
 _PREFIX_END: Final = "~"
 
+MAX_AGE: Final = 120  # an age estimate beyond it is a typing slip, not an estimate
 _REPORTED_NAMES: Final = ("fullName", "name", "otherName", "nickname")
 
 
@@ -47,21 +48,26 @@ async def child_record(conn: AsyncConnection, child_id: str) -> ChildRecord | No
     ).scalars()
     reports = (
         await conn.execute(
-            select(t.child_attribute_report.c.attribute, t.child_attribute_report.c.value)
+            select(
+                t.child_attribute_report.c.attribute,
+                t.child_attribute_report.c.value,
+                t.child_attribute_report.c.reported_at,
+            )
             .where(t.child_attribute_report.c.child_id == child_id)
             .order_by(t.child_attribute_report.c.reported_at, t.child_attribute_report.c.id)
         )
     ).all()
-    return _merged(row, list(names), [(r.attribute, r.value) for r in reports])
+    return _merged(row, list(names), [(r.attribute, r.value, r.reported_at) for r in reports])
 
 
 def _merged(
-    row: Row[Any], other_names: Sequence[str], reports: Sequence[tuple[str, str]]
+    row: Row[Any], other_names: Sequence[str], reports: Sequence[tuple[str, str, datetime]]
 ) -> ChildRecord:
     """The index row's values first (most trusted), then what agencies reported, oldest first."""
     reported: dict[str, list[str]] = {}
-    for attribute, value in reports:
+    for attribute, value, _at in reports:
         reported.setdefault(attribute, []).append(value)
+    age, as_of = _age_estimate(reports)
 
     def values(index_value: str | None, *attributes: str) -> list[str]:
         return [index_value or "", *(v for a in attributes for v in reported.get(a, ()))]
@@ -78,6 +84,8 @@ def _merged(
         sex=sexes[0] if sexes else None,
         birth_date=birth_date,
         birth_date_exact=exact,
+        age_estimate=age,
+        as_of=as_of,
         birth_places=_distinct_names(values(row.birth_place, "birthPlace")),
         region_codes=_distinct(values(row.region_code, "regionCode")),
         mother_names=_distinct_names(values(row.mother_name, "motherName")),
@@ -216,6 +224,21 @@ def _distinct_names(values: Iterable[str]) -> tuple[str, ...]:
     for value in _distinct(values):
         seen.setdefault(normalize_name(value), value)
     return tuple(v for k, v in seen.items() if k)
+
+
+def _age_estimate(
+    reports: Sequence[tuple[str, str, datetime]],
+) -> tuple[float | None, date | None]:
+    """The first readable age estimate (years) and the day it was made (its report's)."""
+    for attribute, value, at in reports:
+        if attribute == "ageEstimate":
+            try:
+                age = float(value)
+            except ValueError:
+                continue
+            if 0 <= age < MAX_AGE:
+                return age, at.date()
+    return None, None
 
 
 def _date(text: str) -> date | None:

@@ -196,7 +196,8 @@ async def test_child_record_merges_every_report_and_other_name(db: Database) -> 
             ("BALAI", "motherName", "Sri Wahyuni"), ("PKH", "motherName", "Sri"),
             ("PKH", "regionCode", BATAM), ("PKH", "kkNumber", "1471020101150001"),
             ("PKH", "fatherName", "Bambang"), ("PKH", "birthPlace", "Pekanbaru"),
-            ("PKH", "birthDate", "not a date"),
+            ("PKH", "birthDate", "not a date"), ("PKH", "ageEstimate", "about ten"),
+            ("LKSA", "ageEstimate", "11"),
         ]  # fmt: skip
         await conn.execute(insert(t.child_attribute_report), [
             {"child_id": "ANK000000099", "agency": agency, "attribute": attribute,
@@ -215,6 +216,7 @@ async def test_child_record_merges_every_report_and_other_name(db: Database) -> 
     assert record.region_codes == (PEKANBARU, BATAM)
     assert record.kk_number == "1471020101150001"
     assert record.birth_places == ("Pekanbaru",)
+    assert (record.age_estimate, record.as_of) == (11, NOW.date())  # the readable one
     assert record.sex == "M" and record.record_id == "ANK000000099"
 
 
