@@ -165,7 +165,8 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         blocks.extend(_second_token_blocks(key, years))
     for key in names.others:
         blocks.extend(_other_token_blocks(key, years, area))
-    if years is not None and not mothers and not record.kk_number and names.only_call_names:
+    formal_mothers = [m for m in mothers if len(m) > CALL_NAME_LENGTH]
+    if years is not None and not formal_mothers and not record.kk_number and names.only_call_names:
         blocks.extend(_neighbourhood_blocks(years, area, record.sex))
     return list(dict.fromkeys(blocks))
 
@@ -328,7 +329,7 @@ def _other_token_blocks(key: str, years: YearWindow | None, area: _Area) -> Iter
 
 def _neighbourhood_blocks(years: YearWindow, area: _Area, sex: str | None) -> Iterator[Block]:
     """A child known only by a call name ("Nana", "Wan": often the end of the formal name, which
-    no key index can look up) and neither mother nor KK: the children of the desa born in the
+    no key index can look up), the mother at most by hers, and no KK: the children of the desa born in the
     window, nearest the year first. It reads the desa by ``ix_person_region_code``: a few
     thousand people in a real desa."""
     for desa in area.desa:
