@@ -32,7 +32,8 @@ KABUPATEN_PREFIX: Final = 5  # "PP.KK"
 PROVINCE_PREFIX: Final = 2
 CHILD_YEARS: Final = 18  # a record without any date is a child's: born in the last 18 years
 CALL_NAME_LENGTH: Final = 4  # "Nana", "Wan", "Iki": a call name, not a formal given name
-MIN_SPELLING_KEY: Final = 3  # shorter keys have too many neighbours to be worth a lookup
+MIN_SPELLING_KEY: Final = 3
+MONTHS: Final = 12  # shorter keys have too many neighbours to be worth a lookup
 
 # Rows one block may return. A tight block (key + year window + kabupaten) holds a few dozen
 # people even for the commonest names at national scale; a loose one (key nationally, or key in a
@@ -123,6 +124,7 @@ class Block:
     keys: tuple[str, ...] = ()  # Match.ANY_OF: the keys (``key`` is the name they surround)
     sex: str | None = None  # a filter, for the one block that has no name to narrow by
     also: tuple[tuple[KeyColumn, str], ...] = ()  # further keys the rows must carry (filters)
+    birth_dates: tuple[date, ...] = ()  # a filter: born on one of these days
 
     @property
     def order_year(self) -> int | None:
@@ -156,6 +158,7 @@ def query_blocks(record: ChildRecord) -> list[Block]:
             _name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True, sex=record.sex)
         )
     blocks.extend(_family_moved_blocks(names, mothers, years))
+    blocks.extend(_birth_day_blocks(names, mothers, record))
     for key in mothers:
         blocks.extend(_mother_blocks(key, years, area, record.sex))
     for key in names.nicknames:
@@ -268,6 +271,32 @@ def _family_moved_blocks(
             yield Block(
                 BlockKind.OTHER_NAME, KeyColumn.NAME, key, unordered, cap=TIGHT_CAP, also=also
             )
+
+
+def _birth_day_blocks(
+    names: _NameKeys, mothers: tuple[str, ...], record: ChildRecord
+) -> Iterator[Block]:
+    """A written date narrows a name nationally to a handful: the called name (or a formal name a
+    call name stands for) or the mother's, born on that day or with day and month swapped, in
+    any region — a family that moved, under a name too common for a national block's cap."""
+    if record.birth_date is None or not record.birth_date_exact:
+        return
+    day = record.birth_date
+    days = (day, *_swapped(day))
+    year = YearWindow(day.year, day.year, None)
+    for key in (*names.given, *names.nicknames):
+        yield Block(
+            BlockKind.GIVEN_NAME, KeyColumn.NAME, key, year, cap=TIGHT_CAP, birth_dates=days
+        )
+    for key in mothers:
+        yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, year, cap=TIGHT_CAP, birth_dates=days)
+
+
+def _swapped(day: date) -> tuple[date, ...]:
+    """The day with day and month swapped, where that is another date (7 March → 3 July)."""
+    if day.day > MONTHS or day.day == day.month:
+        return ()
+    return (date(day.year, day.day, day.month),)
 
 
 def _mother_blocks(

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Integer, Row, String, TextualSelect, bindparam, select, text
+from sqlalchemy import Date, Integer, Row, String, TextualSelect, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolution.blocking import Block, Match, query_blocks
@@ -157,6 +157,11 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
         for extra, (column, key) in enumerate(block.also):
             params[f"a{number}_{extra}"] = key
             where.append(f"{column.value} = :a{number}_{extra}")
+        if block.birth_dates:
+            for i, day in enumerate(block.birth_dates):
+                params[f"d{number}_{i}"] = day
+            marks = ", ".join(f":d{number}_{i}" for i in range(len(block.birth_dates)))
+            where.append(f"birth_date IN ({marks})")
         if block.sex is not None:
             params[f"s{number}"] = block.sex
             where.append(f"sex = :s{number}")
@@ -168,7 +173,12 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
             f"FROM person WHERE {' AND '.join(where)}{order} LIMIT {block.cap:d}) AS b{number}"
         )
     values = [
-        bindparam(name, value, type_=String, expanding=name in expanding)
+        bindparam(
+            name,
+            value,
+            type_=Date if isinstance(value, date) else String,
+            expanding=name in expanding,
+        )
         for name, value in params.items()
     ]
     return text(" UNION ALL ".join(arms)).bindparams(*values).columns(block=Integer, id=Integer)
