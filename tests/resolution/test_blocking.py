@@ -99,3 +99,28 @@ def test_a_kk_number_is_its_own_block() -> None:
 def test_a_blank_record_has_no_blocks() -> None:
     assert query_blocks(ChildRecord()) == []
     assert query_blocks(ChildRecord(names=("", "  ", "."), mother_names=("",))) == []
+
+
+def test_a_written_date_narrows_names_nationally_with_day_and_month_swapped() -> None:
+    record = ChildRecord(names=("Putri",), birth_date=date(2016, 3, 7), region_codes=("21.71",))
+    dated = [b for b in query_blocks(record) if b.birth_dates]
+    assert dated and all(b.region is None for b in dated)
+    assert {d for b in dated for d in b.birth_dates} == {date(2016, 3, 7), date(2016, 7, 3)}
+    blurred = ChildRecord(names=("Putri",), birth_date=date(2016, 3, 7), birth_date_exact=False)
+    assert not [b for b in query_blocks(blurred) if b.birth_dates]
+
+
+def test_only_a_call_name_without_mother_searches_the_desa_neighbourhood() -> None:
+    def neighbourhood(record: ChildRecord) -> list[Block]:
+        return [b for b in query_blocks(record) if b.kind is BlockKind.NEIGHBOURHOOD]
+
+    base = ChildRecord(names=("Wiwi",), sex="F", birth_date=date(2019, 6, 1),
+                       region_codes=("14.71.02.1001",))  # fmt: skip
+    assert [(b.column, b.key, b.sex) for b in neighbourhood(base)] == [
+        (KeyColumn.REGION, "14.71.02.1001", "F")
+    ]
+    formal = ChildRecord(names=("Dewi Lestari",), birth_date=date(2019, 6, 1),
+                         region_codes=("14.71.02.1001",))  # fmt: skip
+    with_mother = ChildRecord(names=("Wiwi",), birth_date=date(2019, 6, 1),
+                              region_codes=("14.71.02.1001",), mother_names=("Sulastri",))  # fmt: skip
+    assert neighbourhood(formal) == [] and neighbourhood(with_mother) == []

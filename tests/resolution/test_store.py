@@ -137,6 +137,34 @@ async def test_a_common_name_cannot_crowd_the_local_person_out(db: Database) -> 
     assert len(found) < len(registry.persons)  # the namesakes elsewhere were capped
 
 
+async def test_a_family_that_moved_under_a_common_name_is_found_by_the_day(db: Database) -> None:
+    registry = Registry()
+    await _namesakes(registry, "Putri", 3 * TIGHT_CAP, date(2016, 1, 1))
+    moved = registry.add("Putri", date(2016, 7, 3), KUPANG, None, "F")
+    await registry.write(db)
+    # Recorded in Batam with day and month swapped, no mother: the national name block is full
+    # of namesakes; the day finds her.
+    record = ChildRecord(
+        names=("Putri",), sex="F", birth_date=date(2016, 3, 7), region_codes=(BATAM,)
+    )
+    assert moved["nik"] in await _found(db, record)
+
+
+async def test_a_child_known_only_by_a_call_name_is_found_in_its_desa(db: Database) -> None:
+    registry = Registry()
+    wiwi = registry.add("Dewi Lestari", date(2019, 4, 4), PEKANBARU, "Sulastri", "F")
+    registry.add("Dewi Lestari", date(2019, 4, 4), "14.71.02.1002", "Sulastri", "F")  # next desa
+    registry.add("Rina Lestari", date(2009, 4, 4), PEKANBARU, "Sulastri", "F")  # too old
+    await registry.write(db)
+    # "Wiwi" is the end of "Dewi", reduplicated: no key index reaches it, and no mother is
+    # known: the desa's girls born around 2019 are all there is to go on.
+    record = ChildRecord(
+        names=("Wiwi",), sex="F", birth_date=date(2019, 6, 1), birth_date_exact=False,
+        region_codes=(PEKANBARU,),
+    )  # fmt: skip
+    assert await _found(db, record) == {wiwi["nik"]}
+
+
 async def test_excluded_niks_are_never_candidates(db: Database) -> None:
     registry = Registry()
     one = registry.add("Rizki Pratama", date(2015, 3, 10), PEKANBARU, "Sri Wahyuni")
