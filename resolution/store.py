@@ -23,8 +23,11 @@ from resolution.records import ChildRecord, RegistryRecord
 from subgraphs.disdukcapil import tables as t
 
 # People one query may load and score, whatever its blocks returned: the blocks are taken in
-# order (tightest first) until this many distinct people are found.
-MAX_PEOPLE: Final = 400
+# the record's order (the called name's blocks first, tightest first) until this many distinct
+# people are found. Scoring is the costly part (the model compares every attribute of every
+# pair); on the seeded worlds the true person is almost never beyond the 200th (bench/identity/blocking_recall.py, 200,000 children: 2,112
+# found at 150, 2,113 at 200, 250 and 400).
+MAX_PEOPLE: Final = 200
 # Region prefixes are searched as ranges ("13.71" ≤ code < "13.71~"): '~' sorts after the digits
 # and dots of a region code, and a range keeps the composite indexes usable on both backends.
 _PREFIX_END: Final = "~"
@@ -95,10 +98,13 @@ def _merged(
     )
 
 
-async def candidates(conn: AsyncConnection, record: ChildRecord, *, top: int = 5) -> Candidates:
-    """The registry persons who may be this child, best first, at most ``top``."""
+async def candidates(
+    conn: AsyncConnection, record: ChildRecord, *, top: int = 5, model: Model | None = None
+) -> Candidates:
+    """The registry persons who may be this child, best first, at most ``top``. ``model``: the
+    loaded weights (a server or a batch loads them once; default: ``Model.load()`` each call)."""
     blocks = query_blocks(record)
-    model = Model.load()
+    model = model or Model.load()
     if not blocks:
         return model.rank(record, (), top)
     ids = await retrieve(conn, blocks)
@@ -107,13 +113,15 @@ async def candidates(conn: AsyncConnection, record: ChildRecord, *, top: int = 5
     return dataclasses.replace(ranked, blocks_searched=len(blocks))
 
 
-async def score_pair(conn: AsyncConnection, record: ChildRecord, nik: str) -> Candidate | None:
+async def score_pair(
+    conn: AsyncConnection, record: ChildRecord, nik: str, *, model: Model | None = None
+) -> Candidate | None:
     """This one person's score and explanation for the record (linkNik records it even when the
     officer links a person the matcher did not rank); None for an unknown NIK."""
     row = (await conn.execute(select(t.person).where(t.person.c.nik == nik))).first()
     if row is None:
         return None
-    return Model.load().score(record, _registry(row))
+    return (model or Model.load()).score(record, _registry(row))
 
 
 async def retrieve(conn: AsyncConnection, blocks: Sequence[Block]) -> list[int]:
