@@ -157,7 +157,7 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         blocks.extend(
             _name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True, sex=record.sex)
         )
-    blocks.extend(_family_moved_blocks(names, mothers, years))
+    blocks.extend(_family_moved_blocks(names, mothers, _family_tokens(record, names), years))
     blocks.extend(_birth_day_blocks(names, mothers, record))
     for key in mothers:
         blocks.extend(_mother_blocks(key, years, area, record.sex))
@@ -255,22 +255,40 @@ def _name_blocks(
 
 
 def _family_moved_blocks(
-    names: _NameKeys, mothers: tuple[str, ...], years: YearWindow | None
+    names: _NameKeys, mothers: tuple[str, ...], family: tuple[str, ...], years: YearWindow | None
 ) -> Iterator[Block]:
-    """The called name together with the mother's, or with another token, anywhere in the
-    nation: a family that moved, under a name too common for the national name block's cap.
-    Two keys together are rare, so these stop at their cap early and rank nothing."""
+    """Two keys together anywhere in the nation: the called name (or a formal name a call name
+    stands for) with the mother's or another token, and the mother's name with a family token
+    (the child's other tokens, the parents' other names: a family name is often the father's
+    and, in NTT, the mother's too). A family that moved, under names too common for a national
+    block's cap; two keys together are rare, so these stop at their cap early and rank nothing."""
     window = _search_years(years)
     unordered = YearWindow(window.first, window.last, None)
-    for key in names.given:
+    for key in (*names.given, *names.nicknames):
         for mother in mothers:
             also = ((KeyColumn.MOTHER, mother),)
             yield Block(BlockKind.MOTHER, KeyColumn.NAME, key, unordered, cap=TIGHT_CAP, also=also)
+    for key in names.given:
         for other in names.others:
             also = ((KeyColumn.NAME2, other),)
             yield Block(
                 BlockKind.OTHER_NAME, KeyColumn.NAME, key, unordered, cap=TIGHT_CAP, also=also
             )
+    for mother in mothers:
+        for token in family:
+            also = ((KeyColumn.NAME2, token),)
+            yield Block(
+                BlockKind.MOTHER, KeyColumn.MOTHER, mother, unordered, cap=TIGHT_CAP, also=also
+            )
+
+
+def _family_tokens(record: ChildRecord, names: _NameKeys) -> tuple[str, ...]:
+    """Keys of the tokens a family shares: the child's other tokens, the parents' other names."""
+    tokens: dict[str, None] = dict.fromkeys(names.others)
+    for parent in (*record.mother_names, *record.father_names):
+        parsed = parse_name(parent)
+        tokens.update(dict.fromkeys(_key(t) for t in parsed.tokens if t != parsed.given))
+    return tuple(t for t in tokens if t)
 
 
 def _birth_day_blocks(

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from resolution import store
 from resolution.blocking import query_blocks, registry_keys
+from resolution.model import Model
 from resolution.names import normalize_name
 from resolution.records import ChildRecord
 from satu_anak.synthetic import regions
@@ -168,9 +169,10 @@ async def measure(path: Path, picked: list[tuple[int, ChildRecord]]) -> None:
     whole_cpu: list[float] = []  # the process's CPU time: what the wall time is on an idle machine
     people: list[int] = []
     found = 0
+    model = Model.load()  # once, as a server or a batch does
     async with engine.connect() as conn:
         for _pid, record in picked[:10]:  # warm the connection and the page cache a little
-            await store.candidates(conn, record)
+            await store.candidates(conn, record, model=model)
         for pid, record in picked:
             started = time.perf_counter()
             ids = await store.retrieve(conn, query_blocks(record))
@@ -178,7 +180,7 @@ async def measure(path: Path, picked: list[tuple[int, ChildRecord]]) -> None:
             await store.load_people(conn, ids)
             retrieval.append(time.perf_counter() - started)
             started, cpu = time.perf_counter(), time.process_time()
-            await store.candidates(conn, record)
+            await store.candidates(conn, record, model=model)
             whole.append(time.perf_counter() - started)
             whole_cpu.append(time.process_time() - cpu)
             people.append(len(ids))
