@@ -18,6 +18,8 @@ class Role(StrEnum):
     PKH_FACILITATOR = "pkh_facilitator"  # pendamping: own families
     PKH_COORDINATOR = "pkh_coordinator"  # Koordinator Wilayah: all PKH families in region
     DISDUKCAPIL_OFFICER = "disdukcapil_officer"
+    # Reads as the officer; also undoes identity decisions (docs/identity-resolution.md).
+    DISDUKCAPIL_SUPERVISOR = "disdukcapil_supervisor"
     DINSOS_OFFICER = "dinsos_officer"
     SAKTI_PEKSOS = "sakti_peksos"  # social worker of the PKSAI mechanism
     BALAI_CASEWORKER = "balai_caseworker"
@@ -57,6 +59,7 @@ ROLE_AGENCY: Final[Mapping[Role, Agency]] = MappingProxyType(
         Role.PKH_FACILITATOR: Agency.PKH,
         Role.PKH_COORDINATOR: Agency.PKH,
         Role.DISDUKCAPIL_OFFICER: Agency.DISDUKCAPIL,
+        Role.DISDUKCAPIL_SUPERVISOR: Agency.DISDUKCAPIL,
         Role.DINSOS_OFFICER: Agency.DINSOS,
         Role.SAKTI_PEKSOS: Agency.DINSOS,
         Role.BALAI_CASEWORKER: Agency.BALAI,
@@ -69,6 +72,7 @@ ROLE_AGENCY: Final[Mapping[Role, Agency]] = MappingProxyType(
 _PKH = frozenset({Role.PKH_FACILITATOR, Role.PKH_COORDINATOR})
 _DINSOS = frozenset({Role.DINSOS_OFFICER, Role.SAKTI_PEKSOS})
 _BALAI = frozenset({Role.BALAI_CASEWORKER, Role.BALAI_SUPERVISOR})
+_DISDUKCAPIL = frozenset({Role.DISDUKCAPIL_OFFICER, Role.DISDUKCAPIL_SUPERVISOR})
 
 # Who may declare each purpose, as DOMAIN.md words it ("child.protection (PKH, Dinsos and Balai
 # roles)"); the role -> purposes map below is derived from it, so the two cannot disagree.
@@ -77,8 +81,8 @@ PURPOSE_ROLES: Final[Mapping[Purpose, frozenset[Role]]] = MappingProxyType(
         Purpose.PKH_VERIFICATION: _PKH,
         Purpose.CHILD_PROTECTION: _PKH | _DINSOS | _BALAI,
         Purpose.CASE_MANAGEMENT: _DINSOS | _BALAI,
-        Purpose.IDENTITY_RESOLUTION: frozenset({Role.DISDUKCAPIL_OFFICER}),
-        Purpose.CIVIL_REGISTRATION: frozenset({Role.DISDUKCAPIL_OFFICER}),
+        Purpose.IDENTITY_RESOLUTION: _DISDUKCAPIL,
+        Purpose.CIVIL_REGISTRATION: _DISDUKCAPIL,
         Purpose.AUDIT: frozenset({Role.AUDITOR}),
         Purpose.DATA_SHARING: frozenset({Role.DATA_SHARING_SECRETARIAT}),
         Purpose.STATISTICS: frozenset(),

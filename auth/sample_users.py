@@ -63,6 +63,11 @@ SAMPLE_USERS: Final = (
         ("21.71",), "DUK-2171-01", "civil registry of Kota Batam: resolves ANK000000002",
     ),
     SampleUser(
+        "disdukcapil-supervisor-batam", Role.DISDUKCAPIL_SUPERVISOR, "Ratna Sari Dewi",
+        "DISDUKCAPIL-21.71", ("21.71",), "DUK-2171-02",
+        "supervisor at the civil registry of Kota Batam: undoes identity decisions",
+    ),
+    SampleUser(
         "dinsos-pekanbaru", Role.DINSOS_OFFICER, "Rahmat Hidayat", "DINSOS-14.71", ("14.71",),
         "DSS-1471-01", "Dinas Sosial Kota Pekanbaru: complaints, referrals, placements there",
     ),

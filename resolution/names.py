@@ -17,6 +17,7 @@ old spellings, Muhammad forms and nicknames from here, so the two cannot drift.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -44,7 +45,11 @@ _SPACES: Final = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
-    """Lowercase letters and single spaces: punctuation and digits become spaces."""
+    """Lowercase letters and single spaces: punctuation and digits become spaces, accents go."""
+    if not text.isascii():
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
     return _SPACES.sub(" ", _NOT_LETTER.sub(" ", text.lower())).strip()
 
 

@@ -23,6 +23,7 @@ ROLES = {
     "pkh-fac-padang": "pkh_facilitator",
     "pkh-coord-pekanbaru": "pkh_coordinator",
     "disdukcapil-batam": "disdukcapil_officer",
+    "disdukcapil-supervisor-batam": "disdukcapil_supervisor",
     "dinsos-pekanbaru": "dinsos_officer",
     "peksos-pekanbaru": "sakti_peksos",
     "balai-rumbai-assigned": "balai_caseworker",

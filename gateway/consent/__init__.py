@@ -14,12 +14,13 @@ from graphql import (
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
     GraphQLScalarType,
     OperationType,
     get_named_type,
 )
 
-from gateway.consent.config import ConsentConfig
+from gateway.consent.config import ConsentConfig, WritePath
 from gateway.consent.cut import CutAtSubject
 from gateway.consent.decide import FACTS_CATEGORY, ConsentDecider, fetches_something, top_keys
 from gateway.consent.facts import facts_fetches, request_facts_fetches
@@ -81,8 +82,14 @@ class ConsentStage:
 
             raise ConfigError(f"[consent]: subject type {config.subject} is not in the supergraph")
         _check_links(config, subgraphs)
-        # Mutation field -> the argument paths naming its subjects (`write_subjects`).
-        self.writes = _check_writes(config, subgraphs)
+        # Mutation field -> the argument paths naming its subjects (`write_subjects`); query
+        # field -> the same (`read_subjects`).
+        self.writes = _check_subject_arguments(
+            config.write_subjects, subgraphs.schema.mutation_type, "write_subjects", "mutation"
+        )
+        self.reads = _check_subject_arguments(
+            config.read_subjects, subgraphs.schema.query_type, "read_subjects", "query"
+        )
         self.config = config
         self.policy = policy
         self.subgraphs = subgraphs
@@ -217,14 +224,15 @@ class ConsentStage:
         return node
 
     def _writes(self, node: FetchNode) -> tuple[WriteSubject, ...]:
-        """The root fields of a mutation fetch whose arguments name subjects, with the path to
-        the key(s) in them, in the fetch's order."""
-        if not self.writes or node.operation_kind != "mutation" or node.entity_type is not None:
+        """The root fields of a mutation fetch (or a query fetch, `read_subjects`) whose
+        arguments name subjects, with the path to the key(s) in them, in the fetch's order."""
+        named = self.writes if node.operation_kind == "mutation" else self.reads
+        if not named or node.entity_type is not None:
             return ()
         return tuple(
             WriteSubject(selection, path)
             for selection in _root_fields(node.selections)
-            for path in self.writes.get(selection.name, ())
+            for path in named.get(selection.name, ())
         )
 
     def _granted(self, node: FetchNode) -> FetchNode:
@@ -268,22 +276,22 @@ def _root_fields(selections: tuple[FetchSelection, ...]) -> list[FetchField]:
     return found
 
 
-def _check_writes(
-    config: ConsentConfig, subgraphs: SubgraphMap
+def _check_subject_arguments(
+    paths: tuple[WritePath, ...], root: GraphQLObjectType | None, setting: str, kind: str
 ) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """Each of `write_subjects` names a field of the mutation type, one of its arguments and,
-    below it, input-object fields, down to a scalar (or a list of scalars): the key(s)."""
+    """Each of `paths` names a field of the `root` type (the mutation type for `write_subjects`,
+    the query type for `read_subjects`), one of its arguments and, below it, input-object
+    fields, down to a scalar (or a list of scalars): the key(s)."""
     from gateway.config import ConfigError
 
-    mutation = subgraphs.schema.mutation_type
-    writes: dict[str, tuple[tuple[str, ...], ...]] = {}
-    for write in config.write_subjects:
-        wrong = f"[consent]: write_subjects: {write}"
-        if mutation is None or write.type_name != mutation.name:
-            raise ConfigError(f"{wrong}: {write.type_name} is not the supergraph's mutation type")
-        definition = mutation.fields.get(write.field)
+    found_paths: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for write in paths:
+        wrong = f"[consent]: {setting}: {write}"
+        if root is None or write.type_name != root.name:
+            raise ConfigError(f"{wrong}: {write.type_name} is not the supergraph's {kind} type")
+        definition = root.fields.get(write.field)
         if definition is None:
-            raise ConfigError(f"{wrong}: no mutation field {write.field}")
+            raise ConfigError(f"{wrong}: no {kind} field {write.field}")
         argument = definition.args.get(write.path[0])
         if argument is None:
             raise ConfigError(f"{wrong}: {write.field} has no argument {write.path[0]}")
@@ -297,8 +305,8 @@ def _check_writes(
             found = found.of_type
         if not isinstance(found, GraphQLScalarType):
             raise ConfigError(f"{wrong}: a key is a scalar, not {found.name}")
-        writes[write.field] = (*writes.get(write.field, ()), write.path)
-    return writes
+        found_paths[write.field] = (*found_paths.get(write.field, ()), write.path)
+    return found_paths
 
 
 def _check_links(config: ConsentConfig, subgraphs: SubgraphMap) -> None:

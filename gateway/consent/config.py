@@ -14,19 +14,20 @@ from gateway.consent.policy import ConsentPolicy
 
 @dataclass(frozen=True, slots=True)
 class WritePath:
-    """One of `write_subjects`: a root field of `type_name` (the mutation type), and the path to
-    the subject key(s) in its arguments — an argument, then input-object fields below it."""
+    """One of `write_subjects` (or `read_subjects`): a root field of `type_name` (the mutation
+    type, or the query type), and the path to the subject key(s) in its arguments — an argument,
+    then input-object fields below it."""
 
     type_name: str
     field: str
     path: tuple[str, ...]
 
     @classmethod
-    def parse(cls, text: str) -> WritePath:
+    def parse(cls, text: str, setting: str = "write_subjects") -> WritePath:
         parts = text.split(".")
         if len(parts) < 3 or not all(parts):
             raise ConfigError(
-                f'[consent]: write_subjects name "Mutation.field.argument" (or a dotted path '
+                f'[consent]: {setting} name "Type.field.argument" (or a dotted path '
                 f"into an input-object argument), not {text!r}"
             )
         return cls(parts[0], parts[1], tuple(parts[2:]))
@@ -63,6 +64,10 @@ class ConsentConfig:
                    before a mutation selecting such a field is sent, the gateway decides about
                    the subjects named; one the asker may not see (out of jurisdiction, or
                    unknown) is not written about: the field answers null with NOT_FOUND
+    read_subjects  the same for query arguments, "Query.field.argument": a root field reading
+                   about the subject it names (not returning it) is sent only for a subject
+                   the asker may see — decided, and so recorded for the audit, like any other
+                   read of it; for any other it answers null with no error, like an unknown one
     policy         where the rules come from: "module:factory", a callable returning a
                    ConsentPolicy (Satu Anak's: "auth.policy.gateway:load")
     """
@@ -77,6 +82,7 @@ class ConsentConfig:
     links: Mapping[str, str] = field(default_factory=dict)
     lookups: Mapping[str, str] = field(default_factory=dict)
     write_subjects: tuple[WritePath, ...] = ()
+    read_subjects: tuple[WritePath, ...] = ()
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> ConsentConfig:
@@ -89,6 +95,7 @@ class ConsentConfig:
             "records",
             "lookups",
             "write_subjects",
+            "read_subjects",
         }
         if unknown:
             raise ConfigError(f"[consent]: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -115,7 +122,8 @@ class ConsentConfig:
             records,
             links,
             dict(lookups),
-            _write_subjects(raw.get("write_subjects", ())),
+            _subject_arguments(raw, "write_subjects", "Mutation"),
+            _subject_arguments(raw, "read_subjects", "Query"),
         )
 
     def load_policy(self) -> ConsentPolicy:
@@ -155,12 +163,13 @@ def _records(raw: object) -> tuple[dict[str, str], dict[str, str]]:
     return records, links
 
 
-def _write_subjects(raw: object) -> tuple[WritePath, ...]:
-    if not isinstance(raw, list | tuple) or not all(isinstance(v, str) for v in raw):
-        raise ConfigError('[consent]: write_subjects must be a list of "Mutation.field.argument"')
-    found = tuple(WritePath.parse(v) for v in raw)
+def _subject_arguments(raw: Mapping[str, Any], setting: str, root: str) -> tuple[WritePath, ...]:
+    values = raw.get(setting, ())
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise ConfigError(f'[consent]: {setting} must be a list of "{root}.field.argument"')
+    found = tuple(WritePath.parse(v, setting) for v in values)
     if len(set(found)) != len(found):
-        raise ConfigError("[consent]: write_subjects names one argument twice")
+        raise ConfigError(f"[consent]: {setting} names one argument twice")
     return found
 
 

@@ -5,7 +5,8 @@ and, for the categories decided per record, granted only the records that may be
 Subjects that may see nothing are not sent; subjects out of jurisdiction are marked so that the
 answer shows them as absent. A mutation whose arguments name subjects (`write_subjects`) is sent
 only for those the asker may see: a field naming any other is left out of it, and answers null
-with NOT_FOUND (the same for one out of jurisdiction and one that does not exist)."""
+with NOT_FOUND (the same for one out of jurisdiction and one that does not exist). A query field
+whose arguments name subjects (`read_subjects`) likewise, answering null with no error."""
 
 from __future__ import annotations
 
@@ -226,13 +227,17 @@ class ConsentDecider:
                 if not decisions[key].visible:
                     refused.update(fields)
         fetch: FetchNode | None = node.node
+        is_write = node.node.operation_kind == "mutation"
         if refused:
-            marked = run.execution.data.setdefault(REFUSED_KEY, set())
-            marked.update(refused)
+            if is_write:  # a read left out answers null with no error, like an unknown subject
+                marked = run.execution.data.setdefault(REFUSED_KEY, set())
+                marked.update(refused)
             fetch = self._without(node, frozenset(refused))
         if fetch is None:
             return
         await run.root(fetch)
+        if not is_write:
+            return
         # The write may change what the facts say of the subjects it names (a case opened, a
         # break-glass grant made): what the mutation answers, and anything after it, is decided
         # on their facts as they are after it.

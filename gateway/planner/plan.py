@@ -263,7 +263,7 @@ class DecisionNode:
     case found by a root lookup) decided through their subject: the subjects' facts are read,
     and each record gets its own decision. With `write`, `node` is a mutation fetch whose
     fields' arguments name subjects: they are decided about before it is sent, and a field
-    naming one that may not be seen is not sent at all. Added by the consent stage
+    naming one that may not be seen is not sent at all (a query fetch too, with `read_subjects`). Added by the consent stage
     (gateway/consent)."""
 
     subject: str  # the entity type decided about
@@ -355,7 +355,8 @@ def _print_decision(node: DecisionNode) -> str:
         about = f'record: "{node.record.type}", {about} at "{node.record.link}"'
     where = f'path: "{path}"'
     if node.write:
-        where = f'write: "{", ".join(map(str, node.write))}"'
+        kind = "write" if node.node is None or node.node.operation_kind == "mutation" else "read"
+        where = f'{kind}: "{", ".join(map(str, node.write))}"'
     text = f"Decide({about}, {where}) {{\n  Facts {{\n{facts}\n  }},\n"
     if node.node is not None:
         text += _indent(_print_node(node.node), "  ") + "\n"

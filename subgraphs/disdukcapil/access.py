@@ -12,6 +12,7 @@ from typing import Final
 from subgraphs.common.agency import Agency
 from subgraphs.common.errors import Forbidden
 from subgraphs.common.identity import Identity
+from subgraphs.disdukcapil.domain import Decider
 
 IDENTITY_FULL: Final = "identity.full"
 IDENTITY_BASIC: Final = "identity.basic"
@@ -86,3 +87,40 @@ def require_linker(identity: Identity | None) -> None:
     """linkNik: Disdukcapil only."""
     if identity is None or identity.agency != DISDUKCAPIL:
         raise Forbidden("Only Disdukcapil links a child to a NIK.")
+
+
+DISDUKCAPIL_SUPERVISOR: Final = "disdukcapil_supervisor"
+# Reasons are read by supervisors and auditors; a bound keeps them notes, not files.
+MAX_REASON_LENGTH: Final = 1000
+
+
+def require_identity_resolution(identity: Identity | None) -> None:
+    """The identity-resolution API (work queue, candidates, decisions): Disdukcapil, for
+    identity.resolution only — its answers are derived from what other agencies recorded
+    (identity.reports). A request without an identity (the tests' harness) reads as before but
+    decides nothing (see `decider`)."""
+    if identity is None:
+        return
+    if (
+        identity.agency != DISDUKCAPIL
+        or identity.purpose != IDENTITY_RESOLUTION
+        or IDENTITY_REPORTS not in identity.categories
+    ):
+        raise Forbidden(
+            "Identity resolution is Disdukcapil's, for purpose identity.resolution.",
+            category=IDENTITY_REPORTS,
+        )
+
+
+def decider(identity: Identity | None) -> Decider:
+    """Who decides: the token's user (never an argument). Deciding needs a Disdukcapil officer."""
+    if identity is None or identity.agency != DISDUKCAPIL:
+        raise Forbidden("Only Disdukcapil decides a child's identity.")
+    return Decider(identity.subject, identity.name or identity.subject, identity.role)
+
+
+def require_supervisor(identity: Identity | None) -> Decider:
+    """undoIdentityDecision: a Disdukcapil supervisor only."""
+    if identity is None or identity.role != DISDUKCAPIL_SUPERVISOR:
+        raise Forbidden("Only a Disdukcapil supervisor undoes an identity decision.")
+    return decider(identity)

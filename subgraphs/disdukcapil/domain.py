@@ -171,3 +171,89 @@ class NewChild:
             "nik": self.nik,
         }
         return {key: value for key, value in values.items() if value}
+
+
+# --- identity resolution (docs/identity-resolution.md) ------------------------------------------
+
+
+class DecisionKind(enum.StrEnum):
+    """What the officer decided about a child's registry candidates."""
+
+    LINK = "LINK"  # the child is this registry person (linkNik)
+    NOT_THIS_PERSON = "NOT_THIS_PERSON"  # never propose this person for this child again
+    NEW_REGISTRATION = "NEW_REGISTRATION"  # the child is not in the registry: register anew
+
+
+class DecisionStatus(enum.StrEnum):
+    """Where a child stands in the work queue: its latest decision still in force."""
+
+    UNDECIDED = "UNDECIDED"
+    LINKED = "LINKED"
+    REGISTRATION_STARTED = "REGISTRATION_STARTED"
+    CANDIDATES_REJECTED = "CANDIDATES_REJECTED"  # only "not this person" so far
+
+
+class MissingDocument(enum.StrEnum):
+    NIK = "NIK"
+    BIRTH_CERTIFICATE = "BIRTH_CERTIFICATE"
+
+
+@dataclass(frozen=True)
+class Decider:
+    """Who decides (or undoes): the token's user, never an argument."""
+
+    subject: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    child_id: str
+    kind: DecisionKind
+    reason: str
+    decider: Decider
+    nik: str | None = None
+    score: float | None = None
+    band: str | None = None
+    explanation: str | None = None  # JSON
+    model_version: str | None = None
+    undo_data: str | None = None  # JSON: what undoing a LINK restores
+
+
+@dataclass(frozen=True)
+class IdentityDecisionRecord:
+    id: int
+    child_id: str
+    kind: DecisionKind
+    nik: str | None
+    score: float | None
+    band: str | None
+    explanation: str | None
+    model_version: str | None
+    reason: str
+    undo_data: str | None
+    decided_by: str
+    decided_by_name: str
+    decided_by_role: str
+    decided_at: datetime
+    undone_at: datetime | None
+    undone_by: str | None
+    undone_by_name: str | None
+    undo_reason: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.undone_at is None
+
+
+def decision_status(decisions: list[IdentityDecisionRecord]) -> DecisionStatus:
+    """The status the active decisions give (`decisions` in any order)."""
+    active = {d.kind for d in decisions if d.active}
+    if DecisionKind.LINK in active:
+        return DecisionStatus.LINKED
+    if DecisionKind.NEW_REGISTRATION in active:
+        return DecisionStatus.REGISTRATION_STARTED
+    if DecisionKind.NOT_THIS_PERSON in active:
+        return DecisionStatus.CANDIDATES_REJECTED
+    return DecisionStatus.UNDECIDED

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -248,9 +248,34 @@ async def nik_holder(conn: AsyncConnection, nik: str) -> str | None:
     ).scalar_one_or_none()
 
 
+@dataclass(frozen=True)
+class LinkChanges:
+    """What linking a NIK changed on a child: the columns before, the rows it added — all that
+    undoing the link needs to put the child back exactly (kept with the LINK decision)."""
+
+    before: dict[str, Any]
+    name_ids: tuple[int, ...]
+    report_ids: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        before = {k: v.isoformat() if isinstance(v, date) else v for k, v in self.before.items()}
+        return {
+            "before": before,
+            "nameIds": list(self.name_ids),
+            "reportIds": list(self.report_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinkChanges:
+        before = dict(data["before"])
+        if isinstance(before.get("birth_date"), str):
+            before["birth_date"] = date.fromisoformat(before["birth_date"])
+        return cls(before, tuple(data["nameIds"]), tuple(data["reportIds"]))
+
+
 async def link_nik(
     conn: AsyncConnection, child: ChildRecord, person: PersonRecord, agency: str
-) -> None:
+) -> LinkChanges:
     """Attach the registry identity to the child; attributes the child lacked are filled from it."""
     now = datetime.now(UTC)
     changes: dict[str, Any] = {"nik": person.nik, "registry_person_id": person.id}
@@ -266,15 +291,17 @@ async def link_nik(
     ):
         if getattr(child, column) is None and value is not None:
             changes[column] = value
+    before = {column: getattr(child, column) for column in changes}
     try:
         async with conn.begin_nested():
             await conn.execute(update(t.child).where(t.child.c.id == child.id).values(**changes))
     except IntegrityError as error:
         raise NikAlreadyLinked from error
+    name_ids: tuple[int, ...] = ()
     if normalize_name(person.full_name) != normalize_name(child.full_name):
         # Keep the registry spelling findable: the child keeps the name agencies know it by.
-        await conn.execute(
-            insert(t.child_name),
+        added = await conn.execute(
+            insert(t.child_name).returning(t.child_name.c.id),
             {
                 "child_id": child.id,
                 "name": person.full_name,
@@ -282,4 +309,29 @@ async def link_nik(
                 "recorded_by": agency,
             },
         )
-    await _record_attributes(conn, child.id, agency, {"nik": person.nik}, now)
+        name_ids = (int(added.scalar_one()),)
+    report = await conn.execute(
+        insert(t.child_attribute_report).returning(t.child_attribute_report.c.id),
+        {
+            "child_id": child.id,
+            "agency": agency,
+            "attribute": "nik",
+            "value": person.nik,
+            "reported_at": now,
+        },
+    )
+    return LinkChanges(before, name_ids, (int(report.scalar_one()),))
+
+
+async def unlink_nik(conn: AsyncConnection, child_id: str, changes: LinkChanges) -> None:
+    """Undo `link_nik`: the child's columns as they were, the rows it added gone."""
+    await conn.execute(
+        update(t.child)
+        .where(t.child.c.id == child_id)
+        .values({**changes.before, "nik": None, "registry_person_id": None})
+    )
+    if changes.name_ids:
+        await conn.execute(delete(t.child_name).where(t.child_name.c.id.in_(changes.name_ids)))
+    if changes.report_ids:
+        reports = t.child_attribute_report
+        await conn.execute(delete(reports).where(reports.c.id.in_(changes.report_ids)))

@@ -19,7 +19,7 @@ from subgraphs.common.guard import require_facts_access
 from subgraphs.common.identity import Identity
 from subgraphs.common.objects import from_record
 from subgraphs.common.pagination import PageInfo
-from subgraphs.disdukcapil import access, domain, repository
+from subgraphs.disdukcapil import access, domain, identity_resolution, repository
 from subgraphs.disdukcapil.domain import PersonRecord
 
 # The domain's enums as GraphQL enums (see common/enums.py); annotations say `enums.Sex`,
@@ -434,12 +434,22 @@ class Mutation:
         return Child.from_record(record)
 
     @strawberry.mutation(
-        description="Link a child to the registry person with this NIK (Disdukcapil); null when the child is unknown or outside the caller's jurisdiction."
+        description="Link a child to the registry person with this NIK (Disdukcapil), recording the decision: the matcher's score and explanation for that person, who decided and why. Null when the child is unknown or outside the caller's jurisdiction."
     )
-    async def link_nik(self, info: Info, child_id: strawberry.ID, nik: str) -> Child | None:
+    async def link_nik(
+        self,
+        info: Info,
+        child_id: strawberry.ID,
+        nik: str,
+        reason: Annotated[
+            str, strawberry.argument(description="Why this person: kept with the decision.")
+        ],
+    ) -> Child | None:
         identity = info.context.identity
         access.require_linker(identity)
         validation.nik(nik)
+        why = validation.text(reason, "reason", max_length=access.MAX_REASON_LENGTH)
+        decider = access.decider(identity)
         async with info.context.db.transaction() as conn:
             children = await repository.children_by_id(
                 conn, [str(child_id)], access.jurisdiction(identity)
@@ -457,13 +467,25 @@ class Mutation:
             if await repository.nik_holder(conn, nik) is not None:
                 raise Conflict("this NIK is already linked to another child", field="nik")
             try:
-                await repository.link_nik(conn, child, persons[0], Agency.DISDUKCAPIL.value)
+                decision_id = await identity_resolution.link(conn, child, persons[0], why, decider)
             except repository.NikAlreadyLinked:
                 raise Conflict("this NIK is already linked to another child", field="nik") from None
             (record,) = await repository.children_by_id(conn, [child.id])
         info.context.changed("Child", child.id, "nik linked")
+        info.context.changed("IdentityDecision", decision_id, "LINK")
         return Child.from_record(record)
 
 
 def build_schema() -> SubgraphSchema:
-    return federation.build_schema(Query, Mutation, types=[Child, Family])
+    # The identity-resolution API lives in its own module, which builds on this one's types.
+    from subgraphs.disdukcapil.identity_schema import IdentityMutation, IdentityQuery
+
+    @strawberry.type(name="Query")
+    class FullQuery(Query, IdentityQuery):
+        pass
+
+    @strawberry.type(name="Mutation")
+    class FullMutation(Mutation, IdentityMutation):
+        pass
+
+    return federation.build_schema(FullQuery, FullMutation, types=[Child, Family])

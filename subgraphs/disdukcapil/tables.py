@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -84,6 +85,8 @@ child = Table(
 )
 Index("ix_child_region_name", child.c.region_code, child.c.normalized_name)
 Index("ix_child_normalized_name", child.c.normalized_name)
+# The identity work queue's oldest-first order walks this instead of sorting the kabupaten.
+Index("ix_child_registered_at", child.c.registered_at, child.c.id)
 
 # Other names a child is known by (nicknames, old spelling), and who recorded them.
 child_name = Table(
@@ -106,4 +109,57 @@ child_attribute_report = Table(
     Column("attribute", String(32), nullable=False),
     Column("value", Text, nullable=False),
     Column("reported_at", UtcDateTime(), nullable=False),
+)
+
+# Identity resolution (docs/identity-resolution.md): what the officer decided about a child's
+# registry candidates, who decided and why — never deleted; an undo is recorded on the row.
+identity_decision = Table(
+    "identity_decision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("child_id", String(16), ForeignKey("child.id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # LINK, NOT_THIS_PERSON, NEW_REGISTRATION
+    Column("nik", String(16), nullable=True),  # the person linked or rejected
+    Column("score", Float, nullable=True),  # the matcher's score for that person when decided
+    Column("band", String(16), nullable=True),
+    Column("explanation", Text, nullable=True),  # JSON: the evidence list the officer saw
+    Column("model_version", String(40), nullable=True),
+    Column("reason", Text, nullable=False),
+    # What the link changed on the child (JSON: the columns before, the rows it added), so that
+    # undoing it puts the child back exactly.
+    Column("undo_data", Text, nullable=True),
+    Column("decided_by", String(120), nullable=False),  # the token's subject
+    Column("decided_by_name", String(120), nullable=False),
+    Column("decided_by_role", String(40), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=False),
+    Column("undone_at", UtcDateTime(), nullable=True),
+    Column("undone_by", String(120), nullable=True),
+    Column("undone_by_name", String(120), nullable=True),
+    Column("undo_reason", Text, nullable=True),
+)
+
+# The work queue's precomputed candidates: the matcher's top candidates per child, computed on
+# demand and dropped when they go stale (a decision, a link, a new model version, their age).
+identity_suggestion_run = Table(
+    "identity_suggestion_run",
+    metadata,
+    Column("child_id", String(16), ForeignKey("child.id"), primary_key=True),
+    Column("candidate_count", Integer, nullable=False),  # candidates not in the UNLIKELY band
+    Column("best_score", Float, nullable=True),
+    Column("best_band", String(16), nullable=True),
+    Column("model_version", String(40), nullable=False),
+    Column("computed_at", UtcDateTime(), nullable=False),
+)
+Index("ix_identity_suggestion_run_score", identity_suggestion_run.c.best_score)
+
+identity_suggestion = Table(
+    "identity_suggestion",
+    metadata,
+    Column("child_id", String(16), ForeignKey("child.id"), primary_key=True),
+    Column("rank", Integer, primary_key=True),  # 1 = best
+    Column("nik", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("band", String(16), nullable=False),
+    Column("model_version", String(40), nullable=False),
+    Column("computed_at", UtcDateTime(), nullable=False),
 )

@@ -12,11 +12,12 @@ R, P = Role, Purpose
 
 # DOMAIN.md: pkh.verification (PKH roles); child.protection (PKH, Dinsos and Balai roles);
 # case.management (Dinsos and Balai roles); identity.resolution and civil.registration
-# (Disdukcapil); audit (auditor); data.sharing (secretariat); statistics (no role yet).
+# (Disdukcapil: officer and supervisor); audit (auditor); data.sharing (secretariat); statistics (no role yet).
 ALLOWED: dict[Role, set[Purpose]] = {
     R.PKH_FACILITATOR: {P.PKH_VERIFICATION, P.CHILD_PROTECTION},
     R.PKH_COORDINATOR: {P.PKH_VERIFICATION, P.CHILD_PROTECTION},
     R.DISDUKCAPIL_OFFICER: {P.IDENTITY_RESOLUTION, P.CIVIL_REGISTRATION},
+    R.DISDUKCAPIL_SUPERVISOR: {P.IDENTITY_RESOLUTION, P.CIVIL_REGISTRATION},
     R.DINSOS_OFFICER: {P.CHILD_PROTECTION, P.CASE_MANAGEMENT},
     R.SAKTI_PEKSOS: {P.CHILD_PROTECTION, P.CASE_MANAGEMENT},
     R.BALAI_CASEWORKER: {P.CHILD_PROTECTION, P.CASE_MANAGEMENT},
@@ -41,7 +42,8 @@ def _acting(role: Role, *also: Role) -> Principal:
 
 def test_the_vocabulary_is_domain_md() -> None:
     assert {r.value for r in Role} == {
-        *("pkh_facilitator", "pkh_coordinator", "disdukcapil_officer", "dinsos_officer"),
+        *("pkh_facilitator", "pkh_coordinator", "disdukcapil_officer", "disdukcapil_supervisor"),
+        "dinsos_officer",
         *("sakti_peksos", "balai_caseworker", "balai_supervisor", "auditor"),
         "data_sharing_secretariat",
     }

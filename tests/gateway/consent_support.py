@@ -36,6 +36,7 @@ CONFIG = ConsentConfig(
         WritePath.parse("Mutation.addNote.childId"),
         WritePath.parse("Mutation.fileNote.input.childId"),
     ),
+    read_subjects=(WritePath.parse("Query.notesAbout.childId", "read_subjects"),),
 )
 
 ALL = frozenset(
@@ -289,6 +290,9 @@ def fake_subgraphs() -> FakeSubgraphs:
             "care": _answer(
                 {
                     "note": lambda arg: NOTES.get(arg("id")),
+                    "notesAbout": lambda arg: [
+                        n for n in NOTES.values() if n["child"]["id"] == arg("childId")
+                    ],
                     "addNote": lambda arg: {
                         "__typename": "Note",
                         "id": "N2",

@@ -937,6 +937,68 @@ def test_write_subjects_are_read_from_the_toml_list() -> None:
     assert config.write_subjects[1].path == ("input", "childId")
 
 
+# --- reads naming a child (read_subjects) ---------------------------------------------------------
+
+NOTES_ABOUT = 'query { notesAbout(childId: "%s") { text } }'
+
+
+def test_a_read_naming_a_child_is_sent_after_the_child_is_decided_about() -> None:
+    response, fakes, ctx = _write(NOTES_ABOUT % "A")
+    assert response == {"data": {"notesAbout": []}}
+    docs = [doc for _, doc, _ in fakes.sent]
+    (read,) = [doc for doc in docs if "notesAbout" in doc]
+    # The child's facts were read first, and the decision is recorded for the audit.
+    assert any("ConsentFacts" in doc for doc in docs[: docs.index(read)])
+    assert [(subject, key, d.visible) for subject, key, d in ctx.decisions] == [
+        ("Child", "A", True)
+    ]
+
+
+def test_a_read_naming_a_child_out_of_jurisdiction_is_null_like_one_naming_no_child() -> None:
+    answers = []
+    for child in ("B", "ZZZ"):  # B: region 53 (and N1 is about B); ZZZ: no such child
+        response, fakes, ctx = _write(NOTES_ABOUT % child)
+        assert not any("notesAbout" in doc for _, doc, _ in fakes.sent)  # never asked
+        assert [(k, d.visible) for _, k, d in ctx.decisions] == [(child, False)]
+        answers.append(response)
+    # Absent, with no error: as a read of a child that does not exist.
+    assert answers[0] == answers[1] == {"data": {"notesAbout": None}}
+
+
+def test_a_read_naming_a_child_prints_its_decision_in_the_plan() -> None:
+    gateway = _gateway(fake_subgraphs())
+    text = gateway.plan_text(NOTES_ABOUT % "A", None, context(Role.DINSOS_OFFICER))
+    assert 'Decide(subject: "Child", read: "notesAbout.childId")' in text
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("Mutation.addNote.childId", "not the supergraph's query type"),
+        ("Query.nothing.childId", "no query field nothing"),
+        ("Query.notesAbout.child", "has no argument child"),
+    ],
+)
+def test_read_subjects_the_supergraph_lacks_stop_the_gateway(path: str, message: str) -> None:
+    config = replace(CONFIG, read_subjects=(WritePath.parse(path, "read_subjects"),))
+    with pytest.raises(ConfigError, match=message):
+        Gateway(
+            supergraph("consent.graphql"),
+            GatewayConfig(consent=config),
+            client=fake_subgraphs(),
+            policy=FakePolicy(),
+        )
+
+
+def test_read_subjects_are_read_from_the_toml_list() -> None:
+    config = ConsentConfig.from_mapping(
+        {"subject": "Child", "policy": "m:f", "read_subjects": ["Query.notesAbout.childId"]}
+    )
+    assert [str(r) for r in config.read_subjects] == ["Query.notesAbout.childId"]
+    with pytest.raises(ConfigError, match="read_subjects"):
+        ConsentConfig.from_mapping({"subject": "Child", "policy": "m:f", "read_subjects": [1]})
+
+
 def test_only_one_record_type_may_be_decided_per_record() -> None:
     # Record decisions are named by key alone: a second type could take the first's decisions.
     config = replace(CONFIG, records={"Case": "id", "Note": "id"})

@@ -26,6 +26,7 @@ from satu_anak.synthetic.names import Culture, generate_family_names, name_varia
 def test_fold() -> None:
     assert fold("  Siti-Nur'aini,  S.Pd. ") == "siti nur aini s pd"
     assert fold("BY. NY. 2 SARI") == "by ny sari"
+    assert fold("José Fernández") == "jose fernandez"  # accents dropped, not the letter
 
 
 @pytest.mark.parametrize(

@@ -383,7 +383,8 @@ async def test_register_with_taken_nik_conflicts_and_rolls_back(make_client: Any
     assert names["searchChildren"]["totalCount"] == 1
 
 
-LINK = """mutation($id: ID!, $nik: String!) { linkNik(childId: $id, nik: $nik) {
+LINK = """mutation($id: ID!, $nik: String!, $reason: String! = "Same person: checked by phone.") {
+  linkNik(childId: $id, nik: $nik, reason: $reason) {
   id nik birthDate birthDateApproximate documentStatus otherNames kkNumber } }"""
 
 
@@ -394,7 +395,8 @@ async def test_link_nik_resolves_an_undocumented_child(make_client: Any) -> None
     data, changes = await client.written(LINK, id="ANK000000002", nik=nik)
     child = data["linkNik"]
     assert child["nik"] == nik
-    assert changes == [("Child", "ANK000000002", "nik linked")]
+    # The link is also an identity decision (tests/subgraphs/test_identity_resolution.py).
+    assert changes == [("Child", "ANK000000002", "nik linked"), ("IdentityDecision", "1", "LINK")]
     assert child["birthDate"] == "2014-03-12"
     assert child["birthDateApproximate"] is False
     assert child["documentStatus"] == "DOCUMENTED"

@@ -30,7 +30,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_the_shipped_policies_load_and_every_policy_has_an_id() -> None:
     engine = PolicyEngine.load()
     assert {"jurisdiction", "sppa.identity", "pkh.always", "balai.never"} <= engine.policy_ids
-    assert len(engine.policy_ids) == 44  # 31 read policies, 13 write policies
+    assert len(engine.policy_ids) == 46  # 31 read policies, 15 write policies
     assert {
         "write.linkNik",
         "write.reviewBreakGlass",

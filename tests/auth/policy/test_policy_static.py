@@ -30,12 +30,16 @@ EXPECTED: dict[tuple[Role, str], dict[Category, str]] = {
         for r in (Role.PKH_FACILITATOR, Role.PKH_COORDINATOR)
     },
     **{(r, "child.protection"): PKH_NEVER for r in (Role.PKH_FACILITATOR, Role.PKH_COORDINATOR)},
-    (Role.DISDUKCAPIL_OFFICER, "identity.resolution"): {
-        c: F for c in Category if c not in IDENTITY
+    **{
+        (r, "identity.resolution"): {c: F for c in Category if c not in IDENTITY}
+        for r in (Role.DISDUKCAPIL_OFFICER, Role.DISDUKCAPIL_SUPERVISOR)
     },
-    (Role.DISDUKCAPIL_OFFICER, "civil.registration"): {
-        **{c: F for c in Category if c not in IDENTITY},
-        C.IDENTITY_REPORTS: PNA,
+    **{
+        (r, "civil.registration"): {
+            **{c: F for c in Category if c not in IDENTITY},
+            C.IDENTITY_REPORTS: PNA,
+        }
+        for r in (Role.DISDUKCAPIL_OFFICER, Role.DISDUKCAPIL_SUPERVISOR)
     },
     **{
         (r, p): DINSOS_NEVER

@@ -25,6 +25,7 @@ SHARED = ("consent", "agreement", "break_glass")
 
 FAC, COORD = Role.PKH_FACILITATOR, Role.PKH_COORDINATOR
 DUK = Role.DISDUKCAPIL_OFFICER
+DUK_SUP = Role.DISDUKCAPIL_SUPERVISOR  # reads exactly as the officer
 DINSOS, SAKTI = Role.DINSOS_OFFICER, Role.SAKTI_PEKSOS
 CW, SUP = Role.BALAI_CASEWORKER, Role.BALAI_SUPERVISOR
 AUD, SEC = Role.AUDITOR, Role.DATA_SHARING_SECRETARIAT
@@ -129,6 +130,12 @@ DISDUKCAPIL_ROWS = [
         )
     ),
     row(DUK, IR, "audit.log", "plain", F, ()),
+    # the supervisor reads as the officer: what sets them apart is a write (undoing a decision)
+    row(DUK_SUP, IR, "identity.reports", "plain", "mandate", policy="disdukcapil.identity"),
+    row(DUK_SUP, CR_, "identity.full", "plain", "mandate", policy="disdukcapil.identity"),
+    row(DUK_SUP, CR_, "identity.reports", "plain", PNA, (IR,), "purpose.civil_registration"),
+    row(DUK_SUP, IR, "welfare.registry", "plain+all", F, (), "disdukcapil.never"),
+    row(DUK_SUP, IR, "protection.flag", "plain", F, (), "disdukcapil.never"),
 ]
 
 DINSOS_ROWS = [

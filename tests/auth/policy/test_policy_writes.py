@@ -15,6 +15,7 @@ OFFICERS = {
     R.PKH_FACILITATOR,
     R.PKH_COORDINATOR,
     R.DISDUKCAPIL_OFFICER,
+    R.DISDUKCAPIL_SUPERVISOR,
     R.DINSOS_OFFICER,
     R.SAKTI_PEKSOS,
     R.BALAI_CASEWORKER,
@@ -23,11 +24,16 @@ OFFICERS = {
 BALAI = {R.BALAI_CASEWORKER, R.BALAI_SUPERVISOR}
 PKH = {R.PKH_FACILITATOR, R.PKH_COORDINATOR}
 DINSOS = {R.DINSOS_OFFICER, R.SAKTI_PEKSOS}
+DISDUKCAPIL = {R.DISDUKCAPIL_OFFICER, R.DISDUKCAPIL_SUPERVISOR}
 
 # Mutation -> the roles DOMAIN.md lets run it (the record-level half is the subgraph's).
 WRITES: dict[str, set[Role]] = {
     "registerChild": OFFICERS,
-    "linkNik": {R.DISDUKCAPIL_OFFICER},
+    "linkNik": DISDUKCAPIL,
+    # Identity decisions (docs/identity-resolution.md): only a supervisor undoes one.
+    "rejectIdentityCandidate": DISDUKCAPIL,
+    "startRegistration": DISDUKCAPIL,
+    "undoIdentityDecision": {R.DISDUKCAPIL_SUPERVISOR},
     "fileComplaint": DINSOS | PKH,
     "recordResponse": DINSOS,
     "referChild": DINSOS,

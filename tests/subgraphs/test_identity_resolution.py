@@ -1,0 +1,729 @@
+"""Disdukcapil's identity-resolution API: the work queue and its suggestions, a child's and a
+typed-in record's registry candidates, the officer's decisions and a supervisor's undo, bad input,
+and who may use it — on SQLite and PostgreSQL, through the subgraph's signed-grant gate.
+
+Written against the matcher's contract (resolution.store), not its scores: a test asserts where
+the true person ranks or what was recorded, never a probability's value."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select, update
+
+from resolution import store
+from resolution.blocking import registry_keys
+from resolution.names import normalize_name
+from subgraphs.common.identifiers import make_nik
+from subgraphs.disdukcapil import tables as t
+from subgraphs.disdukcapil import work_queue
+from subgraphs.disdukcapil.service import SPEC
+from tests.subgraphs.sample_identities import identity_of
+
+pytestmark = pytest.mark.anyio
+
+IDENTITY = ("identity.basic", "identity.full")
+RESOLUTION = (*IDENTITY, "identity.reports")
+OFFICER = identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION)
+SUPERVISOR = identity_of("disdukcapil-supervisor-batam", "identity.resolution", RESOLUTION)
+REGISTRAR = identity_of("disdukcapil-batam", "civil.registration", IDENTITY)
+DINSOS = identity_of("dinsos-pekanbaru", "child.protection", IDENTITY, regions=("21.71",))
+PKH = identity_of("pkh-coord-pekanbaru", "child.protection", IDENTITY, regions=("21.71",))
+BALAI = identity_of("balai-rumbai-assigned", "case.management", IDENTITY)
+AUDITOR = identity_of("auditor", "audit", ("audit.log",))
+
+KK_BATAM = "2171090101150001"
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+JOKO_BORN = date(2014, 8, 17)
+JOKO = make_nik("21.71.09", JOKO_BORN, "M", 1)
+SISTER = make_nik("21.71.09", date(2016, 3, 2), "F", 2)
+NAMESAKE = make_nik("14.71.02", date(2014, 5, 5), "M", 3)  # Pekanbaru: the registry is national
+
+
+def _person(pid: int, nik: str, name: str, sex: str, born: date, **extra: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": pid,
+        "nik": nik,
+        "kk_number": KK_BATAM,
+        "full_name": name,
+        "normalized_name": normalize_name(name),
+        "sex": sex,
+        "birth_date": born,
+        "birth_place": "Batam",
+        "mother_name": "Sri Wahyuni",
+        "father_name": "Sutrisno",
+        "relationship": "CHILD",
+        "region_code": "21.71.09.1002",
+        "birth_certificate_number": f"2171-LT-{pid:06d}",
+    }
+    values.update(extra)
+    keys = registry_keys(values["full_name"], values["mother_name"], values["birth_date"])
+    return {**values, **keys._asdict()}
+
+
+def _child(cid: str, name: str, registered_by: str, at: datetime, **extra: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": cid,
+        "nik": None,
+        "full_name": name,
+        "normalized_name": normalize_name(name),
+        "sex": "M",
+        "birth_date": None,
+        "birth_date_approximate": False,
+        "birth_place": None,
+        "mother_name": None,
+        "father_name": None,
+        "region_code": "21.71.01.1002",
+        "address": None,
+        "kk_number": None,
+        "birth_certificate_number": None,
+        "kia_status": "NONE",
+        "registry_person_id": None,
+        "registered_by": registered_by,
+        "registered_at": at,
+    }
+    values.update(extra)
+    return values
+
+
+async def _seed(db: Any) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(t.family),
+            {
+                "kk_number": KK_BATAM,
+                "head_name": "Sutrisno",
+                "region_code": "21.71.09.1002",
+                "address": "Jl. Batu Aji 7",
+                "issued_on": date(2015, 1, 1),
+            },
+        )
+        await conn.execute(
+            insert(t.person),
+            [
+                _person(1, JOKO, "Muhammad Joko Sutrisno", "M", JOKO_BORN),
+                _person(2, SISTER, "Siti Aminah", "F", date(2016, 3, 2)),
+                _person(
+                    3,
+                    NAMESAKE,
+                    "Muhammad Joko Sutrisno",
+                    "M",
+                    date(2014, 5, 5),
+                    mother_name="Ratna",
+                    region_code="14.71.02.1001",
+                    birth_place="Pekanbaru",
+                    birth_certificate_number=None,
+                ),
+            ],
+        )
+        await conn.execute(
+            insert(t.child),
+            [
+                # The LKSA's boy: old spelling, an approximate birth date (the README's story).
+                _child(
+                    "ANK000000002",
+                    "Moehammad Djoko Soetrisno",
+                    "LKSA",
+                    T0,
+                    birth_date=date(2014, 1, 1),
+                    birth_date_approximate=True,
+                    birth_place="Batam",
+                    mother_name="Sri Wahjoeni",
+                ),
+                # Out of the Batam officer's jurisdiction (Pekanbaru).
+                _child("ANK000000001", "Rizky Saputra", "BALAI", T0, region_code="14.71.10.1004"),
+                # Documented: not in the queue.
+                _child(
+                    "ANK000000003",
+                    "Siti Aminah",
+                    "DINSOS",
+                    T0,
+                    nik=SISTER,
+                    birth_certificate_number="2171-LT-000002",
+                    registry_person_id=2,
+                ),
+                # Known only to Disdukcapil: not the queue's business.
+                _child("ANK000000004", "Budi Santoso", "DISDUKCAPIL", T0 + timedelta(days=1)),
+                # Registered by Disdukcapil, but PKH reported him too: in the queue.
+                _child("ANK000000005", "Agus Salim", "DISDUKCAPIL", T0 + timedelta(days=2)),
+                # A NIK without a birth certificate, known to Dinsos.
+                _child(
+                    "ANK000000006",
+                    "Dewi Lestari",
+                    "DINSOS",
+                    T0 + timedelta(days=3),
+                    sex="F",
+                    nik=make_nik("21.71.01", date(2013, 2, 2), "F", 9),
+                ),
+            ],
+        )
+        await conn.execute(
+            insert(t.child_name),
+            {
+                "child_id": "ANK000000002",
+                "name": "Joko",
+                "normalized_name": "joko",
+                "recorded_by": "LKSA",
+            },
+        )
+        await conn.execute(
+            insert(t.child_attribute_report),
+            [
+                {
+                    "child_id": "ANK000000002",
+                    "agency": "LKSA",
+                    "attribute": "motherName",
+                    "value": "Sri Wahjoeni",
+                    "reported_at": T0,
+                },
+                {
+                    "child_id": "ANK000000005",
+                    "agency": "PKH",
+                    "attribute": "fullName",
+                    "value": "Agus Salim",
+                    "reported_at": T0,
+                },
+            ],
+        )
+
+
+QUEUE = """query($first: Int!, $after: String, $order: IdentityWorkQueueOrder!,
+                 $missing: MissingDocument, $region: String) {
+  identityWorkQueue(first: $first, after: $after, orderBy: $order, missing: $missing,
+                    regionCode: $region) {
+    totalCount pendingCount pageInfo { hasNextPage endCursor }
+    nodes { childId missing candidateCount bestScore bestBand suggestionsPending status
+            child { id name } }
+  }
+}"""
+
+CANDIDATES = """query($id: ID!, $top: Int!) { identityCandidates(childId: $id, top: $top) {
+  childId modelVersion noMatchProbability
+  candidates { score band matchWeight warnings
+    person { nik name birthDate regionCode motherName }
+    explanation { attribute level weight description recordValue registryValue } }
+} }"""
+
+DECISIONS = """query($id: ID!) { identityDecisions(childId: $id) {
+  id kind nik score band modelVersion reason decidedBy decidedByName decidedByRole decidedAt
+  undoneAt undoneBy undoneByName undoReason active explanation { attribute level }
+} }"""
+
+LINK = """mutation($id: ID!, $nik: String!, $reason: String!) {
+  linkNik(childId: $id, nik: $nik, reason: $reason) {
+    id nik birthDate birthDateApproximate kkNumber documentStatus otherNames } }"""
+
+REJECT = """mutation($id: ID!, $nik: String!, $reason: String!) {
+  rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) {
+    id kind nik childId reason decidedBy decidedByRole active } }"""
+
+REGISTER = """mutation($id: ID!, $reason: String!) {
+  startRegistration(childId: $id, reason: $reason) { id kind childId reason active } }"""
+
+UNDO = """mutation($id: ID!, $reason: String!) {
+  undoIdentityDecision(decisionId: $id, reason: $reason) {
+    id kind active undoneBy undoneByName undoReason } }"""
+
+CHILD = """query($id: ID!) { child(id: $id) {
+  nik birthDate birthDateApproximate kkNumber birthCertificateNumber birthPlace motherName
+  documentStatus otherNames attributeReports { agency attribute value } } }"""
+
+
+async def _client(make_client: Any, identity: Any = OFFICER) -> Any:
+    client = (await make_client(SPEC)).acting(identity)
+    await _seed(client.db)
+    return client
+
+
+async def _queue(client: Any, **variables: Any) -> dict[str, Any]:
+    arguments = {"first": 20, "order": "OLDEST_FIRST", **variables}
+    data = await client.data(QUEUE, **arguments)
+    queue: dict[str, Any] = data["identityWorkQueue"]
+    return queue
+
+
+def _niks(data: dict[str, Any]) -> list[str]:
+    return [c["person"]["nik"] for c in data["identityCandidates"]["candidates"]]
+
+
+async def _count(db: Any, table: Any) -> int:
+    async with db.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+# --- the work queue ----------------------------------------------------------------------------
+
+
+async def test_the_queue_holds_other_agencies_children_in_jurisdiction_without_documents(
+    make_client: Any,
+) -> None:
+    client = await _client(make_client)
+    queue = await _queue(client)
+    ids = [n["childId"] for n in queue["nodes"]]
+    # Oldest first; not the documented child, not Disdukcapil's own, not Pekanbaru's.
+    assert ids == ["ANK000000002", "ANK000000005", "ANK000000006"]
+    assert queue["totalCount"] == 3
+    by_id = {n["childId"]: n for n in queue["nodes"]}
+    assert by_id["ANK000000002"]["missing"] == ["NIK", "BIRTH_CERTIFICATE"]
+    assert by_id["ANK000000006"]["missing"] == ["BIRTH_CERTIFICATE"]
+    assert by_id["ANK000000002"]["child"] == {
+        "id": "ANK000000002",
+        "name": "Moehammad Djoko Soetrisno",
+    }
+    assert {n["status"] for n in queue["nodes"]} == {"UNDECIDED"}
+    # Three children are fewer than one request's budget: all scored, none pending.
+    assert queue["pendingCount"] == 0
+    assert not any(n["suggestionsPending"] for n in queue["nodes"])
+    joko = by_id["ANK000000002"]
+    assert joko["candidateCount"] >= 1 and 0 <= joko["bestScore"] <= 1
+    assert joko["bestBand"] in {"AUTO_SUGGEST", "REVIEW", "UNLIKELY"}
+    assert await _count(client.db, t.identity_suggestion_run) == 3
+
+    only_nik = await _queue(client, missing="NIK")
+    assert [n["childId"] for n in only_nik["nodes"]] == ["ANK000000002", "ANK000000005"]
+    certificate = await _queue(client, missing="BIRTH_CERTIFICATE")
+    assert certificate["totalCount"] == 3
+    # A region outside the jurisdiction holds no one; counted after the filter.
+    elsewhere = await _queue(client, region="14.71")
+    assert (elsewhere["totalCount"], elsewhere["nodes"]) == (0, [])
+    desa = await _queue(client, region="21.71.01.1002")
+    assert desa["totalCount"] == 3
+
+
+@pytest.mark.parametrize("order", ["OLDEST_FIRST", "BEST_SCORE_DESC", "CANDIDATES_DESC"])
+async def test_the_queue_pages_by_cursor_in_every_order(make_client: Any, order: str) -> None:
+    client = await _client(make_client)
+    everything = await _queue(client, order=order)
+    seen, after = [], None
+    while True:
+        page = await _queue(client, order=order, first=1, after=after)
+        seen += [n["childId"] for n in page["nodes"]]
+        assert page["totalCount"] == 3
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == [n["childId"] for n in everything["nodes"]]
+    if order == "BEST_SCORE_DESC":
+        scores = [n["bestScore"] if n["bestScore"] is not None else -1 for n in everything["nodes"]]
+        assert scores == sorted(scores, reverse=True)
+
+
+async def test_suggestions_are_filled_a_bounded_number_per_request(make_client: Any) -> None:
+    client = await _client(make_client)
+    extra = work_queue.FILL_PER_REQUEST + 2
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.child),
+            [
+                _child(
+                    f"ANK0000001{i:02d}", f"Anak Nomor {i}", "BALAI", T0 + timedelta(days=10 + i)
+                )
+                for i in range(extra)
+            ],
+        )
+    first = await _queue(client, first=100)
+    assert first["totalCount"] == 3 + extra
+    # One request scores at most FILL_PER_REQUEST children, oldest first; the rest wait.
+    assert first["pendingCount"] == 3 + extra - work_queue.FILL_PER_REQUEST
+    pending = [n["childId"] for n in first["nodes"] if n["suggestionsPending"]]
+    assert pending == [n["childId"] for n in first["nodes"]][-len(pending) :]
+    assert all(n["candidateCount"] is None for n in first["nodes"] if n["suggestionsPending"])
+    second = await _queue(client, first=100)
+    assert second["pendingCount"] == 0
+
+
+async def test_queue_requests_at_once_score_each_child_once_without_error(make_client: Any) -> None:
+    client = await _client(make_client)
+    arguments = {"first": 20, "order": "BEST_SCORE_DESC"}
+    bodies = await asyncio.gather(*(client.execute(QUEUE, **arguments) for _ in range(4)))
+    assert all("errors" not in body for body in bodies), bodies
+    assert await _count(client.db, t.identity_suggestion_run) == 3
+
+
+async def test_suggestions_are_recomputed_for_a_new_model_version_or_when_old(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await _client(make_client)
+    await _queue(client)
+    monkeypatch.setattr(store, "MODEL_VERSION", "a-newer-model")
+    async with client.db.connect() as conn:
+        # Stale for the new model: counted as pending until scored again.
+        assert await work_queue.count(conn, work_queue.QueueFilter(("21.71",))) == (3, 3)
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            update(t.identity_suggestion_run).values(
+                computed_at=datetime.now(UTC) - timedelta(days=30)
+            )
+        )
+    async with client.db.connect() as conn:
+        assert await work_queue.count(conn, work_queue.QueueFilter(("21.71",))) == (3, 3)
+
+
+async def test_bad_queue_arguments_are_bad_user_input(make_client: Any) -> None:
+    client = await _client(make_client)
+    for variables, field in (
+        ({"after": "not-a-cursor"}, "after"),
+        ({"region": "21.7"}, "regionCode"),
+        ({"region": "99.71"}, "regionCode"),
+        ({"first": 0}, "first"),
+        ({"first": 101}, "first"),
+    ):
+        body = await client.execute(QUEUE, **{"first": 20, "order": "OLDEST_FIRST", **variables})
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", variables
+        assert body["errors"][0]["extensions"]["field"] == field
+
+
+# --- candidates ----------------------------------------------------------------------------------
+
+
+async def test_candidates_rank_the_registry_person_and_explain_the_score(make_client: Any) -> None:
+    client = await _client(make_client)
+    data = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    answer = data["identityCandidates"]
+    assert answer["childId"] == "ANK000000002"
+    assert answer["modelVersion"] == store.MODEL_VERSION
+    assert 0 <= answer["noMatchProbability"] <= 1
+    assert JOKO in _niks(data)
+    joko = next(c for c in answer["candidates"] if c["person"]["nik"] == JOKO)
+    assert joko["person"]["name"] == "Muhammad Joko Sutrisno"
+    assert joko["person"]["birthDate"] == JOKO_BORN.isoformat()
+    assert 0 <= joko["score"] <= 1
+    assert joko["band"] in {"AUTO_SUGGEST", "REVIEW", "UNLIKELY"}
+    for evidence in joko["explanation"]:
+        assert set(evidence) == {
+            "attribute", "level", "weight", "description", "recordValue", "registryValue",
+        }  # fmt: skip
+    scores = [c["score"] for c in answer["candidates"]]
+    assert scores == sorted(scores, reverse=True)
+    one = await client.data(CANDIDATES, id="ANK000000002", top=1)
+    assert len(one["identityCandidates"]["candidates"]) <= 1
+
+
+async def test_candidates_of_a_child_outside_jurisdiction_are_null_like_unknown(
+    make_client: Any,
+) -> None:
+    client = await _client(make_client)
+    pekanbaru = await client.execute(CANDIDATES, id="ANK000000001", top=5)
+    unknown = await client.execute(CANDIDATES, id="ANK000000404", top=5)
+    assert pekanbaru == unknown == {"data": {"identityCandidates": None}}
+    decisions = await client.execute(DECISIONS, id="ANK000000001")
+    assert decisions == {"data": {"identityDecisions": None}}
+
+
+async def test_candidates_come_from_the_national_registry_not_only_the_officers_region(
+    make_client: Any,
+) -> None:
+    """The family may have moved: a person registered in Pekanbaru is a candidate for a Batam
+    child, shown in full to the Batam officer resolving that child — while `registryPerson(nik:)`,
+    a free lookup by NIK, stays within the officer's region (docs/identity-resolution.md)."""
+    client = await _client(make_client)
+    data = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    namesake = [
+        c["person"] for c in data["identityCandidates"]["candidates"]
+        if c["person"]["nik"] == NAMESAKE
+    ]  # fmt: skip
+    assert namesake == [
+        {
+            "nik": NAMESAKE,
+            "name": "Muhammad Joko Sutrisno",
+            "birthDate": "2014-05-05",
+            "regionCode": "14.71.02.1001",
+            "motherName": "Ratna",
+        }
+    ]
+    lookup = await client.data("query($n: String!) { registryPerson(nik: $n) { nik } }", n=NAMESAKE)
+    assert lookup == {"registryPerson": None}
+
+
+@pytest.mark.parametrize("top", [0, 21])
+async def test_candidates_top_is_bounded(make_client: Any, top: int) -> None:
+    client = await _client(make_client)
+    body = await client.execute(CANDIDATES, id="ANK000000002", top=top)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "top"}
+
+
+# --- decisions -----------------------------------------------------------------------------------
+
+
+async def test_not_this_person_is_not_proposed_again_until_a_supervisor_undoes_it(
+    make_client: Any,
+) -> None:
+    client = await _client(make_client)
+    assert JOKO in _niks(await client.data(CANDIDATES, id="ANK000000002", top=5))
+    data, changes = await client.written(
+        REJECT, id="ANK000000002", nik=JOKO, reason="  The LKSA says his mother is not Sri.  "
+    )
+    decision = data["rejectIdentityCandidate"]
+    assert decision["kind"] == "NOT_THIS_PERSON"
+    assert decision["reason"] == "The LKSA says his mother is not Sri."
+    assert (decision["decidedBy"], decision["decidedByRole"]) == (
+        "disdukcapil-batam",
+        "disdukcapil_officer",
+    )
+    assert changes == [
+        ("IdentityDecision", decision["id"], "NOT_THIS_PERSON"),
+        ("Child", "ANK000000002", "identity decision: NOT_THIS_PERSON"),
+    ]
+    assert JOKO not in _niks(await client.data(CANDIDATES, id="ANK000000002", top=20))
+    async with client.db.connect() as conn:
+        kept = await work_queue.suggestion_niks(conn, ["ANK000000002"])
+    assert JOKO not in kept.get("ANK000000002", [])
+    queue = await _queue(client)
+    assert queue["nodes"][0]["status"] == "CANDIDATES_REJECTED"
+    # Marked twice: a conflict, nothing more written.
+    again = await client.execute(REJECT, id="ANK000000002", nik=JOKO, reason="again")
+    assert again["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "nik"}
+    # Linking the rejected person needs the rejection undone first.
+    link = await client.execute(LINK, id="ANK000000002", nik=JOKO, reason="it is him")
+    assert link["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "nik"}
+    assert await _count(client.db, t.identity_decision) == 1
+
+    # The officer may not undo; the supervisor may.
+    refused = await client.execute(UNDO, id=decision["id"], reason="mistake")
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    supervisor = client.acting(SUPERVISOR)
+    undone, undo_changes = await supervisor.written(
+        UNDO, id=decision["id"], reason="The mother's name was misread."
+    )
+    assert undone["undoIdentityDecision"] == {
+        "id": decision["id"],
+        "kind": "NOT_THIS_PERSON",
+        "active": False,
+        "undoneBy": "disdukcapil-supervisor-batam",
+        "undoneByName": "Ratna Sari Dewi",
+        "undoReason": "The mother's name was misread.",
+    }
+    assert undo_changes == [
+        ("IdentityDecision", decision["id"], "undone: NOT_THIS_PERSON"),
+        ("Child", "ANK000000002", "identity decision undone"),
+    ]
+    assert JOKO in _niks(await client.data(CANDIDATES, id="ANK000000002", top=5))
+    twice = await supervisor.execute(UNDO, id=decision["id"], reason="again")
+    assert twice["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "decisionId"}
+
+
+async def test_a_link_records_its_decision_and_a_supervisor_undoes_it_exactly(
+    make_client: Any,
+) -> None:
+    client = await _client(make_client)
+    before = (await client.data(CHILD, id="ANK000000002"))["child"]
+    data, changes = await client.written(
+        LINK, id="ANK000000002", nik=JOKO, reason="Same mother, same LKSA intake story."
+    )
+    linked = data["linkNik"]
+    assert (linked["nik"], linked["kkNumber"], linked["documentStatus"]) == (
+        JOKO,
+        KK_BATAM,
+        "DOCUMENTED",
+    )
+    assert (linked["birthDate"], linked["birthDateApproximate"]) == (JOKO_BORN.isoformat(), False)
+    reports = (await client.data(CHILD, id="ANK000000002"))["child"]["attributeReports"]
+    assert {"agency": "DISDUKCAPIL", "attribute": "nik", "value": JOKO} in reports
+    (decision,) = (await client.data(DECISIONS, id="ANK000000002"))["identityDecisions"]
+    assert changes == [
+        ("Child", "ANK000000002", "nik linked"),
+        ("IdentityDecision", decision["id"], "LINK"),
+    ]
+    assert decision["kind"] == "LINK" and decision["nik"] == JOKO and decision["active"]
+    assert decision["reason"] == "Same mother, same LKSA intake story."
+    assert decision["score"] is not None and 0 <= decision["score"] <= 1
+    assert decision["modelVersion"] == store.MODEL_VERSION
+    assert decision["decidedByName"] == "Hendra Gunawan"
+    # Documented now: out of the queue.
+    assert "ANK000000002" not in [n["childId"] for n in (await _queue(client))["nodes"]]
+
+    undone, undo_changes = await client.acting(SUPERVISOR).written(
+        UNDO, id=decision["id"], reason="Wrong boy: the LKSA had two Jokos."
+    )
+    assert undone["undoIdentityDecision"]["active"] is False
+    assert undo_changes[-1] == ("Child", "ANK000000002", "nik unlinked")
+    after = (await client.data(CHILD, id="ANK000000002"))["child"]
+    assert after == before  # back to undocumented, exactly as the agencies reported him
+    queue = await _queue(client)
+    assert queue["nodes"][0]["childId"] == "ANK000000002"
+    assert queue["nodes"][0]["status"] == "UNDECIDED"
+    # The registry person is free again: the same link can be made anew.
+    again, _ = await client.written(LINK, id="ANK000000002", nik=JOKO, reason="Checked again.")
+    assert again["linkNik"]["nik"] == JOKO
+    history = (await client.data(DECISIONS, id="ANK000000002"))["identityDecisions"]
+    assert [(d["kind"], d["active"]) for d in history] == [("LINK", True), ("LINK", False)]
+    assert history[1]["undoneBy"] == "disdukcapil-supervisor-batam"
+    assert history[1]["undoReason"] == "Wrong boy: the LKSA had two Jokos."
+
+
+async def test_linking_a_person_the_matcher_did_not_rank_records_its_own_score(
+    make_client: Any,
+) -> None:
+    client = await _client(make_client)
+    data = await client.data(CANDIDATES, id="ANK000000005", top=20)
+    assert SISTER not in _niks(data)  # Agus Salim is no Siti Aminah
+    async with client.db.transaction() as conn:  # free the sister's NIK for the test
+        await conn.execute(update(t.child).where(t.child.c.id == "ANK000000003").values(nik=None))
+    before = (await client.data(CHILD, id="ANK000000005"))["child"]
+    data, _ = await client.written(
+        LINK, id="ANK000000005", nik=SISTER, reason="Officer's own lookup."
+    )
+    # Another name: the registry spelling is recorded beside the agencies' one.
+    assert data["linkNik"]["otherNames"] == ["Siti Aminah"]
+    (decision,) = (await client.data(DECISIONS, id="ANK000000005"))["identityDecisions"]
+    assert decision["nik"] == SISTER
+    assert decision["score"] is not None  # scored by store.score_pair
+    await client.acting(SUPERVISOR).written(UNDO, id=decision["id"], reason="Not her, of course.")
+    assert (await client.data(CHILD, id="ANK000000005"))["child"] == before
+
+
+async def test_a_new_registration_is_decided_once_and_only_without_a_nik(make_client: Any) -> None:
+    client = await _client(make_client)
+    data, changes = await client.written(
+        REGISTER, id="ANK000000005", reason="No candidate; the family never registered."
+    )
+    decision = data["startRegistration"]
+    assert (decision["kind"], decision["childId"], decision["active"]) == (
+        "NEW_REGISTRATION",
+        "ANK000000005",
+        True,
+    )
+    assert changes[-1] == ("Child", "ANK000000005", "identity decision: NEW_REGISTRATION")
+    again = await client.execute(REGISTER, id="ANK000000005", reason="twice")
+    assert again["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "childId"}
+    has_nik = await client.execute(REGISTER, id="ANK000000006", reason="she has a NIK")
+    assert has_nik["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "childId"}
+    statuses = {n["childId"]: n["status"] for n in (await _queue(client))["nodes"]}
+    assert statuses["ANK000000005"] == "REGISTRATION_STARTED"
+    elsewhere = await client.execute(REGISTER, id="ANK000000001", reason="Pekanbaru's")
+    assert elsewhere == {"data": {"startRegistration": None}}
+    assert await _count(client.db, t.identity_decision) == 1
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 1001])
+async def test_a_decision_needs_a_reason_and_writes_nothing_without_one(
+    make_client: Any, reason: str
+) -> None:
+    client = await _client(make_client)
+    for query, variables in (
+        (LINK, {"id": "ANK000000002", "nik": JOKO}),
+        (REJECT, {"id": "ANK000000002", "nik": JOKO}),
+        (REGISTER, {"id": "ANK000000002"}),
+    ):
+        body = await client.execute(query, reason=reason, **variables)
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "reason"}
+        assert "extensions" not in body
+    assert await _count(client.db, t.identity_decision) == 0
+    assert (await client.data(CHILD, id="ANK000000002"))["child"]["nik"] is None
+
+
+async def test_bad_nik_and_unknown_person_are_bad_user_input(make_client: Any) -> None:
+    client = await _client(make_client)
+    bad = await client.execute(REJECT, id="ANK000000002", nik="2171093213140001", reason="r")
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert bad["errors"][0]["extensions"]["field"] == "nik"
+    unknown = make_nik("21.71.09", JOKO_BORN, "M", 77)
+    body = await client.execute(REJECT, id="ANK000000002", nik=unknown, reason="r")
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "nik"}
+    assert await _count(client.db, t.identity_decision) == 0
+
+
+async def test_undo_of_an_unknown_decision_or_one_outside_jurisdiction_is_null(
+    make_client: Any,
+) -> None:
+    client = await _client(make_client)
+    supervisor = client.acting(SUPERVISOR)
+    assert await supervisor.execute(UNDO, id="999", reason="r") == {
+        "data": {"undoIdentityDecision": None}
+    }
+    assert await supervisor.execute(UNDO, id="not-a-number", reason="r") == {
+        "data": {"undoIdentityDecision": None}
+    }
+    pekanbaru = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("14.71",))
+    )
+    await pekanbaru.written(REGISTER, id="ANK000000001", reason="Registered in Pekanbaru.")
+    assert await supervisor.execute(UNDO, id="1", reason="not mine") == {
+        "data": {"undoIdentityDecision": None}
+    }
+
+
+# --- a record typed in by hand -------------------------------------------------------------------
+
+MATCH = """query($record: IdentityRecordInput!) { matchIdentity(record: $record) {
+  childId modelVersion candidates { score band person { nik } } } }"""
+
+
+async def test_a_typed_in_record_gets_candidates(make_client: Any) -> None:
+    client = await _client(make_client)
+    data = await client.data(
+        MATCH,
+        record={
+            "name": "Muhammad Joko Sutrisno",
+            "nickname": "Joko",
+            "sex": "L",
+            "birthYear": 2014,
+            "birthPlace": "Batam",
+            "regionCode": "21.71",
+            "motherName": "Sri Wahyuni",
+        },
+    )
+    answer = data["matchIdentity"]
+    assert answer["childId"] is None
+    assert JOKO in [c["person"]["nik"] for c in answer["candidates"]]
+    blank = await client.data(MATCH, record={})
+    assert isinstance(blank["matchIdentity"]["candidates"], list)
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({"birthDate": "2014-02-30"}, "birthDate"),
+        ({"birthDate": "17-08-2014"}, "birthDate"),
+        ({"birthDate": (date.today() + timedelta(days=1)).isoformat()}, "birthDate"),
+        ({"regionCode": "99.71"}, "regionCode"),
+        ({"regionCode": "21.7"}, "regionCode"),
+        ({"sex": "X"}, "sex"),
+        ({"birthYear": 1850}, "birthYear"),
+        ({"birthYear": date.today().year + 1}, "birthYear"),
+        ({"birthDate": "2014-08-17", "birthYear": 2015}, "birthYear"),
+        ({"ageEstimate": -1}, "ageEstimate"),
+        ({"name": "x" * 121}, "name"),
+    ],
+)
+async def test_a_typed_in_record_that_cannot_be_right_is_bad_user_input(
+    make_client: Any, record: dict[str, Any], field: str
+) -> None:
+    client = await _client(make_client)
+    body = await client.execute(MATCH, record=record)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert body["data"] == {"matchIdentity": None}
+
+
+# --- who may ---------------------------------------------------------------------------------------
+
+EVERY_FIELD = [
+    (QUEUE, {"first": 5, "order": "OLDEST_FIRST"}, "identityWorkQueue"),
+    (CANDIDATES, {"id": "ANK000000002", "top": 5}, "identityCandidates"),
+    (MATCH, {"record": {"name": "Joko"}}, "matchIdentity"),
+    (DECISIONS, {"id": "ANK000000002"}, "identityDecisions"),
+    (REJECT, {"id": "ANK000000002", "nik": JOKO, "reason": "r"}, "rejectIdentityCandidate"),
+    (REGISTER, {"id": "ANK000000002", "reason": "r"}, "startRegistration"),
+    (UNDO, {"id": "1", "reason": "r"}, "undoIdentityDecision"),
+]
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [DINSOS, PKH, BALAI, AUDITOR, REGISTRAR],
+    ids=["dinsos", "pkh", "balai", "auditor", "disdukcapil-civil-registration"],
+)
+async def test_only_disdukcapil_for_identity_resolution_uses_the_api(
+    make_client: Any, identity: Any
+) -> None:
+    client = await _client(make_client, identity)
+    for query, variables, name in EVERY_FIELD:
+        body = await client.execute(query, **variables)
+        assert body["data"] == {name: None}, name
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", name
+        assert "extensions" not in body
+    assert await _count(client.db, t.identity_decision) == 0
+    assert await _count(client.db, t.identity_suggestion_run) == 0
