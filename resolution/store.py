@@ -22,6 +22,9 @@ from resolution.names import normalize_name
 from resolution.records import ChildRecord, RegistryRecord
 from subgraphs.disdukcapil import tables as t
 
+# The version of the shipped weights, which every answer of this process carries: what the work
+# queue compares its stored suggestions with (read once from the artifact, like a constant).
+MODEL_VERSION: Final = Model.load().version
 # People one query may load and score, whatever its blocks returned: the blocks are taken in
 # the record's order (the called name's blocks first, tightest first) until this many distinct
 # people are found. Scoring is the costly part (the model compares every attribute of every
