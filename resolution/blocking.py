@@ -41,6 +41,9 @@ MONTHS: Final = 12  # shorter keys have too many neighbours to be worth a lookup
 TIGHT_CAP: Final = 60
 LOOSE_CAP: Final = 40
 FAMILY_CAP: Final = 20  # one KK holds a household, rarely more than a dozen people
+# The desa's children of one sex born in a five-year window: ~70 in a desa of 3,000 people. Only
+# records with nothing but call names have this block, so its rows cost little overall.
+NEIGHBOURHOOD_CAP: Final = 100
 
 # Birth-year windows: half-widths around what the record says.
 EXACT_DATE_SLACK: Final = 1  # a written date is still off by a year now and then
@@ -153,6 +156,11 @@ def query_blocks(record: ChildRecord) -> list[Block]:
     if record.kk_number and record.kk_number.strip():
         kk = record.kk_number.strip()
         blocks.append(Block(BlockKind.FAMILY, KeyColumn.KK, kk, cap=FAMILY_CAP))
+    formal_mothers = [m for m in mothers if len(m) > CALL_NAME_LENGTH]
+    if years is not None and not formal_mothers and not record.kk_number and names.only_call_names:
+        # Nothing but call names: the desa's children are the likeliest place, so they come
+        # before the many loose name blocks that might fill the people cap first.
+        blocks.extend(_neighbourhood_blocks(years, area, record.sex))
     for key in names.given:
         blocks.extend(
             _name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True, sex=record.sex)
@@ -168,9 +176,6 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         blocks.extend(_second_token_blocks(key, years))
     for key in names.others:
         blocks.extend(_other_token_blocks(key, years, area))
-    formal_mothers = [m for m in mothers if len(m) > CALL_NAME_LENGTH]
-    if years is not None and not formal_mothers and not record.kk_number and names.only_call_names:
-        blocks.extend(_neighbourhood_blocks(years, area, record.sex))
     return list(dict.fromkeys(blocks))
 
 
@@ -381,7 +386,13 @@ def _neighbourhood_blocks(years: YearWindow, area: _Area, sex: str | None) -> It
     thousand people in a real desa."""
     for desa in area.desa:
         yield Block(
-            BlockKind.NEIGHBOURHOOD, KeyColumn.REGION, desa, years, None, TIGHT_CAP, sex=sex
+            BlockKind.NEIGHBOURHOOD,
+            KeyColumn.REGION,
+            desa,
+            years,
+            None,
+            NEIGHBOURHOOD_CAP,
+            sex=sex,
         )
 
 
