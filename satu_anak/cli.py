@@ -1,5 +1,5 @@
 """The `satu-anak` command: serve, migrate, seed, up, sdl, compose, gateway, plan, issuer, token,
-audit."""
+audit, identity."""
 
 from __future__ import annotations
 
@@ -541,10 +541,102 @@ def build_parser() -> argparse.ArgumentParser:
     persisted_build.add_argument("--out", help="the manifest file (default: standard output)")
     persisted_build.set_defaults(run=_persisted_build)
 
+    _add_identity(commands)
+
     sdl = commands.add_parser("sdl", help="write each subgraph's SDL to schema/ (or --check drift)")
     sdl.add_argument("--check", action="store_true")
     sdl.set_defaults(run=_sdl)
     return parser
+
+
+def _disdukcapil_url(args: argparse.Namespace) -> str:
+    from subgraphs.common.settings import SubgraphSettings, normalize_database_url
+
+    if args.database_url:
+        return normalize_database_url(args.database_url)
+    return SubgraphSettings.from_env("disdukcapil").database_url
+
+
+def _identity_import(args: argparse.Namespace) -> int:
+    from resolution.bulk import run_import
+
+    code, _report = run_import(
+        Path(args.file),
+        _disdukcapil_url(args),
+        Path(args.rejects) if args.rejects else None,
+        workers=args.workers,
+    )
+    return code
+
+
+def _identity_match(args: argparse.Namespace) -> int:
+    from resolution.batch import run_match
+
+    return run_match(
+        Path(args.input),
+        Path(args.output),
+        _disdukcapil_url(args),
+        top=args.top,
+        as_of=args.as_of,
+        workers=args.workers,
+    )
+
+
+def _identity_train(args: argparse.Namespace) -> int:
+    import importlib
+
+    try:  # the matcher's module: re-learns resolution/weights.json
+        train = importlib.import_module("resolution.train")
+    except ModuleNotFoundError as error:
+        print(f"identity train: resolution.train cannot be loaded: {error}", file=sys.stderr)
+        return 2
+    code: int = train.main(list(args.passed_on))
+    return code
+
+
+def _add_identity(commands: Any) -> None:
+    identity = commands.add_parser(
+        "identity", help="identity resolution: import a registry, match records, retrain"
+    )
+    sub = identity.add_subparsers(dest="identity_command", required=True)
+    database = "Disdukcapil's database (default: $SATU_ANAK_DISDUKCAPIL_DATABASE_URL, else the "
+    database += "SQLite file in the data folder)"
+
+    load = sub.add_parser(
+        "import-registry",
+        help="load a registry (SIAK) extract CSV into Disdukcapil's person table, all or nothing",
+        description="Columns: nik, full_name, sex (L/P), birth_date (YYYY-MM-DD), birth_place, "
+        "region_code (PP.KK.CC.DDDD), kk_number, mother_name, father_name; optional "
+        "relationship; others ignored. Invalid rows are reported by line and skipped.",
+    )
+    load.add_argument("file", help="the CSV file (UTF-8, a header row)")
+    load.add_argument("--database-url", help=database)
+    load.add_argument("--rejects", help="also write the skipped rows' lines and reasons here")
+    load.add_argument("--workers", type=int, help="parsing processes (default: 2)")
+    load.set_defaults(run=_identity_import)
+
+    match = sub.add_parser(
+        "match",
+        help="registry candidates for each record of a CSV file",
+        description="Input columns: record_id, name, nickname, sex (L/P or M/F), birth_date "
+        "(YYYY-MM-DD or YYYY), age_estimate (years at --as-of), birth_place, region_code "
+        "(PP.KK.CC.DDDD or PP.KK), mother_name, father_name; any may be blank. Output: "
+        "record_id, rank, nik, score, band, one row per candidate.",
+    )
+    match.add_argument("--in", dest="input", required=True, help="RECORDS.csv")
+    match.add_argument("--out", dest="output", required=True, help="CANDIDATES.csv")
+    match.add_argument("--top", type=int, default=5, help="candidates per record (default 5)")
+    match.add_argument("--as-of", help="the date ages are estimated at (default: today)")
+    match.add_argument("--database-url", help=database)
+    match.add_argument("--workers", type=int, help="matching processes (default: 2)")
+    match.set_defaults(run=_identity_match)
+
+    train = sub.add_parser(
+        "train",
+        help="re-learn the matcher's weights (resolution.train); arguments passed on",
+        add_help=False,  # --help is the training's own
+    )
+    train.set_defaults(run=_identity_train, passes_arguments_on=True)
 
 
 def _persisted_build(args: argparse.Namespace) -> int:
@@ -568,7 +660,11 @@ def _persisted_build(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "passes_arguments_on", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.passed_on = rest
     if argv is None:  # run as a program: stop with the parent that passed a lifeline (`up`)
         from satu_anak.lifeline import watch_parent
 

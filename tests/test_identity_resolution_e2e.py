@@ -141,7 +141,8 @@ def test_a_record_typed_in_at_the_counter_finds_the_same_person(system: System) 
         "motherName": "Sri Wahjoeni",
     }
     candidates = _ok(system, OFFICER, MATCH, record=record)["matchIdentity"]["candidates"]
-    assert "Muhammad Joko Sutrisno" in [c["person"]["name"] for c in candidates]
+    # A person registered outside Batam is listed without `person` (docs/identity-resolution.md).
+    assert "Muhammad Joko Sutrisno" in [c["person"]["name"] for c in candidates if c["person"]]
     bad = system.body(OFFICER, RESOLUTION, MATCH, record={"birthDate": "2014-02-30"})
     assert bad["data"] == {"matchIdentity": None}
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -269,3 +270,36 @@ def test_each_decision_is_in_the_access_log_under_the_child(system: System) -> N
     assert {"entity": "IdentityDecision", "id": decision_id, "action": "NEW_REGISTRATION"} in [
         {k: c[k] for k in ("entity", "id", "action")} for c in entry["changes"]
     ]
+
+
+def test_the_nik_a_decision_names_is_in_the_access_log_as_a_keyed_hash(system: System) -> None:
+    """Who linked or rejected a registry person can be found with the lookup key; the log alone
+    gives no NIK away. (A valid NIK no registry person has: refused, nothing written.)"""
+    import hashlib
+    import hmac
+    import sqlite3
+
+    import orjson
+
+    nik = "2171091708149999"
+    key = (system.data_dir / "audit-lookup-key").read_bytes().strip()
+    expected = hmac.new(key, nik.encode(), hashlib.sha256).hexdigest()
+    for name, mutation in (
+        ("Link", "linkNik(childId: $id, nik: $nik, reason: $reason) { id }"),
+        ("Reject", "rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) { id }"),
+    ):
+        query = f"mutation {name}($id: ID!, $nik: String!, $reason: String!) {{ {mutation} }}"
+        body = system.body(OFFICER, RESOLUTION, query, id=STORY, nik=nik, reason="r")
+        extensions = body["errors"][0]["extensions"]
+        assert (extensions["code"], extensions["field"]) == ("BAD_USER_INPUT", "nik")
+    path = system.data_dir / "audit.db"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        bodies = [body for (body,) in db.execute("SELECT body FROM audit_entry ORDER BY seq")]
+    records = [orjson.loads(b) for b in bodies]
+    for name, argument in (
+        ("Link", "Mutation.linkNik.nik"),
+        ("Reject", "Mutation.rejectIdentityCandidate.nik"),
+    ):
+        record = [r for r in records if r["operation"].get("name") == name][-1]
+        assert {"argument": argument, "hmac": expected} in record["lookups"]
+    assert not any(nik.encode() in b for b in bodies)

@@ -292,6 +292,12 @@ def _check_subject_arguments(
         definition = root.fields.get(write.field)
         if definition is None:
             raise ConfigError(f"{wrong}: no {kind} field {write.field}")
+        if kind == "query" and isinstance(definition.type, GraphQLNonNull):
+            # A read left out answers null with no error: a non-null field would null the
+            # whole answer (`data: null` and no error to say why).
+            raise ConfigError(
+                f"{wrong}: {write.field} is non-null; a read subject's field is nullable"
+            )
         argument = definition.args.get(write.path[0])
         if argument is None:
             raise ConfigError(f"{wrong}: {write.field} has no argument {write.path[0]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from subgraphs.common.errors import BadUserInput, bad_identifier
@@ -51,12 +52,19 @@ def not_before(value: date, earlier: date, field: str, earlier_field: str) -> No
         raise BadUserInput(f"{field} is before {earlier_field}", field=field)
 
 
+# Control characters other than tab, newline and carriage return: never text a person typed,
+# and PostgreSQL refuses a NUL in text outright (a 500 instead of the field's error).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def text(value: str, field: str, max_length: int = 2000) -> str:
     stripped = value.strip()
     if not stripped:
         raise BadUserInput(f"{field} must not be empty", field=field)
     if len(stripped) > max_length:
         raise BadUserInput(f"{field} is longer than {max_length} characters", field=field)
+    if _CONTROL.search(stripped):
+        raise BadUserInput(f"{field} contains a control character", field=field)
     return stripped
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -55,6 +56,15 @@ def child_id_number(child_id: str) -> int | None:
     if not child_id.startswith(CHILD_ID_PREFIX) or not digits.isdigit():
         return None
     return int(digits)
+
+
+_CHILD_ID = re.compile(rf"{CHILD_ID_PREFIX}[0-9]{{1,13}}")
+
+
+def is_child_id(text: str) -> bool:
+    """Whether `text` can be a Child.id at all (ANK and ASCII digits, fitting the column): any
+    other text names no child, and is never sent to the database (a NUL is an error there)."""
+    return _CHILD_ID.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)

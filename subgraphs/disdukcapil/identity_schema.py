@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
+from auth.principal import region_within
 from resolution import store
 from resolution.explain import Band, Candidate, Candidates, Warning_
 from resolution.records import ChildRecord as MatchRecord
@@ -323,28 +324,57 @@ def _top(value: int) -> int:
     return value
 
 
+# identity_decision.id is an INTEGER: PostgreSQL's is 32-bit, and a larger key is an error there.
+_MAX_DECISION_ID = 2**31 - 1
+
+
 def _decision_id(value: strawberry.ID) -> int | None:
+    """The decision's key; None for text that names no decision (answered as an unknown one)."""
     text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    key = int(text)
+    return key if 0 < key <= _MAX_DECISION_ID else None
 
 
 # --- answers -----------------------------------------------------------------------------------
 
 
-async def _answer(info: Info, found: Candidates, child_id: str | None) -> IdentityCandidates:
-    """The matcher's answer with each candidate's full registry record (one query)."""
+async def _answer(
+    info: Info, found: Candidates, child_id: str | None, *, regional: bool = False
+) -> IdentityCandidates:
+    """The matcher's answer with each candidate's full registry record (one query) — without
+    the registry persons who are index children outside the caller's jurisdiction: such a child
+    does not exist for the officer (DOMAIN.md "Jurisdiction"; an ABH child's identity.full goes
+    to Disdukcapil only in jurisdiction, "SPPA"), and the candidate's record and explanation are
+    that child's identity.full."""
+    niks = [c.person.nik for c in found.candidates]
+    within = access.jurisdiction(info.context.identity)
     async with info.context.db.connect() as conn:
-        persons = await repository.persons_by_nik(conn, [c.person.nik for c in found.candidates])
+        hidden = (
+            await repository.niks_held_outside(conn, niks, within)
+            if within is not None
+            else frozenset()
+        )
+        persons = await repository.persons_by_nik(conn, [n for n in niks if n not in hidden])
     by_nik = {p.nik: p for p in persons}
+    if regional and within is not None:
+        by_nik = {n: p for n, p in by_nik.items() if region_within(p.region_code, within)}
     return IdentityCandidates(
         child_id=strawberry.ID(child_id) if child_id else None,
-        candidates=[_candidate(c, by_nik.get(c.person.nik)) for c in found.candidates],
+        candidates=[
+            _candidate(c, by_nik.get(c.person.nik))
+            for c in found.candidates
+            if c.person.nik not in hidden
+        ],
         no_match_probability=found.no_match_probability,
         model_version=found.model_version,
     )
 
 
 def _candidate(c: Candidate, person: domain.PersonRecord | None) -> IdentityCandidate:
+    """The candidate as answered; without `person` (withheld), the explanation keeps what matched
+    how and its weight, not the registry's values (nor the matcher's text, which may quote them)."""
     return IdentityCandidate(
         person=RegistryPerson.from_record(person) if person else None,
         score=c.score,
@@ -355,9 +385,9 @@ def _candidate(c: Candidate, person: domain.PersonRecord | None) -> IdentityCand
                 attribute=e.attribute,
                 level=e.level,
                 weight=e.weight,
-                description=e.description,
+                description=e.description if person else e.level,
                 record_value=e.record_value,
-                registry_value=e.registry_value,
+                registry_value=e.registry_value if person else None,
             )
             for e in c.explanation
         ],
@@ -365,9 +395,13 @@ def _candidate(c: Candidate, person: domain.PersonRecord | None) -> IdentityCand
     )
 
 
-async def _child_in_jurisdiction(info: Info, conn: Any, child_id: str) -> domain.ChildRecord | None:
+async def _child_in_jurisdiction(
+    info: Info, conn: Any, child_id: str, *, lock: bool = False
+) -> domain.ChildRecord | None:
+    """The child, if in the caller's jurisdiction; `lock` (a decision): locked until the
+    transaction ends, so two decisions about one child never both pass their checks."""
     found = await repository.children_by_id(
-        conn, [child_id], access.jurisdiction(info.context.identity)
+        conn, [child_id], access.jurisdiction(info.context.identity), lock=lock
     )
     return found[0] if found else None
 
@@ -456,7 +490,9 @@ class IdentityQuery:
         query = match_record(record)
         async with info.context.db.connect() as conn:
             found = await store.candidates(conn, query, top=top)
-        return await _answer(info, found, None)
+        # Reached through no child: like registryPerson(nik:), a person registered outside the
+        # officer's region is not shown (score, band and how each attribute matched are).
+        return await _answer(info, found, None, regional=True)
 
     @categorized(
         "identity.reports",
@@ -492,7 +528,7 @@ class IdentityMutation:
         validation.nik(nik)
         why = _reason(reason)
         async with info.context.db.transaction() as conn:
-            child = await _child_in_jurisdiction(info, conn, str(child_id))
+            child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
                 return None
             decision_id = await identity_resolution.reject(conn, child, nik, why, decider)
@@ -512,7 +548,7 @@ class IdentityMutation:
         decider = access.decider(identity)
         why = _reason(reason)
         async with info.context.db.transaction() as conn:
-            child = await _child_in_jurisdiction(info, conn, str(child_id))
+            child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
                 return None
             decision_id = await identity_resolution.start_registration(conn, child, why, decider)
@@ -538,7 +574,7 @@ class IdentityMutation:
             decision = await decisions.decision_by_id(conn, key)
             if decision is None:
                 return None
-            child = await _child_in_jurisdiction(info, conn, decision.child_id)
+            child = await _child_in_jurisdiction(info, conn, decision.child_id, lock=True)
             if child is None:
                 return None
             await identity_resolution.undo(conn, decision, child, why, decider)

@@ -26,6 +26,7 @@ from subgraphs.disdukcapil.domain import (
     PersonRecord,
     child_id_number,
     format_child_id,
+    is_child_id,
 )
 
 _child = row_mapper(ChildRecord)
@@ -58,6 +59,10 @@ class NikAlreadyLinked(Exception):
     """The NIK belongs to another child in the index."""
 
 
+class ChildAlreadyLinked(Exception):
+    """The child was linked to a NIK since it was read."""
+
+
 def _within(table: Any, within: Sequence[str] | None) -> Select[Any] | None:
     """All of `table`, or only its rows whose region lies in the jurisdiction `within`."""
     if within is None:
@@ -66,15 +71,42 @@ def _within(table: Any, within: Sequence[str] | None) -> Select[Any] | None:
 
 
 async def children_by_id(
-    conn: AsyncConnection, ids: Sequence[str], within: Sequence[str] | None = None
+    conn: AsyncConnection,
+    ids: Sequence[str],
+    within: Sequence[str] | None = None,
+    *,
+    lock: bool = False,
 ) -> list[ChildRecord]:
-    return await select_in(conn, t.child.c.id, ids, _child, query=_within(t.child, within))
+    """The children with these ids (in `within`); text that cannot be a Child.id names no one.
+    `lock`: the rows are locked until the transaction ends (PostgreSQL's FOR UPDATE; SQLite's
+    writers are serialized by BEGIN IMMEDIATE), so a decision about a child checks and writes it
+    with no other decision in between."""
+    wellformed = [i for i in ids if is_child_id(i)]
+    if not wellformed:
+        return []
+    query = _within(t.child, within)
+    if lock:
+        # FOR NO KEY UPDATE: decisions exclude each other, rows referencing the child may still
+        # be added by others meanwhile.
+        query = (select(t.child) if query is None else query).with_for_update(key_share=True)
+    return await select_in(conn, t.child.c.id, wellformed, _child, query=query)
 
 
 async def children_by_nik(
     conn: AsyncConnection, niks: Sequence[str], within: Sequence[str] | None = None
 ) -> list[ChildRecord]:
     return await select_in(conn, t.child.c.nik, niks, _child, query=_within(t.child, within))
+
+
+async def niks_held_outside(
+    conn: AsyncConnection, niks: Sequence[str], within: Sequence[str]
+) -> frozenset[str]:
+    """Of `niks`, those an index child outside the jurisdiction `within` holds."""
+    if not niks:
+        return frozenset()
+    held = t.child.c.nik
+    query = select(held).where(held.in_(set(niks)), ~within_any(t.child.c.region_code, within))
+    return frozenset(nik for (nik,) in await conn.execute(query) if nik)
 
 
 async def other_names(conn: AsyncConnection, child_ids: Sequence[str]) -> list[OtherName]:
@@ -294,9 +326,17 @@ async def link_nik(
     before = {column: getattr(child, column) for column in changes}
     try:
         async with conn.begin_nested():
-            await conn.execute(update(t.child).where(t.child.c.id == child.id).values(**changes))
+            # Only a child still without a NIK: one linked since `child` was read (another
+            # officer's link) is not overwritten, and `before` stays what undoing restores.
+            result = await conn.execute(
+                update(t.child)
+                .where(t.child.c.id == child.id, t.child.c.nik.is_(None))
+                .values(**changes)
+            )
     except IntegrityError as error:
         raise NikAlreadyLinked from error
+    if result.rowcount != 1:
+        raise ChildAlreadyLinked
     name_ids: tuple[int, ...] = ()
     if normalize_name(person.full_name) != normalize_name(child.full_name):
         # Keep the registry spelling findable: the child keeps the name agencies know it by.

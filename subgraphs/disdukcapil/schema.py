@@ -452,7 +452,7 @@ class Mutation:
         decider = access.decider(identity)
         async with info.context.db.transaction() as conn:
             children = await repository.children_by_id(
-                conn, [str(child_id)], access.jurisdiction(identity)
+                conn, [str(child_id)], access.jurisdiction(identity), lock=True
             )
             if not children:
                 return None
@@ -470,6 +470,8 @@ class Mutation:
                 decision_id = await identity_resolution.link(conn, child, persons[0], why, decider)
             except repository.NikAlreadyLinked:
                 raise Conflict("this NIK is already linked to another child", field="nik") from None
+            except repository.ChildAlreadyLinked:
+                raise Conflict("this child already has a different NIK", field="childId") from None
             (record,) = await repository.children_by_id(conn, [child.id])
         info.context.changed("Child", child.id, "nik linked")
         info.context.changed("IdentityDecision", decision_id, "LINK")

@@ -26,7 +26,7 @@ from subgraphs.common.region_filter import within_any, within_prefix
 from subgraphs.common.rows import row_mapper
 from subgraphs.disdukcapil import decisions
 from subgraphs.disdukcapil import tables as t
-from subgraphs.disdukcapil.domain import ChildRecord, MissingDocument
+from subgraphs.disdukcapil.domain import ChildRecord, MissingDocument, is_child_id
 
 # How many candidates are kept per child for the queue (the officer asks for more live).
 SUGGESTION_TOP: Final = 5
@@ -128,17 +128,25 @@ def _encode_cursor(value: Any, child_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
+def _is_sort_value(value: Any, order: QueueOrder) -> bool:
+    """A value the order's column can hold: a score in [-1, 1] (-1: pending), a count of at
+    most SUGGESTION_TOP — so nothing out of the database's range (or NaN) reaches the query."""
+    if order is QueueOrder.CANDIDATES_DESC:
+        return type(value) is int and -1 <= value <= SUGGESTION_TOP
+    return type(value) in (int, float) and -1.0 <= value <= 1.0
+
+
 def _decode_cursor(cursor: str, order: QueueOrder) -> tuple[Any, str]:
     """`after` as (sort value, Child.id); BAD_USER_INPUT when it is not one of ours."""
     try:
         value, child_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(child_id, str):
+        if not isinstance(child_id, str) or not is_child_id(child_id):
             raise ValueError(child_id)
         if order is QueueOrder.OLDEST_FIRST:
             value = datetime.fromisoformat(value)
-        elif not isinstance(value, int | float) or isinstance(value, bool):
+        elif not _is_sort_value(value, order):
             raise ValueError(value)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise BadUserInput("after is not a cursor of this list and order", field="after") from None
     return value, child_id
 
@@ -237,7 +245,22 @@ async def forget(conn: AsyncConnection, child_id: str) -> None:
 
 async def keep(conn: AsyncConnection, child_id: str, found: Candidates) -> None:
     """Store the child's top candidates as its suggestions (replacing any). Two requests scoring
-    the same child at once: the second's insert conflicts and is dropped — the first's stand."""
+    the same child at once: the second's insert conflicts and is dropped — the first's stand.
+    A person marked "not this person" since `found` was read (a reject committed while the
+    search ran) is dropped here, in the writing transaction: never suggested again.
+
+    The child's row is locked first (PostgreSQL; SQLite serializes writers anyway): two requests
+    replacing one child's suggestions at once otherwise deadlock — each deleting rows the other
+    inserted — and one of them answered an internal error."""
+    await conn.execute(
+        select(t.child.c.id).where(t.child.c.id == child_id).with_for_update(key_share=True)
+    )
+    if await is_fresh(conn, child_id):
+        return  # another request stored them meanwhile: theirs stand
+    rejected = await decisions.rejected_niks(conn, child_id)
+    if any(c.person.nik in rejected for c in found.candidates):
+        kept = tuple(c for c in found.candidates if c.person.nik not in rejected)
+        found = replace(found, candidates=kept)
     try:
         async with conn.begin_nested():
             await _replace(conn, child_id, found)

@@ -965,6 +965,25 @@ def test_a_read_naming_a_child_out_of_jurisdiction_is_null_like_one_naming_no_ch
     assert answers[0] == answers[1] == {"data": {"notesAbout": None}}
 
 
+def test_without_read_subjects_a_read_naming_a_child_is_sent_as_before() -> None:
+    """The setting is opt-in: another supergraph's configuration (no read_subjects) keeps plain
+    federation — the field is sent with its argument and no subject is decided about."""
+    fakes = fake_subgraphs()
+    gateway = Gateway(
+        supergraph("consent.graphql"),
+        GatewayConfig(consent=replace(CONFIG, read_subjects=())),
+        client=fakes,
+        policy=FakePolicy(),
+    )
+    ctx = context(Role.DINSOS_OFFICER)
+    prepared = gateway.prepare(NOTES_ABOUT % "B", None, ctx)
+    response = asyncio.run(gateway.execute(prepared, {}, ctx))
+    assert [doc for _, doc, _ in fakes.sent if "notesAbout" in doc]
+    assert not any("ConsentFacts" in doc for _, doc, _ in fakes.sent)
+    assert ctx.decisions == []
+    assert response["data"]["notesAbout"] is not None
+
+
 def test_a_read_naming_a_child_prints_its_decision_in_the_plan() -> None:
     gateway = _gateway(fake_subgraphs())
     text = gateway.plan_text(NOTES_ABOUT % "A", None, context(Role.DINSOS_OFFICER))
@@ -977,6 +996,8 @@ def test_a_read_naming_a_child_prints_its_decision_in_the_plan() -> None:
         ("Mutation.addNote.childId", "not the supergraph's query type"),
         ("Query.nothing.childId", "no query field nothing"),
         ("Query.notesAbout.child", "has no argument child"),
+        # Left out, a non-null field would null the whole answer with no error saying why.
+        ("Query.cases.office", "cases is non-null"),
     ],
 )
 def test_read_subjects_the_supergraph_lacks_stop_the_gateway(path: str, message: str) -> None:

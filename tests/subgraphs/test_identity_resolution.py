@@ -8,6 +8,8 @@ the true person ranks or what was recorded, never a probability's value."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -668,7 +670,8 @@ async def test_a_typed_in_record_gets_candidates(make_client: Any) -> None:
     )
     answer = data["matchIdentity"]
     assert answer["childId"] is None
-    assert JOKO in [c["person"]["nik"] for c in answer["candidates"]]
+    # (A person registered outside the officer's region is listed without `person`: see below.)
+    assert JOKO in [c["person"]["nik"] for c in answer["candidates"] if c["person"]]
     blank = await client.data(MATCH, record={})
     assert isinstance(blank["matchIdentity"]["candidates"], list)
 
@@ -727,3 +730,227 @@ async def test_only_disdukcapil_for_identity_resolution_uses_the_api(
         assert "extensions" not in body
     assert await _count(client.db, t.identity_decision) == 0
     assert await _count(client.db, t.identity_suggestion_run) == 0
+
+
+# --- review: hostile input, decisions at once, index children of other regions ----------------
+
+
+def _cursor(value: Any, child_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, child_id]).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("order", "after"),
+    [
+        ("BEST_SCORE_DESC", _cursor(10**30, "ANK000000002")),  # out of every column's range
+        ("BEST_SCORE_DESC", "W05hTiwgIkFOSzAwMDAwMDAwMiJd"),  # [NaN, "ANK000000002"]
+        ("CANDIDATES_DESC", _cursor(0.5, "ANK000000002")),  # a count is a whole number
+        ("BEST_SCORE_DESC", _cursor(0.5, "ANK\u0000")),  # a NUL: PostgreSQL's error
+        ("OLDEST_FIRST", _cursor("2025-01-01T00:00:00+00:00", "A" * 10_000)),
+    ],
+)
+async def test_a_cursor_that_is_not_ours_is_bad_user_input_never_internal(
+    make_client: Any, order: str, after: str
+) -> None:
+    client = await _client(make_client)
+    body = await client.execute(QUEUE, first=5, order=order, after=after)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
+@pytest.mark.parametrize("child_id", ["ANK\u0000", "ANK000000002\u0000", "ANK" + "9" * 40, "٣"])
+async def test_a_child_id_that_names_no_child_answers_as_an_unknown_one(
+    make_client: Any, child_id: str
+) -> None:
+    client = await _client(make_client)
+    for query, variables, name in (
+        (CANDIDATES, {"top": 5}, "identityCandidates"),
+        (DECISIONS, {}, "identityDecisions"),
+        (LINK, {"nik": JOKO, "reason": "r"}, "linkNik"),
+        (REJECT, {"nik": JOKO, "reason": "r"}, "rejectIdentityCandidate"),
+        (REGISTER, {"reason": "r"}, "startRegistration"),
+    ):
+        assert await client.execute(query, id=child_id, **variables) == {"data": {name: None}}
+    assert await _count(client.db, t.identity_decision) == 0
+
+
+@pytest.mark.parametrize("decision_id", [str(2**31), "9" * 18, "0", "1\u0000"])
+async def test_a_decision_id_that_names_no_decision_answers_as_an_unknown_one(
+    make_client: Any, decision_id: str
+) -> None:
+    client = await _client(make_client)
+    await client.written(REGISTER, id="ANK000000002", reason="Not in the registry.")
+    supervisor = client.acting(SUPERVISOR)
+    body = await supervisor.execute(UNDO, id=decision_id, reason="r")
+    assert body == {"data": {"undoIdentityDecision": None}}
+
+
+@pytest.mark.parametrize("reason", ["his mother\u0000", "bell\u0007"])
+async def test_a_reason_with_a_control_character_is_bad_user_input(
+    make_client: Any, reason: str
+) -> None:
+    client = await _client(make_client)
+    for query, variables in (
+        (LINK, {"id": "ANK000000002", "nik": JOKO}),
+        (REJECT, {"id": "ANK000000002", "nik": JOKO}),
+        (REGISTER, {"id": "ANK000000002"}),
+    ):
+        body = await client.execute(query, reason=reason, **variables)
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "reason"}
+    assert await _count(client.db, t.identity_decision) == 0
+    multiline = await client.written(REGISTER, id="ANK000000002", reason="line one\nline two\t.")
+    assert multiline[0]["startRegistration"]["reason"] == "line one\nline two\t."
+
+
+async def test_one_child_linked_to_two_persons_at_once_gets_one_link(make_client: Any) -> None:
+    """Two officers link the same child to two registry persons at the same moment: one link
+    stands, the other is a CONFLICT — never the second overwriting the first's NIK with two
+    LINK decisions in force."""
+    client = await _client(make_client)
+    bodies = await asyncio.gather(
+        client.execute(LINK, id="ANK000000002", nik=JOKO, reason="Same mother."),
+        client.execute(LINK, id="ANK000000002", nik=NAMESAKE, reason="Same name."),
+    )
+    linked = [b["data"]["linkNik"]["nik"] for b in bodies if b["data"]["linkNik"]]
+    refused = [b["errors"][0]["extensions"] for b in bodies if "errors" in b]
+    assert len(linked) == 1
+    assert refused == [{"code": "CONFLICT", "field": "childId"}]
+    child = await client.data(CHILD, id="ANK000000002")
+    assert child["child"]["nik"] == linked[0]
+    decisions = (await client.data(DECISIONS, id="ANK000000002"))["identityDecisions"]
+    assert [(d["kind"], d["nik"], d["active"]) for d in decisions] == [("LINK", linked[0], True)]
+
+
+async def test_a_link_does_not_overwrite_a_child_linked_since_it_was_read(
+    make_client: Any,
+) -> None:
+    """The repository's half of the above, without timing: a link written from a stale read
+    of the child (no NIK then) finds the child linked and writes nothing."""
+    from subgraphs.disdukcapil import repository
+
+    client = await _client(make_client)
+    async with client.db.connect() as conn:
+        (stale,) = await repository.children_by_id(conn, ["ANK000000002"])
+        (namesake,) = await repository.persons_by_nik(conn, [NAMESAKE])
+    await client.written(LINK, id="ANK000000002", nik=JOKO, reason="Same mother.")
+    with pytest.raises(repository.ChildAlreadyLinked):
+        async with client.db.transaction() as conn:
+            await repository.link_nik(conn, stale, namesake, "DISDUKCAPIL")
+    assert (await client.data(CHILD, id="ANK000000002"))["child"]["nik"] == JOKO
+
+
+async def test_a_person_rejected_and_linked_at_once_is_not_both(make_client: Any) -> None:
+    client = await _client(make_client)
+    bodies = await asyncio.gather(
+        client.execute(REJECT, id="ANK000000002", nik=JOKO, reason="Not him."),
+        client.execute(LINK, id="ANK000000002", nik=JOKO, reason="Him."),
+    )
+    assert sum("errors" in b for b in bodies) == 1
+    assert {b["errors"][0]["extensions"]["code"] for b in bodies if "errors" in b} == {"CONFLICT"}
+    decisions = (await client.data(DECISIONS, id="ANK000000002"))["identityDecisions"]
+    assert len([d for d in decisions if d["active"]]) == 1
+
+
+async def _an_index_child_of_pekanbaru_holds(db: Any, nik: str) -> None:
+    """A child of the index registered in Pekanbaru (Balai Rumbai's, say: an ABH child's identity
+    is for Disdukcapil in jurisdiction only) who is the registry person `nik`."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(t.child),
+            _child(
+                "ANK000000007",
+                "Muhammad Joko Sutrisno",
+                "BALAI",
+                T0,
+                nik=nik,
+                region_code="14.71.02.1001",
+                registry_person_id=3,
+            ),
+        )
+
+
+async def test_a_candidate_who_is_an_index_child_of_another_region_is_not_shown(
+    make_client: Any,
+) -> None:
+    """Outside the officer's region a child does not exist: a registry person who is a child of
+    the index registered elsewhere is no candidate for the Batam officer — neither for a Batam
+    child nor for a typed-in record (their record, explanation and NIK are that child's
+    identity.full) — while the Pekanbaru officer, in whose region the child is, is shown it."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    candidates = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    assert _niks(candidates) == [JOKO]
+    typed = {"name": "Muhammad Joko Sutrisno"}
+    found = await client.data(TYPED_IN, record=typed)
+    assert [c["person"]["nik"] for c in found["matchIdentity"]["candidates"]] == [JOKO]
+    pekanbaru = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("14.71",))
+    )
+    shown = await pekanbaru.data(TYPED_IN, record=typed)
+    people = [c["person"] for c in shown["matchIdentity"]["candidates"] if c["person"]]
+    assert [p["nik"] for p in people] == [NAMESAKE]
+
+
+TYPED_IN = """query($record: IdentityRecordInput!) { matchIdentity(record: $record, top: 20) {
+  candidates { score band person { nik regionCode }
+               explanation { attribute level description recordValue registryValue } } } }"""
+
+
+async def test_a_typed_in_record_shows_persons_of_other_regions_without_their_record(
+    make_client: Any,
+) -> None:
+    """A typed-in record is reached through no child: like registryPerson(nik:), it shows in full
+    only persons registered in the officer's region. One registered elsewhere (the family moved)
+    is listed with its score, band and how each attribute matched — not its NIK, record or the
+    registry's values; registering the child and asking identityCandidates shows it in full,
+    recorded under the child."""
+    client = await _client(make_client)
+    found = await client.data(TYPED_IN, record={"name": "Muhammad Joko Sutrisno"})
+    candidates = found["matchIdentity"]["candidates"]
+    assert len(candidates) == 2
+    shown = [c for c in candidates if c["person"]]
+    withheld = [c for c in candidates if not c["person"]]
+    assert [c["person"]["nik"] for c in shown] == [JOKO]
+    (elsewhere,) = withheld
+    assert elsewhere["band"] and elsewhere["score"] is not None
+    assert elsewhere["explanation"]
+    for evidence in elsewhere["explanation"]:
+        assert evidence["registryValue"] is None
+        assert evidence["description"] == evidence["level"]
+    assert NAMESAKE not in json.dumps(found)
+    for evidence in shown[0]["explanation"]:
+        assert evidence["registryValue"] is not None
+    through_the_child = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    assert NAMESAKE in _niks(through_the_child)
+
+
+async def test_suggestions_read_before_a_reject_do_not_bring_the_person_back(
+    make_client: Any,
+) -> None:
+    """A queue fill or identityCandidates searches, an officer's "not this person" commits
+    meanwhile, then the search's suggestions are stored: the rejected person is not among them."""
+    client = await _client(make_client)
+    async with client.db.connect() as conn:
+        found = await work_queue.candidates_for(conn, "ANK000000002", work_queue.SUGGESTION_TOP)
+    assert found is not None and JOKO in [c.person.nik for c in found.candidates]
+    await client.written(REJECT, id="ANK000000002", nik=JOKO, reason="Not him.")
+    async with client.db.transaction() as conn:
+        await work_queue.keep(conn, "ANK000000002", found)
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000002"])
+    assert JOKO not in stored.get("ANK000000002", [])
+
+
+async def test_queue_requests_at_once_replacing_old_suggestions_never_deadlock(
+    make_client: Any,
+) -> None:
+    """Requests at once replacing the same children's stale suggestions: each deleting rows the
+    other inserted deadlocked on PostgreSQL (an internal error); the child's row is locked first."""
+    client = await _client(make_client)
+    arguments = {"first": 20, "order": "BEST_SCORE_DESC"}
+    for _ in range(4):
+        async with client.db.transaction() as conn:
+            old = datetime.now(UTC) - work_queue.SUGGESTION_TTL - timedelta(hours=1)
+            await conn.execute(update(t.identity_suggestion_run).values(computed_at=old))
+        bodies = await asyncio.gather(*(client.execute(QUEUE, **arguments) for _ in range(6)))
+        assert all("errors" not in body for body in bodies), bodies
+    assert await _count(client.db, t.identity_suggestion_run) == 3
