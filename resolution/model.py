@@ -1,43 +1,323 @@
-"""The learned model: weights (weights.json), scoring, calibration and explanation.
+"""The learned model: weights (weights.json), scoring, competition, calibration, explanation.
 
-Initial version (interfaces first): the matcher helper replaces the internals. ``Model.load``,
-``Model.rank`` and ``Model.score`` are the contract with ``store`` and the bulk tools.
+Fellegi–Sunter with one difference that matters for children: the alternative to "this person
+is the child" is not only "a stranger" (the u-probabilities) but also "a sibling of the child"
+(same mother, father, KK and desa — those agree as they would for the child itself; name, birth
+date and sex compared as they differ between siblings, u estimated among siblings in the
+registry). So a family's agreement counts once, as "this family", and the person attributes
+decide which child of the family: an unregistered sibling no longer adds mother + father + KK +
+desa + family name up to a confident wrong match.
+
+Then competition: a child is at most one registry person. The candidates of one record and "none
+of them" (the child is unregistered or was not retrieved) share one posterior, so two near-equal
+candidates (twins) split it and neither is auto-suggested.
+
+Weights are log2 Bayes factors; every candidate's explanation adds up to its match weight, the
+log2 odds of its score.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
 
-from resolution.explain import Band, Candidate, Candidates, Evidence
-from resolution.names import normalize_name
+import numpy as np
+
+from resolution.compare import (
+    ATTRIBUTES,
+    FAMILY_ATTRIBUTES,
+    LEVELS,
+    MISSING,
+    Side,
+    compare,
+    person_side,
+    record_side,
+)
+from resolution.explain import Band, Candidate, Candidates, Evidence, Warning_
 from resolution.records import ChildRecord, RegistryRecord
+
+WEIGHTS_FILE: Final = Path(__file__).with_name("weights.json")
+# Given-name levels at which the name's frequency replaces the level's u (Splink's term-frequency
+# adjustment): agreeing on a rare name is stronger evidence than agreeing on 'Putri'.
+TF_LEVELS: Final = frozenset({"EXACT", "OLD_SPELLING", "PHONETIC"})
+_GOOD_NAME: Final = frozenset({"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR"})
+_NOT_THE_SAME_NAME: Final = frozenset({"SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT"})
+_GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
+_CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
+HARD_NEGATIVES: Final = frozenset({
+    Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME,
+    Warning_.SAME_FAMILY_OTHER_NAME,
+    Warning_.SAME_NAME_OTHER_MOTHER,
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AttributeWeights:
+    """One attribute's probabilities per level (``LEVELS[attribute]`` order; MISSING is 1)."""
+
+    m: tuple[float, ...]
+    u: tuple[float, ...]
+    u_sibling: tuple[float, ...] | None  # person attributes only: how siblings compare
+
+
+@dataclass(frozen=True)
+class Priors:
+    registry_size: int  # persons in the registry the weights were trained on
+    siblings_per_child: float  # registry children sharing a child's KK, on average
+    no_match: float  # prior that an undocumented child is not in the registry at all
+
+
+@dataclass(frozen=True)
+class Bands:
+    auto_suggest: float
+    review: float
 
 
 @dataclass(frozen=True)
 class Model:
     version: str
+    attributes: dict[str, AttributeWeights]
+    priors: Priors
+    bands: Bands
+    name_frequencies: dict[str, float] = field(default_factory=dict)
+    family_level: bool = True  # False: plain Fellegi–Sunter (the ablation in bench/identity)
+    competition: bool = True
+    hard_negative_gate: bool = True  # a twin/sibling/namesake warning keeps a pair out of AUTO
 
     @classmethod
-    def load(cls) -> Model:
+    def load(cls, path: Path | None = None) -> Model:
         """The reviewed weights artifact shipped in the package (resolution/weights.json)."""
-        return cls("stub")
+        return cls.from_json(json.loads((path or WEIGHTS_FILE).read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Model:
+        attributes = {
+            name: AttributeWeights(
+                tuple(a["m"]), tuple(a["u"]), tuple(a["u_sibling"]) if a.get("u_sibling") else None
+            )
+            for name, a in data["attributes"].items()
+        }
+        return cls(
+            version=data["version"],
+            attributes=attributes,
+            priors=Priors(**data["priors"]),
+            bands=Bands(**data["bands"]),
+            name_frequencies=dict(data.get("name_frequencies", {})),
+        )
+
+    def ablated(self) -> Model:
+        """Plain independent Fellegi–Sunter: no family level, no competition (for the bench)."""
+        return Model(
+            f"{self.version}-plain", self.attributes, self.priors, self.bands,
+            self.name_frequencies, family_level=False, competition=False,
+            hard_negative_gate=False,
+        )  # fmt: skip
+
+    def with_registry_size(self, size: int) -> Model:
+        """The same weights for a registry of another size (the priors scale with it)."""
+        priors = Priors(size, self.priors.siblings_per_child, self.priors.no_match)
+        return Model(
+            self.version, self.attributes, priors, self.bands, self.name_frequencies,
+            self.family_level, self.competition, self.hard_negative_gate,
+        )  # fmt: skip
+
+    # --- scoring --------------------------------------------------------------------------
 
     def score(self, record: ChildRecord, person: RegistryRecord) -> Candidate:
         """One pair, on its own (no competition with other candidates)."""
-        same = bool(record.names) and normalize_name(record.names[0]) == normalize_name(
-            person.full_name
-        )
-        weight = 5.0 if same else -5.0
-        return Candidate(
-            person,
-            0.9 if same else 0.1,
-            Band.REVIEW,
-            weight,
-            (Evidence("name", "EXACT" if same else "DIFFERENT", weight, "stub"),),
-        )
+        return self.rank(record, (person,), 1).candidates[0]
 
     def rank(self, record: ChildRecord, people: Sequence[RegistryRecord], top: int) -> Candidates:
         """Every retrieved person scored, calibrated against each other, best ``top`` first."""
-        scored = sorted((self.score(record, p) for p in people), key=lambda c: -c.match_weight)
-        return Candidates(tuple(scored[:top]), 0.5, self.version, pairs_scored=len(scored))
+        side = record_side(record)
+        people = [p for p in people if p.nik not in record.excluded_niks]
+        sides = [person_side(p) for p in people]
+        pairs = [self.pair(side, other) for other in sides]
+        prior = self.log2_prior()
+        weights = np.array([prior + pair.log2_bayes_factor for pair in pairs])
+        # log2(1 + Σ_j 2^w_j): "none of them" has weight 0, each candidate its prior odds + BF.
+        total = float(np.logaddexp2.reduce(np.append(weights, 0.0)))  # log2 of the normaliser
+        order = np.argsort(-weights, kind="stable")[:top]
+        shown = side.values()
+        ranked = tuple(
+            self._candidate(people[i], pairs[i], prior, weights, int(i), (shown, sides[i].values()))
+            for i in order
+        )
+        ranked = _flag_close(ranked)
+        no_match = 2.0 ** (-total)
+        return Candidates(ranked, no_match, self.version, pairs_scored=len(pairs))
+
+    def log2_prior(self) -> float:
+        """Prior log2 odds that one given registry person is the child."""
+        p = self.priors
+        return math.log2((1.0 - p.no_match) / max(p.registry_size, 1))
+
+    def pair(self, record: Side, person: Side) -> Pair:
+        levels = compare(record, person)
+        return self.pair_from_levels(levels, self._tf(person))
+
+    def pair_from_levels(self, levels: dict[str, str], tf: float | None) -> Pair:
+        log_m = log_u = log_s = 0.0
+        evidence: list[tuple[str, str, float]] = []
+        for attribute in ATTRIBUTES:
+            level = levels[attribute]
+            if level == MISSING:
+                evidence.append((attribute, level, 0.0))
+                continue
+            w = self.attributes[attribute]
+            i = LEVELS[attribute].index(level)
+            m, u = w.m[i], w.u[i]
+            if attribute == "given_name" and tf is not None and level in TF_LEVELS:
+                u = tf
+            log_m += math.log2(m)
+            log_u += math.log2(u)
+            sib = m if attribute in FAMILY_ATTRIBUTES or w.u_sibling is None else w.u_sibling[i]
+            log_s += math.log2(sib)
+            evidence.append((attribute, level, math.log2(m / u)))
+        independent = log_m - log_u
+        if not self.family_level:
+            return Pair(levels, tuple(evidence), independent, 0.0)
+        # Not the child: a stranger, or (with prior π_s) a sibling of the child.
+        pi_s = min(
+            0.5, max(self.priors.siblings_per_child / max(self.priors.registry_size, 1), 1e-12)
+        )
+        log_alt = float(np.logaddexp2(math.log2(pi_s) + log_s, math.log2(1 - pi_s) + log_u))
+        bayes = log_m - log_alt
+        return Pair(levels, tuple(evidence), bayes, bayes - independent)
+
+    def _tf(self, person: Side) -> float | None:
+        if not person.names or not self.name_frequencies:
+            return None
+        key = person.names[0].given_key
+        floor = 1.0 / max(self.priors.registry_size, 1)
+        return max(self.name_frequencies.get(key or "", floor), floor)
+
+    def band(self, score: float, warnings: tuple[Warning_, ...] = ()) -> Band:
+        """AUTO_SUGGEST needs the score and no hard-negative pattern: a possible twin, sibling or
+        namesake is for the officer to decide, however high the score."""
+        if score >= self.bands.auto_suggest and not (
+            self.hard_negative_gate and HARD_NEGATIVES.intersection(warnings)
+        ):
+            return Band.AUTO_SUGGEST
+        return Band.REVIEW if score >= self.bands.review else Band.UNLIKELY
+
+    def _candidate(
+        self,
+        person: RegistryRecord,
+        pair: Pair,
+        prior: float,
+        weights: np.ndarray,
+        index: int,
+        values: tuple[dict[str, str | None], dict[str, str | None]],
+    ) -> Candidate:
+        own = float(weights[index])
+        if self.competition:
+            # log2 odds of the posterior: own weight against "none" and every other candidate.
+            others = float(np.logaddexp2.reduce(np.append(np.delete(weights, index), 0.0)))
+            competition = -others
+        else:
+            competition = 0.0
+        final = own + competition
+        score = 1.0 / (1.0 + 2.0 ** (-final))
+        explanation = (
+            Evidence("prior", "PRIOR", prior, _PRIOR_TEXT.format(n=self.priors.registry_size)),
+            *pair.evidence_rows(*values),
+            *(
+                (Evidence("sibling_alternative", "FAMILY", pair.family_term, _FAMILY_TEXT),)
+                if self.family_level
+                else ()
+            ),
+            *(
+                (Evidence("competition", "COMPETITION", competition, _COMPETITION_TEXT),)
+                if self.competition
+                else ()
+            ),
+        )
+        warnings = pair.warnings()
+        return Candidate(person, score, self.band(score, warnings), final, explanation, warnings)
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Model:
+    """The shipped weights, read once per process (one entry: the artifact does not change)."""
+    return Model.load()
+
+
+_PRIOR_TEXT: Final = "one registry person among {n} is this child, before any evidence"
+_FAMILY_TEXT: Final = (
+    "what agrees for the whole family (mother, father, KK, desa) would agree for a sibling too: "
+    "the family counts once, and the child's own attributes decide which child it is"
+)
+_COMPETITION_TEXT: Final = (
+    "the child is at most one person: the other candidates and 'not in the registry' share "
+    "the probability"
+)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One record–person comparison: levels, per-attribute weights, the Bayes factor."""
+
+    levels: dict[str, str]
+    evidence: tuple[tuple[str, str, float], ...]  # (attribute, level, log2 m/u)
+    log2_bayes_factor: float
+    family_term: float  # the sibling alternative's correction to the independent sum
+
+    def evidence_rows(
+        self, record: dict[str, str | None], registry: dict[str, str | None]
+    ) -> tuple[Evidence, ...]:
+        return tuple(
+            Evidence(
+                attribute,
+                level,
+                weight,
+                _describe(attribute, level, weight),
+                record.get(attribute),
+                registry.get(attribute),
+            )
+            for attribute, level, weight in self.evidence
+        )
+
+    def warnings(self) -> tuple[Warning_, ...]:
+        lv = self.levels
+        given = lv["given_name"]
+        name_agrees = given in _GOOD_NAME
+        name_differs = given in {"DIFFERENT", "TOKEN_SHARED"}
+        family = lv["mother"] in _GOOD_PARENT or lv["father"] in _GOOD_PARENT or lv["kk"] == "SAME"
+        found: list[Warning_] = []
+        # Twins: same parents and birth day; the names may differ or only rhyme (Alya / Alyi).
+        if family and lv["birth_date"] in _CLOSE_DATE and given in _NOT_THE_SAME_NAME:
+            found.append(Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME)
+        elif family and name_differs:
+            found.append(Warning_.SAME_FAMILY_OTHER_NAME)
+        if name_agrees and (lv["mother"] == "DIFFERENT" or lv["father"] == "DIFFERENT"):
+            found.append(Warning_.SAME_NAME_OTHER_MOTHER)
+        return tuple(found)
+
+
+def _describe(attribute: str, level: str, weight: float) -> str:
+    label = attribute.replace("_", " ")
+    if level == MISSING:
+        return f"{label}: not known on one side, weighs nothing"
+    verb = "adds" if weight >= 0 else "takes away"
+    return f"{label} {level.lower().replace('_', ' ')}: {verb} {abs(weight):.1f} bits"
+
+
+def _flag_close(ranked: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """Two candidates that both hold a real share of the probability: the officer must choose."""
+    if len(ranked) < 2 or ranked[1].score < 0.1 or ranked[1].score < ranked[0].score / 4:
+        return ranked
+    flagged = []
+    for c in ranked:
+        if c.score >= 0.1:
+            c = Candidate(
+                c.person, c.score, c.band, c.match_weight, c.explanation,
+                (*c.warnings, Warning_.SEVERAL_CLOSE_CANDIDATES),
+            )  # fmt: skip
+        flagged.append(c)
+    return tuple(flagged)

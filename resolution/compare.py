@@ -1,0 +1,398 @@
+"""Comparison levels: how one attribute of a child record compares with a registry person.
+
+Each attribute has an ordered tuple of levels, strongest agreement first and ``MISSING`` last
+(nothing to compare: it weighs nothing). A record may carry several values of an attribute
+(every agency's report, every other name): the pair's level is the best level over them, so
+many values never add up to more evidence than the best one gives.
+
+The name knowledge (spelling reform, prefixes, nicknames, phonetic keys) is ``resolution.names``;
+this module only decides which level a pair of values reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from rapidfuzz.distance import JaroWinkler
+
+from resolution.names import fold, formal_names, normalize_name, parse_name, phonetic_key
+from resolution.records import ChildRecord, RegistryRecord
+
+MISSING: Final = "MISSING"
+
+# Given name: the token the child is called by.
+GIVEN_LEVELS: Final = (
+    "EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR", "ALIKE", "TOKEN_SHARED",
+    "CALL_SYLLABLE", "DIFFERENT", MISSING,
+)  # fmt: skip
+# The other name tokens: family name, middle names, a father's name carried as surname.
+OTHER_LEVELS: Final = ("EXACT", "SIMILAR", "PARTIAL", "DIFFERENT", MISSING)
+BIRTH_DATE_LEVELS: Final = (
+    "EXACT", "SWAPPED", "WITHIN_MONTH", "SAME_YEAR", "YEAR_OFF", "WITHIN_1_YEAR",
+    "YEAR_ONLY_SAME", "YEAR_ONLY_NEAR", "WITHIN_3_YEARS", "DIFFERENT", MISSING,
+)  # fmt: skip
+SEX_LEVELS: Final = ("SAME", "DIFFERENT", MISSING)
+PLACE_LEVELS: Final = ("EXACT", "SIMILAR", "DIFFERENT", MISSING)
+REGION_LEVELS: Final = ("DESA", "KECAMATAN", "KABUPATEN", "PROVINCE", "OTHER", MISSING)
+PARENT_LEVELS: Final = ("EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR", "DIFFERENT", MISSING)
+KK_LEVELS: Final = ("SAME", "DIFFERENT", MISSING)
+
+LEVELS: Final[dict[str, tuple[str, ...]]] = {
+    "given_name": GIVEN_LEVELS,
+    "other_names": OTHER_LEVELS,
+    "birth_date": BIRTH_DATE_LEVELS,
+    "sex": SEX_LEVELS,
+    "birth_place": PLACE_LEVELS,
+    "region": REGION_LEVELS,
+    "mother": PARENT_LEVELS,
+    "father": PARENT_LEVELS,
+    "kk": KK_LEVELS,
+}
+ATTRIBUTES: Final = tuple(LEVELS)
+# Attributes a child shares with its siblings (the family level of the model); the rest
+# (given name, other names, birth date, sex, birth place) tell one child of a family from another.
+FAMILY_ATTRIBUTES: Final = frozenset({"region", "mother", "father", "kk"})
+
+_SIMILAR_JW: Final = 0.92
+_ALIKE_JW: Final = 0.85
+_PARENT_JW: Final = 0.88
+_PLACE_WORDS: Final = frozenset({"kota", "kabupaten", "kab", "kec", "desa", "kel"})
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """One name prepared for comparison: the called token and the rest, normalized."""
+
+    raw_given: str | None  # the called token as written (folded), to tell EXACT from reform
+    given: str | None  # normalized (spelling reform applied)
+    given_key: str | None
+    others: frozenset[str]
+    tokens: frozenset[str]
+    keys: frozenset[str]  # phonetic keys of every token
+
+
+def prepare_name(name: str) -> Name:
+    parsed = parse_name(name)
+    given = parsed.given
+    folded = fold(name).split()
+    # The called token as written: itself when written in today's spelling (the common case).
+    raw = given if given is None or given in folded else _written(folded, given)
+    others = frozenset(t for t in parsed.tokens if t != given and t != parsed.prefix)
+    return Name(
+        raw,
+        given,
+        phonetic_key(given) if given else None,
+        others,
+        frozenset(parsed.tokens),
+        frozenset(phonetic_key(t) for t in parsed.tokens),
+    )
+
+
+def _written(folded: list[str], given: str) -> str:
+    return next((t for t in folded if normalize_name(t) == given), given)
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """A parent's name as written, folded, normalized and parsed."""
+
+    written: str
+    folded: str
+    normalized: str
+    name: Name
+
+
+def prepare_parent(name: str) -> Parent:
+    return Parent(name, fold(name), normalize_name(name), prepare_name(name))
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """Everything one side of a pair says, prepared once and compared against many."""
+
+    names: tuple[Name, ...]
+    birth_date: date | None
+    birth_year: int | None
+    sex: str | None
+    places: tuple[str, ...]
+    regions: tuple[tuple[str, ...], ...]
+    mothers: tuple[Parent, ...]
+    fathers: tuple[Parent, ...]
+    kk: str | None
+    written_names: tuple[str, ...] = ()
+    written_date: str | None = None
+    written_places: tuple[str, ...] = ()
+
+    def values(self) -> dict[str, str | None]:
+        """What this side says of each attribute, as the officer reads it in the explanation."""
+        names = " / ".join(self.written_names) or None
+        return {
+            "given_name": names,
+            "other_names": names,
+            "birth_date": self.written_date,
+            "sex": self.sex,
+            "birth_place": " / ".join(self.written_places) or None,
+            "region": " / ".join(".".join(r) for r in self.regions) or None,
+            "mother": " / ".join(p.written for p in self.mothers) or None,
+            "father": " / ".join(p.written for p in self.fathers) or None,
+            "kk": self.kk,
+        }
+
+
+def _sex(value: str | None) -> str | None:
+    if not value:
+        return None
+    v = value.strip().upper()[:1]
+    return {"L": "M", "P": "F"}.get(v, v) if v in "LPMF" else None
+
+
+def _place(value: str) -> str:
+    return " ".join(t for t in fold(value).split() if t not in _PLACE_WORDS)
+
+
+def _clean(values: Iterable[str | None]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for v in values:
+        if v and fold(v):
+            seen.setdefault(v.strip(), None)
+    return tuple(seen)
+
+
+def record_side(record: ChildRecord) -> Side:
+    """A child record prepared: names parsed, kin read from bin/binti and "By. Ny." names."""
+    names = _clean(record.names)
+    parsed = [parse_name(n) for n in names]
+    mothers = _clean((*record.mother_names, *(p.mother for p in parsed)))
+    fathers = _clean((*record.father_names, *(p.father for p in parsed)))
+    own = tuple(prepare_name(n) for n, p in zip(names, parsed, strict=True) if not p.baby)
+    year = record.birth_year
+    if record.birth_date is None and year is None and record.age_estimate is not None:
+        as_of = record.as_of or date.today()
+        year = round(as_of.year + (as_of.timetuple().tm_yday / 366) - record.age_estimate - 0.5)
+    return Side(
+        names=tuple(n for n in own if n.given),
+        birth_date=record.birth_date,
+        birth_year=record.birth_date.year if record.birth_date else year,
+        sex=_sex(record.sex),
+        places=tuple(p for p in (_place(v) for v in record.birth_places) if p),
+        regions=tuple(
+            tuple(c.strip().split(".")) for c in dict.fromkeys(record.region_codes) if c.strip()
+        ),
+        mothers=tuple(prepare_parent(m) for m in mothers),
+        fathers=tuple(prepare_parent(f) for f in fathers),
+        kk=record.kk_number or None,
+        written_names=names,
+        written_date=_written_date(record, year),
+        written_places=_clean(record.birth_places),
+    )
+
+
+def _written_date(record: ChildRecord, year: int | None) -> str | None:
+    if record.birth_date is not None:
+        exact = "" if record.birth_date_exact else " (approximate)"
+        return f"{record.birth_date.isoformat()}{exact}"
+    if record.age_estimate is not None and year is not None:
+        return (
+            f"about {year} (age {record.age_estimate:g} in {(record.as_of or date.today()).year})"
+        )
+    return None if year is None else str(year)
+
+
+def person_side(person: RegistryRecord) -> Side:
+    return Side(
+        names=tuple(n for n in (prepare_name(person.full_name),) if n.given),
+        birth_date=person.birth_date,
+        birth_year=person.birth_date.year,
+        sex=_sex(person.sex),
+        places=tuple(p for p in (_place(person.birth_place or ""),) if p),
+        regions=((tuple(person.region_code.split(".")),) if person.region_code else ()),
+        mothers=tuple(prepare_parent(m) for m in _clean((person.mother_name,))),
+        fathers=tuple(prepare_parent(f) for f in _clean((person.father_name,))),
+        kk=person.kk_number or None,
+        written_names=(person.full_name,),
+        written_date=person.birth_date.isoformat(),
+        written_places=_clean((person.birth_place,)),
+    )
+
+
+def person_as_record(person: RegistryRecord) -> ChildRecord:
+    """A registry person written as a child record (for u-probabilities between persons)."""
+    return ChildRecord(
+        names=(person.full_name,),
+        sex=person.sex,
+        birth_date=person.birth_date,
+        birth_places=(person.birth_place,) if person.birth_place else (),
+        region_codes=(person.region_code,) if person.region_code else (),
+        mother_names=(person.mother_name,) if person.mother_name else (),
+        father_names=(person.father_name,) if person.father_name else (),
+        kk_number=person.kk_number,
+    )
+
+
+# --- the attributes, one function each ------------------------------------------------------
+
+
+def _nickname(a: str, b: str) -> bool:
+    if b in formal_names(a) or a in formal_names(b):
+        return True
+    # Panggilan are mostly a syllable or two of the formal name: 'Iki' (Rizki), 'Nus' (Markus).
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return len(short) >= 3 and (long_.endswith(short) or long_.startswith(short))
+
+
+def given_level(a: Name, b: Name) -> str:
+    if a.given is None or b.given is None:
+        return MISSING
+    if a.given == b.given:
+        return "EXACT" if a.raw_given == b.raw_given else "OLD_SPELLING"
+    if _nickname(a.given, b.given):
+        return "NICKNAME"
+    if a.given_key == b.given_key:
+        return "PHONETIC"
+    jw = JaroWinkler.similarity(a.given, b.given)
+    if jw >= _SIMILAR_JW:
+        return "SIMILAR"
+    if jw >= _ALIKE_JW:
+        return "ALIKE"
+    if a.given_key in b.keys or b.given_key in a.keys:
+        return "TOKEN_SHARED"
+    if _call_syllable(a.given, b.tokens) or _call_syllable(b.given, a.tokens):
+        return "CALL_SYLLABLE"
+    return "DIFFERENT"
+
+
+def _call_syllable(nick: str, tokens: Iterable[str]) -> bool:
+    """A reduplicated call name made of a name's last syllable: 'Nana' (Adriana), 'Kaka'
+    (Kartika), 'Lili' (Maruli), 'Nini' (Yuliani). Weak alone: many names end in -na."""
+    half = len(nick) // 2
+    if len(nick) not in (4, 6) or nick[:half] != nick[half:]:
+        return False
+    syllable = nick[:half]
+    return any(t != nick and t.endswith(syllable) for t in tokens)
+
+
+def other_level(a: Name, b: Name) -> str:
+    if not a.others or not b.others:
+        return MISSING
+    if a.others == b.others:
+        return "EXACT"
+    matched = sum(1 for t in a.others if any(_close(t, u) for u in b.others))
+    if matched == len(a.others):
+        return "SIMILAR"
+    return "PARTIAL" if matched else "DIFFERENT"
+
+
+def _close(a: str, b: str) -> bool:
+    return a == b or phonetic_key(a) == phonetic_key(b) or JaroWinkler.similarity(a, b) >= 0.9
+
+
+def birth_date_level(a: Side, b: Side) -> str:
+    if b.birth_year is None or (a.birth_date is None and a.birth_year is None):
+        return MISSING
+    if a.birth_date is None or b.birth_date is None:
+        assert a.birth_year is not None
+        gap = abs(a.birth_year - b.birth_year)
+        return (
+            "YEAR_ONLY_SAME" if gap == 0 else "YEAR_ONLY_NEAR" if gap == 1
+            else "WITHIN_3_YEARS" if gap <= 3 else "DIFFERENT"
+        )  # fmt: skip
+    x, y = a.birth_date, b.birth_date
+    if x == y:
+        return "EXACT"
+    if x.year == y.year and x.month == y.day and x.day == y.month:
+        return "SWAPPED"
+    days = abs(x.toordinal() - y.toordinal())
+    if days <= 31:
+        return "WITHIN_MONTH"
+    if x.year == y.year:
+        return "SAME_YEAR"
+    if x.month == y.month and x.day == y.day and abs(x.year - y.year) == 1:
+        return "YEAR_OFF"
+    if days <= 366:
+        return "WITHIN_1_YEAR"
+    return "WITHIN_3_YEARS" if days <= 3 * 366 else "DIFFERENT"
+
+
+def place_level(a: Side, b: Side) -> str:
+    best = MISSING
+    for x in a.places:
+        for y in b.places:
+            if x == y:
+                return "EXACT"
+            if x in y or y in x or JaroWinkler.similarity(x, y) >= 0.9:
+                best = "SIMILAR"
+            elif best == MISSING:
+                best = "DIFFERENT"
+    return best
+
+
+def region_level(a: Side, b: Side) -> str:
+    best = len(REGION_LEVELS) - 1
+    for x in a.regions:
+        for y in b.regions:
+            shared = 0
+            for p, q in zip(x, y, strict=False):
+                if p != q:
+                    break
+                shared += 1
+            best = min(best, 4 - min(shared, 4))
+    return REGION_LEVELS[best]
+
+
+def parent_level(a_values: tuple[Parent, ...], b_values: tuple[Parent, ...]) -> str:
+    best = len(PARENT_LEVELS) - 1
+    for x in a_values:
+        for y in b_values:
+            best = min(best, PARENT_LEVELS.index(_parent_pair(x, y)))
+            if best == 0:
+                return PARENT_LEVELS[0]
+    return PARENT_LEVELS[best]
+
+
+def _parent_pair(x: Parent, y: Parent) -> str:
+    if x.folded == y.folded:
+        return "EXACT"
+    nx, ny = x.normalized, y.normalized
+    if nx == ny:
+        return "OLD_SPELLING"
+    px, py = x.name, y.name
+    if px.given and py.given:
+        # A mother recorded by the name she is called: 'Yuni' for 'Sri Wahyuni'.
+        if px.given == py.given or px.given in py.tokens or py.given in px.tokens:
+            return "CALLED_NAME"
+        if _nickname(px.given, py.given):
+            return "CALLED_NAME"
+        if _call_syllable(px.given, py.tokens) or _call_syllable(py.given, px.tokens):
+            return "SIMILAR"
+    if JaroWinkler.similarity(nx, ny) >= _PARENT_JW or (
+        px.given_key is not None and px.given_key == py.given_key
+    ):
+        return "SIMILAR"
+    return "DIFFERENT"
+
+
+def _best(levels: tuple[str, ...], found: Iterable[str]) -> str:
+    return min(found, key=levels.index, default=MISSING)
+
+
+def compare(a: Side, b: Side) -> dict[str, str]:
+    """The level of every attribute for the pair (a: the record, b: the registry person)."""
+    return {
+        "given_name": _best(GIVEN_LEVELS, (given_level(x, y) for x in a.names for y in b.names)),
+        "other_names": _best(OTHER_LEVELS, (other_level(x, y) for x in a.names for y in b.names)),
+        "birth_date": birth_date_level(a, b),
+        "sex": MISSING if not a.sex or not b.sex else "SAME" if a.sex == b.sex else "DIFFERENT",
+        "birth_place": place_level(a, b),
+        "region": region_level(a, b) if a.regions and b.regions else MISSING,
+        "mother": parent_level(a.mothers, b.mothers),
+        "father": parent_level(a.fathers, b.fathers),
+        "kk": MISSING if not a.kk or not b.kk else "SAME" if a.kk == b.kk else "DIFFERENT",
+    }
+
+
+def level_indexes(levels: dict[str, str]) -> tuple[int, ...]:
+    """The levels as indexes into ``LEVELS`` (attribute order ``ATTRIBUTES``), for numpy."""
+    return tuple(LEVELS[a].index(levels[a]) for a in ATTRIBUTES)

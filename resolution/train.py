@@ -1,0 +1,572 @@
+"""Re-learning the weights (``satu-anak identity train``): u, sibling-u, m by EM, band thresholds.
+
+No ground-truth label is used for the weights:
+
+- u (a stranger): level frequencies over random pairs of registry persons;
+- u among siblings: level frequencies over registry children sharing a KK (real SIAK has KKs);
+- m: expectation–maximisation over blocked candidate pairs of the undocumented children in the
+  child index (Splink's algorithm: E-step the posterior of each pair's class, M-step m per level,
+  u fixed), with three classes instead of two — the child, a sibling, a stranger — where a
+  sibling shares the child's m for the family attributes and the sibling-u for the rest;
+- given-name frequencies for the term-frequency adjustment, from the registry.
+
+The reading helpers (registry, child records, in-memory blocking) serve the evaluation too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import math
+import random
+import sqlite3
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from resolution.compare import (
+    ATTRIBUTES,
+    FAMILY_ATTRIBUTES,
+    LEVELS,
+    Side,
+    compare,
+    level_indexes,
+    person_as_record,
+    person_side,
+    record_side,
+)
+from resolution.model import TF_LEVELS, WEIGHTS_FILE
+from resolution.names import formal_names, parse_name, phonetic_key
+from resolution.records import ChildRecord, RegistryRecord
+
+RANDOM_PAIRS: Final = 200_000
+EM_ITERATIONS: Final = 60
+SMOOTHING: Final = 1.0  # pseudo-count per level: no probability is ever 0
+TWIN_SHARE: Final = 0.02  # sibling pairs born the same day (see sibling_u)
+YEAR_WINDOW: Final = 3
+BLOCK_CAP: Final = 1000  # a common name's block is narrowed further, to the kabupaten
+
+
+# --- reading a Disdukcapil database ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The registry persons, with their KK relationships (who is whose sibling)."""
+
+    persons: tuple[RegistryRecord, ...]
+    relationship: tuple[str, ...]
+
+
+def read_registry(db: sqlite3.Connection) -> Registry:
+    rows = db.execute(
+        "SELECT id, nik, full_name, sex, birth_date, birth_place, region_code, kk_number, "
+        "mother_name, father_name, relationship FROM person ORDER BY id"
+    ).fetchall()
+    persons = tuple(
+        RegistryRecord(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), *r[5:10]) for r in rows
+    )
+    return Registry(persons, tuple(r[10] for r in rows))
+
+
+_REPORTED: Final = {
+    "fullName": "names", "birthPlace": "places", "regionCode": "regions",
+    "motherName": "mothers", "fatherName": "fathers",
+}  # fmt: skip
+
+
+def read_child_records(db: sqlite3.Connection, undocumented_only: bool = True) -> list[ChildRecord]:
+    """Index children as ChildRecords: the index row, other names and every agency's report."""
+    where = "WHERE nik IS NULL" if undocumented_only else ""
+    children = db.execute(
+        "SELECT id, full_name, sex, birth_date, birth_date_approximate, birth_place, "
+        f"mother_name, father_name, region_code, kk_number FROM child {where} ORDER BY id"
+    ).fetchall()
+    extra: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for child_id, name in db.execute("SELECT child_id, name FROM child_name ORDER BY id"):
+        extra[child_id]["names"].append(name)
+    ages: dict[str, tuple[float, date]] = {}
+    for child_id, attribute, value, reported_at in db.execute(
+        "SELECT child_id, attribute, value, reported_at FROM child_attribute_report ORDER BY id"
+    ):
+        if attribute in _REPORTED:
+            extra[child_id][_REPORTED[attribute]].append(value)
+        elif attribute == "kkNumber":
+            extra[child_id]["kk"].append(value)
+        elif attribute == "ageEstimate" and child_id not in ages:
+            # An age is the age when it was reported.
+            ages[child_id] = (float(value), date.fromisoformat(str(reported_at)[:10]))
+    records = []
+    for c in children:
+        more = extra.get(c[0], {})
+        records.append(
+            ChildRecord(
+                names=_unique((c[1], *more.get("names", ()))),
+                sex=c[2],
+                birth_date=date.fromisoformat(c[3]) if c[3] else None,
+                birth_date_exact=not c[4],
+                birth_places=_unique((c[5], *more.get("places", ()))),
+                region_codes=_unique((c[8], *more.get("regions", ()))),
+                mother_names=_unique((c[6], *more.get("mothers", ()))),
+                father_names=_unique((c[7], *more.get("fathers", ()))),
+                kk_number=c[9] or next(iter(more.get("kk", ())), None),
+                age_estimate=ages[c[0]][0] if c[0] in ages else None,
+                as_of=ages[c[0]][1] if c[0] in ages else None,
+                record_id=c[0],
+            )
+        )
+    return records
+
+
+def _unique(values: Iterable[str | None]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+# --- blocking in memory (the database version is resolution.store) -------------------------
+
+
+class MemoryBlocks:
+    """Candidate retrieval over a registry held in memory: several blocks, unioned."""
+
+    def __init__(self, persons: Sequence[RegistryRecord]) -> None:
+        self.persons = persons
+        self.by_key: dict[str, list[int]] = defaultdict(list)
+        self.by_mother: dict[str, list[int]] = defaultdict(list)
+        self.by_kk: dict[str, list[int]] = defaultdict(list)
+        self.by_father: dict[str, list[int]] = defaultdict(list)
+        self.by_desa_year: dict[tuple[str, int], list[int]] = defaultdict(list)
+        self.by_date: dict[date, list[int]] = defaultdict(list)
+        for i, p in enumerate(persons):
+            parsed = parse_name(p.full_name)
+            for key in {phonetic_key(t) for t in parsed.tokens if t != parsed.prefix}:
+                self.by_key[key].append(i)
+            if p.mother_name and (given := parse_name(p.mother_name).given):
+                self.by_mother[phonetic_key(given)].append(i)
+            if p.father_name and (given := parse_name(p.father_name).given):
+                self.by_father[phonetic_key(given)].append(i)
+            if p.kk_number:
+                self.by_kk[p.kk_number].append(i)
+            self.by_desa_year[(p.region_code, p.birth_date.year)].append(i)
+            self.by_date[p.birth_date].append(i)
+
+    def candidates(self, record: ChildRecord) -> list[RegistryRecord]:
+        side = record_side(record)
+        found: set[int] = set()
+        keys = {phonetic_key(t) for n in side.names for t in (n.given or "", *n.others) if t}
+        keys |= {phonetic_key(f) for n in side.names if n.given for f in formal_names(n.given)}
+        for key in keys:
+            found.update(self._narrow(self.by_key.get(key, ()), side))
+        for parents, index in ((side.mothers, self.by_mother), (side.fathers, self.by_father)):
+            for parent in parents:
+                given = parent.name.given
+                if given:
+                    found.update(self._narrow(index.get(phonetic_key(given), ()), side))
+        if side.kk:
+            found.update(self.by_kk.get(side.kk, ()))
+        for region in side.regions:
+            if len(region) == 4:
+                # The desa's children of about the age (all of them when no age is known).
+                years = (
+                    range(side.birth_year - 1, side.birth_year + 2)
+                    if side.birth_year is not None
+                    else range(date.today().year - 18, date.today().year + 1)
+                )
+                for year in years:
+                    found.update(self.by_desa_year.get((".".join(region), year), ()))
+        if side.birth_date is not None:
+            # Born that very day, anywhere, of the record's sex: a family that moved, no mother.
+            found.update(
+                i
+                for i in self.by_date.get(side.birth_date, ())
+                if side.sex is None or self.persons[i].sex == side.sex
+            )
+        return [self.persons[i] for i in sorted(found)]
+
+    def _narrow(self, block: Sequence[int], side: Side) -> Iterable[int]:
+        """A name or parent block within the birth-year window, or within the kabupaten when the
+        record has no year (the person table's (key, birth_year) and (key, region_code) indexes)."""
+        year = side.birth_year
+        persons = self.persons
+        if year is not None:
+            block = [i for i in block if abs(persons[i].birth_date.year - year) <= YEAR_WINDOW]
+            if len(block) <= BLOCK_CAP:
+                return block
+        kabupaten = {".".join(r[:2]) for r in side.regions}
+        return (i for i in block if persons[i].region_code[:5] in kabupaten)
+
+
+# --- estimation -----------------------------------------------------------------------------
+
+
+def level_frequencies(levels: np.ndarray) -> dict[str, list[float]]:
+    """Per attribute, how often each level occurs (MISSING excluded, smoothed, MISSING = 1)."""
+    result = {}
+    for j, attribute in enumerate(ATTRIBUTES):
+        n_levels = len(LEVELS[attribute])
+        counts = np.bincount(levels[:, j], minlength=n_levels).astype(float)[: n_levels - 1]
+        probs = (counts + SMOOTHING) / (counts.sum() + SMOOTHING * (n_levels - 1))
+        result[attribute] = [*probs.tolist(), 1.0]
+    return result
+
+
+def pair_levels(pairs: Iterable[tuple[Side, Side]]) -> np.ndarray:
+    rows = [level_indexes(compare(a, b)) for a, b in pairs]
+    return np.array(rows, dtype=np.int64).reshape(-1, len(ATTRIBUTES))
+
+
+def random_pairs(
+    records: Sequence[ChildRecord], persons: Sequence[RegistryRecord], n: int, rng: random.Random
+) -> np.ndarray:
+    """Child records against random registry persons: how a record compares with someone it is
+    not (a random pair is a match with probability ~1/registry size).
+
+    Records, not registry persons, on the left: nicknames, call syllables, year-only dates and age
+    estimates occur in records only, and their u must be how often a record's value reaches the
+    level by chance. Without records (an empty child index), registry persons stand in.
+    """
+    sides = [record_side(r) for r in records] or [record_side(person_as_record(p)) for p in persons]
+    picks = ((rng.randrange(len(sides)), rng.randrange(len(persons))) for _ in range(n))
+    return pair_levels((sides[i], person_side(persons[j])) for i, j in picks)
+
+
+def sibling_pairs(registry: Registry) -> tuple[np.ndarray, float]:
+    """Level indexes of every ordered pair of registry children sharing a KK; siblings a child has
+    on average."""
+    by_kk: dict[str, list[int]] = defaultdict(list)
+    for i, (p, rel) in enumerate(zip(registry.persons, registry.relationship, strict=True)):
+        if rel == "CHILD" and p.kk_number:
+            by_kk[p.kk_number].append(i)
+    ps = registry.persons
+    pairs = [
+        (record_side(person_as_record(ps[i])), person_side(ps[j]))
+        for members in by_kk.values()
+        for i in members
+        for j in members
+        if i != j
+    ]
+    children = sum(len(m) for m in by_kk.values())
+    return pair_levels(pairs), len(pairs) / max(children, 1)
+
+
+def given_name_frequencies(persons: Sequence[RegistryRecord], minimum: int = 3) -> dict[str, float]:
+    counts = Counter(
+        phonetic_key(g) for p in persons if (g := parse_name(p.full_name).given) is not None
+    )
+    n = len(persons)
+    return {k: round(c / n, 8) for k, c in counts.most_common() if c >= minimum}
+
+
+def sibling_u(
+    among_siblings: dict[str, list[float]], u: dict[str, list[float]]
+) -> dict[str, list[float]]:
+    """Sibling-u no lower than u at any level, renormalised.
+
+    The registry compares siblings' true values; a record's values are noisy (a birth date off by
+    months, a year written wrong), so a sibling may reach a level the registry's siblings never do
+    (no two registered siblings born 10 months apart, yet a record's blurred date lands there). A
+    sibling agrees at least as often as a stranger does.
+    """
+    result = {}
+    for attribute, probs in among_siblings.items():
+        floored = [max(s, x) for s, x in zip(probs[:-1], u[attribute][:-1], strict=True)]
+        total = sum(floored)
+        result[attribute] = [*(f / total for f in floored), 1.0]
+    return result
+
+
+def with_twins(sibling_dates: list[float], m_dates: list[float]) -> list[float]:
+    """Sibling-u of the birth date with twins in: a sibling is a twin with probability
+    TWIN_SHARE, and a twin's birth date compares with the record as the child's own would (m).
+
+    About 1 birth in 80 in Indonesia is a twin birth, so some 2 % of sibling pairs are twins
+    whether or not the registry at hand has any (the synthetic one registers no twin pairs): a
+    demographic prior, not a tuned weight.
+    """
+    mixed = [
+        (1 - TWIN_SHARE) * s + TWIN_SHARE * m
+        for s, m in zip(sibling_dates[:-1], m_dates[:-1], strict=True)
+    ]
+    return [*mixed, 1.0]
+
+
+def initial_m() -> dict[str, list[float]]:
+    """A starting point for EM: agreement likely, each weaker level half as likely."""
+    result = {}
+    for attribute, levels in LEVELS.items():
+        raw = [0.5**i for i in range(len(levels) - 1)]
+        result[attribute] = [*(r / sum(raw) for r in raw), 1.0]
+    return result
+
+
+@dataclass(frozen=True)
+class EmResult:
+    m: dict[str, list[float]]
+    expected_matches: float  # posterior number of records with their match among the pairs
+    iterations: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What training learns from, before any estimation: pair levels and registry counts."""
+
+    u_levels: np.ndarray  # random registry pairs
+    sibling_levels: np.ndarray  # ordered pairs of registry children sharing a KK
+    siblings_per_child: float
+    blocked_levels: np.ndarray  # every child record against its blocked candidates
+    log_tf: np.ndarray  # per blocked pair: ln of the given name's frequency at TF levels, else nan
+    record_starts: np.ndarray  # index of each record's first pair (pairs are grouped by record)
+    name_frequencies: dict[str, float]
+    registry_persons: int
+    child_records: int
+
+
+class EmptyRegistry(ValueError):
+    """Nothing to learn from: the database's person table is empty."""
+
+
+def gather(db_path: Path, random_seed: int = 1, n_random: int = RANDOM_PAIRS) -> Evidence:
+    """Compare what training needs compared: random pairs, sibling pairs, blocked pairs."""
+    rng = random.Random(random_seed)
+    with sqlite3.connect(db_path) as db:
+        registry = read_registry(db)
+        records = read_child_records(db)
+    persons = registry.persons
+    if not persons:
+        raise EmptyRegistry("the registry holds no person to learn from")
+    u_levels = random_pairs(records, persons, n_random, rng)
+    sib_levels, siblings_per_child = sibling_pairs(registry)
+    frequencies = given_name_frequencies(persons)
+    blocks = MemoryBlocks(persons)
+    floor = 1.0 / len(persons)
+    rows: list[tuple[int, ...]] = []
+    log_tf: list[float] = []
+    starts: list[int] = []
+    for record in records:
+        side = record_side(record)
+        found = blocks.candidates(record)
+        if found:
+            starts.append(len(rows))
+        for person in found:
+            other = person_side(person)
+            levels = compare(side, other)
+            rows.append(level_indexes(levels))
+            key = other.names[0].given_key if other.names else None
+            tf = max(frequencies.get(key or "", floor), floor)
+            log_tf.append(math.log(tf) if levels["given_name"] in TF_LEVELS else math.nan)
+    return Evidence(
+        u_levels,
+        sib_levels,
+        siblings_per_child,
+        np.array(rows, dtype=np.int64).reshape(-1, len(ATTRIBUTES)),
+        np.array(log_tf),
+        np.array(starts, dtype=np.int64),
+        frequencies,
+        len(persons),
+        len(records),
+    )
+
+
+def expectation_maximisation(
+    evidence: Evidence,
+    u: dict[str, list[float]],
+    u_sibling: dict[str, list[float]],
+    no_match: float,
+    iterations: int = EM_ITERATIONS,
+) -> EmResult:
+    """m per level by EM over blocked pairs, u and sibling-u fixed (Splink's scheme).
+
+    Two departures from a plain two-class EM, both the scoring model's own structure: a pair that
+    is not the child is a sibling or a stranger (family attributes of a sibling compare with the
+    child's m, the rest with the sibling-u); and a record is at most one person, so the E-step
+    shares each record's posterior among its candidates and "none of them" — the one-to-one
+    constraint that stops the match class from swallowing every blocked pair. m is counted from
+    the child class's posterior only: counting the sibling class's share for the family attributes
+    too let strangers in one desa with a common father's name teach the mother's m.
+    """
+    levels, n = evidence.blocked_levels, evidence.registry_persons
+    m = initial_m()
+    missing = np.array([levels[:, j] == len(LEVELS[a]) - 1 for j, a in enumerate(ATTRIBUTES)]).T
+    given = ATTRIBUTES.index("given_name")
+    tf_rows = ~np.isnan(evidence.log_tf)
+    log_u = sum(np.log(np.array(u[a]))[levels[:, j]] for j, a in enumerate(ATTRIBUTES))
+    log_u = log_u + np.where(
+        tf_rows, evidence.log_tf - np.log(np.array(u["given_name"]))[levels[:, given]], 0.0
+    )
+    log_usib = {a: np.log(np.array(u_sibling[a]))[levels[:, j]] for j, a in enumerate(ATTRIBUTES)}
+    pi_s = min(0.5, max(evidence.siblings_per_child / n, 1e-12))
+    log_prior = math.log((1 - no_match) / n)
+    starts = evidence.record_starts
+    done, expected = 0, 0.0
+    dates = ATTRIBUTES.index("birth_date")
+    for done in range(1, iterations + 1):  # noqa: B007
+        log_m = {a: np.log(np.array(m[a]))[levels[:, j]] for j, a in enumerate(ATTRIBUTES)}
+        twins = with_twins(u_sibling["birth_date"], m["birth_date"])
+        log_usib["birth_date"] = np.log(np.array(twins))[levels[:, dates]]
+        l_match = sum(log_m.values())
+        l_sib = math.log(pi_s) + sum(
+            log_m[a] if a in FAMILY_ATTRIBUTES else log_usib[a] for a in ATTRIBUTES
+        )
+        l_stranger = math.log(1 - pi_s) + log_u
+        l_other = np.logaddexp(l_sib, l_stranger)
+        odds = np.exp(np.minimum(log_prior + l_match - l_other, 700.0))
+        per_record = np.add.reduceat(odds, starts)
+        counts = np.diff(np.append(starts, len(odds)))
+        p_match = odds / (1.0 + np.repeat(per_record, counts))
+        expected = float(p_match.sum())
+        new_m = {}
+        for j, attribute in enumerate(ATTRIBUTES):
+            r = p_match
+            r = np.where(missing[:, j], 0.0, r)
+            n_levels = len(LEVELS[attribute])
+            counted = np.bincount(levels[:, j], weights=r, minlength=n_levels)[: n_levels - 1]
+            probs = (counted + SMOOTHING) / (counted.sum() + SMOOTHING * (n_levels - 1))
+            new_m[attribute] = [*probs.tolist(), 1.0]
+        change = max(
+            abs(a - b) for attr in ATTRIBUTES for a, b in zip(m[attr], new_m[attr], strict=True)
+        )
+        m = new_m
+        if change < 1e-5:
+            break
+    return EmResult(m, expected, done)
+
+
+# --- the whole run --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Training:
+    weights: dict[str, object]
+    summary: dict[str, object]
+
+
+NO_MATCH_PRIOR: Final = 0.2
+
+
+def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
+    """Estimate every probability from gathered evidence: the weights artifact and a summary."""
+    u = level_frequencies(evidence.u_levels)
+    u_sib = sibling_u(level_frequencies(evidence.sibling_levels), u)
+    em = expectation_maximisation(evidence, u, u_sib, NO_MATCH_PRIOR)
+    u_sib["birth_date"] = with_twins(u_sib["birth_date"], em.m["birth_date"])
+    trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    summary: dict[str, object] = {
+        "trained_at": trained_at,
+        "registry_persons": evidence.registry_persons,
+        "child_records": evidence.child_records,
+        "blocked_pairs": len(evidence.blocked_levels),
+        "random_pairs": len(evidence.u_levels),
+        "sibling_pairs": len(evidence.sibling_levels),
+        "em_iterations": em.iterations,
+        "em_expected_matches": round(em.expected_matches, 1),
+    }
+    weights: dict[str, object] = {
+        "version": f"fs2-{trained_at[:10]}",
+        "training": summary,
+        "priors": {
+            "registry_size": evidence.registry_persons,
+            "siblings_per_child": round(evidence.siblings_per_child, 4),
+            "no_match": NO_MATCH_PRIOR,
+        },
+        "bands": bands or {"auto_suggest": 0.9, "review": 0.05},
+        "attributes": {
+            a: {
+                "levels": list(LEVELS[a]),
+                "m": _round(em.m[a]),
+                "u": _round(u[a]),
+                "u_sibling": None if a in FAMILY_ATTRIBUTES else _round(u_sib[a]),
+            }
+            for a in ATTRIBUTES
+        },
+        "name_frequencies": evidence.name_frequencies,
+    }
+    # The version names the weights themselves: the same numbers, the same version.
+    learned = json.dumps({k: weights[k] for k in ("priors", "attributes")}, sort_keys=True)
+    digest = hashlib.sha256(learned.encode()).hexdigest()[:8]
+    weights["version"] = f"fs2-{trained_at[:10]}-{digest}"
+    return Training(weights, summary)
+
+
+def train(
+    db_path: Path,
+    *,
+    random_seed: int = 1,
+    n_random: int = RANDOM_PAIRS,
+    bands: dict[str, float] | None = None,
+) -> Training:
+    """Learn the weights from a Disdukcapil SQLite database (registry + child index)."""
+    return fit(gather(db_path, random_seed, n_random), bands)
+
+
+def _round(values: Sequence[float]) -> list[float]:
+    return [float(f"{v:.6g}") for v in values]
+
+
+def seed_world(children: int, seed: int, folder: Path) -> Path:
+    """A synthetic world in SQLite files under ``folder``; the Disdukcapil database's path."""
+    from satu_anak.synthetic.loader import SUBGRAPHS
+    from satu_anak.synthetic.loader import seed as seed_databases
+    from subgraphs.common.settings import SubgraphSettings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = {
+        name: SubgraphSettings(name, f"sqlite+aiosqlite:///{folder / f'{name}.db'}")
+        for name in SUBGRAPHS
+    }
+    asyncio.run(
+        seed_databases(children, seed, settings, ground_truth_dir=folder, only_if_empty=False)
+    )
+    return folder / "disdukcapil.db"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="satu-anak identity train", description="Re-learn the matcher's weights."
+    )
+    parser.add_argument("--db", type=Path, help="a Disdukcapil SQLite database to learn from")
+    parser.add_argument("--children", type=int, default=60_000, help="seed a world this big")
+    parser.add_argument("--seed", type=int, default=1, help="the seeded world's seed")
+    parser.add_argument("--random-pairs", type=int, default=RANDOM_PAIRS, help="pairs for u")
+    parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    args = parser.parse_args(argv)
+    if args.db is not None and not args.db.is_file():
+        parser.error(f"--db: no such file: {args.db}")
+    if args.children < 1 or args.random_pairs < 1:
+        parser.error("--children and --random-pairs must be positive")
+    with tempfile.TemporaryDirectory(prefix="identity-train-") as tmp:
+        db = args.db or seed_world(args.children, args.seed, Path(tmp))
+        old_bands = _current_bands(args.out)
+        try:
+            result = train(db, n_random=args.random_pairs, bands=old_bands)
+        except sqlite3.DatabaseError as exc:
+            parser.error(f"--db: not a Disdukcapil database ({exc})")
+        except EmptyRegistry as exc:
+            parser.error(f"--db: {exc}")
+        if args.db is None:
+            result.summary["seeded"] = {"children": args.children, "seed": args.seed}
+    partial = args.out.with_suffix(".json.partial")
+    partial.write_text(json.dumps(result.weights, indent=1) + "\n", encoding="utf-8")
+    partial.replace(args.out)  # the reviewed artifact is never half-written
+    print(json.dumps(result.summary, indent=1))
+    print(f"weights written to {args.out}")
+    return 0
+
+
+def _current_bands(path: Path) -> dict[str, float] | None:
+    """Band thresholds are chosen by measurement (bench/identity), kept across retraining."""
+    try:
+        bands: dict[str, float] = json.loads(path.read_text(encoding="utf-8"))["bands"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return bands
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""Comparison levels: what each attribute of a record and a registry person agree on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from resolution.compare import ATTRIBUTES, LEVELS, compare, person_side, record_side
+from resolution.records import ChildRecord, RegistryRecord
+
+JOKO = RegistryRecord(
+    person_id=1,
+    nik="2171091708140001",
+    full_name="Muhammad Joko Sutrisno",
+    sex="M",
+    birth_date=date(2014, 8, 17),
+    birth_place="Batam",
+    region_code="21.71.09.1002",
+    kk_number="2171090101150001",
+    mother_name="Sri Wahyuni",
+    father_name="Sutrisno",
+)
+
+
+def levels(**fields: object) -> dict[str, str]:
+    return compare(record_side(ChildRecord(**fields)), person_side(JOKO))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "level"),
+    [
+        ("Muhammad Joko Sutrisno", "EXACT"),
+        ("Moehammad Djoko Soetrisno", "OLD_SPELLING"),
+        ("Joko", "EXACT"),
+        ("Jokko Sutrisno", "PHONETIC"),
+        ("Jokro Sutrisno", "SIMILAR"),
+        ("Joka Sutrisno", "ALIKE"),
+        ("Iki", "DIFFERENT"),
+        ("Sutrisno", "TOKEN_SHARED"),
+        ("Bagus Santoso", "DIFFERENT"),
+    ],
+)
+def test_given_name_levels(name: str, level: str) -> None:
+    assert levels(names=(name,))["given_name"] == level
+
+
+def test_the_best_of_several_names_counts_once() -> None:
+    # Every agency's name is compared; the pair's level is the best, not a sum.
+    assert levels(names=("Bagus", "Djoko"))["given_name"] == "OLD_SPELLING"
+
+
+@pytest.mark.parametrize(
+    ("fields", "level"),
+    [
+        ({"birth_date": date(2014, 8, 17)}, "EXACT"),
+        ({"birth_date": date(2014, 8, 17), "birth_date_exact": False}, "EXACT"),
+        ({"birth_date": date(2014, 8, 1)}, "WITHIN_MONTH"),
+        ({"birth_date": date(2014, 1, 1)}, "SAME_YEAR"),
+        ({"birth_date": date(2015, 8, 17)}, "YEAR_OFF"),
+        ({"birth_date": date(2015, 3, 1)}, "WITHIN_1_YEAR"),
+        ({"birth_date": date(2012, 3, 1)}, "WITHIN_3_YEARS"),
+        ({"birth_date": date(2001, 3, 1)}, "DIFFERENT"),
+        ({"birth_year": 2014}, "YEAR_ONLY_SAME"),
+        ({"birth_year": 2013}, "YEAR_ONLY_NEAR"),
+        ({"age_estimate": 12, "as_of": date(2026, 11, 1)}, "YEAR_ONLY_SAME"),
+        ({}, "MISSING"),
+    ],
+)
+def test_birth_date_levels(fields: dict[str, object], level: str) -> None:
+    assert levels(**fields)["birth_date"] == level
+
+
+def test_day_and_month_swapped() -> None:
+    person = RegistryRecord(**_with(birth_date=date(2014, 3, 7)))  # type: ignore[arg-type]
+    found = compare(record_side(ChildRecord(birth_date=date(2014, 7, 3))), person_side(person))
+    assert found["birth_date"] == "SWAPPED"
+
+
+def _with(**changes: object) -> dict[str, object]:
+    fields = {name: getattr(JOKO, name) for name in JOKO.__slots__}
+    return {**fields, **changes}
+
+
+@pytest.mark.parametrize(
+    ("codes", "level"),
+    [
+        (("21.71.09.1002",), "DESA"),
+        (("21.71.09.1005",), "KECAMATAN"),
+        (("21.71.06.1005",), "KABUPATEN"),
+        (("21.71",), "KABUPATEN"),  # the record knows only the kabupaten
+        (("21.01.01.2001",), "PROVINCE"),
+        (("53.71.02.1002",), "OTHER"),
+        (("53.71.02.1002", "21.71.09.1002"), "DESA"),
+    ],
+)
+def test_region_levels(codes: tuple[str, ...], level: str) -> None:
+    assert levels(region_codes=codes)["region"] == level
+
+
+@pytest.mark.parametrize(
+    ("mother", "level"),
+    [
+        ("Sri Wahyuni", "EXACT"),
+        ("Sri Wahjoeni", "OLD_SPELLING"),
+        ("Wahyuni", "CALLED_NAME"),
+        ("Siti Aminah", "DIFFERENT"),
+    ],
+)
+def test_mother_levels(mother: str, level: str) -> None:
+    assert levels(mother_names=(mother,))["mother"] == level
+
+
+def test_a_baby_named_after_its_mother_gives_the_mother() -> None:
+    found = levels(names=("By. Ny. Sri Wahyuni",))
+    assert found["mother"] == "EXACT"
+    assert found["given_name"] == "MISSING"  # the baby has no name of its own yet
+
+
+def test_bin_gives_the_father() -> None:
+    assert levels(names=("Joko bin Sutrisno",))["father"] == "EXACT"
+
+
+def test_sex_kk_and_place() -> None:
+    found = levels(sex="L", kk_number=JOKO.kk_number, birth_places=("Kota Batam",))
+    assert (found["sex"], found["kk"], found["birth_place"]) == ("SAME", "SAME", "EXACT")
+    found = levels(sex="F", kk_number="5301010101010001", birth_places=("Kupang",))
+    assert (found["sex"], found["kk"], found["birth_place"]) == (
+        "DIFFERENT",
+        "DIFFERENT",
+        "DIFFERENT",
+    )
+
+
+def test_a_blank_record_compares_as_missing_everywhere() -> None:
+    found = levels()
+    assert set(found) == set(ATTRIBUTES)
+    assert all(level == "MISSING" for level in found.values())
+
+
+def test_blank_strings_are_missing_too() -> None:
+    found = levels(names=("", "  "), mother_names=("",), region_codes=(" ",), sex="")
+    assert all(level == "MISSING" for level in found.values())
+
+
+def test_every_level_tuple_ends_with_missing() -> None:
+    assert all(levels_[-1] == "MISSING" for levels_ in LEVELS.values())
+
+
+@pytest.mark.parametrize(
+    ("nick", "full", "level"),
+    [("Nana", "Adriana Seran", "CALL_SYLLABLE"), ("Kaka", "Kartika Marni", "CALL_SYLLABLE")],
+)
+def test_a_reduplicated_call_name_reaches_the_call_syllable_level(
+    nick: str, full: str, level: str
+) -> None:
+    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
+    found = compare(record_side(ChildRecord(names=(nick,))), person_side(person))
+    assert found["given_name"] == level
+
+
+def test_a_mother_by_her_call_syllable_is_similar() -> None:
+    assert levels(mother_names=("Nini",))["mother"] == "SIMILAR"  # Sri Wahyu-ni
+    assert levels(mother_names=("Titi",))["mother"] == "DIFFERENT"

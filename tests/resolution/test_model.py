@@ -1,0 +1,213 @@
+"""The shipped model on hand-written records: the story child, his twin, a namesake, blanks."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+
+from resolution.explain import Band, Warning_
+from resolution.model import Model, shipped
+from resolution.records import ChildRecord, RegistryRecord
+
+KK = "2171090101150001"
+
+
+def person(person_id: int, name: str, **changes: object) -> RegistryRecord:
+    fields: dict[str, object] = {
+        "person_id": person_id,
+        "nik": f"21710917081400{person_id:02d}",
+        "full_name": name,
+        "sex": "M",
+        "birth_date": date(2014, 8, 17),
+        "birth_place": "Batam",
+        "region_code": "21.71.09.1002",
+        "kk_number": KK,
+        "mother_name": "Sri Wahyuni",
+        "father_name": "Sutrisno",
+    }
+    return RegistryRecord(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+JOKO = person(1, "Muhammad Joko Sutrisno")
+TWIN = person(2, "Muhammad Bagus Sutrisno")  # same parents, KK and birth day
+SISTER = person(3, "Dewi Lestari", sex="F", birth_date=date(2010, 3, 2))
+NAMESAKE = person(
+    4,
+    "Muhammad Joko Sutrisno",
+    birth_date=date(2014, 2, 9),
+    region_code="21.71.09.1005",
+    kk_number="2171090505120003",
+    mother_name="Siti Aminah",
+    father_name="Bambang",
+)
+STRANGER = person(
+    5,
+    "Rizky Saputra",
+    birth_date=date(2012, 5, 14),
+    region_code="14.71.10.1004",
+    kk_number="1471100101100001",
+    mother_name="Yusnidar",
+    father_name="Syahrial Efendi",
+    birth_place="Pekanbaru",
+)
+REGISTRY = (JOKO, SISTER, NAMESAKE, STRANGER)
+
+# ANK000000002: in an LKSA in Kota Batam, old spelling, an approximate birth date, no father.
+STORY = ChildRecord(
+    names=("Moehammad Djoko Soetrisno",),
+    sex="M",
+    birth_date=date(2014, 1, 1),
+    birth_date_exact=False,
+    birth_places=("Batam",),
+    region_codes=("21.71.06.1005",),
+    mother_names=("Sri Wahjoeni",),
+    record_id="ANK000000002",
+)
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return Model.load()
+
+
+def test_the_story_child_is_auto_suggested(model: Model) -> None:
+    answer = model.rank(STORY, REGISTRY, 5)
+    best = answer.candidates[0]
+    assert best.person == JOKO
+    assert best.score >= 0.9
+    assert best.band == Band.AUTO_SUGGEST
+    assert answer.no_match_probability < 0.1
+    assert best.warnings == ()
+
+
+def test_his_unregistered_twin_is_warned_about_and_not_auto_suggested(model: Model) -> None:
+    # The registry knows Joko; the record is his twin Bagus: same mother, same birth day.
+    twin = ChildRecord(
+        names=("Bagus",),
+        sex="M",
+        birth_date=date(2014, 8, 17),
+        mother_names=("Sri Wahyuni",),
+        father_names=("Sutrisno",),
+        region_codes=("21.71.09.1002",),
+        kk_number=KK,
+    )
+    answer = model.rank(twin, REGISTRY, 5)
+    joko = next(c for c in answer.candidates if c.person == JOKO)
+    assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
+    # The independent model adds mother + father + KK + desa up to a confident wrong match.
+    plain = model.ablated().rank(twin, REGISTRY, 5).candidates[0]
+    assert plain.person == JOKO
+    assert plain.score > joko.score
+
+
+def test_twins_both_registered_share_the_probability(model: Model) -> None:
+    # Only the family and the birth day are known: either twin could be the child.
+    record = ChildRecord(
+        sex="M", birth_date=date(2014, 8, 17), mother_names=("Sri Wahyuni",), kk_number=KK
+    )
+    answer = model.rank(record, (JOKO, TWIN, SISTER), 5)
+    first, second = answer.candidates[:2]
+    assert {first.person, second.person} == {JOKO, TWIN}
+    assert first.score == pytest.approx(second.score, rel=0.01)
+    assert first.band != Band.AUTO_SUGGEST
+    assert Warning_.SEVERAL_CLOSE_CANDIDATES in first.warnings
+
+
+def test_a_namesake_with_another_mother_is_not_auto_suggested(model: Model) -> None:
+    record = ChildRecord(
+        names=("Muhammad Joko Sutrisno",),
+        sex="M",
+        birth_year=2014,
+        mother_names=("Siti Aminah",),
+        region_codes=("21.71.09.1005",),
+    )
+    answer = model.rank(record, (JOKO,), 5)  # the true person (NAMESAKE) is not registered
+    joko = answer.candidates[0]
+    assert joko.band != Band.AUTO_SUGGEST
+    assert Warning_.SAME_NAME_OTHER_MOTHER in joko.warnings
+    assert answer.no_match_probability > 0.5
+
+
+def test_the_namesake_record_finds_its_own_person(model: Model) -> None:
+    record = ChildRecord(
+        names=("Joko Sutrisno",), birth_year=2014, mother_names=("Aminah",), sex="M"
+    )
+    answer = model.rank(record, REGISTRY, 5)
+    assert answer.candidates[0].person == NAMESAKE
+
+
+def test_the_explanation_adds_up_to_the_match_weight_and_the_score(model: Model) -> None:
+    for c in model.rank(STORY, REGISTRY, 5).candidates:
+        assert sum(e.weight for e in c.explanation) == pytest.approx(c.match_weight)
+        assert c.score == pytest.approx(1 / (1 + 2 ** (-c.match_weight)))
+        attributes = [e.attribute for e in c.explanation]
+        assert attributes[0] == "prior"
+        assert {"given_name", "birth_date", "mother", "region", "competition"} <= set(attributes)
+    joko = model.score(STORY, JOKO)
+    levels = {e.attribute: e.level for e in joko.explanation}
+    assert levels["given_name"] == "OLD_SPELLING"
+    assert levels["mother"] == "OLD_SPELLING"
+    assert levels["father"] == "MISSING"
+    weights = {e.attribute: e.weight for e in joko.explanation}
+    assert weights["given_name"] > 0 and weights["father"] == 0
+    assert weights["prior"] < -10  # one person among the registry, before evidence
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        ChildRecord(names=("Joko",)),
+        ChildRecord(mother_names=("Sri Wahyuni",)),
+        ChildRecord(region_codes=("21.71",)),
+        ChildRecord(names=("", " "), mother_names=("",), sex=""),
+        ChildRecord(),
+    ],
+    ids=["only-a-name", "only-a-mother", "only-a-kabupaten", "blank-strings", "nothing"],
+)
+def test_blank_fields_never_fail(model: Model, record: ChildRecord) -> None:
+    answer = model.rank(record, REGISTRY, 5)
+    assert len(answer.candidates) == len(REGISTRY)
+    assert all(0.0 <= c.score <= 1.0 for c in answer.candidates)
+    assert all(c.band != Band.AUTO_SUGGEST for c in answer.candidates)
+
+
+def test_nothing_known_means_nobody_is_likely(model: Model) -> None:
+    answer = model.rank(ChildRecord(), REGISTRY, 5)
+    assert all(c.band == Band.UNLIKELY for c in answer.candidates)
+    assert answer.no_match_probability > 0.99
+
+
+def test_a_rare_given_name_weighs_more_than_a_common_one(model: Model) -> None:
+    common = person(6, "Putri Ayu", sex="F")
+    rare = person(7, "Kinanti Ayu", sex="F")
+    w_common = model.score(ChildRecord(names=("Putri",)), common).match_weight
+    w_rare = model.score(ChildRecord(names=("Kinanti",)), rare).match_weight
+    assert w_rare > w_common
+
+
+def test_excluded_persons_are_not_proposed(model: Model) -> None:
+    record = ChildRecord(names=STORY.names, excluded_niks=frozenset({JOKO.nik}))
+    answer = model.rank(record, REGISTRY, 5)
+    assert JOKO not in [c.person for c in answer.candidates]
+
+
+def test_top_limits_the_answer_and_counts_every_pair(model: Model) -> None:
+    answer = model.rank(STORY, REGISTRY, 2)
+    assert len(answer.candidates) == 2
+    assert answer.pairs_scored == len(REGISTRY)
+    assert answer.model_version == model.version
+
+
+def test_the_shipped_model_is_read_once() -> None:
+    assert shipped() is shipped()
+    assert shipped().version == Model.load().version
+
+
+def test_the_prior_follows_the_registry_size(model: Model) -> None:
+    small, large = model.with_registry_size(10_000), model.with_registry_size(10_000_000)
+    assert small.log2_prior() - large.log2_prior() == pytest.approx(math.log2(1000))
+    # The same pair is less likely the child in a registry a thousand times larger.
+    assert large.score(STORY, JOKO).score < small.score(STORY, JOKO).score

@@ -1,0 +1,131 @@
+"""Training: level frequencies, sibling-u, EM recovering known m, and a run on a seeded world."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from resolution.compare import ATTRIBUTES, LEVELS
+from resolution.model import Model
+from resolution.train import (
+    Evidence,
+    expectation_maximisation,
+    level_frequencies,
+    main,
+    seed_world,
+    sibling_u,
+    train,
+)
+
+
+def test_level_frequencies_are_smoothed_and_missing_weighs_nothing() -> None:
+    rows = np.zeros((10, len(ATTRIBUTES)), dtype=np.int64)
+    rows[:, ATTRIBUTES.index("sex")] = [0] * 9 + [2]  # nine SAME, one MISSING
+    probs = level_frequencies(rows)["sex"]
+    assert probs[-1] == 1.0  # MISSING
+    assert sum(probs[:-1]) == pytest.approx(1.0)
+    assert probs[0] == pytest.approx(10 / 11)  # (9 + 1) / (9 + 2): MISSING is not counted
+    assert probs[1] > 0  # never 0: no log of zero
+
+
+def test_sibling_u_is_never_below_u() -> None:
+    u = {"birth_date": [0.1, 0.2, 0.7, 1.0]}
+    siblings = {"birth_date": [0.0001, 0.0001, 0.9998, 1.0]}
+    floored = sibling_u(siblings, u)["birth_date"]
+    assert sum(floored[:-1]) == pytest.approx(1.0)
+    assert floored[0] == pytest.approx(0.1 / (0.1 + 0.2 + 0.9998))
+    assert floored[-1] == 1.0
+
+
+def _draw(rng: np.random.Generator, probs: dict[str, list[float]], n: int) -> np.ndarray:
+    columns = []
+    for attribute in ATTRIBUTES:
+        p = np.array(probs[attribute][:-1])
+        columns.append(rng.choice(len(p), size=n, p=p / p.sum()))
+    return np.array(columns).T
+
+
+def _spread(strong: bool) -> dict[str, list[float]]:
+    result = {}
+    for attribute, levels in LEVELS.items():
+        k = len(levels) - 1
+        raw = [0.7] + [0.3 / (k - 1)] * (k - 1) if strong else [0.02 / (k - 1)] * (k - 1) + [0.98]
+        result[attribute] = [*raw, 1.0]
+    return result
+
+
+def test_em_recovers_the_m_probabilities_it_was_given() -> None:
+    rng = np.random.default_rng(7)
+    m_true, u = _spread(strong=True), _spread(strong=False)
+    records, per_record = 400, 30
+    blocks, starts = [], []
+    for r in range(records):
+        starts.append(r * per_record)
+        block = _draw(rng, u, per_record)
+        if r % 5:  # four in five records have their person among the candidates
+            block[0] = _draw(rng, m_true, 1)[0]
+        blocks.append(block)
+    evidence = Evidence(
+        u_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
+        sibling_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
+        siblings_per_child=0.0,
+        blocked_levels=np.vstack(blocks),
+        log_tf=np.full(records * per_record, np.nan),
+        record_starts=np.array(starts),
+        name_frequencies={},
+        registry_persons=2000,
+        child_records=records,
+    )
+    em = expectation_maximisation(evidence, u, u, no_match=0.2)
+    assert em.expected_matches == pytest.approx(320, rel=0.05)
+    for attribute in ATTRIBUTES:
+        assert em.m[attribute][0] == pytest.approx(0.7, abs=0.08), attribute  # starts at ~0.5
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return seed_world(4000, 11, tmp_path_factory.mktemp("train-world"))
+
+
+def test_training_on_a_seeded_world_learns_sensible_weights(world: Path) -> None:
+    result = train(world, n_random=20_000)
+    model = Model.from_json(json.loads(json.dumps(result.weights)))
+    for attribute in ("given_name", "mother", "birth_date", "kk"):
+        weights = model.attributes[attribute]
+        assert weights.m[0] > weights.u[0], attribute  # agreement is evidence for
+    given = model.attributes["given_name"]
+    different = LEVELS["given_name"].index("DIFFERENT")
+    assert given.m[different] < given.u[different]  # disagreement is evidence against
+    # Siblings share a birth place far more often than strangers do.
+    place = model.attributes["birth_place"]
+    assert place.u_sibling is not None and place.u_sibling[0] > place.u[0]
+    assert model.attributes["mother"].u_sibling is None  # a family attribute
+    assert result.summary["child_records"] > 0
+    assert model.priors.registry_size == result.summary["registry_persons"]
+
+
+def test_the_command_writes_a_weights_file(world: Path, tmp_path: Path) -> None:
+    out = tmp_path / "weights.json"
+    assert main(["--db", str(world), "--random-pairs", "5000", "--out", str(out)]) == 0
+    loaded = Model.load(out)
+    assert loaded.version.startswith("fs2-")
+    assert set(loaded.attributes) == set(ATTRIBUTES)
+
+
+def test_the_command_rejects_a_missing_database(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(tmp_path / "nowhere.db")])
+    assert exit_.value.code == 2
+
+
+def test_the_command_rejects_a_file_that_is_not_a_disdukcapil_database(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(other), "--out", str(tmp_path / "w.json")])
+    assert exit_.value.code == 2
+    assert not (tmp_path / "w.json").exists()  # nothing half-written
