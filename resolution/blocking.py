@@ -1,15 +1,55 @@
-"""Blocking keys: the indexed columns a registry person is filed under.
+"""Blocking: the indexed keys a registry person is filed under, and the lookups a child needs.
 
-Initial version (interfaces first): H2 completes it. The column names and ``registry_keys``'s
-signature are the contract with the importer, the seeder and the migration.
+A registry person is filed under four keys (``person``'s key columns, migration 0002): the
+phonetic key of the name the person is called by (past Muhammad/Siti/Nur…), of one other name
+token (the family name or last other given name), of the mother's called name, and the birth
+year. A child record is looked up by many small key lookups — ``Block`` s — whose results are
+unioned: every reported name, its nickname expansions, its other tokens and joined tokens, every
+mother's name, the KK number, each with a birth-year window or a region prefix or both. A child
+recorded under a nickname, in another kabupaten, with a wrong year or without a mother is still
+found through another block than the one its broken field would have served.
+
+Each block has a row cap, so that a common key ("putri" nationally) costs no more than any other;
+what a cap drops is the part of a block farthest from the birth-year estimate, and the tighter
+blocks (same key, same kabupaten, the year window) come first and are rarely capped.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from enum import StrEnum
+from typing import Final, NamedTuple
 
-from resolution.names import parse_name, phonetic_key
+from resolution.names import formal_names, parse_name, phonetic_key
+from resolution.records import ChildRecord
+
+KEY_LENGTH: Final = 40  # the key columns' width
+DESA_CODE: Final = 13  # "PP.KK.CC.DDDD"
+KABUPATEN_PREFIX: Final = 5  # "PP.KK"
+PROVINCE_PREFIX: Final = 2
+CHILD_YEARS: Final = 18  # a record without any date is a child's: born in the last 18 years
+CALL_NAME_LENGTH: Final = 4  # "Nana", "Wan", "Iki": a call name, not a formal given name
+MIN_SPELLING_KEY: Final = 3
+MONTHS: Final = 12  # shorter keys have too many neighbours to be worth a lookup
+
+# Rows one block may return. A tight block (key + year window + kabupaten) holds a few dozen
+# people even for the commonest names at national scale; a loose one (key nationally, or key in a
+# kabupaten in any year) is cut to the rows nearest the birth-year estimate.
+TIGHT_CAP: Final = 60
+LOOSE_CAP: Final = 40
+FAMILY_CAP: Final = 20  # one KK holds a household, rarely more than a dozen people
+# The desa's children of one sex born in a five-year window: ~70 in a desa of 3,000 people. Only
+# records with nothing but call names have this block, so its rows cost little overall.
+NEIGHBOURHOOD_CAP: Final = 100
+
+# Birth-year windows: half-widths around what the record says.
+EXACT_DATE_SLACK: Final = 1  # a written date is still off by a year now and then
+APPROXIMATE_DATE_SLACK: Final = 2
+YEAR_ONLY_SLACK: Final = 1
+AGE_ESTIMATE_SLACK: Final = 2
 
 
 class RegistryKeys(NamedTuple):
@@ -22,13 +62,422 @@ class RegistryKeys(NamedTuple):
 
 
 def registry_keys(full_name: str, mother_name: str | None, birth_date: date) -> RegistryKeys:
+    """The keys a registry person is filed under (written by the importer and the seeder)."""
     parsed = parse_name(full_name)
-    given = parsed.given or ""
-    other = next((t for t in reversed(parsed.tokens) if t != given), "")
-    mother = parse_name(mother_name).given if mother_name else None
-    return RegistryKeys(
-        phonetic_key(given),
-        phonetic_key(other) if other else "",
-        phonetic_key(mother) if mother else "",
-        birth_date.year,
-    )
+    name_key = _key(parsed.given or "")
+    others = [k for k in (_key(t) for t in parsed.tokens) if k and k != name_key]
+    mother = parse_name(mother_name).given if mother_name else parsed.mother
+    return RegistryKeys(name_key, others[-1] if others else "", _key(mother or ""), birth_date.year)
+
+
+class KeyColumn(StrEnum):
+    """The ``person`` column a block looks its key up in."""
+
+    NAME = "name_key"
+    NAME2 = "name_key2"
+    MOTHER = "mother_key"
+    KK = "kk_number"
+    REGION = "region_code"  # the desa itself: its children born around the date
+
+
+class Match(StrEnum):
+    """How a block's keys meet the column."""
+
+    EQUAL = "equal"  # column = the one key
+    ANY_OF = "any_of"  # column IN the keys (spelling neighbours of one reported name)
+    PREFIX = "prefix"  # column starts with the key (a short call name, a cut-off name)
+
+
+class BlockKind(StrEnum):
+    """Why a block is searched: which reported value it rests on."""
+
+    GIVEN_NAME = "given_name"  # the name the child is called by
+    NICKNAME = "nickname"  # a formal name a reported nickname stands for
+    OTHER_NAME = "other_name"  # another token: family name, second given name, joined tokens
+    SPELLING = "spelling"  # the called name's neighbours: one letter off, cut short, run together
+    MOTHER = "mother"
+    FAMILY = "family"  # the KK number
+    NEIGHBOURHOOD = "neighbourhood"  # only a call name: the desa's children of that age
+
+
+@dataclass(frozen=True, slots=True)
+class YearWindow:
+    """Inclusive birth-year range, and the year the record points at (rows nearest first), if
+    any: a record without any date is searched over a child's years, in no order."""
+
+    first: int
+    last: int
+    target: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One key lookup: ``column = key`` (or IN ``keys``, or LIKE ``key%``), within ``years`` and
+    under ``region`` (a code prefix) where given, at most ``cap`` rows, nearest ``years.target``
+    (or ``target_year``) first."""
+
+    kind: BlockKind
+    column: KeyColumn
+    key: str
+    years: YearWindow | None = None
+    region: str | None = None
+    cap: int = LOOSE_CAP
+    target_year: int | None = None  # ordering only, for a block without a window
+    match: Match = Match.EQUAL
+    keys: tuple[str, ...] = ()  # Match.ANY_OF: the keys (``key`` is the name they surround)
+    sex: str | None = None  # a filter, for the one block that has no name to narrow by
+    also: tuple[tuple[KeyColumn, str], ...] = ()  # further keys the rows must carry (filters)
+    birth_dates: tuple[date, ...] = ()  # a filter: born on one of these days
+
+    @property
+    def order_year(self) -> int | None:
+        return self.years.target if self.years is not None else self.target_year
+
+    def describe(self) -> str:
+        shown = f"{self.key}%" if self.match is Match.PREFIX else self.key
+        if self.match is Match.ANY_OF:
+            shown = f"{len(self.keys)} keys around {self.key}"
+        parts = [f"{self.column} {self.match} {shown}"]
+        if self.years is not None:
+            parts.append(f"year {self.years.first}-{self.years.last}")
+        if self.region is not None:
+            parts.append(f"region {self.region}*")
+        return f"{self.kind}: {', '.join(parts)} (≤{self.cap})"
+
+
+def query_blocks(record: ChildRecord) -> list[Block]:
+    """The key lookups for ``record``, tightest first, without duplicates; [] when the record
+    carries nothing to look up by."""
+    years = year_window(record)
+    area = _Area.of(record.region_codes)
+    names = _NameKeys.of(record.names, record.father_names)
+    mothers = _mother_keys(record)
+    blocks: list[Block] = []
+    if record.kk_number and record.kk_number.strip():
+        kk = record.kk_number.strip()
+        blocks.append(Block(BlockKind.FAMILY, KeyColumn.KK, kk, cap=FAMILY_CAP))
+    formal_mothers = [m for m in mothers if len(m) > CALL_NAME_LENGTH]
+    if years is not None and not formal_mothers and not record.kk_number and names.only_call_names:
+        # Nothing but call names: the desa's children are the likeliest place, so they come
+        # before the many loose name blocks that might fill the people cap first.
+        blocks.extend(_neighbourhood_blocks(years, area, record.sex))
+    for key in names.given:
+        blocks.extend(
+            _name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True, sex=record.sex)
+        )
+    blocks.extend(_family_moved_blocks(names, mothers, _family_tokens(record, names), years))
+    blocks.extend(_birth_day_blocks(names, mothers, record))
+    for key in mothers:
+        blocks.extend(_mother_blocks(key, years, area, record.sex))
+    for key in names.nicknames:
+        blocks.extend(_name_blocks(BlockKind.NICKNAME, key, years, area, national=False))
+    for key in names.given:
+        blocks.extend(_spelling_blocks(key, years, area))
+        blocks.extend(_second_token_blocks(key, years))
+    for key in names.others:
+        blocks.extend(_other_token_blocks(key, years, area))
+    return list(dict.fromkeys(blocks))
+
+
+def year_window(record: ChildRecord) -> YearWindow | None:
+    """The birth years worth searching, from a date, a year or an age estimate; None if unknown."""
+    if record.birth_date is not None:
+        year = record.birth_date.year
+        slack = EXACT_DATE_SLACK if record.birth_date_exact else APPROXIMATE_DATE_SLACK
+        return YearWindow(year - slack, year + slack, year)
+    if record.birth_year is not None:
+        year = record.birth_year
+        return YearWindow(year - YEAR_ONLY_SLACK, year + YEAR_ONLY_SLACK, year)
+    if record.age_estimate is not None:
+        # Aged n at as_of: born in as_of's year − n or the one before.
+        as_of = record.as_of or date.today()
+        year = as_of.year - int(record.age_estimate)
+        return YearWindow(year - 1 - AGE_ESTIMATE_SLACK, year + AGE_ESTIMATE_SLACK - 1, year)
+    return None
+
+
+def _search_years(years: YearWindow | None, record_as_of: date | None = None) -> YearWindow:
+    """The window a block searches: the record's, or a child's years when it gave none."""
+    if years is not None:
+        return years
+    this_year = (record_as_of or date.today()).year
+    return YearWindow(this_year - CHILD_YEARS, this_year, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Area:
+    """Where the record places the child: desa codes, their kabupaten, their provinces."""
+
+    desa: tuple[str, ...]
+    kabupaten: tuple[str, ...]
+    provinces: tuple[str, ...]
+
+    @classmethod
+    def of(cls, codes: Iterable[str]) -> _Area:
+        desa: dict[str, None] = {}
+        kabupaten: dict[str, None] = {}
+        for code in (c.strip() for c in codes):
+            if len(code) == DESA_CODE:
+                desa[code] = None
+            if len(code) >= KABUPATEN_PREFIX:
+                kabupaten[code[:KABUPATEN_PREFIX]] = None
+            elif len(code) == PROVINCE_PREFIX:
+                kabupaten[code] = None  # only the province known: searched as the closest area
+        provinces = dict.fromkeys(
+            k[:PROVINCE_PREFIX] for k in kabupaten if len(k) > PROVINCE_PREFIX
+        )
+        return cls(tuple(desa), tuple(kabupaten), tuple(provinces))
+
+
+def _name_blocks(
+    kind: BlockKind,
+    key: str,
+    years: YearWindow | None,
+    area: _Area,
+    *,
+    national: bool,
+    sex: str | None = None,
+) -> Iterator[Block]:
+    """A name the registry may file the person under: in the desa whatever the year (a wrong or
+    unknown date); in the kabupaten, the province and (for a reported name) the nation within the
+    window (a family that moved: there of the record's sex, which halves a common name's rows);
+    in the kabupaten whatever the year."""
+    column = KeyColumn.NAME
+    target = years.target if years is not None else None
+    window = _search_years(years)
+    for desa in area.desa:
+        yield Block(kind, column, key, None, desa, TIGHT_CAP, target)
+    for region in area.kabupaten:
+        yield Block(kind, column, key, window, region, TIGHT_CAP)
+    if years is not None:
+        for province in area.provinces:
+            yield Block(kind, column, key, years, province, LOOSE_CAP)
+    if (national and years is not None) or not area.kabupaten:
+        yield Block(kind, column, key, window, None, LOOSE_CAP, sex=sex)
+    if years is not None:
+        for region in area.kabupaten:
+            yield Block(kind, column, key, None, region, LOOSE_CAP, target)
+
+
+def _family_moved_blocks(
+    names: _NameKeys, mothers: tuple[str, ...], family: tuple[str, ...], years: YearWindow | None
+) -> Iterator[Block]:
+    """Two keys together anywhere in the nation: the called name (or a formal name a call name
+    stands for) with the mother's or another token, and the mother's name with a family token
+    (the child's other tokens, the parents' other names: a family name is often the father's
+    and, in NTT, the mother's too). A family that moved, under names too common for a national
+    block's cap; two keys together are rare, so these stop at their cap early and rank nothing."""
+    window = _search_years(years)
+    unordered = YearWindow(window.first, window.last, None)
+    for key in (*names.given, *names.nicknames):
+        for mother in mothers:
+            also = ((KeyColumn.MOTHER, mother),)
+            yield Block(BlockKind.MOTHER, KeyColumn.NAME, key, unordered, cap=TIGHT_CAP, also=also)
+    for key in names.given:
+        for other in names.others:
+            also = ((KeyColumn.NAME2, other),)
+            yield Block(
+                BlockKind.OTHER_NAME, KeyColumn.NAME, key, unordered, cap=TIGHT_CAP, also=also
+            )
+    for mother in mothers:
+        for token in family:
+            also = ((KeyColumn.NAME2, token),)
+            yield Block(
+                BlockKind.MOTHER, KeyColumn.MOTHER, mother, unordered, cap=TIGHT_CAP, also=also
+            )
+
+
+def _family_tokens(record: ChildRecord, names: _NameKeys) -> tuple[str, ...]:
+    """Keys of the tokens a family shares: the child's other tokens, the parents' other names."""
+    tokens: dict[str, None] = dict.fromkeys(names.others)
+    for parent in (*record.mother_names, *record.father_names):
+        parsed = parse_name(parent)
+        tokens.update(dict.fromkeys(_key(t) for t in parsed.tokens if t != parsed.given))
+    return tuple(t for t in tokens if t)
+
+
+def _birth_day_blocks(
+    names: _NameKeys, mothers: tuple[str, ...], record: ChildRecord
+) -> Iterator[Block]:
+    """A written date narrows a name nationally to a handful: the called name (or a formal name a
+    call name stands for) or the mother's, born on that day or with day and month swapped, in
+    any region — a family that moved, under a name too common for a national block's cap."""
+    if record.birth_date is None or not record.birth_date_exact:
+        return
+    day = record.birth_date
+    days = (day, *_swapped(day))
+    year = YearWindow(day.year, day.year, None)
+    for key in (*names.given, *names.nicknames):
+        yield Block(
+            BlockKind.GIVEN_NAME, KeyColumn.NAME, key, year, cap=TIGHT_CAP, birth_dates=days
+        )
+    for key in mothers:
+        yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, year, cap=TIGHT_CAP, birth_dates=days)
+
+
+def _swapped(day: date) -> tuple[date, ...]:
+    """The day with day and month swapped, where that is another date (7 March → 3 July)."""
+    if day.day > MONTHS or day.day == day.month:
+        return ()
+    return (date(day.year, day.day, day.month),)
+
+
+def _mother_blocks(
+    key: str, years: YearWindow | None, area: _Area, sex: str | None
+) -> Iterator[Block]:
+    """The mother's called name: her children in the desa and in the kabupaten (any year, nearest
+    first), and her children anywhere within the window (a family that moved)."""
+    target = years.target if years is not None else None
+    for region in (*area.desa, *area.kabupaten):
+        yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, None, region, TIGHT_CAP, target)
+    window = _search_years(years)
+    yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, window, None, LOOSE_CAP, sex=sex)
+
+
+def _spelling_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:
+    """A called name written one letter off, cut short or run together with the next name: its
+    neighbours and its prefixes in the kabupaten within the window, and the names it begins."""
+    if len(key) < MIN_SPELLING_KEY:
+        return
+    window = _search_years(years)
+    neighbours = tuple(sorted(_one_letter_off(key) | _prefixes(key)))
+    for desa in area.desa:
+        yield Block(
+            BlockKind.SPELLING, KeyColumn.NAME, key, None, desa, TIGHT_CAP,
+            match=Match.ANY_OF, keys=neighbours,
+        )  # fmt: skip
+    for region in area.kabupaten:
+        yield Block(
+            BlockKind.SPELLING, KeyColumn.NAME, key, window, region, TIGHT_CAP,
+            match=Match.ANY_OF, keys=neighbours,
+        )  # fmt: skip
+        yield Block(
+            BlockKind.SPELLING, KeyColumn.NAME, key, window, region, TIGHT_CAP, match=Match.PREFIX
+        )
+
+
+def _second_token_blocks(key: str, years: YearWindow | None) -> Iterator[Block]:
+    """The called name filed as the registry's other token (a first given name the record left
+    out, tokens written in another order)."""
+    if years is not None:
+        yield Block(BlockKind.GIVEN_NAME, KeyColumn.NAME2, key, years, None, LOOSE_CAP)
+
+
+def _other_token_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:
+    """Another token of a reported name: the registry's other token, or its called name (the
+    record dropped or garbled the called name but kept the family name)."""
+    window = _search_years(years)
+    target = years.target if years is not None else None
+    # In the kabupaten first, unordered: the scan stops at the cap instead of ranking a common
+    # family name's whole national window.
+    unordered = YearWindow(window.first, window.last, None)
+    for region in area.kabupaten:
+        yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME2, key, unordered, region, TIGHT_CAP)
+    yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME2, key, window, None, LOOSE_CAP)
+    yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME, key, window, None, LOOSE_CAP)
+    for region in area.kabupaten:
+        yield Block(BlockKind.OTHER_NAME, KeyColumn.NAME, key, None, region, LOOSE_CAP, target)
+
+
+def _neighbourhood_blocks(years: YearWindow, area: _Area, sex: str | None) -> Iterator[Block]:
+    """A child known only by a call name ("Nana", "Wan": often the end of the formal name, which
+    no key index can look up), the mother at most by hers, and no KK: the children of the desa born in the
+    window, nearest the year first. It reads the desa by ``ix_person_region_code``: a few
+    thousand people in a real desa."""
+    for desa in area.desa:
+        yield Block(
+            BlockKind.NEIGHBOURHOOD,
+            KeyColumn.REGION,
+            desa,
+            years,
+            None,
+            NEIGHBOURHOOD_CAP,
+            sex=sex,
+        )
+
+
+_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_letter_off(key: str) -> set[str]:
+    """Every key one deletion, insertion, substitution or swap of neighbours away (a typo)."""
+    splits = [(key[:i], key[i:]) for i in range(len(key) + 1)]
+    deleted = {a + b[1:] for a, b in splits if b}
+    swapped = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaced = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    inserted = {a + c + b for a, b in splits for c in _LETTERS}
+    return (deleted | swapped | replaced | inserted) - {key}
+
+
+def _prefixes(key: str) -> set[str]:
+    """The key's proper prefixes of a name's length: "prasetyoramadan" ⊃ "prasetyo"."""
+    return {key[:i] for i in range(MIN_SPELLING_KEY, len(key))}
+
+
+@dataclass(frozen=True, slots=True)
+class _NameKeys:
+    """The keys of every reported name, by how directly they rest on what was reported."""
+
+    given: tuple[str, ...]
+    nicknames: tuple[str, ...]
+    others: tuple[str, ...]
+
+    own_tokens: int  # tokens of the child's own reported names (a father's name aside)
+
+    @property
+    def only_call_names(self) -> bool:
+        """Nothing but short call names: no formal name, no family name to look up by."""
+        return self.own_tokens <= len(self.given) and all(
+            len(k) <= CALL_NAME_LENGTH for k in self.given
+        )
+
+    @classmethod
+    def of(cls, names: Iterable[str], father_names: Iterable[str]) -> _NameKeys:
+        given: dict[str, None] = {}
+        nicknames: dict[str, None] = {}
+        others: dict[str, None] = {}
+        own_tokens = 0
+        for name in names:
+            parsed = parse_name(name)
+            if parsed.baby:
+                continue  # "By. Ny. X" names the mother, not the child (see _mother_keys)
+            called = _key(parsed.given or "")
+            if called:
+                given[called] = None
+            tokens = [t for t in parsed.tokens if _key(t)]
+            own_tokens += len(tokens)
+            for token in tokens:
+                for formal in formal_names(token):
+                    nicknames[_key(formal)] = None
+                if _key(token) != called:
+                    others[_key(token)] = None
+            for first, second in itertools.pairwise(tokens):
+                others[_key(first + second)] = None  # "Nur Haliza" filed as "Nurhaliza"
+        for father in father_names:
+            # A father's called name often closes the child's name (Malay, Minang habit).
+            called = _key(parse_name(father).given or "")
+            if called:
+                others[called] = None
+        nicknames = {k: None for k in nicknames if k and k not in given}
+        others = {k: None for k in others if k and k not in given and k not in nicknames}
+        return cls(tuple(given), tuple(nicknames), tuple(others), own_tokens)
+
+
+def _mother_keys(record: ChildRecord) -> tuple[str, ...]:
+    """The mother's called name as reported, its formal names if it is a nickname, and the mother
+    a baby's name points at ("By. Ny. Sri Wahyuni": baby of Mrs Sri Wahyuni)."""
+    keys: dict[str, None] = {}
+    reported = [*record.mother_names]
+    reported.extend(m for m in (parse_name(n).mother for n in record.names) if m)
+    for mother in reported:
+        parsed = parse_name(mother)
+        called = _key(parsed.given or "")
+        if called:
+            keys[called] = None
+        for formal in formal_names(parsed.given or ""):
+            keys[_key(formal)] = None
+    return tuple(k for k in keys if k)
+
+
+def _key(token: str) -> str:
+    return phonetic_key(token)[:KEY_LENGTH] if token else ""

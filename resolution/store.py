@@ -1,22 +1,42 @@
 """Candidate retrieval and scoring against Disdukcapil's database (SQLite or PostgreSQL).
 
-Initial version (interfaces first): H2 replaces the internals. The signatures are the contract
-with the subgraph (H4) and the bulk tools (H3).
+``child_record`` gathers what every agency reported of a child; ``candidates`` runs the record's
+blocks (``resolution.blocking``) as one statement over the key indexes, loads the people found and
+lets the model rank them; ``score_pair`` scores one person the officer names.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Final
 
-from sqlalchemy import Row, select
+from sqlalchemy import Date, Integer, Row, String, TextualSelect, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resolution.explain import Band, Candidate, Candidates, Evidence
+from resolution.blocking import Block, Match, query_blocks
+from resolution.explain import Candidate, Candidates
+from resolution.model import Model
 from resolution.names import normalize_name
 from resolution.records import ChildRecord, RegistryRecord
 from subgraphs.disdukcapil import tables as t
 
-MODEL_VERSION = "stub"
+# The version of the shipped weights, which every answer of this process carries: what the work
+# queue compares its stored suggestions with (read once from the artifact, like a constant).
+MODEL_VERSION: Final = Model.load().version
+# People one query may load and score, whatever its blocks returned: the blocks are taken in
+# the record's order (the called name's blocks first, tightest first) until this many distinct
+# people are found. Scoring is the costly part (the model compares every attribute of every
+# pair); on the seeded worlds the true person is almost never beyond the 200th (bench/identity/blocking_recall.py, 200,000 children: 2,112
+# found at 150, 2,113 at 200, 250 and 400).
+MAX_PEOPLE: Final = 200
+# Region prefixes are searched as ranges ("13.71" ≤ code < "13.71~"): '~' sorts after the digits
+# and dots of a region code, and a range keeps the composite indexes usable on both backends.
+_PREFIX_END: Final = "~"
+
+MAX_AGE: Final = 120  # an age estimate beyond it is a typing slip, not an estimate
+_REPORTED_NAMES: Final = ("fullName", "name", "otherName", "nickname")
 
 
 async def child_record(conn: AsyncConnection, child_id: str) -> ChildRecord | None:
@@ -25,47 +45,179 @@ async def child_record(conn: AsyncConnection, child_id: str) -> ChildRecord | No
     row = (await conn.execute(select(t.child).where(t.child.c.id == child_id))).first()
     if row is None:
         return None
+    names = (
+        await conn.execute(
+            select(t.child_name.c.name)
+            .where(t.child_name.c.child_id == child_id)
+            .order_by(t.child_name.c.id)
+        )
+    ).scalars()
+    reports = (
+        await conn.execute(
+            select(
+                t.child_attribute_report.c.attribute,
+                t.child_attribute_report.c.value,
+                t.child_attribute_report.c.reported_at,
+            )
+            .where(t.child_attribute_report.c.child_id == child_id)
+            .order_by(t.child_attribute_report.c.reported_at, t.child_attribute_report.c.id)
+        )
+    ).all()
+    return _merged(row, list(names), [(r.attribute, r.value, r.reported_at) for r in reports])
+
+
+def _merged(
+    row: Row[Any], other_names: Sequence[str], reports: Sequence[tuple[str, str, datetime]]
+) -> ChildRecord:
+    """The index row's values first (most trusted), then what agencies reported, oldest first."""
+    reported: dict[str, list[str]] = {}
+    for attribute, value, _at in reports:
+        reported.setdefault(attribute, []).append(value)
+    age, as_of = _age_estimate(reports)
+
+    def values(index_value: str | None, *attributes: str) -> list[str]:
+        return [index_value or "", *(v for a in attributes for v in reported.get(a, ()))]
+
+    birth_date = row.birth_date
+    exact = not row.birth_date_approximate
+    if birth_date is None:
+        birth_date = next(filter(None, map(_date, reported.get("birthDate", ()))), None)
+        exact = False  # a date only another agency gave: not the index's own
+    sexes = _distinct(values(row.sex, "sex"))
+    kk = _distinct(values(row.kk_number, "kkNumber"))
     return ChildRecord(
-        names=(row.full_name,),
-        sex=row.sex,
-        birth_date=row.birth_date,
-        birth_date_exact=not row.birth_date_approximate,
-        birth_places=(row.birth_place,) if row.birth_place else (),
-        region_codes=(row.region_code,),
-        mother_names=(row.mother_name,) if row.mother_name else (),
-        father_names=(row.father_name,) if row.father_name else (),
-        kk_number=row.kk_number,
+        names=_distinct_names([row.full_name, *other_names, *values(None, *_REPORTED_NAMES)]),
+        sex=sexes[0] if sexes else None,
+        birth_date=birth_date,
+        birth_date_exact=exact,
+        age_estimate=age,
+        as_of=as_of,
+        birth_places=_distinct_names(values(row.birth_place, "birthPlace")),
+        region_codes=_distinct(values(row.region_code, "regionCode")),
+        mother_names=_distinct_names(values(row.mother_name, "motherName")),
+        father_names=_distinct_names(values(row.father_name, "fatherName")),
+        kk_number=kk[0] if kk else None,
         record_id=row.id,
     )
 
 
-async def candidates(conn: AsyncConnection, record: ChildRecord, *, top: int = 5) -> Candidates:
-    """The registry persons who may be this child, best first, at most ``top``."""
-    name = normalize_name(record.names[0]) if record.names else ""
-    rows = (
-        await conn.execute(select(t.person).where(t.person.c.normalized_name == name).limit(top))
-    ).all()
-    found = tuple(
-        Candidate(
-            person=_registry(r),
-            score=0.5,
-            band=Band.REVIEW,
-            match_weight=0.0,
-            explanation=(Evidence("name", "EXACT", 0.0, "stub", name, r.normalized_name),),
-        )
-        for r in rows
-        if r.nik not in record.excluded_niks
-    )
-    return Candidates(found, 0.5, MODEL_VERSION)
+async def candidates(
+    conn: AsyncConnection, record: ChildRecord, *, top: int = 5, model: Model | None = None
+) -> Candidates:
+    """The registry persons who may be this child, best first, at most ``top``. ``model``: the
+    loaded weights (a server or a batch loads them once; default: ``Model.load()`` each call)."""
+    blocks = query_blocks(record)
+    model = model or Model.load()
+    if not blocks:
+        return model.rank(record, (), top)
+    ids = await retrieve(conn, blocks)
+    people = await load_people(conn, ids)
+    ranked = model.rank(record, [p for p in people if p.nik not in record.excluded_niks], top)
+    return dataclasses.replace(ranked, blocks_searched=len(blocks))
 
 
-async def score_pair(conn: AsyncConnection, record: ChildRecord, nik: str) -> Candidate | None:
+async def score_pair(
+    conn: AsyncConnection, record: ChildRecord, nik: str, *, model: Model | None = None
+) -> Candidate | None:
     """This one person's score and explanation for the record (linkNik records it even when the
     officer links a person the matcher did not rank); None for an unknown NIK."""
     row = (await conn.execute(select(t.person).where(t.person.c.nik == nik))).first()
     if row is None:
         return None
-    return Candidate(_registry(row), 0.5, Band.REVIEW, 0.0, ())
+    return (model or Model.load()).score(record, _registry(row))
+
+
+async def retrieve(conn: AsyncConnection, blocks: Sequence[Block]) -> list[int]:
+    """The ids of the people the blocks find, in block order, at most ``MAX_PEOPLE``.
+
+    One statement: each block a capped subquery over its key index, all of them unioned.
+    """
+    if not blocks:
+        return []
+    rows = (await conn.execute(blocks_statement(blocks))).all()
+    found = sorted(rows, key=lambda r: int(r.block))  # UNION ALL keeps no order of its own
+    ids: dict[int, None] = {}
+    for r in found:
+        ids[r.id] = None
+        if len(ids) == MAX_PEOPLE:
+            break
+    return list(ids)
+
+
+def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
+    """``SELECT block, id`` for every block, each with its own cap and order, unioned.
+
+    Written as text: a record's statement has a few dozen arms and a thousand key values, and
+    building it as an expression tree cost more than running it (11 ms against 4 per query).
+    Only column names and integers are written into it; every key and region is a parameter.
+    """
+    arms: list[str] = []
+    params: dict[str, Any] = {}
+    expanding: list[str] = []
+    for number, block in enumerate(blocks):
+        where = [_key_condition(number, block, params, expanding)]
+        if block.years is not None:
+            where.append(f"birth_year BETWEEN {block.years.first:d} AND {block.years.last:d}")
+        if block.region is not None:
+            # Under a key prefix the region is a filter, not a seek: SQLite's planner, knowing
+            # no value frequencies, would otherwise walk the whole region by its own index.
+            region = "region_code || ''" if block.match is Match.PREFIX else "region_code"
+            params[f"r{number}"] = block.region
+            params[f"re{number}"] = block.region + _PREFIX_END
+            where.append(f"{region} >= :r{number} AND {region} < :re{number}")
+        for extra, (column, key) in enumerate(block.also):
+            params[f"a{number}_{extra}"] = key
+            where.append(f"{column.value} = :a{number}_{extra}")
+        if block.birth_dates:
+            for i, day in enumerate(block.birth_dates):
+                params[f"d{number}_{i}"] = day
+            marks = ", ".join(f":d{number}_{i}" for i in range(len(block.birth_dates)))
+            where.append(f"birth_date IN ({marks})")
+        if block.sex is not None:
+            params[f"s{number}"] = block.sex
+            where.append(f"sex = :s{number}")
+        order = ""
+        if block.order_year is not None:
+            order = f" ORDER BY abs(birth_year - {block.order_year:d}), id"
+        arms.append(
+            f"SELECT b{number}.block, b{number}.id FROM (SELECT {number:d} AS block, id "
+            f"FROM person WHERE {' AND '.join(where)}{order} LIMIT {block.cap:d}) AS b{number}"
+        )
+    values = [
+        bindparam(
+            name,
+            value,
+            type_=Date if isinstance(value, date) else String,
+            expanding=name in expanding,
+        )
+        for name, value in params.items()
+    ]
+    return text(" UNION ALL ".join(arms)).bindparams(*values).columns(block=Integer, id=Integer)
+
+
+def _key_condition(number: int, block: Block, params: dict[str, Any], expanding: list[str]) -> str:
+    column = block.column.value  # a KeyColumn: one of four fixed column names
+    name = f"k{number}"
+    if block.match is Match.ANY_OF:
+        params[name] = list(block.keys)
+        expanding.append(name)
+        return f"{column} IN :{name}"
+    params[name] = block.key
+    if block.match is Match.PREFIX:
+        # A range, not LIKE: LIKE 'x%' reaches an index on neither backend by default.
+        params[f"{name}e"] = block.key + _PREFIX_END
+        return f"{column} >= :{name} AND {column} < :{name}e"
+    return f"{column} = :{name}"
+
+
+async def load_people(conn: AsyncConnection, ids: Sequence[int]) -> list[RegistryRecord]:
+    """The registry rows of ``ids`` (in id order)."""
+    if not ids:
+        return []
+    rows = await conn.execute(
+        select(t.person).where(t.person.c.id.in_(ids)).order_by(t.person.c.id)
+    )
+    return [_registry(r) for r in rows]
 
 
 def _registry(r: Row[Any]) -> RegistryRecord:
@@ -81,3 +233,37 @@ def _registry(r: Row[Any]) -> RegistryRecord:
         mother_name=r.mother_name,
         father_name=r.father_name,
     )
+
+
+def _distinct(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def _distinct_names(values: Iterable[str]) -> tuple[str, ...]:
+    """Names once each: two spellings that normalize alike are one name (the first kept)."""
+    seen: dict[str, str] = {}
+    for value in _distinct(values):
+        seen.setdefault(normalize_name(value), value)
+    return tuple(v for k, v in seen.items() if k)
+
+
+def _age_estimate(
+    reports: Sequence[tuple[str, str, datetime]],
+) -> tuple[float | None, date | None]:
+    """The first readable age estimate (years) and the day it was made (its report's)."""
+    for attribute, value, at in reports:
+        if attribute == "ageEstimate":
+            try:
+                age = float(value)
+            except ValueError:
+                continue
+            if 0 <= age < MAX_AGE:
+                return age, at.date()
+    return None, None
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
