@@ -290,8 +290,10 @@ class Pair:
         name_differs = given in {"DIFFERENT", "TOKEN_SHARED"}
         family = lv["mother"] in _GOOD_PARENT or lv["father"] in _GOOD_PARENT or lv["kk"] == "SAME"
         found: list[Warning_] = []
-        # Twins: same parents and birth day; the names may differ or only rhyme (Alya / Alyi).
-        if family and lv["birth_date"] in _CLOSE_DATE and given in _NOT_THE_SAME_NAME:
+        # Twins: same parents and birth day; the names may differ or only rhyme (Alya / Alyi),
+        # or the record has no name of its own ("By. Ny. <mother>"): a twin agrees as well.
+        twin_name = given in _NOT_THE_SAME_NAME or given == MISSING
+        if family and lv["birth_date"] in _CLOSE_DATE and twin_name:
             found.append(Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME)
         elif family and name_differs:
             found.append(Warning_.SAME_FAMILY_OTHER_NAME)

@@ -103,6 +103,25 @@ def test_his_unregistered_twin_is_warned_about_and_not_auto_suggested(model: Mod
     assert plain.score > joko.score
 
 
+def test_a_baby_without_a_name_of_its_own_is_not_auto_suggested(model: Model) -> None:
+    # "By. Ny. Sri Wahyuni", born the day Joko was: Joko, or his unregistered twin? The record
+    # cannot tell, however well the family and the day agree, so the officer decides.
+    baby = ChildRecord(
+        names=("By. Ny. Sri Wahyuni",),
+        sex="M",
+        birth_date=date(2014, 8, 17),
+        mother_names=("Sri Wahyuni",),
+        father_names=("Sutrisno",),
+        region_codes=("21.71.09.1002",),
+    )
+    joko = model.rank(baby, REGISTRY, 5).candidates[0]
+    assert joko.person == JOKO
+    assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
+    # Without the warning its score alone would have put it in the band.
+    assert joko.score >= model.bands.auto_suggest
+
+
 def test_twins_both_registered_share_the_probability(model: Model) -> None:
     # Only the family and the birth day are known: either twin could be the child.
     record = ChildRecord(
