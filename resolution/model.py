@@ -49,6 +49,9 @@ _GOOD_NAME: Final = frozenset({"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", 
 _NOT_THE_SAME_NAME: Final = frozenset({"SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT"})
 _GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
 _CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
+# A nameless record's date levels that do not set a twin apart from the child (all but a date
+# that disagrees, which points to an older or younger sibling instead).
+_TWIN_CANNOT_BE_TOLD: Final = frozenset(LEVELS["birth_date"]) - {"WITHIN_3_YEARS", "DIFFERENT"}
 HARD_NEGATIVES: Final = frozenset({
     Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME,
     Warning_.SAME_FAMILY_OTHER_NAME,
@@ -290,10 +293,11 @@ class Pair:
         name_differs = given in {"DIFFERENT", "TOKEN_SHARED"}
         family = lv["mother"] in _GOOD_PARENT or lv["father"] in _GOOD_PARENT or lv["kk"] == "SAME"
         found: list[Warning_] = []
-        # Twins: same parents and birth day; the names may differ or only rhyme (Alya / Alyi),
-        # or the record has no name of its own ("By. Ny. <mother>"): a twin agrees as well.
-        twin_name = given in _NOT_THE_SAME_NAME or given == MISSING
-        if family and lv["birth_date"] in _CLOSE_DATE and twin_name:
+        # Twins: same parents and birth day; the names may differ or only rhyme (Alya / Alyi).
+        # A record with no name of its own ("By. Ny. <mother>") agrees with a twin on everything
+        # it holds, whatever its date says (twins share it): a twin, as far as it can tell.
+        twin_dates = _CLOSE_DATE if given != MISSING else _TWIN_CANNOT_BE_TOLD
+        if family and lv["birth_date"] in twin_dates and given in _NOT_THE_SAME_NAME | {MISSING}:
             found.append(Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME)
         elif family and name_differs:
             found.append(Warning_.SAME_FAMILY_OTHER_NAME)

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from resolution import store
 from resolution.blocking import query_blocks
 from resolution.explain import Band, Candidates
-from resolution.model import HARD_NEGATIVES, Model
+from resolution.model import HARD_NEGATIVES, Model, shipped
 from resolution.records import ChildRecord, RegistryRecord
 from resolution.train import read_child_records, seed_world
 
@@ -256,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--choose-bands", action="store_true")
     parser.add_argument("--write", type=Path, help="also write the tables to this file")
     args = parser.parse_args(argv)
-    model = Model.load(args.weights)
+    model = Model.load(args.weights) if args.weights else shipped()
     with tempfile.TemporaryDirectory(prefix="identity-eval-") as tmp:
         folder = args.data_dir or Path(tmp)
         started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 
@@ -120,6 +121,12 @@ def test_a_baby_without_a_name_of_its_own_is_not_auto_suggested(model: Model) ->
     assert joko.band != Band.AUTO_SUGGEST
     # Without the warning its score alone would have put it in the band.
     assert joko.score >= model.bands.auto_suggest
+    # Nor when the date is only approximate: a twin shares whatever date the record gives.
+    approximate = dataclasses.replace(baby, birth_date=date(2014, 1, 1), birth_date_exact=False)
+    joko = model.rank(approximate, REGISTRY, 5).candidates[0]
+    assert joko.person == JOKO
+    assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
 
 
 def test_twins_both_registered_share_the_probability(model: Model) -> None:
