@@ -10,8 +10,13 @@ recorded under a nickname, in another kabupaten, with a wrong year or without a 
 found through another block than the one its broken field would have served.
 
 Each block has a row cap, so that a common key ("putri" nationally) costs no more than any other;
-what a cap drops is the part of a block farthest from the birth-year estimate, and the tighter
-blocks (same key, same kabupaten, the year window) come first and are rarely capped.
+what a cap drops is the part of a block farthest from the birth-year estimate (or, in a block
+without a target year, whatever the index yields last). Tight blocks (a desa; a kabupaten and the
+window; two keys together; a written day) hold a few dozen people even for the commonest names,
+so a cap there rarely costs recall; loose ones (a province, the nation, any year) are where it
+does: a family that moved, recorded under a common name with no mother, no exact date and no
+family token, is found only among the nearest-year namesakes of its sex. The store scores at most
+200 people per record, taking blocks in this order (bench/identity/RETRIEVAL.md has the figures).
 """
 
 from __future__ import annotations
