@@ -129,6 +129,33 @@ def test_a_baby_without_a_name_of_its_own_is_not_auto_suggested(model: Model) ->
     assert joko.band != Band.AUTO_SUGGEST
 
 
+def test_a_neighbour_born_in_the_same_town_weighs_less_than_a_stranger_there(model: Model) -> None:
+    # Most of a desa is born in its own town: there, a shared birthplace says little.
+    record = ChildRecord(names=("Joko",), birth_places=("Batam",), region_codes=("21.71.09.1002",))
+    away = dataclasses.replace(record, region_codes=("14.71.10.1004",))
+
+    def birthplace(r: ChildRecord) -> float:
+        return next(
+            e.weight for e in model.score(r, JOKO).explanation if e.attribute == "birth_place"
+        )
+
+    assert 0 < birthplace(record) < birthplace(away) - 2
+
+
+def test_the_family_name_in_the_same_desa_is_a_family(model: Model) -> None:
+    # No parent recorded; another given name, Joko's family name, his desa: a brother?
+    record = ChildRecord(
+        names=("Bagus Sutrisno",),
+        sex="M",
+        birth_date=date(2015, 8, 17),
+        birth_places=("Batam",),
+        region_codes=("21.71.09.1002",),
+    )
+    joko = model.score(record, JOKO)
+    assert Warning_.SAME_FAMILY_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
+
+
 def test_twins_both_registered_share_the_probability(model: Model) -> None:
     # Only the family and the birth day are known: either twin could be the child.
     record = ChildRecord(
