@@ -52,8 +52,8 @@ _GOOD_NAME: Final = frozenset({"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", 
 _NOT_THE_SAME_NAME: Final = frozenset({"SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT"})
 _GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
 _CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
-# A nameless record's date levels that do not set a twin apart from the child (all but a date
-# that disagrees, which points to an older or younger sibling instead).
+# The date levels that do not set a twin apart from the child (all but a date that disagrees,
+# which points to an older or younger sibling instead).
 _TWIN_CANNOT_BE_TOLD: Final = frozenset(LEVELS["birth_date"]) - {"WITHIN_3_YEARS", "DIFFERENT"}
 HARD_NEGATIVES: Final = frozenset({
     Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME,
@@ -310,9 +310,10 @@ class Pair:
         )
         found: list[Warning_] = []
         # Twins: same parents and birth day; the names may differ or only rhyme (Alya / Alyi).
-        # A record with no name of its own ("By. Ny. <mother>") agrees with a twin on everything
-        # it holds, whatever its date says (twins share it): a twin, as far as it can tell.
-        twin_dates = _CLOSE_DATE if given != MISSING else _TWIN_CANNOT_BE_TOLD
+        # A name that only rhymes, or no name of its own ("By. Ny. <mother>"), agrees with a twin
+        # as well as with the child, and so does any date the record gives that does not set the
+        # two apart (twins share it: an approximate or year-only date cannot tell them apart).
+        twin_dates = _CLOSE_DATE if name_differs else _TWIN_CANNOT_BE_TOLD
         if family and lv["birth_date"] in twin_dates and given in _NOT_THE_SAME_NAME | {MISSING}:
             found.append(Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME)
         elif family and name_differs:
