@@ -156,6 +156,22 @@ def test_the_family_name_in_the_same_desa_is_a_family(model: Model) -> None:
     assert joko.band != Band.AUTO_SUGGEST
 
 
+def test_a_rhyming_twin_with_an_approximate_date_is_still_a_possible_twin(model: Model) -> None:
+    # Joko's twin "Joki", recorded with only the year: the date cannot tell him from Joko.
+    record = ChildRecord(
+        names=("Muhammad Joki Sutrisno",),
+        sex="M",
+        birth_date=date(2014, 1, 1),
+        birth_date_exact=False,
+        mother_names=("Sri Wahyuni",),
+        region_codes=("21.71.09.1002",),
+    )
+    joko = model.score(record, JOKO)
+    assert next(e.level for e in joko.explanation if e.attribute == "birth_date") != "EXACT"
+    assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
+
+
 def test_twins_both_registered_share_the_probability(model: Model) -> None:
     # Only the family and the birth day are known: either twin could be the child.
     record = ChildRecord(
