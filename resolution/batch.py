@@ -230,7 +230,7 @@ def match_records(
         return _match_in_process((database_url, records, top))
     size = -(-len(records) // workers)
     jobs = [(database_url, records[i : i + size], top) for i in range(0, len(records), size)]
-    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+    with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
         results = pool.map(_match_in_process, jobs)
     rows = [row for part, _ in results for row in part]
     failures = [f for _, part in results for f in part]

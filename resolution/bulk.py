@@ -362,7 +362,7 @@ def _parsed(blocks: Iterator[tuple[int, bytes]], layout: _Layout, workers: int) 
             yield _parse_block(layout, first, data, memo)
         return
     parse = partial(_parse_in_worker, layout)
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_start_worker) as pool:
         pending: deque[Any] = deque()
         for first, data in blocks:
