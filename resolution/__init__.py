@@ -1,6 +1,6 @@
 """Identity resolution: which registry (SIAK) person an undocumented child might be, and why.
 
-Modules (each owns one concern; see docs/identity-resolution.md):
+Modules (each owns one concern; see docs/identity-resolution.md and bench/identity/README.md):
 
 - ``names``     name knowledge: normalization, the spelling reforms, honorifics and prefixes,
                 nicknames, phonetic keys. The matcher, the blocking keys and the synthetic
@@ -13,5 +13,6 @@ Modules (each owns one concern; see docs/identity-resolution.md):
 - ``model``     the learned weights (``weights.json``), scoring, calibration, explanation.
 - ``train``     re-learning the weights (``satu-anak identity train``).
 - ``store``     candidate retrieval and scoring against a database.
-- ``bulk``      ``satu-anak identity import-registry`` and ``satu-anak identity match``.
+- ``bulk``      ``satu-anak identity import-registry``.
+- ``batch``     ``satu-anak identity match``.
 """

@@ -45,10 +45,16 @@ WEIGHTS_FILE: Final = Path(__file__).with_name("weights.json")
 # Given-name levels at which the name's frequency replaces the level's u (Splink's term-frequency
 # adjustment): agreeing on a rare name is stronger evidence than agreeing on 'Putri'.
 TF_LEVELS: Final = frozenset({"EXACT", "OLD_SPELLING", "PHONETIC"})
+# Attributes neighbours share more often than strangers: where the region agrees on the desa,
+# their u is the one among persons of one desa (not of one KK), learned from the registry.
+DESA_U: Final = ("birth_place", "other_names")
 _GOOD_NAME: Final = frozenset({"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR"})
 _NOT_THE_SAME_NAME: Final = frozenset({"SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT"})
 _GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
 _CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
+# The date levels that do not set a twin apart from the child (all but a date that disagrees,
+# which points to an older or younger sibling instead).
+_TWIN_CANNOT_BE_TOLD: Final = frozenset(LEVELS["birth_date"]) - {"WITHIN_3_YEARS", "DIFFERENT"}
 HARD_NEGATIVES: Final = frozenset({
     Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME,
     Warning_.SAME_FAMILY_OTHER_NAME,
@@ -63,6 +69,7 @@ class AttributeWeights:
     m: tuple[float, ...]
     u: tuple[float, ...]
     u_sibling: tuple[float, ...] | None  # person attributes only: how siblings compare
+    u_desa: tuple[float, ...] | None = None  # DESA_U attributes: how neighbours compare
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,10 @@ class Model:
     def from_json(cls, data: dict[str, Any]) -> Model:
         attributes = {
             name: AttributeWeights(
-                tuple(a["m"]), tuple(a["u"]), tuple(a["u_sibling"]) if a.get("u_sibling") else None
+                tuple(a["m"]),
+                tuple(a["u"]),
+                tuple(a["u_sibling"]) if a.get("u_sibling") else None,
+                tuple(a["u_desa"]) if a.get("u_desa") else None,
             )
             for name, a in data["attributes"].items()
         }
@@ -180,6 +190,7 @@ class Model:
         """(evidence, log2 Bayes factor, family term) of a pair's levels."""
         log_m = log_u = log_s = 0.0
         evidence: list[tuple[str, str, float]] = []
+        same_desa = levels["region"] == "DESA"
         for attribute in ATTRIBUTES:
             level = levels[attribute]
             if level == MISSING:
@@ -188,6 +199,8 @@ class Model:
             w = self.attributes[attribute]
             i = LEVELS[attribute].index(level)
             m, u = w.m[i], w.u[i]
+            if same_desa and w.u_desa is not None:
+                u = w.u_desa[i]
             if attribute == "given_name" and tf is not None and level in TF_LEVELS:
                 u = tf
             log_m += math.log2(m)
@@ -309,10 +322,20 @@ class Pair:
         given = lv["given_name"]
         name_agrees = given in _GOOD_NAME
         name_differs = given in {"DIFFERENT", "TOKEN_SHARED"}
-        family = lv["mother"] in _GOOD_PARENT or lv["father"] in _GOOD_PARENT or lv["kk"] == "SAME"
+        family = (
+            lv["mother"] in _GOOD_PARENT
+            or lv["father"] in _GOOD_PARENT
+            or lv["kk"] == "SAME"
+            # no parent recorded, but the family name and the desa agree: a family all the same
+            or (lv["other_names"] == "EXACT" and lv["region"] == "DESA")
+        )
         found: list[Warning_] = []
         # Twins: same parents and birth day; the names may differ or only rhyme (Alya / Alyi).
-        if family and lv["birth_date"] in _CLOSE_DATE and given in _NOT_THE_SAME_NAME:
+        # A name that only rhymes, or no name of its own ("By. Ny. <mother>"), agrees with a twin
+        # as well as with the child, and so does any date the record gives that does not set the
+        # two apart (twins share it: an approximate or year-only date cannot tell them apart).
+        twin_dates = _CLOSE_DATE if name_differs else _TWIN_CANNOT_BE_TOLD
+        if family and lv["birth_date"] in twin_dates and given in _NOT_THE_SAME_NAME | {MISSING}:
             found.append(Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME)
         elif family and name_differs:
             found.append(Warning_.SAME_FAMILY_OTHER_NAME)

@@ -25,7 +25,7 @@ import sqlite3
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final
@@ -43,7 +43,7 @@ from resolution.compare import (
     person_side,
     record_side,
 )
-from resolution.model import TF_LEVELS, WEIGHTS_FILE
+from resolution.model import DESA_U, TF_LEVELS, WEIGHTS_FILE
 from resolution.names import formal_names, parse_name, phonetic_key
 from resolution.records import ChildRecord, RegistryRecord
 
@@ -282,6 +282,31 @@ def sibling_u(
     return result
 
 
+def desa_pairs(persons: Sequence[RegistryRecord], n: int, rng: random.Random) -> np.ndarray:
+    """Level indexes of ``n`` random pairs of persons registered in one desa, not in one KK.
+
+    Neighbours share more than strangers do: the town they were born in, the family names of
+    their place. Agreement on those counts as evidence only beyond what one desa shares, else a
+    namesake next door adds the birthplace and the family name up to a confident wrong match.
+    """
+    by_desa: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(persons):
+        if p.region_code:
+            by_desa[p.region_code].append(i)
+    pickable = [i for members in by_desa.values() if len(members) > 1 for i in members]
+    pairs: list[tuple[int, int]] = []
+    for _ in range(n * 3):
+        if not pickable or len(pairs) == n:
+            break
+        i = rng.choice(pickable)
+        j = rng.choice(by_desa[persons[i].region_code or ""])
+        if j != i and persons[i].kk_number != persons[j].kk_number:
+            pairs.append((i, j))
+    return pair_levels(
+        (record_side(person_as_record(persons[i])), person_side(persons[j])) for i, j in pairs
+    )
+
+
 def with_twins(sibling_dates: list[float], m_dates: list[float]) -> list[float]:
     """Sibling-u of the birth date with twins in: a sibling is a twin with probability
     TWIN_SHARE, and a twin's birth date compares with the record as the child's own would (m).
@@ -295,6 +320,20 @@ def with_twins(sibling_dates: list[float], m_dates: list[float]) -> list[float]:
         for s, m in zip(sibling_dates[:-1], m_dates[:-1], strict=True)
     ]
     return [*mixed, 1.0]
+
+
+def desa_correction(
+    levels: np.ndarray, u: dict[str, list[float]], u_desa: dict[str, list[float]]
+) -> np.ndarray:
+    """Per pair, ln u_desa − ln u summed over DESA_U attributes where the region agrees on the
+    desa (the model's own substitution, ``Model.pair_from_levels``)."""
+    same_desa = levels[:, ATTRIBUTES.index("region")] == LEVELS["region"].index("DESA")
+    total = np.zeros(len(levels))
+    for attribute, local in u_desa.items():
+        j = ATTRIBUTES.index(attribute)
+        diff = np.log(np.array(local)) - np.log(np.array(u[attribute]))
+        total += np.where(same_desa, diff[levels[:, j]], 0.0)
+    return total
 
 
 def initial_m() -> dict[str, list[float]]:
@@ -326,6 +365,10 @@ class Evidence:
     name_frequencies: dict[str, float]
     registry_persons: int
     child_records: int
+    # Pairs of registry persons of one desa, not of one KK: how neighbours compare (DESA_U).
+    desa_levels: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, len(ATTRIBUTES)), dtype=np.int64)
+    )
 
 
 class EmptyRegistry(ValueError):
@@ -343,6 +386,7 @@ def gather(db_path: Path, random_seed: int = 1, n_random: int = RANDOM_PAIRS) ->
         raise EmptyRegistry("the registry holds no person to learn from")
     u_levels = random_pairs(records, persons, n_random, rng)
     sib_levels, siblings_per_child = sibling_pairs(registry)
+    neighbours = desa_pairs(persons, n_random // 2, rng)
     frequencies = given_name_frequencies(persons)
     blocks = MemoryBlocks(persons)
     floor = 1.0 / len(persons)
@@ -371,6 +415,7 @@ def gather(db_path: Path, random_seed: int = 1, n_random: int = RANDOM_PAIRS) ->
         frequencies,
         len(persons),
         len(records),
+        neighbours,
     )
 
 
@@ -380,6 +425,7 @@ def expectation_maximisation(
     u_sibling: dict[str, list[float]],
     no_match: float,
     iterations: int = EM_ITERATIONS,
+    u_desa: dict[str, list[float]] | None = None,
 ) -> EmResult:
     """m per level by EM over blocked pairs, u and sibling-u fixed (Splink's scheme).
 
@@ -397,6 +443,7 @@ def expectation_maximisation(
     given = ATTRIBUTES.index("given_name")
     tf_rows = ~np.isnan(evidence.log_tf)
     log_u = sum(np.log(np.array(u[a]))[levels[:, j]] for j, a in enumerate(ATTRIBUTES))
+    log_u = log_u + desa_correction(levels, u, u_desa or {})
     log_u = log_u + np.where(
         tf_rows, evidence.log_tf - np.log(np.array(u["given_name"]))[levels[:, given]], 0.0
     )
@@ -454,7 +501,12 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
     """Estimate every probability from gathered evidence: the weights artifact and a summary."""
     u = level_frequencies(evidence.u_levels)
     u_sib = sibling_u(level_frequencies(evidence.sibling_levels), u)
-    em = expectation_maximisation(evidence, u, u_sib, NO_MATCH_PRIOR)
+    u_desa = (
+        {a: level_frequencies(evidence.desa_levels)[a] for a in DESA_U}
+        if len(evidence.desa_levels)
+        else {}
+    )
+    em = expectation_maximisation(evidence, u, u_sib, NO_MATCH_PRIOR, u_desa=u_desa)
     u_sib["birth_date"] = with_twins(u_sib["birth_date"], em.m["birth_date"])
     trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     summary: dict[str, object] = {
@@ -464,6 +516,7 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
         "blocked_pairs": len(evidence.blocked_levels),
         "random_pairs": len(evidence.u_levels),
         "sibling_pairs": len(evidence.sibling_levels),
+        "desa_pairs": len(evidence.desa_levels),
         "em_iterations": em.iterations,
         "em_expected_matches": round(em.expected_matches, 1),
     }
@@ -482,6 +535,7 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
                 "m": _round(em.m[a]),
                 "u": _round(u[a]),
                 "u_sibling": None if a in FAMILY_ATTRIBUTES else _round(u_sib[a]),
+                **({"u_desa": _round(u_desa[a])} if a in u_desa else {}),
             }
             for a in ATTRIBUTES
         },

@@ -4,7 +4,8 @@
 
 Seeds a world into a temporary SQLite data directory (or reads one: --data-dir), builds a child
 record for every undocumented index child (index row, other names, every agency's report),
-retrieves candidates by blocking, ranks them with the shipped model and with the ablation (plain
+retrieves candidates as the service does (``resolution.store``: SQL blocks over the
+key indexes of the seeded SQLite database), ranks them with the shipped model and with the ablation (plain
 independent Fellegi–Sunter: no family level, no competition), and prints hit rates, the
 auto-suggest band's precision and recall and the false auto-suggest rate on records with no true
 match, per kind of variation and per kind of negative. A quarter of the queries have no match.
@@ -16,7 +17,9 @@ on the TRAINING seed to choose weights.json's bands, never on the seed you repor
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
+import dataclasses
 import itertools
 import platform
 import random
@@ -30,10 +33,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from resolution import store
+from resolution.blocking import query_blocks
 from resolution.explain import Band, Candidates
-from resolution.model import HARD_NEGATIVES, Model
-from resolution.records import ChildRecord
-from resolution.train import MemoryBlocks, read_child_records, read_registry, seed_world
+from resolution.model import HARD_NEGATIVES, Model, shipped
+from resolution.records import ChildRecord, RegistryRecord
+from resolution.train import read_child_records, seed_world
 
 NO_MATCH_SHARE = 0.25
 
@@ -125,21 +132,44 @@ def sample_queries(
 
 def evaluate(folder: Path, models: Sequence[Model], sample_seed: int = 0) -> tuple[list[Run], int]:
     with sqlite3.connect(folder / "disdukcapil.db") as db:
-        registry = read_registry(db)
+        (persons,) = db.execute("SELECT count(*) FROM person").fetchone()
         records = read_child_records(db)
     queries = sample_queries(records, read_ground_truth(folder), random.Random(sample_seed))
-    blocks = MemoryBlocks(registry.persons)
-    retrieved = [(q, blocks.candidates(q.record)) for q in queries]
+    retrieved = asyncio.run(retrieve_all(folder / "disdukcapil.db", queries))
     runs = []
     for model in models:
-        sized = model.with_registry_size(len(registry.persons))
+        sized = model.with_registry_size(persons)
         run = Run(model.version)
         started = time.perf_counter()
         for query, people in retrieved:
             run.add(query, sized.rank(query.record, people, 5))
         run.seconds = time.perf_counter() - started
         runs.append(run)
-    return runs, len(registry.persons)
+    return runs, persons
+
+
+async def retrieve_all(
+    db: Path, queries: Sequence[Query]
+) -> list[tuple[Query, list[RegistryRecord]]]:
+    """Each query's record as the service reads it (``store.child_record``) and the people its
+    blocks find in the database (``store.candidates``' retrieval: SQL over the key indexes).
+
+    The retrieval is done once and ranked by every model, as ``store.candidates`` would rank it.
+    """
+    engine = create_async_engine(f"sqlite+aiosqlite:///{db}")
+    answers = []
+    try:
+        async with engine.connect() as conn:
+            for query in queries:
+                assert query.record.record_id is not None
+                record = await store.child_record(conn, query.record.record_id)
+                assert record is not None
+                ids = await store.retrieve(conn, query_blocks(record))
+                people = await store.load_people(conn, ids)
+                answers.append((dataclasses.replace(query, record=record), people))
+    finally:
+        await engine.dispose()
+    return answers
 
 
 # --- the printed table ----------------------------------------------------------------------
@@ -226,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--choose-bands", action="store_true")
     parser.add_argument("--write", type=Path, help="also write the tables to this file")
     args = parser.parse_args(argv)
-    model = Model.load(args.weights)
+    model = Model.load(args.weights) if args.weights else shipped()
     with tempfile.TemporaryDirectory(prefix="identity-eval-") as tmp:
         folder = args.data_dir or Path(tmp)
         started = time.perf_counter()

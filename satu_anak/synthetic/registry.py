@@ -27,7 +27,13 @@ from satu_anak.synthetic.names import (
     name_variant,
     nickname,
 )
-from satu_anak.synthetic.undocumented import AgencyRecord, differs, given_token, rhyming_name
+from satu_anak.synthetic.undocumented import (
+    AgencyRecord,
+    age_estimate_on,
+    differs,
+    given_token,
+    rhyming_name,
+)
 from subgraphs.common.identifiers import make_kk, make_nik
 
 _STREETS: Final = (
@@ -160,7 +166,7 @@ class Registry:
             "birthDate": birth.isoformat() if birth else None, "birthPlace": rec["birth_place"],
             "motherName": rec["mother"], "fatherName": rec["father"], "address": rec["address"],
             "kkNumber": rec["kk"],
-            "ageEstimate": None if rec.get("age_estimate") is None else str(rec["age_estimate"]),
+            "ageEstimate": _age_estimate(kid, rec, at),
         }  # fmt: skip
         self._report(kid, agency, at, values)
         for other, when in kid.contacts.items():
@@ -306,3 +312,11 @@ def _ground_truth(kid: Kid) -> GroundTruth:
     confuser = kid.confuser.person_id if isinstance(kid.confuser, Kid) else kid.confuser
     person = kid.person_id if kid.matched else None
     return GroundTruth(kid.id, person, kid.variations, kid.negative, confuser)
+
+
+def _age_estimate(kid: Kid, rec: dict[str, object], at: datetime) -> str | None:
+    """The ``ageEstimate`` report: the child's age on the report's day, blurred as recorded."""
+    blur = rec.get("age_blur")
+    if not isinstance(blur, int):
+        return None
+    return str(age_estimate_on(kid.birth, blur, at.date().toordinal()))

@@ -93,6 +93,11 @@ def given_token(name: str) -> str:
     return tokens[0] if tokens else name
 
 
+def age_estimate_on(birth: int, blur: int, reported: int) -> int:
+    """The age an officer writes on day ``reported`` (ordinals): full years, off by ``blur``."""
+    return max(0, age_on(birth, reported) + blur)
+
+
 class AgencyRecord:
     """Draws what an agency recorded of a child: name, birth, parents, places, with labels."""
 
@@ -120,7 +125,7 @@ class AgencyRecord:
             "full_name": name,
             "birth": birth,
             "approx": approx,
-            "age_estimate": age,
+            "age_blur": age,
             "birth_place": self._birth_place(kid, kinds),
             "mother": mother,
             "father": self._father(hh, kinds),
@@ -206,14 +211,19 @@ class AgencyRecord:
     # --- birth -----------------------------------------------------------------------------
 
     def _birth(self, kid: Kid, kinds: list[str]) -> tuple[int | None, bool, int | None]:
-        """(recorded birth day, approximate?, age estimate) and the kind, appended to ``kinds``."""
+        """(recorded birth day, approximate?, age-estimate blur) and the kind, appended to ``kinds``.
+
+        The blur is ``None`` unless the date is unknown; the age it blurs depends on the day the
+        agency reports it (``age_estimate_on``).
+        """
         rand, birth = self.rand, kid.birth
         kind: str = pick_weighted(rand, _BIRTH_BLURS)
         true = date.fromordinal(birth)
         if kind == "birth_date_unknown":
             kinds.append(kind)
-            estimate = age_on(birth, REFERENCE_DAY) + (int(rand() * 3) - 1 if rand() < 0.5 else 0)
-            return None, False, max(0, estimate)
+            # The officer's blur (a year either way, half the time); the age itself is taken on
+            # the day of the report (``age_estimate_on``), not on the reference day.
+            return None, False, int(rand() * 3) - 1 if rand() < 0.5 else 0
         if kind == "birth_date_swapped":
             other = swapped(true)
             if other is not None and other.toordinal() < REFERENCE_DAY:

@@ -58,15 +58,18 @@ def require_adult_records(identity: Identity | None) -> None:
         )
 
 
+def _resolving_identity(identity: Identity) -> bool:
+    """Disdukcapil, for purpose identity.resolution, with identity.reports in the grant."""
+    return (
+        identity.agency == DISDUKCAPIL
+        and identity.purpose == IDENTITY_RESOLUTION
+        and IDENTITY_REPORTS in identity.categories
+    )
+
+
 def require_identity_reports(identity: Identity | None) -> None:
     """Other agencies' recorded attributes: Disdukcapil, for identity.resolution only."""
-    if identity is None:
-        return
-    if (
-        identity.agency != DISDUKCAPIL
-        or identity.purpose != IDENTITY_RESOLUTION
-        or IDENTITY_REPORTS not in identity.categories
-    ):
+    if identity is not None and not _resolving_identity(identity):
         raise Forbidden(
             "Attributes other agencies recorded are for Disdukcapil's identity resolution.",
             category=IDENTITY_REPORTS,
@@ -99,13 +102,7 @@ def require_identity_resolution(identity: Identity | None) -> None:
     identity.resolution only — its answers are derived from what other agencies recorded
     (identity.reports). A request without an identity (the tests' harness) reads as before but
     decides nothing (see `decider`)."""
-    if identity is None:
-        return
-    if (
-        identity.agency != DISDUKCAPIL
-        or identity.purpose != IDENTITY_RESOLUTION
-        or IDENTITY_REPORTS not in identity.categories
-    ):
+    if identity is not None and not _resolving_identity(identity):
         raise Forbidden(
             "Identity resolution is Disdukcapil's, for purpose identity.resolution.",
             category=IDENTITY_REPORTS,

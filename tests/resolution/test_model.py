@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 
@@ -101,6 +102,74 @@ def test_his_unregistered_twin_is_warned_about_and_not_auto_suggested(model: Mod
     plain = model.ablated().rank(twin, REGISTRY, 5).candidates[0]
     assert plain.person == JOKO
     assert plain.score > joko.score
+
+
+def test_a_baby_without_a_name_of_its_own_is_not_auto_suggested(model: Model) -> None:
+    # "By. Ny. Sri Wahyuni", born the day Joko was: Joko, or his unregistered twin? The record
+    # cannot tell, however well the family and the day agree, so the officer decides.
+    baby = ChildRecord(
+        names=("By. Ny. Sri Wahyuni",),
+        sex="M",
+        birth_date=date(2014, 8, 17),
+        mother_names=("Sri Wahyuni",),
+        father_names=("Sutrisno",),
+        region_codes=("21.71.09.1002",),
+    )
+    joko = model.rank(baby, REGISTRY, 5).candidates[0]
+    assert joko.person == JOKO
+    assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
+    # Without the warning its score alone would have put it in the band.
+    assert joko.score >= model.bands.auto_suggest
+    # Nor when the date is only approximate: a twin shares whatever date the record gives.
+    approximate = dataclasses.replace(baby, birth_date=date(2014, 1, 1), birth_date_exact=False)
+    joko = model.rank(approximate, REGISTRY, 5).candidates[0]
+    assert joko.person == JOKO
+    assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
+
+
+def test_a_neighbour_born_in_the_same_town_weighs_less_than_a_stranger_there(model: Model) -> None:
+    # Most of a desa is born in its own town: there, a shared birthplace says little.
+    record = ChildRecord(names=("Joko",), birth_places=("Batam",), region_codes=("21.71.09.1002",))
+    away = dataclasses.replace(record, region_codes=("14.71.10.1004",))
+
+    def birthplace(r: ChildRecord) -> float:
+        return next(
+            e.weight for e in model.score(r, JOKO).explanation if e.attribute == "birth_place"
+        )
+
+    assert 0 < birthplace(record) < birthplace(away) - 2
+
+
+def test_the_family_name_in_the_same_desa_is_a_family(model: Model) -> None:
+    # No parent recorded; another given name, Joko's family name, his desa: a brother?
+    record = ChildRecord(
+        names=("Bagus Sutrisno",),
+        sex="M",
+        birth_date=date(2015, 8, 17),
+        birth_places=("Batam",),
+        region_codes=("21.71.09.1002",),
+    )
+    joko = model.score(record, JOKO)
+    assert Warning_.SAME_FAMILY_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
+
+
+def test_a_rhyming_twin_with_an_approximate_date_is_still_a_possible_twin(model: Model) -> None:
+    # Joko's twin "Joki", recorded with only the year: the date cannot tell him from Joko.
+    record = ChildRecord(
+        names=("Muhammad Joki Sutrisno",),
+        sex="M",
+        birth_date=date(2014, 1, 1),
+        birth_date_exact=False,
+        mother_names=("Sri Wahyuni",),
+        region_codes=("21.71.09.1002",),
+    )
+    joko = model.score(record, JOKO)
+    assert next(e.level for e in joko.explanation if e.attribute == "birth_date") != "EXACT"
+    assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
+    assert joko.band != Band.AUTO_SUGGEST
 
 
 def test_twins_both_registered_share_the_probability(model: Model) -> None:

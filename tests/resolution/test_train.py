@@ -104,6 +104,11 @@ def test_training_on_a_seeded_world_learns_sensible_weights(world: Path) -> None
     place = model.attributes["birth_place"]
     assert place.u_sibling is not None and place.u_sibling[0] > place.u[0]
     assert model.attributes["mother"].u_sibling is None  # a family attribute
+    # Neighbours (one desa, not one KK) share a birth place more often than strangers do; only
+    # the DESA_U attributes have a neighbours' u.
+    assert place.u_desa is not None and place.u_desa[0] > 2 * place.u[0]
+    assert model.attributes["given_name"].u_desa is None
+    assert result.summary["desa_pairs"] > 0
     assert result.summary["child_records"] > 0
     assert model.priors.registry_size == result.summary["registry_persons"]
 

@@ -254,12 +254,14 @@ def test_every_variation_is_what_its_label_says(world: World) -> None:
 
 def _check_birth(child: Any, true: date, kinds: set[str], reports: list[Any]) -> None:
     (kind,) = kinds & BIRTH_KINDS or {None}
-    ages = [r.value for r in reports if r.attribute == "ageEstimate"]
+    ages = [r for r in reports if r.attribute == "ageEstimate"]
     if kind is None:
         assert (child.birth_date, child.birth_date_approximate) == (true, False)
     elif kind == "birth_date_unknown":
+        # The age an officer wrote on the report's day (a year either way), not on the
+        # reference day: an estimate written years before 2026-11-01 is years younger.
         assert child.birth_date is None and len(ages) == 1
-        assert abs(int(ages[0]) - age_on(true)) <= 1
+        assert abs(int(ages[0].value) - age_on(true, ages[0].reported_at.date())) <= 1
     elif kind == "birth_date_swapped":
         assert child.birth_date == date(true.year, true.day, true.month) != true
         assert not child.birth_date_approximate
@@ -594,3 +596,20 @@ def test_story_balai_history(world: World) -> None:
     assert placement.ended_on is not None and placement.ended_on < cases[1].opened_on
     assert any(m.child_id == kid for m in world.tables["member"])
     assert cases[1].referral_source in {f"DINSOS:{r.id}" for r in referrals}
+
+
+def test_an_age_estimate_is_the_age_on_its_reports_day(world: World) -> None:
+    """Estimates written years before the reference day give the child's age then, not now."""
+    children = world.by("child", "id")
+    persons = world.by("person", "id")
+    reports = world.group("child_attribute_report", "child_id")
+    early = 0
+    for truth in (g for g in world.ground_truth if "birth_date_unknown" in g.variations):
+        (report,) = (r for r in reports[truth.child_id] if r.attribute == "ageEstimate")
+        day = report.reported_at.date()
+        true = persons[truth.person_id].birth_date if truth.person_id else None
+        if true is None or age_on(true) - age_on(true, day) < 2:
+            continue
+        early += 1
+        assert int(report.value) < age_on(true), (children[truth.child_id].id, report)
+    assert early > 0
