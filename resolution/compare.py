@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Final
 
 from rapidfuzz.distance import JaroWinkler
@@ -60,6 +61,13 @@ _SIMILAR_JW: Final = 0.92
 _ALIKE_JW: Final = 0.85
 _PARENT_JW: Final = 0.88
 _PLACE_WORDS: Final = frozenset({"kota", "kabupaten", "kab", "kec", "desa", "kel"})
+# Bounded caches of the preparation (pure functions of their arguments, so a hit is exactly what
+# a fresh call would give): registry names and parents repeat a lot, and a batch or a server
+# meets the same people again. ~1-2 kB an entry.
+_NAME_CACHE: Final = 1 << 16
+_PERSON_CACHE: Final = 1 << 14
+_PAIR_CACHE: Final = 1 << 17  # token pairs (nickname, closeness): a few dozen bytes each
+_folded = lru_cache(maxsize=_NAME_CACHE)(fold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,7 @@ class Name:
     keys: frozenset[str]  # phonetic keys of every token
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def prepare_name(name: str) -> Name:
     parsed = parse_name(name)
     given = parsed.given
@@ -105,6 +114,7 @@ class Parent:
     name: Name
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def prepare_parent(name: str) -> Parent:
     return Parent(name, fold(name), normalize_name(name), prepare_name(name))
 
@@ -150,13 +160,13 @@ def _sex(value: str | None) -> str | None:
 
 
 def _place(value: str) -> str:
-    return " ".join(t for t in fold(value).split() if t not in _PLACE_WORDS)
+    return " ".join(t for t in _folded(value).split() if t not in _PLACE_WORDS)
 
 
 def _clean(values: Iterable[str | None]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for v in values:
-        if v and fold(v):
+        if v and _folded(v):
             seen.setdefault(v.strip(), None)
     return tuple(seen)
 
@@ -201,7 +211,10 @@ def _written_date(record: ChildRecord, year: int | None) -> str | None:
     return None if year is None else str(year)
 
 
+@lru_cache(maxsize=_PERSON_CACHE)
 def person_side(person: RegistryRecord) -> Side:
+    """A registry person prepared, cached by the whole record (every field is in the key, so an
+    edited person is prepared afresh)."""
     return Side(
         names=tuple(n for n in (prepare_name(person.full_name),) if n.given),
         birth_date=person.birth_date,
@@ -216,6 +229,12 @@ def person_side(person: RegistryRecord) -> Side:
         written_date=person.birth_date.isoformat(),
         written_places=_clean((person.birth_place,)),
     )
+
+
+def clear_caches() -> None:
+    """Forget every prepared name and person (tests compare a cold run with a warm one)."""
+    for cached in (prepare_name, prepare_parent, person_side, _folded, _nickname, _close):
+        cached.cache_clear()
 
 
 def person_as_record(person: RegistryRecord) -> ChildRecord:
@@ -235,6 +254,7 @@ def person_as_record(person: RegistryRecord) -> ChildRecord:
 # --- the attributes, one function each ------------------------------------------------------
 
 
+@lru_cache(maxsize=_PAIR_CACHE)
 def _nickname(a: str, b: str) -> bool:
     if b in formal_names(a) or a in formal_names(b):
         return True
@@ -285,6 +305,7 @@ def other_level(a: Name, b: Name) -> str:
     return "PARTIAL" if matched else "DIFFERENT"
 
 
+@lru_cache(maxsize=_PAIR_CACHE)
 def _close(a: str, b: str) -> bool:
     return a == b or phonetic_key(a) == phonetic_key(b) or JaroWinkler.similarity(a, b) >= 0.9
 

@@ -95,6 +95,11 @@ class Model:
     family_level: bool = True  # False: plain Fellegi–Sunter (the ablation in bench/identity)
     competition: bool = True
     hard_negative_gate: bool = True  # a twin/sibling/namesake warning keeps a pair out of AUTO
+    # (levels, tf) -> the pair's weights: the level combinations met in practice are few, and
+    # the weights depend on nothing else (filled by ``pair``; per model, so never stale).
+    _weights_memo: dict[tuple[tuple[str, ...], float | None], _PairWeights] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def load(cls, path: Path | None = None) -> Model:
@@ -169,9 +174,20 @@ class Model:
 
     def pair(self, record: Side, person: Side) -> Pair:
         levels = compare(record, person)
-        return self.pair_from_levels(levels, self._tf(person))
+        tf = self._tf(person)
+        key = (tuple(map(levels.__getitem__, ATTRIBUTES)), tf)
+        weights = self._weights_memo.get(key)
+        if weights is None:
+            if len(self._weights_memo) >= _WEIGHTS_MEMO_SIZE:
+                self._weights_memo.clear()
+            weights = self._weights_memo[key] = self._weights(levels, tf)
+        return Pair(levels, *weights)
 
     def pair_from_levels(self, levels: dict[str, str], tf: float | None) -> Pair:
+        return Pair(levels, *self._weights(levels, tf))
+
+    def _weights(self, levels: dict[str, str], tf: float | None) -> _PairWeights:
+        """(evidence, log2 Bayes factor, family term) of a pair's levels."""
         log_m = log_u = log_s = 0.0
         evidence: list[tuple[str, str, float]] = []
         same_desa = levels["region"] == "DESA"
@@ -194,14 +210,14 @@ class Model:
             evidence.append((attribute, level, math.log2(m / u)))
         independent = log_m - log_u
         if not self.family_level:
-            return Pair(levels, tuple(evidence), independent, 0.0)
+            return tuple(evidence), independent, 0.0
         # Not the child: a stranger, or (with prior π_s) a sibling of the child.
         pi_s = min(
             0.5, max(self.priors.siblings_per_child / max(self.priors.registry_size, 1), 1e-12)
         )
         log_alt = float(np.logaddexp2(math.log2(pi_s) + log_s, math.log2(1 - pi_s) + log_u))
         bayes = log_m - log_alt
-        return Pair(levels, tuple(evidence), bayes, bayes - independent)
+        return tuple(evidence), bayes, bayes - independent
 
     def _tf(self, person: Side) -> float | None:
         if not person.names or not self.name_frequencies:
@@ -253,6 +269,11 @@ class Model:
         )
         warnings = pair.warnings()
         return Candidate(person, score, self.band(score, warnings), final, explanation, warnings)
+
+
+# (evidence rows, log2 Bayes factor, family term): a Pair without its levels.
+_PairWeights = tuple[tuple[tuple[str, str, float], ...], float, float]
+_WEIGHTS_MEMO_SIZE: Final = 1 << 16  # bounded: cleared when full (a few thousand in practice)
 
 
 @lru_cache(maxsize=1)

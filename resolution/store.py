@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolution.blocking import Block, Match, query_blocks
 from resolution.explain import Candidate, Candidates
-from resolution.model import Model
+from resolution.model import Model, shipped
 from resolution.names import normalize_name
 from resolution.records import ChildRecord, RegistryRecord
 from subgraphs.disdukcapil import tables as t
 
 # The version of the shipped weights, which every answer of this process carries: what the work
 # queue compares its stored suggestions with (read once from the artifact, like a constant).
-MODEL_VERSION: Final = Model.load().version
+MODEL_VERSION: Final = shipped().version
 # People one query may load and score, whatever its blocks returned: the blocks are taken in
 # the record's order (the called name's blocks first, tightest first) until this many distinct
 # people are found. Scoring is the costly part (the model compares every attribute of every
@@ -105,9 +105,9 @@ async def candidates(
     conn: AsyncConnection, record: ChildRecord, *, top: int = 5, model: Model | None = None
 ) -> Candidates:
     """The registry persons who may be this child, best first, at most ``top``. ``model``: the
-    loaded weights (a server or a batch loads them once; default: ``Model.load()`` each call)."""
+    loaded weights (default: the shipped weights, read once per process, ``model.shipped``)."""
     blocks = query_blocks(record)
-    model = model or Model.load()
+    model = model or shipped()
     if not blocks:
         return model.rank(record, (), top)
     ids = await retrieve(conn, blocks)
@@ -124,7 +124,7 @@ async def score_pair(
     row = (await conn.execute(select(t.person).where(t.person.c.nik == nik))).first()
     if row is None:
         return None
-    return (model or Model.load()).score(record, _registry(row))
+    return (model or shipped()).score(record, _registry(row))
 
 
 async def retrieve(conn: AsyncConnection, blocks: Sequence[Block]) -> list[int]:

@@ -494,7 +494,8 @@ class _PostgresSink(_Sink):
         conn = self.connection
         if self.transaction is None:
             return
-        await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # Enough to sort a ten-million-row registry's index keys in memory (256 MB spilled).
+        await conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for statement in self.deferred:
             await conn.execute(statement)
         # COPY with explicit ids leaves the sequences at 1: move them past the loaded rows.

@@ -38,7 +38,8 @@ person = Table(
     Column("nik", String(16), nullable=False, unique=True),
     Column("kk_number", String(16), ForeignKey("family.kk_number"), nullable=False, index=True),
     Column("full_name", String(120), nullable=False),
-    Column("normalized_name", String(120), nullable=False, index=True),
+    # Not indexed: nothing searches persons by it (retrieval reads the blocking keys below).
+    Column("normalized_name", String(120), nullable=False),
     Column("sex", String(1), nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("birth_place", String(80), nullable=False),
