@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,6 +26,15 @@ from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil import work_queue
 from subgraphs.disdukcapil.service import SPEC
 from tests.subgraphs.sample_identities import identity_of
+
+
+@pytest.fixture(autouse=True)
+def _no_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The queue stops scoring after FILL_SECONDS; on a loaded machine a real second can pass
+    before ten children are scored. The count bound is what these tests assert; the time bound
+    is tested on its own with a clock of its own (below)."""
+    monkeypatch.setattr(work_queue, "FILL_SECONDS", 600.0)
+
 
 pytestmark = pytest.mark.anyio
 
@@ -335,6 +346,22 @@ async def test_suggestions_are_filled_a_bounded_number_per_request(make_client: 
     assert all(n["candidateCount"] is None for n in first["nodes"] if n["suggestionsPending"])
     second = await _queue(client, first=100)
     assert second["pendingCount"] == 0
+
+
+async def test_a_request_starts_no_new_search_after_its_time_budget(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await _client(make_client)
+    monkeypatch.setattr(work_queue, "FILL_SECONDS", 1.0)
+    # Every reading of the queue's clock is 0.6 s later than the last: the first search starts
+    # at 0.6 s (within the second), the next would start at 1.2 s — it is left for later.
+    ticks = itertools.count()
+    monkeypatch.setattr(work_queue, "time", SimpleNamespace(monotonic=lambda: 0.6 * next(ticks)))
+    first = await _queue(client, first=100)
+    assert first["totalCount"] == 3
+    assert first["pendingCount"] == 2
+    monkeypatch.setattr(work_queue, "FILL_SECONDS", 600.0)
+    assert (await _queue(client, first=100))["pendingCount"] == 0
 
 
 async def test_queue_requests_at_once_score_each_child_once_without_error(make_client: Any) -> None:
