@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-from resolution.bulk import Reject, split_line
+from resolution.bulk import Reject, RowError, checked_day, split_line
 from resolution.records import ChildRecord
 from subgraphs.common.identifiers import InvalidIdentifier, validate_region_code
 
@@ -58,13 +58,6 @@ class MatchReport:
         )
 
 
-class _Bad(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
-
-
 # --- Reading ---------------------------------------------------------------------------------
 
 
@@ -91,7 +84,7 @@ def read_records(path: Path, as_of: date) -> tuple[list[tuple[int, ChildRecord]]
             continue
         try:
             records.append((number, _record(line, index, len(names), as_of)))
-        except _Bad as bad:
+        except RowError as bad:
             rejects.append(Reject(number, bad.field, bad.reason))
     return records, rejects
 
@@ -100,19 +93,19 @@ def _record(line: str, index: dict[str, int], width: int, as_of: date) -> ChildR
     try:
         fields = split_line(line)
     except csv.Error as error:
-        raise _Bad("csv", f"malformed CSV row: {error}") from None
+        raise RowError("csv", f"malformed CSV row: {error}") from None
     if len(fields) != width:
-        raise _Bad("csv", f"malformed CSV row: {len(fields)} fields, the header has {width}")
+        raise RowError("csv", f"malformed CSV row: {len(fields)} fields, the header has {width}")
 
     def value(column: str) -> str:
         text = fields[index[column]].strip() if column in index else ""
         if len(text) > _MAX_TEXT:
-            raise _Bad(column, f"{column} is longer than {_MAX_TEXT} characters")
+            raise RowError(column, f"{column} is longer than {_MAX_TEXT} characters")
         return text
 
     record_id = value("record_id")
     if not record_id:
-        raise _Bad("record_id", "record_id is blank")
+        raise RowError("record_id", "record_id is blank")
     birth, year = _birth(value("birth_date"), as_of)
     return ChildRecord(
         names=tuple(n for n in (value("name"), value("nickname")) if n),
@@ -138,7 +131,7 @@ def _sex(text: str) -> str | None:
         return None
     sex = _SEX.get(text.upper())
     if sex is None:
-        raise _Bad("sex", "sex must be L/P, M/F or blank")
+        raise RowError("sex", "sex must be L/P, M/F or blank")
     return sex
 
 
@@ -149,18 +142,11 @@ def _birth(text: str, as_of: date) -> tuple[date | None, int | None]:
     if len(text) == 4 and text.isascii() and text.isdigit():
         year = int(text)
         if not 1900 <= year <= as_of.year:
-            raise _Bad("birth_date", f"birth_date year must be between 1900 and {as_of.year}")
+            raise RowError("birth_date", f"birth_date year must be between 1900 and {as_of.year}")
         return None, year
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
-        raise _Bad("birth_date", "birth_date must be YYYY-MM-DD, YYYY or blank")
-    try:
-        birth = date.fromisoformat(text)
-    except ValueError:
-        raise _Bad("birth_date", "birth_date is not a real date") from None
-    if birth > as_of:
-        raise _Bad("birth_date", "birth_date is after --as-of")
-    if birth.year < 1900:
-        raise _Bad("birth_date", "birth_date is before 1900")
+        raise RowError("birth_date", "birth_date must be YYYY-MM-DD, YYYY or blank")
+    birth = checked_day(text, "birth_date", as_of, "birth_date is after --as-of")
     return birth, birth.year
 
 
@@ -170,9 +156,9 @@ def _age(text: str) -> float | None:
     try:
         age = float(text)
     except ValueError:
-        raise _Bad("age_estimate", "age_estimate must be a number of years") from None
+        raise RowError("age_estimate", "age_estimate must be a number of years") from None
     if not 0 <= age <= 120:
-        raise _Bad("age_estimate", "age_estimate must be between 0 and 120")
+        raise RowError("age_estimate", "age_estimate must be between 0 and 120")
     return age
 
 
@@ -182,7 +168,7 @@ def _region(text: str) -> str:
     try:
         return validate_region_code(text, "region_code")
     except InvalidIdentifier as error:
-        raise _Bad("region_code", error.message) from None
+        raise RowError("region_code", error.message) from None
 
 
 # --- Matching --------------------------------------------------------------------------------

@@ -138,7 +138,9 @@ class _Block(NamedTuple):
     read: int
 
 
-class _Invalid(Exception):
+class RowError(Exception):
+    """A row's field that fails its check: reported by line, the row skipped."""
+
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
         self.field = field
@@ -154,7 +156,7 @@ class _Memo:
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
-        self.regions: dict[str, str | _Invalid] = {}
+        self.regions: dict[str, str | RowError] = {}
 
     def normalized(self, name: str) -> str:
         known = self.names.get(name)
@@ -198,7 +200,7 @@ def _parse_block(layout: _Layout, first_line: int, data: bytes, memo: _Memo) -> 
         read += 1
         try:
             rows.append(_person_row(layout, line, text, memo))
-        except _Invalid as bad:
+        except RowError as bad:
             rejects.append(Reject(line, bad.field, bad.reason))
     return _Block(rows, rejects, read)
 
@@ -212,13 +214,13 @@ def _decoded(raw: bytes) -> str:
 
 def _person_row(layout: _Layout, line: int, text: str, memo: _Memo) -> tuple[Any, ...]:
     if "\x00" in text:
-        raise _Invalid("csv", "not UTF-8 text, or a NUL character")
+        raise RowError("csv", "not UTF-8 text, or a NUL character")
     try:
         fields = split_line(text)
     except csv.Error as error:
-        raise _Invalid("csv", f"malformed CSV row: {error}") from None
+        raise RowError("csv", f"malformed CSV row: {error}") from None
     if len(fields) != layout.width:
-        raise _Invalid(
+        raise RowError(
             "csv", f"malformed CSV row: {len(fields)} fields, the header has {layout.width}"
         )
     at = layout.index
@@ -231,7 +233,7 @@ def _person_row(layout: _Layout, line: int, text: str, memo: _Memo) -> tuple[Any
     full_name = _text(fields, at, "full_name", required=True)
     normalized = memo.normalized(full_name)
     if not normalized:
-        raise _Invalid("full_name", "full_name has no letters")
+        raise RowError("full_name", "full_name has no letters")
     mother = _text(fields, at, "mother_name") or None
     father = _text(fields, at, "father_name") or None
     relationship = (
@@ -249,32 +251,38 @@ def _person_row(layout: _Layout, line: int, text: str, memo: _Memo) -> tuple[Any
 def _text(fields: list[str], at: dict[str, int], name: str, *, required: bool = False) -> str:
     value = fields[at[name]].strip()
     if required and not value:
-        raise _Invalid(name, f"{name} is blank")
+        raise RowError(name, f"{name} is blank")
     if len(value) > _MAX_LENGTH[name]:
-        raise _Invalid(name, f"{name} is longer than {_MAX_LENGTH[name]} characters")
+        raise RowError(name, f"{name} is longer than {_MAX_LENGTH[name]} characters")
     return value
 
 
 def _sex(value: str) -> str:
     sex = _SEX.get(value.strip().upper())
     if sex is None:
-        raise _Invalid("sex", "sex must be L or P")
+        raise RowError("sex", "sex must be L or P")
     return sex
 
 
 def _birth_date(value: str, today: date) -> date:
     text = value.strip()
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
-        raise _Invalid("birth_date", "birth_date must be YYYY-MM-DD")
+        raise RowError("birth_date", "birth_date must be YYYY-MM-DD")
+    return checked_day(text, "birth_date", today, "birth_date is in the future")
+
+
+def checked_day(text: str, field: str, latest: date, too_late: str) -> date:
+    """A real calendar day written YYYY-MM-DD, no later than ``latest`` (else ``too_late``) and
+    not before 1900; a RowError naming ``field`` otherwise."""
     try:
-        birth = date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise _Invalid("birth_date", "birth_date is not a real date") from None
-    if birth > today:
-        raise _Invalid("birth_date", "birth_date is in the future")
-    if birth.year < 1900:
-        raise _Invalid("birth_date", "birth_date is before 1900")
-    return birth
+        raise RowError(field, f"{field} is not a real date") from None
+    if day > latest:
+        raise RowError(field, too_late)
+    if day.year < 1900:
+        raise RowError(field, f"{field} is before 1900")
+    return day
 
 
 def _check_nik(nik: str, birth: date, sex: str, today: date) -> None:
@@ -284,16 +292,16 @@ def _check_nik(nik: str, birth: date, sex: str, today: date) -> None:
     try:
         parts = parse_nik(nik, "nik", today=today)
     except InvalidIdentifier as error:
-        raise _Invalid("nik", error.message) from None
+        raise RowError("nik", error.message) from None
     encoded = parts.birth_date
     expected = (birth.day, birth.month, birth.year % 100)
     if (encoded.day, encoded.month, encoded.year % 100) != expected:
-        raise _Invalid("nik", "NIK date part (digits 7–12) disagrees with birth_date")
+        raise RowError("nik", "NIK date part (digits 7–12) disagrees with birth_date")
     if parts.sex != sex:
-        raise _Invalid("nik", "NIK day part (digits 7–8) disagrees with sex")
+        raise RowError("nik", "NIK day part (digits 7–8) disagrees with sex")
 
 
-def _region(value: str, seen: dict[str, str | _Invalid]) -> str:
+def _region(value: str, seen: dict[str, str | RowError]) -> str:
     """A desa-level Kemendagri code: its form, and a province that exists (the project knows
     only some kabupaten, so the lower levels are checked for form, not listed)."""
     known = seen.get(value)
@@ -303,14 +311,14 @@ def _region(value: str, seen: dict[str, str | _Invalid]) -> str:
             known = (
                 code
                 if len(code) == 13
-                else _Invalid("region_code", "region_code must be a desa code PP.KK.CC.DDDD")
+                else RowError("region_code", "region_code must be a desa code PP.KK.CC.DDDD")
             )
         except InvalidIdentifier as error:
-            known = _Invalid("region_code", error.message)
+            known = RowError("region_code", error.message)
         if len(seen) < _Memo.LIMIT:
             seen[value] = known
-    if isinstance(known, _Invalid):
-        raise _Invalid(known.field, known.reason)  # a fresh one: a raise extends its traceback
+    if isinstance(known, RowError):
+        raise RowError(known.field, known.reason)  # a fresh one: a raise extends its traceback
     return known
 
 
@@ -318,7 +326,7 @@ def _kk(value: str) -> str:
     try:
         return validate_kk(value.strip(), "kk_number")
     except InvalidIdentifier as error:
-        raise _Invalid("kk_number", error.message) from None
+        raise RowError("kk_number", error.message) from None
 
 
 # --- Reading the file in blocks of whole lines ----------------------------------------------
