@@ -135,7 +135,9 @@ async def retrieve(conn: AsyncConnection, blocks: Sequence[Block]) -> list[int]:
     if not blocks:
         return []
     rows = (await conn.execute(blocks_statement(blocks))).all()
-    found = sorted(rows, key=lambda r: int(r.block))  # UNION ALL keeps no order of its own
+    # UNION ALL keeps no order of its own: each row carries its block and where its block's
+    # order put it, so the people cap cuts a block where its own order says, on any backend.
+    found = sorted(rows, key=lambda r: (r.block, r.near, r.area, r.id))
     ids: dict[int, None] = {}
     for r in found:
         ids[r.id] = None
@@ -145,7 +147,9 @@ async def retrieve(conn: AsyncConnection, blocks: Sequence[Block]) -> list[int]:
 
 
 def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
-    """``SELECT block, id`` for every block, each with its own cap and order, unioned.
+    """``SELECT block, near, area, id`` for every block, each with its own cap and order,
+    unioned: ``near`` and ``area`` are the block's sort values (``_order``), so that the caller
+    can put each block's rows back in order after the union.
 
     Written as text: a record's statement has a few dozen arms and a thousand key values, and
     building it as an expression tree cost more than running it (11 ms against 4 per query).
@@ -176,12 +180,12 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
         if block.sex is not None:
             params[f"s{number}"] = block.sex
             where.append(f"sex = :s{number}")
-        order = ""
-        if block.order_year is not None:
-            order = f" ORDER BY abs(birth_year - {block.order_year:d}), id"
+        near, area = _order(block)
+        order = ", ".join(e for e in (near, area) if e not in _CONSTANT)
         arms.append(
-            f"SELECT b{number}.block, b{number}.id FROM (SELECT {number:d} AS block, id "
-            f"FROM person WHERE {' AND '.join(where)}{order} LIMIT {block.cap:d}) AS b{number}"
+            f"SELECT * FROM (SELECT {number:d} AS block, {near} AS near, {area} AS area, id "
+            f"FROM person WHERE {' AND '.join(where)} ORDER BY {order}{', ' if order else ''}id "
+            f"LIMIT {block.cap:d}) AS b{number}"
         )
     values = [
         bindparam(
@@ -192,7 +196,34 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
         )
         for name, value in params.items()
     ]
-    return text(" UNION ALL ".join(arms)).bindparams(*values).columns(block=Integer, id=Integer)
+    return (
+        text(" UNION ALL ".join(arms))
+        .bindparams(*values)
+        .columns(block=Integer, near=Integer, area=String, id=Integer)
+    )
+
+
+def _order(block: Block) -> tuple[str, str]:
+    """What a block's cap cuts by (then id): an integer and a text expression.
+
+    Nearest the target year first where the block has one; otherwise the order of the key
+    index it reads (by year within a window, by region under a region), which the index yields
+    as it stands, so the scan still stops at the cap. Without a fixed order a capped block kept
+    whichever rows the plan met first, and two plans (two backends, or an index that covers
+    more columns) kept different people.
+    """
+    if block.order_year is not None:
+        return f"abs(birth_year - {block.order_year:d})", _NO_AREA
+    if block.years is not None:
+        return "birth_year", _NO_AREA
+    if block.region is not None:
+        return _NO_NEAR, "region_code"
+    return _NO_NEAR, _NO_AREA
+
+
+_NO_NEAR: Final = "0"
+_NO_AREA: Final = "''"
+_CONSTANT: Final = (_NO_NEAR, _NO_AREA)  # left out of ORDER BY: a constant sorts nothing
 
 
 def _key_condition(number: int, block: Block, params: dict[str, Any], expanding: list[str]) -> str:
