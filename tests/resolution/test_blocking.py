@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 
 from resolution.blocking import (
@@ -124,3 +127,24 @@ def test_only_a_call_name_without_mother_searches_the_desa_neighbourhood() -> No
     with_mother = ChildRecord(names=("Wiwi",), birth_date=date(2019, 6, 1),
                               region_codes=("14.71.02.1001",), mother_names=("Sulastri",))  # fmt: skip
     assert neighbourhood(formal) == [] and neighbourhood(with_mother) == []
+
+
+def test_a_record_has_the_same_blocks_in_every_process() -> None:
+    # A nickname's formal names are a set, whose order follows the process's string hashing:
+    # taken in that order, the blocks (and so which people the people cap keeps) changed from
+    # one process to the next, and a batch's workers disagreed with a single query.
+    script = (
+        "from resolution.blocking import query_blocks\n"
+        "from resolution.records import ChildRecord\n"
+        "r = ChildRecord(names=('Nabika', 'Bila'), birth_year=2009, region_codes=('18.01',),"
+        " mother_names=('Endang Sumiati',))\n"
+        "print([repr(b) for b in query_blocks(r)])\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in range(1, 9)
+    }  # fmt: skip
+    assert len(outputs) == 1
