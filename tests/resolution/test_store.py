@@ -248,12 +248,25 @@ async def test_child_record_merges_every_report_and_other_name(db: Database) -> 
     assert record.sex == "M" and record.record_id == "ANK000000099"
 
 
-async def test_every_block_reads_a_key_index(db: Database) -> None:
-    record = ChildRecord(
+KEY_INDEX_RECORDS = (
+    ChildRecord(
         names=("Rizki Pratama", "Iki"), birth_date=date(2015, 3, 10),
         region_codes=(PEKANBARU, BATAM), mother_names=("Sri Wahyuni",),
         kk_number="1471020101150001",
-    )  # fmt: skip
+    ),
+    # Names run together (split at a known given name), an approximate date (the day in every
+    # year of the window), a baby of Mrs X, a call name alone (the desa's neighbourhood).
+    ChildRecord(
+        names=("Gilangfirmansyah", "Muhammadbima", "By. Ny. Sri Wahyuni"),
+        birth_date=date(2023, 1, 25), birth_date_exact=False, region_codes=(PEKANBARU,),
+    ),
+    ChildRecord(names=("Nana",), sex="F", birth_date=date(2012, 3, 31), region_codes=(KUPANG,)),
+    ChildRecord(names=("Yul",), age_estimate=0, as_of=date(2024, 3, 5), mother_names=("Rina",)),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("record", KEY_INDEX_RECORDS, ids=lambda r: r.names[0])
+async def test_every_block_reads_a_key_index(db: Database, record: ChildRecord) -> None:
     blocks = query_blocks(record)
     async with db.connect() as conn:
         statement = store.blocks_statement(blocks).compile(
