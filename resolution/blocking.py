@@ -176,9 +176,16 @@ def query_blocks(record: ChildRecord) -> list[Block]:
     blocks.extend(_family_moved_blocks(names, mothers, _family_tokens(record, names), years))
     blocks.extend(_birth_day_blocks(names, mothers, record))
     for key in mothers:
-        blocks.extend(_mother_blocks(key, years, area, record.sex))
+        blocks.extend(_mother_blocks(key, years, area, record.sex, wide=names.only_call_names))
+    if not mothers:
+        blocks.extend(_parent_token_blocks(record, names, years))
+    # A call name's formal names nationally only where nothing else reaches a family that moved
+    # (no mother, no KK): "Eta" → Margareta; a call name may stand for several formal names.
+    alone = names.only_call_names and not mothers and not record.kk_number
     for key in names.nicknames:
-        blocks.extend(_name_blocks(BlockKind.NICKNAME, key, years, area, national=False))
+        blocks.extend(
+            _name_blocks(BlockKind.NICKNAME, key, years, area, national=alone, sex=record.sex)
+        )
     for key in names.given:
         blocks.extend(_spelling_blocks(key, years, area))
         blocks.extend(_second_token_blocks(key, years))
@@ -360,15 +367,33 @@ def _same_days(day: date, window: YearWindow) -> tuple[date, ...]:
 
 
 def _mother_blocks(
-    key: str, years: YearWindow | None, area: _Area, sex: str | None
+    key: str, years: YearWindow | None, area: _Area, sex: str | None, *, wide: bool = False
 ) -> Iterator[Block]:
     """The mother's called name: her children in the desa and in the kabupaten (any year, nearest
-    first), and her children anywhere within the window (a family that moved)."""
+    first), and her children anywhere within the window (a family that moved). ``wide``: the
+    child has nothing but call names, so the mother is the only key that reaches a family that
+    moved — her children anywhere get the cap of a neighbourhood instead of a loose block's."""
     target = years.target if years is not None else None
     for region in (*area.desa, *area.kabupaten):
         yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, None, region, TIGHT_CAP, target)
     window = _search_years(years)
-    yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, window, None, LOOSE_CAP, sex=sex)
+    cap = NEIGHBOURHOOD_CAP if wide else LOOSE_CAP
+    yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, window, None, cap, sex=sex)
+
+
+def _parent_token_blocks(
+    record: ChildRecord, names: _NameKeys, years: YearWindow | None
+) -> Iterator[Block]:
+    """No mother to look up by: a family name the father's name carries ("Silvester Tallo" →
+    Margareta Kristiani Tallo), as the registry's other token, anywhere within the window, of the
+    record's sex — a family that moved, where the child is known by a call name only."""
+    window = _search_years(years)
+    for token in _family_tokens(record, names):
+        if token not in names.others and token not in names.given:
+            yield Block(
+                BlockKind.OTHER_NAME, KeyColumn.NAME2, token, window, None, LOOSE_CAP,
+                sex=record.sex,
+            )  # fmt: skip
 
 
 def _spelling_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:

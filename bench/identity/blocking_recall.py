@@ -90,6 +90,8 @@ class Diagnosis:
     # Retrieval losses (a–c): the true person's rank had it been retrieved (1 = best).
     rank_if_retrieved: dict[str, list[int]] = field(default_factory=dict)
     cut_by: Counter[str] = field(default_factory=Counter)  # (b): the capped block kinds
+    # (a) with the person's birth day (or day and month swapped) written: how many share it
+    day_reachable: list[int] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
 
     def add(self, stage: str, truth: Truth, rank: int | None, example: str) -> None:
@@ -152,6 +154,24 @@ async def diagnose(
         f"{true_person.region_code} mother {true_person.mother_name} father "
         f"{true_person.father_name} kk {true_person.kk_number}"
     )
+    if stage == STAGES[0] and record.birth_date is not None:
+        # Would a national "born on the written day, of this sex" block reach it (no index for
+        # it today)? And how many would that block hold in this registry?
+        day, born = record.birth_date, true_person.birth_date
+        if (born.month, born.day) in {(day.month, day.day), (day.day, day.month)} and abs(
+            born.year - day.year
+        ) <= 1:
+            same_day = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(t.person)
+                    .where(t.person.c.birth_date == born, t.person.c.sex == true_person.sex)
+                )
+            ).scalar()
+            diagnosis.day_reachable.append(int(same_day or 0))
+            cuts.append(
+                f"      a day block would reach it: {same_day} people of that sex born that day"
+            )
     example = "\n".join((example, *cuts))
     diagnosis.add(stage, truth, rank, example)
 
@@ -194,6 +214,13 @@ def diagnosis_report(d: Diagnosis, queries: int) -> list[str]:
               + "---:|" * len(STAGES)]  # fmt: skip
     for kind, counts in sorted(d.lost_by_variation.items(), key=lambda kv: -sum(kv[1].values())):
         lines.append(f"| {kind} | " + " | ".join(str(counts[s]) for s in STAGES) + " |")
+    if d.day_reachable:
+        lines += [
+            "",
+            f"(a) with the person's day and month written (year ±1): {len(d.day_reachable)}; "
+            f"people of that sex born that day: median {statistics.median(d.day_reachable):.0f}, "
+            f"max {max(d.day_reachable)} (no index reads a birth date today)",
+        ]
     if d.cut_by:
         lines += ["", "(b) capped block kinds that reached the person: " + ", ".join(
             f"{k} {n}" for k, n in d.cut_by.most_common())]  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from resolution.blocking import (
@@ -181,3 +182,42 @@ def test_only_a_call_name_without_mother_searches_the_desa_neighbourhood() -> No
     with_mother = ChildRecord(names=("Wiwi",), birth_date=date(2019, 6, 1),
                               region_codes=("14.71.02.1001",), mother_names=("Sulastri",))  # fmt: skip
     assert neighbourhood(formal) == [] and neighbourhood(with_mother) == []
+
+
+def test_a_call_name_without_mother_reaches_a_family_that_moved_through_the_fathers_family_name() -> (
+    None
+):
+    # "Eta", father Silvester Tallo, no mother: the registry files Margareta Kristiani Tallo under
+    # tallo as its other token; and Eta's formal name, Margareta, is looked up nationally.
+    record = ChildRecord(names=("Eta",), sex="F", birth_date=date(2016, 6, 14),
+                         birth_date_exact=False, region_codes=("13.06.02.2004",),
+                         father_names=("Silvester Tallo",))  # fmt: skip
+    blocks = query_blocks(record)
+    tallo = [b for b in blocks if b.column is KeyColumn.NAME2 and b.key == phonetic_key("tallo")]
+    assert [(b.region, b.sex) for b in tallo] == [(None, "F")]
+    formal = [b for b in blocks if b.kind is BlockKind.NICKNAME and b.region is None and not b.also
+              and not b.birth_dates]  # fmt: skip
+    assert [(b.key, b.sex) for b in formal] == [(phonetic_key("margareta"), "F")]
+    # With a mother to look up by, neither: the mother's blocks reach the family.
+    with_mother = query_blocks(dataclasses.replace(record, mother_names=("Kristina Tallo",)))
+    assert not [
+        b
+        for b in with_mother
+        if b.column is KeyColumn.NAME2 and b.key == phonetic_key("tallo") and not b.also
+    ]
+    assert not [
+        b
+        for b in with_mother
+        if b.kind is BlockKind.NICKNAME and b.region is None and not b.also and not b.birth_dates
+    ]
+
+
+def test_the_mothers_national_block_is_wider_when_the_child_has_only_call_names() -> None:
+    def national_mother_cap(names: tuple[str, ...]) -> int:
+        record = ChildRecord(names=names, sex="F", birth_date=date(2019, 10, 8),
+                             region_codes=("15.71.03.1001",), mother_names=("Gusniar Zahra",))  # fmt: skip
+        (block,) = [b for b in query_blocks(record) if b.column is KeyColumn.MOTHER
+                    and b.region is None and not b.birth_dates and not b.also]  # fmt: skip
+        return block.cap
+
+    assert national_mother_cap(("Nini",)) > national_mother_cap(("Erni Pertiwi",)) == LOOSE_CAP

@@ -150,6 +150,35 @@ async def test_a_family_that_moved_under_a_common_name_is_found_by_the_day(db: D
     assert moved["nik"] in await _found(db, record)
 
 
+async def test_a_family_that_moved_is_found_by_the_day_under_a_wrong_year_or_a_typo(
+    db: Database,
+) -> None:
+    registry = Registry()
+    await _namesakes(registry, "Hanifah", 3 * TIGHT_CAP, date(2020, 1, 1))
+    await _namesakes(registry, "Kuncoro", 3 * TIGHT_CAP, date(2016, 1, 1))
+    hanifah = registry.add("Hanifah", date(2020, 8, 16), KUPANG, None, "F")
+    kuncoro = registry.add("Kuncoro", date(2016, 2, 26), KUPANG, None, "M")
+    await registry.write(db)
+    # Recorded in Batam, no mother: the year written wrong (approximate), the day right.
+    year_off = ChildRecord(names=("Hanifah",), sex="F", birth_date=date(2021, 8, 16),
+                           birth_date_exact=False, region_codes=(BATAM,))  # fmt: skip
+    assert hanifah["nik"] in await _found(db, year_off)
+    # The name one letter off, the date right.
+    typo = ChildRecord(names=("Kucnoro",), sex="M", birth_date=date(2016, 2, 26),
+                       region_codes=(BATAM,))  # fmt: skip
+    assert kuncoro["nik"] in await _found(db, typo)
+
+
+async def test_names_run_together_find_a_family_that_moved(db: Database) -> None:
+    registry = Registry()
+    await _namesakes(registry, "Gilang Pratama", 3 * TIGHT_CAP, date(2024, 1, 1))
+    gilang = registry.add("Gilang Firmansyah", date(2024, 3, 25), KUPANG, "Nur Mardiana")
+    await registry.write(db)
+    record = ChildRecord(names=("Gilangfirmansyah",), sex="M", birth_date=date(2023, 1, 1),
+                         birth_date_exact=False, region_codes=(BATAM,))  # fmt: skip
+    assert gilang["nik"] in await _found(db, record)
+
+
 async def test_a_child_known_only_by_a_call_name_is_found_in_its_desa(db: Database) -> None:
     registry = Registry()
     wiwi = registry.add("Dewi Lestari", date(2019, 4, 4), PEKANBARU, "Sulastri", "F")
