@@ -527,11 +527,17 @@ class IdentityMutation:
         decider = access.decider(identity)
         validation.nik(nik)
         why = _reason(reason)
+        async with info.context.db.connect() as conn:
+            child = await _child_in_jurisdiction(info, conn, str(child_id))
+            if child is None:
+                return None
+            await identity_resolution.check_reject(conn, child, nik)
+        searched = await identity_resolution.search(info.context.db, child, nik)
         async with info.context.db.transaction() as conn:
             child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
                 return None
-            decision_id = await identity_resolution.reject(conn, child, nik, why, decider)
+            decision_id = await identity_resolution.reject(conn, child, nik, why, decider, searched)
             answer = await _decision_answer(conn, decision_id)
         _report(info, decision_id, child.id, "NOT_THIS_PERSON")
         return answer
@@ -547,11 +553,19 @@ class IdentityMutation:
         access.require_identity_resolution(identity)
         decider = access.decider(identity)
         why = _reason(reason)
+        async with info.context.db.connect() as conn:
+            child = await _child_in_jurisdiction(info, conn, str(child_id))
+            if child is None:
+                return None
+            await identity_resolution.check_registration(conn, child)
+        searched = await identity_resolution.search(info.context.db, child)
         async with info.context.db.transaction() as conn:
             child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
                 return None
-            decision_id = await identity_resolution.start_registration(conn, child, why, decider)
+            decision_id = await identity_resolution.start_registration(
+                conn, child, why, decider, searched
+            )
             answer = await _decision_answer(conn, decision_id)
         _report(info, decision_id, child.id, "NEW_REGISTRATION")
         return answer

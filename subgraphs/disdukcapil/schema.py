@@ -450,24 +450,22 @@ class Mutation:
         validation.nik(nik)
         why = validation.text(reason, "reason", max_length=access.MAX_REASON_LENGTH)
         decider = access.decider(identity)
+        within = access.jurisdiction(identity)
+        # Checked on a read connection, then scored (the matcher's search) before the write
+        # transaction, then checked again with the child locked: the search holds no lock.
+        async with info.context.db.connect() as conn:
+            child, person = await _linkable(conn, str(child_id), nik, within, lock=False)
+        if child is None or person is None:
+            return Child.from_record(child) if child else None
+        searched = await identity_resolution.search(info.context.db, child, nik)
         async with info.context.db.transaction() as conn:
-            children = await repository.children_by_id(
-                conn, [str(child_id)], access.jurisdiction(identity), lock=True
-            )
-            if not children:
-                return None
-            child = children[0]
-            if child.nik == nik:
-                return Child.from_record(child)
-            if child.nik is not None:
-                raise Conflict("this child already has a different NIK", field="childId")
-            persons = await repository.persons_by_nik(conn, [nik])
-            if not persons:
-                raise BadUserInput("no registry person has this NIK", field="nik")
-            if await repository.nik_holder(conn, nik) is not None:
-                raise Conflict("this NIK is already linked to another child", field="nik")
+            child, person = await _linkable(conn, str(child_id), nik, within, lock=True)
+            if child is None or person is None:
+                return Child.from_record(child) if child else None
             try:
-                decision_id = await identity_resolution.link(conn, child, persons[0], why, decider)
+                decision_id = await identity_resolution.link(
+                    conn, child, person, why, decider, searched
+                )
             except repository.NikAlreadyLinked:
                 raise Conflict("this NIK is already linked to another child", field="nik") from None
             except repository.ChildAlreadyLinked:
@@ -476,6 +474,28 @@ class Mutation:
         info.context.changed("Child", child.id, "nik linked")
         info.context.changed("IdentityDecision", decision_id, "LINK")
         return Child.from_record(record)
+
+
+async def _linkable(
+    conn: AsyncConnection, child_id: str, nik: str, within: tuple[str, ...] | None, *, lock: bool
+) -> tuple[domain.ChildRecord | None, PersonRecord | None]:
+    """linkNik's checks: (None, None) for a child unknown or outside the jurisdiction; (the
+    child, None) when it already holds this NIK (answered as it is); (the child, the person) when
+    the link may be made. `lock`: the child's row is locked until the transaction ends."""
+    children = await repository.children_by_id(conn, [child_id], within, lock=lock)
+    if not children:
+        return None, None
+    child = children[0]
+    if child.nik == nik:
+        return child, None
+    if child.nik is not None:
+        raise Conflict("this child already has a different NIK", field="childId")
+    persons = await repository.persons_by_nik(conn, [nik])
+    if not persons:
+        raise BadUserInput("no registry person has this NIK", field="nik")
+    if await repository.nik_holder(conn, nik) is not None:
+        raise Conflict("this NIK is already linked to another child", field="nik")
+    return child, persons[0]
 
 
 def build_schema() -> SubgraphSchema:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -984,3 +985,105 @@ async def test_queue_requests_at_once_replacing_old_suggestions_never_deadlock(
         bodies = await asyncio.gather(*(client.execute(QUEUE, **arguments) for _ in range(6)))
         assert all("errors" not in body for body in bodies), bodies
     assert await _count(client.db, t.identity_suggestion_run) == 3
+
+
+# --- review, second round: no search under the write lock; what the queue counts; the typed-in
+# match's bound; out-of-region candidates; NIKs that cannot be linked --------------------------
+
+
+def _searches_outside_writes(monkeypatch: pytest.MonkeyPatch, db: Any) -> list[bool]:
+    """Record, for every matcher search (`store.candidates`, `store.score_pair`), whether one of
+    the database's write transactions was open at that moment (on SQLite: the write lock held)."""
+    writing = 0
+    searched: list[bool] = []
+    transaction = db.transaction
+
+    @contextlib.asynccontextmanager
+    async def counted() -> Any:
+        nonlocal writing
+        async with transaction() as conn:
+            writing += 1
+            try:
+                yield conn
+            finally:
+                writing -= 1
+
+    def watched(search: Any) -> Any:
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            searched.append(writing > 0)
+            return await search(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(db, "transaction", counted)
+    monkeypatch.setattr(store, "candidates", watched(store.candidates))
+    monkeypatch.setattr(store, "score_pair", watched(store.score_pair))
+    return searched
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "name"),
+    [
+        (LINK, {"id": "ANK000000002", "nik": JOKO, "reason": "Same mother."}, "linkNik"),
+        (LINK, {"id": "ANK000000005", "nik": SISTER, "reason": "Unranked."}, "linkNik"),
+        (
+            REJECT,
+            {"id": "ANK000000002", "nik": JOKO, "reason": "Not him."},
+            "rejectIdentityCandidate",
+        ),
+        (REGISTER, {"id": "ANK000000002", "reason": "Not registered."}, "startRegistration"),
+    ],
+    ids=["link-ranked", "link-unranked", "reject", "registration"],
+)
+async def test_a_decision_searches_before_its_write_transaction(
+    make_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    variables: dict[str, Any],
+    name: str,
+) -> None:
+    """The matcher's search (~100 ms at national scale) runs before the decision's write
+    transaction, never inside it: on SQLite that transaction holds the database's write lock."""
+    client = await _client(make_client)
+    if variables.get("nik") == SISTER:
+        async with client.db.transaction() as conn:  # free the sister's NIK for the test
+            await conn.execute(
+                update(t.child).where(t.child.c.id == "ANK000000003").values(nik=None)
+            )
+    searched = _searches_outside_writes(monkeypatch, client.db)
+    data, _ = await client.written(query, **variables)
+    assert data[name] is not None
+    assert searched and not any(searched), searched
+    (decision,) = (await client.data(DECISIONS, id=variables["id"]))["identityDecisions"]
+    if "nik" in variables:
+        assert decision["score"] is not None  # the score searched before is the one recorded
+        assert decision["modelVersion"] == store.MODEL_VERSION
+
+
+async def test_a_child_linked_while_a_link_was_being_scored_is_a_conflict(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scored before the lock, re-checked under it: another officer's link committed while this
+    one searched wins, and this one is the CONFLICT the API gives a child already linked."""
+    from subgraphs.disdukcapil import repository
+
+    client = await _client(make_client)
+    search = store.candidates
+    raced: list[str] = []
+
+    async def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        found = await search(*args, **kwargs)
+        if not raced:  # another officer links the child to the namesake while this one searches
+            raced.append(NAMESAKE)
+            async with client.db.transaction() as conn:
+                (child,) = await repository.children_by_id(conn, ["ANK000000002"])
+                (namesake,) = await repository.persons_by_nik(conn, [NAMESAKE])
+                await repository.link_nik(conn, child, namesake, "DISDUKCAPIL")
+        return found
+
+    monkeypatch.setattr(store, "candidates", meanwhile)
+    body = await client.execute(LINK, id="ANK000000002", nik=JOKO, reason="Same mother.")
+    assert raced == [NAMESAKE]
+    assert body["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "childId"}
+    assert (await client.data(CHILD, id="ANK000000002"))["child"]["nik"] == NAMESAKE
+    assert await _count(client.db, t.identity_decision) == 0
