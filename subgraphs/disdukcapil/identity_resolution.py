@@ -59,11 +59,13 @@ def _candidates_json(found: Candidates) -> str:
     )
 
 
-async def scored(conn: AsyncConnection, child_id: str, nik: str) -> tuple[Candidate | None, str]:
-    """The person's candidate for the child as the officer saw it: from the child's ranked
-    candidates when the person is among them, else scored on its own (`store.score_pair`) — and
-    the model version that scored it."""
-    found = await work_queue.candidates_for(conn, child_id, work_queue.SUGGESTION_TOP)
+async def scored(
+    conn: AsyncConnection, child_id: str, nik: str, within: tuple[str, ...] | None
+) -> tuple[Candidate | None, str]:
+    """The person's candidate for the child as the officer (of jurisdiction `within`) saw it:
+    from the child's ranked candidates when the person is among them, else scored on its own
+    (`store.score_pair`) — and the model version that scored it."""
+    found = await work_queue.candidates_for(conn, child_id, work_queue.SUGGESTION_TOP, within)
     if found is not None:
         for candidate in found.candidates:
             if candidate.person.nik == nik:
@@ -86,16 +88,18 @@ class Searched:
     model_version: str | None = None
 
 
-async def search(db: Database, child: ChildRecord, nik: str | None = None) -> Searched:
+async def search(
+    db: Database, child: ChildRecord, within: tuple[str, ...] | None, nik: str | None = None
+) -> Searched:
     """The matcher's search for a decision, on a read connection of its own: a search is ~100 ms
     at national scale, and inside the decision's transaction it would hold SQLite's write lock
     (every other decision, every queue fill waiting) and the child's row lock on PostgreSQL.
     The decision re-checks the child under the lock (`unchanged`)."""
     async with db.connect() as conn:
         if nik is not None:
-            candidate, version = await scored(conn, child.id, nik)
+            candidate, version = await scored(conn, child.id, nik, within)
             return Searched(child, candidate=candidate, model_version=version)
-        found = await work_queue.candidates_for(conn, child.id, work_queue.SUGGESTION_TOP)
+        found = await work_queue.candidates_for(conn, child.id, work_queue.SUGGESTION_TOP, within)
     return Searched(child, found=found, model_version=found.model_version if found else None)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -447,6 +448,8 @@ class IdentityQuery:
         async with info.context.db.connect() as conn:
             page = await queue.page(conn, where, order_by, first, after)
             total, pending = await queue.count(conn, where)
+        if page.stale:
+            await queue.drop(info.context.db, page.stale)
         return IdentityWorkQueue(
             nodes=[IdentityWorkItem.from_item(item) for item in page.items],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
@@ -465,16 +468,15 @@ class IdentityQuery:
         identity = info.context.identity
         access.require_identity_resolution(identity)
         _top(top)
+        within = access.jurisdiction(identity)
         async with info.context.db.connect() as conn:
             if await _child_in_jurisdiction(info, conn, str(child_id)) is None:
                 return None
-            found = await queue.candidates_for(conn, str(child_id), top)
-            fresh = await queue.is_fresh(conn, str(child_id))
+            # Not stored as the queue's suggestions: those are the same for every asker
+            # (work_queue.suggestions_for), this answer is the asker's.
+            found = await queue.candidates_for(conn, str(child_id), top, within)
         if found is None:
             return None
-        if not fresh and top >= queue.SUGGESTION_TOP:
-            async with info.context.db.transaction() as conn:
-                await queue.keep(conn, str(child_id), found)
         return await _answer(info, found, str(child_id))
 
     @categorized(
@@ -488,8 +490,15 @@ class IdentityQuery:
         access.require_identity_resolution(info.context.identity)
         _top(top)
         query = match_record(record)
+        within = access.jurisdiction(info.context.identity)
+
+        async def held_outside(conn: Any, niks: Sequence[str]) -> frozenset[str]:
+            assert within is not None
+            return await repository.niks_held_outside(conn, niks, within)
+
         async with info.context.db.connect() as conn:
-            found = await store.candidates(conn, query, top=top)
+            leave_out = held_outside if within is not None else None
+            found = await store.candidates(conn, query, top=top, leave_out=leave_out)
         # Reached through no child: like registryPerson(nik:), a person registered outside the
         # officer's region is not shown (score, band and how each attribute matched are).
         return await _answer(info, found, None, regional=True)
@@ -532,7 +541,9 @@ class IdentityMutation:
             if child is None:
                 return None
             await identity_resolution.check_reject(conn, child, nik)
-        searched = await identity_resolution.search(info.context.db, child, nik)
+        searched = await identity_resolution.search(
+            info.context.db, child, access.jurisdiction(identity), nik
+        )
         async with info.context.db.transaction() as conn:
             child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
@@ -558,7 +569,9 @@ class IdentityMutation:
             if child is None:
                 return None
             await identity_resolution.check_registration(conn, child)
-        searched = await identity_resolution.search(info.context.db, child)
+        searched = await identity_resolution.search(
+            info.context.db, child, access.jurisdiction(identity)
+        )
         async with info.context.db.transaction() as conn:
             child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:

@@ -1087,3 +1087,110 @@ async def test_a_child_linked_while_a_link_was_being_scored_is_a_conflict(
     assert body["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "childId"}
     assert (await client.data(CHILD, id="ANK000000002"))["child"]["nik"] == NAMESAKE
     assert await _count(client.db, t.identity_decision) == 0
+
+
+async def _a_batam_child_like_the_namesake(db: Any) -> None:
+    """A Batam child (Balai's) whose record is the Pekanbaru namesake's: the namesake is the
+    matcher's best candidate for him, far ahead of anyone the Batam officer may be shown."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(t.child),
+            _child(
+                "ANK000000008",
+                "Muhammad Joko Sutrisno",
+                "BALAI",
+                T0 + timedelta(days=4),
+                birth_date=date(2014, 5, 5),
+                birth_place="Pekanbaru",
+                mother_name="Ratna",
+            ),
+        )
+
+
+async def _item(client: Any, child_id: str) -> dict[str, Any]:
+    queue = await _queue(client, first=100)
+    (item,) = [n for n in queue["nodes"] if n["childId"] == child_id]
+    return item
+
+
+def _visible_best(candidates: dict[str, Any]) -> tuple[float | None, int]:
+    """What identityCandidates shows the officer: the best score, and how many are not UNLIKELY."""
+    shown = candidates["identityCandidates"]["candidates"]
+    best = max((c["score"] for c in shown), default=None)
+    return best, sum(1 for c in shown if c["band"] != "UNLIKELY")
+
+
+async def test_the_queue_counts_no_candidate_the_officer_may_not_be_shown(
+    make_client: Any,
+) -> None:
+    """The queue's stored suggestions are shared by every asker: the namesake, a Pekanbaru index
+    child, is neither counted in the Batam child's candidateCount nor his bestScore — those are
+    what the Batam officer's identityCandidates shows — while the matcher does rank him first."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    await _a_batam_child_like_the_namesake(client.db)
+    item = await _item(client, "ANK000000008")
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
+    assert NAMESAKE not in stored.get("ANK000000008", [])
+    shown = await client.data(CANDIDATES, id="ANK000000008", top=5)
+    assert NAMESAKE not in json.dumps(shown)
+    best, likely = _visible_best(shown)
+    assert item["bestScore"] == pytest.approx(best, abs=0.02) if best is not None else True
+    assert item["candidateCount"] <= likely
+    # The Pekanbaru officer, in whose region the namesake is, is shown him, ranked first.
+    pekanbaru = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("14.71",))
+    )
+    typed = {"name": "Muhammad Joko Sutrisno", "birthDate": "2014-05-05", "motherName": "Ratna"}
+    theirs = await pekanbaru.data(TYPED_IN, record=typed)
+    assert theirs["matchIdentity"]["candidates"][0]["person"]["nik"] == NAMESAKE
+
+
+async def test_stored_suggestions_listing_a_person_since_made_another_regions_child_are_not_shown(
+    make_client: Any,
+) -> None:
+    """Suggestions stored while the namesake was nobody's, then he becomes a Pekanbaru index
+    child (registered there with his NIK, written past the API here): the Batam queue neither
+    counts him nor shows the score he gave — the child is pending again and scored anew."""
+    client = await _client(make_client)
+    await _a_batam_child_like_the_namesake(client.db)
+    before = await _item(client, "ANK000000008")
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
+    assert stored["ANK000000008"][0] == NAMESAKE  # the shared suggestions list him first
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    after = await _item(client, "ANK000000008")
+    assert after["bestScore"] != before["bestScore"]
+    shown = await client.data(CANDIDATES, id="ANK000000008", top=5)
+    best, likely = _visible_best(shown)
+    if not after["suggestionsPending"]:
+        assert after["bestScore"] == pytest.approx(best, abs=0.02)
+    again = await _item(client, "ANK000000008")
+    assert not again["suggestionsPending"]
+    assert again["bestScore"] == pytest.approx(best, abs=0.02)
+    assert again["candidateCount"] <= likely
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
+    assert NAMESAKE not in stored["ANK000000008"]
+
+
+async def test_a_link_elsewhere_is_not_counted_in_the_queue(make_client: Any) -> None:
+    """The Pekanbaru officer links a Pekanbaru child to the namesake through the API after the
+    Batam queue stored him as a suggestion: the Batam queue does not answer the count and score
+    he made, and scores the child anew without him."""
+    client = await _client(make_client)
+    await _a_batam_child_like_the_namesake(client.db)
+    before = await _item(client, "ANK000000008")
+    pekanbaru = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("14.71",))
+    )
+    await pekanbaru.written(LINK, id="ANK000000001", nik=NAMESAKE, reason="Same boy.")
+    after = await _item(client, "ANK000000008")
+    assert after["suggestionsPending"] or after["bestScore"] != before["bestScore"]
+    again = await _item(client, "ANK000000008")
+    best, _ = _visible_best(await client.data(CANDIDATES, id="ANK000000008", top=5))
+    assert again["bestScore"] == pytest.approx(best, abs=0.02)
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
+    assert NAMESAKE not in stored.get("ANK000000008", [])
