@@ -921,7 +921,7 @@ async def test_a_candidate_who_is_an_index_child_of_another_region_is_not_shown(
     assert [p["nik"] for p in people] == [NAMESAKE]
 
 
-TYPED_IN = """query($record: IdentityRecordInput!) { matchIdentity(record: $record, top: 20) {
+TYPED_IN = """query($record: IdentityRecordInput!) { matchIdentity(record: $record, top: 10) {
   candidates { score band person { nik regionCode }
                explanation { attribute level description recordValue registryValue } } } }"""
 
@@ -1194,3 +1194,33 @@ async def test_a_link_elsewhere_is_not_counted_in_the_queue(make_client: Any) ->
     async with client.db.connect() as conn:
         stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
     assert NAMESAKE not in stored.get("ANK000000008", [])
+
+
+@pytest.mark.parametrize("top", [0, 11, 20])
+async def test_a_typed_in_match_lists_at_most_ten_persons(make_client: Any, top: int) -> None:
+    """A typed-in record is reached through no child and recorded under none: one request lists
+    what the officer needs to find the child (the top 5 by default), at most 10 — not 20 full
+    registry records of the region for any record typed."""
+    client = await _client(make_client)
+    query = """query($record: IdentityRecordInput!, $top: Int!) {
+      matchIdentity(record: $record, top: $top) { candidates { score } } }"""
+    body = await client.execute(query, record={"name": "Muhammad Joko Sutrisno"}, top=top)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "top"}
+    assert body["data"] == {"matchIdentity": None}
+
+
+async def test_a_typed_in_match_lists_five_by_default(make_client: Any) -> None:
+    client = await _client(make_client)
+    async with client.db.transaction() as conn:  # a dozen Jokos in the officer's region
+        await conn.execute(
+            insert(t.person),
+            [
+                _person(10 + i, make_nik("21.71.09", date(2014, 1 + i, 3), "M", 10 + i),
+                        "Muhammad Joko Sutrisno", "M", date(2014, 1 + i, 3))
+                for i in range(12)
+            ],
+        )  # fmt: skip
+    default = await client.data(MATCH, record={"name": "Muhammad Joko Sutrisno"})
+    assert len(default["matchIdentity"]["candidates"]) == 5
+    most = await client.data(TYPED_IN, record={"name": "Muhammad Joko Sutrisno"})
+    assert len(most["matchIdentity"]["candidates"]) == 10
