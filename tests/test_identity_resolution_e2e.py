@@ -80,8 +80,12 @@ def _story_in_queue(system: System) -> dict[str, Any]:
 def _registry_person(candidates: list[dict[str, Any]]) -> dict[str, Any]:
     """The candidate the seed planted as the boy: his registry name, born 17-08-2014 in Batam."""
     for candidate in candidates:
-        person = candidate["person"]
-        if person["name"] == "Muhammad Joko Sutrisno" and person["birthDate"] == "2014-08-17":
+        person = candidate["person"]  # null: another region's, UNLIKELY (not shown)
+        if (
+            person
+            and person["name"] == "Muhammad Joko Sutrisno"
+            and person["birthDate"] == "2014-08-17"
+        ):
             return candidate
     raise AssertionError(f"the boy's registry record is not among {candidates}")
 

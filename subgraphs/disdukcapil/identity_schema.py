@@ -364,14 +364,21 @@ async def _answer(
         )
         persons = await repository.persons_by_nik(conn, [n for n in niks if n not in hidden])
     by_nik = {p.nik: p for p in persons}
-    if regional and within is not None:
-        by_nik = {n: p for n, p in by_nik.items() if region_within(p.region_code, within)}
+
+    def shown(c: Candidate) -> domain.PersonRecord | None:
+        """The candidate's record as the officer may see it: in their region, in full; from
+        another region (a family that moved), only for a child of theirs and only while the
+        matcher says it may be this child (REVIEW, AUTO_SUGGEST) — an UNLIKELY one is another
+        family's identity.full, not this child's, and is listed without it."""
+        person = by_nik.get(c.person.nik)
+        if person is None or within is None or region_within(person.region_code, within):
+            return person
+        return None if regional or c.band is Band.UNLIKELY else person
+
     return IdentityCandidates(
         child_id=strawberry.ID(child_id) if child_id else None,
         candidates=[
-            _candidate(c, by_nik.get(c.person.nik))
-            for c in found.candidates
-            if c.person.nik not in hidden
+            _candidate(c, shown(c)) for c in found.candidates if c.person.nik not in hidden
         ],
         no_match_probability=found.no_match_probability,
         model_version=found.model_version,

@@ -260,7 +260,8 @@ async def _queue(client: Any, **variables: Any) -> dict[str, Any]:
 
 
 def _niks(data: dict[str, Any]) -> list[str]:
-    return [c["person"]["nik"] for c in data["identityCandidates"]["candidates"]]
+    """The NIKs of the candidates shown with their record."""
+    return [c["person"]["nik"] for c in data["identityCandidates"]["candidates"] if c["person"]]
 
 
 async def _count(db: Any, table: Any) -> int:
@@ -447,13 +448,15 @@ async def test_candidates_come_from_the_national_registry_not_only_the_officers_
     make_client: Any,
 ) -> None:
     """The family may have moved: a person registered in Pekanbaru is a candidate for a Batam
-    child, shown in full to the Batam officer resolving that child — while `registryPerson(nik:)`,
-    a free lookup by NIK, stays within the officer's region (docs/identity-resolution.md)."""
+    child, shown in full to the Batam officer resolving that child when it may be him (not
+    UNLIKELY: see below) — while `registryPerson(nik:)`, a free lookup by NIK, stays within the
+    officer's region (docs/identity-resolution.md)."""
     client = await _client(make_client)
-    data = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    await _a_batam_child_like_the_namesake(client.db)
+    data = await client.data(CANDIDATES, id="ANK000000008", top=5)
     namesake = [
         c["person"] for c in data["identityCandidates"]["candidates"]
-        if c["person"]["nik"] == NAMESAKE
+        if c["person"] and c["person"]["nik"] == NAMESAKE
     ]  # fmt: skip
     assert namesake == [
         {
@@ -933,7 +936,7 @@ async def test_a_typed_in_record_shows_persons_of_other_regions_without_their_re
     only persons registered in the officer's region. One registered elsewhere (the family moved)
     is listed with its score, band and how each attribute matched — not its NIK, record or the
     registry's values; registering the child and asking identityCandidates shows it in full,
-    recorded under the child."""
+    recorded under the child, as far as it may be the child (not UNLIKELY)."""
     client = await _client(make_client)
     found = await client.data(TYPED_IN, record={"name": "Muhammad Joko Sutrisno"})
     candidates = found["matchIdentity"]["candidates"]
@@ -950,7 +953,8 @@ async def test_a_typed_in_record_shows_persons_of_other_regions_without_their_re
     assert NAMESAKE not in json.dumps(found)
     # In the officer's region the registry's values are shown (MISSING levels have none).
     assert any(e["registryValue"] is not None for e in shown[0]["explanation"])
-    through_the_child = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    await _a_batam_child_like_the_namesake(client.db)  # registered, with what the counter knew
+    through_the_child = await client.data(CANDIDATES, id="ANK000000008", top=5)
     assert NAMESAKE in _niks(through_the_child)
 
 
@@ -1224,3 +1228,34 @@ async def test_a_typed_in_match_lists_five_by_default(make_client: Any) -> None:
     assert len(default["matchIdentity"]["candidates"]) == 5
     most = await client.data(TYPED_IN, record={"name": "Muhammad Joko Sutrisno"})
     assert len(most["matchIdentity"]["candidates"]) == 10
+
+
+async def test_a_candidate_of_another_region_is_shown_in_full_only_if_it_may_be_the_child(
+    make_client: Any,
+) -> None:
+    """Another region's registry record is that family's identity.full; the officer sees it for
+    a child of their own region only as far as it may be this child (the family moved): in full
+    when the matcher rates it REVIEW or AUTO_SUGGEST, and like a typed-in match's when it rates
+    it UNLIKELY — score, band and how each attribute matched, no record, no registry value. A
+    made-up child no longer opens any record of the country that does not look like it."""
+    client = await _client(make_client)
+    await _a_batam_child_like_the_namesake(client.db)
+    unlikely = (await client.data(CANDIDATES, id="ANK000000002", top=5))["identityCandidates"]
+    withheld = [c for c in unlikely["candidates"] if c["person"] is None]
+    assert len(withheld) == 1 and withheld[0]["band"] == "UNLIKELY"
+    assert NAMESAKE not in json.dumps(unlikely)
+    for evidence in withheld[0]["explanation"]:
+        assert evidence["registryValue"] is None
+        assert evidence["description"] == evidence["level"]
+    # In the officer's region the record is shown whatever its band (the officer's mandate).
+    assert SISTER in _niks({"identityCandidates": unlikely})
+    likely = await client.data(CANDIDATES, id="ANK000000008", top=5)
+    (moved,) = [
+        c for c in likely["identityCandidates"]["candidates"]
+        if c["person"] and c["person"]["nik"] == NAMESAKE
+    ]  # fmt: skip
+    assert moved["band"] != "UNLIKELY"
+    assert moved["person"]["regionCode"] == "14.71.02.1001"
+    # ... and the officer may link him: the family moved.
+    linked, _ = await client.written(LINK, id="ANK000000008", nik=NAMESAKE, reason="Moved.")
+    assert linked["linkNik"]["nik"] == NAMESAKE
