@@ -467,7 +467,7 @@ class Mutation:
                     conn, child, person, why, decider, searched
                 )
             except repository.NikAlreadyLinked:
-                raise Conflict("this NIK is already linked to another child", field="nik") from None
+                raise _not_linkable() from None
             except repository.ChildAlreadyLinked:
                 raise Conflict("this child already has a different NIK", field="childId") from None
             (record,) = await repository.children_by_id(conn, [child.id])
@@ -491,11 +491,20 @@ async def _linkable(
     if child.nik is not None:
         raise Conflict("this child already has a different NIK", field="childId")
     persons = await repository.persons_by_nik(conn, [nik])
-    if not persons:
-        raise BadUserInput("no registry person has this NIK", field="nik")
-    if await repository.nik_holder(conn, nik) is not None:
-        raise Conflict("this NIK is already linked to another child", field="nik")
+    if not persons or await repository.nik_holder(conn, nik) is not None:
+        raise _not_linkable()
     return child, persons[0]
+
+
+def _not_linkable() -> BadUserInput:
+    """A NIK no registry person has, and one another index child holds, get this one answer:
+    whether a NIK is some child's — maybe a child of another region, or an ABH child, who does not
+    exist for the officer — is not told (DOMAIN.md: denials never reveal what they hide). A free
+    registry person of any region is linked (a family moves): that a NIK exists is not hidden."""
+    return BadUserInput(
+        "this NIK cannot be linked: no registry person has it, or another child holds it",
+        field="nik",
+    )
 
 
 def build_schema() -> SubgraphSchema:

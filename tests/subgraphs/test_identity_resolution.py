@@ -1259,3 +1259,21 @@ async def test_a_candidate_of_another_region_is_shown_in_full_only_if_it_may_be_
     # ... and the officer may link him: the family moved.
     linked, _ = await client.written(LINK, id="ANK000000008", nik=NAMESAKE, reason="Moved.")
     assert linked["linkNik"]["nik"] == NAMESAKE
+
+
+async def test_a_nik_held_by_another_child_answers_as_one_no_registry_person_has(
+    make_client: Any,
+) -> None:
+    """linkNik does not tell whether some index child holds a NIK — in Pekanbaru, or an ABH
+    child anywhere, a child that does not exist for the Batam officer: a NIK another child holds
+    and one no registry person has get one answer, word for word, and write nothing."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    unknown = make_nik("21.71.09", JOKO_BORN, "M", 77)
+    answers = [
+        await client.execute(LINK, id="ANK000000002", nik=nik, reason="r")
+        for nik in (NAMESAKE, SISTER, unknown)  # Pekanbaru's child's, a Batam child's, nobody's
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "nik"}
+    assert await _count(client.db, t.identity_decision) == 0
