@@ -227,3 +227,13 @@ def test_the_systems_configuration_records_registry_persons_shown() -> None:
     config = GatewayConfig.load(ROOT / "config/gateway.toml", {})
     assert config.audit is not None
     assert config.audit.shown_identifiers == frozenset({"RegistryPerson.nik"})
+
+
+def test_the_examples_audit_table_once_uncommented_is_valid(tmp_path: Path) -> None:
+    text = (ROOT / "gateway.example.toml").read_text()
+    head, commented = text.split("# [audit]\n")
+    example = tmp_path / "gateway.toml"
+    example.write_text(head + "[audit]\n" + "\n".join(x[2:] for x in commented.splitlines()))
+    config = GatewayConfig.load(example, {})
+    assert config.audit is not None
+    assert config.audit.shown_identifiers == frozenset({"RegistryPerson.nik"})
