@@ -151,6 +151,35 @@ async def test_a_family_that_moved_under_a_common_name_is_found_by_the_day(db: D
     assert moved["nik"] in await _found(db, record)
 
 
+async def test_a_family_that_moved_is_found_by_the_day_under_a_wrong_year_or_a_typo(
+    db: Database,
+) -> None:
+    registry = Registry()
+    await _namesakes(registry, "Hanifah", 3 * TIGHT_CAP, date(2020, 1, 1))
+    await _namesakes(registry, "Kuncoro", 3 * TIGHT_CAP, date(2016, 1, 1))
+    hanifah = registry.add("Hanifah", date(2020, 8, 16), KUPANG, None, "F")
+    kuncoro = registry.add("Kuncoro", date(2016, 2, 26), KUPANG, None, "M")
+    await registry.write(db)
+    # Recorded in Batam, no mother: the year written wrong (approximate), the day right.
+    year_off = ChildRecord(names=("Hanifah",), sex="F", birth_date=date(2021, 8, 16),
+                           birth_date_exact=False, region_codes=(BATAM,))  # fmt: skip
+    assert hanifah["nik"] in await _found(db, year_off)
+    # The name one letter off, the date right.
+    typo = ChildRecord(names=("Kucnoro",), sex="M", birth_date=date(2016, 2, 26),
+                       region_codes=(BATAM,))  # fmt: skip
+    assert kuncoro["nik"] in await _found(db, typo)
+
+
+async def test_names_run_together_find_a_family_that_moved(db: Database) -> None:
+    registry = Registry()
+    await _namesakes(registry, "Gilang Pratama", 3 * TIGHT_CAP, date(2024, 1, 1))
+    gilang = registry.add("Gilang Firmansyah", date(2024, 3, 25), KUPANG, "Nur Mardiana")
+    await registry.write(db)
+    record = ChildRecord(names=("Gilangfirmansyah",), sex="M", birth_date=date(2023, 1, 1),
+                         birth_date_exact=False, region_codes=(BATAM,))  # fmt: skip
+    assert gilang["nik"] in await _found(db, record)
+
+
 async def test_a_child_known_only_by_a_call_name_is_found_in_its_desa(db: Database) -> None:
     registry = Registry()
     wiwi = registry.add("Dewi Lestari", date(2019, 4, 4), PEKANBARU, "Sulastri", "F")
@@ -280,12 +309,25 @@ async def test_child_record_merges_every_report_and_other_name(db: Database) -> 
     assert record.sex == "M" and record.record_id == "ANK000000099"
 
 
-async def test_every_block_reads_a_key_index(db: Database) -> None:
-    record = ChildRecord(
+KEY_INDEX_RECORDS = (
+    ChildRecord(
         names=("Rizki Pratama", "Iki"), birth_date=date(2015, 3, 10),
         region_codes=(PEKANBARU, BATAM), mother_names=("Sri Wahyuni",),
         kk_number="1471020101150001",
-    )  # fmt: skip
+    ),
+    # Names run together (split at a known given name), an approximate date (the day in every
+    # year of the window), a baby of Mrs X, a call name alone (the desa's neighbourhood).
+    ChildRecord(
+        names=("Gilangfirmansyah", "Muhammadbima", "By. Ny. Sri Wahyuni"),
+        birth_date=date(2023, 1, 25), birth_date_exact=False, region_codes=(PEKANBARU,),
+    ),
+    ChildRecord(names=("Nana",), sex="F", birth_date=date(2012, 3, 31), region_codes=(KUPANG,)),
+    ChildRecord(names=("Yul",), age_estimate=0, as_of=date(2024, 3, 5), mother_names=("Rina",)),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("record", KEY_INDEX_RECORDS, ids=lambda r: r.names[0])
+async def test_every_block_reads_a_key_index(db: Database, record: ChildRecord) -> None:
     blocks = query_blocks(record)
     async with db.connect() as conn:
         statement = store.blocks_statement(blocks).compile(
