@@ -4,6 +4,7 @@ is found through another block when one field is wrong, the work stays capped, e
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -179,6 +180,37 @@ async def test_excluded_niks_are_never_candidates(db: Database) -> None:
     niks = {c.person.nik for c in answer.candidates}
     assert niks == {two["nik"]}
     assert answer.blocks_searched == len(query_blocks(record))
+
+
+async def test_people_left_out_by_the_caller_are_left_out_before_ranking(db: Database) -> None:
+    """Two identical registry records (twins, say): together they split the probability and
+    warn of each other; with one left out by the caller (a person the officer may not be shown),
+    the other is ranked as if it had been found alone — nothing of the first is in the answer."""
+    registry = Registry()
+    one = registry.add("Rizki Pratama", date(2015, 3, 10), PEKANBARU, "Sri Wahyuni")
+    two = registry.add("Rizki Pratama", date(2015, 3, 10), PEKANBARU, "Sri Wahyuni")
+    await registry.write(db)
+    record = ChildRecord(
+        names=("Rizki Pratama",), birth_date=date(2015, 3, 10), region_codes=(PEKANBARU,)
+    )
+    asked: list[list[str]] = []
+
+    async def leave_out(_conn: Any, niks: Any) -> set[str]:
+        asked.append(sorted(niks))
+        return {one["nik"]}
+
+    async with db.connect() as conn:
+        both = await store.candidates(conn, record, top=10)
+        left = await store.candidates(conn, record, top=10, leave_out=leave_out)
+        alone = await store.candidates(
+            conn, replace(record, excluded_niks=frozenset({one["nik"]})), top=10
+        )
+    assert {c.person.nik for c in both.candidates} == {one["nik"], two["nik"]}
+    assert asked == [sorted({one["nik"], two["nik"]})]
+    assert [c.person.nik for c in left.candidates] == [two["nik"]]
+    assert left.candidates[0].score > max(c.score for c in both.candidates)
+    assert left.candidates == alone.candidates
+    assert left.no_match_probability == alone.no_match_probability
 
 
 async def test_a_blank_record_finds_nobody_without_error(db: Database) -> None:
