@@ -69,11 +69,12 @@ HARD_NEGATIVES: Final = frozenset({
 })  # fmt: skip
 # The warnings that keep a candidate out of AUTO_SUGGEST whatever its score. A sibling is a
 # hypothesis of the model (the alternative to "this person is the child" includes "a sibling of
-# the child"), so its warning is shown, not gating: on seeds 1 and 3 it held no candidate the
-# score did not. A twin is a hypothesis too (learned prior and names), and its score is honest
-# (bench/identity/RESULTS.md), but a pair the record cannot tell from a twin scores ~0.9 at
-# best: still gating, or 2.6 % of no-match records on seed 1 would be auto-suggested. A namesake
-# of another family has no hypothesis of its own.
+# the child"), so its warning is shown, not gating: on seeds 1 and 3 no top candidate with it scored
+# 0.5 or more. A twin is a hypothesis too (learned prior and names): a twin with a name of its
+# own now scores low, but a pair the record cannot tell from a twin (By. Ny., a rhyming name)
+# scores up to ~0.93 and is right far less than 99 % of the time: still gating, or 2.6 % of
+# seed 1's no-match records would be auto-suggested (bench/identity/RESULTS.md). A namesake of
+# another family has no hypothesis of its own.
 GATING: Final = frozenset({
     Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME, Warning_.SAME_NAME_OTHER_MOTHER
 })  # fmt: skip

@@ -120,8 +120,8 @@ def test_a_baby_without_a_name_of_its_own_is_not_auto_suggested(model: Model) ->
     assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
     assert joko.band != Band.AUTO_SUGGEST
     # "An unregistered twin of Joko" is one of the model's hypotheses and takes its share of
-    # the score; what is left is honest but no better than ~0.93 (a twin is as likely as the
-    # data say), so the twin warning still gates.
+    # the score; what is left (~0.93 with the shipped weights) is not 99 %, so the twin warning
+    # still gates.
     without = _without_twins(model).rank(baby, REGISTRY, 5).candidates[0].score
     assert 0.5 < joko.score < without
     assert joko.score < 0.99  # in no band a record that cannot tell the child from a twin earns
