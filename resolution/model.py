@@ -116,7 +116,7 @@ class Model:
     name_frequencies: dict[str, float] = field(default_factory=dict)
     family_level: bool = True  # False: plain Fellegi–Sunter (the ablation in bench/identity)
     competition: bool = True
-    hard_negative_gate: bool = True  # a twin/sibling/namesake warning keeps a pair out of AUTO
+    hard_negative_gate: bool = True  # a GATING warning keeps a pair out of AUTO (see held_by)
     held_by: frozenset[Warning_] = GATING  # the warnings that gate (with the above)
     # (levels, tf) -> the pair's weights: the level combinations met in practice are few, and
     # the weights depend on nothing else (filled by ``pair``; per model, so never stale).
