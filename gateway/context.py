@@ -80,10 +80,13 @@ class RequestContext:
     error_codes: set[str] = field(default_factory=set)
     # Whether the answer carried data (`data` not null).
     answered_data: bool = False
-    # Person-identifying argument values, as keyed hashes, and the subjects asked for by id
-    # (gateway/audit/record.py).
+    # Person-identifying argument values and the identifiers the answer showed, as keyed hashes,
+    # and the subjects asked for by id (gateway/audit/record.py, shown.py).
     lookups: list[dict[str, str]] = field(default_factory=list)
     asked_subjects: list[str] = field(default_factory=list)
+    # Person identifiers the answer showed past the record's bound (`[audit] max_shown`): counted,
+    # not hashed (gateway/audit/shown.py).
+    shown_omitted: int = 0
     # Set by the audit middleware on the requests it records: with `[audit]`, the app runs no
     # request without it (defence in depth against a request the middleware let by).
     audited: bool = False

@@ -72,18 +72,7 @@ class Gateway:
         if self.config.audit is not None:
             from gateway.audit.stage import AuditStage
 
-            self.audit = AuditStage(
-                self.config.audit,
-                self.config.grant_key,
-                {
-                    kind.value: root.name
-                    for kind, root in (
-                        (OperationType.QUERY, self.api_schema.query_type),
-                        (OperationType.MUTATION, self.api_schema.mutation_type),
-                    )
-                    if root is not None
-                },
-            )
+            self.audit = AuditStage(self.config.audit, self.config.grant_key, self.api_schema)
         self.executor = PlanExecutor(
             self.client,
             self.consent.decider if self.consent is not None else None,

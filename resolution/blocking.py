@@ -21,14 +21,16 @@ family token, is found only among the nearest-year namesakes of its sex. The sto
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Final, NamedTuple
 
-from resolution.names import formal_names, parse_name, phonetic_key
+from resolution.names import canonical_prefix, formal_names, parse_name, phonetic_key
 from resolution.records import ChildRecord
 
 KEY_LENGTH: Final = 40  # the key columns' width
@@ -55,6 +57,7 @@ EXACT_DATE_SLACK: Final = 1  # a written date is still off by a year now and the
 APPROXIMATE_DATE_SLACK: Final = 2
 YEAR_ONLY_SLACK: Final = 1
 AGE_ESTIMATE_SLACK: Final = 2
+DAYS_PER_YEAR: Final = 365.25
 
 
 class RegistryKeys(NamedTuple):
@@ -173,9 +176,16 @@ def query_blocks(record: ChildRecord) -> list[Block]:
     blocks.extend(_family_moved_blocks(names, mothers, _family_tokens(record, names), years))
     blocks.extend(_birth_day_blocks(names, mothers, record))
     for key in mothers:
-        blocks.extend(_mother_blocks(key, years, area, record.sex))
+        blocks.extend(_mother_blocks(key, years, area, record.sex, wide=names.only_call_names))
+    if not mothers:
+        blocks.extend(_parent_token_blocks(record, names, years))
+    # A call name's formal names nationally only where nothing else reaches a family that moved
+    # (no mother, no KK): "Eta" → Margareta; a call name may stand for several formal names.
+    alone = names.only_call_names and not mothers and not record.kk_number
     for key in names.nicknames:
-        blocks.extend(_name_blocks(BlockKind.NICKNAME, key, years, area, national=False))
+        blocks.extend(
+            _name_blocks(BlockKind.NICKNAME, key, years, area, national=alone, sex=record.sex)
+        )
     for key in names.given:
         blocks.extend(_spelling_blocks(key, years, area))
         blocks.extend(_second_token_blocks(key, years))
@@ -197,7 +207,11 @@ def year_window(record: ChildRecord) -> YearWindow | None:
         # Aged n at as_of: born in as_of's year − n or the one before.
         as_of = record.as_of or date.today()
         year = as_of.year - int(record.age_estimate)
-        return YearWindow(year - 1 - AGE_ESTIMATE_SLACK, year + AGE_ESTIMATE_SLACK - 1, year)
+        # Aged n: born between n + 1 and n years before as_of, most likely about n + ½ years
+        # before — the year a capped block's rows are taken nearest to (aged 0 in March 2024:
+        # born around September 2023, not in 2024).
+        middle = as_of - timedelta(days=round((int(record.age_estimate) + 0.5) * DAYS_PER_YEAR))
+        return YearWindow(year - 1 - AGE_ESTIMATE_SLACK, year + AGE_ESTIMATE_SLACK - 1, middle.year)
     return None
 
 
@@ -284,6 +298,10 @@ def _family_moved_blocks(
             yield Block(
                 BlockKind.OTHER_NAME, KeyColumn.NAME, key, unordered, cap=TIGHT_CAP, also=also
             )
+    for called, other in names.splits:
+        # Run together: the two names it was made of, together, anywhere in the nation.
+        also = ((KeyColumn.NAME2, other),)
+        yield Block(BlockKind.SPELLING, KeyColumn.NAME, called, unordered, cap=TIGHT_CAP, also=also)
     for mother in mothers:
         for token in family:
             also = ((KeyColumn.NAME2, token),)
@@ -305,38 +323,77 @@ def _birth_day_blocks(
     names: _NameKeys, mothers: tuple[str, ...], record: ChildRecord
 ) -> Iterator[Block]:
     """A written date narrows a name nationally to a handful: the called name (or a formal name a
-    call name stands for) or the mother's, born on that day or with day and month swapped, in
-    any region — a family that moved, under a name too common for a national block's cap."""
-    if record.birth_date is None or not record.birth_date_exact:
+    call name stands for) or the mother's, born on that day and month (or with the two swapped)
+    in any year of the window, in any region — a family that moved, under a name too common for
+    a national block's cap. Every year of the window, not the written one only: a wrong year
+    under the right day and month is a common slip (a year written from memory, or an agency's
+    date approximated to the year it was told). With a written (exact) date, the called name's
+    spelling neighbours too: a typo in the name of a family that moved."""
+    if record.birth_date is None:
         return
-    day = record.birth_date
-    days = (day, *_swapped(day))
-    year = YearWindow(day.year, day.year, None)
+    window = year_window(record)
+    assert window is not None  # a record with a date has a window
+    days = _same_days(record.birth_date, window)
+    if not days:
+        return
+    years = YearWindow(window.first, window.last, None)
     for key in (*names.given, *names.nicknames):
         yield Block(
-            BlockKind.GIVEN_NAME, KeyColumn.NAME, key, year, cap=TIGHT_CAP, birth_dates=days
+            BlockKind.GIVEN_NAME, KeyColumn.NAME, key, years, cap=TIGHT_CAP, birth_dates=days
         )
     for key in mothers:
-        yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, year, cap=TIGHT_CAP, birth_dates=days)
+        yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, years, cap=TIGHT_CAP, birth_dates=days)
+    if not record.birth_date_exact:
+        return
+    for key in names.given:
+        if len(key) >= MIN_SPELLING_KEY:
+            neighbours = tuple(sorted(_one_letter_off(key)))
+            yield Block(
+                BlockKind.SPELLING, KeyColumn.NAME, key, years, cap=TIGHT_CAP,
+                match=Match.ANY_OF, keys=neighbours, birth_dates=days,
+            )  # fmt: skip
 
 
-def _swapped(day: date) -> tuple[date, ...]:
-    """The day with day and month swapped, where that is another date (7 March → 3 July)."""
-    if day.day > MONTHS or day.day == day.month:
-        return ()
-    return (date(day.year, day.day, day.month),)
+def _same_days(day: date, window: YearWindow) -> tuple[date, ...]:
+    """``day``'s day and month (and the two swapped) in every year of the window, ``day``
+    first; 29 February only in leap years."""
+    days: dict[date, None] = {day: None}
+    for year in range(window.first, window.last + 1):
+        for month, dom in ((day.month, day.day), (day.day, day.month)):
+            if month <= MONTHS:
+                with contextlib.suppress(ValueError):  # 29 February of a common year
+                    days[date(year, month, dom)] = None
+    return tuple(days)
 
 
 def _mother_blocks(
-    key: str, years: YearWindow | None, area: _Area, sex: str | None
+    key: str, years: YearWindow | None, area: _Area, sex: str | None, *, wide: bool = False
 ) -> Iterator[Block]:
     """The mother's called name: her children in the desa and in the kabupaten (any year, nearest
-    first), and her children anywhere within the window (a family that moved)."""
+    first), and her children anywhere within the window (a family that moved). ``wide``: the
+    child has nothing but call names, so the mother is the only key that reaches a family that
+    moved — her children anywhere get the cap of a neighbourhood instead of a loose block's."""
     target = years.target if years is not None else None
     for region in (*area.desa, *area.kabupaten):
         yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, None, region, TIGHT_CAP, target)
     window = _search_years(years)
-    yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, window, None, LOOSE_CAP, sex=sex)
+    cap = NEIGHBOURHOOD_CAP if wide else LOOSE_CAP
+    yield Block(BlockKind.MOTHER, KeyColumn.MOTHER, key, window, None, cap, sex=sex)
+
+
+def _parent_token_blocks(
+    record: ChildRecord, names: _NameKeys, years: YearWindow | None
+) -> Iterator[Block]:
+    """No mother to look up by: a family name the father's name carries ("Silvester Tallo" →
+    Margareta Kristiani Tallo), as the registry's other token, anywhere within the window, of the
+    record's sex — a family that moved, where the child is known by a call name only."""
+    window = _search_years(years)
+    for token in _family_tokens(record, names):
+        if token not in names.others and token not in names.given:
+            yield Block(
+                BlockKind.OTHER_NAME, KeyColumn.NAME2, token, window, None, LOOSE_CAP,
+                sex=record.sex,
+            )  # fmt: skip
 
 
 def _spelling_blocks(key: str, years: YearWindow | None, area: _Area) -> Iterator[Block]:
@@ -428,6 +485,8 @@ class _NameKeys:
     others: tuple[str, ...]
 
     own_tokens: int  # tokens of the child's own reported names (a father's name aside)
+    # Tokens run together ("Dioprasetyo"), split where a known given name ends: (called, other)
+    splits: tuple[tuple[str, str], ...] = ()
 
     @property
     def only_call_names(self) -> bool:
@@ -441,6 +500,7 @@ class _NameKeys:
         given: dict[str, None] = {}
         nicknames: dict[str, None] = {}
         others: dict[str, None] = {}
+        splits: dict[tuple[str, str], None] = {}
         own_tokens = 0
         for name in names:
             parsed = parse_name(name)
@@ -458,6 +518,12 @@ class _NameKeys:
                     others[_key(token)] = None
             for first, second in itertools.pairwise(tokens):
                 others[_key(first + second)] = None  # "Nur Haliza" filed as "Nurhaliza"
+            for token in tokens:
+                for left, right in _run_together(token):
+                    if right and left:
+                        splits[(left, right)] = None
+                    else:  # "Muhammadbima": the name after the prefix is the called one
+                        given[left or right] = None
         for father in father_names:
             # A father's called name often closes the child's name (Malay, Minang habit).
             called = _key(parse_name(father).given or "")
@@ -465,7 +531,37 @@ class _NameKeys:
                 others[called] = None
         nicknames = {k: None for k in nicknames if k and k not in given}
         others = {k: None for k in others if k and k not in given and k not in nicknames}
-        return cls(tuple(given), tuple(nicknames), tuple(others), own_tokens)
+        return cls(tuple(given), tuple(nicknames), tuple(others), own_tokens, tuple(splits))
+
+
+MIN_SPLIT: Final = 3  # each part of a run-together token: a name, not a syllable
+
+
+def _run_together(token: str) -> list[tuple[str, str]]:
+    """Keys of the two names a run-together token may be ("dioprasetyo" → dio + prasetyo), where
+    the first part is a given name the registry knows (the shipped model's given-name
+    frequencies) and the whole is not: ``(called, other)``. A name prefix run into the called
+    name ("muhammadbima") gives ``("", called)``: the registry files Muhammad Bima under bima."""
+    if len(token) < 2 * MIN_SPLIT or _key(token) in _known_given_keys():
+        return []
+    found: list[tuple[str, str]] = []
+    prefixed = ""
+    for i in range(MIN_SPLIT, len(token) - MIN_SPLIT + 1):
+        left, right = token[:i], token[i:]
+        if canonical_prefix(left) is not None:
+            prefixed = right  # the longest prefix: "muhammad|bima", not "muh|ammadbima"
+        elif _key(left) in _known_given_keys():
+            found.append((_key(left), _key(right)))
+    return [("", _key(prefixed)), *found] if prefixed else found
+
+
+@functools.cache
+def _known_given_keys() -> frozenset[str]:
+    """Keys of the given names common in the registry: the words a run-together token is split
+    at (learned with the weights, ``resolution.train.given_name_frequencies``)."""
+    from resolution.model import shipped  # the weights: read on first use
+
+    return frozenset(shipped().name_frequencies)
 
 
 def _mother_keys(record: ChildRecord) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ lets the model rank them; ``score_pair`` scores one person the officer names.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -37,6 +37,9 @@ _PREFIX_END: Final = "~"
 
 MAX_AGE: Final = 120  # an age estimate beyond it is a typing slip, not an estimate
 _REPORTED_NAMES: Final = ("fullName", "name", "otherName", "nickname")
+
+# Of the NIKs of the people a search found, those the caller leaves out (see ``candidates``).
+LeaveOut = Callable[[AsyncConnection, Sequence[str]], Awaitable[Collection[str]]]
 
 
 async def child_record(conn: AsyncConnection, child_id: str) -> ChildRecord | None:
@@ -102,17 +105,28 @@ def _merged(
 
 
 async def candidates(
-    conn: AsyncConnection, record: ChildRecord, *, top: int = 5, model: Model | None = None
+    conn: AsyncConnection,
+    record: ChildRecord,
+    *,
+    top: int = 5,
+    model: Model | None = None,
+    leave_out: LeaveOut | None = None,
 ) -> Candidates:
     """The registry persons who may be this child, best first, at most ``top``. ``model``: the
-    loaded weights (default: the shipped weights, read once per process, ``model.shipped``)."""
+    loaded weights (default: the shipped weights, read once per process, ``model.shipped``).
+    ``leave_out``: given the NIKs of the people found, those the caller may not show (another
+    region's index children, for an officer): left out before ranking, so that the scores,
+    warnings and no-match probability answered carry nothing of them either."""
     blocks = query_blocks(record)
     model = model or shipped()
     if not blocks:
         return model.rank(record, (), top)
     ids = await retrieve(conn, blocks)
     people = await load_people(conn, ids)
-    ranked = model.rank(record, [p for p in people if p.nik not in record.excluded_niks], top)
+    excluded = set(record.excluded_niks)
+    if leave_out is not None and people:
+        excluded.update(await leave_out(conn, [p.nik for p in people]))
+    ranked = model.rank(record, [p for p in people if p.nik not in excluded], top)
     return dataclasses.replace(ranked, blocks_searched=len(blocks))
 
 

@@ -6,8 +6,10 @@ No ground-truth label is used for the weights:
 - u among siblings: level frequencies over registry children sharing a KK (real SIAK has KKs);
 - m: expectation–maximisation over blocked candidate pairs of the undocumented children in the
   child index (Splink's algorithm: E-step the posterior of each pair's class, M-step m per level,
-  u fixed), with three classes instead of two — the child, a sibling, a stranger — where a
-  sibling shares the child's m for the family attributes and the sibling-u for the rest;
+  u fixed), with four classes instead of two — the child, a sibling, a twin, a stranger — where a
+  sibling shares the child's m for the family attributes and the sibling-u for the rest, and a
+  twin shares the child's m for all but the given name (learned: how twins' names differ) and the
+  sex (the sibling-u); the twin class's prior, twins per child, is learned too;
 - given-name frequencies for the term-frequency adjustment, from the registry.
 
 The reading helpers (registry, child records, in-memory blocking) serve the evaluation too.
@@ -43,14 +45,17 @@ from resolution.compare import (
     person_side,
     record_side,
 )
-from resolution.model import DESA_U, TF_LEVELS, WEIGHTS_FILE
+from resolution.model import DESA_U, TF_LEVELS, TWIN_ATTRIBUTES, WEIGHTS_FILE
 from resolution.names import formal_names, parse_name, phonetic_key
 from resolution.records import ChildRecord, RegistryRecord
 
 RANDOM_PAIRS: Final = 200_000
 EM_ITERATIONS: Final = 60
 SMOOTHING: Final = 1.0  # pseudo-count per level: no probability is ever 0
-TWIN_SHARE: Final = 0.02  # sibling pairs born the same day (see sibling_u)
+# The given-name levels another child's name reaches (a twin's, learned by EM).
+TWIN_NAME_LEVELS: Final = ("SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT")
+NO_MATCH_PRIOR: Final = 0.2
+TWIN_SHARE: Final = 0.02  # EM's starting point: sibling pairs born the same day (1 birth in 80)
 YEAR_WINDOW: Final = 3
 BLOCK_CAP: Final = 1000  # a common name's block is narrowed further, to the kabupaten
 
@@ -307,21 +312,6 @@ def desa_pairs(persons: Sequence[RegistryRecord], n: int, rng: random.Random) ->
     )
 
 
-def with_twins(sibling_dates: list[float], m_dates: list[float]) -> list[float]:
-    """Sibling-u of the birth date with twins in: a sibling is a twin with probability
-    TWIN_SHARE, and a twin's birth date compares with the record as the child's own would (m).
-
-    About 1 birth in 80 in Indonesia is a twin birth, so some 2 % of sibling pairs are twins
-    whether or not the registry at hand has any (the synthetic one registers no twin pairs): a
-    demographic prior, not a tuned weight.
-    """
-    mixed = [
-        (1 - TWIN_SHARE) * s + TWIN_SHARE * m
-        for s, m in zip(sibling_dates[:-1], m_dates[:-1], strict=True)
-    ]
-    return [*mixed, 1.0]
-
-
 def desa_correction(
     levels: np.ndarray, u: dict[str, list[float]], u_desa: dict[str, list[float]]
 ) -> np.ndarray:
@@ -334,6 +324,24 @@ def desa_correction(
         diff = np.log(np.array(local)) - np.log(np.array(u[attribute]))
         total += np.where(same_desa, diff[levels[:, j]], 0.0)
     return total
+
+
+def twin_names(learned: list[float], among_siblings: list[float]) -> list[float]:
+    """A twin's given name compared with the record: another name, as a sibling's is.
+
+    Twins are two children with two names; a record of one reaches a same-name level with the
+    other only as often as with any sibling (the registry's siblings say how often). EM learns
+    only how the other name differs — rhymes (SIMILAR, ALIKE), shares a token, or not at all.
+    Left free, the twin class is the match class under another name (it shares every other
+    attribute with it) and swallows the matches: 0.31 "twins" per child on seed 1.
+    """
+    free = [LEVELS["given_name"].index(level) for level in TWIN_NAME_LEVELS]
+    fixed = sum(p for i, p in enumerate(among_siblings[:-1]) if i not in free)
+    mass = sum(learned[i] for i in free)
+    return [
+        learned[i] * (1 - fixed) / mass if i in free else among_siblings[i]
+        for i in range(len(learned) - 1)
+    ] + [1.0]
 
 
 def initial_m() -> dict[str, list[float]]:
@@ -350,6 +358,8 @@ class EmResult:
     m: dict[str, list[float]]
     expected_matches: float  # posterior number of records with their match among the pairs
     iterations: int
+    u_twin: dict[str, list[float]] = field(default_factory=dict)  # TWIN_ATTRIBUTES' levels
+    twins_per_child: float = 0.0  # the twin class's posterior count per child record
 
 
 @dataclass(frozen=True)
@@ -430,8 +440,10 @@ def expectation_maximisation(
     """m per level by EM over blocked pairs, u and sibling-u fixed (Splink's scheme).
 
     Two departures from a plain two-class EM, both the scoring model's own structure: a pair that
-    is not the child is a sibling or a stranger (family attributes of a sibling compare with the
-    child's m, the rest with the sibling-u); and a record is at most one person, so the E-step
+    is not the child is a sibling, a twin or a stranger (family attributes of a sibling compare
+    with the child's m, the rest with the sibling-u; a twin's everything but the given name and
+    the sex with the child's m — its name levels and how many twins there are per child are
+    learned here as well, from the twin class's posterior); and a record is at most one person, so the E-step
     shares each record's posterior among its candidates and "none of them" — the one-to-one
     constraint that stops the match class from swallowing every blocked pair. m is counted from
     the child class's posterior only: counting the sibling class's share for the family attributes
@@ -439,6 +451,11 @@ def expectation_maximisation(
     """
     levels, n = evidence.blocked_levels, evidence.registry_persons
     m = initial_m()
+    # The twin class starts as a sibling born the same day (TWIN_SHARE of siblings), named and
+    # sexed as siblings are; EM then learns how often a twin is there and how twins compare.
+    t = {a: list(u_sibling[a]) for a in TWIN_ATTRIBUTES}
+    t["given_name"] = twin_names(t["given_name"], u_sibling["given_name"])
+    twins_per_child = TWIN_SHARE * evidence.siblings_per_child
     missing = np.array([levels[:, j] == len(LEVELS[a]) - 1 for j, a in enumerate(ATTRIBUTES)]).T
     given = ATTRIBUTES.index("given_name")
     tf_rows = ~np.isnan(evidence.log_tf)
@@ -449,40 +466,57 @@ def expectation_maximisation(
     )
     log_usib = {a: np.log(np.array(u_sibling[a]))[levels[:, j]] for j, a in enumerate(ATTRIBUTES)}
     pi_s = min(0.5, max(evidence.siblings_per_child / n, 1e-12))
+    children = max(evidence.child_records, 1)
     log_prior = math.log((1 - no_match) / n)
     starts = evidence.record_starts
-    done, expected = 0, 0.0
-    dates = ATTRIBUTES.index("birth_date")
+    done, expected, twins = 0, 0.0, 0.0
+
+    def level_probs(j: int, weights: np.ndarray) -> list[float]:
+        attribute = ATTRIBUTES[j]
+        r = np.where(missing[:, j], 0.0, weights)
+        n_levels = len(LEVELS[attribute])
+        counted = np.bincount(levels[:, j], weights=r, minlength=n_levels)[: n_levels - 1]
+        probs = (counted + SMOOTHING) / (counted.sum() + SMOOTHING * (n_levels - 1))
+        return [*probs.tolist(), 1.0]
+
     for done in range(1, iterations + 1):  # noqa: B007
         log_m = {a: np.log(np.array(m[a]))[levels[:, j]] for j, a in enumerate(ATTRIBUTES)}
-        twins = with_twins(u_sibling["birth_date"], m["birth_date"])
-        log_usib["birth_date"] = np.log(np.array(twins))[levels[:, dates]]
         l_match = sum(log_m.values())
         l_sib = math.log(pi_s) + sum(
             log_m[a] if a in FAMILY_ATTRIBUTES else log_usib[a] for a in ATTRIBUTES
         )
-        l_stranger = math.log(1 - pi_s) + log_u
-        l_other = np.logaddexp(l_sib, l_stranger)
+        pi_t = min(0.25, twins_per_child / n)
+        l_twin = math.log(max(pi_t, 1e-300)) + sum(
+            np.log(np.array(t[a]))[levels[:, j]] if a in t else log_m[a]
+            for j, a in enumerate(ATTRIBUTES)
+        )
+        l_stranger = math.log(1 - pi_s - pi_t) + log_u
+        l_other = np.logaddexp(np.logaddexp(l_sib, l_stranger), l_twin)
         odds = np.exp(np.minimum(log_prior + l_match - l_other, 700.0))
         per_record = np.add.reduceat(odds, starts)
         counts = np.diff(np.append(starts, len(odds)))
         p_match = odds / (1.0 + np.repeat(per_record, counts))
         expected = float(p_match.sum())
-        new_m = {}
-        for j, attribute in enumerate(ATTRIBUTES):
-            r = p_match
-            r = np.where(missing[:, j], 0.0, r)
-            n_levels = len(LEVELS[attribute])
-            counted = np.bincount(levels[:, j], weights=r, minlength=n_levels)[: n_levels - 1]
-            probs = (counted + SMOOTHING) / (counted.sum() + SMOOTHING * (n_levels - 1))
-            new_m[attribute] = [*probs.tolist(), 1.0]
+        # The twin class's share of what is not the match.
+        p_twin = (1.0 - p_match) * np.exp(l_twin - l_other)
+        twins = float(p_twin.sum())
+        new_m = {a: level_probs(j, p_match) for j, a in enumerate(ATTRIBUTES)}
+        # Only the name is learned: a twin's sex compares as a sibling's does (the registry's
+        # siblings say how often). Learned too, the sex made the twin class "a child of the
+        # other sex", and same-sex twins matches with an unknown name (a test's world).
+        given_twin = level_probs(given, p_twin)
+        new_t = {**t, "given_name": twin_names(given_twin, u_sibling["given_name"])}
         change = max(
-            abs(a - b) for attr in ATTRIBUTES for a, b in zip(m[attr], new_m[attr], strict=True)
+            abs(a - b)
+            for old, new in ((m, new_m), (t, new_t))
+            for attr in new
+            for a, b in zip(old[attr], new[attr], strict=True)
         )
-        m = new_m
+        m, t = new_m, new_t
+        twins_per_child = twins / children
         if change < 1e-5:
             break
-    return EmResult(m, expected, done)
+    return EmResult(m, expected, done, t, twins_per_child)
 
 
 # --- the whole run --------------------------------------------------------------------------
@@ -492,9 +526,6 @@ def expectation_maximisation(
 class Training:
     weights: dict[str, object]
     summary: dict[str, object]
-
-
-NO_MATCH_PRIOR: Final = 0.2
 
 
 def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
@@ -507,7 +538,6 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
         else {}
     )
     em = expectation_maximisation(evidence, u, u_sib, NO_MATCH_PRIOR, u_desa=u_desa)
-    u_sib["birth_date"] = with_twins(u_sib["birth_date"], em.m["birth_date"])
     trained_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     summary: dict[str, object] = {
         "trained_at": trained_at,
@@ -519,6 +549,7 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
         "desa_pairs": len(evidence.desa_levels),
         "em_iterations": em.iterations,
         "em_expected_matches": round(em.expected_matches, 1),
+        "em_twins_per_child": round(em.twins_per_child, 5),
     }
     weights: dict[str, object] = {
         "version": f"fs2-{trained_at[:10]}",
@@ -527,6 +558,7 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
             "registry_size": evidence.registry_persons,
             "siblings_per_child": round(evidence.siblings_per_child, 4),
             "no_match": NO_MATCH_PRIOR,
+            "twins_per_child": round(em.twins_per_child, 6),
         },
         "bands": bands or {"auto_suggest": 0.9, "review": 0.05},
         "attributes": {
@@ -536,6 +568,7 @@ def fit(evidence: Evidence, bands: dict[str, float] | None = None) -> Training:
                 "u": _round(u[a]),
                 "u_sibling": None if a in FAMILY_ATTRIBUTES else _round(u_sib[a]),
                 **({"u_desa": _round(u_desa[a])} if a in u_desa else {}),
+                **({"u_twin": _round(em.u_twin[a])} if a in em.u_twin else {}),
             }
             for a in ATTRIBUTES
         },

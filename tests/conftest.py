@@ -84,6 +84,17 @@ async def recreate_postgres_database(name: str) -> str:
     return postgres_database_url(name)
 
 
+async def drop_postgres_database(name: str) -> None:
+    """Drop `name` (made by `recreate_postgres_database`) through the admin database."""
+    import asyncpg
+
+    admin = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"

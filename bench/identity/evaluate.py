@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from resolution import store
 from resolution.blocking import query_blocks
 from resolution.explain import Band, Candidates
-from resolution.model import HARD_NEGATIVES, Model, shipped
+from resolution.model import Model, shipped
 from resolution.records import ChildRecord, RegistryRecord
 from resolution.train import read_child_records, seed_world
 
@@ -79,6 +79,7 @@ class Run:
     """One model's answers over every query, tallied by kind."""
 
     name: str
+    held_by: frozenset[str] = frozenset()  # the model's gating warnings
     matchable: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     no_match: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     reliability: list[tuple[float, bool]] = field(default_factory=list)
@@ -95,7 +96,7 @@ class Run:
         if answer.candidates:
             top = answer.candidates[0]
             right = top.person.person_id == query.person_id
-            held = bool(HARD_NEGATIVES.intersection(top.warnings))
+            held = bool(self.held_by.intersection(top.warnings))
             self.tops.append((top.score, right, query.person_id is not None, held))
 
 
@@ -139,7 +140,7 @@ def evaluate(folder: Path, models: Sequence[Model], sample_seed: int = 0) -> tup
     runs = []
     for model in models:
         sized = model.with_registry_size(persons)
-        run = Run(model.version)
+        run = Run(model.version, model.held_by if model.hard_negative_gate else frozenset())
         started = time.perf_counter()
         for query, people in retrieved:
             run.add(query, sized.rank(query.record, people, 5))

@@ -39,6 +39,8 @@ class AuditConfig:
     subject_arguments: frozenset[str] = frozenset()
     # Must not match a NIK (16 digits): an id starts with a letter unless configured otherwise.
     subject_id_pattern: str = r"[A-Za-z][A-Za-z0-9_-]{0,63}"
+    shown_identifiers: frozenset[str] = frozenset()
+    max_shown: int = 100
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> AuditConfig:
@@ -51,6 +53,8 @@ class AuditConfig:
             "lookup_key",
             "subject_arguments",
             "subject_id_pattern",
+            "shown_identifiers",
+            "max_shown",
         }
         unknown = set(raw) - known
         if unknown:
@@ -60,6 +64,7 @@ class AuditConfig:
             raise AuditConfigError("[audit].url must be the access log's http(s) URL")
         arguments = _names(raw, "identifying_arguments")
         subjects = _names(raw, "subject_arguments")
+        shown = _names(raw, "shown_identifiers", "Type.field")
         pattern = raw.get("subject_id_pattern", cls.subject_id_pattern)
         try:
             re.compile(str(pattern))
@@ -68,10 +73,13 @@ class AuditConfig:
         try:
             timeout = float(raw.get("timeout", 5.0))
             max_batch = int(raw.get("max_batch", 500))
+            max_shown = int(raw.get("max_shown", 100))
         except (TypeError, ValueError) as error:
             raise AuditConfigError(f"[audit]: {error}") from None
         if timeout <= 0 or not 1 <= max_batch <= 1000:
             raise AuditConfigError("[audit]: timeout > 0, 1 <= max_batch <= 1000")
+        if not 1 <= max_shown <= 1000:
+            raise AuditConfigError("[audit]: 1 <= max_shown <= 1000")
         key = raw.get("lookup_key")
         return cls(
             url=url,
@@ -82,6 +90,8 @@ class AuditConfig:
             lookup_key=str(key) if key else None,
             subject_arguments=subjects,
             subject_id_pattern=str(pattern),
+            shown_identifiers=shown,
+            max_shown=max_shown,
         )
 
     def lookup_key_bytes(self) -> bytes | None:
@@ -96,10 +106,13 @@ class AuditConfig:
         return key
 
 
-def _names(raw: Mapping[str, Any], setting: str) -> frozenset[str]:
+def _names(
+    raw: Mapping[str, Any], setting: str, form: str = "Type.field.argument"
+) -> frozenset[str]:
     names = raw.get(setting, [])
+    dots = form.count(".")
     if not isinstance(names, list) or not all(
-        isinstance(n, str) and n.count(".") == 2 for n in names
+        isinstance(n, str) and n.count(".") == dots and all(n.split(".")) for n in names
     ):
-        raise AuditConfigError(f'[audit].{setting}: a list of "Type.field.argument"')
+        raise AuditConfigError(f'[audit].{setting}: a list of "{form}"')
     return frozenset(names)

@@ -106,6 +106,8 @@ def build_record(context: RequestContext, status: int, ids: SubjectIds | None = 
         record["withheld"] = withheld
     if lookups:
         record["lookups"] = lookups
+    if context.shown_omitted:
+        record["shownOmitted"] = context.shown_omitted
     if context.subgraphs:
         record["subgraphs"] = sorted(context.subgraphs)
     if context.changes:

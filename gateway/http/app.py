@@ -155,6 +155,9 @@ class GatewayApp:
                     prepared, query, operation_name, variables, context
                 )
             result = await self.gateway.execute(prepared, variables, context)
+            if self.gateway.audit is not None:
+                # What the answer showed, as the client receives it (after consent's cuts).
+                self.gateway.audit.note_shown(prepared, result.get("data"), context)
         except RequestError as refused:
             context.refusal = refused.code
             return _OrjsonResponse({"errors": refused.errors}, request_error_status, media_type)

@@ -5,12 +5,13 @@ explanation recorded beside who decided and why (docs/identity-resolution.md).""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolution import store
 from resolution.explain import Candidate, Candidates
+from subgraphs.common.database import Database
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.disdukcapil import decisions, repository, work_queue
 from subgraphs.disdukcapil.domain import (
@@ -58,11 +59,13 @@ def _candidates_json(found: Candidates) -> str:
     )
 
 
-async def scored(conn: AsyncConnection, child_id: str, nik: str) -> tuple[Candidate | None, str]:
-    """The person's candidate for the child as the officer saw it: from the child's ranked
-    candidates when the person is among them, else scored on its own (`store.score_pair`) — and
-    the model version that scored it."""
-    found = await work_queue.candidates_for(conn, child_id, work_queue.SUGGESTION_TOP)
+async def scored(
+    conn: AsyncConnection, child_id: str, nik: str, within: tuple[str, ...] | None
+) -> tuple[Candidate | None, str]:
+    """The person's candidate for the child as the officer (of jurisdiction `within`) saw it:
+    from the child's ranked candidates when the person is among them, else scored on its own
+    (`store.score_pair`) — and the model version that scored it."""
+    found = await work_queue.candidates_for(conn, child_id, work_queue.SUGGESTION_TOP, within)
     if found is not None:
         for candidate in found.candidates:
             if candidate.person.nik == nik:
@@ -73,6 +76,42 @@ async def scored(conn: AsyncConnection, child_id: str, nik: str) -> tuple[Candid
     return await store.score_pair(conn, record, nik), store.MODEL_VERSION
 
 
+@dataclass(frozen=True)
+class Searched:
+    """What a decision was searched against, before its write transaction: the child as it was
+    then, and the person's candidate (a link, a rejection) or the child's candidates (a new
+    registration) with the model version."""
+
+    child: ChildRecord
+    candidate: Candidate | None = None
+    found: Candidates | None = None
+    model_version: str | None = None
+
+
+async def search(
+    db: Database, child: ChildRecord, within: tuple[str, ...] | None, nik: str | None = None
+) -> Searched:
+    """The matcher's search for a decision, on a read connection of its own: a search is ~100 ms
+    at national scale, and inside the decision's transaction it would hold SQLite's write lock
+    (every other decision, every queue fill waiting) and the child's row lock on PostgreSQL.
+    The decision re-checks the child under the lock (`unchanged`)."""
+    async with db.connect() as conn:
+        if nik is not None:
+            candidate, version = await scored(conn, child.id, nik, within)
+            return Searched(child, candidate=candidate, model_version=version)
+        found = await work_queue.candidates_for(conn, child.id, work_queue.SUGGESTION_TOP, within)
+    return Searched(child, found=found, model_version=found.model_version if found else None)
+
+
+def unchanged(searched: Searched, child: ChildRecord) -> None:
+    """The child, read again under the decision's lock, is still the one searched for; else a
+    CONFLICT (another decision changed it meanwhile: the officer asks again)."""
+    if child != searched.child:
+        if child.nik is not None:
+            raise Conflict("this child already has a different NIK", field="childId")
+        raise Conflict("this child changed while its candidates were scored", field="childId")
+
+
 def _scored_decision(
     child_id: str,
     kind: DecisionKind,
@@ -80,7 +119,7 @@ def _scored_decision(
     reason: str,
     decider: Decider,
     candidate: Candidate | None,
-    model_version: str,
+    model_version: str | None,
 ) -> NewDecision:
     return NewDecision(
         child_id=child_id,
@@ -101,17 +140,25 @@ async def link(
     person: PersonRecord,
     reason: str,
     decider: Decider,
+    searched: Searched,
 ) -> int:
-    """Link the child to the person and record the LINK decision (the caller checked that both
-    are free). Scored before the link changes the child. Raises NikAlreadyLinked."""
+    """Link the child to the person and record the LINK decision with the score `searched`
+    before the transaction (the caller checked that both are free, the child locked).
+    Raises NikAlreadyLinked."""
+    unchanged(searched, child)
     if await decisions.active_decision(conn, child.id, DecisionKind.NOT_THIS_PERSON, person.nik):
         raise Conflict(
             "this person was marked not this child; a supervisor must undo that first", field="nik"
         )
-    candidate, version = await scored(conn, child.id, person.nik)
     changes = await repository.link_nik(conn, child, person, "DISDUKCAPIL")
     new = _scored_decision(
-        child.id, DecisionKind.LINK, person.nik, reason, decider, candidate, version
+        child.id,
+        DecisionKind.LINK,
+        person.nik,
+        reason,
+        decider,
+        searched.candidate,
+        searched.model_version,
     )
     decision_id = await decisions.record_decision(
         conn, replace(new, undo_data=json.dumps(changes.to_json()))
@@ -120,10 +167,8 @@ async def link(
     return decision_id
 
 
-async def reject(
-    conn: AsyncConnection, child: ChildRecord, nik: str, reason: str, decider: Decider
-) -> int:
-    """Mark the person "not this person" for the child: never proposed for it again."""
+async def check_reject(conn: AsyncConnection, child: ChildRecord, nik: str) -> None:
+    """What refuses a "not this person": before the search, and again under the lock."""
     if not await repository.persons_by_nik(conn, [nik]):
         raise BadUserInput("no registry person has this NIK", field="nik")
     if child.nik == nik:
@@ -133,24 +178,50 @@ async def reject(
         )
     if await decisions.active_decision(conn, child.id, DecisionKind.NOT_THIS_PERSON, nik):
         raise Conflict("this person is already marked not this child", field="nik")
-    candidate, version = await scored(conn, child.id, nik)
+
+
+async def reject(
+    conn: AsyncConnection,
+    child: ChildRecord,
+    nik: str,
+    reason: str,
+    decider: Decider,
+    searched: Searched,
+) -> int:
+    """Mark the person "not this person" for the child (locked): never proposed for it again.
+    The score recorded is the one `searched` before the transaction."""
+    await check_reject(conn, child, nik)
+    unchanged(searched, child)
     new = _scored_decision(
-        child.id, DecisionKind.NOT_THIS_PERSON, nik, reason, decider, candidate, version
+        child.id,
+        DecisionKind.NOT_THIS_PERSON,
+        nik,
+        reason,
+        decider,
+        searched.candidate,
+        searched.model_version,
     )
     decision_id = await decisions.record_decision(conn, new)
     await work_queue.forget(conn, child.id)
     return decision_id
 
 
-async def start_registration(
-    conn: AsyncConnection, child: ChildRecord, reason: str, decider: Decider
-) -> int:
-    """Decide the child is not in the registry: a new registration (birth certificate, NIK)."""
+async def check_registration(conn: AsyncConnection, child: ChildRecord) -> None:
+    """What refuses a new registration: before the search, and again under the lock."""
     if child.nik is not None:
         raise Conflict("this child already has a NIK", field="childId")
     if await decisions.active_decision(conn, child.id, DecisionKind.NEW_REGISTRATION):
         raise Conflict("a registration was already started for this child", field="childId")
-    found = await work_queue.candidates_for(conn, child.id, work_queue.SUGGESTION_TOP)
+
+
+async def start_registration(
+    conn: AsyncConnection, child: ChildRecord, reason: str, decider: Decider, searched: Searched
+) -> int:
+    """Decide the child (locked) is not in the registry: a new registration (birth certificate,
+    NIK), kept with the candidates `searched` before the transaction."""
+    await check_registration(conn, child)
+    unchanged(searched, child)
+    found = searched.found
     new = NewDecision(
         child_id=child.id,
         kind=DecisionKind.NEW_REGISTRATION,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -51,6 +52,11 @@ else:
     QueueOrder = enums.QueueOrder
 
 MAX_TOP = 20
+# A typed-in record is reached through no child and recorded under none, and any record may be
+# typed: one request lists what finding the child needs — the top 5 by default (where the true
+# person is ~97 % of the time, bench/identity/RESULTS.md), at most 10 — not a page of the region.
+MATCH_DEFAULT_TOP = 5
+MATCH_MAX_TOP = 10
 _MAX_NAME = 120
 _MAX_OTHER_NAMES = 20
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -318,9 +324,9 @@ def _reason(value: str) -> str:
     return validation.text(value, "reason", max_length=access.MAX_REASON_LENGTH)
 
 
-def _top(value: int) -> int:
-    if not 1 <= value <= MAX_TOP:
-        raise BadUserInput(f"top must be between 1 and {MAX_TOP}", field="top")
+def _top(value: int, most: int = MAX_TOP) -> int:
+    if not 1 <= value <= most:
+        raise BadUserInput(f"top must be between 1 and {most}", field="top")
     return value
 
 
@@ -358,14 +364,21 @@ async def _answer(
         )
         persons = await repository.persons_by_nik(conn, [n for n in niks if n not in hidden])
     by_nik = {p.nik: p for p in persons}
-    if regional and within is not None:
-        by_nik = {n: p for n, p in by_nik.items() if region_within(p.region_code, within)}
+
+    def shown(c: Candidate) -> domain.PersonRecord | None:
+        """The candidate's record as the officer may see it: in their region, in full; from
+        another region (a family that moved), only for a child of theirs and only while the
+        matcher says it may be this child (REVIEW, AUTO_SUGGEST) — an UNLIKELY one is another
+        family's identity.full, not this child's, and is listed without it."""
+        person = by_nik.get(c.person.nik)
+        if person is None or within is None or region_within(person.region_code, within):
+            return person
+        return None if regional or c.band is Band.UNLIKELY else person
+
     return IdentityCandidates(
         child_id=strawberry.ID(child_id) if child_id else None,
         candidates=[
-            _candidate(c, by_nik.get(c.person.nik))
-            for c in found.candidates
-            if c.person.nik not in hidden
+            _candidate(c, shown(c)) for c in found.candidates if c.person.nik not in hidden
         ],
         no_match_probability=found.no_match_probability,
         model_version=found.model_version,
@@ -447,6 +460,8 @@ class IdentityQuery:
         async with info.context.db.connect() as conn:
             page = await queue.page(conn, where, order_by, first, after)
             total, pending = await queue.count(conn, where)
+        if page.stale:
+            await queue.drop(info.context.db, page.stale)
         return IdentityWorkQueue(
             nodes=[IdentityWorkItem.from_item(item) for item in page.items],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
@@ -465,16 +480,15 @@ class IdentityQuery:
         identity = info.context.identity
         access.require_identity_resolution(identity)
         _top(top)
+        within = access.jurisdiction(identity)
         async with info.context.db.connect() as conn:
             if await _child_in_jurisdiction(info, conn, str(child_id)) is None:
                 return None
-            found = await queue.candidates_for(conn, str(child_id), top)
-            fresh = await queue.is_fresh(conn, str(child_id))
+            # Not stored as the queue's suggestions: those are the same for every asker
+            # (work_queue.suggestions_for), this answer is the asker's.
+            found = await queue.candidates_for(conn, str(child_id), top, within)
         if found is None:
             return None
-        if not fresh and top >= queue.SUGGESTION_TOP:
-            async with info.context.db.transaction() as conn:
-                await queue.keep(conn, str(child_id), found)
         return await _answer(info, found, str(child_id))
 
     @categorized(
@@ -483,13 +497,25 @@ class IdentityQuery:
         directives=[cost(10)],
     )
     async def match_identity(
-        self, info: Info, record: IdentityRecordInput, top: int = 5
+        self,
+        info: Info,
+        record: IdentityRecordInput,
+        top: Annotated[
+            int, strawberry.argument(description=f"At most {MATCH_MAX_TOP}.")
+        ] = MATCH_DEFAULT_TOP,
     ) -> IdentityCandidates | None:
         access.require_identity_resolution(info.context.identity)
-        _top(top)
+        _top(top, MATCH_MAX_TOP)
         query = match_record(record)
+        within = access.jurisdiction(info.context.identity)
+
+        async def held_outside(conn: Any, niks: Sequence[str]) -> frozenset[str]:
+            assert within is not None
+            return await repository.niks_held_outside(conn, niks, within)
+
         async with info.context.db.connect() as conn:
-            found = await store.candidates(conn, query, top=top)
+            leave_out = held_outside if within is not None else None
+            found = await store.candidates(conn, query, top=top, leave_out=leave_out)
         # Reached through no child: like registryPerson(nik:), a person registered outside the
         # officer's region is not shown (score, band and how each attribute matched are).
         return await _answer(info, found, None, regional=True)
@@ -527,11 +553,19 @@ class IdentityMutation:
         decider = access.decider(identity)
         validation.nik(nik)
         why = _reason(reason)
+        async with info.context.db.connect() as conn:
+            child = await _child_in_jurisdiction(info, conn, str(child_id))
+            if child is None:
+                return None
+            await identity_resolution.check_reject(conn, child, nik)
+        searched = await identity_resolution.search(
+            info.context.db, child, access.jurisdiction(identity), nik
+        )
         async with info.context.db.transaction() as conn:
             child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
                 return None
-            decision_id = await identity_resolution.reject(conn, child, nik, why, decider)
+            decision_id = await identity_resolution.reject(conn, child, nik, why, decider, searched)
             answer = await _decision_answer(conn, decision_id)
         _report(info, decision_id, child.id, "NOT_THIS_PERSON")
         return answer
@@ -547,11 +581,21 @@ class IdentityMutation:
         access.require_identity_resolution(identity)
         decider = access.decider(identity)
         why = _reason(reason)
+        async with info.context.db.connect() as conn:
+            child = await _child_in_jurisdiction(info, conn, str(child_id))
+            if child is None:
+                return None
+            await identity_resolution.check_registration(conn, child)
+        searched = await identity_resolution.search(
+            info.context.db, child, access.jurisdiction(identity)
+        )
         async with info.context.db.transaction() as conn:
             child = await _child_in_jurisdiction(info, conn, str(child_id), lock=True)
             if child is None:
                 return None
-            decision_id = await identity_resolution.start_registration(conn, child, why, decider)
+            decision_id = await identity_resolution.start_registration(
+                conn, child, why, decider, searched
+            )
             answer = await _decision_answer(conn, decision_id)
         _report(info, decision_id, child.id, "NEW_REGISTRATION")
         return answer

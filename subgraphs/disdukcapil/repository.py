@@ -109,6 +109,17 @@ async def niks_held_outside(
     return frozenset(nik for (nik,) in await conn.execute(query) if nik)
 
 
+async def niks_held_by_others(
+    conn: AsyncConnection, niks: Sequence[str], child_id: str
+) -> frozenset[str]:
+    """Of `niks`, those an index child other than `child_id` holds (linked persons)."""
+    if not niks:
+        return frozenset()
+    held = t.child.c.nik
+    query = select(held).where(held.in_(set(niks)), t.child.c.id != child_id)
+    return frozenset(nik for (nik,) in await conn.execute(query) if nik)
+
+
 async def other_names(conn: AsyncConnection, child_ids: Sequence[str]) -> list[OtherName]:
     names = t.child_name
     return await select_in(conn, names.c.child_id, child_ids, _other_name, order_by=[names.c.id])

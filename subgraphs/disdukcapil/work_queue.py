@@ -24,7 +24,7 @@ from subgraphs.common.database import Database
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.region_filter import within_any, within_prefix
 from subgraphs.common.rows import row_mapper
-from subgraphs.disdukcapil import decisions
+from subgraphs.disdukcapil import decisions, repository
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil.domain import ChildRecord, MissingDocument, is_child_id
 
@@ -71,6 +71,9 @@ class QueuePage:
     items: list[QueueItem]
     has_next_page: bool
     end_cursor: str | None
+    # Children of the page whose stored suggestions list a person another index child holds
+    # now (`listing_held`): answered as pending, to be dropped (`drop`) and scored anew.
+    stale: tuple[str, ...] = ()
 
 
 def _fresh(now: datetime) -> Any:
@@ -180,7 +183,40 @@ async def page(
     rows = list(await conn.execute(query.limit(first + 1)))
     items = [_item(row) for row in rows[:first]]
     end = _encode_cursor(_sort_value(items[-1], order), items[-1].child.id) if items else None
-    return QueuePage(items, has_next_page=len(rows) > first, end_cursor=end)
+    stale = await listing_held(conn, [i.child.id for i in items if i.computed_at is not None])
+    if stale:
+        # Never answered: a count or score that took in someone the asker may not be shown.
+        items = [replace(i, candidate_count=None, best_score=None, best_band=None,
+                         computed_at=None) if i.child.id in stale else i for i in items]  # fmt: skip
+    return QueuePage(items, len(rows) > first, end, tuple(sorted(stale)))
+
+
+async def listing_held(conn: AsyncConnection, child_ids: Sequence[str]) -> frozenset[str]:
+    """Of these children, those whose stored suggestions list a person another index child
+    holds. Suggestions are stored without such persons (`suggestions_for`), but a person may be
+    linked or registered elsewhere after: then the stored count and best score may take in
+    another region's child, and are not to be answered."""
+    if not child_ids:
+        return frozenset()
+    s, c = t.identity_suggestion, t.child
+    query = (
+        select(s.c.child_id)
+        .join(c, and_(c.c.nik == s.c.nik, c.c.id != s.c.child_id))
+        .where(s.c.child_id.in_(set(child_ids)))
+        .distinct()
+    )
+    return frozenset(child_id for (child_id,) in await conn.execute(query))
+
+
+async def drop(db: Database, child_ids: Sequence[str]) -> None:
+    """Drop these children's suggestions (stale: `listing_held`), each in a short transaction
+    with the child's row locked first, as `keep` does: the next queue request scores them."""
+    for child_id in child_ids:
+        async with db.transaction() as conn:
+            await conn.execute(
+                select(t.child.c.id).where(t.child.c.id == child_id).with_for_update(key_share=True)
+            )
+            await forget(conn, child_id)
 
 
 async def count(conn: AsyncConnection, f: QueueFilter) -> tuple[int, int]:
@@ -211,15 +247,42 @@ async def unsuggested(conn: AsyncConnection, f: QueueFilter, limit: int) -> list
 # --- suggestions -------------------------------------------------------------------------------
 
 
-async def candidates_for(conn: AsyncConnection, child_id: str, top: int) -> Candidates | None:
-    """The matcher's candidates for an index child, from every attribute any agency reported,
-    without the persons marked "not this person" (None: no such child)."""
+async def candidates_for(
+    conn: AsyncConnection, child_id: str, top: int, within: tuple[str, ...] | None = None
+) -> Candidates | None:
+    """The matcher's candidates for an index child as an officer of jurisdiction `within` is
+    shown them (None: unfiltered), from every attribute any agency reported, without the persons
+    marked "not this person" and — before ranking — without the index children of other regions
+    (DOMAIN.md "Jurisdiction"; for an ABH child, SPPA). None: no such child."""
+
+    async def held_outside(conn: AsyncConnection, niks: Sequence[str]) -> frozenset[str]:
+        assert within is not None
+        return await repository.niks_held_outside(conn, niks, within)
+
+    return await _candidates(conn, child_id, top, held_outside if within is not None else None)
+
+
+async def suggestions_for(conn: AsyncConnection, child_id: str) -> Candidates | None:
+    """The queue's suggestions for a child: shared by every officer who may see the child, so
+    computed without any person another index child holds — wherever that child lives, whoever
+    asks. Such a person is linked already (a link to them is refused), so the queue's count and
+    best score are of the persons the child could still be linked to."""
+
+    async def held(conn: AsyncConnection, niks: Sequence[str]) -> frozenset[str]:
+        return await repository.niks_held_by_others(conn, niks, child_id)
+
+    return await _candidates(conn, child_id, SUGGESTION_TOP, held)
+
+
+async def _candidates(
+    conn: AsyncConnection, child_id: str, top: int, leave_out: store.LeaveOut | None
+) -> Candidates | None:
     record = await store.child_record(conn, child_id)
     if record is None:
         return None
     rejected = await decisions.rejected_niks(conn, child_id)
     record = replace(record, excluded_niks=record.excluded_niks | rejected)
-    found = await store.candidates(conn, record, top=top)
+    found = await store.candidates(conn, record, top=top, leave_out=leave_out)
     # Whatever the matcher does with `excluded_niks`, a rejected person is never proposed.
     kept = tuple(c for c in found.candidates if c.person.nik not in rejected)
     return replace(found, candidates=kept) if len(kept) != len(found.candidates) else found
@@ -315,7 +378,7 @@ async def fill(db: Database, f: QueueFilter) -> int:
         if time.monotonic() - started > FILL_SECONDS:
             break
         async with db.connect() as conn:
-            found = await candidates_for(conn, child_id, SUGGESTION_TOP)
+            found = await suggestions_for(conn, child_id)
         if found is None:
             continue
         async with db.transaction() as conn:

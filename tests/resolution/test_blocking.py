@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -108,9 +109,66 @@ def test_a_written_date_narrows_names_nationally_with_day_and_month_swapped() ->
     record = ChildRecord(names=("Putri",), birth_date=date(2016, 3, 7), region_codes=("21.71",))
     dated = [b for b in query_blocks(record) if b.birth_dates]
     assert dated and all(b.region is None for b in dated)
-    assert {d for b in dated for d in b.birth_dates} == {date(2016, 3, 7), date(2016, 7, 3)}
-    blurred = ChildRecord(names=("Putri",), birth_date=date(2016, 3, 7), birth_date_exact=False)
-    assert not [b for b in query_blocks(blurred) if b.birth_dates]
+    # The day, and the day with day and month swapped, in every year of the window (±1): a
+    # wrong year under the right day and month.
+    days = {date(y, m, d) for y in (2015, 2016, 2017) for m, d in ((3, 7), (7, 3))}
+    assert {d for b in dated for d in b.birth_dates} == days
+    assert all(b.years is not None and (b.years.first, b.years.last) == (2015, 2017) for b in dated)
+
+
+def test_an_approximate_date_still_narrows_names_by_its_day_in_a_wider_window() -> None:
+    # "2021-08-16~" for a child born 2020-08-16: the year was written wrong, not the day.
+    blurred = ChildRecord(names=("Hanifah",), birth_date=date(2021, 8, 16), birth_date_exact=False)
+    dated = [b for b in query_blocks(blurred) if b.birth_dates]
+    assert {b.column for b in dated} == {KeyColumn.NAME}
+    assert all(date(2020, 8, 16) in b.birth_dates for b in dated)
+    assert all(
+        b.years is not None and b.years.first <= 2019 and b.years.last >= 2023 for b in dated
+    )
+    # The spelling neighbours on the day only for a written (exact) date.
+    assert not [b for b in dated if b.kind is BlockKind.SPELLING]
+
+
+def test_29_february_is_searched_only_in_leap_years() -> None:
+    record = ChildRecord(names=("Putri",), birth_date=date(2016, 2, 29))
+    dated = {d for b in query_blocks(record) if b.birth_dates for d in b.birth_dates}
+    assert dated == {date(2016, 2, 29)}
+
+
+def test_a_typo_in_a_moved_childs_name_is_looked_up_nationally_on_the_day() -> None:
+    # "Kucnoro" for Kuncoro, whose family moved: one letter off, on the written day, anywhere.
+    record = ChildRecord(names=("Kucnoro",), birth_date=date(2016, 2, 26), region_codes=("14.71",))
+    spelled = [b for b in query_blocks(record) if b.kind is BlockKind.SPELLING and b.birth_dates]
+    assert [b.region for b in spelled] == [None]
+    assert phonetic_key("kuncoro") in spelled[0].keys
+    assert date(2016, 2, 26) in spelled[0].birth_dates
+
+
+def test_names_run_together_are_split_at_a_known_given_name() -> None:
+    # "Gilangfirmansyah" for Gilang Firmansyah: both names together, nationally (a family
+    # that moved); "Muhammadbima" for Muhammad Bima: filed under bima.
+    record = ChildRecord(names=("Gilangfirmansyah",), birth_date=date(2024, 1, 25))
+    split = [
+        b
+        for b in query_blocks(record)
+        if b.also == ((KeyColumn.NAME2, phonetic_key("firmansyah")),)
+    ]
+    assert [(b.column, b.key, b.region) for b in split] == [
+        (KeyColumn.NAME, phonetic_key("gilang"), None)
+    ]
+    prefixed = query_blocks(ChildRecord(names=("Muhammadbima",), birth_date=date(2012, 4, 30)))
+    assert phonetic_key("bima") in _lookups(prefixed, KeyColumn.NAME)
+    # A name the registry knows whole is not taken apart.
+    whole = query_blocks(ChildRecord(names=("Mardiana",), birth_date=date(2012, 4, 30)))
+    assert not [b for b in whole if b.also and b.also[0][0] is KeyColumn.NAME2]
+    assert _lookups(whole, KeyColumn.NAME) >= {phonetic_key("mardiana")}
+
+
+def test_an_age_estimate_orders_rows_from_the_likeliest_birth_year() -> None:
+    # Aged 0 on 5 March 2024: born between March 2023 and March 2024, most likely in 2023.
+    aged = year_window(ChildRecord(age_estimate=0, as_of=date(2024, 3, 5)))
+    assert aged is not None and aged.target == 2023
+    assert aged.first <= 2022 and aged.last >= 2024
 
 
 def test_only_a_call_name_without_mother_searches_the_desa_neighbourhood() -> None:
@@ -127,6 +185,45 @@ def test_only_a_call_name_without_mother_searches_the_desa_neighbourhood() -> No
     with_mother = ChildRecord(names=("Wiwi",), birth_date=date(2019, 6, 1),
                               region_codes=("14.71.02.1001",), mother_names=("Sulastri",))  # fmt: skip
     assert neighbourhood(formal) == [] and neighbourhood(with_mother) == []
+
+
+def test_a_call_name_without_mother_reaches_a_family_that_moved_through_the_fathers_family_name() -> (
+    None
+):
+    # "Eta", father Silvester Tallo, no mother: the registry files Margareta Kristiani Tallo under
+    # tallo as its other token; and Eta's formal name, Margareta, is looked up nationally.
+    record = ChildRecord(names=("Eta",), sex="F", birth_date=date(2016, 6, 14),
+                         birth_date_exact=False, region_codes=("13.06.02.2004",),
+                         father_names=("Silvester Tallo",))  # fmt: skip
+    blocks = query_blocks(record)
+    tallo = [b for b in blocks if b.column is KeyColumn.NAME2 and b.key == phonetic_key("tallo")]
+    assert [(b.region, b.sex) for b in tallo] == [(None, "F")]
+    formal = [b for b in blocks if b.kind is BlockKind.NICKNAME and b.region is None and not b.also
+              and not b.birth_dates]  # fmt: skip
+    assert [(b.key, b.sex) for b in formal] == [(phonetic_key("margareta"), "F")]
+    # With a mother to look up by, neither: the mother's blocks reach the family.
+    with_mother = query_blocks(dataclasses.replace(record, mother_names=("Kristina Tallo",)))
+    assert not [
+        b
+        for b in with_mother
+        if b.column is KeyColumn.NAME2 and b.key == phonetic_key("tallo") and not b.also
+    ]
+    assert not [
+        b
+        for b in with_mother
+        if b.kind is BlockKind.NICKNAME and b.region is None and not b.also and not b.birth_dates
+    ]
+
+
+def test_the_mothers_national_block_is_wider_when_the_child_has_only_call_names() -> None:
+    def national_mother_cap(names: tuple[str, ...]) -> int:
+        record = ChildRecord(names=names, sex="F", birth_date=date(2019, 10, 8),
+                             region_codes=("15.71.03.1001",), mother_names=("Gusniar Zahra",))  # fmt: skip
+        (block,) = [b for b in query_blocks(record) if b.column is KeyColumn.MOTHER
+                    and b.region is None and not b.birth_dates and not b.also]  # fmt: skip
+        return block.cap
+
+    assert national_mother_cap(("Nini",)) > national_mother_cap(("Erni Pertiwi",)) == LOOSE_CAP
 
 
 def test_a_record_has_the_same_blocks_in_every_process() -> None:

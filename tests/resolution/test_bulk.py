@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import POSTGRES_URL, recreate_postgres_database
+from conftest import drop_postgres_database, recreate_postgres_database
 from sqlalchemy import text
 
 from resolution.blocking import registry_keys
@@ -58,17 +58,7 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         return
     name = f"satu_anak_test_bulk_{os.getpid()}"
     yield asyncio.run(recreate_postgres_database(name))
-    asyncio.run(_drop(name))
-
-
-async def _drop(name: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    asyncio.run(drop_postgres_database(name))
 
 
 def fetch(url: str, sql: str) -> list[tuple[Any, ...]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -152,6 +153,35 @@ async def test_a_family_that_moved_under_a_common_name_is_found_by_the_day(db: D
     assert moved["nik"] in await _found(db, record)
 
 
+async def test_a_family_that_moved_is_found_by_the_day_under_a_wrong_year_or_a_typo(
+    db: Database,
+) -> None:
+    registry = Registry()
+    await _namesakes(registry, "Hanifah", 3 * TIGHT_CAP, date(2020, 1, 1))
+    await _namesakes(registry, "Kuncoro", 3 * TIGHT_CAP, date(2016, 1, 1))
+    hanifah = registry.add("Hanifah", date(2020, 8, 16), KUPANG, None, "F")
+    kuncoro = registry.add("Kuncoro", date(2016, 2, 26), KUPANG, None, "M")
+    await registry.write(db)
+    # Recorded in Batam, no mother: the year written wrong (approximate), the day right.
+    year_off = ChildRecord(names=("Hanifah",), sex="F", birth_date=date(2021, 8, 16),
+                           birth_date_exact=False, region_codes=(BATAM,))  # fmt: skip
+    assert hanifah["nik"] in await _found(db, year_off)
+    # The name one letter off, the date right.
+    typo = ChildRecord(names=("Kucnoro",), sex="M", birth_date=date(2016, 2, 26),
+                       region_codes=(BATAM,))  # fmt: skip
+    assert kuncoro["nik"] in await _found(db, typo)
+
+
+async def test_names_run_together_find_a_family_that_moved(db: Database) -> None:
+    registry = Registry()
+    await _namesakes(registry, "Gilang Pratama", 3 * TIGHT_CAP, date(2024, 1, 1))
+    gilang = registry.add("Gilang Firmansyah", date(2024, 3, 25), KUPANG, "Nur Mardiana")
+    await registry.write(db)
+    record = ChildRecord(names=("Gilangfirmansyah",), sex="M", birth_date=date(2023, 1, 1),
+                         birth_date_exact=False, region_codes=(BATAM,))  # fmt: skip
+    assert gilang["nik"] in await _found(db, record)
+
+
 async def test_a_child_known_only_by_a_call_name_is_found_in_its_desa(db: Database) -> None:
     registry = Registry()
     wiwi = registry.add("Dewi Lestari", date(2019, 4, 4), PEKANBARU, "Sulastri", "F")
@@ -181,6 +211,37 @@ async def test_excluded_niks_are_never_candidates(db: Database) -> None:
     niks = {c.person.nik for c in answer.candidates}
     assert niks == {two["nik"]}
     assert answer.blocks_searched == len(query_blocks(record))
+
+
+async def test_people_left_out_by_the_caller_are_left_out_before_ranking(db: Database) -> None:
+    """Two identical registry records (twins, say): together they split the probability and
+    warn of each other; with one left out by the caller (a person the officer may not be shown),
+    the other is ranked as if it had been found alone — nothing of the first is in the answer."""
+    registry = Registry()
+    one = registry.add("Rizki Pratama", date(2015, 3, 10), PEKANBARU, "Sri Wahyuni")
+    two = registry.add("Rizki Pratama", date(2015, 3, 10), PEKANBARU, "Sri Wahyuni")
+    await registry.write(db)
+    record = ChildRecord(
+        names=("Rizki Pratama",), birth_date=date(2015, 3, 10), region_codes=(PEKANBARU,)
+    )
+    asked: list[list[str]] = []
+
+    async def leave_out(_conn: Any, niks: Any) -> set[str]:
+        asked.append(sorted(niks))
+        return {one["nik"]}
+
+    async with db.connect() as conn:
+        both = await store.candidates(conn, record, top=10)
+        left = await store.candidates(conn, record, top=10, leave_out=leave_out)
+        alone = await store.candidates(
+            conn, replace(record, excluded_niks=frozenset({one["nik"]})), top=10
+        )
+    assert {c.person.nik for c in both.candidates} == {one["nik"], two["nik"]}
+    assert asked == [sorted({one["nik"], two["nik"]})]
+    assert [c.person.nik for c in left.candidates] == [two["nik"]]
+    assert left.candidates[0].score > max(c.score for c in both.candidates)
+    assert left.candidates == alone.candidates
+    assert left.no_match_probability == alone.no_match_probability
 
 
 async def test_a_blank_record_finds_nobody_without_error(db: Database) -> None:
@@ -250,12 +311,25 @@ async def test_child_record_merges_every_report_and_other_name(db: Database) -> 
     assert record.sex == "M" and record.record_id == "ANK000000099"
 
 
-async def test_every_block_reads_a_key_index(db: Database) -> None:
-    record = ChildRecord(
+KEY_INDEX_RECORDS = (
+    ChildRecord(
         names=("Rizki Pratama", "Iki"), birth_date=date(2015, 3, 10),
         region_codes=(PEKANBARU, BATAM), mother_names=("Sri Wahyuni",),
         kk_number="1471020101150001",
-    )  # fmt: skip
+    ),
+    # Names run together (split at a known given name), an approximate date (the day in every
+    # year of the window), a baby of Mrs X, a call name alone (the desa's neighbourhood).
+    ChildRecord(
+        names=("Gilangfirmansyah", "Muhammadbima", "By. Ny. Sri Wahyuni"),
+        birth_date=date(2023, 1, 25), birth_date_exact=False, region_codes=(PEKANBARU,),
+    ),
+    ChildRecord(names=("Nana",), sex="F", birth_date=date(2012, 3, 31), region_codes=(KUPANG,)),
+    ChildRecord(names=("Yul",), age_estimate=0, as_of=date(2024, 3, 5), mother_names=("Rina",)),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("record", KEY_INDEX_RECORDS, ids=lambda r: r.names[0])
+async def test_every_block_reads_a_key_index(db: Database, record: ChildRecord) -> None:
     blocks = query_blocks(record)
     async with db.connect() as conn:
         statement = store.blocks_statement(blocks).compile(

@@ -19,6 +19,7 @@ from resolution.train import (
     seed_world,
     sibling_u,
     train,
+    twin_names,
 )
 
 
@@ -86,6 +87,62 @@ def test_em_recovers_the_m_probabilities_it_was_given() -> None:
         assert em.m[attribute][0] == pytest.approx(0.7, abs=0.08), attribute  # starts at ~0.5
 
 
+def test_em_learns_how_often_a_twin_is_there_and_how_its_name_differs() -> None:
+    # A fifth of the records are a registered child's twin: every attribute compares as the
+    # child's own would (m) but the given name (another name: DIFFERENT) and, half the time, the
+    # sex. Three fifths have their own person among the candidates.
+    # What tells a twin from the child with an unknown name is the sex: a child's record gets its
+    # sex right, a twin is of the other sex half the time (here).
+    rng = np.random.default_rng(11)
+    m_true, u = _spread(strong=True), _spread(strong=False)
+    m_true["sex"], u["sex"] = [0.999, 0.001, 1.0], [0.5, 0.5, 1.0]
+    given, sex = ATTRIBUTES.index("given_name"), ATTRIBUTES.index("sex")
+    records, per_record = 1000, 20
+    blocks, starts = [], []
+    for r in range(records):
+        starts.append(r * per_record)
+        block = _draw(rng, u, per_record)
+        if r % 5 == 0:
+            block[0] = _draw(rng, m_true, 1)[0]
+            block[0, given] = LEVELS["given_name"].index("DIFFERENT")
+            block[0, sex] = rng.integers(2)
+        elif r % 5 != 1:
+            block[0] = _draw(rng, m_true, 1)[0]
+        blocks.append(block)
+    evidence = Evidence(
+        u_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
+        sibling_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
+        siblings_per_child=1.0,
+        blocked_levels=np.vstack(blocks),
+        log_tf=np.full(records * per_record, np.nan),
+        record_starts=np.array(starts),
+        name_frequencies={},
+        registry_persons=100_000,
+        child_records=records,
+    )
+    em = expectation_maximisation(evidence, u, u, no_match=0.2)
+    # Most of the twins are found (a same-sex twin with another name is also what the child
+    # with an unknown name looks like: EM shares those between the two classes).
+    assert 0.12 < em.twins_per_child < 0.25
+    different = LEVELS["given_name"].index("DIFFERENT")
+    assert em.u_twin["given_name"][different] > 0.9
+    assert em.u_twin["sex"] == u["sex"]  # as siblings compare: not learned
+    assert em.expected_matches == pytest.approx(600, rel=0.1)
+
+
+def test_a_twin_reaches_the_same_name_levels_only_as_a_sibling_does() -> None:
+    levels = LEVELS["given_name"]
+    learned = [0.5 if level in ("EXACT", "DIFFERENT") else 0.0 for level in levels[:-1]] + [1.0]
+    siblings = [0.01] * (len(levels) - 1) + [1.0]
+    twin = twin_names(learned, siblings)
+    assert twin[levels.index("EXACT")] == 0.01  # not learned: another child's name
+    assert twin[-1] == 1.0 and sum(twin[:-1]) == pytest.approx(1.0)
+    free = ("SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT")
+    assert twin[levels.index("DIFFERENT")] == pytest.approx(
+        1 - 0.01 * (len(levels) - 1 - len(free))
+    )
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seed_world(4000, 11, tmp_path_factory.mktemp("train-world"))
@@ -111,6 +168,12 @@ def test_training_on_a_seeded_world_learns_sensible_weights(world: Path) -> None
     assert result.summary["desa_pairs"] > 0
     assert result.summary["child_records"] > 0
     assert model.priors.registry_size == result.summary["registry_persons"]
+    # The twin class: learned for the given name and the sex only, with a learned prior.
+    assert {a for a, w in model.attributes.items() if w.u_twin is not None} == {"given_name", "sex"}
+    assert model.priors.twins_per_child > 0
+    assert result.summary["em_twins_per_child"] == pytest.approx(
+        model.priors.twins_per_child, abs=1e-5
+    )
 
 
 def test_the_command_writes_a_weights_file(world: Path, tmp_path: Path) -> None:

@@ -3,14 +3,16 @@ where the records allow it, and the downgrade gives the names back."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from conftest import recreate_postgres_database
+from conftest import drop_postgres_database, recreate_postgres_database
 from sqlalchemy import text
 
 from subgraphs.balai.service import SPEC as BALAI
@@ -24,14 +26,23 @@ pytestmark = pytest.mark.anyio
 AT = datetime(2025, 3, 1, 8, tzinfo=UTC)
 
 
-async def _at_0001(spec: SubgraphSpec, backend: str, tmp_path: Path) -> Database:
+@contextlib.asynccontextmanager
+async def _at_0001(spec: SubgraphSpec, backend: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database of its own at revision 0001; on PostgreSQL dropped again when the test ends
+    (each run used to leave two databases behind)."""
+    name = f"satu_anak_test_0002_{spec.name}_{os.getpid()}"
     if backend == "postgres":
-        url = await recreate_postgres_database(f"satu_anak_test_0002_{spec.name}_{os.getpid()}")
+        url = await recreate_postgres_database(name)
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / f'{spec.name}.db'}"
     db = Database(url)
-    await upgrade(spec.package, db.engine, "0001")
-    return db
+    try:
+        await upgrade(spec.package, db.engine, "0001")
+        yield db
+    finally:
+        await db.dispose()
+        if backend == "postgres":
+            await drop_postgres_database(name)
 
 
 async def _downgrade(spec: SubgraphSpec, db: Database, revision: str) -> None:
@@ -48,8 +59,7 @@ async def _rows(db: Database, sql: str) -> list[tuple[Any, ...]]:
 
 
 async def test_balai_names_become_caseworker_ids(backend: str, tmp_path: Path) -> None:
-    db = await _at_0001(BALAI, backend, tmp_path)
-    try:
+    async with _at_0001(BALAI, backend, tmp_path) as db:
         async with db.transaction() as conn:
             await conn.execute(
                 text(
@@ -97,13 +107,10 @@ async def test_balai_names_become_caseworker_ids(backend: str, tmp_path: Path) -
             ("Rina Marlina",),
         ]
         assert await _rows(db, "SELECT assessor FROM assessment") == [("Rina Marlina",)]
-    finally:
-        await db.dispose()
 
 
 async def test_dinsos_responses_keep_what_they_recorded(backend: str, tmp_path: Path) -> None:
-    db = await _at_0001(DINSOS, backend, tmp_path)
-    try:
+    async with _at_0001(DINSOS, backend, tmp_path) as db:
         async with db.transaction() as conn:
             await conn.execute(
                 text(
@@ -126,5 +133,3 @@ async def test_dinsos_responses_keep_what_they_recorded(backend: str, tmp_path: 
         ]
         await _downgrade(DINSOS, db, "0001")
         assert await _rows(db, "SELECT social_worker FROM case_response") == [("Rahmat Hidayat",)]
-    finally:
-        await db.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -259,7 +260,8 @@ async def _queue(client: Any, **variables: Any) -> dict[str, Any]:
 
 
 def _niks(data: dict[str, Any]) -> list[str]:
-    return [c["person"]["nik"] for c in data["identityCandidates"]["candidates"]]
+    """The NIKs of the candidates shown with their record."""
+    return [c["person"]["nik"] for c in data["identityCandidates"]["candidates"] if c["person"]]
 
 
 async def _count(db: Any, table: Any) -> int:
@@ -446,13 +448,15 @@ async def test_candidates_come_from_the_national_registry_not_only_the_officers_
     make_client: Any,
 ) -> None:
     """The family may have moved: a person registered in Pekanbaru is a candidate for a Batam
-    child, shown in full to the Batam officer resolving that child — while `registryPerson(nik:)`,
-    a free lookup by NIK, stays within the officer's region (docs/identity-resolution.md)."""
+    child, shown in full to the Batam officer resolving that child when it may be him (not
+    UNLIKELY: see below) — while `registryPerson(nik:)`, a free lookup by NIK, stays within the
+    officer's region (docs/identity-resolution.md)."""
     client = await _client(make_client)
-    data = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    await _a_batam_child_like_the_namesake(client.db)
+    data = await client.data(CANDIDATES, id="ANK000000008", top=5)
     namesake = [
         c["person"] for c in data["identityCandidates"]["candidates"]
-        if c["person"]["nik"] == NAMESAKE
+        if c["person"] and c["person"]["nik"] == NAMESAKE
     ]  # fmt: skip
     assert namesake == [
         {
@@ -920,7 +924,7 @@ async def test_a_candidate_who_is_an_index_child_of_another_region_is_not_shown(
     assert [p["nik"] for p in people] == [NAMESAKE]
 
 
-TYPED_IN = """query($record: IdentityRecordInput!) { matchIdentity(record: $record, top: 20) {
+TYPED_IN = """query($record: IdentityRecordInput!) { matchIdentity(record: $record, top: 10) {
   candidates { score band person { nik regionCode }
                explanation { attribute level description recordValue registryValue } } } }"""
 
@@ -932,7 +936,7 @@ async def test_a_typed_in_record_shows_persons_of_other_regions_without_their_re
     only persons registered in the officer's region. One registered elsewhere (the family moved)
     is listed with its score, band and how each attribute matched — not its NIK, record or the
     registry's values; registering the child and asking identityCandidates shows it in full,
-    recorded under the child."""
+    recorded under the child, as far as it may be the child (not UNLIKELY)."""
     client = await _client(make_client)
     found = await client.data(TYPED_IN, record={"name": "Muhammad Joko Sutrisno"})
     candidates = found["matchIdentity"]["candidates"]
@@ -949,7 +953,8 @@ async def test_a_typed_in_record_shows_persons_of_other_regions_without_their_re
     assert NAMESAKE not in json.dumps(found)
     # In the officer's region the registry's values are shown (MISSING levels have none).
     assert any(e["registryValue"] is not None for e in shown[0]["explanation"])
-    through_the_child = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    await _a_batam_child_like_the_namesake(client.db)  # registered, with what the counter knew
+    through_the_child = await client.data(CANDIDATES, id="ANK000000008", top=5)
     assert NAMESAKE in _niks(through_the_child)
 
 
@@ -984,3 +989,291 @@ async def test_queue_requests_at_once_replacing_old_suggestions_never_deadlock(
         bodies = await asyncio.gather(*(client.execute(QUEUE, **arguments) for _ in range(6)))
         assert all("errors" not in body for body in bodies), bodies
     assert await _count(client.db, t.identity_suggestion_run) == 3
+
+
+# --- review, second round: no search under the write lock; what the queue counts; the typed-in
+# match's bound; out-of-region candidates; NIKs that cannot be linked --------------------------
+
+
+def _searches_outside_writes(monkeypatch: pytest.MonkeyPatch, db: Any) -> list[bool]:
+    """Record, for every matcher search (`store.candidates`, `store.score_pair`), whether one of
+    the database's write transactions was open at that moment (on SQLite: the write lock held)."""
+    writing = 0
+    searched: list[bool] = []
+    transaction = db.transaction
+
+    @contextlib.asynccontextmanager
+    async def counted() -> Any:
+        nonlocal writing
+        async with transaction() as conn:
+            writing += 1
+            try:
+                yield conn
+            finally:
+                writing -= 1
+
+    def watched(search: Any) -> Any:
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            searched.append(writing > 0)
+            return await search(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(db, "transaction", counted)
+    monkeypatch.setattr(store, "candidates", watched(store.candidates))
+    monkeypatch.setattr(store, "score_pair", watched(store.score_pair))
+    return searched
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "name"),
+    [
+        (LINK, {"id": "ANK000000002", "nik": JOKO, "reason": "Same mother."}, "linkNik"),
+        (LINK, {"id": "ANK000000005", "nik": SISTER, "reason": "Unranked."}, "linkNik"),
+        (
+            REJECT,
+            {"id": "ANK000000002", "nik": JOKO, "reason": "Not him."},
+            "rejectIdentityCandidate",
+        ),
+        (REGISTER, {"id": "ANK000000002", "reason": "Not registered."}, "startRegistration"),
+    ],
+    ids=["link-ranked", "link-unranked", "reject", "registration"],
+)
+async def test_a_decision_searches_before_its_write_transaction(
+    make_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    variables: dict[str, Any],
+    name: str,
+) -> None:
+    """The matcher's search (~100 ms at national scale) runs before the decision's write
+    transaction, never inside it: on SQLite that transaction holds the database's write lock."""
+    client = await _client(make_client)
+    if variables.get("nik") == SISTER:
+        async with client.db.transaction() as conn:  # free the sister's NIK for the test
+            await conn.execute(
+                update(t.child).where(t.child.c.id == "ANK000000003").values(nik=None)
+            )
+    searched = _searches_outside_writes(monkeypatch, client.db)
+    data, _ = await client.written(query, **variables)
+    assert data[name] is not None
+    assert searched and not any(searched), searched
+    (decision,) = (await client.data(DECISIONS, id=variables["id"]))["identityDecisions"]
+    if "nik" in variables:
+        assert decision["score"] is not None  # the score searched before is the one recorded
+        assert decision["modelVersion"] == store.MODEL_VERSION
+
+
+async def test_a_child_linked_while_a_link_was_being_scored_is_a_conflict(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scored before the lock, re-checked under it: another officer's link committed while this
+    one searched wins, and this one is the CONFLICT the API gives a child already linked."""
+    from subgraphs.disdukcapil import repository
+
+    client = await _client(make_client)
+    search = store.candidates
+    raced: list[str] = []
+
+    async def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        found = await search(*args, **kwargs)
+        if not raced:  # another officer links the child to the namesake while this one searches
+            raced.append(NAMESAKE)
+            async with client.db.transaction() as conn:
+                (child,) = await repository.children_by_id(conn, ["ANK000000002"])
+                (namesake,) = await repository.persons_by_nik(conn, [NAMESAKE])
+                await repository.link_nik(conn, child, namesake, "DISDUKCAPIL")
+        return found
+
+    monkeypatch.setattr(store, "candidates", meanwhile)
+    body = await client.execute(LINK, id="ANK000000002", nik=JOKO, reason="Same mother.")
+    assert raced == [NAMESAKE]
+    assert body["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "childId"}
+    assert (await client.data(CHILD, id="ANK000000002"))["child"]["nik"] == NAMESAKE
+    assert await _count(client.db, t.identity_decision) == 0
+
+
+async def _a_batam_child_like_the_namesake(db: Any) -> None:
+    """A Batam child (Balai's) whose record is the Pekanbaru namesake's: the namesake is the
+    matcher's best candidate for him, far ahead of anyone the Batam officer may be shown."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            insert(t.child),
+            _child(
+                "ANK000000008",
+                "Muhammad Joko Sutrisno",
+                "BALAI",
+                T0 + timedelta(days=4),
+                birth_date=date(2014, 5, 5),
+                birth_place="Pekanbaru",
+                mother_name="Ratna",
+            ),
+        )
+
+
+async def _item(client: Any, child_id: str) -> dict[str, Any]:
+    queue = await _queue(client, first=100)
+    (item,) = [n for n in queue["nodes"] if n["childId"] == child_id]
+    return item
+
+
+def _visible_best(candidates: dict[str, Any]) -> tuple[float | None, int]:
+    """What identityCandidates shows the officer: the best score, and how many are not UNLIKELY."""
+    shown = candidates["identityCandidates"]["candidates"]
+    best = max((c["score"] for c in shown), default=None)
+    return best, sum(1 for c in shown if c["band"] != "UNLIKELY")
+
+
+async def test_the_queue_counts_no_candidate_the_officer_may_not_be_shown(
+    make_client: Any,
+) -> None:
+    """The queue's stored suggestions are shared by every asker: the namesake, a Pekanbaru index
+    child, is neither counted in the Batam child's candidateCount nor his bestScore — those are
+    what the Batam officer's identityCandidates shows — while the matcher does rank him first."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    await _a_batam_child_like_the_namesake(client.db)
+    item = await _item(client, "ANK000000008")
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
+    assert NAMESAKE not in stored.get("ANK000000008", [])
+    shown = await client.data(CANDIDATES, id="ANK000000008", top=5)
+    assert NAMESAKE not in json.dumps(shown)
+    best, likely = _visible_best(shown)
+    assert item["bestScore"] == pytest.approx(best, abs=0.02) if best is not None else True
+    assert item["candidateCount"] <= likely
+    # The Pekanbaru officer, in whose region the namesake is, is shown him, ranked first.
+    pekanbaru = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("14.71",))
+    )
+    typed = {"name": "Muhammad Joko Sutrisno", "birthDate": "2014-05-05", "motherName": "Ratna"}
+    theirs = await pekanbaru.data(TYPED_IN, record=typed)
+    assert theirs["matchIdentity"]["candidates"][0]["person"]["nik"] == NAMESAKE
+
+
+async def test_stored_suggestions_listing_a_person_since_made_another_regions_child_are_not_shown(
+    make_client: Any,
+) -> None:
+    """Suggestions stored while the namesake was nobody's, then he becomes a Pekanbaru index
+    child (registered there with his NIK, written past the API here): the Batam queue neither
+    counts him nor shows the score he gave — the child is pending again and scored anew."""
+    client = await _client(make_client)
+    await _a_batam_child_like_the_namesake(client.db)
+    before = await _item(client, "ANK000000008")
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
+    assert stored["ANK000000008"][0] == NAMESAKE  # the shared suggestions list him first
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    after = await _item(client, "ANK000000008")
+    assert after["bestScore"] != before["bestScore"]
+    shown = await client.data(CANDIDATES, id="ANK000000008", top=5)
+    best, likely = _visible_best(shown)
+    if not after["suggestionsPending"]:
+        assert after["bestScore"] == pytest.approx(best, abs=0.02)
+    again = await _item(client, "ANK000000008")
+    assert not again["suggestionsPending"]
+    assert again["bestScore"] == pytest.approx(best, abs=0.02)
+    assert again["candidateCount"] <= likely
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
+    assert NAMESAKE not in stored["ANK000000008"]
+
+
+async def test_a_link_elsewhere_is_not_counted_in_the_queue(make_client: Any) -> None:
+    """The Pekanbaru officer links a Pekanbaru child to the namesake through the API after the
+    Batam queue stored him as a suggestion: the Batam queue does not answer the count and score
+    he made, and scores the child anew without him."""
+    client = await _client(make_client)
+    await _a_batam_child_like_the_namesake(client.db)
+    before = await _item(client, "ANK000000008")
+    pekanbaru = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("14.71",))
+    )
+    await pekanbaru.written(LINK, id="ANK000000001", nik=NAMESAKE, reason="Same boy.")
+    after = await _item(client, "ANK000000008")
+    assert after["suggestionsPending"] or after["bestScore"] != before["bestScore"]
+    again = await _item(client, "ANK000000008")
+    best, _ = _visible_best(await client.data(CANDIDATES, id="ANK000000008", top=5))
+    assert again["bestScore"] == pytest.approx(best, abs=0.02)
+    async with client.db.connect() as conn:
+        stored = await work_queue.suggestion_niks(conn, ["ANK000000008"])
+    assert NAMESAKE not in stored.get("ANK000000008", [])
+
+
+@pytest.mark.parametrize("top", [0, 11, 20])
+async def test_a_typed_in_match_lists_at_most_ten_persons(make_client: Any, top: int) -> None:
+    """A typed-in record is reached through no child and recorded under none: one request lists
+    what the officer needs to find the child (the top 5 by default), at most 10 — not 20 full
+    registry records of the region for any record typed."""
+    client = await _client(make_client)
+    query = """query($record: IdentityRecordInput!, $top: Int!) {
+      matchIdentity(record: $record, top: $top) { candidates { score } } }"""
+    body = await client.execute(query, record={"name": "Muhammad Joko Sutrisno"}, top=top)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "top"}
+    assert body["data"] == {"matchIdentity": None}
+
+
+async def test_a_typed_in_match_lists_five_by_default(make_client: Any) -> None:
+    client = await _client(make_client)
+    async with client.db.transaction() as conn:  # a dozen Jokos in the officer's region
+        await conn.execute(
+            insert(t.person),
+            [
+                _person(10 + i, make_nik("21.71.09", date(2014, 1 + i, 3), "M", 10 + i),
+                        "Muhammad Joko Sutrisno", "M", date(2014, 1 + i, 3))
+                for i in range(12)
+            ],
+        )  # fmt: skip
+    default = await client.data(MATCH, record={"name": "Muhammad Joko Sutrisno"})
+    assert len(default["matchIdentity"]["candidates"]) == 5
+    most = await client.data(TYPED_IN, record={"name": "Muhammad Joko Sutrisno"})
+    assert len(most["matchIdentity"]["candidates"]) == 10
+
+
+async def test_a_candidate_of_another_region_is_shown_in_full_only_if_it_may_be_the_child(
+    make_client: Any,
+) -> None:
+    """Another region's registry record is that family's identity.full; the officer sees it for
+    a child of their own region only as far as it may be this child (the family moved): in full
+    when the matcher rates it REVIEW or AUTO_SUGGEST, and like a typed-in match's when it rates
+    it UNLIKELY — score, band and how each attribute matched, no record, no registry value. A
+    made-up child no longer opens any record of the country that does not look like it."""
+    client = await _client(make_client)
+    await _a_batam_child_like_the_namesake(client.db)
+    unlikely = (await client.data(CANDIDATES, id="ANK000000002", top=5))["identityCandidates"]
+    withheld = [c for c in unlikely["candidates"] if c["person"] is None]
+    assert len(withheld) == 1 and withheld[0]["band"] == "UNLIKELY"
+    assert NAMESAKE not in json.dumps(unlikely)
+    for evidence in withheld[0]["explanation"]:
+        assert evidence["registryValue"] is None
+        assert evidence["description"] == evidence["level"]
+    # In the officer's region the record is shown whatever its band (the officer's mandate).
+    assert SISTER in _niks({"identityCandidates": unlikely})
+    likely = await client.data(CANDIDATES, id="ANK000000008", top=5)
+    (moved,) = [
+        c for c in likely["identityCandidates"]["candidates"]
+        if c["person"] and c["person"]["nik"] == NAMESAKE
+    ]  # fmt: skip
+    assert moved["band"] != "UNLIKELY"
+    assert moved["person"]["regionCode"] == "14.71.02.1001"
+    # ... and the officer may link him: the family moved.
+    linked, _ = await client.written(LINK, id="ANK000000008", nik=NAMESAKE, reason="Moved.")
+    assert linked["linkNik"]["nik"] == NAMESAKE
+
+
+async def test_a_nik_held_by_another_child_answers_as_one_no_registry_person_has(
+    make_client: Any,
+) -> None:
+    """linkNik does not tell whether some index child holds a NIK — in Pekanbaru, or an ABH
+    child anywhere, a child that does not exist for the Batam officer: a NIK another child holds
+    and one no registry person has get one answer, word for word, and write nothing."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    unknown = make_nik("21.71.09", JOKO_BORN, "M", 77)
+    answers = [
+        await client.execute(LINK, id="ANK000000002", nik=nik, reason="r")
+        for nik in (NAMESAKE, SISTER, unknown)  # Pekanbaru's child's, a Batam child's, nobody's
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "nik"}
+    assert await _count(client.db, t.identity_decision) == 0
