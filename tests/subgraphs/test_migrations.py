@@ -104,8 +104,9 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Any) -> 
 async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
     make_database: Any, backend: str
 ) -> None:
-    # Migrations 0005/0006: each key index carries birth_year or region_code and sex (and, on
-    # PostgreSQL, INCLUDEs id), so retrieval reads no table row; downgrading restores 0004's.
+    # Migrations 0005-0007: each key index carries birth_year or region_code and sex (and, on
+    # PostgreSQL, INCLUDEs id), so retrieval reads no table row, and the day blocks have an
+    # index by birth date and keys; downgrading restores 0004's.
     db = await make_database(load_spec("disdukcapil"))
 
     def indexes(connection: Any) -> dict[str, tuple[list[str], list[str]]]:
@@ -117,7 +118,7 @@ async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
             )
             for i in found
             if i["name"] in ("ix_person_name_key_year", "ix_person_mother_key_region",
-                             "ix_person_region_code")
+                             "ix_person_region_code", "ix_person_birth_date_keys")
         }  # fmt: skip
 
     def migrate(connection: Any, revision: str) -> None:
@@ -134,6 +135,9 @@ async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
             ["mother_key", "region_code", "birth_year", "sex"], include,
         ),
         "ix_person_region_code": (["region_code", "birth_year", "sex"], include),
+        "ix_person_birth_date_keys": (
+            ["birth_date", "name_key", "mother_key", "birth_year"], include,
+        ),
     }  # fmt: skip
     async with db.connect() as conn:
         assert await conn.run_sync(indexes) == covering
