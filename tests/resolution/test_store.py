@@ -3,6 +3,8 @@ is found through another block when one field is wrong, the work stays capped, e
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import random
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -14,11 +16,13 @@ import pytest
 from sqlalchemy import insert, text
 
 from resolution import store
+from resolution.batch import match_records
 from resolution.blocking import TIGHT_CAP, Block, Match, query_blocks, registry_keys
 from resolution.names import normalize_name
 from resolution.records import ChildRecord
 from subgraphs.common.database import Database
 from subgraphs.common.identifiers import make_kk, make_nik
+from subgraphs.common.settings import normalize_database_url
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil.service import SPEC
 
@@ -423,3 +427,39 @@ async def test_capped_blocks_keep_the_same_people_on_every_backend(db: Database)
         assert len(cut) >= 2 and len(expected) > TIGHT_CAP  # the caps cut
         async with db.connect() as conn:
             assert await store.retrieve(conn, blocks) == expected, record
+
+
+async def test_a_batch_over_processes_ranks_as_single_queries_do(db: Database) -> None:
+    # `satu-anak identity match` splits a batch over worker processes (each with its own string
+    # hashing, connection and caches): every record must get what a single query gets.
+    rng = random.Random(12)
+    registry = Registry()
+    desa = (PEKANBARU, "14.71.02.1002", BATAM, KUPANG)
+    for _ in range(400):
+        name = rng.choice(("Nabila Putri", "Bila Lestari", "Nabilah", "Rizki Pratama"))
+        born = date(rng.randint(2008, 2012), rng.randint(1, 12), rng.randint(1, 28))
+        registry.add(name, born, rng.choice(desa), rng.choice(("Endang Sumiati", None)), "F")
+    await registry.write(db)
+    kinds = (
+        ChildRecord(names=("Nabika", "Bila"), birth_year=2009, region_codes=("14.71",),
+                    mother_names=("Endang Sumiati",)),
+        ChildRecord(names=("Bila",), sex="F", birth_date=date(2010, 3, 7), region_codes=(BATAM,)),
+        ChildRecord(names=("Nabila Putri",), age_estimate=15, as_of=date(2026, 11, 1)),
+    )  # fmt: skip
+    records = [
+        (line, dataclasses.replace(kinds[line % len(kinds)], record_id=f"R{line:03d}"))
+        for line in range(120)
+    ]
+    expected = []
+    async with db.connect() as conn:
+        for _line, record in records:
+            found = await store.candidates(conn, record, top=5)
+            expected += [
+                (record.record_id, rank, c.person.nik, c.score, c.band.value)
+                for rank, c in enumerate(found.candidates, start=1)
+            ]
+    rows, failures = await asyncio.to_thread(
+        match_records, normalize_database_url(db.url), records, 5, 2
+    )
+    assert failures == [] and len(expected) == 5 * len(records)
+    assert rows == expected
