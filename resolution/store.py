@@ -240,11 +240,11 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
 def _order(block: Block) -> tuple[str, str]:
     """What a block's cap cuts by (then id): an integer and a text expression.
 
-    Nearest the target year first where the block has one; otherwise the order of the key
-    index it reads (by year within a window, by region under a region), which the index yields
-    as it stands, so the scan still stops at the cap. Without a fixed order a capped block kept
-    whichever rows the plan met first, and two plans (two backends, or an index that covers
-    more columns) kept different people.
+    Nearest the target year first where the block has one; otherwise by year within a window,
+    by region under a region (the key index's next column), then id. Without a fixed order a
+    capped block kept whichever rows the plan met first, and two plans (two backends, or an
+    index that covers more columns) kept different people. The covering indexes hold every
+    column these read, so sorting a block costs no table read.
     """
     if block.order_year is not None:
         return f"abs(birth_year - {block.order_year:d})", _NO_AREA
