@@ -1277,3 +1277,52 @@ async def test_a_nik_held_by_another_child_answers_as_one_no_registry_person_has
     assert answers[0] == answers[1] == answers[2]
     assert answers[0]["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "nik"}
     assert await _count(client.db, t.identity_decision) == 0
+
+
+DECIDED = """query($id: ID!) { identityDecisions(childId: $id) {
+  nik score band explanation { attribute level description recordValue registryValue } } }"""
+
+REJECT_SHOWN = """mutation($id: ID!, $nik: String!, $reason: String!) {
+  rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) {
+    nik score band explanation { attribute level description recordValue registryValue } } }"""
+
+
+async def test_a_rejection_shows_no_more_of_another_regions_person_than_the_candidates_did(
+    make_client: Any,
+) -> None:
+    """A rejection records "the evidence the officer saw": for another region's registry person
+    the matcher rates UNLIKELY for this child (withheld from identityCandidates), that is how
+    each attribute matched, not the registry's values — else rejecting any NIK (they are
+    guessable: region, birth date, serial) for a child of one's own reads another region's
+    record, which registryPerson(nik:) refuses. Neither the mutation's answer nor the child's
+    decisions (another officer's later read) carry them."""
+    client = await _client(make_client)
+    before = (await client.data(CANDIDATES, id="ANK000000002", top=5))["identityCandidates"]
+    (withheld,) = [c for c in before["candidates"] if c["person"] is None]
+    assert withheld["band"] == "UNLIKELY"
+    rejected, _ = await client.written(REJECT_SHOWN, id="ANK000000002", nik=NAMESAKE, reason="No.")
+    decisions = await client.data(DECIDED, id="ANK000000002")
+    for decision in (rejected["rejectIdentityCandidate"], *decisions["identityDecisions"]):
+        assert decision["nik"] == NAMESAKE  # the officer typed it
+        assert decision["explanation"]
+        for evidence in decision["explanation"]:
+            assert evidence["registryValue"] is None
+            assert evidence["description"] == evidence["level"]
+        assert "Ratna" not in json.dumps(decision) and "Pekanbaru" not in json.dumps(decision)
+
+
+async def test_a_rejection_shows_nothing_of_another_regions_index_child(
+    make_client: Any,
+) -> None:
+    """Another region's index child does not exist for the officer: rejecting its NIK for a
+    child of one's own records the rejection (a NIK no registry person has is the only other
+    answer) with no score, band or evidence of that child — the candidates leave it out before
+    ranking, and the decision must not score it on its own either (an oracle of how much a
+    made-up child looks like another region's, maybe ABH, child)."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    rejected, _ = await client.written(REJECT_SHOWN, id="ANK000000002", nik=NAMESAKE, reason="No.")
+    decisions = await client.data(DECIDED, id="ANK000000002")
+    for decision in (rejected["rejectIdentityCandidate"], *decisions["identityDecisions"]):
+        assert decision["score"] is None and decision["band"] is None
+        assert decision["explanation"] == []
