@@ -61,13 +61,21 @@ def _candidates_json(found: Candidates) -> str:
 
 
 async def scored(
-    conn: AsyncConnection, child_id: str, nik: str, within: tuple[str, ...] | None
+    conn: AsyncConnection,
+    child_id: str,
+    nik: str,
+    within: tuple[str, ...] | None,
+    *,
+    linking: bool = False,
 ) -> tuple[Candidate | None, str]:
     """The person's candidate for the child as the officer (of jurisdiction `within`) saw it:
     from the child's ranked candidates when the person is among them, else scored on its own
     (`store.score_pair`) — and the model version that scored it. Kept with the decision and
     answered by it (`identityDecisions`), so it shows no more than `identityCandidates` would
-    (`as_shown`): any NIK may be typed into a decision."""
+    (`as_shown`): any NIK may be typed into a decision. A rejection (not `linking`) of another
+    region's person the candidates did not list is not scored at all: whether that person is
+    another region's index child (never scored) or not would show in the answer. A link is
+    refused for a NIK another child holds before it gets here."""
     found = await work_queue.candidates_for(conn, child_id, work_queue.SUGGESTION_TOP, within)
     if found is not None:
         for candidate in found.candidates:
@@ -76,6 +84,10 @@ async def scored(
     record = await store.child_record(conn, child_id)
     if record is None:
         return None, store.MODEL_VERSION
+    if within is not None and not linking:
+        persons = await repository.persons_by_nik(conn, [nik])
+        if not persons or not region_within(persons[0].region_code, within):
+            return None, store.MODEL_VERSION
     alone = await store.score_pair(conn, record, nik)
     if alone is None:
         return None, store.MODEL_VERSION
@@ -120,7 +132,12 @@ class Searched:
 
 
 async def search(
-    db: Database, child: ChildRecord, within: tuple[str, ...] | None, nik: str | None = None
+    db: Database,
+    child: ChildRecord,
+    within: tuple[str, ...] | None,
+    nik: str | None = None,
+    *,
+    linking: bool = False,
 ) -> Searched:
     """The matcher's search for a decision, on a read connection of its own: a search is ~100 ms
     at national scale, and inside the decision's transaction it would hold SQLite's write lock
@@ -128,7 +145,7 @@ async def search(
     The decision re-checks the child under the lock (`unchanged`)."""
     async with db.connect() as conn:
         if nik is not None:
-            candidate, version = await scored(conn, child.id, nik, within)
+            candidate, version = await scored(conn, child.id, nik, within, linking=linking)
             return Searched(child, candidate=candidate, model_version=version)
         found = await work_queue.candidates_for(conn, child.id, work_queue.SUGGESTION_TOP, within)
     return Searched(child, found=found, model_version=found.model_version if found else None)

@@ -1326,3 +1326,35 @@ async def test_a_rejection_shows_nothing_of_another_regions_index_child(
     for decision in (rejected["rejectIdentityCandidate"], *decisions["identityDecisions"]):
         assert decision["score"] is None and decision["band"] is None
         assert decision["explanation"] == []
+
+
+async def test_rejecting_another_regions_nik_does_not_tell_whether_a_child_holds_it(
+    make_client: Any,
+) -> None:
+    """A rejection of another region's person the child's candidates did not list is recorded
+    unscored whether or not an index child of that region holds the NIK: a score for the one
+    and none for the other would say which NIKs belong to children who do not exist for the
+    officer (the rule linkNik's one answer keeps)."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    free = make_nik("14.71.02", date(2012, 1, 1), "M", 4)
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.person),
+            _person(
+                4,
+                free,
+                "Rudi Hartono",
+                "M",
+                date(2012, 1, 1),
+                region_code="14.71.02.1001",
+                mother_name="Kartini",
+            ),
+        )
+    listed = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    assert not [c for c in listed["identityCandidates"]["candidates"] if c["person"] is None]
+    answers = []
+    for nik in (NAMESAKE, free):
+        data, _ = await client.written(REJECT_SHOWN, id="ANK000000002", nik=nik, reason="No.")
+        answers.append({k: v for k, v in data["rejectIdentityCandidate"].items() if k != "nik"})
+    assert answers[0] == answers[1] == {"score": None, "band": None, "explanation": []}
