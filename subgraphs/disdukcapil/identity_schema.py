@@ -52,6 +52,9 @@ else:
     QueueOrder = enums.QueueOrder
 
 MAX_TOP = 20
+# The work queue's page is read again after dropping stale suggestions at most this often (each
+# time: a person on the page was linked meanwhile); past it the stale nodes are answered pending.
+_STALE_RETRIES = 2
 # A typed-in record is reached through no child and recorded under none, and any record may be
 # typed: one request lists what finding the child needs — the top 5 by default (where the true
 # person is ~97 % of the time, bench/identity/RESULTS.md), at most 10 — not a page of the region.
@@ -457,10 +460,15 @@ class IdentityQuery:
         region = validation.region_code(region_code) if region_code is not None else None
         where = queue.QueueFilter(access.jurisdiction(identity), region, missing)
         await queue.fill(info.context.db, where)
-        async with info.context.db.connect() as conn:
-            page = await queue.page(conn, where, order_by, first, after)
-            total, pending = await queue.count(conn, where)
-        if page.stale:
+        for _attempt in range(_STALE_RETRIES + 1):
+            async with info.context.db.connect() as conn:
+                page = await queue.page(conn, where, order_by, first, after)
+                total, pending = await queue.count(conn, where)
+            if not page.stale:
+                break
+            # Stale suggestions (a person listed since made another child's) are dropped, and the
+            # page read again: the stored score must not place the child in a best-score order,
+            # nor be its cursor, nor be left out of pendingCount — it is pending, like any other.
             await queue.drop(info.context.db, page.stale)
         return IdentityWorkQueue(
             nodes=[IdentityWorkItem.from_item(item) for item in page.items],

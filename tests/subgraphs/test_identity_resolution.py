@@ -1358,3 +1358,30 @@ async def test_rejecting_another_regions_nik_does_not_tell_whether_a_child_holds
         data, _ = await client.written(REJECT_SHOWN, id="ANK000000002", nik=nik, reason="No.")
         answers.append({k: v for k, v in data["rejectIdentityCandidate"].items() if k != "nik"})
     assert answers[0] == answers[1] == {"score": None, "band": None, "explanation": []}
+
+
+async def test_stale_suggestions_are_pending_in_the_order_count_and_cursor_too(
+    make_client: Any,
+) -> None:
+    """A child whose stored suggestions list a person since made another region's index child is
+    answered as pending everywhere the stored score could show: its place in a best-score order
+    (among the pending, not where the old score put it), pendingCount, and the page's end cursor
+    (base64 JSON of the last node's sort value: the score itself)."""
+    client = await _client(make_client)
+    await _a_batam_child_like_the_namesake(client.db)
+    before = await _item(client, "ANK000000008")
+    assert before["bestScore"] is not None
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    queue = await _queue(client, first=100, order="BEST_SCORE_DESC")
+    nodes = queue["nodes"]
+    # Best score first, a node without one (pending, or no candidates) as -1, ties by id.
+    keys = [(-(n["bestScore"] if n["bestScore"] is not None else -1), n["childId"]) for n in nodes]
+    assert keys == sorted(keys)
+    pending = [n["suggestionsPending"] for n in nodes]
+    (item,) = [n for n in nodes if n["childId"] == "ANK000000008"]
+    assert item["suggestionsPending"] and item["bestScore"] is None
+    assert queue["pendingCount"] == sum(pending)
+    last = nodes.index(item) + 1
+    page = await _queue(client, first=last, order="BEST_SCORE_DESC")
+    value, _ = json.loads(base64.urlsafe_b64decode(page["pageInfo"]["endCursor"]))
+    assert value != before["bestScore"]
