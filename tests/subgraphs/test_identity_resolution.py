@@ -1385,3 +1385,36 @@ async def test_stale_suggestions_are_pending_in_the_order_count_and_cursor_too(
     page = await _queue(client, first=last, order="BEST_SCORE_DESC")
     value, _ = json.loads(base64.urlsafe_b64decode(page["pageInfo"]["endCursor"]))
     assert value != before["bestScore"]
+
+
+async def test_a_decision_read_by_an_officer_of_a_smaller_region_shows_what_they_may_see(
+    make_client: Any,
+) -> None:
+    """A decision keeps what its decider was shown: a Kepulauan Riau (province) officer rejecting
+    a person of Kabupaten Karimun (21.02) for a Batam child sees the record in full; the Batam
+    officer reading the child's decisions later is shown what identityCandidates would show them
+    — the UNLIKELY person of another kabupaten without the registry's values."""
+    client = await _client(make_client)
+    elsewhere = make_nik("21.02.01", date(2012, 1, 1), "M", 5)
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.person),
+            _person(
+                5, elsewhere, "Rudi Hartono", "M", date(2012, 1, 1), region_code="21.02.01.1001",
+                mother_name="Kartini", birth_place="Karimun",
+            ),
+        )  # fmt: skip
+    province = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("21",))
+    )
+    decided, _ = await province.written(
+        REJECT_SHOWN, id="ANK000000002", nik=elsewhere, reason="No."
+    )
+    assert decided["rejectIdentityCandidate"]["band"] == "UNLIKELY"
+    assert "Kartini" in json.dumps(decided)  # in the province officer's region: in full
+    (read,) = (await client.data(DECIDED, id="ANK000000002"))["identityDecisions"]
+    assert read["nik"] == elsewhere and read["explanation"]
+    for evidence in read["explanation"]:
+        assert evidence["registryValue"] is None
+        assert evidence["description"] == evidence["level"]
+    assert "Kartini" not in json.dumps(read) and "Karimun" not in json.dumps(read)
