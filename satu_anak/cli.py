@@ -603,7 +603,8 @@ def _identity_calibrate(args: argparse.Namespace) -> int:
 
 def _add_identity(commands: Any) -> None:
     identity = commands.add_parser(
-        "identity", help="identity resolution: import a registry, match records, retrain"
+        "identity",
+        help="identity resolution: import a registry, match records, retrain, calibrate",
     )
     sub = identity.add_subparsers(dest="identity_command", required=True)
     database = "Disdukcapil's database (default: $SATU_ANAK_DISDUKCAPIL_DATABASE_URL, else the "
