@@ -169,7 +169,7 @@ class Model:
         """Plain independent Fellegi–Sunter: no family level, no competition (for the bench);
         no calibration either (the map belongs to the full model's posterior)."""
         return Model(
-            f"{self.version}-plain", self.attributes, self.priors, self.bands,
+            f"{self.raw_version}-plain", self.attributes, self.priors, self.bands,
             self.name_frequencies, family_level=False, competition=False,
             hard_negative_gate=False,
         )  # fmt: skip
