@@ -368,3 +368,52 @@ def test_the_registry_persons_a_typed_in_match_showed_are_in_the_access_log(
     assert sorted(x["hmac"] for x in shown) == expected  # each once, none other
     assert "shownOmitted" not in entry
     assert not any(n.encode() in b for n in niks for b in bodies)
+
+
+def test_the_niks_a_childs_decisions_showed_are_in_the_access_log(system: System) -> None:
+    """A child's decisions name the registry persons decided about: the NIKs `identityDecisions`
+    and a supervisor's undo answer (no argument names them) are in those requests' records as
+    keyed hashes, like the persons a candidates list showed — "who was shown this person" must
+    find the officer who read another's decisions, and the supervisor who undid one."""
+    import hashlib
+    import hmac
+    import sqlite3
+
+    answer = _ok(system, OFFICER, CANDIDATES, id=STORY)["identityCandidates"]["candidates"]
+    nik = next(c["person"]["nik"] for c in answer if c["person"])
+    rejected = _ok(
+        system,
+        OFFICER,
+        """mutation($id: ID!, $nik: String!, $reason: String!) {
+          rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) { id } }""",
+        id=STORY,
+        nik=nik,
+        reason="Another boy.",
+    )["rejectIdentityCandidate"]
+    undone = _ok(
+        system,
+        SUPERVISOR,
+        """mutation UndoShown($id: ID!, $reason: String!) {
+          undoIdentityDecision(decisionId: $id, reason: $reason) { id person: nik } }""",
+        id=rejected["id"],
+        reason="Checked: it may be him.",
+    )["undoIdentityDecision"]
+    assert undone["person"] == nik
+    decided = _ok(
+        system,
+        SUPERVISOR,
+        "query DecisionsShown($id: ID!) { identityDecisions(childId: $id) { kind nik } }",
+        id=STORY,
+    )["identityDecisions"]
+    niks = {d["nik"] for d in decided if d["nik"]}
+    assert nik in niks
+    key = (system.data_dir / "audit-lookup-key").read_bytes().strip()
+    path = system.data_dir / "audit.db"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        bodies = [body for (body,) in db.execute("SELECT body FROM audit_entry ORDER BY seq")]
+    for name, shown in (("UndoShown", {nik}), ("DecisionsShown", niks)):
+        (entry,) = [orjson.loads(b) for b in bodies if f'"{name}"'.encode() in b]
+        hashed = {x["hmac"] for x in entry.get("lookups", ()) if "shown" in x}
+        expected = {hmac.new(key, n.encode(), hashlib.sha256).hexdigest() for n in shown}
+        assert hashed == expected, name
+    assert not any(n.encode() in b for n in niks for b in bodies)

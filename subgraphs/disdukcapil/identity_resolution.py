@@ -9,8 +9,9 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from auth.principal import region_within
 from resolution import store
-from resolution.explain import Candidate, Candidates
+from resolution.explain import Band, Candidate, Candidates
 from subgraphs.common.database import Database
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.disdukcapil import decisions, repository, work_queue
@@ -60,20 +61,62 @@ def _candidates_json(found: Candidates) -> str:
 
 
 async def scored(
-    conn: AsyncConnection, child_id: str, nik: str, within: tuple[str, ...] | None
+    conn: AsyncConnection,
+    child_id: str,
+    nik: str,
+    within: tuple[str, ...] | None,
+    *,
+    linking: bool = False,
 ) -> tuple[Candidate | None, str]:
     """The person's candidate for the child as the officer (of jurisdiction `within`) saw it:
     from the child's ranked candidates when the person is among them, else scored on its own
-    (`store.score_pair`) — and the model version that scored it."""
+    (`store.score_pair`) — and the model version that scored it. Kept with the decision and
+    answered by it (`identityDecisions`), so it shows no more than `identityCandidates` would
+    (`as_shown`): any NIK may be typed into a decision. A rejection (not `linking`) of another
+    region's person the candidates did not list is not scored at all: whether that person is
+    another region's index child (never scored) or not would show in the answer. A link is
+    refused for a NIK another child holds before it gets here."""
     found = await work_queue.candidates_for(conn, child_id, work_queue.SUGGESTION_TOP, within)
     if found is not None:
         for candidate in found.candidates:
             if candidate.person.nik == nik:
-                return candidate, found.model_version
+                return await as_shown(conn, candidate, within), found.model_version
     record = await store.child_record(conn, child_id)
     if record is None:
         return None, store.MODEL_VERSION
-    return await store.score_pair(conn, record, nik), store.MODEL_VERSION
+    if within is not None and not linking:
+        persons = await repository.persons_by_nik(conn, [nik])
+        if not persons or not region_within(persons[0].region_code, within):
+            return None, store.MODEL_VERSION
+    alone = await store.score_pair(conn, record, nik)
+    if alone is None:
+        return None, store.MODEL_VERSION
+    return await as_shown(conn, alone, within), store.MODEL_VERSION
+
+
+async def as_shown(
+    conn: AsyncConnection, candidate: Candidate, within: tuple[str, ...] | None
+) -> Candidate | None:
+    """The candidate as `identityCandidates` shows it to an officer of jurisdiction `within`
+    (identity_schema._answer): a person of the region in full; another region's index child not
+    at all (None: no score, no evidence — outside the region a child does not exist); another
+    region's person the matcher rates UNLIKELY without the registry's values (each attribute's
+    level and weight only). Else rejecting a guessed NIK for a child of one's own would read any
+    registry record of the country, which `registryPerson(nik:)` refuses."""
+    if within is None:
+        return candidate
+    nik = candidate.person.nik
+    if await repository.niks_held_outside(conn, [nik], within):
+        return None
+    persons = await repository.persons_by_nik(conn, [nik])
+    if persons and region_within(persons[0].region_code, within):
+        return candidate
+    if candidate.band is not Band.UNLIKELY:
+        return candidate
+    withheld = tuple(
+        replace(e, description=e.level, registry_value=None) for e in candidate.explanation
+    )
+    return replace(candidate, explanation=withheld)
 
 
 @dataclass(frozen=True)
@@ -89,7 +132,12 @@ class Searched:
 
 
 async def search(
-    db: Database, child: ChildRecord, within: tuple[str, ...] | None, nik: str | None = None
+    db: Database,
+    child: ChildRecord,
+    within: tuple[str, ...] | None,
+    nik: str | None = None,
+    *,
+    linking: bool = False,
 ) -> Searched:
     """The matcher's search for a decision, on a read connection of its own: a search is ~100 ms
     at national scale, and inside the decision's transaction it would hold SQLite's write lock
@@ -97,7 +145,7 @@ async def search(
     The decision re-checks the child under the lock (`unchanged`)."""
     async with db.connect() as conn:
         if nik is not None:
-            candidate, version = await scored(conn, child.id, nik, within)
+            candidate, version = await scored(conn, child.id, nik, within, linking=linking)
             return Searched(child, candidate=candidate, model_version=version)
         found = await work_queue.candidates_for(conn, child.id, work_queue.SUGGESTION_TOP, within)
     return Searched(child, found=found, model_version=found.model_version if found else None)

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -52,6 +53,9 @@ else:
     QueueOrder = enums.QueueOrder
 
 MAX_TOP = 20
+# The work queue's page is read again after dropping stale suggestions at most this often (each
+# time: a person on the page was linked meanwhile); past it the stale nodes are answered pending.
+_STALE_RETRIES = 2
 # A typed-in record is reached through no child and recorded under none, and any record may be
 # typed: one request lists what finding the child needs — the top 5 by default (where the true
 # person is ~97 % of the time, bench/identity/RESULTS.md), at most 10 — not a page of the region.
@@ -419,10 +423,43 @@ async def _child_in_jurisdiction(
     return found[0] if found else None
 
 
-async def _decision_answer(conn: Any, decision_id: int) -> IdentityDecision:
+async def _decision_answer(
+    conn: Any, decision_id: int, within: tuple[str, ...] | None
+) -> IdentityDecision:
     record = await decisions.decision_by_id(conn, decision_id)
     assert record is not None
-    return IdentityDecision.from_record(record)
+    (answer,) = await _decisions_as_read(conn, [record], within)
+    return answer
+
+
+async def _decisions_as_read(
+    conn: Any, found: Sequence[domain.IdentityDecisionRecord], within: tuple[str, ...] | None
+) -> list[IdentityDecision]:
+    """The decisions as an officer of jurisdiction `within` may read them. The evidence kept is
+    what its decider was shown (`identity_resolution.as_shown`), and a decider may see more
+    (a province's officer, a kabupaten's reader) or the person may since have become another
+    region's index child: the registry's values of a person outside the reader's region are
+    shown only while the matcher rated it REVIEW or AUTO_SUGGEST and no child outside holds it,
+    as `identityCandidates` would show them; else each attribute's level and weight."""
+    answers = [IdentityDecision.from_record(d) for d in found]
+    niks = sorted({d.nik for d in found if d.nik})
+    if within is None or not niks:
+        return answers
+    regions = {p.nik: p.region_code for p in await repository.persons_by_nik(conn, niks)}
+    held = await repository.niks_held_outside(conn, niks, within)
+    for answer in answers:
+        nik = answer.nik
+        if nik is None or not answer.explanation:
+            continue
+        region = regions.get(nik)
+        if nik not in held and region is not None and region_within(region, within):
+            continue
+        if nik not in held and answer.band in (Band.REVIEW, Band.AUTO_SUGGEST):
+            continue
+        answer.explanation = [
+            replace(e, description=e.level, registry_value=None) for e in answer.explanation
+        ]
+    return answers
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -457,10 +494,15 @@ class IdentityQuery:
         region = validation.region_code(region_code) if region_code is not None else None
         where = queue.QueueFilter(access.jurisdiction(identity), region, missing)
         await queue.fill(info.context.db, where)
-        async with info.context.db.connect() as conn:
-            page = await queue.page(conn, where, order_by, first, after)
-            total, pending = await queue.count(conn, where)
-        if page.stale:
+        for _attempt in range(_STALE_RETRIES + 1):
+            async with info.context.db.connect() as conn:
+                page = await queue.page(conn, where, order_by, first, after)
+                total, pending = await queue.count(conn, where)
+            if not page.stale:
+                break
+            # Stale suggestions (a person listed since made another child's) are dropped, and the
+            # page read again: the stored score must not place the child in a best-score order,
+            # nor be its cursor, nor be left out of pendingCount — it is pending, like any other.
             await queue.drop(info.context.db, page.stale)
         return IdentityWorkQueue(
             nodes=[IdentityWorkItem.from_item(item) for item in page.items],
@@ -533,7 +575,7 @@ class IdentityQuery:
             if await _child_in_jurisdiction(info, conn, str(child_id)) is None:
                 return None
             found = await decisions.decisions_of(conn, [str(child_id)])
-        return [IdentityDecision.from_record(d) for d in found]
+            return await _decisions_as_read(conn, found, access.jurisdiction(info.context.identity))
 
 
 # --- mutations ---------------------------------------------------------------------------------
@@ -566,7 +608,7 @@ class IdentityMutation:
             if child is None:
                 return None
             decision_id = await identity_resolution.reject(conn, child, nik, why, decider, searched)
-            answer = await _decision_answer(conn, decision_id)
+            answer = await _decision_answer(conn, decision_id, access.jurisdiction(identity))
         _report(info, decision_id, child.id, "NOT_THIS_PERSON")
         return answer
 
@@ -596,7 +638,7 @@ class IdentityMutation:
             decision_id = await identity_resolution.start_registration(
                 conn, child, why, decider, searched
             )
-            answer = await _decision_answer(conn, decision_id)
+            answer = await _decision_answer(conn, decision_id, access.jurisdiction(identity))
         _report(info, decision_id, child.id, "NEW_REGISTRATION")
         return answer
 
@@ -622,7 +664,7 @@ class IdentityMutation:
             if child is None:
                 return None
             await identity_resolution.undo(conn, decision, child, why, decider)
-            answer = await _decision_answer(conn, key)
+            answer = await _decision_answer(conn, key, access.jurisdiction(identity))
         info.context.changed("IdentityDecision", key, f"undone: {decision.kind.value}")
         action = (
             "nik unlinked"

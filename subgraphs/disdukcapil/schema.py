@@ -457,7 +457,9 @@ class Mutation:
             child, person = await _linkable(conn, str(child_id), nik, within, lock=False)
         if child is None or person is None:
             return Child.from_record(child) if child else None
-        searched = await identity_resolution.search(info.context.db, child, within, nik)
+        searched = await identity_resolution.search(
+            info.context.db, child, within, nik, linking=True
+        )
         async with info.context.db.transaction() as conn:
             child, person = await _linkable(conn, str(child_id), nik, within, lock=True)
             if child is None or person is None:

@@ -223,10 +223,12 @@ def test_the_settings_are_checked() -> None:
     assert config.shown_identifiers == frozenset({"A.b"}) and config.max_shown == 100
 
 
-def test_the_systems_configuration_records_registry_persons_shown() -> None:
+def test_the_systems_configuration_records_registry_persons_and_decisions_shown() -> None:
     config = GatewayConfig.load(ROOT / "config/gateway.toml", {})
     assert config.audit is not None
-    assert config.audit.shown_identifiers == frozenset({"RegistryPerson.nik"})
+    assert config.audit.shown_identifiers == frozenset(
+        {"RegistryPerson.nik", "IdentityDecision.nik"}
+    )
 
 
 def test_the_examples_audit_table_once_uncommented_is_valid(tmp_path: Path) -> None:
@@ -236,4 +238,6 @@ def test_the_examples_audit_table_once_uncommented_is_valid(tmp_path: Path) -> N
     example.write_text(head + "[audit]\n" + "\n".join(x[2:] for x in commented.splitlines()))
     config = GatewayConfig.load(example, {})
     assert config.audit is not None
-    assert config.audit.shown_identifiers == frozenset({"RegistryPerson.nik"})
+    assert config.audit.shown_identifiers == frozenset(
+        {"RegistryPerson.nik", "IdentityDecision.nik"}
+    )

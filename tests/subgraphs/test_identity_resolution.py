@@ -1277,3 +1277,144 @@ async def test_a_nik_held_by_another_child_answers_as_one_no_registry_person_has
     assert answers[0] == answers[1] == answers[2]
     assert answers[0]["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "nik"}
     assert await _count(client.db, t.identity_decision) == 0
+
+
+DECIDED = """query($id: ID!) { identityDecisions(childId: $id) {
+  nik score band explanation { attribute level description recordValue registryValue } } }"""
+
+REJECT_SHOWN = """mutation($id: ID!, $nik: String!, $reason: String!) {
+  rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) {
+    nik score band explanation { attribute level description recordValue registryValue } } }"""
+
+
+async def test_a_rejection_shows_no_more_of_another_regions_person_than_the_candidates_did(
+    make_client: Any,
+) -> None:
+    """A rejection records "the evidence the officer saw": for another region's registry person
+    the matcher rates UNLIKELY for this child (withheld from identityCandidates), that is how
+    each attribute matched, not the registry's values — else rejecting any NIK (they are
+    guessable: region, birth date, serial) for a child of one's own reads another region's
+    record, which registryPerson(nik:) refuses. Neither the mutation's answer nor the child's
+    decisions (another officer's later read) carry them."""
+    client = await _client(make_client)
+    before = (await client.data(CANDIDATES, id="ANK000000002", top=5))["identityCandidates"]
+    (withheld,) = [c for c in before["candidates"] if c["person"] is None]
+    assert withheld["band"] == "UNLIKELY"
+    rejected, _ = await client.written(REJECT_SHOWN, id="ANK000000002", nik=NAMESAKE, reason="No.")
+    decisions = await client.data(DECIDED, id="ANK000000002")
+    for decision in (rejected["rejectIdentityCandidate"], *decisions["identityDecisions"]):
+        assert decision["nik"] == NAMESAKE  # the officer typed it
+        assert decision["explanation"]
+        for evidence in decision["explanation"]:
+            assert evidence["registryValue"] is None
+            assert evidence["description"] == evidence["level"]
+        assert "Ratna" not in json.dumps(decision) and "Pekanbaru" not in json.dumps(decision)
+
+
+async def test_a_rejection_shows_nothing_of_another_regions_index_child(
+    make_client: Any,
+) -> None:
+    """Another region's index child does not exist for the officer: rejecting its NIK for a
+    child of one's own records the rejection (a NIK no registry person has is the only other
+    answer) with no score, band or evidence of that child — the candidates leave it out before
+    ranking, and the decision must not score it on its own either (an oracle of how much a
+    made-up child looks like another region's, maybe ABH, child)."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    rejected, _ = await client.written(REJECT_SHOWN, id="ANK000000002", nik=NAMESAKE, reason="No.")
+    decisions = await client.data(DECIDED, id="ANK000000002")
+    for decision in (rejected["rejectIdentityCandidate"], *decisions["identityDecisions"]):
+        assert decision["score"] is None and decision["band"] is None
+        assert decision["explanation"] == []
+
+
+async def test_rejecting_another_regions_nik_does_not_tell_whether_a_child_holds_it(
+    make_client: Any,
+) -> None:
+    """A rejection of another region's person the child's candidates did not list is recorded
+    unscored whether or not an index child of that region holds the NIK: a score for the one
+    and none for the other would say which NIKs belong to children who do not exist for the
+    officer (the rule linkNik's one answer keeps)."""
+    client = await _client(make_client)
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    free = make_nik("14.71.02", date(2012, 1, 1), "M", 4)
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.person),
+            _person(
+                4,
+                free,
+                "Rudi Hartono",
+                "M",
+                date(2012, 1, 1),
+                region_code="14.71.02.1001",
+                mother_name="Kartini",
+            ),
+        )
+    listed = await client.data(CANDIDATES, id="ANK000000002", top=5)
+    assert not [c for c in listed["identityCandidates"]["candidates"] if c["person"] is None]
+    answers = []
+    for nik in (NAMESAKE, free):
+        data, _ = await client.written(REJECT_SHOWN, id="ANK000000002", nik=nik, reason="No.")
+        answers.append({k: v for k, v in data["rejectIdentityCandidate"].items() if k != "nik"})
+    assert answers[0] == answers[1] == {"score": None, "band": None, "explanation": []}
+
+
+async def test_stale_suggestions_are_pending_in_the_order_count_and_cursor_too(
+    make_client: Any,
+) -> None:
+    """A child whose stored suggestions list a person since made another region's index child is
+    answered as pending everywhere the stored score could show: its place in a best-score order
+    (among the pending, not where the old score put it), pendingCount, and the page's end cursor
+    (base64 JSON of the last node's sort value: the score itself)."""
+    client = await _client(make_client)
+    await _a_batam_child_like_the_namesake(client.db)
+    before = await _item(client, "ANK000000008")
+    assert before["bestScore"] is not None
+    await _an_index_child_of_pekanbaru_holds(client.db, NAMESAKE)
+    queue = await _queue(client, first=100, order="BEST_SCORE_DESC")
+    nodes = queue["nodes"]
+    # Best score first, a node without one (pending, or no candidates) as -1, ties by id.
+    keys = [(-(n["bestScore"] if n["bestScore"] is not None else -1), n["childId"]) for n in nodes]
+    assert keys == sorted(keys)
+    pending = [n["suggestionsPending"] for n in nodes]
+    (item,) = [n for n in nodes if n["childId"] == "ANK000000008"]
+    assert item["suggestionsPending"] and item["bestScore"] is None
+    assert queue["pendingCount"] == sum(pending)
+    last = nodes.index(item) + 1
+    page = await _queue(client, first=last, order="BEST_SCORE_DESC")
+    value, _ = json.loads(base64.urlsafe_b64decode(page["pageInfo"]["endCursor"]))
+    assert value != before["bestScore"]
+
+
+async def test_a_decision_read_by_an_officer_of_a_smaller_region_shows_what_they_may_see(
+    make_client: Any,
+) -> None:
+    """A decision keeps what its decider was shown: a Kepulauan Riau (province) officer rejecting
+    a person of Kabupaten Karimun (21.02) for a Batam child sees the record in full; the Batam
+    officer reading the child's decisions later is shown what identityCandidates would show them
+    — the UNLIKELY person of another kabupaten without the registry's values."""
+    client = await _client(make_client)
+    elsewhere = make_nik("21.02.01", date(2012, 1, 1), "M", 5)
+    async with client.db.transaction() as conn:
+        await conn.execute(
+            insert(t.person),
+            _person(
+                5, elsewhere, "Rudi Hartono", "M", date(2012, 1, 1), region_code="21.02.01.1001",
+                mother_name="Kartini", birth_place="Karimun",
+            ),
+        )  # fmt: skip
+    province = client.acting(
+        identity_of("disdukcapil-batam", "identity.resolution", RESOLUTION, regions=("21",))
+    )
+    decided, _ = await province.written(
+        REJECT_SHOWN, id="ANK000000002", nik=elsewhere, reason="No."
+    )
+    assert decided["rejectIdentityCandidate"]["band"] == "UNLIKELY"
+    assert "Kartini" in json.dumps(decided)  # in the province officer's region: in full
+    (read,) = (await client.data(DECIDED, id="ANK000000002"))["identityDecisions"]
+    assert read["nik"] == elsewhere and read["explanation"]
+    for evidence in read["explanation"]:
+        assert evidence["registryValue"] is None
+        assert evidence["description"] == evidence["level"]
+    assert "Kartini" not in json.dumps(read) and "Karimun" not in json.dumps(read)
