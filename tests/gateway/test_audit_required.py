@@ -176,7 +176,7 @@ def test_the_gateway_refuses_before_planning_with_the_code_and_where(tmp_path: P
     assert error["locations"] == [{"line": 2, "column": 31}]  # the field `name`
     assert served.prepare(WITH, None).plan is not None
     # Decisions too: a mutation's answer is an answer.
-    with pytest.raises(RequestError, match="IdentityDecision.id is selected without"):
+    with pytest.raises(RequestError, match=r"IdentityDecision\.id is selected without"):
         served.prepare(
             'mutation { undoIdentityDecision(decisionId: "1", reason: "r") { id active } }', None
         )
