@@ -32,6 +32,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from resolution.calibration import Calibration
 from resolution.compare import (
     ATTRIBUTES,
     FAMILY_ATTRIBUTES,
@@ -118,6 +119,9 @@ class Model:
     competition: bool = True
     hard_negative_gate: bool = True  # a GATING warning keeps a pair out of AUTO (see held_by)
     held_by: frozenset[Warning_] = GATING  # the warnings that gate (with the above)
+    # The monotone map from the posterior to a calibrated probability, fitted on labelled pairs
+    # (resolution/calibration.py); None: the posterior is the score.
+    calibration: Calibration | None = None
     # (levels, tf) -> the pair's weights: the level combinations met in practice are few, and
     # the weights depend on nothing else (filled by ``pair``; per model, so never stale).
     _weights_memo: dict[tuple[tuple[str, ...], float | None], _PairWeights] = field(
@@ -147,12 +151,25 @@ class Model:
             priors=Priors(**data["priors"]),
             bands=Bands(**data["bands"]),
             name_frequencies=dict(data.get("name_frequencies", {})),
+            calibration=(
+                Calibration.from_json(data["calibration"]) if data.get("calibration") else None
+            ),
         )
 
+    @property
+    def raw_version(self) -> str:
+        """The version of the learned weights, without the calibration map."""
+        return self.calibration.raw_version if self.calibration else self.version
+
+    def uncalibrated(self) -> Model:
+        """The same model with its posterior as the score (for fitting a calibration)."""
+        return dataclasses.replace(self, version=self.raw_version, calibration=None)
+
     def ablated(self) -> Model:
-        """Plain independent Fellegi–Sunter: no family level, no competition (for the bench)."""
+        """Plain independent Fellegi–Sunter: no family level, no competition (for the bench);
+        no calibration either (the map belongs to the full model's posterior)."""
         return Model(
-            f"{self.version}-plain", self.attributes, self.priors, self.bands,
+            f"{self.raw_version}-plain", self.attributes, self.priors, self.bands,
             self.name_frequencies, family_level=False, competition=False,
             hard_negative_gate=False,
         )  # fmt: skip
@@ -163,6 +180,7 @@ class Model:
         return Model(
             self.version, self.attributes, priors, self.bands, self.name_frequencies,
             self.family_level, self.competition, self.hard_negative_gate, self.held_by,
+            self.calibration,
         )  # fmt: skip
 
     # --- scoring --------------------------------------------------------------------------
@@ -282,7 +300,11 @@ class Model:
             competition = -others
         else:
             competition = 0.0
-        final = own + competition
+        posterior = own + competition
+        # The calibration map (monotone: the ranking stays the posterior's) corrects what the
+        # posterior says; its correction is an explanation line of its own.
+        correction = self.calibration.log2_odds(posterior) - posterior if self.calibration else 0.0
+        final = posterior + correction
         score = 1.0 / (1.0 + 2.0 ** (-final))
         explanation = (
             Evidence("prior", "PRIOR", prior, _PRIOR_TEXT.format(n=self.priors.registry_size)),
@@ -295,6 +317,22 @@ class Model:
             *(
                 (Evidence("competition", "COMPETITION", competition, _COMPETITION_TEXT),)
                 if self.competition
+                else ()
+            ),
+            *(
+                (
+                    Evidence(
+                        "calibration",
+                        "CALIBRATION",
+                        correction,
+                        _CALIBRATION_TEXT.format(
+                            raw=1.0 / (1.0 + 2.0 ** (-posterior)),
+                            score=score,
+                            n=self.calibration.labels,
+                        ),
+                    ),
+                )
+                if self.calibration
                 else ()
             ),
         )
@@ -322,6 +360,11 @@ _FAMILY_TEXT: Final = (
 _COMPETITION_TEXT: Final = (
     "the child is at most one person: the other candidates and 'not in the registry' share "
     "the probability"
+)
+
+_CALIBRATION_TEXT: Final = (
+    "the model's own probability was {raw:.4f}; in {n} labelled decisions, scores like it were "
+    "right about {score:.4f} of the time (a monotone correction: no ranking changes)"
 )
 
 

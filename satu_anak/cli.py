@@ -594,9 +594,17 @@ def _identity_train(args: argparse.Namespace) -> int:
     return code
 
 
+def _identity_calibrate(args: argparse.Namespace) -> int:
+    from resolution import calibration
+
+    code: int = calibration.main(list(args.passed_on))
+    return code
+
+
 def _add_identity(commands: Any) -> None:
     identity = commands.add_parser(
-        "identity", help="identity resolution: import a registry, match records, retrain"
+        "identity",
+        help="identity resolution: import a registry, match records, retrain, calibrate",
     )
     sub = identity.add_subparsers(dest="identity_command", required=True)
     database = "Disdukcapil's database (default: $SATU_ANAK_DISDUKCAPIL_DATABASE_URL, else the "
@@ -637,6 +645,14 @@ def _add_identity(commands: Any) -> None:
         add_help=False,  # --help is the training's own
     )
     train.set_defaults(run=_identity_train, passes_arguments_on=True)
+
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="fit the score's calibration map on labelled pairs (resolution.calibration); "
+        "arguments passed on",
+        add_help=False,  # --help is the calibration's own
+    )
+    calibrate.set_defaults(run=_identity_calibrate, passes_arguments_on=True)
 
 
 def _persisted_build(args: argparse.Namespace) -> int:

@@ -85,6 +85,8 @@ class Run:
     reliability: list[tuple[float, bool]] = field(default_factory=list)
     # The top candidate: score, right?, record matchable?, held out of AUTO by a warning?
     tops: list[tuple[float, bool, bool, bool]] = field(default_factory=list)
+    # Every returned candidate: score, right?, the record's kinds, the candidate's warnings.
+    seen: list[tuple[float, bool, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     seconds: float = 0.0
 
     def add(self, query: Query, answer: Candidates) -> None:
@@ -92,7 +94,9 @@ class Run:
         for kind in ("ALL", *query.kinds):
             table[kind].add(query, answer)
         for c in answer.candidates:
-            self.reliability.append((c.score, c.person.person_id == query.person_id))
+            right = c.person.person_id == query.person_id
+            self.reliability.append((c.score, right))
+            self.seen.append((c.score, right, query.kinds, tuple(w.value for w in c.warnings)))
         if answer.candidates:
             top = answer.candidates[0]
             right = top.person.person_id == query.person_id
@@ -248,6 +252,17 @@ def threshold_grid(run: Run, thresholds: Iterable[float]) -> list[str]:
     return lines
 
 
+def write_labels(path: Path, run: Run, version: str) -> None:
+    """The seeder's ground truth standing in for officers' decisions (LINK / NOT_THIS_PERSON)
+    on every returned candidate; the kinds and warnings ride along for diagnosis."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["model_version", "raw_score", "decision", "kinds", "warnings"])
+        for score, right, kinds, warnings in run.seen:
+            decision = "LINK" if right else "NOT_THIS_PERSON"
+            out.writerow([version, repr(score), decision, ";".join(kinds), ";".join(warnings)])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--children", type=int, default=60_000)
@@ -256,8 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--weights", type=Path, help="weights.json (default: the shipped one)")
     parser.add_argument("--choose-bands", action="store_true")
     parser.add_argument("--write", type=Path, help="also write the tables to this file")
+    parser.add_argument(
+        "--write-labels",
+        type=Path,
+        help="instead: write every returned candidate's RAW (uncalibrated) score and whether "
+        "it is the true person, as a label file for `satu-anak identity calibrate` (training "
+        "seed only)",
+    )
     args = parser.parse_args(argv)
     model = Model.load(args.weights) if args.weights else shipped()
+    if args.write_labels:
+        model = model.uncalibrated()
     with tempfile.TemporaryDirectory(prefix="identity-eval-") as tmp:
         folder = args.data_dir or Path(tmp)
         started = time.perf_counter()
@@ -273,6 +297,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{platform.python_version()}",
         "",
     ]
+    if args.write_labels:
+        write_labels(args.write_labels, runs[0], model.version)
+        print("\n".join([*lines, *reliability(runs[0])]))
+        print(f"labels written to {args.write_labels}")
+        return 0
     if args.choose_bands:
         grid = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
         lines += ["Auto-suggest thresholds (top candidate):", ""]
