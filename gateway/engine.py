@@ -60,7 +60,6 @@ class Gateway:
             self.consent = ConsentStage(
                 self.config.consent, policy or self.config.consent.load_policy(), subgraphs
             )
-        self.preparer = Preparer(self.api_schema, self.planner, self.config, self.consent)
         self.demand = DemandControl(supergraph, self.config)  # cost budget: gateway/demand
         self.client: SubgraphClient = client or HttpSubgraphClient(supergraph, self.config)
         keep_only_asked = self.config.keep_only_asked
@@ -73,6 +72,10 @@ class Gateway:
             from gateway.audit.stage import AuditStage
 
             self.audit = AuditStage(self.config.audit, self.config.grant_key, self.api_schema)
+        # The audit stage's rule (an answer showing a person shows its identifier) when it has
+        # one: refused in preparing, like validation.
+        rules = self.audit.rules if self.audit is not None else ()
+        self.preparer = Preparer(self.api_schema, self.planner, self.config, self.consent, rules)
         self.executor = PlanExecutor(
             self.client,
             self.consent.decider if self.consent is not None else None,

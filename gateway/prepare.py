@@ -76,8 +76,12 @@ class Preparer:
         planner: QueryPlanner,
         config: GatewayConfig,
         consent: ConsentStage | None = None,
+        rules: Sequence[tuple[type[ASTValidationRule], str]] = (),
     ):
         self.api_schema = api_schema
+        # Rules of the configured stages (the audit stage's IDENTIFIER_REQUIRED), each with the
+        # code its refusal carries: checked after validation, before anything is planned.
+        self.rules = tuple(rules)
         self.planner = planner
         self.config = config
         self.consent = consent
@@ -161,6 +165,9 @@ class Preparer:
             self.api_schema, document, [NoSchemaIntrospectionCustomRule]
         ):
             self._refuse(query, INTROSPECTION_DISABLED, [NoSchemaIntrospectionCustomRule])
+        for rule, code in self.rules:
+            if validate(self.api_schema, document, [rule]):
+                self._refuse(query, code, [rule])
         try:
             operation = normalize(document, operation_name)
         except OperationError as operation_error:

@@ -50,7 +50,7 @@ DECISIONS = """query($id: ID!) { identityDecisions(childId: $id) {
   explanation { attribute level weight } } }"""
 
 UNDO = """mutation($id: ID!, $reason: String!) {
-  undoIdentityDecision(decisionId: $id, reason: $reason) { id active undoneBy } }"""
+  undoIdentityDecision(decisionId: $id, reason: $reason) { id nik active undoneBy } }"""
 
 CHILD = """query($id: ID!) { child(id: $id) { nik documentStatus } }"""
 
@@ -124,6 +124,7 @@ def test_the_officer_takes_the_story_child_from_the_queue_to_a_linked_nik(system
     undone = _ok(system, SUPERVISOR, UNDO, id=decision["id"], reason="Checked: another boy.")
     assert undone["undoIdentityDecision"] == {
         "id": decision["id"],
+        "nik": nik,
         "active": False,
         "undoneBy": SUPERVISOR,
     }
@@ -182,10 +183,10 @@ def test_other_roles_and_purposes_are_refused_the_whole_api(
 
 DECIDE = [
     ("""mutation { rejectIdentityCandidate(childId: "ANK000000002", nik: "2171091708140001",
-                   reason: "r") { id } }""", "rejectIdentityCandidate"),
-    ("""mutation { startRegistration(childId: "ANK000000002", reason: "r") { id } }""",
+                   reason: "r") { id nik } }""", "rejectIdentityCandidate"),
+    ("""mutation { startRegistration(childId: "ANK000000002", reason: "r") { id nik } }""",
      "startRegistration"),
-    ("""mutation { undoIdentityDecision(decisionId: "1", reason: "r") { id } }""",
+    ("""mutation { undoIdentityDecision(decisionId: "1", reason: "r") { id nik } }""",
      "undoIdentityDecision"),
 ]  # fmt: skip
 
@@ -217,7 +218,7 @@ def test_a_decision_about_a_child_outside_jurisdiction_is_not_found(system: Syst
     body = system.body(
         OFFICER,
         RESOLUTION,
-        """mutation { startRegistration(childId: "ANK000000001", reason: "not mine") { id } }""",
+        """mutation { startRegistration(childId: "ANK000000001", reason: "not mine") { id nik } }""",
     )
     assert body["data"] == {"startRegistration": None}
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
@@ -258,7 +259,7 @@ def test_each_decision_is_in_the_access_log_under_the_child(system: System) -> N
         OFFICER,
         RESOLUTION,
         """mutation Register($id: ID!, $reason: String!) {
-          startRegistration(childId: $id, reason: $reason) { id kind } }""",
+          startRegistration(childId: $id, reason: $reason) { id kind nik } }""",
         id=STORY,
         reason=reason,
     )
@@ -289,7 +290,7 @@ def test_the_nik_a_decision_names_is_in_the_access_log_as_a_keyed_hash(system: S
     expected = hmac.new(key, nik.encode(), hashlib.sha256).hexdigest()
     for name, mutation in (
         ("Link", "linkNik(childId: $id, nik: $nik, reason: $reason) { id }"),
-        ("Reject", "rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) { id }"),
+        ("Reject", "rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) { id nik }"),
     ):
         query = f"mutation {name}($id: ID!, $nik: String!, $reason: String!) {{ {mutation} }}"
         body = system.body(OFFICER, RESOLUTION, query, id=STORY, nik=nik, reason="r")
@@ -385,7 +386,7 @@ def test_the_niks_a_childs_decisions_showed_are_in_the_access_log(system: System
         system,
         OFFICER,
         """mutation($id: ID!, $nik: String!, $reason: String!) {
-          rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) { id } }""",
+          rejectIdentityCandidate(childId: $id, nik: $nik, reason: $reason) { id nik } }""",
         id=STORY,
         nik=nik,
         reason="Another boy.",
@@ -417,3 +418,63 @@ def test_the_niks_a_childs_decisions_showed_are_in_the_access_log(system: System
         expected = {hmac.new(key, n.encode(), hashlib.sha256).hexdigest() for n in shown}
         assert hashed == expected, name
     assert not any(n.encode() in b for n in niks for b in bodies)
+
+
+def test_a_registry_person_read_without_its_nik_is_refused_and_recorded(system: System) -> None:
+    """The access log names the persons an answer showed by their NIK: a client reading a
+    person's record without selecting `nik` would be shown someone no record names, so the
+    gateway refuses it before anything runs (IDENTIFIER_REQUIRED, 400 under the GraphQL-over-HTTP
+    media type) and records the refusal; with `nik`, the same read is answered and the NIKs it
+    showed are in its record."""
+    import hashlib
+    import hmac
+    import sqlite3
+
+    import httpx
+
+    record = {"name": "Moehammad Djoko Soetrisno", "sex": "L", "birthYear": 2014}
+    without = """query NoNik($record: IdentityRecordInput!) { matchIdentity(record: $record) {
+      candidates { band person { name birthDate motherName } } } }"""
+    response = httpx.post(
+        f"http://127.0.0.1:{system.base}/graphql",
+        json={"query": without, "variables": {"record": record}},
+        headers={
+            "authorization": f"Bearer {system.token(OFFICER)}",
+            "x-satu-anak-purpose": RESOLUTION,
+            "accept": "application/graphql-response+json",
+        },
+        timeout=30,
+    )
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert "data" not in body
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "IDENTIFIER_REQUIRED"
+    assert error["message"].startswith("RegistryPerson.name is selected without RegistryPerson.nik")
+    # Under application/json a request error is 200, as for validation (the spec's legacy rule).
+    legacy = system.ask(OFFICER, RESOLUTION, without, {"record": record})
+    assert legacy.status_code == 200
+    assert legacy.json()["errors"][0]["extensions"]["code"] == "IDENTIFIER_REQUIRED"
+
+    with_nik = without.replace("NoNik", "WithNik").replace("motherName", "motherName nik")
+    answer = _ok(system, OFFICER, with_nik, record=record)["matchIdentity"]["candidates"]
+    niks = {c["person"]["nik"] for c in answer if c["person"]}
+    assert niks and all(c["person"]["name"] for c in answer if c["person"])
+
+    key = (system.data_dir / "audit-lookup-key").read_bytes().strip()
+    path = system.data_dir / "audit.db"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        bodies = [body for (body,) in db.execute("SELECT body FROM audit_entry ORDER BY seq")]
+    # Refused in preparing, like a validation refusal: recorded with its code, no operation.
+    entries = [orjson.loads(b) for b in bodies]
+    refused = [e for e in entries if e.get("refusal") == "IDENTIFIER_REQUIRED"]
+    assert [(e["status"], e["outcome"], e["refusal"]) for e in refused] == [
+        (400, "refused", "IDENTIFIER_REQUIRED"),
+        (200, "refused", "IDENTIFIER_REQUIRED"),
+    ]
+    assert all(e["principal"]["subject"] == OFFICER and "lookups" not in e for e in refused)
+    (answered,) = [e for e in entries if (e.get("operation") or {}).get("name") == "WithNik"]
+    assert answered["outcome"] == "answered"
+    assert {x["hmac"] for x in answered["lookups"] if "shown" in x} == {
+        hmac.new(key, n.encode(), hashlib.sha256).hexdigest() for n in niks
+    }

@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLObjectType, GraphQLSchema
+from graphql.validation import ASTValidationRule
 
 from gateway.audit.config import AuditConfig
 from gateway.audit.record import SubjectIds, argument_values, document_hash, keyed_hash
+from gateway.audit.required import IDENTIFIER_REQUIRED, identifier_rule
 from gateway.audit.shown import check_identifiers, mentions, shown_values
 from gateway.audit.writer import AuditWriter
 from gateway.context import RequestContext
@@ -48,6 +50,13 @@ class AuditStage:
         check_identifiers(schema, config.shown_identifiers)  # a name it cannot find stops the start
         self._schema = schema
         self._shown_fields = frozenset(n.split(".")[1] for n in config.shown_identifiers)
+        # What the preparer checks for this stage: an operation that shows a configured type
+        # selects its identifier, or is refused (gateway/audit/required.py).
+        self.rules: tuple[tuple[type[ASTValidationRule], str], ...] = (
+            ((identifier_rule(config.shown_identifiers), IDENTIFIER_REQUIRED),)
+            if config.shown_identifiers
+            else ()
+        )
 
     def note_operation(
         self,
