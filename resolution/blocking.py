@@ -512,7 +512,7 @@ class _NameKeys:
             tokens = [t for t in parsed.tokens if _key(t)]
             own_tokens += len(tokens)
             for token in tokens:
-                for formal in formal_names(token):
+                for formal in sorted(formal_names(token)):  # a set: its order varies by process
                     nicknames[_key(formal)] = None
                 if _key(token) != called:
                     others[_key(token)] = None
@@ -575,7 +575,7 @@ def _mother_keys(record: ChildRecord) -> tuple[str, ...]:
         called = _key(parsed.given or "")
         if called:
             keys[called] = None
-        for formal in formal_names(parsed.given or ""):
+        for formal in sorted(formal_names(parsed.given or "")):
             keys[_key(formal)] = None
     return tuple(k for k in keys if k)
 

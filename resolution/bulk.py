@@ -579,6 +579,11 @@ class _PostgresTarget(_Target):
 
     async def commit(self) -> None:
         await self.sink.finish()
+        # Marks the new pages all-visible, without which PostgreSQL cannot answer retrieval from
+        # the covering key indexes alone (migration 0005) and fetches every row from the table
+        # until autovacuum gets round to it. Outside the transaction (VACUUM cannot run in one):
+        # the rows are committed; pages already all-visible are skipped.
+        await self.sink.connection.execute("VACUUM person")
 
     async def close(self) -> None:
         await self.sink.close()

@@ -186,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="an admin database URL")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--pg-database", help="the PostgreSQL database to (re)create (default: i10_bulk_scale_N)"
+    )
     args = parser.parse_args(argv)
     scratch: Path = args.scratch
     scratch.mkdir(parents=True, exist_ok=True)
@@ -197,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
              "--out", str(registry), "--records", str(records)]
         )  # fmt: skip
         print(f"generated {registry} in {seconds:.0f} s", file=sys.stderr)
+    database = args.pg_database or f"i10_bulk_scale_{args.people}"
     results = []
     for backend in args.backends.split(","):
         if backend == "sqlite":
@@ -205,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                 leftover.unlink()
             url = f"sqlite:///{path}"
         else:
-            url = asyncio.run(_fresh_postgres(args.postgres, f"i10_bulk_scale_{args.people}"))
+            url = asyncio.run(_fresh_postgres(args.postgres, database))
         results.append(bench_backend(backend, url, registry, records, scratch))
         print(table(results, args.people), file=sys.stderr)
         if args.keep:
@@ -214,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             for leftover in scratch.glob(f"{path.name}*"):
                 leftover.unlink()
         else:
-            asyncio.run(_drop_postgres(args.postgres, f"i10_bulk_scale_{args.people}"))
+            asyncio.run(_drop_postgres(args.postgres, database))
     print(table(results, args.people))
     return 0
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from datetime import date
 
 from resolution.blocking import (
@@ -221,3 +224,24 @@ def test_the_mothers_national_block_is_wider_when_the_child_has_only_call_names(
         return block.cap
 
     assert national_mother_cap(("Nini",)) > national_mother_cap(("Erni Pertiwi",)) == LOOSE_CAP
+
+
+def test_a_record_has_the_same_blocks_in_every_process() -> None:
+    # A nickname's formal names are a set, whose order follows the process's string hashing:
+    # taken in that order, the blocks (and so which people the people cap keeps) changed from
+    # one process to the next, and a batch's workers disagreed with a single query.
+    script = (
+        "from resolution.blocking import query_blocks\n"
+        "from resolution.records import ChildRecord\n"
+        "r = ChildRecord(names=('Nabika', 'Bila'), birth_year=2009, region_codes=('18.01',),"
+        " mother_names=('Endang Sumiati',))\n"
+        "print([repr(b) for b in query_blocks(r)])\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in range(1, 9)
+    }  # fmt: skip
+    assert len(outputs) == 1

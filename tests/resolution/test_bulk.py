@@ -115,6 +115,24 @@ def test_a_good_file_loads_with_names_keys_and_families(database_url: str, tmp_p
     ]
 
 
+def test_an_import_leaves_postgresql_able_to_answer_from_the_indexes_alone(
+    backend: str, database_url: str, tmp_path: Path
+) -> None:
+    # Retrieval reads the covering key indexes alone only on pages the visibility map marks
+    # all-visible; a COPY leaves none marked until a VACUUM. The rebuilt indexes keep INCLUDE.
+    if backend != "postgres":
+        pytest.skip("PostgreSQL's visibility map")
+    load(write(tmp_path / "registry.csv", family_rows()), database_url)
+    [(pages, visible)] = fetch(
+        database_url, "SELECT relpages, relallvisible FROM pg_class WHERE relname = 'person'"
+    )
+    assert pages > 0 and visible == pages
+    [(definition,)] = fetch(
+        database_url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_person_name_key_year'"
+    )
+    assert definition.endswith("(name_key, birth_year, region_code, sex) INCLUDE (id)")
+
+
 def test_without_relationship_the_oldest_member_heads_the_new_family(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -3,20 +3,26 @@ is found through another block when one field is wrong, the work stays capped, e
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import random
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, text
 
 from resolution import store
-from resolution.blocking import TIGHT_CAP, query_blocks, registry_keys
+from resolution.batch import match_records
+from resolution.blocking import TIGHT_CAP, Block, Match, query_blocks, registry_keys
 from resolution.names import normalize_name
 from resolution.records import ChildRecord
 from subgraphs.common.database import Database
 from subgraphs.common.identifiers import make_kk, make_nik
+from subgraphs.common.settings import normalize_database_url
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil.service import SPEC
 
@@ -346,3 +352,114 @@ async def test_every_block_reads_a_key_index(db: Database, record: ChildRecord) 
             plan = [r[0] for r in await conn.execute(text(f"EXPLAIN {statement}"))]
             assert not [line for line in plan if "Seq Scan" in line]
             assert sum("Index" in line for line in plan) >= len(blocks)
+
+
+def _in_block(block: Block, person: dict[str, Any]) -> bool:
+    """Whether a registry row meets a block's conditions (the statement's WHERE, in Python)."""
+    value = person[block.column.value]
+    if block.match is Match.ANY_OF:
+        hit = value in block.keys
+    elif block.match is Match.PREFIX:
+        hit = block.key <= value < block.key + "~"
+    else:
+        hit = value == block.key
+    years, region = block.years, block.region
+    return (
+        hit
+        and (years is None or years.first <= person["birth_year"] <= years.last)
+        and (region is None or region <= person["region_code"] < region + "~")
+        and all(person[column.value] == key for column, key in block.also)
+        and (not block.birth_dates or person["birth_date"] in block.birth_dates)
+        and (block.sex is None or person["sex"] == block.sex)
+    )
+
+
+def _block_order(block: Block, person: dict[str, Any]) -> tuple[int, str, int]:
+    """The order a block's cap cuts by: nearest the target year, else the key index's order."""
+    if block.order_year is not None:
+        return abs(person["birth_year"] - block.order_year), "", person["id"]
+    if block.years is not None:
+        return person["birth_year"], "", person["id"]
+    if block.region is not None:
+        return 0, person["region_code"], person["id"]
+    return 0, "", person["id"]
+
+
+def _expected_ids(blocks: list[Block], persons: list[dict[str, Any]]) -> list[int]:
+    """What retrieval must return, worked out without a database: each block's rows in its
+    order up to its cap, the blocks in turn, each person once, at most MAX_PEOPLE."""
+    ids: dict[int, None] = {}
+    for block in blocks:
+        rows = sorted((p for p in persons if _in_block(block, p)), key=partial(_block_order, block))
+        for person in rows[: block.cap]:
+            ids[person["id"]] = None
+    return list(ids)[: store.MAX_PEOPLE]
+
+
+async def test_capped_blocks_keep_the_same_people_on_every_backend(db: Database) -> None:
+    # Namesakes enough to fill every cap, written in shuffled order so that the table's
+    # physical order is not the id order: a capped block that kept whichever rows its plan met
+    # first would keep other people here (and on PostgreSQL than on SQLite).
+    rng = random.Random(11)
+    registry = Registry()
+    desa = (PEKANBARU, "14.71.02.1002", "14.71.05.2001", BATAM, KUPANG)
+    mothers = ("Sri Wahyuni", "Siti Aminah", "Nur Halimah", None)
+    for _ in range(700):
+        name = rng.choice(("Rizki Pratama", "Muhammad Rizki", "Rizky Ramadhan", "Riski Saputra"))
+        born = date(rng.randint(2008, 2024), rng.randint(1, 12), rng.randint(1, 28))
+        registry.add(name, born, rng.choice(desa), rng.choice(mothers), rng.choice("MF"))
+    registry.persons.sort(key=lambda p: rng.random())
+    await registry.write(db)
+    records = (
+        ChildRecord(names=("Rizki Pratama",), sex="M", birth_date=date(2015, 3, 10),
+                    region_codes=(PEKANBARU,), mother_names=("Sri Wahyuni",)),
+        ChildRecord(names=("Rizki",), birth_year=2016, region_codes=("14.71",)),
+        ChildRecord(names=("Rizki Saputra",), region_codes=(PEKANBARU,)),  # no date at all
+        ChildRecord(names=("Iki",), sex="F", birth_date=date(2012, 1, 1), birth_date_exact=False,
+                    region_codes=(PEKANBARU,)),
+        ChildRecord(names=("Riski",), age_estimate=9, as_of=date(2026, 11, 1),
+                    mother_names=("Siti",), region_codes=(BATAM, PEKANBARU)),
+    )  # fmt: skip
+    for record in records:
+        blocks = query_blocks(record)
+        expected = _expected_ids(blocks, registry.persons)
+        cut = [b for b in blocks if sum(_in_block(b, p) for p in registry.persons) > b.cap]
+        assert len(cut) >= 2 and len(expected) > TIGHT_CAP  # the caps cut
+        async with db.connect() as conn:
+            assert await store.retrieve(conn, blocks) == expected, record
+
+
+async def test_a_batch_over_processes_ranks_as_single_queries_do(db: Database) -> None:
+    # `satu-anak identity match` splits a batch over worker processes (each with its own string
+    # hashing, connection and caches): every record must get what a single query gets.
+    rng = random.Random(12)
+    registry = Registry()
+    desa = (PEKANBARU, "14.71.02.1002", BATAM, KUPANG)
+    for _ in range(400):
+        name = rng.choice(("Nabila Putri", "Bila Lestari", "Nabilah", "Rizki Pratama"))
+        born = date(rng.randint(2008, 2012), rng.randint(1, 12), rng.randint(1, 28))
+        registry.add(name, born, rng.choice(desa), rng.choice(("Endang Sumiati", None)), "F")
+    await registry.write(db)
+    kinds = (
+        ChildRecord(names=("Nabika", "Bila"), birth_year=2009, region_codes=("14.71",),
+                    mother_names=("Endang Sumiati",)),
+        ChildRecord(names=("Bila",), sex="F", birth_date=date(2010, 3, 7), region_codes=(BATAM,)),
+        ChildRecord(names=("Nabila Putri",), age_estimate=15, as_of=date(2026, 11, 1)),
+    )  # fmt: skip
+    records = [
+        (line, dataclasses.replace(kinds[line % len(kinds)], record_id=f"R{line:03d}"))
+        for line in range(120)
+    ]
+    expected = []
+    async with db.connect() as conn:
+        for _line, record in records:
+            found = await store.candidates(conn, record, top=5)
+            expected += [
+                (record.record_id, rank, c.person.nik, c.score, c.band.value)
+                for rank, c in enumerate(found.candidates, start=1)
+            ]
+    rows, failures = await asyncio.to_thread(
+        match_records, normalize_database_url(db.url), records, 5, 2
+    )
+    assert failures == [] and len(expected) == 5 * len(records)
+    assert rows == expected

@@ -99,3 +99,57 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Any) -> 
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     await db.dispose()
+
+
+async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
+    make_database: Any, backend: str
+) -> None:
+    # Migrations 0005-0007: each key index carries birth_year or region_code and sex (and, on
+    # PostgreSQL, INCLUDEs id), so retrieval reads no table row, and the day blocks have an
+    # index by birth date and keys; downgrading restores 0004's.
+    db = await make_database(load_spec("disdukcapil"))
+
+    def indexes(connection: Any) -> dict[str, tuple[list[str], list[str]]]:
+        found = inspect(connection).get_indexes("person")
+        return {
+            i["name"]: (
+                list(i["column_names"]),
+                list(i.get("dialect_options", {}).get("postgresql_include", [])),
+            )
+            for i in found
+            if i["name"] in ("ix_person_name_key_year", "ix_person_mother_key_region",
+                             "ix_person_region_code", "ix_person_birth_date_keys")
+        }  # fmt: skip
+
+    def migrate(connection: Any, revision: str) -> None:
+        config = alembic_config("subgraphs.disdukcapil", str(db.url), connection)
+        if revision == "head":
+            command.upgrade(config, revision)
+        else:
+            command.downgrade(config, revision)
+
+    include = ["id"] if backend == "postgres" else []
+    covering = {
+        "ix_person_name_key_year": (["name_key", "birth_year", "region_code", "sex"], include),
+        "ix_person_mother_key_region": (
+            ["mother_key", "region_code", "birth_year", "sex"], include,
+        ),
+        "ix_person_region_code": (["region_code", "birth_year", "sex"], include),
+        "ix_person_birth_date_keys": (
+            ["birth_date", "name_key", "mother_key", "birth_year"], include,
+        ),
+    }  # fmt: skip
+    async with db.connect() as conn:
+        assert await conn.run_sync(indexes) == covering
+    async with db.transaction() as conn:
+        await conn.run_sync(migrate, "0004")
+    async with db.connect() as conn:
+        assert await conn.run_sync(indexes) == {
+            "ix_person_name_key_year": (["name_key", "birth_year"], []),
+            "ix_person_mother_key_region": (["mother_key", "region_code"], []),
+            "ix_person_region_code": (["region_code"], []),
+        }
+    async with db.transaction() as conn:
+        await conn.run_sync(migrate, "head")
+    async with db.connect() as conn:
+        assert await conn.run_sync(indexes) == covering
