@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import build_schema, parse, validate
+from graphql import parse, validate
 
 from auth.grant import generate_key_pair
 from gateway.audit.config import AuditConfig
@@ -18,27 +18,11 @@ from gateway.audit.required import IDENTIFIER_REQUIRED, identifier_rule
 from gateway.config import GatewayConfig
 from gateway.engine import Gateway, RequestError
 from gateway.supergraph.reader import parse_supergraph
+from tests.gateway.audit_schema import AUDIT_TEST_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SCHEMA = build_schema(
-    """
-    type Query {
-      person(nik: String!): Person
-      people: [Person!]!
-      families: [[Family]]
-      search: [Result!]!
-      things: [Thing!]!
-      pets: [Pet!]!
-      code: String
-    }
-    type Person implements Thing { nik: String name: String mother: Person otherNiks: [String] }
-    type Family { kk: String members: [Person!] }
-    type Pet implements Thing { nik: String name: String }
-    interface Thing { name: String }
-    union Result = Person | Family
-    """
-)
+SCHEMA = AUDIT_TEST_SCHEMA
 RULE = identifier_rule(frozenset({"Person.nik"}))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import GraphQLObjectType, build_schema, parse
+from graphql import GraphQLObjectType, parse
 
 from auth.grant import generate_key_pair
 from gateway.audit.config import AuditConfig, AuditConfigError
@@ -22,27 +22,12 @@ from gateway.context import RequestContext
 from gateway.engine import Gateway
 from gateway.operation import normalize
 from gateway.supergraph.reader import parse_supergraph
+from tests.gateway.audit_schema import AUDIT_TEST_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = b"k" * 32
 
-SCHEMA = build_schema(
-    """
-    type Query {
-      person(nik: String!): Person
-      people: [Person!]!
-      families: [[Family]]
-      search: [Result!]!
-      things: [Thing!]!
-      code: String
-    }
-    type Person implements Thing { nik: String name: String mother: Person otherNiks: [String] }
-    type Family { kk: String members: [Person!] }
-    type Pet implements Thing { nik: String name: String }
-    interface Thing { name: String }
-    union Result = Person | Family
-    """
-)
+SCHEMA = AUDIT_TEST_SCHEMA
 NIK = "Person.nik"
 
 
