@@ -56,9 +56,8 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'disdukcapil.db'}"
         return
-    if (
-        not postgres_available()
-    ):  # a test parametrized on "postgres" alone skips the fixture's check
+    # A test parametrized on "postgres" alone does not run the backend fixture's check.
+    if not postgres_available():
         pytest.skip("PostgreSQL not reachable (set SATU_ANAK_TEST_POSTGRES_URL)")
     name = f"satu_anak_test_bulk_{os.getpid()}"
     yield asyncio.run(recreate_postgres_database(name))
