@@ -631,10 +631,12 @@ async def test_a_new_registration_is_decided_once_and_only_without_a_nik(make_cl
     assert await _count(client.db, t.identity_decision) == 1
 
 
-@pytest.mark.parametrize("reason", ["", "   ", "x" * 1001])
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 1001, "his mother\u0000", "bell\u0007"])
 async def test_a_decision_needs_a_reason_and_writes_nothing_without_one(
     make_client: Any, reason: str
 ) -> None:
+    """Blank, too long, or with a control character: BAD_USER_INPUT naming `reason`, for each
+    of the three decisions, and nothing written."""
     client = await _client(make_client)
     for query, variables in (
         (LINK, {"id": "ANK000000002", "nik": JOKO}),
@@ -815,19 +817,9 @@ async def test_a_decision_id_that_names_no_decision_answers_as_an_unknown_one(
     assert body == {"data": {"undoIdentityDecision": None}}
 
 
-@pytest.mark.parametrize("reason", ["his mother\u0000", "bell\u0007"])
-async def test_a_reason_with_a_control_character_is_bad_user_input(
-    make_client: Any, reason: str
-) -> None:
+async def test_a_reason_may_span_lines_and_hold_tabs(make_client: Any) -> None:
+    """The control characters a reason refuses (above) are not line breaks and tabs."""
     client = await _client(make_client)
-    for query, variables in (
-        (LINK, {"id": "ANK000000002", "nik": JOKO}),
-        (REJECT, {"id": "ANK000000002", "nik": JOKO}),
-        (REGISTER, {"id": "ANK000000002"}),
-    ):
-        body = await client.execute(query, reason=reason, **variables)
-        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "reason"}
-    assert await _count(client.db, t.identity_decision) == 0
     multiline = await client.written(REGISTER, id="ANK000000002", reason="line one\nline two\t.")
     assert multiline[0]["startRegistration"]["reason"] == "line one\nline two\t."
 
