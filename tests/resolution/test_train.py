@@ -50,6 +50,29 @@ def _draw(rng: np.random.Generator, probs: dict[str, list[float]], n: int) -> np
     return np.array(columns).T
 
 
+def _blocked_evidence(
+    blocks: list[np.ndarray],
+    starts: list[int],
+    *,
+    siblings_per_child: float,
+    registry_persons: int,
+) -> Evidence:
+    """EM's input for drawn blocks of candidates (one block per record), with no random or
+    sibling pairs and no term frequencies."""
+    levels = np.vstack(blocks)
+    return Evidence(
+        u_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
+        sibling_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
+        siblings_per_child=siblings_per_child,
+        blocked_levels=levels,
+        log_tf=np.full(len(levels), np.nan),
+        record_starts=np.array(starts),
+        name_frequencies={},
+        registry_persons=registry_persons,
+        child_records=len(blocks),
+    )
+
+
 def _spread(strong: bool) -> dict[str, list[float]]:
     result = {}
     for attribute, levels in LEVELS.items():
@@ -70,17 +93,7 @@ def test_em_recovers_the_m_probabilities_it_was_given() -> None:
         if r % 5:  # four in five records have their person among the candidates
             block[0] = _draw(rng, m_true, 1)[0]
         blocks.append(block)
-    evidence = Evidence(
-        u_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
-        sibling_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
-        siblings_per_child=0.0,
-        blocked_levels=np.vstack(blocks),
-        log_tf=np.full(records * per_record, np.nan),
-        record_starts=np.array(starts),
-        name_frequencies={},
-        registry_persons=2000,
-        child_records=records,
-    )
+    evidence = _blocked_evidence(blocks, starts, siblings_per_child=0.0, registry_persons=2000)
     em = expectation_maximisation(evidence, u, u, no_match=0.2)
     assert em.expected_matches == pytest.approx(320, rel=0.05)
     for attribute in ATTRIBUTES:
@@ -109,17 +122,7 @@ def test_em_learns_how_often_a_twin_is_there_and_how_its_name_differs() -> None:
         elif r % 5 != 1:
             block[0] = _draw(rng, m_true, 1)[0]
         blocks.append(block)
-    evidence = Evidence(
-        u_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
-        sibling_levels=np.zeros((0, len(ATTRIBUTES)), dtype=np.int64),
-        siblings_per_child=1.0,
-        blocked_levels=np.vstack(blocks),
-        log_tf=np.full(records * per_record, np.nan),
-        record_starts=np.array(starts),
-        name_frequencies={},
-        registry_persons=100_000,
-        child_records=records,
-    )
+    evidence = _blocked_evidence(blocks, starts, siblings_per_child=1.0, registry_persons=100_000)
     em = expectation_maximisation(evidence, u, u, no_match=0.2)
     # Most of the twins are found (a same-sex twin with another name is also what the child
     # with an unknown name looks like: EM shares those between the two classes).
