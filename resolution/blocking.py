@@ -52,9 +52,9 @@ FAMILY_CAP: Final = 20  # one KK holds a household, rarely more than a dozen peo
 # records with nothing but call names have this block, so its rows cost little overall.
 NEIGHBOURHOOD_CAP: Final = 100
 # The nation's children of one sex born on the written day (and month, or the two swapped) in
-# the window whose called name ends as the call name does: a dozen in the seeded worlds, a few
-# hundred at ten million people (bench/identity/RETRIEVAL.md), nearest the written year first.
-NAME_END_CAP: Final = 60
+# the window whose called name ends (or begins) as the call name does: a dozen in the seeded
+# worlds, more at ten million people (bench/identity/RETRIEVAL.md), nearest the written year first.
+CALL_NAME_DAY_CAP: Final = 60
 MIN_NAME_END: Final = 2  # one letter ends every other name: no filter at all
 
 # Birth-year windows: half-widths around what the record says.
@@ -112,7 +112,9 @@ class BlockKind(StrEnum):
     MOTHER = "mother"
     FAMILY = "family"  # the KK number
     NEIGHBOURHOOD = "neighbourhood"  # only a call name: the desa's children of that age
-    NAME_END = "name_end"  # only a call name: the nation's children born on the day, name ending so
+    # Only a call name: the nation's children born on the day whose called name ends or
+    # begins as the call name does.
+    CALL_NAME_DAY = "call_name_day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +185,9 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         # before the many loose name blocks that might fill the people cap first.
         blocks.extend(_neighbourhood_blocks(years, area, record.sex))
         # ... and a family that moved: the nation's children born on the day, of that sex,
-        # whose called name ends as the call name does ("Nana" ← Mardiana, "Rul" ← Masrul).
-        blocks.extend(_name_end_blocks(names, record))
+        # whose called name ends or begins as the call name does ("Nana" ← Mardiana, "Rul" ←
+        # Masrul, "Gab" ← Gabriel).
+        blocks.extend(_call_name_day_blocks(names, record))
     for key in names.given:
         blocks.extend(
             _name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True, sex=record.sex)
@@ -474,16 +477,17 @@ def _neighbourhood_blocks(years: YearWindow, area: _Area, sex: str | None) -> It
         )
 
 
-def _name_end_blocks(names: _NameKeys, record: ChildRecord) -> Iterator[Block]:
+def _call_name_day_blocks(names: _NameKeys, record: ChildRecord) -> Iterator[Block]:
     """A call name made from the end of the formal name ("Nana" ← Mardiana, "Fafa" ← Zalfa,
-    "Rul" ← Masrul, "Dan" ← Muhammad Zidan), of a family that moved to another desa, with no
-    mother nor KK to look up by: no key the registry is filed under is the call name, and the
-    desa's neighbourhood is the wrong desa. The record's written day narrows the nation to a
-    few dozen people of its sex per day (a few hundred at ten million), and the call name's end
-    to those whose called name ends so: a block over the birth-date index (migration 0008),
-    which holds the called name's key and the sex, so the suffix and the sex are tested in the
-    index. Every year of the window and the day and month swapped, as the day blocks do;
-    nearest the written year first."""
+    "Rul" ← Masrul, "Dan" ← Muhammad Zidan) or its beginning ("Gab" ← Gabriel), of a family
+    that moved to another desa, with no mother nor KK to look up by: no key the registry is
+    filed under is the call name, and the desa's neighbourhood is the wrong desa. The record's
+    written day narrows the nation to a few dozen people of its sex per day in the seeded
+    worlds, and the call name to those whose called name ends (or begins) so: blocks over the
+    birth-date index, which holds the called name's key and (migration 0008) the sex, so both
+    are tested in the index — a beginning as a range of the key, seeked. Every year of the
+    window and the day and month swapped, as the day blocks do; nearest the written year first.
+    """
     if record.birth_date is None:
         return
     window = year_window(record)
@@ -493,8 +497,13 @@ def _name_end_blocks(names: _NameKeys, record: ChildRecord) -> Iterator[Block]:
         end = call_name_end(key)
         if len(end) >= MIN_NAME_END:
             yield Block(
-                BlockKind.NAME_END, KeyColumn.NAME, end, window, cap=NAME_END_CAP,
+                BlockKind.CALL_NAME_DAY, KeyColumn.NAME, end, window, cap=CALL_NAME_DAY_CAP,
                 match=Match.SUFFIX, sex=record.sex, birth_dates=days,
+            )  # fmt: skip
+        if len(key) >= MIN_SPELLING_KEY:
+            yield Block(
+                BlockKind.CALL_NAME_DAY, KeyColumn.NAME, key, window, cap=CALL_NAME_DAY_CAP,
+                match=Match.PREFIX, sex=record.sex, birth_dates=days,
             )  # fmt: skip
 
 
