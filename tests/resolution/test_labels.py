@@ -29,6 +29,7 @@ from subgraphs.disdukcapil import access, decisions, identity_resolution
 from subgraphs.disdukcapil import tables as t
 from subgraphs.disdukcapil.domain import Decider, DecisionKind, NewDecision
 from subgraphs.disdukcapil.service import SPEC
+from tests.resolution.test_calibration import over_confident
 from tests.resolution.test_model import JOKO as JOKO_RECORD
 from tests.resolution.test_model import REGISTRY, STORY
 from tests.subgraphs.test_identity_resolution import (
@@ -49,6 +50,19 @@ from tests.subgraphs.test_identity_resolution import (
 pytestmark = pytest.mark.anyio
 
 RAW = shipped().raw_version
+
+
+def _calibrated() -> Model:
+    """The shipped weights' raw model with a calibration map of its own (fitted here: the
+    tests do not depend on whether the shipped weights carry one)."""
+    raw = shipped().uncalibrated()
+    fitted = calibration.fit(*over_confident(), raw.version)
+    return dataclasses.replace(
+        raw, version=f"{raw.version}-cal-{fitted.digest()}", calibration=fitted
+    )
+
+
+CALIBRATED = _calibrated()
 OFFICER_DECIDER = Decider("disdukcapil-batam", "Hendra Gunawan", "disdukcapil_officer")
 
 
@@ -89,6 +103,9 @@ async def raw_score_of(db: Any, child_id: str, nik: str, monkeypatch: pytest.Mon
 async def test_decisions_in_force_are_exported_with_the_raw_score_and_undone_ones_are_not(
     make_client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
 ) -> None:
+    # The service scores with a calibrated model, as in production.
+    monkeypatch.setattr(store, "shipped", lambda: CALIBRATED)
+    monkeypatch.setattr(store, "MODEL_VERSION", CALIBRATED.version)
     client = await _client(make_client)
     supervisor = client.acting(SUPERVISOR)
     expected: dict[tuple[str, str], float] = {}
@@ -129,6 +146,7 @@ async def test_decisions_in_force_are_exported_with_the_raw_score_and_undone_one
     assert (sister.nik, sister.kind, sister.active) == (SISTER, DecisionKind.NOT_THIS_PERSON, True)
     assert (link.nik, link.kind, link.active) == (JOKO, DecisionKind.LINK, True)
     assert link.id > int(first_link)
+    assert sister.model_version == link.model_version == CALIBRATED.version  # scored with a map
     for row, decision in ((rows[0], sister), (rows[1], link)):
         raw = float(row["raw_score"])
         assert raw == pytest.approx(
@@ -187,8 +205,7 @@ async def test_every_decision_is_one_label_or_counted_and_calibrate_accepts_the_
     make_database: Any, tmp_path: Path, capsys: Any
 ) -> None:
     db: Database = await make_database(SPEC)
-    calibrated = shipped()
-    assert calibrated.calibration is not None  # the shipped weights carry a map
+    calibrated = CALIBRATED
     raw = calibrated.uncalibrated()
     variants = _variants()
     children = [f"ANK{i:09d}" for i in range(1, len(variants) * 2 + 20)]
