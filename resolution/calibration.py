@@ -6,7 +6,8 @@ often than it says (bench/identity/RESULTS.md). The reason is structural and lab
 were not found in the time (see the README); so, like Splink's and most record-linkage
 deployments, the posterior is corrected by a map fitted on labelled pairs: the officers'
 decisions in production (``identity_decision``: LINK = this person was the child,
-NOT_THIS_PERSON = was not), the seeder's ground truth for the benchmark.
+NOT_THIS_PERSON = was not; ``satu-anak identity export-labels``, ``resolution/labels.py``, writes
+them as a label file), the seeder's ground truth for the benchmark.
 
 The map is isotonic regression (pool-adjacent-violators, ~20 lines of numpy: scikit-learn is
 not a dependency) on the raw log2 odds, stored as knots (raw log2 odds → calibrated log2 odds)

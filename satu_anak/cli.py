@@ -601,10 +601,22 @@ def _identity_calibrate(args: argparse.Namespace) -> int:
     return code
 
 
+def _identity_export_labels(args: argparse.Namespace) -> int:
+    from resolution.labels import run_export
+
+    try:
+        url = _disdukcapil_url(args)
+    except ValueError as error:  # e.g. an unreadable SATU_ANAK_DATA_DIR
+        print(f"export-labels: --database-url: {error}", file=sys.stderr)
+        return 2
+    return run_export(Path(args.out), url, args.model_version, args.since)
+
+
 def _add_identity(commands: Any) -> None:
     identity = commands.add_parser(
         "identity",
-        help="identity resolution: import a registry, match records, retrain, calibrate",
+        help="identity resolution: import a registry, match records, retrain, export the officers' "
+        "decisions as labels, calibrate",
     )
     sub = identity.add_subparsers(dest="identity_command", required=True)
     database = "Disdukcapil's database (default: $SATU_ANAK_DISDUKCAPIL_DATABASE_URL, else the "
@@ -653,6 +665,28 @@ def _add_identity(commands: Any) -> None:
         add_help=False,  # --help is the calibration's own
     )
     calibrate.set_defaults(run=_identity_calibrate, passes_arguments_on=True)
+
+    labels = sub.add_parser(
+        "export-labels",
+        help="write the officers' decisions in force (LINK / NOT_THIS_PERSON) as the label file "
+        "`identity calibrate --labels` reads",
+        description="One label per child and registry person: the latest LINK or "
+        "NOT_THIS_PERSON decision still in force (undone ones and new registrations are not "
+        "labels), with the model's raw (uncalibrated) score recovered from the decision's "
+        "explanation. Columns: model_version, raw_score, decision, decision_id, decided_at. "
+        "Decisions whose raw score cannot be recovered are counted on stderr.",
+    )
+    labels.add_argument("--out", required=True, help="LABELS.csv (written whole or not at all)")
+    labels.add_argument("--database-url", help=database)
+    labels.add_argument(
+        "--model-version",
+        help="the raw model whose labels to write (default: the shipped weights' raw version; "
+        "a calibrated version <raw>-cal-<digest> stands for its raw model)",
+    )
+    labels.add_argument(
+        "--since", help="only decisions decided on or after this day (YYYY-MM-DD, UTC)"
+    )
+    labels.set_defaults(run=_identity_export_labels)
 
 
 def _persisted_build(args: argparse.Namespace) -> int:
