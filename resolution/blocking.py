@@ -7,7 +7,10 @@ year. A child record is looked up by many small key lookups — ``Block`` s — 
 unioned: every reported name, its nickname expansions, its other tokens and joined tokens, every
 mother's name, the KK number, each with a birth-year window or a region prefix or both. A child
 recorded under a nickname, in another kabupaten, with a wrong year or without a mother is still
-found through another block than the one its broken field would have served.
+found through another block than the one its broken field would have served. A child known only
+by a call name made from the end or the beginning of its formal name ("Nana" for Mardiana, "Gab"
+for Gabriel), whose family moved, is looked up by its written day and its sex over the birth-date
+index, among those whose called name ends (or begins) as the call name does.
 
 Each block has a row cap, so that a common key ("putri" nationally) costs no more than any other;
 what a cap drops is the part of a block farthest from the birth-year estimate (or, in a block
