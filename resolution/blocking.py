@@ -7,7 +7,10 @@ year. A child record is looked up by many small key lookups — ``Block`` s — 
 unioned: every reported name, its nickname expansions, its other tokens and joined tokens, every
 mother's name, the KK number, each with a birth-year window or a region prefix or both. A child
 recorded under a nickname, in another kabupaten, with a wrong year or without a mother is still
-found through another block than the one its broken field would have served.
+found through another block than the one its broken field would have served. A child known only
+by a call name made from the end or the beginning of its formal name ("Nana" for Mardiana, "Gab"
+for Gabriel), whose family moved, is looked up by its written day and its sex over the birth-date
+index, among those whose called name ends (or begins) as the call name does.
 
 Each block has a row cap, so that a common key ("putri" nationally) costs no more than any other;
 what a cap drops is the part of a block farthest from the birth-year estimate (or, in a block
@@ -51,6 +54,12 @@ FAMILY_CAP: Final = 20  # one KK holds a household, rarely more than a dozen peo
 # The desa's children of one sex born in a five-year window: ~70 in a desa of 3,000 people. Only
 # records with nothing but call names have this block, so its rows cost little overall.
 NEIGHBOURHOOD_CAP: Final = 100
+# The nation's children of one sex born on the written day (and month, or the two swapped) in
+# the window whose called name ends (or begins) as the call name does: 2 rows on average in the
+# seeded worlds, a median of 7 (p95 57) at ten million people (bench/identity/RETRIEVAL.md);
+# nearest the written year first.
+CALL_NAME_DAY_CAP: Final = 60
+MIN_NAME_END: Final = 2  # one letter ends every other name: no filter at all
 
 # Birth-year windows: half-widths around what the record says.
 EXACT_DATE_SLACK: Final = 1  # a written date is still off by a year now and then
@@ -94,6 +103,7 @@ class Match(StrEnum):
     EQUAL = "equal"  # column = the one key
     ANY_OF = "any_of"  # column IN the keys (spelling neighbours of one reported name)
     PREFIX = "prefix"  # column starts with the key (a short call name, a cut-off name)
+    SUFFIX = "suffix"  # column ends with the key (a call name made from a name's end): a filter
 
 
 class BlockKind(StrEnum):
@@ -106,6 +116,9 @@ class BlockKind(StrEnum):
     MOTHER = "mother"
     FAMILY = "family"  # the KK number
     NEIGHBOURHOOD = "neighbourhood"  # only a call name: the desa's children of that age
+    # Only a call name: the nation's children born on the day whose called name ends or
+    # begins as the call name does.
+    CALL_NAME_DAY = "call_name_day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +156,8 @@ class Block:
 
     def describe(self) -> str:
         shown = f"{self.key}%" if self.match is Match.PREFIX else self.key
+        if self.match is Match.SUFFIX:
+            shown = f"%{self.key}"
         if self.match is Match.ANY_OF:
             shown = f"{len(self.keys)} keys around {self.key}"
         parts = [f"{self.column} {self.match} {shown}"]
@@ -150,6 +165,10 @@ class Block:
             parts.append(f"year {self.years.first}-{self.years.last}")
         if self.region is not None:
             parts.append(f"region {self.region}*")
+        if self.birth_dates:
+            parts.append(f"{len(self.birth_dates)} days")
+        if self.sex is not None:
+            parts.append(f"sex {self.sex}")
         return f"{self.kind}: {', '.join(parts)} (≤{self.cap})"
 
 
@@ -169,6 +188,10 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         # Nothing but call names: the desa's children are the likeliest place, so they come
         # before the many loose name blocks that might fill the people cap first.
         blocks.extend(_neighbourhood_blocks(years, area, record.sex))
+        # ... and a family that moved: the nation's children born on the day, of that sex,
+        # whose called name ends or begins as the call name does ("Nana" ← Mardiana, "Rul" ←
+        # Masrul, "Gab" ← Gabriel).
+        blocks.extend(_call_name_day_blocks(names, record))
     for key in names.given:
         blocks.extend(
             _name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True, sex=record.sex)
@@ -456,6 +479,45 @@ def _neighbourhood_blocks(years: YearWindow, area: _Area, sex: str | None) -> It
             NEIGHBOURHOOD_CAP,
             sex=sex,
         )
+
+
+def _call_name_day_blocks(names: _NameKeys, record: ChildRecord) -> Iterator[Block]:
+    """A call name made from the end of the formal name ("Nana" ← Mardiana, "Fafa" ← Zalfa,
+    "Rul" ← Masrul, "Dan" ← Muhammad Zidan) or its beginning ("Gab" ← Gabriel), of a family
+    that moved to another desa, with no mother nor KK to look up by: no key the registry is
+    filed under is the call name, and the desa's neighbourhood is the wrong desa. The record's
+    written day narrows the nation to a few dozen people of its sex per day in the seeded
+    worlds, and the call name to those whose called name ends (or begins) so: blocks over the
+    birth-date index, which holds the called name's key and (migration 0008) the sex, so both
+    are tested in the index — a beginning as a range of the key, seeked. Every year of the
+    window and the day and month swapped, as the day blocks do; nearest the written year first.
+    """
+    if record.birth_date is None:
+        return
+    window = year_window(record)
+    assert window is not None  # a record with a date has a window
+    days = _same_days(record.birth_date, window)
+    for key in names.given:
+        end = call_name_end(key)
+        if len(end) >= MIN_NAME_END:
+            yield Block(
+                BlockKind.CALL_NAME_DAY, KeyColumn.NAME, end, window, cap=CALL_NAME_DAY_CAP,
+                match=Match.SUFFIX, sex=record.sex, birth_dates=days,
+            )  # fmt: skip
+        if len(key) >= MIN_SPELLING_KEY:
+            yield Block(
+                BlockKind.CALL_NAME_DAY, KeyColumn.NAME, key, window, cap=CALL_NAME_DAY_CAP,
+                match=Match.PREFIX, sex=record.sex, birth_dates=days,
+            )  # fmt: skip
+
+
+def call_name_end(key: str) -> str:
+    """The end of a formal name a call name's key stands for: a reduplicated syllable once
+    ("nana" → "na": Mardiana, "wiwi" → "wi": Dewi), else the whole call name ("rul": Masrul)."""
+    half = len(key) // 2
+    if len(key) % 2 == 0 and key[:half] == key[half:]:
+        return key[:half]
+    return key
 
 
 _LETTERS: Final = "abcdefghijklmnopqrstuvwxyz"

@@ -271,6 +271,11 @@ def _key_condition(number: int, block: Block, params: dict[str, Any], expanding:
         expanding.append(name)
         return f"{column} IN :{name}"
     params[name] = block.key
+    if block.match is Match.SUFFIX:
+        # A filter on the rows the block's days select (a key holds letters only: no wildcard
+        # in it), tested in the birth-date index, which carries the key (migration 0008).
+        params[name] = "%" + block.key
+        return f"{column} LIKE :{name}"
     if block.match is Match.PREFIX:
         # A range, not LIKE: LIKE 'x%' reaches an index on neither backend by default.
         params[f"{name}e"] = block.key + _PREFIX_END

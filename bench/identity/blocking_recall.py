@@ -155,8 +155,9 @@ async def diagnose(
         f"{true_person.father_name} kk {true_person.kk_number}"
     )
     if stage == STAGES[0] and record.birth_date is not None:
-        # Would a national "born on the written day, of this sex" block reach it (no index for
-        # it today)? And how many would that block hold in this registry?
+        # The written day and month are the person's: how many people of that sex share the day
+        # (what a national block by day and sex alone would hold; the call-name day blocks read
+        # those whose called name ends or begins as the call name does).
         day, born = record.birth_date, true_person.birth_date
         if (born.month, born.day) in {(day.month, day.day), (day.day, day.month)} and abs(
             born.year - day.year
@@ -219,7 +220,7 @@ def diagnosis_report(d: Diagnosis, queries: int) -> list[str]:
             "",
             f"(a) with the person's day and month written (year ±1): {len(d.day_reachable)}; "
             f"people of that sex born that day: median {statistics.median(d.day_reachable):.0f}, "
-            f"max {max(d.day_reachable)} (no index reads a birth date today)",
+            f"max {max(d.day_reachable)}",
         ]
     if d.cut_by:
         lines += ["", "(b) capped block kinds that reached the person: " + ", ".join(

@@ -68,10 +68,11 @@ Index("ix_person_mother_key_region", person.c.mother_key, *_BY_REGION, postgresq
 Index("ix_person_mother_key_year", person.c.mother_key, *_BY_YEAR, postgresql_include=_ID)
 # A desa's children of one sex in a window (resolution.blocking's neighbourhood block).
 Index("ix_person_region_code", *_BY_REGION, postgresql_include=_ID)
-# The people born on a few given days, by name (the day blocks; migration 0007).
+# The people born on a few given days, by name or mother (the day blocks; migration 0007), or
+# of one sex whose called name ends so (the name-end block; migration 0008 added sex).
 Index(
     "ix_person_birth_date_keys", person.c.birth_date, person.c.name_key, person.c.mother_key,
-    person.c.birth_year, postgresql_include=_ID,
+    person.c.birth_year, person.c.sex, postgresql_include=_ID,
 )  # fmt: skip
 
 # The national child index: every child known to any agency, documented or not.

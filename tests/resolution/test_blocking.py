@@ -9,11 +9,14 @@ import sys
 from datetime import date
 
 from resolution.blocking import (
+    CALL_NAME_DAY_CAP,
     LOOSE_CAP,
     TIGHT_CAP,
     Block,
     BlockKind,
     KeyColumn,
+    Match,
+    call_name_end,
     query_blocks,
     registry_keys,
     year_window,
@@ -185,6 +188,53 @@ def test_only_a_call_name_without_mother_searches_the_desa_neighbourhood() -> No
     with_mother = ChildRecord(names=("Wiwi",), birth_date=date(2019, 6, 1),
                               region_codes=("14.71.02.1001",), mother_names=("Sulastri",))  # fmt: skip
     assert neighbourhood(formal) == [] and neighbourhood(with_mother) == []
+
+
+def test_a_call_name_alone_looks_up_the_nations_children_born_on_the_day_whose_name_ends_so() -> (
+    None
+):
+    def on_the_day(record: ChildRecord) -> list[tuple[Match, str, str | None]]:
+        blocks = [b for b in query_blocks(record) if b.kind is BlockKind.CALL_NAME_DAY]
+        return [(b.match, b.key, b.sex) for b in blocks]
+
+    # "Nana" for Mardiana, whose family moved from Kupang: no mother, no KK, no formal name.
+    nana = ChildRecord(names=("Nana",), sex="F", birth_date=date(2012, 3, 31),
+                       region_codes=("14.71.02.1001",))  # fmt: skip
+    blocks = query_blocks(nana)
+    # The called name ending in the reduplicated syllable, or beginning with the call name.
+    assert on_the_day(nana) == [(Match.SUFFIX, "na", "F"), (Match.PREFIX, "nana", "F")]
+    for block in (b for b in blocks if b.kind is BlockKind.CALL_NAME_DAY):
+        assert (block.column, block.region, block.cap) == (KeyColumn.NAME, None, CALL_NAME_DAY_CAP)
+        # The day and month (31 March has no swapped day) in every year of the window, nearest
+        # the written year first.
+        assert set(block.birth_dates) == {date(y, 3, 31) for y in (2011, 2012, 2013)}
+        assert block.years is not None and block.order_year == 2012
+    # Right after the desa's neighbourhood, before the loose name blocks fill the people cap.
+    kinds = [b.kind for b in blocks]
+    assert kinds.index(BlockKind.CALL_NAME_DAY) == kinds.index(BlockKind.NEIGHBOURHOOD) + 1
+    assert kinds.index(BlockKind.CALL_NAME_DAY) < kinds.index(BlockKind.GIVEN_NAME)
+    # A closed last syllable is its own end ("Rul" for Masrul), and a beginning too ("Gab" for
+    # Gabriel); an approximate date's day is searched as well.
+    rul = dataclasses.replace(nana, names=("Rul",), sex="M", birth_date_exact=False)
+    assert on_the_day(rul) == [(Match.SUFFIX, "rul", "M"), (Match.PREFIX, "rul", "M")]
+    # Two letters end a name but begin too many: no beginning; one letter: nothing.
+    assert on_the_day(dataclasses.replace(nana, names=("La",))) == [(Match.SUFFIX, "la", "F")]
+    assert on_the_day(dataclasses.replace(nana, names=("A",))) == []
+    # Not when something stronger reaches the family, nor without a day.
+    assert on_the_day(dataclasses.replace(nana, mother_names=("Nurhayati",))) == []
+    assert on_the_day(dataclasses.replace(nana, kk_number="1306020109160001")) == []
+    assert on_the_day(dataclasses.replace(nana, names=("Mardiana",))) == []
+    assert on_the_day(dataclasses.replace(nana, birth_date=None, birth_year=2012)) == []
+    # A mother known by her call name only still leaves the call name to look up by.
+    assert len(on_the_day(dataclasses.replace(nana, mother_names=("Kaka",)))) == 2
+
+
+def test_a_call_names_end_is_a_reduplicated_syllable_once() -> None:
+    assert call_name_end("nana") == "na"  # Mardiana
+    assert call_name_end("wiwi") == "wi"  # Dewi
+    assert call_name_end("rul") == "rul"  # Masrul
+    assert call_name_end("dan") == "dan"  # Muhammad Zidan
+    assert call_name_end("ania") == "ania"  # not a repetition
 
 
 def test_a_call_name_without_mother_reaches_a_family_that_moved_through_the_fathers_family_name() -> (

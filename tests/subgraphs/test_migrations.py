@@ -104,9 +104,9 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Any) -> 
 async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
     make_database: Any, backend: str
 ) -> None:
-    # Migrations 0005-0007: each key index carries birth_year or region_code and sex (and, on
+    # Migrations 0005-0008: each key index carries birth_year or region_code and sex (and, on
     # PostgreSQL, INCLUDEs id), so retrieval reads no table row, and the day blocks have an
-    # index by birth date and keys; downgrading restores 0004's.
+    # index by birth date, keys and sex; downgrading restores 0004's.
     db = await make_database(load_spec("disdukcapil"))
 
     def indexes(connection: Any) -> dict[str, tuple[list[str], list[str]]]:
@@ -136,7 +136,7 @@ async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
         ),
         "ix_person_region_code": (["region_code", "birth_year", "sex"], include),
         "ix_person_birth_date_keys": (
-            ["birth_date", "name_key", "mother_key", "birth_year"], include,
+            ["birth_date", "name_key", "mother_key", "birth_year", "sex"], include,
         ),
     }  # fmt: skip
     async with db.connect() as conn:
