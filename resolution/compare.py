@@ -19,15 +19,23 @@ from typing import Final
 
 from rapidfuzz.distance import JaroWinkler
 
-from resolution.names import fold, formal_names, normalize_name, parse_name, phonetic_key
+from resolution.names import (
+    fold,
+    formal_names,
+    nicknames_of,
+    normalize_name,
+    one_keystroke,
+    parse_name,
+    phonetic_key,
+)
 from resolution.records import ChildRecord, RegistryRecord
 
 MISSING: Final = "MISSING"
 
 # Given name: the token the child is called by.
 GIVEN_LEVELS: Final = (
-    "EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR", "ALIKE", "TOKEN_SHARED",
-    "CALL_SYLLABLE", "DIFFERENT", MISSING,
+    "EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "KEYSTROKE", "NICKNAME_SLIP", "SIMILAR",
+    "ALIKE", "TOKEN_SHARED", "CALL_SYLLABLE", "DIFFERENT", MISSING,
 )  # fmt: skip
 # The other name tokens: family name, middle names, a father's name carried as surname.
 OTHER_LEVELS: Final = ("EXACT", "SIMILAR", "PARTIAL", "DIFFERENT", MISSING)
@@ -58,6 +66,7 @@ ATTRIBUTES: Final = tuple(LEVELS)
 FAMILY_ATTRIBUTES: Final = frozenset({"region", "mother", "father", "kk"})
 
 _SIMILAR_JW: Final = 0.92
+_SHORTEST_CALL: Final = 3  # a call name of two letters ('Na') says too little to read a slip in
 _ALIKE_JW: Final = 0.85
 _PARENT_JW: Final = 0.88
 _PLACE_WORDS: Final = frozenset({"kota", "kabupaten", "kab", "kec", "desa", "kel"})
@@ -272,6 +281,22 @@ def given_level(a: Name, b: Name) -> str:
         return "NICKNAME"
     if a.given_key == b.given_key:
         return "PHONETIC"
+    if one_keystroke(a.given, b.given) or (
+        a.raw_given is not None
+        and b.raw_given is not None
+        and one_keystroke(a.raw_given, b.raw_given)
+    ):
+        return "KEYSTROKE"
+    if (
+        _slipped_nickname(a.given, b.given)
+        or (
+            a.raw_given is not None
+            and b.raw_given is not None
+            and _slipped_nickname(a.raw_given, b.raw_given)
+        )
+    ) and not (_call_syllable(a.given, b.tokens) or _call_syllable(b.given, a.tokens)):
+        # (a reduplicated call name as it is, 'Nana' for Adriana, is not a slip of 'Ana')
+        return "NICKNAME_SLIP"
     jw = JaroWinkler.similarity(a.given, b.given)
     if jw >= _SIMILAR_JW:
         return "SIMILAR"
@@ -282,6 +307,23 @@ def given_level(a: Name, b: Name) -> str:
     if _call_syllable(a.given, b.tokens) or _call_syllable(b.given, a.tokens):
         return "CALL_SYLLABLE"
     return "DIFFERENT"
+
+
+@lru_cache(maxsize=_PAIR_CACHE)
+def _slipped_nickname(a: str, b: str) -> bool:
+    """A call name of the one typed with one slip: 'Yri' (Tri, of Siti Tri Lestari), 'Jas'
+    (Kas, of Dorkas), 'Fsfa' (Fafa, of Dafa), 'Toyo' (Tyo, of Prasetyo): a known call name, the
+    formal name's first or last letters, or its last syllable doubled."""
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    n = len(short)
+    if n < _SHORTEST_CALL:
+        return False
+    calls = {normalize_name(call) for call in nicknames_of(long_)}
+    for size in (n - 1, n, n + 1):
+        if _SHORTEST_CALL <= size <= len(long_):
+            calls.update((long_[:size], long_[-size:]))
+    calls.add(long_[-2:] * 2)
+    return any(one_keystroke(short, call, shortest=_SHORTEST_CALL) for call in calls)
 
 
 def _call_syllable(nick: str, tokens: Iterable[str]) -> bool:
@@ -399,11 +441,34 @@ def _best(levels: tuple[str, ...], found: Iterable[str]) -> str:
     return min(found, key=levels.index, default=MISSING)
 
 
+@lru_cache(maxsize=_NAME_CACHE)
+def _run_together(written: str) -> frozenset[str]:
+    """A name of several tokens written as one ('Putri Pertiwi' → putripertiwi), with and
+    without its Muhammad/Siti/Nur prefix; empty for a one-token name."""
+    parsed = parse_name(written)
+    joined = "".join(parsed.tokens)
+    forms = {joined} if len(parsed.tokens) > 1 else set()
+    if parsed.prefix and joined:
+        forms.add(f"{parsed.prefix}{joined}")
+    return frozenset(forms)
+
+
+def _names_read_apart(a: Side, b: Side) -> tuple[Name, ...]:
+    """The record's names, and the person's own name wherever the record wrote it run together
+    as one token ('Putripertiwi' for Putri Pertiwi): the same name, its spaces lost."""
+    single = {x.given for x in a.names if len(x.tokens) == 1}
+    if not single:
+        return a.names
+    apart = tuple(prepare_name(w) for w in b.written_names if single & _run_together(w))
+    return (*a.names, *apart) if apart else a.names
+
+
 def compare(a: Side, b: Side) -> dict[str, str]:
     """The level of every attribute for the pair (a: the record, b: the registry person)."""
+    names = _names_read_apart(a, b)
     return {
-        "given_name": _best(GIVEN_LEVELS, (given_level(x, y) for x in a.names for y in b.names)),
-        "other_names": _best(OTHER_LEVELS, (other_level(x, y) for x in a.names for y in b.names)),
+        "given_name": _best(GIVEN_LEVELS, (given_level(x, y) for x in names for y in b.names)),
+        "other_names": _best(OTHER_LEVELS, (other_level(x, y) for x in names for y in b.names)),
         "birth_date": birth_date_level(a, b),
         "sex": MISSING if not a.sex or not b.sex else "SAME" if a.sex == b.sex else "DIFFERENT",
         "birth_place": place_level(a, b),

@@ -56,7 +56,9 @@ DESA_U: Final = ("birth_place", "other_names")
 # Attributes in which a twin differs from the child (everything else a twin shares with it):
 # their u_twin is learned by EM, the twin being a class of its own.
 TWIN_ATTRIBUTES: Final = ("given_name", "sex")
-_GOOD_NAME: Final = frozenset({"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "SIMILAR"})
+_GOOD_NAME: Final = frozenset(
+    {"EXACT", "OLD_SPELLING", "NICKNAME", "PHONETIC", "KEYSTROKE", "NICKNAME_SLIP", "SIMILAR"}
+)
 _NOT_THE_SAME_NAME: Final = frozenset({"SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT"})
 _GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
 _CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})

@@ -10,8 +10,9 @@ Three layers, from strict to loose:
   ("Rizky"/"Rizki", "Hafidz"/"Hafiz", "Joko"/"Yoko") share a key; the blocking keys.
 
 ``parse_name`` takes a name apart (titles, Muhammad/Siti/Nur prefixes, bin/binti, "By. Ny."),
-``formal_names`` knows the common panggilan (call names). The synthetic generator draws its
-old spellings, Muhammad forms and nicknames from here, so the two cannot drift.
+``formal_names`` knows the common panggilan (call names); ``one_keystroke`` knows a typing slip
+from another name. The synthetic generator draws its old spellings, Muhammad forms, nicknames
+and typing slips from here, so the two cannot drift.
 """
 
 from __future__ import annotations
@@ -304,3 +305,53 @@ def nicknames_of(given: str) -> tuple[str, ...]:
 def formal_names(token: str) -> frozenset[str]:
     """The formal given names a nickname (panggilan) may stand for ('iki' → rizki, rizky…)."""
     return _FORMAL_NAMES.get(normalize_name(token), frozenset())
+
+
+# --- typing slips -------------------------------------------------------------------------
+# Most misspellings typed by hand are one slip (Damerau, 1964): two adjacent letters swapped, a
+# letter dropped or doubled, or a neighbouring key struck. The keys beside each key on a QWERTY
+# keyboard, on its row (the generator strikes these; ``one_keystroke`` reads them both ways).
+KEYBOARD_NEIGHBOURS: Final[dict[str, str]] = {
+    "a": "sqz", "b": "vn", "c": "xv", "d": "sf", "e": "wr", "f": "dg", "g": "fh", "h": "gj",
+    "i": "uo", "j": "hk", "k": "jl", "l": "k", "m": "n", "n": "bm", "o": "ip", "p": "o",
+    "q": "a", "r": "et", "s": "ad", "t": "ry", "u": "yi", "v": "cb", "w": "qe", "x": "zc",
+    "y": "tu", "z": "x",
+}  # fmt: skip
+_SHORTEST_SLIPPED: Final = 4  # a slip in a three-letter name mostly makes another name
+_VOWELS: Final = frozenset("aeiou")
+
+
+def _neighbouring_keys(a: str, b: str) -> bool:
+    return b in KEYBOARD_NEIGHBOURS.get(a, "") or a in KEYBOARD_NEIGHBOURS.get(b, "")
+
+
+def one_keystroke(a: str, b: str, shortest: int = _SHORTEST_SLIPPED) -> bool:
+    """True if one folded token is the other with one typing slip: two adjacent letters
+    swapped, a letter dropped or added, or a neighbouring key struck ('Idmas' / 'Dimas',
+    'Mrkus' / 'Markus', 'Katarinq' / 'Katarina'). Names given to twins and siblings differ at
+    the end ('Rina' / 'Rini', 'Alif' / 'Alifa', 'Putra' / 'Putri'), so a change of the last
+    letter is read as a slip only when it is a neighbouring key and not one vowel for another.
+    Tokens shorter than ``shortest`` are never read as slips (a call name's few letters may be
+    compared with ``shortest`` 3)."""
+    if a == b or min(len(a), len(b)) < shortest:
+        return False
+    if a[-1] != b[-1]:
+        return (
+            len(a) == len(b)
+            and a[:-1] == b[:-1]
+            and _neighbouring_keys(a[-1], b[-1])
+            and not (a[-1] in _VOWELS and b[-1] in _VOWELS)
+        )
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diffs) == 1:
+            return _neighbouring_keys(a[diffs[0]], b[diffs[0]])
+        i = diffs[0]
+        return len(diffs) == 2 and diffs[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    if abs(len(a) - len(b)) != 1:
+        return False
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    i = next(
+        (i for i, (x, y) in enumerate(zip(longer, shorter, strict=False)) if x != y), len(shorter)
+    )
+    return longer[:i] + longer[i + 1 :] == shorter

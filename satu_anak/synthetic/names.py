@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Literal, TypeVar, get_args
 
-from resolution.names import MUHAMMAD_FORMS, canonical_prefix, nicknames_of, old_spelling
+from resolution.names import (
+    KEYBOARD_NEIGHBOURS,
+    MUHAMMAD_FORMS,
+    canonical_prefix,
+    nicknames_of,
+    old_spelling,
+)
 
 __all__ = [
     "VARIANT_KINDS",
@@ -460,12 +466,6 @@ def is_single_name(name: str) -> bool:
 # --- variants ---------------------------------------------------------------------------
 
 _VOWELS: Final = frozenset("aeiou")
-_QWERTY_NEIGHBOURS: Final[dict[str, str]] = {
-    "a": "sqz", "b": "vn", "c": "xv", "d": "sf", "e": "wr", "f": "dg", "g": "fh", "h": "gj",
-    "i": "uo", "j": "hk", "k": "jl", "l": "k", "m": "n", "n": "bm", "o": "ip", "p": "o",
-    "q": "a", "r": "et", "s": "ad", "t": "ry", "u": "yi", "v": "cb", "w": "qe", "x": "zc",
-    "y": "tu", "z": "x",
-}  # fmt: skip
 # Spelling alternations that are still current: i/y endings, a dropped final h, aspirated
 # consonants, doubled consonants, z/s, v/f, q/k.
 _PHONETIC_RULES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
@@ -540,7 +540,7 @@ def _typo(rng: random.Random, name: str) -> str:
         i = _pick(rng, positions)
         ch = name[i]
         if op < 0.4:
-            neighbours = _QWERTY_NEIGHBOURS.get(ch.lower(), "")
+            neighbours = KEYBOARD_NEIGHBOURS.get(ch.lower(), "")
             if not neighbours:
                 continue
             new = _pick(rng, neighbours)

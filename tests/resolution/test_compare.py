@@ -34,7 +34,8 @@ def levels(**fields: object) -> dict[str, str]:
         ("Moehammad Djoko Soetrisno", "OLD_SPELLING"),
         ("Joko", "EXACT"),
         ("Jokko Sutrisno", "PHONETIC"),
-        ("Jokro Sutrisno", "SIMILAR"),
+        ("Jokro Sutrisno", "KEYSTROKE"),  # a key pressed on the way
+        ("Jkoo Sutrisno", "KEYSTROKE"),  # two letters swapped
         ("Joka Sutrisno", "ALIKE"),
         ("Iki", "DIFFERENT"),
         ("Sutrisno", "TOKEN_SHARED"),
@@ -157,6 +158,47 @@ def test_a_reduplicated_call_name_reaches_the_call_syllable_level(
     person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
     found = compare(record_side(ChildRecord(names=(nick,))), person_side(person))
     assert found["given_name"] == level
+
+
+@pytest.mark.parametrize(
+    ("written", "full", "level"),
+    [
+        ("Idmas", "Dimas Nugroho", "KEYSTROKE"),
+        ("Mrkus", "Markus Silva", "KEYSTROKE"),
+        ("Katarinq", "Katarina Bana", "KEYSTROKE"),  # q beside a: a slip, even at the end
+        ("Wilhelmini", "Wilhelmina Bere", "SIMILAR"),  # one vowel for another at the end: a twin's
+        ("Marcus", "Markus Silva", "SIMILAR"),  # c is not beside k
+        ("Yri", "Siti Tri Lestari", "NICKNAME_SLIP"),  # Tri, y beside t
+        ("Jas", "Dorkas Kase", "NICKNAME_SLIP"),  # Kas, of Dorkas
+        ("Fsfa", "Dafa Ramadhan", "NICKNAME_SLIP"),  # Fafa, the last syllable twice
+        ("Toyo", "Prasetyo Hermawan", "NICKNAME_SLIP"),  # Tyo, a letter added
+        ("Nana", "Adriana Seran", "CALL_SYLLABLE"),  # as it is, not a slip of "Ana"
+        ("Na", "Zainab Syamsul", "DIFFERENT"),  # two letters: too little to read a slip in
+        ("Budi", "Bidu Santoso", "DIFFERENT"),
+    ],
+)
+def test_typing_slips_in_a_given_name_or_a_call_name(written: str, full: str, level: str) -> None:
+    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
+    found = compare(record_side(ChildRecord(names=(written,))), person_side(person))
+    assert found["given_name"] == level
+
+
+@pytest.mark.parametrize(
+    ("written", "full", "given", "others"),
+    [
+        ("Putripertiwi", "Putri Pertiwi", "EXACT", "EXACT"),
+        ("RIBKATALLO", "Ribka Tallo", "EXACT", "EXACT"),
+        ("Muhammadrizki", "Muhammad Rizki", "EXACT", "MISSING"),
+        ("Sitiaisyah", "Siti Aisyah", "EXACT", "MISSING"),
+        ("Putripratiwi", "Putri Pertiwi", "NICKNAME", "MISSING"),  # another name run together
+    ],
+)
+def test_a_name_written_run_together_is_the_same_name(
+    written: str, full: str, given: str, others: str
+) -> None:
+    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
+    found = compare(record_side(ChildRecord(names=(written,))), person_side(person))
+    assert (found["given_name"], found["other_names"]) == (given, others)
 
 
 def test_a_mother_by_her_call_syllable_is_similar() -> None:

@@ -212,6 +212,30 @@ def test_a_rhyming_twin_with_an_approximate_date_is_still_a_possible_twin(model:
     assert joko.band != Band.AUTO_SUGGEST
 
 
+def test_a_typing_slip_in_the_given_name_is_not_a_twin(model: Model) -> None:
+    # "Jkoo": Joko with two letters swapped, same mother and birth day. A twin's name differs
+    # at its end (Joko / Joki, above); a slip inside it is Joko himself, mistyped.
+    slip = ChildRecord(
+        names=("Muhammad Jkoo Sutrisno",),
+        sex="M",
+        birth_date=date(2014, 8, 17),
+        mother_names=("Sri Wahyuni",),
+        father_names=("Sutrisno",),
+        region_codes=("21.71.09.1002",),
+    )
+    joko = model.rank(slip, REGISTRY, 5).candidates[0]
+    assert joko.person == JOKO
+    assert next(e.level for e in joko.explanation if e.attribute == "given_name") == "KEYSTROKE"
+    assert joko.warnings == ()
+    assert joko.band == Band.AUTO_SUGGEST
+    # The same record with a rhyming name is held for the officer: it may be Joko's twin.
+    rhyme = dataclasses.replace(slip, names=("Muhammad Joki Sutrisno",))
+    held = model.rank(rhyme, REGISTRY, 5).candidates[0]
+    assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in held.warnings
+    assert held.band != Band.AUTO_SUGGEST
+    assert held.score < joko.score
+
+
 def test_twins_both_registered_share_the_probability(model: Model) -> None:
     # Only the family and the birth day are known: either twin could be the child.
     record = ChildRecord(

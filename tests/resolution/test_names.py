@@ -7,6 +7,7 @@ import random
 import pytest
 
 from resolution.names import (
+    KEYBOARD_NEIGHBOURS,
     MUHAMMAD_FORMS,
     OLD_TO_NEW,
     ParsedName,
@@ -16,6 +17,7 @@ from resolution.names import (
     nicknames_of,
     normalize_name,
     old_spelling,
+    one_keystroke,
     parse_name,
     phonetic_key,
 )
@@ -277,3 +279,52 @@ def test_nickname_table_is_shared_with_the_generator() -> None:
     for formal in ("Muhammad Rizki", "Siti Aisyah", "Yusuf", "Ibrahim"):
         nick = generator.nickname(rng, formal)
         assert parse_name(formal).given in formal_names(nick)
+
+
+SLIPS = [
+    ("idmas", "dimas"),  # two letters swapped
+    ("mrkus", "markus"),  # a letter dropped
+    ("jokko", "joko"),  # a letter doubled
+    ("infra", "indra"),  # f beside d
+    ("katarinq", "katarina"),  # q beside a, at the end
+    ("parulian", "paruliam"),  # m beside n, at the end
+]
+NOT_SLIPS = [
+    ("rina", "rini"),  # twins: one vowel for another at the end
+    ("dodo", "dodi"),  # ... even on neighbouring keys (o, i)
+    ("alif", "alifa"),  # twins: a letter added at the end
+    ("putra", "putri"),
+    ("marcus", "markus"),  # c is not beside k
+    ("budi", "bidu"),  # two changes
+    ("eka", "eja"),  # three letters: a slip mostly makes another name
+    ("dimas", "dimas"),  # the same
+]
+
+
+@pytest.mark.parametrize(("a", "b"), SLIPS)
+def test_one_keystroke_reads_a_typing_slip_both_ways(a: str, b: str) -> None:
+    assert one_keystroke(a, b) and one_keystroke(b, a)
+
+
+@pytest.mark.parametrize(("a", "b"), NOT_SLIPS)
+def test_one_keystroke_leaves_twins_names_and_other_names_apart(a: str, b: str) -> None:
+    assert not one_keystroke(a, b) and not one_keystroke(b, a)
+
+
+def test_a_call_name_slip_may_be_three_letters() -> None:
+    assert one_keystroke("yri", "tri", shortest=3)
+    assert not one_keystroke("yri", "tri")
+
+
+def test_the_generator_strikes_the_keys_this_module_reads() -> None:
+    assert generator.KEYBOARD_NEIGHBOURS is KEYBOARD_NEIGHBOURS
+    rng = random.Random(7)
+    names = ["Dimas", "Markus", "Katarina", "Yohanes", "Ngatini", "Suparman", "Fransiskus"]
+    slips = [(name, generator._typo(rng, name)) for name in names * 30]
+    read = [one_keystroke(fold(typed), fold(name)) for name, typed in slips]
+    # Every slip the generator makes is one keystroke; those it makes at the very end of the
+    # name in one vowel for another, or by a doubled last letter, are left to other levels.
+    assert sum(read) / len(read) > 0.8
+    for (name, typed), ok in zip(slips, read, strict=True):
+        if not ok:
+            assert fold(typed)[-1] != fold(name)[-1] or len(typed) != len(name), (name, typed)
