@@ -319,9 +319,13 @@ def _slipped_nickname(a: str, b: str) -> bool:
     if n < _SHORTEST_CALL:
         return False
     calls = {normalize_name(call) for call in nicknames_of(long_)}
+    # A call name cut from the formal name leaves two letters or more out of it: one less is
+    # the name with another ending (Fitria / Fitrii, twins' names), not a call name.
     for size in (n - 1, n, n + 1):
-        if _SHORTEST_CALL <= size <= len(long_):
+        if _SHORTEST_CALL <= size <= len(long_) - 2:
             calls.update((long_[:size], long_[-size:]))
+    if len(long_) <= _SHORTEST_CALL:
+        calls.add(long_)  # a three-letter name is its own call name: 'Yri' for Tri
     calls.add(long_[-2:] * 2)
     return any(one_keystroke(short, call, shortest=_SHORTEST_CALL) for call in calls)
 

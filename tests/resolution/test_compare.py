@@ -173,6 +173,7 @@ def test_a_reduplicated_call_name_reaches_the_call_syllable_level(
         ("Fsfa", "Dafa Ramadhan", "NICKNAME_SLIP"),  # Fafa, the last syllable twice
         ("Toyo", "Prasetyo Hermawan", "NICKNAME_SLIP"),  # Tyo, a letter added
         ("Nana", "Adriana Seran", "CALL_SYLLABLE"),  # as it is, not a slip of "Ana"
+        ("Fitrii", "Fitria Agustina", "SIMILAR"),  # a twin's other ending, not a slip of "Fitri"
         ("Na", "Zainab Syamsul", "DIFFERENT"),  # two letters: too little to read a slip in
         ("Budi", "Bidu Santoso", "DIFFERENT"),
     ],
