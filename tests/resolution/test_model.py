@@ -73,6 +73,18 @@ def model() -> Model:
     return Model.load()
 
 
+def _joko_family_and_day(name: str) -> ChildRecord:
+    """A boy recorded as ``name``, with Joko's parents, desa and birth day (no KK)."""
+    return ChildRecord(
+        names=(name,),
+        sex="M",
+        birth_date=date(2014, 8, 17),
+        mother_names=("Sri Wahyuni",),
+        father_names=("Sutrisno",),
+        region_codes=("21.71.09.1002",),
+    )
+
+
 def test_the_story_child_is_auto_suggested(model: Model) -> None:
     answer = model.rank(STORY, REGISTRY, 5)
     best = answer.candidates[0]
@@ -107,14 +119,7 @@ def test_his_unregistered_twin_is_warned_about_and_not_auto_suggested(model: Mod
 def test_a_baby_without_a_name_of_its_own_is_not_auto_suggested(model: Model) -> None:
     # "By. Ny. Sri Wahyuni", born the day Joko was: Joko, or his unregistered twin? The record
     # cannot tell, however well the family and the day agree, so the officer decides.
-    baby = ChildRecord(
-        names=("By. Ny. Sri Wahyuni",),
-        sex="M",
-        birth_date=date(2014, 8, 17),
-        mother_names=("Sri Wahyuni",),
-        father_names=("Sutrisno",),
-        region_codes=("21.71.09.1002",),
-    )
+    baby = _joko_family_and_day("By. Ny. Sri Wahyuni")
     joko = model.rank(baby, REGISTRY, 5).candidates[0]
     assert joko.person == JOKO
     assert Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME in joko.warnings
@@ -215,14 +220,7 @@ def test_a_rhyming_twin_with_an_approximate_date_is_still_a_possible_twin(model:
 def test_a_typing_slip_in_the_given_name_is_not_a_twin(model: Model) -> None:
     # "Jkoo": Joko with two letters swapped, same mother and birth day. A twin's name differs
     # at its end (Joko / Joki, above); a slip inside it is Joko himself, mistyped.
-    slip = ChildRecord(
-        names=("Muhammad Jkoo Sutrisno",),
-        sex="M",
-        birth_date=date(2014, 8, 17),
-        mother_names=("Sri Wahyuni",),
-        father_names=("Sutrisno",),
-        region_codes=("21.71.09.1002",),
-    )
+    slip = _joko_family_and_day("Muhammad Jkoo Sutrisno")
     joko = model.rank(slip, REGISTRY, 5).candidates[0]
     assert joko.person == JOKO
     assert next(e.level for e in joko.explanation if e.attribute == "given_name") == "KEYSTROKE"
