@@ -421,12 +421,21 @@ class Pair:
         return tuple(found)
 
 
+# Levels whose name alone would not tell an officer what was seen.
+_LEVEL_WORDS: Final = {
+    "KEYSTROKE": "one typing slip apart",
+    "NICKNAME_SLIP": "a call name, one typing slip apart",
+    "CALL_SYLLABLE": "a call name made of the last syllable",
+}
+
+
 def _describe(attribute: str, level: str, weight: float) -> str:
     label = attribute.replace("_", " ")
     if level == MISSING:
         return f"{label}: not known on one side, weighs nothing"
     verb = "adds" if weight >= 0 else "takes away"
-    return f"{label} {level.lower().replace('_', ' ')}: {verb} {abs(weight):.1f} bits"
+    words = _LEVEL_WORDS.get(level) or level.lower().replace("_", " ")
+    return f"{label} {words}: {verb} {abs(weight):.1f} bits"
 
 
 def _flag_close(ranked: tuple[Candidate, ...]) -> tuple[Candidate, ...]:

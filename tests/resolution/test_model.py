@@ -223,7 +223,13 @@ def test_a_typing_slip_in_the_given_name_is_not_a_twin(model: Model) -> None:
     slip = _joko_family_and_day("Muhammad Jkoo Sutrisno")
     joko = model.rank(slip, REGISTRY, 5).candidates[0]
     assert joko.person == JOKO
-    assert next(e.level for e in joko.explanation if e.attribute == "given_name") == "KEYSTROKE"
+    given = next(e for e in joko.explanation if e.attribute == "given_name")
+    assert given.level == "KEYSTROKE"
+    assert given.description.startswith("given name one typing slip apart: adds ")
+    assert (given.record_value, given.registry_value) == (
+        "Muhammad Jkoo Sutrisno",
+        "Muhammad Joko Sutrisno",
+    )
     assert joko.warnings == ()
     assert joko.band == Band.AUTO_SUGGEST
     # The same record with a rhyming name is held for the officer: it may be Joko's twin.
