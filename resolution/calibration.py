@@ -42,6 +42,8 @@ _CLIP: Final = 40.0  # log2 odds beyond ±40 (a probability within 1e-12 of 0 or
 POSITIVE: Final = frozenset({"LINK", "1", "TRUE"})
 NEGATIVE: Final = frozenset({"NOT_THIS_PERSON", "0", "FALSE"})
 COLUMNS: Final = ("model_version", "raw_score", "decision")
+# A calibrated model's version: <raw version>-cal-<the map's digest> (``calibrate``).
+CALIBRATED: Final = "-cal-"
 
 
 class LabelError(ValueError):
@@ -93,6 +95,14 @@ class Calibration:
 def log2_odds(p: float) -> float:
     p = min(max(p, 2.0**-_CLIP), 1.0 - 2.0**-_CLIP)
     return math.log2(p / (1.0 - p))
+
+
+def probability(log2_odds: float) -> float:
+    """The probability of log2 odds (``log2_odds``' inverse, unclipped)."""
+    if log2_odds >= 0:
+        return 1.0 / (1.0 + math.pow(2.0, -log2_odds))
+    odds = math.pow(2.0, log2_odds)  # a tiny probability underflows to 0, never overflows
+    return odds / (1.0 + odds)
 
 
 def fit(scores: Sequence[float], labels: Sequence[bool], raw_version: str) -> Calibration:
@@ -187,7 +197,7 @@ def calibrate(weights_path: Path, labels_path: Path, out: Path | None = None) ->
     scores, labels = read_labels(labels_path, raw_version)
     calibration = fit(scores, labels, raw_version)
     data["calibration"] = calibration.to_json()
-    data["version"] = f"{raw_version}-cal-{calibration.digest()}"
+    data["version"] = f"{raw_version}{CALIBRATED}{calibration.digest()}"
     target = out or weights_path
     partial = target.with_suffix(".json.partial")
     partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -49,12 +49,11 @@ from typing import Any, Final
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from resolution.calibration import COLUMNS
+from resolution.calibration import CALIBRATED, COLUMNS, probability
 from subgraphs.disdukcapil import tables as t
 
 LABEL_KINDS: Final = ("LINK", "NOT_THIS_PERSON")
 OUTPUT_COLUMNS: Final = (*COLUMNS, "decision_id", "decided_at")
-CALIBRATED: Final = "-cal-"  # <raw version>-cal-<digest>: calibration.calibrate's versions
 # The stored score is the match weight's probability, and the explanation's lines add up to the
 # match weight (both as the model computed them, kept as JSON numbers: exact); the tolerances
 # only absorb the order of a float sum.
@@ -160,13 +159,6 @@ def raw_version_of(model_version: str) -> str:
     return model_version
 
 
-def _probability(log2_odds: float) -> float:
-    if log2_odds >= 0:
-        return 1.0 / (1.0 + math.pow(2.0, -log2_odds))
-    odds = math.pow(2.0, log2_odds)  # a tiny probability underflows to 0, never overflows
-    return odds / (1.0 + odds)
-
-
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise Unrecoverable(f"{what} is not a finite number")
@@ -203,9 +195,9 @@ def recover(score: float | None, explanation: str | None, model_version: str) ->
     others = math.fsum(w for attribute, level, w in lines if attribute != "calibration")
     if abs(others - raw) > _WEIGHT_TOLERANCE * max(1.0, abs(raw)):
         raise Unrecoverable("an explanation whose lines do not add up to its match weight")
-    if abs(_probability(match_weight) - stored) > _SCORE_TOLERANCE:
+    if abs(probability(match_weight) - stored) > _SCORE_TOLERANCE:
         raise Unrecoverable("a stored score that is not its explanation's match weight")
-    return _probability(raw)
+    return probability(raw)
 
 
 async def collect(
