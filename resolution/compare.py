@@ -267,9 +267,13 @@ def person_as_record(person: RegistryRecord) -> ChildRecord:
 def _nickname(a: str, b: str) -> bool:
     if b in formal_names(a) or a in formal_names(b):
         return True
-    # Panggilan are mostly a syllable or two of the formal name: 'Iki' (Rizki), 'Nus' (Markus).
+    # Panggilan are mostly a syllable or two of the formal name: 'Iki' (Rizki), 'Nus' (Markus),
+    # 'Gus' (Agus). Its first letters leave two or more out: one less is another name (Farhan /
+    # Farhana, a twin's), not what the child is called.
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return len(short) >= 3 and (long_.endswith(short) or long_.startswith(short))
+    return len(short) >= 3 and (
+        long_.endswith(short) or (long_.startswith(short) and len(long_) - len(short) >= 2)
+    )
 
 
 def given_level(a: Name, b: Name) -> str:
@@ -319,11 +323,13 @@ def _slipped_nickname(a: str, b: str) -> bool:
     if n < _SHORTEST_CALL:
         return False
     calls = {normalize_name(call) for call in nicknames_of(long_)}
-    # A call name cut from the formal name leaves two letters or more out of it: one less is
-    # the name with another ending (Fitria / Fitrii, twins' names), not a call name.
-    for size in (n - 1, n, n + 1):
-        if _SHORTEST_CALL <= size <= len(long_) - 2:
-            calls.update((long_[:size], long_[-size:]))
+    # A call name cut from the formal name leaves two letters or more out of it, slip and all:
+    # one less is the name with another ending (Fitria / Fitrii, twins' names; Sariji read as
+    # Sarii+j of Sariijo) or another name (Hasan read as Hsan+a of Ikhsan), not a call name.
+    if n <= len(long_) - 2:
+        for size in (n - 1, n, n + 1):
+            if _SHORTEST_CALL <= size <= len(long_) - 2:
+                calls.update((long_[:size], long_[-size:]))
     if len(long_) <= _SHORTEST_CALL:
         calls.add(long_)  # a three-letter name is its own call name: 'Yri' for Tri
     calls.add(long_[-2:] * 2)

@@ -176,9 +176,28 @@ def test_a_reduplicated_call_name_reaches_the_call_syllable_level(
         ("Fitrii", "Fitria Agustina", "SIMILAR"),  # a twin's other ending, not a slip of "Fitri"
         ("Na", "Zainab Syamsul", "DIFFERENT"),  # two letters: too little to read a slip in
         ("Budi", "Bidu Santoso", "DIFFERENT"),
+        ("Sariji", "Sariijo Wibowo", "SIMILAR"),  # not Sarii (one letter short) and a j added
+        ("Hasan", "Ikhsan Setiawan", "DIFFERENT"),  # not Hsan (one letter short) and an a added
     ],
 )
 def test_typing_slips_in_a_given_name_or_a_call_name(written: str, full: str, level: str) -> None:
+    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
+    found = compare(record_side(ChildRecord(names=(written,))), person_side(person))
+    assert found["given_name"] == level
+
+
+@pytest.mark.parametrize(
+    ("written", "full", "level"),
+    [
+        ("Gus", "Agus Salim", "NICKNAME"),  # the last letters, one left out: a call name
+        ("Agus", "Agustinus Bere", "NICKNAME"),  # the first letters, five left out
+        ("Farhan", "Farhana Setiawan", "SIMILAR"),  # the first letters, one left out: a twin's
+        ("Farhana", "Farhan Setiawan", "SIMILAR"),  # either way round
+    ],
+)
+def test_a_call_name_cut_from_the_front_leaves_two_letters_out(
+    written: str, full: str, level: str
+) -> None:
     person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
     found = compare(record_side(ChildRecord(names=(written,))), person_side(person))
     assert found["given_name"] == level
