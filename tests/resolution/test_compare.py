@@ -106,6 +106,12 @@ def test_region_levels(codes: tuple[str, ...], level: str) -> None:
         ("Sri Wahjoeni", "OLD_SPELLING"),
         ("Wahyuni", "CALLED_NAME"),
         ("Siti Aminah", "DIFFERENT"),
+        # Two full names: one woman's if one's every name is in the other, two women's if they
+        # only share one (before: both CALLED_NAME, as if 'Sri' were what she is called).
+        ("Sri Wahyuni Lestari", "SIMILAR"),  # a name more
+        ("Sri Wahyuny", "SIMILAR"),  # a name misspelt
+        ("Sri Lestari", "DIFFERENT"),  # only 'Sri' shared
+        ("Dewi Wahyuni", "DIFFERENT"),  # only 'Wahyuni' shared
     ],
 )
 def test_mother_levels(mother: str, level: str) -> None:
