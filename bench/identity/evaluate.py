@@ -11,7 +11,10 @@ auto-suggest band's precision and recall and the false auto-suggest rate on reco
 match, per kind of variation and per kind of negative. A quarter of the queries have no match.
 
 ``--choose-bands`` prints, instead, precision/recall/false-auto for a grid of thresholds: run it
-on the TRAINING seed to choose weights.json's bands, never on the seed you report.
+on the TRAINING seed to choose weights.json's bands, never on the seed you report. ``--pool DIR``
+(repeatable) adds validation worlds: each one's grid, then the grid over all of them pooled —
+one world's few hundred no-match records (each 0.3 % of its false-auto rate) are too few to
+set a threshold by.
 """
 
 from __future__ import annotations
@@ -252,6 +255,16 @@ def threshold_grid(run: Run, thresholds: Iterable[float]) -> list[str]:
     return lines
 
 
+def pool(runs: Sequence[Run]) -> Run:
+    """One run's top candidates and query counts over several worlds (for the threshold grid)."""
+    pooled = Run(runs[0].name, runs[0].held_by)
+    for run in runs:
+        pooled.tops.extend(run.tops)
+        pooled.matchable["ALL"].queries += run.matchable["ALL"].queries
+        pooled.no_match["ALL"].queries += run.no_match["ALL"].queries
+    return pooled
+
+
 def write_labels(path: Path, run: Run, version: str) -> None:
     """The seeder's ground truth standing in for officers' decisions (LINK / NOT_THIS_PERSON)
     on every returned candidate; the kinds and warnings ride along for diagnosis."""
@@ -270,6 +283,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, help="an already seeded data directory")
     parser.add_argument("--weights", type=Path, help="weights.json (default: the shipped one)")
     parser.add_argument("--choose-bands", action="store_true")
+    parser.add_argument(
+        "--pool",
+        type=Path,
+        action="append",
+        default=[],
+        help="with --choose-bands: another seeded data directory (validation), pooled",
+    )
     parser.add_argument("--write", type=Path, help="also write the tables to this file")
     parser.add_argument(
         "--write-labels",
@@ -303,9 +323,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"labels written to {args.write_labels}")
         return 0
     if args.choose_bands:
-        grid = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+        grid = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.93, 0.95, 0.97, 0.98, 0.99)
         lines += ["Auto-suggest thresholds (top candidate):", ""]
         lines += threshold_grid(runs[0], grid)
+        pooled = [runs[0]]
+        for folder in args.pool:
+            run = evaluate(folder, (model,))[0][0]
+            lines += ["", f"Validation world {folder}:", "", *threshold_grid(run, grid)]
+            pooled.append(run)
+        if args.pool:
+            lines += ["", f"All {len(pooled)} worlds pooled:", ""]
+            lines += threshold_grid(pool(pooled), grid)
         print("\n".join(lines))
         return 0
     for run in runs:
