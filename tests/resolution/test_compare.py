@@ -154,6 +154,12 @@ def test_every_level_tuple_ends_with_missing() -> None:
     assert all(levels_[-1] == "MISSING" for levels_ in LEVELS.values())
 
 
+def _levels_against(full_name: str, written: str) -> dict[str, str]:
+    """The levels of a record of one written name against a person of that full name."""
+    person = RegistryRecord(**_with(full_name=full_name))  # type: ignore[arg-type]
+    return compare(record_side(ChildRecord(names=(written,))), person_side(person))
+
+
 @pytest.mark.parametrize(
     ("nick", "full", "level"),
     [("Nana", "Adriana Seran", "CALL_SYLLABLE"), ("Kaka", "Kartika Marni", "CALL_SYLLABLE")],
@@ -161,9 +167,7 @@ def test_every_level_tuple_ends_with_missing() -> None:
 def test_a_reduplicated_call_name_reaches_the_call_syllable_level(
     nick: str, full: str, level: str
 ) -> None:
-    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
-    found = compare(record_side(ChildRecord(names=(nick,))), person_side(person))
-    assert found["given_name"] == level
+    assert _levels_against(full, nick)["given_name"] == level
 
 
 @pytest.mark.parametrize(
@@ -187,9 +191,7 @@ def test_a_reduplicated_call_name_reaches_the_call_syllable_level(
     ],
 )
 def test_typing_slips_in_a_given_name_or_a_call_name(written: str, full: str, level: str) -> None:
-    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
-    found = compare(record_side(ChildRecord(names=(written,))), person_side(person))
-    assert found["given_name"] == level
+    assert _levels_against(full, written)["given_name"] == level
 
 
 @pytest.mark.parametrize(
@@ -204,9 +206,7 @@ def test_typing_slips_in_a_given_name_or_a_call_name(written: str, full: str, le
 def test_a_call_name_cut_from_the_front_leaves_two_letters_out(
     written: str, full: str, level: str
 ) -> None:
-    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
-    found = compare(record_side(ChildRecord(names=(written,))), person_side(person))
-    assert found["given_name"] == level
+    assert _levels_against(full, written)["given_name"] == level
 
 
 @pytest.mark.parametrize(
@@ -222,8 +222,7 @@ def test_a_call_name_cut_from_the_front_leaves_two_letters_out(
 def test_a_name_written_run_together_is_the_same_name(
     written: str, full: str, given: str, others: str
 ) -> None:
-    person = RegistryRecord(**_with(full_name=full))  # type: ignore[arg-type]
-    found = compare(record_side(ChildRecord(names=(written,))), person_side(person))
+    found = _levels_against(full, written)
     assert (found["given_name"], found["other_names"]) == (given, others)
 
 
