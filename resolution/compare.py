@@ -433,10 +433,10 @@ def _parent_pair(x: Parent, y: Parent) -> str:
         return "OLD_SPELLING"
     px, py = x.name, y.name
     if len(px.tokens) > 1 and len(py.tokens) > 1:
-        # Two full names are one woman's when one's every name is in the other (a middle name or
-        # a prefix left out, a name misspelt): 'Elisabeth Kase' / 'Elisabeth Nona Kase'. Only a
-        # name shared ('Yohana Fatima Tamelab' / 'Yohana Hege') is two women: on seeds 1 and 3
-        # not one of 1,380 such candidates was the child.
+        # Two full names are one parent's when one's every name is in the other (a middle name
+        # left out, a name misspelt): 'Elisabeth Kase' / 'Elisabeth Nona Kase'. Only a name
+        # shared ('Yohana Fatima Tamelab' / 'Yohana Hege') is two people: on seeds 1 and 3 not
+        # one of 1,380 such candidates was the child. (A call name against a full name is below.)
         short, long_ = sorted((px.tokens, py.tokens), key=len)
         within = all(any(_close(t, u) for u in long_) for t in short)
         return "SIMILAR" if within else "DIFFERENT"
