@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import permutations
 from typing import Final
 
 from rapidfuzz.distance import JaroWinkler
@@ -69,6 +70,7 @@ _SIMILAR_JW: Final = 0.92
 _SHORTEST_CALL: Final = 3  # a call name of two letters ('Na') says too little to read a slip in
 _ALIKE_JW: Final = 0.85
 _PARENT_JW: Final = 0.88
+_MOST_TOKENS: Final = 6  # longer names are paired greedily, not every way (6! at most)
 _PLACE_WORDS: Final = frozenset({"kota", "kabupaten", "kab", "kec", "desa", "kel"})
 # Bounded caches of the preparation (pure functions of their arguments, so a hit is exactly what
 # a fresh call would give): registry names and parents repeat a lot, and a batch or a server
@@ -433,13 +435,12 @@ def _parent_pair(x: Parent, y: Parent) -> str:
         return "OLD_SPELLING"
     px, py = x.name, y.name
     if len(px.tokens) > 1 and len(py.tokens) > 1:
-        # Two full names are one parent's when one's every name is in the other (a middle name
-        # left out, a name misspelt): 'Elisabeth Kase' / 'Elisabeth Nona Kase'. Only a name
+        # Two full names are one parent's when each name of the shorter is one of the other's
+        # (a middle name left out, a name misspelt, a call name: 'Elisabeth Kase' / 'Elisabeth
+        # Maria Kase', 'Yuni Sukarni' / 'Wahyuni Sukarni', 'Nur Aini' / 'Nuraini'). Only a name
         # shared ('Yohana Fatima Tamelab' / 'Yohana Hege') is two people: on seeds 1 and 3 not
-        # one of 1,380 such candidates was the child. (A call name against a full name is below.)
-        short, long_ = sorted((px.tokens, py.tokens), key=len)
-        within = all(any(_close(t, u) for u in long_) for t in short)
-        return "SIMILAR" if within else "DIFFERENT"
+        # one of 1,380 such candidates was the child. (One name against a full name: below.)
+        return "SIMILAR" if _one_within(px.tokens, py.tokens) else "DIFFERENT"
     if px.given and py.given:
         # A mother recorded by the name she is called: 'Yuni' for 'Wahyuni Sukarni'.
         if px.given == py.given or px.given in py.tokens or py.given in px.tokens:
@@ -453,6 +454,25 @@ def _parent_pair(x: Parent, y: Parent) -> str:
     ):
         return "SIMILAR"
     return "DIFFERENT"
+
+
+def _one_within(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether each token of the smaller set is a token of the other — the same, close, or a
+    call name of it — each matched to its own (a full name has a few tokens: every pairing is
+    tried), so the answer does not depend on which side is which."""
+    short, long_ = (tuple(a), tuple(b)) if len(a) <= len(b) else (tuple(b), tuple(a))
+    if len(long_) > _MOST_TOKENS:  # a name this long: each token takes the first free one
+        free = list(long_)
+        for t in short:
+            match = next((u for u in free if _close(t, u) or _nickname(t, u)), None)
+            if match is None:
+                return False
+            free.remove(match)
+        return True
+    return any(
+        all(_close(t, u) or _nickname(t, u) for t, u in zip(short, chosen, strict=False))
+        for chosen in permutations(long_, len(short))
+    )
 
 
 def _best(levels: tuple[str, ...], found: Iterable[str]) -> str:

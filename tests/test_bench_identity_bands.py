@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.bench_support import BENCH, load_bench
 
 evaluate = load_bench("bench_identity_evaluate", BENCH / "identity" / "evaluate.py")
@@ -37,3 +39,10 @@ def test_pooled_worlds_add_their_tops_and_their_queries() -> None:
     assert rows[2] == "| 0.960 | 100.0 % | 20.0 % | 0.0 % |"
     assert rows[3] == "| 0.850 | 75.0 % | 30.0 % | 10.0 % |"
     assert len(one.tops) == 2  # the worlds' own runs are left as they were
+
+
+def test_pool_is_refused_without_choose_bands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        evaluate.main(["--pool", "somewhere"])
+    assert exit_.value.code == 2
+    assert "--pool: only with --choose-bands" in capsys.readouterr().err

@@ -299,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed only)",
     )
     args = parser.parse_args(argv)
+    if args.pool and not args.choose_bands:
+        parser.error("--pool: only with --choose-bands")
     model = Model.load(args.weights) if args.weights else shipped()
     if args.write_labels:
         model = model.uncalibrated()

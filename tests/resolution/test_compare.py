@@ -118,6 +118,23 @@ def test_mother_levels(mother: str, level: str) -> None:
     assert levels(mother_names=(mother,))["mother"] == level
 
 
+@pytest.mark.parametrize(
+    ("written", "registered", "level"),
+    [
+        ("Yuni Sukarni", "Wahyuni Sukarni", "SIMILAR"),  # her call name and her family name
+        ("Nur Aini Lestari", "Nuraini Lestari", "SIMILAR"),  # the prefix written apart
+        ("Elisabeth Kase", "Elisabeth Maria Kase", "SIMILAR"),  # a middle name left out
+        ("Yohana Fatima Tamelab", "Yohana Hege", "DIFFERENT"),  # only a name shared
+        ("Maria Mariah", "Maria Nona Kase", "DIFFERENT"),  # 'Mariah' is not another 'Maria'
+        ("Maria Nona Kase", "Maria Mariah", "DIFFERENT"),  # ... either way round
+    ],
+)
+def test_two_full_names_of_a_mother(written: str, registered: str, level: str) -> None:
+    person = RegistryRecord(**_with(mother_name=registered))  # type: ignore[arg-type]
+    record = ChildRecord(names=("Budi",), mother_names=(written,))
+    assert compare(record_side(record), person_side(person))["mother"] == level
+
+
 def test_a_baby_named_after_its_mother_gives_the_mother() -> None:
     found = levels(names=("By. Ny. Sri Wahyuni",))
     assert found["mother"] == "EXACT"
