@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from resolution.calibration import Calibration
+from resolution.calibration import Calibration, probability
 from resolution.compare import (
     ATTRIBUTES,
     FAMILY_ATTRIBUTES,
@@ -307,7 +307,7 @@ class Model:
         # posterior says; its correction is an explanation line of its own.
         correction = self.calibration.log2_odds(posterior) - posterior if self.calibration else 0.0
         final = posterior + correction
-        score = 1.0 / (1.0 + 2.0 ** (-final))
+        score = probability(final)
         explanation = (
             Evidence("prior", "PRIOR", prior, _PRIOR_TEXT.format(n=self.priors.registry_size)),
             *pair.evidence_rows(*values),
@@ -328,7 +328,7 @@ class Model:
                         "CALIBRATION",
                         correction,
                         _CALIBRATION_TEXT.format(
-                            raw=1.0 / (1.0 + 2.0 ** (-posterior)),
+                            raw=probability(posterior),
                             score=score,
                             n=self.calibration.labels,
                         ),
