@@ -461,17 +461,18 @@ def _one_within(a: frozenset[str], b: frozenset[str]) -> bool:
     call name of it — each matched to its own (a full name has a few tokens: every pairing is
     tried), so the answer does not depend on which side is which."""
     short, long_ = (tuple(a), tuple(b)) if len(a) <= len(b) else (tuple(b), tuple(a))
+    fits = [[_close(t, u) or _nickname(t, u) for u in long_] for t in short]
     if len(long_) > _MOST_TOKENS:  # a name this long: each token takes the first free one
-        free = list(long_)
-        for t in short:
-            match = next((u for u in free if _close(t, u) or _nickname(t, u)), None)
+        free = list(range(len(long_)))
+        for row in fits:
+            match = next((j for j in free if row[j]), None)
             if match is None:
                 return False
             free.remove(match)
         return True
     return any(
-        all(_close(t, u) or _nickname(t, u) for t, u in zip(short, chosen, strict=False))
-        for chosen in permutations(long_, len(short))
+        all(row[j] for row, j in zip(fits, chosen, strict=True))
+        for chosen in permutations(range(len(long_)), len(short))
     )
 
 
