@@ -40,9 +40,14 @@ GIVEN_LEVELS: Final = (
 )  # fmt: skip
 # The other name tokens: family name, middle names, a father's name carried as surname.
 OTHER_LEVELS: Final = ("EXACT", "SIMILAR", "PARTIAL", "DIFFERENT", MISSING)
+# A date the record marks approximate is compared on levels of its own (APPROX_…): the same
+# gap means little under an approximation and much under a date written as known, and one set
+# of levels for both makes the first look like a namesake and the second like a match.
 BIRTH_DATE_LEVELS: Final = (
     "EXACT", "SWAPPED", "WITHIN_MONTH", "SAME_YEAR", "YEAR_OFF", "WITHIN_1_YEAR",
-    "YEAR_ONLY_SAME", "YEAR_ONLY_NEAR", "WITHIN_3_YEARS", "DIFFERENT", MISSING,
+    "APPROX_WITHIN_MONTH", "APPROX_SAME_YEAR", "APPROX_YEAR_OFF", "APPROX_WITHIN_1_YEAR",
+    "APPROX_WITHIN_3_YEARS", "YEAR_ONLY_SAME", "YEAR_ONLY_NEAR", "YEAR_ONLY_WITHIN_3_YEARS",
+    "WITHIN_3_YEARS", "DIFFERENT", MISSING,
 )  # fmt: skip
 SEX_LEVELS: Final = ("SAME", "DIFFERENT", MISSING)
 PLACE_LEVELS: Final = ("EXACT", "SIMILAR", "DIFFERENT", MISSING)
@@ -146,6 +151,7 @@ class Side:
     written_names: tuple[str, ...] = ()
     written_date: str | None = None
     written_places: tuple[str, ...] = ()
+    date_exact: bool = True  # False: ``birth_date`` is an approximation (the record says so)
 
     def values(self) -> dict[str, str | None]:
         """What this side says of each attribute, as the officer reads it in the explanation."""
@@ -208,6 +214,7 @@ def record_side(record: ChildRecord) -> Side:
         written_names=names,
         written_date=_written_date(record, year),
         written_places=_clean(record.birth_places),
+        date_exact=record.birth_date_exact,
     )
 
 
@@ -372,9 +379,11 @@ def birth_date_level(a: Side, b: Side) -> str:
         gap = abs(a.birth_year - b.birth_year)
         return (
             "YEAR_ONLY_SAME" if gap == 0 else "YEAR_ONLY_NEAR" if gap == 1
-            else "WITHIN_3_YEARS" if gap <= 3 else "DIFFERENT"
+            else "YEAR_ONLY_WITHIN_3_YEARS" if gap <= 3 else "DIFFERENT"
         )  # fmt: skip
     x, y = a.birth_date, b.birth_date
+    if not (a.date_exact and b.date_exact):
+        return _approximate_date_level(x, y)
     if x == y:
         return "EXACT"
     if x.year == y.year and x.month == y.day and x.day == y.month:
@@ -389,6 +398,21 @@ def birth_date_level(a: Side, b: Side) -> str:
     if days <= 366:
         return "WITHIN_1_YEAR"
     return "WITHIN_3_YEARS" if days <= 3 * 366 else "DIFFERENT"
+
+
+def _approximate_date_level(x: date, y: date) -> str:
+    """An approximation ("about March 2015", the year's first day for a year told) against a
+    date: how far, on the APPROX_ levels."""
+    days = abs(x.toordinal() - y.toordinal())
+    if days <= 31 or (x.year == y.year and x.month == y.day and x.day == y.month):
+        return "APPROX_WITHIN_MONTH"
+    if x.year == y.year:
+        return "APPROX_SAME_YEAR"
+    if x.month == y.month and x.day == y.day and abs(x.year - y.year) == 1:
+        return "APPROX_YEAR_OFF"
+    if days <= 366:
+        return "APPROX_WITHIN_1_YEAR"
+    return "APPROX_WITHIN_3_YEARS" if days <= 3 * 366 else "DIFFERENT"
 
 
 def place_level(a: Side, b: Side) -> str:

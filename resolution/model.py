@@ -61,10 +61,12 @@ _GOOD_NAME: Final = frozenset(
 )
 _NOT_THE_SAME_NAME: Final = frozenset({"SIMILAR", "ALIKE", "TOKEN_SHARED", "DIFFERENT"})
 _GOOD_PARENT: Final = frozenset({"EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR"})
-_CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
+_CLOSE_DATE: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH", "APPROX_WITHIN_MONTH"})
 # The date levels that do not set a twin apart from the child (all but a date that disagrees,
 # which points to an older or younger sibling instead).
-_TWIN_CANNOT_BE_TOLD: Final = frozenset(LEVELS["birth_date"]) - {"WITHIN_3_YEARS", "DIFFERENT"}
+_TWIN_CANNOT_BE_TOLD: Final = frozenset(LEVELS["birth_date"]) - {
+    "WITHIN_3_YEARS", "APPROX_WITHIN_3_YEARS", "YEAR_ONLY_WITHIN_3_YEARS", "DIFFERENT"
+}  # fmt: skip
 HARD_NEGATIVES: Final = frozenset({
     Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME,
     Warning_.SAME_FAMILY_OTHER_NAME,
@@ -426,6 +428,12 @@ _LEVEL_WORDS: Final = {
     "KEYSTROKE": "one typing slip apart",
     "NICKNAME_SLIP": "a call name, one typing slip apart",
     "CALL_SYLLABLE": "a call name made of the last syllable",
+    "APPROX_WITHIN_MONTH": "approximate, within a month",
+    "APPROX_SAME_YEAR": "approximate, the same year",
+    "APPROX_YEAR_OFF": "approximate, the same day a year apart",
+    "APPROX_WITHIN_1_YEAR": "approximate, within a year",
+    "APPROX_WITHIN_3_YEARS": "approximate, within three years",
+    "YEAR_ONLY_WITHIN_3_YEARS": "the year only, two or three years apart",
 }
 
 

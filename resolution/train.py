@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import hashlib
 import json
 import math
@@ -242,16 +243,32 @@ def random_pairs(
     return pair_levels((sides[i], person_side(persons[j])) for i, j in picks)
 
 
-def sibling_pairs(registry: Registry) -> tuple[np.ndarray, float]:
+def sibling_pairs(
+    registry: Registry, approximate_share: float = 0.0, rng: random.Random | None = None
+) -> tuple[np.ndarray, float]:
     """Level indexes of every ordered pair of registry children sharing a KK; siblings a child has
-    on average."""
+    on average.
+
+    The registry's dates are all written as known; a record's are approximate in
+    ``approximate_share`` of the records that carry a date, and a sibling compared with such a
+    record reaches the APPROX_ levels as often: that share of the pairs is compared with the left
+    side's date marked approximate (drawn by ``rng``).
+    """
     by_kk: dict[str, list[int]] = defaultdict(list)
     for i, (p, rel) in enumerate(zip(registry.persons, registry.relationship, strict=True)):
         if rel == "CHILD" and p.kk_number:
             by_kk[p.kk_number].append(i)
     ps = registry.persons
+    draw = (rng or random.Random(0)).random
+
+    def left(i: int) -> Side:
+        record = person_as_record(ps[i])
+        if approximate_share and draw() < approximate_share:
+            record = dataclasses.replace(record, birth_date_exact=False)
+        return record_side(record)
+
     pairs = [
-        (record_side(person_as_record(ps[i])), person_side(ps[j]))
+        (left(i), person_side(ps[j]))
         for members in by_kk.values()
         for i in members
         for j in members
@@ -259,6 +276,12 @@ def sibling_pairs(registry: Registry) -> tuple[np.ndarray, float]:
     ]
     children = sum(len(m) for m in by_kk.values())
     return pair_levels(pairs), len(pairs) / max(children, 1)
+
+
+def approximate_share(records: Sequence[ChildRecord]) -> float:
+    """Of the records that carry a birth date, the share whose date is marked approximate."""
+    dated = [r for r in records if r.birth_date is not None]
+    return sum(not r.birth_date_exact for r in dated) / len(dated) if dated else 0.0
 
 
 def given_name_frequencies(persons: Sequence[RegistryRecord], minimum: int = 3) -> dict[str, float]:
@@ -395,7 +418,7 @@ def gather(db_path: Path, random_seed: int = 1, n_random: int = RANDOM_PAIRS) ->
     if not persons:
         raise EmptyRegistry("the registry holds no person to learn from")
     u_levels = random_pairs(records, persons, n_random, rng)
-    sib_levels, siblings_per_child = sibling_pairs(registry)
+    sib_levels, siblings_per_child = sibling_pairs(registry, approximate_share(records), rng)
     neighbours = desa_pairs(persons, n_random // 2, rng)
     frequencies = given_name_frequencies(persons)
     blocks = MemoryBlocks(persons)

@@ -276,6 +276,28 @@ def test_the_namesake_record_finds_its_own_person(model: Model) -> None:
     assert answer.candidates[0].person == NAMESAKE
 
 
+def test_a_date_months_off_weighs_against_when_written_as_known(model: Model) -> None:
+    # Joko's name, sex and desa, no parent: born five months before what the record says. Said
+    # to be approximate, the gap is what an approximation does; written as the known day, it is
+    # what a namesake born another day does.
+    about = ChildRecord(
+        names=("Muhammad Joko Sutrisno",),
+        sex="M",
+        birth_date=date(2015, 1, 20),
+        birth_date_exact=False,
+        region_codes=(JOKO.region_code,),
+    )
+    written = dataclasses.replace(about, birth_date_exact=True)
+    approx, exact = model.score(about, JOKO), model.score(written, JOKO)
+    level = {e.attribute: e for e in approx.explanation}["birth_date"]
+    assert level.level == "APPROX_WITHIN_1_YEAR" and level.weight > 0
+    assert "approximate, within a year" in level.description
+    assert {e.attribute: e for e in exact.explanation}["birth_date"].level == "WITHIN_1_YEAR"
+    assert {e.attribute: e for e in exact.explanation}["birth_date"].weight < 0
+    assert approx.score > exact.score + 0.2
+    assert approx.band == Band.AUTO_SUGGEST and exact.band != Band.AUTO_SUGGEST
+
+
 def test_the_explanation_adds_up_to_the_match_weight_and_the_score(model: Model) -> None:
     for c in model.rank(STORY, REGISTRY, 5).candidates:
         assert sum(e.weight for e in c.explanation) == pytest.approx(c.match_weight)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +13,16 @@ import pytest
 
 from resolution.compare import ATTRIBUTES, LEVELS
 from resolution.model import Model
+from resolution.records import ChildRecord
 from resolution.train import (
     Evidence,
+    approximate_share,
     expectation_maximisation,
     level_frequencies,
     main,
+    read_registry,
     seed_world,
+    sibling_pairs,
     sibling_u,
     train,
     twin_names,
@@ -177,6 +183,33 @@ def test_training_on_a_seeded_world_learns_sensible_weights(world: Path) -> None
     assert result.summary["em_twins_per_child"] == pytest.approx(
         model.priors.twins_per_child, abs=1e-5
     )
+
+
+def test_siblings_are_compared_with_approximate_dates_as_often_as_records_carry_them(
+    world: Path,
+) -> None:
+    with sqlite3.connect(world) as db:
+        registry = read_registry(db)
+    column = ATTRIBUTES.index("birth_date")
+    approx = {i for i, level in enumerate(LEVELS["birth_date"]) if level.startswith("APPROX_")}
+    exact, _ = sibling_pairs(registry)
+    assert len(exact) and not approx.intersection(exact[:, column].tolist())
+    mixed, per_child = sibling_pairs(registry, 0.4, random.Random(3))
+    # Dates years apart are DIFFERENT either way; of the others, the share asked for.
+    near = mixed[:, column][mixed[:, column] != LEVELS["birth_date"].index("DIFFERENT")]
+    assert 0.35 < np.isin(near, sorted(approx)).mean() < 0.45
+    assert per_child == sibling_pairs(registry)[1]
+
+
+def test_the_approximate_share_counts_dated_records_only() -> None:
+    records = [
+        ChildRecord(birth_date=date(2014, 1, 1), birth_date_exact=False),
+        ChildRecord(birth_date=date(2014, 8, 17)),
+        ChildRecord(birth_year=2014),
+        ChildRecord(),
+    ]
+    assert approximate_share(records) == 0.5
+    assert approximate_share([ChildRecord()]) == 0.0
 
 
 def test_the_command_writes_a_weights_file(world: Path, tmp_path: Path) -> None:
