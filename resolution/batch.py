@@ -30,7 +30,11 @@ __all__ = ["RECORD_COLUMNS", "MatchReport", "match_file", "read_records", "run_m
 RECORD_COLUMNS: Final = (
     "record_id", "name", "nickname", "sex", "birth_date", "age_estimate", "birth_place",
     "region_code", "mother_name", "father_name",
+    # optional: the birth_date is an approximation (1/0, true/false, yes/no; blank: as written)
+    "birth_date_approximate",
 )  # fmt: skip
+_TRUE: Final = frozenset({"1", "true", "yes", "y"})
+_FALSE: Final = frozenset({"", "0", "false", "no", "n"})
 OUTPUT_COLUMNS: Final = ("record_id", "rank", "nik", "score", "band")
 _SEX: Final = {"L": "M", "M": "M", "P": "F", "F": "F"}
 _PARALLEL_FROM: Final = 100  # records; fewer are matched in this process
@@ -107,10 +111,12 @@ def _record(line: str, index: dict[str, int], width: int, as_of: date) -> ChildR
     if not record_id:
         raise RowError("record_id", "record_id is blank")
     birth, year = _birth(value("birth_date"), as_of)
+    approximate = _approximate(value("birth_date_approximate"), birth)
     return ChildRecord(
         names=tuple(n for n in (value("name"), value("nickname")) if n),
         sex=_sex(value("sex")),
         birth_date=birth,
+        birth_date_exact=not approximate,
         birth_year=year,
         age_estimate=_age(value("age_estimate")),
         as_of=as_of,
@@ -148,6 +154,21 @@ def _birth(text: str, as_of: date) -> tuple[date | None, int | None]:
         raise RowError("birth_date", "birth_date must be YYYY-MM-DD, YYYY or blank")
     birth = checked_day(text, "birth_date", as_of, "birth_date is after --as-of")
     return birth, birth.year
+
+
+def _approximate(text: str, birth: date | None) -> bool:
+    """Whether the row's birth_date is an approximation: the matcher weighs a gap from an
+    approximate date as approximations go, from a date written as known as a namesake's."""
+    flag = text.lower()
+    if flag not in _TRUE | _FALSE:
+        raise RowError(
+            "birth_date_approximate", "birth_date_approximate must be 1/0, true/false or blank"
+        )
+    if flag in _TRUE and birth is None:
+        raise RowError(
+            "birth_date_approximate", "birth_date_approximate needs a birth_date (YYYY-MM-DD)"
+        )
+    return flag in _TRUE
 
 
 def _age(text: str) -> float | None:

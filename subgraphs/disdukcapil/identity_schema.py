@@ -230,6 +230,11 @@ class IdentityRecordInput:
     other_names: list[str] = strawberry.field(default_factory=list)
     sex: str | None = strawberry.field(default=None, description="M / F (or L / P).")
     birth_date: str | None = strawberry.field(default=None, description="YYYY-MM-DD.")
+    birth_date_approximate: bool = strawberry.field(
+        default=False,
+        description="The birthDate is an approximation ('about March 2015'): a gap from it "
+        "weighs as approximations go, not as against a date written as known.",
+    )
     birth_year: int | None = None
     age_estimate: float | None = strawberry.field(default=None, description="Years, today.")
     birth_place: str | None = None
@@ -309,11 +314,14 @@ def match_record(data: IdentityRecordInput) -> MatchRecord:
         *(n for other in data.other_names for n in _name(other, "otherNames")),
     )
     born = _birth_date(data.birth_date)
+    if data.birth_date_approximate and born is None:
+        raise BadUserInput("birthDateApproximate needs a birthDate", field="birthDateApproximate")
     region = None if _blank(data.region_code) else validation.region_code(data.region_code or "")
     return MatchRecord(
         names=names,
         sex=_sex(data.sex),
         birth_date=born,
+        birth_date_exact=not data.birth_date_approximate,
         birth_year=_birth_year(data.birth_year, born),
         age_estimate=_age(data.age_estimate),
         as_of=date.today(),

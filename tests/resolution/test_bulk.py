@@ -18,6 +18,7 @@ import pytest
 from conftest import drop_postgres_database, postgres_available, recreate_postgres_database
 from sqlalchemy import text
 
+from resolution.batch import read_records
 from resolution.blocking import registry_keys
 from resolution.bulk import RegistryFileError, Reject, import_registry
 from resolution.names import normalize_name
@@ -356,6 +357,30 @@ def test_match_writes_ranked_candidates_and_reports_bad_rows(
         assert 0.0 <= float(row["score"]) <= 1.0
         assert row["band"] in {"AUTO_SUGGEST", "REVIEW", "UNLIKELY"}
         assert 1 <= int(row["rank"]) <= 3
+
+
+def test_match_reads_whether_a_birth_date_is_approximate(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "records.csv",
+        [
+            "A,Rizki,,L,2016-08-03,,,,,,1",
+            "B,Rizki,,L,2016-08-03,,,,,,",  # blank: the date as written
+            "C,Rizki,,L,2016-08-03,,,,,,False",
+            "D,Rizki,,L,2016,,,,,,yes",  # a year alone is no date to approximate
+            "E,Rizki,,L,2016-08-03,,,,,,maybe",
+        ],
+        RECORD_HEADER + ",birth_date_approximate",
+    )
+    records, rejects = read_records(path, date(2026, 11, 1))
+    exact = {r.record_id: r.birth_date_exact for _, r in records}
+    assert exact == {"A": False, "B": True, "C": True}
+    assert [(r.line, r.field) for r in rejects] == [
+        (5, "birth_date_approximate"),
+        (6, "birth_date_approximate"),
+    ]
+    # Without the column every date is as written.
+    plain = write(tmp_path / "plain.csv", ["A,Rizki,,L,2016-08-03,,,,,"], RECORD_HEADER)
+    assert [r.birth_date_exact for _, r in read_records(plain, date(2026, 11, 1))[0]] == [True]
 
 
 def test_match_splits_a_large_batch_over_processes_in_input_order(

@@ -709,6 +709,26 @@ async def test_a_typed_in_record_gets_candidates(make_client: Any) -> None:
     assert isinstance(blank["matchIdentity"]["candidates"], list)
 
 
+async def test_a_typed_in_date_said_to_be_approximate_is_weighed_as_one(make_client: Any) -> None:
+    # Joko's name, sex and desa, a date five months after his birthday: written as known, a
+    # namesake's date; said to be approximate ("about January 2015"), what approximations do.
+    client = await _client(make_client)
+    record = {"name": "Muhammad Joko Sutrisno", "sex": "L", "regionCode": "21.71.09.1002"}
+    query = """query($record: IdentityRecordInput!) { matchIdentity(record: $record) {
+      candidates { score person { nik } explanation { attribute level } } } }"""
+    scores = {}
+    for approximate in (False, True):
+        data = await client.data(
+            query,
+            record={**record, "birthDate": "2015-01-20", "birthDateApproximate": approximate},
+        )
+        joko = next(c for c in data["matchIdentity"]["candidates"] if c["person"]["nik"] == JOKO)
+        levels = {e["attribute"]: e["level"] for e in joko["explanation"]}
+        scores[approximate] = joko["score"], levels["birth_date"]
+    assert scores[False][1] == "WITHIN_1_YEAR" and scores[True][1] == "APPROX_WITHIN_1_YEAR"
+    assert scores[True][0] > scores[False][0] + 0.2
+
+
 @pytest.mark.parametrize(
     ("record", "field"),
     [
@@ -722,6 +742,7 @@ async def test_a_typed_in_record_gets_candidates(make_client: Any) -> None:
         ({"birthYear": date.today().year + 1}, "birthYear"),
         ({"birthDate": "2014-08-17", "birthYear": 2015}, "birthYear"),
         ({"ageEstimate": -1}, "ageEstimate"),
+        ({"birthYear": 2014, "birthDateApproximate": True}, "birthDateApproximate"),
         ({"name": "x" * 121}, "name"),
     ],
 )
