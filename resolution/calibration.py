@@ -191,7 +191,10 @@ def read_labels(path: Path, raw_version: str) -> tuple[list[float], list[bool]]:
 
 def calibrate(weights_path: Path, labels_path: Path, out: Path | None = None) -> dict[str, Any]:
     """Fit the map on a label file and write it into weights.json (a new version); the summary."""
+    from resolution.model import Model  # the model imports this module
+
     data: dict[str, Any] = json.loads(weights_path.read_text(encoding="utf-8"))
+    Model.from_json(data)  # ValueError: not weights this matcher can use
     previous = data.get("calibration")
     raw_version = str(previous["raw_version"]) if previous else str(data["version"])
     scores, labels = read_labels(labels_path, raw_version)

@@ -139,6 +139,9 @@ class Model:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Model:
+        """The weights artifact read; ValueError for one whose attributes or levels are not this
+        matcher's (weights trained before a level was added would score by the wrong column)."""
+        _check_levels(data.get("attributes"))
         attributes = {
             name: AttributeWeights(
                 tuple(a["m"]),
@@ -342,6 +345,22 @@ class Model:
         )
         warnings = pair.warnings()
         return Candidate(person, score, self.band(score, warnings), final, explanation, warnings)
+
+
+def _check_levels(attributes: Any) -> None:
+    if not isinstance(attributes, dict) or set(attributes) != set(ATTRIBUTES):
+        raise ValueError(f"weights: attributes must be exactly {', '.join(ATTRIBUTES)}")
+    for name, weights in attributes.items():
+        levels = LEVELS[name]
+        if weights.get("levels") is not None and list(weights["levels"]) != list(levels):
+            raise ValueError(
+                f"weights: {name}'s levels are not this matcher's ({', '.join(levels)}): "
+                "weights trained by another version; retrain (satu-anak identity train)"
+            )
+        for key in ("m", "u", "u_sibling", "u_desa", "u_twin"):
+            values = weights.get(key)
+            if (key in ("m", "u") or values) and len(values or ()) != len(levels):
+                raise ValueError(f"weights: {name}.{key} needs {len(levels)} probabilities")
 
 
 # (evidence rows, log2 Bayes factor, family term): a Pair without its levels.

@@ -171,3 +171,33 @@ def test_the_command_reports_bad_labels_and_leaves_the_weights_alone(
     assert "not UTF-8" in err and "cannot be read" in err
     assert weights.read_bytes() == before
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_weights_of_another_matcher_version_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Weights trained before the approximate-date levels: one level list shorter. Read as they
+    # are, every date after the sixth level would be scored by another level's probabilities.
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    date = data["attributes"]["birth_date"]
+    keep = [i for i, level in enumerate(date["levels"]) if not level.startswith("APPROX_")]
+    for key in ("levels", "m", "u", "u_sibling"):
+        date[key] = [date[key][i] for i in keep]
+    with pytest.raises(ValueError, match="birth_date's levels are not this matcher's"):
+        Model.from_json(data)
+    date.pop("levels")  # no level names at all: the lengths still tell
+    with pytest.raises(ValueError, match=r"birth_date\.m needs 17 probabilities"):
+        Model.from_json(data)
+    weights = tmp_path / "old.json"
+    weights.write_text(json.dumps(data), encoding="utf-8")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("model_version,raw_score,decision\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        calibration.main(["--labels", str(labels), "--weights", str(weights)])
+    assert stop.value.code == 2
+    assert "--weights: not a weights file" in capsys.readouterr().err
+    assert json.loads(weights.read_text(encoding="utf-8")) == data
+    missing = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    del missing["attributes"]["kk"]
+    with pytest.raises(ValueError, match="attributes must be exactly"):
+        Model.from_json(missing)
