@@ -162,7 +162,8 @@ def _approximate(text: str, birth: date | None) -> bool:
     flag = text.lower()
     if flag not in _TRUE | _FALSE:
         raise RowError(
-            "birth_date_approximate", "birth_date_approximate must be 1/0, true/false or blank"
+            "birth_date_approximate",
+            "birth_date_approximate must be 1/0, true/false, yes/no or blank",
         )
     if flag in _TRUE and birth is None:
         raise RowError(

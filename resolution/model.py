@@ -352,14 +352,22 @@ def _check_levels(attributes: Any) -> None:
         raise ValueError(f"weights: attributes must be exactly {', '.join(ATTRIBUTES)}")
     for name, weights in attributes.items():
         levels = LEVELS[name]
-        if weights.get("levels") is not None and list(weights["levels"]) != list(levels):
+        if not isinstance(weights, dict):
+            raise ValueError(f"weights: {name} is not an object of probabilities")
+        if weights.get("levels") is not None and weights["levels"] != list(levels):
             raise ValueError(
                 f"weights: {name}'s levels are not this matcher's ({', '.join(levels)}): "
                 "weights trained by another version; retrain (satu-anak identity train)"
             )
         for key in ("m", "u", "u_sibling", "u_desa", "u_twin"):
             values = weights.get(key)
-            if (key in ("m", "u") or values) and len(values or ()) != len(levels):
+            if key not in ("m", "u") and not values:
+                continue  # an optional u this attribute does not have
+            if not (
+                isinstance(values, list)
+                and len(values) == len(levels)
+                and all(isinstance(v, int | float) and 0 < v <= 1 for v in values)
+            ):
                 raise ValueError(f"weights: {name}.{key} needs {len(levels)} probabilities")
 
 

@@ -201,3 +201,8 @@ def test_weights_of_another_matcher_version_are_refused(
     del missing["attributes"]["kk"]
     with pytest.raises(ValueError, match="attributes must be exactly"):
         Model.from_json(missing)
+    for broken in ("m", [0.5] * 16 + ["x"], [0.0] * 17, [2.0] * 17):
+        bad = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+        bad["attributes"]["birth_date"]["m"] = broken
+        with pytest.raises(ValueError, match=r"birth_date\.m needs 17 probabilities"):
+            Model.from_json(bad)
