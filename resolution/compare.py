@@ -381,9 +381,18 @@ def birth_date_level(a: Side, b: Side) -> str:
             "YEAR_ONLY_SAME" if gap == 0 else "YEAR_ONLY_NEAR" if gap == 1
             else "YEAR_ONLY_WITHIN_3_YEARS" if gap <= 3 else "DIFFERENT"
         )  # fmt: skip
-    x, y = a.birth_date, b.birth_date
-    if not (a.date_exact and b.date_exact):
-        return _approximate_date_level(x, y)
+    level = _date_gap(a.birth_date, b.birth_date)
+    if (a.date_exact and b.date_exact) or level == "DIFFERENT":
+        return level
+    # An approximation ("about March 2015", the year's first day for a year told): the same gaps
+    # on the APPROX_ levels, the day itself (or its day and month swapped) only "within a month".
+    return "APPROX_WITHIN_MONTH" if level in _ON_THE_DAY else f"APPROX_{level}"
+
+
+_ON_THE_DAY: Final = frozenset({"EXACT", "SWAPPED", "WITHIN_MONTH"})
+
+
+def _date_gap(x: date, y: date) -> str:
     if x == y:
         return "EXACT"
     if x.year == y.year and x.month == y.day and x.day == y.month:
@@ -398,21 +407,6 @@ def birth_date_level(a: Side, b: Side) -> str:
     if days <= 366:
         return "WITHIN_1_YEAR"
     return "WITHIN_3_YEARS" if days <= 3 * 366 else "DIFFERENT"
-
-
-def _approximate_date_level(x: date, y: date) -> str:
-    """An approximation ("about March 2015", the year's first day for a year told) against a
-    date: how far, on the APPROX_ levels."""
-    days = abs(x.toordinal() - y.toordinal())
-    if days <= 31 or (x.year == y.year and x.month == y.day and x.day == y.month):
-        return "APPROX_WITHIN_MONTH"
-    if x.year == y.year:
-        return "APPROX_SAME_YEAR"
-    if x.month == y.month and x.day == y.day and abs(x.year - y.year) == 1:
-        return "APPROX_YEAR_OFF"
-    if days <= 366:
-        return "APPROX_WITHIN_1_YEAR"
-    return "APPROX_WITHIN_3_YEARS" if days <= 3 * 366 else "DIFFERENT"
 
 
 def place_level(a: Side, b: Side) -> str:
