@@ -367,6 +367,48 @@ def twin_names(learned: list[float], among_siblings: list[float]) -> list[float]
     ] + [1.0]
 
 
+# Birth-date levels from the nearest to the farthest, one chain per kind of date (a date written
+# as known, an approximation, a year alone); SWAPPED and YEAR_OFF are slips, not distances, and
+# DIFFERENT is every chain's end.
+DATE_CHAINS: Final = (
+    ("EXACT", "WITHIN_MONTH", "SAME_YEAR", "WITHIN_1_YEAR", "WITHIN_3_YEARS"),
+    ("APPROX_WITHIN_MONTH", "APPROX_SAME_YEAR", "APPROX_WITHIN_1_YEAR", "APPROX_WITHIN_3_YEARS"),
+    ("YEAR_ONLY_SAME", "YEAR_ONLY_NEAR", "YEAR_ONLY_WITHIN_3_YEARS"),
+)
+
+
+def closer_counts_more(m: list[float], u: list[float]) -> list[float]:
+    """The birth date's m with its Bayes factor m/u never rising with the distance along each of
+    ``DATE_CHAINS``: where a nearer level's m/u is below a farther one's, the levels between are
+    pooled (adjacent violators: Σm / Σu) and each takes u times the pooled ratio, so that the
+    chain's m still sums to what EM counted.
+
+    A date a month from the person is never weaker evidence than one half a year from it; a
+    world whose approximations are rarely that close (the seeder's are 1–8 months off, or the
+    year's first day) would otherwise teach the officer's explanation that "approximate, within a
+    month" adds less than "approximate, the same year".
+    """
+    result = list(m)
+    levels = LEVELS["birth_date"]
+    for chain in DATE_CHAINS:
+        index = [levels.index(level) for level in chain]
+        blocks: list[list[int]] = []  # pooled runs of the chain, nearest first
+        for i in index:
+            blocks.append([i])
+            while len(blocks) > 1 and _ratio(m, u, blocks[-2]) < _ratio(m, u, blocks[-1]):
+                last = blocks.pop()
+                blocks[-1].extend(last)
+        for block in blocks:
+            ratio = _ratio(m, u, block)
+            for i in block:
+                result[i] = u[i] * ratio
+    return result
+
+
+def _ratio(m: list[float], u: list[float], block: list[int]) -> float:
+    return sum(m[i] for i in block) / sum(u[i] for i in block)
+
+
 def initial_m() -> dict[str, list[float]]:
     """A starting point for EM: agreement likely, each weaker level half as likely."""
     result = {}
@@ -524,6 +566,7 @@ def expectation_maximisation(
         p_twin = (1.0 - p_match) * np.exp(l_twin - l_other)
         twins = float(p_twin.sum())
         new_m = {a: level_probs(j, p_match) for j, a in enumerate(ATTRIBUTES)}
+        new_m["birth_date"] = closer_counts_more(new_m["birth_date"], u["birth_date"])
         # Only the name is learned: a twin's sex compares as a sibling's does (the registry's
         # siblings say how often). Learned too, the sex made the twin class "a child of the
         # other sex", and same-sex twins matches with an unknown name (a test's world).

@@ -15,8 +15,10 @@ from resolution.compare import ATTRIBUTES, LEVELS
 from resolution.model import Model
 from resolution.records import ChildRecord
 from resolution.train import (
+    DATE_CHAINS,
     Evidence,
     approximate_share,
+    closer_counts_more,
     expectation_maximisation,
     level_frequencies,
     main,
@@ -199,6 +201,33 @@ def test_siblings_are_compared_with_approximate_dates_as_often_as_records_carry_
     near = mixed[:, column][mixed[:, column] != LEVELS["birth_date"].index("DIFFERENT")]
     assert 0.35 < np.isin(near, sorted(approx)).mean() < 0.45
     assert per_child == sibling_pairs(registry)[1]
+
+
+def test_a_nearer_date_never_counts_less_than_a_farther_one() -> None:
+    levels = LEVELS["birth_date"]
+    m = [0.01] * len(levels)
+    u = [0.02] * len(levels)
+    near, same_year = levels.index("APPROX_WITHIN_MONTH"), levels.index("APPROX_SAME_YEAR")
+    m[near], m[same_year] = 0.006, 0.23  # a world whose approximations are never that close
+    u[near], u[same_year] = 0.002, 0.01
+    fixed = closer_counts_more(m, u)
+    pooled = (0.006 + 0.23) / (0.002 + 0.01)
+    assert fixed[near] / u[near] == pytest.approx(pooled)
+    assert fixed[same_year] / u[same_year] == pytest.approx(pooled)
+    assert fixed[near] + fixed[same_year] == pytest.approx(m[near] + m[same_year])
+    # Levels off every chain (slips, DIFFERENT, MISSING) and chains already in order: as they were.
+    for level in ("SWAPPED", "YEAR_OFF", "DIFFERENT", "MISSING", "EXACT"):
+        assert fixed[levels.index(level)] == m[levels.index(level)]
+    assert closer_counts_more(fixed, u) == pytest.approx(fixed)
+
+
+def test_the_trained_date_weights_fall_with_the_distance(world: Path) -> None:
+    weights = train(world, n_random=20_000).weights["attributes"]["birth_date"]  # type: ignore[index]
+    factors = np.array(weights["m"]) / np.array(weights["u"])
+    ratio = dict(zip(LEVELS["birth_date"], factors, strict=True))
+    for chain in DATE_CHAINS:
+        along = [ratio[level] for level in chain]
+        assert along == sorted(along, reverse=True), chain
 
 
 def test_the_approximate_share_counts_dated_records_only() -> None:
