@@ -60,6 +60,9 @@ NEIGHBOURHOOD_CAP: Final = 100
 # nearest the written year first.
 CALL_NAME_DAY_CAP: Final = 60
 MIN_NAME_END: Final = 2  # one letter ends every other name: no filter at all
+# An approximate date ("about March", or the 1st of January or July of the year) is within a
+# year of the day: the reach of a call name's national range over the birth-date index.
+APPROXIMATE_REACH_DAYS: Final = 366
 
 # Birth-year windows: half-widths around what the record says.
 EXACT_DATE_SLACK: Final = 1  # a written date is still off by a year now and then
@@ -119,6 +122,11 @@ class BlockKind(StrEnum):
     # Only a call name: the nation's children born on the day whose called name ends or
     # begins as the call name does.
     CALL_NAME_DAY = "call_name_day"
+    # The desa's children born on the written day, whatever their name.
+    DESA_DAY = "desa_day"
+    # Only a call name and an approximate date or a year: the nation's children born near it
+    # whose called name ends or begins as the call name does.
+    CALL_NAME_NEAR = "call_name_near"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +157,7 @@ class Block:
     sex: str | None = None  # a filter, for the one block that has no name to narrow by
     also: tuple[tuple[KeyColumn, str], ...] = ()  # further keys the rows must carry (filters)
     birth_dates: tuple[date, ...] = ()  # a filter: born on one of these days
+    born_between: tuple[date, date] | None = None  # a filter: born within these days (inclusive)
 
     @property
     def order_year(self) -> int | None:
@@ -167,6 +176,8 @@ class Block:
             parts.append(f"region {self.region}*")
         if self.birth_dates:
             parts.append(f"{len(self.birth_dates)} days")
+        if self.born_between is not None:
+            parts.append(f"born {self.born_between[0]}..{self.born_between[1]}")
         if self.sex is not None:
             parts.append(f"sex {self.sex}")
         return f"{self.kind}: {', '.join(parts)} (≤{self.cap})"
@@ -183,6 +194,7 @@ def query_blocks(record: ChildRecord) -> list[Block]:
     if record.kk_number and record.kk_number.strip():
         kk = record.kk_number.strip()
         blocks.append(Block(BlockKind.FAMILY, KeyColumn.KK, kk, cap=FAMILY_CAP))
+    blocks.extend(_desa_day_blocks(area, record))
     formal_mothers = [m for m in mothers if len(m) > CALL_NAME_LENGTH]
     if years is not None and not formal_mothers and not record.kk_number and names.only_call_names:
         # Nothing but call names: the desa's children are the likeliest place, so they come
@@ -191,7 +203,7 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         # ... and a family that moved: the nation's children born on the day, of that sex,
         # whose called name ends or begins as the call name does ("Nana" ← Mardiana, "Rul" ←
         # Masrul, "Gab" ← Gabriel).
-        blocks.extend(_call_name_day_blocks(names, record))
+        blocks.extend(_call_name_day_blocks(names, mothers, record))
     for key in names.given:
         blocks.extend(
             _name_blocks(BlockKind.GIVEN_NAME, key, years, area, national=True, sex=record.sex)
@@ -212,6 +224,15 @@ def query_blocks(record: ChildRecord) -> list[Block]:
     for key in names.given:
         blocks.extend(_spelling_blocks(key, years, area))
         blocks.extend(_second_token_blocks(key, years))
+    if not mothers and not record.kk_number and not _written_day(record):
+        # Nothing else reaches a family that moved (no mother, no KK, no written day to narrow
+        # the nation by): the called name one letter off, nationally, of the record's sex.
+        for key in names.given:
+            blocks.extend(_national_spelling_blocks(key, years, record.sex))
+    if years is not None and not formal_mothers and not record.kk_number and names.only_call_names:
+        # Last, with what is left of the store's people cap: a call name and an approximate
+        # date or a year, the nation's children born near it (wide: cut to the nearest years).
+        blocks.extend(_call_name_near_blocks(names, record))
     for key in names.others:
         blocks.extend(_other_token_blocks(key, years, area))
     return list(dict.fromkeys(blocks))
@@ -481,7 +502,24 @@ def _neighbourhood_blocks(years: YearWindow, area: _Area, sex: str | None) -> It
         )
 
 
-def _call_name_day_blocks(names: _NameKeys, record: ChildRecord) -> Iterator[Block]:
+def _desa_day_blocks(area: _Area, record: ChildRecord) -> Iterator[Block]:
+    """The desa's children born on the written day (or with day and month swapped), whatever
+    they are called: a name garbled past every key ("Sidko" for Fransiskus) of a child still
+    in its desa. A few people a desa, read by the region index."""
+    if record.birth_date is None or not record.birth_date_exact:
+        return
+    window = year_window(record)
+    assert window is not None  # a record with a date has a window
+    days = _same_days(record.birth_date, window)
+    for desa in area.desa:
+        yield Block(
+            BlockKind.DESA_DAY, KeyColumn.REGION, desa, window, None, TIGHT_CAP, birth_dates=days
+        )
+
+
+def _call_name_day_blocks(
+    names: _NameKeys, mothers: tuple[str, ...], record: ChildRecord
+) -> Iterator[Block]:
     """A call name made from the end of the formal name ("Nana" ← Mardiana, "Fafa" ← Zalfa,
     "Rul" ← Masrul, "Dan" ← Muhammad Zidan) or its beginning ("Gab" ← Gabriel), of a family
     that moved to another desa, with no mother nor KK to look up by: no key the registry is
@@ -509,6 +547,71 @@ def _call_name_day_blocks(names: _NameKeys, record: ChildRecord) -> Iterator[Blo
                 BlockKind.CALL_NAME_DAY, KeyColumn.NAME, key, window, cap=CALL_NAME_DAY_CAP,
                 match=Match.PREFIX, sex=record.sex, birth_dates=days,
             )  # fmt: skip
+    for key in mothers:
+        # The mother known by a call name too ("By. Ny. Dada" ← Zuraida): her children born on
+        # the day whose mother's called name ends so (the birth-date index carries that key).
+        end = call_name_end(key)
+        if len(end) >= MIN_NAME_END:
+            yield Block(
+                BlockKind.CALL_NAME_DAY, KeyColumn.MOTHER, end, window, cap=CALL_NAME_DAY_CAP,
+                match=Match.SUFFIX, sex=record.sex, birth_dates=days,
+            )  # fmt: skip
+
+
+def _call_name_near_blocks(names: _NameKeys, record: ChildRecord) -> Iterator[Block]:
+    """The same call names where the record has no written day to narrow the nation by, only an
+    approximate date or a year: the nation's children of its sex born near it whose called name
+    ends as the call name does ("Jiji" ← Darmaji, "Hot" ← Marihot), over the birth-date index's
+    range (which carries the key and the sex), nearest the year first; and those whose called
+    name begins so ("Orp" ← Orpa), over the name-key index, within the window."""
+    span = _near_days(record)
+    window = year_window(record)
+    if window is None or _written_day(record):
+        return
+    for key in names.given:
+        end = call_name_end(key)
+        if span is not None and len(end) >= MIN_NAME_END:
+            yield Block(
+                BlockKind.CALL_NAME_NEAR, KeyColumn.NAME, end, window, cap=CALL_NAME_DAY_CAP,
+                match=Match.SUFFIX, sex=record.sex, born_between=span,
+            )  # fmt: skip
+        if len(key) >= MIN_SPELLING_KEY:
+            yield Block(
+                BlockKind.CALL_NAME_NEAR, KeyColumn.NAME, key, window, cap=LOOSE_CAP,
+                match=Match.PREFIX, sex=record.sex,
+            )  # fmt: skip
+
+
+def _written_day(record: ChildRecord) -> bool:
+    return record.birth_date is not None and record.birth_date_exact
+
+
+def _near_days(record: ChildRecord) -> tuple[date, date] | None:
+    """The days an approximate date or a year reaches: within a year of an approximate date
+    (a guess some months off, or the 1st of January or July of the year), the year a year
+    names; None for a written day (the day blocks serve it) or an age estimate (too many
+    years for a range over the whole nation)."""
+    if record.birth_date is not None:
+        if record.birth_date_exact:
+            return None
+        reach = timedelta(days=APPROXIMATE_REACH_DAYS)
+        return (record.birth_date - reach, record.birth_date + reach)
+    if record.birth_year is not None:
+        return (date(record.birth_year, 1, 1), date(record.birth_year, MONTHS, 31))
+    return None
+
+
+def _national_spelling_blocks(
+    key: str, years: YearWindow | None, sex: str | None
+) -> Iterator[Block]:
+    """The called name one letter off ("Gbariel" ← Gabriel) anywhere in the nation within the
+    window, of the record's sex: a typo in the name of a family that moved."""
+    if len(key) < MIN_SPELLING_KEY or years is None:
+        return
+    yield Block(
+        BlockKind.SPELLING, KeyColumn.NAME, key, years, None, LOOSE_CAP,
+        match=Match.ANY_OF, keys=tuple(sorted(_one_letter_off(key))), sex=sex,
+    )  # fmt: skip
 
 
 def call_name_end(key: str) -> str:
@@ -580,12 +683,21 @@ class _NameKeys:
                     others[_key(token)] = None
             for first, second in itertools.pairwise(tokens):
                 others[_key(first + second)] = None  # "Nur Haliza" filed as "Nurhaliza"
-            for token in tokens:
-                for left, right in _run_together(token):
+            # Split as written too: the spelling rules may rewrite the join itself
+            # ("Ahmadjasman" reads as "ahmajasman": dj → j), hiding the prefix it begins with.
+            written = ("".join(c for c in w if c.isalpha()) for w in name.lower().split())
+            for token in dict.fromkeys([*tokens, *(w for w in written if w not in tokens)]):
+                parts = _run_together(token)
+                for left, right in parts:
                     if right and left:
                         splits[(left, right)] = None
                     else:  # "Muhammadbima": the name after the prefix is the called one
                         given[left or right] = None
+                two = [left for left, right in parts if left and right]
+                if two and _key(token) == called:
+                    # The called name run into the next ("Khairunnisakhairunnisa"): the
+                    # longest known given name it begins with is the one it is called by.
+                    given[two[-1]] = None
         for father in father_names:
             # A father's called name often closes the child's name (Malay, Minang habit).
             called = _key(parse_name(father).given or "")

@@ -204,6 +204,9 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
                 params[f"d{number}_{i}"] = day
             marks = ", ".join(f":d{number}_{i}" for i in range(len(block.birth_dates)))
             where.append(f"birth_date IN ({marks})")
+        if block.born_between is not None:
+            params[f"b{number}_0"], params[f"b{number}_1"] = block.born_between
+            where.append(f"birth_date BETWEEN :b{number}_0 AND :b{number}_1")
         if block.sex is not None:
             params[f"s{number}"] = block.sex
             where.append(f"sex = :s{number}")

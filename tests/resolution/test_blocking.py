@@ -225,8 +225,73 @@ def test_a_call_name_alone_looks_up_the_nations_children_born_on_the_day_whose_n
     assert on_the_day(dataclasses.replace(nana, kk_number="1306020109160001")) == []
     assert on_the_day(dataclasses.replace(nana, names=("Mardiana",))) == []
     assert on_the_day(dataclasses.replace(nana, birth_date=None, birth_year=2012)) == []
-    # A mother known by her call name only still leaves the call name to look up by.
-    assert len(on_the_day(dataclasses.replace(nana, mother_names=("Kaka",)))) == 2
+    # A mother known by her call name only still leaves the call name to look up by, and her
+    # call name's end is looked up among the mothers of the children born on the day.
+    kaka = [b for b in query_blocks(dataclasses.replace(nana, mother_names=("Kaka",)))
+            if b.kind is BlockKind.CALL_NAME_DAY]  # fmt: skip
+    assert [(b.column, b.match, b.key) for b in kaka] == [
+        (KeyColumn.NAME, Match.SUFFIX, "na"), (KeyColumn.NAME, Match.PREFIX, "nana"),
+        (KeyColumn.MOTHER, Match.SUFFIX, "ka"),
+    ]  # fmt: skip
+
+
+def test_a_call_name_with_an_approximate_date_looks_up_the_nations_children_born_near_it() -> None:
+    def near(record: ChildRecord) -> list[tuple[Match, str, str | None]]:
+        return [(b.match, b.key, b.sex) for b in query_blocks(record)
+                if b.kind is BlockKind.CALL_NAME_NEAR]  # fmt: skip
+
+    # "Jiji" for Darmaji, a family that moved, "1 January 2014" for a date it does not know.
+    jiji = ChildRecord(names=("Jiji",), sex="M", birth_date=date(2014, 1, 1),
+                       birth_date_exact=False, region_codes=("14.71.02.1001",))  # fmt: skip
+    blocks = query_blocks(jiji)
+    key = phonetic_key("Jiji")  # "yiyi": j and y are one sound to the key (pre-1972 spelling)
+    assert near(jiji) == [(Match.SUFFIX, call_name_end(key), "M"), (Match.PREFIX, key, "M")]
+    ending, beginning = (b for b in blocks if b.kind is BlockKind.CALL_NAME_NEAR)
+    # Within a year of the approximate date, nationally, nearest the year first.
+    assert ending.born_between == (date(2012, 12, 31), date(2015, 1, 2))  # 366 days either way
+    assert (ending.region, ending.column, ending.order_year) == (None, KeyColumn.NAME, 2014)
+    assert (beginning.born_between, beginning.region) == (None, None)
+    # Last: they get what the tighter blocks left of the store's people cap.
+    assert blocks[-2:] == [ending, beginning]
+    # A year alone: that year's days; an age estimate: only the beginning (years too many for
+    # a range over the nation); a written day: the day blocks instead.
+    (by_year,) = [b for b in query_blocks(dataclasses.replace(jiji, birth_date=None,
+                  birth_year=2014)) if b.match is Match.SUFFIX]  # fmt: skip
+    assert by_year.born_between == (date(2014, 1, 1), date(2014, 12, 31))
+    aged = dataclasses.replace(jiji, birth_date=None, age_estimate=11, as_of=date(2025, 6, 1))
+    assert near(aged) == [(Match.PREFIX, key, "M")]
+    assert near(dataclasses.replace(jiji, birth_date_exact=True)) == []
+    # Not when a formal name, a mother's formal name or a KK reaches the child, nor without
+    # any date at all.
+    assert near(dataclasses.replace(jiji, names=("Darmaji",))) == []
+    assert near(dataclasses.replace(jiji, mother_names=("Nurul Tri",))) == []
+    assert near(dataclasses.replace(jiji, kk_number="1306020109160001")) == []
+    assert near(dataclasses.replace(jiji, birth_date=None)) == []
+
+
+def test_a_typo_of_a_family_that_moved_is_looked_up_nationally_when_nothing_else_reaches_it() -> (
+    None
+):
+    def national(record: ChildRecord) -> list[Block]:
+        return [b for b in query_blocks(record)
+                if b.kind is BlockKind.SPELLING and b.region is None and not b.birth_dates]  # fmt: skip
+
+    gbariel = ChildRecord(names=("Gbariel",), sex="M", birth_date=date(2021, 2, 4),
+                          birth_date_exact=False, region_codes=("14.71.02.1001",))  # fmt: skip
+    (block,) = national(gbariel)
+    assert block.match is Match.ANY_OF and phonetic_key("Gabriel") in block.keys
+    assert (block.sex, block.cap, block.years) == ("M", LOOSE_CAP, year_window(gbariel))
+    # A mother, a KK or a written day (whose own blocks reach a family that moved): none.
+    assert national(dataclasses.replace(gbariel, mother_names=("Yasinta Tefa",))) == []
+    assert national(dataclasses.replace(gbariel, kk_number="1306020109160001")) == []
+    assert national(dataclasses.replace(gbariel, birth_date_exact=True)) == []
+
+
+def test_a_called_name_run_into_the_next_is_looked_up_by_the_given_name_it_begins_with() -> None:
+    record = ChildRecord(names=("Khairunnisakhairunnisa",), sex="F", birth_date=date(2021, 6, 9),
+                         region_codes=("53.01.06.1003",))  # fmt: skip
+    given = {b.key for b in query_blocks(record) if b.kind is BlockKind.GIVEN_NAME}
+    assert phonetic_key("Khairunnisa") in given
 
 
 def test_a_call_names_end_is_a_reduplicated_syllable_once() -> None:
@@ -295,3 +360,35 @@ def test_a_record_has_the_same_blocks_in_every_process() -> None:
         for seed in range(1, 9)
     }  # fmt: skip
     assert len(outputs) == 1
+
+
+def test_a_written_day_in_a_desa_looks_up_the_desas_children_born_on_it_whatever_their_name() -> (
+    None
+):
+    # "Sidko" for Fransiskus (a call name and a typo): no key is near, but the child is still
+    # in its desa and its day is written.
+    sidko = ChildRecord(names=("Sidko",), sex="M", birth_date=date(2010, 2, 6),
+                        region_codes=("53.71.02.1004", "53.71"))  # fmt: skip
+    (block,) = [b for b in query_blocks(sidko) if b.kind is BlockKind.DESA_DAY]
+    assert (block.column, block.key, block.region) == (KeyColumn.REGION, "53.71.02.1004", None)
+    # The day and the day and month swapped, in every year of the window.
+    assert set(block.birth_dates) == {
+        date(y, m, d) for y in (2009, 2010, 2011) for m, d in ((2, 6), (6, 2))
+    }
+    assert block.cap == TIGHT_CAP
+    # Not for an approximate date (its day is a guess), nor where no desa is known.
+    assert not [b for b in query_blocks(dataclasses.replace(sidko, birth_date_exact=False))
+                if b.kind is BlockKind.DESA_DAY]  # fmt: skip
+    assert not [b for b in query_blocks(dataclasses.replace(sidko, region_codes=("53.71",)))
+                if b.kind is BlockKind.DESA_DAY]  # fmt: skip
+
+
+def test_a_name_run_together_is_split_as_written_where_the_spelling_rules_rewrite_the_join() -> (
+    None
+):
+    # "Ahmadjasman" reads as "ahmajasman" (dj → j, pre-1972 spelling): the prefix Ahmad is
+    # found in the name as written, and Jasman, the called name, looked up.
+    record = ChildRecord(names=("Ahmadjasman",), sex="M", birth_date=date(2021, 6, 5),
+                         region_codes=("31.75.02.1003",))  # fmt: skip
+    given = {b.key for b in query_blocks(record) if b.kind is BlockKind.GIVEN_NAME}
+    assert phonetic_key("Jasman") in given

@@ -197,16 +197,23 @@ async def test_names_run_together_find_a_family_that_moved(db: Database) -> None
 async def test_a_child_known_only_by_a_call_name_is_found_in_its_desa(db: Database) -> None:
     registry = Registry()
     wiwi = registry.add("Dewi Lestari", date(2019, 4, 4), PEKANBARU, "Sulastri", "F")
-    registry.add("Dewi Lestari", date(2019, 4, 4), "14.71.02.1002", "Sulastri", "F")  # next desa
+    next_desa = registry.add("Dewi Lestari", date(2019, 4, 4), "14.71.02.1002", "Sulastri", "F")
     registry.add("Rina Lestari", date(2009, 4, 4), PEKANBARU, "Sulastri", "F")  # too old
+    registry.add("Lestari", date(2019, 4, 4), PEKANBARU, "Sulastri", "F")  # the name ends otherwise
     await registry.write(db)
     # "Wiwi" is the end of "Dewi", reduplicated: no key index reaches it, and no mother is
-    # known: the desa's girls born around 2019 are all there is to go on.
+    # known: the desa's girls born around 2019 are all there is to go on...
     record = ChildRecord(
         names=("Wiwi",), sex="F", birth_date=date(2019, 6, 1), birth_date_exact=False,
         region_codes=(PEKANBARU,),
     )  # fmt: skip
-    assert await _found(db, record) == {wiwi["nik"]}
+    desa = [b for b in query_blocks(record) if b.kind is BlockKind.NEIGHBOURHOOD]
+    async with db.connect() as conn:
+        found = await store.load_people(conn, await store.retrieve(conn, desa))
+    assert {p.nik for p in found} == {wiwi["nik"], registry.persons[-1]["nik"]}
+    # ... and, where the family may have moved, the nation's girls born within a year of the
+    # approximate date whose called name ends in "wi" (the next desa's Dewi among them).
+    assert await _found(db, record) == {wiwi["nik"], next_desa["nik"], registry.persons[-1]["nik"]}
 
 
 async def test_a_call_name_of_a_family_that_moved_is_found_by_the_day_and_the_names_end_or_start(
@@ -237,6 +244,67 @@ async def test_a_call_name_of_a_family_that_moved_is_found_by_the_day_and_the_na
     assert await _found(db, gab) == {gabriel["nik"]}
 
 
+async def test_a_call_name_of_a_family_that_moved_is_found_near_an_approximate_date(
+    db: Database,
+) -> None:
+    registry = Registry()
+    darmaji = registry.add("Darmaji", date(2014, 5, 1), KUPANG, "Nurul Tri", "M")
+    registry.add("Darmaji", date(2016, 3, 1), KUPANG, None, "M")  # more than a year off
+    registry.add("Sumiji", date(2014, 2, 2), KUPANG, None, "F")  # a girl
+    registry.add("Joko", date(2014, 2, 2), KUPANG, None, "M")  # the name ends otherwise
+    orpa = registry.add("Orpa", date(2009, 7, 27), KUPANG, "Veronika", "F")
+    registry.add("Orpa", date(2001, 7, 27), KUPANG, "Veronika", "F")  # outside the window
+    await registry.write(db)
+    # "Jiji" for Darmaji, recorded in Pekanbaru (the family moved from Kupang) with the year's
+    # first day for a date: no written day, no mother, no KK. The boys born within a year of
+    # it whose called name ends in "ji".
+    jiji = ChildRecord(names=("Jiji",), sex="M", birth_date=date(2014, 1, 1),
+                       birth_date_exact=False, region_codes=(PEKANBARU,))  # fmt: skip
+    assert await _found(db, jiji) == {darmaji["nik"]}
+    # "Orp" for Orpa, aged about 15: the girls of the window whose called name begins so.
+    orp = ChildRecord(names=("Orp",), sex="F", age_estimate=15, as_of=date(2024, 6, 1),
+                      region_codes=(PEKANBARU,))  # fmt: skip
+    assert await _found(db, orp) == {orpa["nik"]}
+
+
+async def test_a_typo_a_run_together_name_or_a_babys_mother_by_call_name_reach_a_family_that_moved(
+    db: Database,
+) -> None:
+    registry = Registry()
+    gabriel = registry.add("Gabriel", date(2021, 9, 27), KUPANG, "Yasinta Tefa", "M")
+    registry.add("Gabriel", date(2021, 9, 27), KUPANG, "Yasinta Tefa", "F")  # a girl
+    khairunnisa = registry.add("Khairunnisa Khairunnisa", date(2021, 2, 8), KUPANG, "Mardiana", "F")
+    baby = registry.add("Rosnani Pertiwi", date(2024, 9, 9), KUPANG, "Zuraida Syakila", "F")
+    registry.add("Rahmi", date(2024, 9, 9), KUPANG, "Yuliani", "F")  # the day, another mother
+    await registry.write(db)
+    # A typo in the called name, no mother, an approximate date, recorded where the family is not.
+    gbariel = ChildRecord(names=("Gbariel",), sex="M", birth_date=date(2021, 2, 4),
+                          birth_date_exact=False, region_codes=(PEKANBARU,),
+                          father_names=("Andreas Matius Tallo",))  # fmt: skip
+    assert await _found(db, gbariel) == {gabriel["nik"]}
+    # The called name run into itself (a spacing slip): the known given name it begins with.
+    run = ChildRecord(names=("Khairunnisakhairunnisa",), sex="F", birth_date=date(2021, 6, 9),
+                      birth_date_exact=False, region_codes=(BATAM,), mother_names=("Nana",))  # fmt: skip
+    assert khairunnisa["nik"] in await _found(db, run)
+    # "By. Ny. Dada": the baby of a mother known by the end of her name (Zuraida), the day
+    # right and the year not: the girls born on the day whose mother's called name ends in "da".
+    dada = ChildRecord(names=("BY. NY. Dada",), sex="F", birth_date=date(2023, 9, 9),
+                       birth_date_exact=False, region_codes=(BATAM,), mother_names=("Dada",))  # fmt: skip
+    assert await _found(db, dada) == {baby["nik"]}
+
+
+async def test_a_garbled_name_in_its_own_desa_is_found_by_the_written_day(db: Database) -> None:
+    registry = Registry()
+    fransiskus = registry.add("Fransiskus Taek", date(2010, 2, 6), KUPANG, "Yuliana", "M")
+    swapped = registry.add("Yohanes Taek", date(2011, 6, 2), KUPANG, "Yuliana", "M")
+    registry.add("Markus Taek", date(2010, 3, 6), KUPANG, "Yuliana", "M")  # another day
+    registry.add("Fransiskus Bana", date(2010, 2, 6), BATAM, "Maria", "M")  # another desa
+    await registry.write(db)
+    sidko = ChildRecord(names=("Sidko",), sex="M", birth_date=date(2010, 2, 6),
+                        region_codes=(KUPANG,))  # fmt: skip
+    assert await _found(db, sidko) == {fransiskus["nik"], swapped["nik"]}
+
+
 async def test_the_call_name_day_blocks_read_the_birth_date_index_alone(db: Database) -> None:
     # The day's people tested for sex and the name's end in the index (migration 0008), not
     # fetched from the table one by one (a few hundred a day at ten million people), nor a
@@ -256,24 +324,29 @@ async def test_the_call_name_day_blocks_read_the_birth_date_index_alone(db: Data
     assert [b.match for b in blocks] == [Match.SUFFIX, Match.PREFIX]
     # The end: a filter on the days' rows. (The beginning is a range of the key: a seek in this
     # index or, for a rare beginning, in a name index; test_every_block_reads_a_key_index.)
-    ending = blocks[:1]
+    # The same for the end of a call name with only an approximate date or a year: a range
+    # of the index's days (a year of the nation's children), the end and sex tested in it.
+    year_only = ChildRecord(names=("Nana",), sex="F", birth_year=2012, region_codes=(KUPANG,))
+    near = [b for b in query_blocks(year_only) if b.kind is BlockKind.CALL_NAME_NEAR]
+    assert [b.match for b in near] == [Match.SUFFIX, Match.PREFIX]
     async with db.engine.connect() as conn:
         # As the import leaves it: statistics, and (PostgreSQL) the visibility map that an
         # index-only scan needs, which only VACUUM (outside a transaction) writes.
         vacuum = "VACUUM ANALYZE person" if conn.dialect.name == "postgresql" else "ANALYZE"
         await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text(vacuum))
-        statement = store.blocks_statement(ending).compile(
-            conn.sync_connection, compile_kwargs={"literal_binds": True}
-        )
-        if conn.dialect.name == "sqlite":
-            rows = await conn.execute(text(f"EXPLAIN QUERY PLAN {statement}"))
-            plan = str([r[-1] for r in rows])
-            assert "USING COVERING INDEX ix_person_birth_date_keys" in plan
-        else:
-            await conn.execute(text("SET enable_bitmapscan = off"))  # a few thousand rows
-            rows = await conn.execute(text(f"EXPLAIN {statement}"))
-            plan = str([r[0] for r in rows])
-            assert "Index Only Scan using ix_person_birth_date_keys" in plan
+        for ending in (blocks[:1], near[:1]):
+            statement = store.blocks_statement(ending).compile(
+                conn.sync_connection, compile_kwargs={"literal_binds": True}
+            )
+            if conn.dialect.name == "sqlite":
+                rows = await conn.execute(text(f"EXPLAIN QUERY PLAN {statement}"))
+                plan = str([r[-1] for r in rows])
+                assert "USING COVERING INDEX ix_person_birth_date_keys" in plan
+            else:
+                await conn.execute(text("SET enable_bitmapscan = off"))  # a few thousand rows
+                rows = await conn.execute(text(f"EXPLAIN {statement}"))
+                plan = str([r[0] for r in rows])
+                assert "Index Only Scan using ix_person_birth_date_keys" in plan
 
 
 async def test_excluded_niks_are_never_candidates(db: Database) -> None:
@@ -406,6 +479,12 @@ KEY_INDEX_RECORDS = (
     ),
     ChildRecord(names=("Nana",), sex="F", birth_date=date(2012, 3, 31), region_codes=(KUPANG,)),
     ChildRecord(names=("Yul",), age_estimate=0, as_of=date(2024, 3, 5), mother_names=("Rina",)),
+    # A call name near an approximate date, a typo nationally, a baby of a mother's call name.
+    ChildRecord(names=("Jiji",), sex="M", birth_date=date(2014, 1, 1), birth_date_exact=False,
+                region_codes=(PEKANBARU,)),
+    ChildRecord(names=("Gbariel",), sex="M", birth_year=2021, region_codes=(PEKANBARU,)),
+    ChildRecord(names=("By. Ny. Dada",), sex="F", birth_date=date(2023, 9, 9),
+                region_codes=(PEKANBARU,), mother_names=("Dada",)),
 )  # fmt: skip
 
 
@@ -449,6 +528,10 @@ def _in_block(block: Block, person: dict[str, Any]) -> bool:
         and (region is None or region <= person["region_code"] < region + "~")
         and all(person[column.value] == key for column, key in block.also)
         and (not block.birth_dates or person["birth_date"] in block.birth_dates)
+        and (
+            block.born_between is None
+            or block.born_between[0] <= person["birth_date"] <= block.born_between[1]
+        )
         and (block.sex is None or person["sex"] == block.sex)
     )
 
