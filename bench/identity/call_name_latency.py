@@ -1,7 +1,7 @@
 """The call-name day blocks at scale: what they cost and find over a large imported registry.
 
 Run: PYTHONPATH=. .venv/bin/python bench/identity/call_name_latency.py --db FILE.db
-     [--queries 300] [--seed 5]
+     [--queries 300] [--seed 5] [--approximate]
 
 ``FILE.db``: a SQLite registry imported by ``satu-anak identity import-registry`` (e.g. the one
 ``bench/identity/scale.py --keep`` leaves, migrations through 0008). Draws ``--queries`` children
@@ -15,6 +15,10 @@ blocks' statement (``store.retrieve``), the call-name day blocks alone, and
 ``store.candidates`` with the shipped model (before: the same, the call-name day blocks left
 out). Prints p50/p95/max, their rows, and how often the true person was retrieved and ranked in
 the top 5 with and without them; and how many people share a day and sex in the registry.
+
+``--approximate``: the call-name near blocks instead (``BlockKind.CALL_NAME_NEAR``): every date
+approximate, 30 to 240 days off the true one either way, so that the blocks read a range of
+the birth-date index (two years of the nation's children) instead of a few days.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
@@ -39,9 +43,12 @@ from satu_anak.synthetic import regions
 from satu_anak.synthetic.names import nickname
 
 CHILD_YEARS = 18
+LAST_DAY = date(2026, 10, 31)  # the day before the generator's reference date
 
 
-def records(path: Path, count: int, seed: int) -> list[tuple[int, ChildRecord]]:
+def records(
+    path: Path, count: int, seed: int, kind: BlockKind = BlockKind.CALL_NAME_DAY
+) -> list[tuple[int, ChildRecord]]:
     rng = random.Random(seed)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     (top,) = db.execute("SELECT max(id) FROM person").fetchone()
@@ -58,8 +65,10 @@ def records(path: Path, count: int, seed: int) -> list[tuple[int, ChildRecord]]:
             continue
         pid, name, born_text, region, sex = row
         born = date.fromisoformat(born_text)
-        exact = rng.random() < 2 / 3
-        if not exact:
+        exact = kind is BlockKind.CALL_NAME_DAY and rng.random() < 2 / 3
+        if kind is BlockKind.CALL_NAME_NEAR:
+            born = min(born + timedelta(days=rng.choice((-1, 1)) * rng.randint(30, 240)), LAST_DAY)
+        elif not exact:
             try:
                 born = born.replace(year=born.year + rng.choice((-1, 1)))
             except ValueError:  # 29 February
@@ -69,7 +78,7 @@ def records(path: Path, count: int, seed: int) -> list[tuple[int, ChildRecord]]:
             names=(nickname(rng, name),), sex=sex, birth_date=born, birth_date_exact=exact,
             region_codes=(elsewhere,), record_id=str(pid),
         )  # fmt: skip
-        if any(b.kind is BlockKind.CALL_NAME_DAY for b in query_blocks(record)):
+        if any(b.kind is kind for b in query_blocks(record)):
             picked.append((pid, record))
     db.close()
     return picked
@@ -105,7 +114,9 @@ async def _timed_candidates(
     return seconds, ids, [c.person.person_id for c in ranked.candidates]
 
 
-async def measure(path: Path, picked: list[tuple[int, ChildRecord]]) -> None:
+async def measure(
+    path: Path, picked: list[tuple[int, ChildRecord]], kind: BlockKind = BlockKind.CALL_NAME_DAY
+) -> None:
     engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
     timings: dict[str, list[float]] = {k: [] for k in ("day", "after", "before", "c_after",
                                                        "c_before")}  # fmt: skip
@@ -119,8 +130,8 @@ async def measure(path: Path, picked: list[tuple[int, ChildRecord]]) -> None:
             await store.retrieve(conn, query_blocks(record))
         for pid, record in picked:
             after = query_blocks(record)
-            day = [b for b in after if b.kind is BlockKind.CALL_NAME_DAY]
-            before = [b for b in after if b.kind is not BlockKind.CALL_NAME_DAY]
+            day = [b for b in after if b.kind is kind]
+            before = [b for b in after if b.kind is not kind]
             started = time.perf_counter()
             day_rows = (await conn.execute(store.blocks_statement(day))).all()
             timings["day"].append(time.perf_counter() - started)
@@ -141,7 +152,8 @@ async def measure(path: Path, picked: list[tuple[int, ChildRecord]]) -> None:
             found["top5_before"] += pid in top_before
     await engine.dispose()
     n = len(picked)
-    print(f"registry: {persons} persons; queries: {n} call-name-only records of moved families")
+    print(f"registry: {persons} persons; queries: {n} call-name-only records of moved families"
+          f" ({kind.value} blocks)")  # fmt: skip
     print(
         f"true person: among the call-name day blocks' rows {found['day'] / n:.1%}; retrieved "
         f"{found['before'] / n:.1%} → {found['after'] / n:.1%}; top 5 "
@@ -151,7 +163,7 @@ async def measure(path: Path, picked: list[tuple[int, ChildRecord]]) -> None:
     print("| per query | p50 | p95 | max |")
     print("|---|---:|---:|---:|")
     labels = (
-        ("call-name day blocks alone, ms", timings["day"]),
+        (f"{kind.value} blocks alone, ms", timings["day"]),
         ("all blocks (store.retrieve) without them, ms", timings["before"]),
         ("all blocks (store.retrieve) with them, ms", timings["after"]),
         ("candidates (retrieve, load, rank) without them, ms", timings["c_before"]),
@@ -161,7 +173,7 @@ async def measure(path: Path, picked: list[tuple[int, ChildRecord]]) -> None:
         ms = sorted(v * 1000 for v in values)
         print(f"| {label} | {statistics.median(ms):.1f} | {ms[int(0.95 * n)]:.1f} | {ms[-1]:.1f} |")
     ordered = sorted(rows)
-    print(f"| rows of the call-name day blocks | {statistics.median(ordered):.0f} "
+    print(f"| rows of the {kind.value} blocks | {statistics.median(ordered):.0f} "
           f"| {ordered[int(0.95 * n)]} | {ordered[-1]} |")  # fmt: skip
 
 
@@ -170,13 +182,16 @@ def main() -> int:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--approximate", action="store_true", help="the call-name near blocks")
     args = parser.parse_args()
+    kind = BlockKind.CALL_NAME_NEAR if args.approximate else BlockKind.CALL_NAME_DAY
     counts = sorted(same_day_counts(args.db, 200, args.seed))
     print(
         f"people of one sex born on one day (200 random children's days): median "
         f"{statistics.median(counts):.0f}, p95 {counts[int(0.95 * len(counts))]}, max {counts[-1]}"
     )
-    asyncio.run(measure(args.db, records(args.db, args.queries, args.seed)))
+    picked = records(args.db, args.queries, args.seed, kind)
+    asyncio.run(measure(args.db, picked, kind))
     return 0
 
 
