@@ -10,7 +10,10 @@ recorded under a nickname, in another kabupaten, with a wrong year or without a 
 found through another block than the one its broken field would have served. A child known only
 by a call name made from the end or the beginning of its formal name ("Nana" for Mardiana, "Gab"
 for Gabriel), whose family moved, is looked up by its written day and its sex over the birth-date
-index, among those whose called name ends (or begins) as the call name does.
+index, among those whose called name ends (or begins) as the call name does — or, with only an
+approximate date or a year, over the index's days within a year of it, last. A written day in a
+desa finds the desa's children born on it whatever they are called; a child with no mother, no
+KK and no written day has its called name's one-letter neighbours looked up nationally.
 
 Each block has a row cap, so that a common key ("putri" nationally) costs no more than any other;
 what a cap drops is the part of a block farthest from the birth-year estimate (or, in a block
