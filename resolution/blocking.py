@@ -509,7 +509,7 @@ def _desa_day_blocks(area: _Area, record: ChildRecord) -> Iterator[Block]:
     """The desa's children born on the written day (or with day and month swapped), whatever
     they are called: a name garbled past every key ("Sidko" for Fransiskus) of a child still
     in its desa. A few people a desa, read by the region index."""
-    if record.birth_date is None or not record.birth_date_exact:
+    if record.birth_date is None or not _written_day(record):
         return
     window = year_window(record)
     assert window is not None  # a record with a date has a window
@@ -597,8 +597,10 @@ def _near_days(record: ChildRecord) -> tuple[date, date] | None:
     if record.birth_date is not None:
         if record.birth_date_exact:
             return None
-        reach = timedelta(days=APPROXIMATE_REACH_DAYS)
-        return (record.birth_date - reach, record.birth_date + reach)
+        day = record.birth_date.toordinal()  # clamped: a typed-in 0001-01-01 is no error
+        first = max(day - APPROXIMATE_REACH_DAYS, date.min.toordinal())
+        last = min(day + APPROXIMATE_REACH_DAYS, date.max.toordinal())
+        return (date.fromordinal(first), date.fromordinal(last))
     if record.birth_year is not None:
         return (date(record.birth_year, 1, 1), date(record.birth_year, MONTHS, 31))
     return None

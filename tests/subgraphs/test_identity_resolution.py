@@ -729,6 +729,17 @@ async def test_a_typed_in_date_said_to_be_approximate_is_weighed_as_one(make_cli
     assert scores[True][0] > scores[False][0] + 0.2
 
 
+async def test_an_approximate_date_at_the_calendars_edge_is_answered_not_an_error(
+    make_client: Any,
+) -> None:
+    # A call name and a date said to be approximate: the blocks reach a year either side of it,
+    # which from 0001-01-01 would leave the calendar.
+    client = await _client(make_client)
+    record = {"name": "Jiji", "sex": "L", "birthDate": "0001-01-01", "birthDateApproximate": True}
+    data = await client.data(MATCH, record=record)
+    assert isinstance(data["matchIdentity"]["candidates"], list)
+
+
 @pytest.mark.parametrize(
     ("record", "field"),
     [
