@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from resolution.names import canonical_prefix, formal_names, parse_name, phonetic_key
 from resolution.records import ChildRecord
@@ -538,18 +538,11 @@ def _call_name_day_blocks(
     window = year_window(record)
     assert window is not None  # a record with a date has a window
     days = _same_days(record.birth_date, window)
-    for key in names.given:
-        end = call_name_end(key)
-        if len(end) >= MIN_NAME_END:
-            yield Block(
-                BlockKind.CALL_NAME_DAY, KeyColumn.NAME, end, window, cap=CALL_NAME_DAY_CAP,
-                match=Match.SUFFIX, sex=record.sex, birth_dates=days,
-            )  # fmt: skip
-        if len(key) >= MIN_SPELLING_KEY:
-            yield Block(
-                BlockKind.CALL_NAME_DAY, KeyColumn.NAME, key, window, cap=CALL_NAME_DAY_CAP,
-                match=Match.PREFIX, sex=record.sex, birth_dates=days,
-            )  # fmt: skip
+    on_the_days = {"birth_dates": days}
+    yield from _ends_and_starts(
+        BlockKind.CALL_NAME_DAY, names, window, record.sex, on_the_days,
+        {**on_the_days, "cap": CALL_NAME_DAY_CAP},
+    )  # fmt: skip
     for key in mothers:
         # The mother known by a call name too ("By. Ny. Dada" ← Zuraida): her children born on
         # the day whose mother's called name ends so (the birth-date index carries that key).
@@ -571,18 +564,32 @@ def _call_name_near_blocks(names: _NameKeys, record: ChildRecord) -> Iterator[Bl
     window = year_window(record)
     if window is None or _written_day(record):
         return
+    ending = {"born_between": span} if span is not None else None
+    yield from _ends_and_starts(
+        BlockKind.CALL_NAME_NEAR, names, window, record.sex, ending, {"cap": LOOSE_CAP}
+    )
+
+
+def _ends_and_starts(
+    kind: BlockKind,
+    names: _NameKeys,
+    window: YearWindow,
+    sex: str | None,
+    ending: dict[str, Any] | None,
+    starting: dict[str, Any],
+) -> Iterator[Block]:
+    """Per call name, the nation's children of ``sex`` in the window whose called name ends as
+    it does (a reduplicated syllable once), filtered by ``ending`` (their days; None: no such
+    block), and those whose called name begins with it, by ``starting`` (days, cap)."""
     for key in names.given:
         end = call_name_end(key)
-        if span is not None and len(end) >= MIN_NAME_END:
+        if ending is not None and len(end) >= MIN_NAME_END:
             yield Block(
-                BlockKind.CALL_NAME_NEAR, KeyColumn.NAME, end, window, cap=CALL_NAME_DAY_CAP,
-                match=Match.SUFFIX, sex=record.sex, born_between=span,
+                kind, KeyColumn.NAME, end, window, cap=CALL_NAME_DAY_CAP, match=Match.SUFFIX,
+                sex=sex, **ending,
             )  # fmt: skip
         if len(key) >= MIN_SPELLING_KEY:
-            yield Block(
-                BlockKind.CALL_NAME_NEAR, KeyColumn.NAME, key, window, cap=LOOSE_CAP,
-                match=Match.PREFIX, sex=record.sex,
-            )  # fmt: skip
+            yield Block(kind, KeyColumn.NAME, key, window, match=Match.PREFIX, sex=sex, **starting)
 
 
 def _written_day(record: ChildRecord) -> bool:
