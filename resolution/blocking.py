@@ -199,9 +199,11 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         blocks.append(Block(BlockKind.FAMILY, KeyColumn.KK, kk, cap=FAMILY_CAP))
     blocks.extend(_desa_day_blocks(area, record))
     formal_mothers = [m for m in mothers if len(m) > CALL_NAME_LENGTH]
-    if years is not None and not formal_mothers and not record.kk_number and names.only_call_names:
-        # Nothing but call names: the desa's children are the likeliest place, so they come
-        # before the many loose name blocks that might fill the people cap first.
+    # Nothing but call names: no formal name, no mother's formal name, no KK reaches the child.
+    call_names_only = not formal_mothers and not record.kk_number and names.only_call_names
+    if years is not None and call_names_only:
+        # The desa's children are the likeliest place, so they come before the many loose name
+        # blocks that might fill the people cap first.
         blocks.extend(_neighbourhood_blocks(years, area, record.sex))
         # ... and a family that moved: the nation's children born on the day, of that sex,
         # whose called name ends or begins as the call name does ("Nana" ← Mardiana, "Rul" ←
@@ -232,7 +234,7 @@ def query_blocks(record: ChildRecord) -> list[Block]:
         # the nation by): the called name one letter off, nationally, of the record's sex.
         for key in names.given:
             blocks.extend(_national_spelling_blocks(key, years, record.sex))
-    if years is not None and not formal_mothers and not record.kk_number and names.only_call_names:
+    if call_names_only:
         # Last, with what is left of the store's people cap: a call name and an approximate
         # date or a year, the nation's children born near it (wide: cut to the nearest years).
         blocks.extend(_call_name_near_blocks(names, record))
@@ -376,13 +378,10 @@ def _birth_day_blocks(
     under the right day and month is a common slip (a year written from memory, or an agency's
     date approximated to the year it was told). With a written (exact) date, the called name's
     spelling neighbours too: a typo in the name of a family that moved."""
-    if record.birth_date is None:
+    dated = _record_days(record)
+    if dated is None:
         return
-    window = year_window(record)
-    assert window is not None  # a record with a date has a window
-    days = _same_days(record.birth_date, window)
-    if not days:
-        return
+    window, days = dated
     years = YearWindow(window.first, window.last, None)
     for key in (*names.given, *names.nicknames):
         yield Block(
@@ -399,6 +398,15 @@ def _birth_day_blocks(
                 BlockKind.SPELLING, KeyColumn.NAME, key, years, cap=TIGHT_CAP,
                 match=Match.ANY_OF, keys=neighbours, birth_dates=days,
             )  # fmt: skip
+
+
+def _record_days(record: ChildRecord) -> tuple[YearWindow, tuple[date, ...]] | None:
+    """The record's year window and its date's days (``_same_days``); None without a date."""
+    if record.birth_date is None:
+        return None
+    window = year_window(record)
+    assert window is not None  # a record with a date has a window
+    return window, _same_days(record.birth_date, window)
 
 
 def _same_days(day: date, window: YearWindow) -> tuple[date, ...]:
@@ -509,11 +517,10 @@ def _desa_day_blocks(area: _Area, record: ChildRecord) -> Iterator[Block]:
     """The desa's children born on the written day (or with day and month swapped), whatever
     they are called: a name garbled past every key ("Sidko" for Fransiskus) of a child still
     in its desa. A few people a desa, read by the region index."""
-    if record.birth_date is None or not _written_day(record):
+    dated = _record_days(record)
+    if dated is None or not _written_day(record):
         return
-    window = year_window(record)
-    assert window is not None  # a record with a date has a window
-    days = _same_days(record.birth_date, window)
+    window, days = dated
     for desa in area.desa:
         yield Block(
             BlockKind.DESA_DAY, KeyColumn.REGION, desa, window, None, TIGHT_CAP, birth_dates=days
@@ -533,11 +540,10 @@ def _call_name_day_blocks(
     are tested in the index — a beginning as a range of the key, seeked. Every year of the
     window and the day and month swapped, as the day blocks do; nearest the written year first.
     """
-    if record.birth_date is None:
+    dated = _record_days(record)
+    if dated is None:
         return
-    window = year_window(record)
-    assert window is not None  # a record with a date has a window
-    days = _same_days(record.birth_date, window)
+    window, days = dated
     on_the_days = {"birth_dates": days}
     yield from _ends_and_starts(
         BlockKind.CALL_NAME_DAY, names, window, record.sex, on_the_days,
