@@ -81,9 +81,10 @@ def test_the_load_counts_every_request_it_sends() -> None:
         async def answer(request: web.Request) -> web.Response:
             nonlocal seen
             seen += 1
+            number = seen  # this request's own count: ``seen`` moves on during the sleep
             await request.read()
             await asyncio.sleep(0.002)
-            return web.json_response({"data": {}}, status=200 if seen % 10 else 503)
+            return web.json_response({"data": {}}, status=200 if number % 10 else 503)
 
         app = web.Application()
         app.router.add_post("/graphql", answer)
