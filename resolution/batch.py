@@ -32,6 +32,8 @@ RECORD_COLUMNS: Final = (
     "region_code", "mother_name", "father_name",
     # optional: the birth_date is an approximation (1/0, true/false, yes/no; blank: as written)
     "birth_date_approximate",
+    # optional: the family's address as written ("Jl. Sudirman No. 12, RT 003/RW 002")
+    "address",
 )  # fmt: skip
 _TRUE: Final = frozenset({"1", "true", "yes", "y"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "n"})
@@ -124,6 +126,7 @@ def _record(line: str, index: dict[str, int], width: int, as_of: date) -> ChildR
         region_codes=_some(_region(value("region_code"))),
         mother_names=_some(value("mother_name")),
         father_names=_some(value("father_name")),
+        addresses=_some(value("address")),
         record_id=record_id,
     )
 

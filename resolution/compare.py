@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from itertools import permutations
-from typing import Final
+from typing import Any, Final
 
 from rapidfuzz.distance import JaroWinkler
 
+from resolution.address import Address, parse_address
 from resolution.names import (
     fold,
     formal_names,
@@ -54,6 +55,10 @@ PLACE_LEVELS: Final = ("EXACT", "SIMILAR", "DIFFERENT", MISSING)
 REGION_LEVELS: Final = ("DESA", "KECAMATAN", "KABUPATEN", "PROVINCE", "OTHER", MISSING)
 PARENT_LEVELS: Final = ("EXACT", "OLD_SPELLING", "CALLED_NAME", "SIMILAR", "DIFFERENT", MISSING)
 KK_LEVELS: Final = ("SAME", "DIFFERENT", MISSING)
+# The family's address, compared by its parts (resolution.address) and only within one desa
+# (elsewhere the region already says it all): the same house (street or gang and number), the
+# same RT (the neighbourhood: a village's dusun, RT and RW), the same RW or street, or not.
+ADDRESS_LEVELS: Final = ("HOUSE", "SAME_RT", "NEAR", "DIFFERENT", MISSING)
 
 LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "given_name": GIVEN_LEVELS,
@@ -65,11 +70,12 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "mother": PARENT_LEVELS,
     "father": PARENT_LEVELS,
     "kk": KK_LEVELS,
+    "address": ADDRESS_LEVELS,
 }
 ATTRIBUTES: Final = tuple(LEVELS)
 # Attributes a child shares with its siblings (the family level of the model); the rest
 # (given name, other names, birth date, sex, birth place) tell one child of a family from another.
-FAMILY_ATTRIBUTES: Final = frozenset({"region", "mother", "father", "kk"})
+FAMILY_ATTRIBUTES: Final = frozenset({"region", "mother", "father", "kk", "address"})
 
 _SIMILAR_JW: Final = 0.92
 _SHORTEST_CALL: Final = 3  # a call name of two letters ('Na') says too little to read a slip in
@@ -152,6 +158,8 @@ class Side:
     written_date: str | None = None
     written_places: tuple[str, ...] = ()
     date_exact: bool = True  # False: ``birth_date`` is an approximation (the record says so)
+    addresses: tuple[Address, ...] = ()
+    written_addresses: tuple[str, ...] = ()
 
     def values(self) -> dict[str, str | None]:
         """What this side says of each attribute, as the officer reads it in the explanation."""
@@ -166,6 +174,7 @@ class Side:
             "mother": " / ".join(p.written for p in self.mothers) or None,
             "father": " / ".join(p.written for p in self.fathers) or None,
             "kk": self.kk,
+            "address": " / ".join(self.written_addresses) or None,
         }
 
 
@@ -215,7 +224,17 @@ def record_side(record: ChildRecord) -> Side:
         written_date=_written_date(record, year),
         written_places=_clean(record.birth_places),
         date_exact=record.birth_date_exact,
+        **_addresses(record.addresses),
     )
+
+
+def _addresses(written: Iterable[str | None]) -> dict[str, Any]:
+    """The addresses that say something (one part or more), read and as written."""
+    kept = [(a, w) for w in _clean(written) if (a := parse_address(w))]
+    return {
+        "addresses": tuple(dict.fromkeys(a for a, _ in kept)),
+        "written_addresses": tuple(w for _, w in kept),
+    }
 
 
 def _written_date(record: ChildRecord, year: int | None) -> str | None:
@@ -246,12 +265,16 @@ def person_side(person: RegistryRecord) -> Side:
         written_names=(person.full_name,),
         written_date=person.birth_date.isoformat(),
         written_places=_clean((person.birth_place,)),
+        **_addresses((person.address,)),
     )
 
 
 def clear_caches() -> None:
     """Forget every prepared name and person (tests compare a cold run with a warm one)."""
-    for cached in (prepare_name, prepare_parent, person_side, _folded, _nickname, _close):
+    for cached in (
+        prepare_name, prepare_parent, person_side, _folded, _nickname, _close, _same_way,
+        parse_address,
+    ):  # fmt: skip
         cached.cache_clear()
 
 
@@ -266,6 +289,7 @@ def person_as_record(person: RegistryRecord) -> ChildRecord:
         mother_names=(person.mother_name,) if person.mother_name else (),
         father_names=(person.father_name,) if person.father_name else (),
         kk_number=person.kk_number,
+        addresses=(person.address,) if person.address else (),
     )
 
 
@@ -520,19 +544,61 @@ def _names_read_apart(a: Side, b: Side) -> tuple[Name, ...]:
     return (*a.names, *apart) if apart else a.names
 
 
+def address_level(a: Side, b: Side) -> str:
+    """The best level over both sides' addresses (the caller compares within one desa only)."""
+    return _best(ADDRESS_LEVELS, (_address_pair(x, y) for x in a.addresses for y in b.addresses))
+
+
+def _address_pair(x: Address, y: Address) -> str:
+    way = _agrees(x.way, y.way, _same_way)
+    # A house number alone is any street's: it counts with its street only.
+    number = _agrees(x.number, y.number) if way is not None else None
+    rt, rw = _agrees(x.rt, y.rt), _agrees(x.rw, y.rw)
+    if way is None and rt is None and rw is None:
+        return MISSING
+    if way and number and rt is not False and rw is not False:
+        return "HOUSE"
+    if rt and rw and way is not False:
+        return "SAME_RT"
+    if way or rw or (rt and rw is None):
+        return "NEAR"
+    return "DIFFERENT"
+
+
+def _agrees(x: object, y: object, same: Any = None) -> bool | None:
+    if x is None or y is None:
+        return None
+    return bool(same(x, y)) if same is not None else x == y
+
+
+@lru_cache(maxsize=_PAIR_CACHE)
+def _same_way(x: str, y: str) -> bool:
+    """Two ways are one when their kind agrees and their names do, a slip allowed in a long
+    name ('Kaharudin' / 'Kaharuddin'), not in a short one ('Dusun 2' / 'Dusun 3')."""
+    kind_x, _, name_x = x.partition(" ")
+    kind_y, _, name_y = y.partition(" ")
+    if kind_x != kind_y:
+        return False
+    return name_x == name_y or (
+        min(len(name_x), len(name_y)) >= 6 and JaroWinkler.similarity(name_x, name_y) >= 0.92
+    )
+
+
 def compare(a: Side, b: Side) -> dict[str, str]:
     """The level of every attribute for the pair (a: the record, b: the registry person)."""
     names = _names_read_apart(a, b)
+    region = region_level(a, b) if a.regions and b.regions else MISSING
     return {
         "given_name": _best(GIVEN_LEVELS, (given_level(x, y) for x in names for y in b.names)),
         "other_names": _best(OTHER_LEVELS, (other_level(x, y) for x in names for y in b.names)),
         "birth_date": birth_date_level(a, b),
         "sex": MISSING if not a.sex or not b.sex else "SAME" if a.sex == b.sex else "DIFFERENT",
         "birth_place": place_level(a, b),
-        "region": region_level(a, b) if a.regions and b.regions else MISSING,
+        "region": region,
         "mother": parent_level(a.mothers, b.mothers),
         "father": parent_level(a.fathers, b.fathers),
         "kk": MISSING if not a.kk or not b.kk else "SAME" if a.kk == b.kk else "DIFFERENT",
+        "address": address_level(a, b) if region == "DESA" else MISSING,
     }
 
 

@@ -41,6 +41,10 @@ class Warning_(StrEnum):
     SAME_FAMILY_OTHER_NAME = "SAME_FAMILY_OTHER_NAME"  # a sibling?
     SAME_NAME_OTHER_MOTHER = "SAME_NAME_OTHER_MOTHER"  # a namesake?
     SEVERAL_CLOSE_CANDIDATES = "SEVERAL_CLOSE_CANDIDATES"
+    # Another index child holds this person's NIK: a person is one child, so this is a sibling,
+    # a namesake or a twin already known — or the same child recorded twice (then the two index
+    # records are one, which a link cannot make: linkNik refuses a NIK another child holds).
+    HELD_BY_ANOTHER_CHILD = "HELD_BY_ANOTHER_CHILD"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ log2 odds of its score.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -52,7 +53,7 @@ WEIGHTS_FILE: Final = Path(__file__).with_name("weights.json")
 TF_LEVELS: Final = frozenset({"EXACT", "OLD_SPELLING", "PHONETIC"})
 # Attributes neighbours share more often than strangers: where the region agrees on the desa,
 # their u is the one among persons of one desa (not of one KK), learned from the registry.
-DESA_U: Final = ("birth_place", "other_names")
+DESA_U: Final = ("birth_place", "other_names", "address")
 # Attributes in which a twin differs from the child (everything else a twin shares with it):
 # their u_twin is learned by EM, the twin being a class of its own.
 TWIN_ATTRIBUTES: Final = ("given_name", "sex")
@@ -80,8 +81,12 @@ HARD_NEGATIVES: Final = frozenset({
 # scores up to ~0.93 and is right far less than 99 % of the time: still gating, or 2.6 % of
 # seed 1's no-match records would be auto-suggested (bench/identity/RESULTS.md). A namesake of
 # another family has no hypothesis of its own.
+# A person another index child holds gates too: auto-suggesting a link ``linkNik`` refuses
+# would offer the officer a step that cannot be taken (the queue leaves such persons out before
+# ranking: work_queue.suggestions_for).
 GATING: Final = frozenset({
-    Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME, Warning_.SAME_NAME_OTHER_MOTHER
+    Warning_.SAME_MOTHER_AND_BIRTH_DATE_OTHER_NAME, Warning_.SAME_NAME_OTHER_MOTHER,
+    Warning_.HELD_BY_ANOTHER_CHILD,
 })  # fmt: skip
 
 
@@ -197,7 +202,17 @@ class Model:
         return self.rank(record, (person,), 1).candidates[0]
 
     def rank(self, record: ChildRecord, people: Sequence[RegistryRecord], top: int) -> Candidates:
-        """Every retrieved person scored, calibrated against each other, best ``top`` first."""
+        """Every retrieved person scored, calibrated against each other, best ``top`` first.
+
+        A person another index child holds is flagged and never AUTO_SUGGEST: a person is one
+        child, and ``linkNik`` refuses a NIK another index child holds. For an index child
+        (``record.indexed``) such persons — a sibling, twin or namesake the index knows, or this
+        child recorded twice — are listed after the persons it could be linked to, where the
+        list has room: listed by score, they pushed the child out of its own top five (seeds 1,
+        3, 5, 7: 24 of 4,335 children, half of them that way). A record typed in may be an index
+        child itself: its list stays in score order. The scores and the competition are the
+        same either way.
+        """
         side = record_side(record)
         people = [p for p in people if p.nik not in record.excluded_niks]
         sides = [person_side(p) for p in people]
@@ -206,15 +221,23 @@ class Model:
         weights = np.array([prior + pair.log2_bayes_factor for pair in pairs])
         # log2(1 + Σ_j 2^w_j): "none of them" has weight 0, each candidate its prior odds + BF.
         total = float(np.logaddexp2.reduce(np.append(weights, 0.0)))  # log2 of the normaliser
-        order = np.argsort(-weights, kind="stable")[:top]
+        order = [int(i) for i in np.argsort(-weights, kind="stable")]
+        held = [p.held_by not in (None, record.record_id) for p in people]
         shown = side.values()
-        ranked = tuple(
-            self._candidate(people[i], pairs[i], prior, weights, int(i), (shown, sides[i].values()))
-            for i in order
-        )
-        ranked = _flag_close(ranked)
+
+        def candidate(i: int) -> Candidate:
+            values = (shown, sides[i].values())
+            return self._candidate(people[i], pairs[i], prior, weights, i, values, held=held[i])
+
+        if not record.indexed:
+            ranked = _flag_close(tuple(candidate(i) for i in order[:top]))
+            return Candidates(ranked, 2.0 ** (-total), self.version, pairs_scored=len(pairs))
+        best = itertools.islice((i for i in order if not held[i]), top)
+        linkable = _flag_close(tuple(candidate(i) for i in best))
+        others = itertools.islice((i for i in order if held[i]), top - len(linkable))
+        listed = tuple(candidate(i) for i in others)
         no_match = 2.0 ** (-total)
-        return Candidates(ranked, no_match, self.version, pairs_scored=len(pairs))
+        return Candidates((*linkable, *listed), no_match, self.version, pairs_scored=len(pairs))
 
     def log2_prior(self) -> float:
         """Prior log2 odds that one given registry person is the child."""
@@ -299,6 +322,7 @@ class Model:
         weights: np.ndarray,
         index: int,
         values: tuple[dict[str, str | None], dict[str, str | None]],
+        held: bool = False,
     ) -> Candidate:
         own = float(weights[index])
         if self.competition:
@@ -343,7 +367,7 @@ class Model:
                 else ()
             ),
         )
-        warnings = pair.warnings()
+        warnings = (*pair.warnings(), *((Warning_.HELD_BY_ANOTHER_CHILD,) if held else ()))
         return Candidate(person, score, self.band(score, warnings), final, explanation, warnings)
 
 

@@ -29,7 +29,12 @@ class ChildRecord:
     mother_names: tuple[str, ...] = ()
     father_names: tuple[str, ...] = ()
     kk_number: str | None = None
+    addresses: tuple[str, ...] = ()  # the family's address, as each agency wrote it
     record_id: str | None = None  # the index id (ANK…) or the caller's record id
+    # An index child (``record_id`` is its id): it can be linked to a person no other index
+    # child holds, and is matched for that. A record typed in or read from a file may be an
+    # index child already: for it, a person another child holds is ranked like any other.
+    indexed: bool = False
     excluded_niks: frozenset[str] = field(default_factory=frozenset)  # "not this person"
 
 
@@ -47,3 +52,7 @@ class RegistryRecord:
     kk_number: str | None
     mother_name: str | None
     father_name: str | None
+    address: str | None = None  # the family's (its KK's) address
+    # The index child that holds this person's NIK, if any: a person is one child, so another
+    # index child's person is not one this record can be linked to (``linkNik`` refuses it).
+    held_by: str | None = None

@@ -104,7 +104,9 @@ def _merged(
         mother_names=_distinct_names(values(row.mother_name, "motherName")),
         father_names=_distinct_names(values(row.father_name, "fatherName")),
         kk_number=kk[0] if kk else None,
+        addresses=_distinct(values(row.address, "address")),
         record_id=row.id,
+        indexed=True,
     )
 
 
@@ -139,7 +141,7 @@ async def score_pair(
 ) -> Candidate | None:
     """This one person's score and explanation for the record (linkNik records it even when the
     officer links a person the matcher did not rank); None for an unknown NIK."""
-    row = (await conn.execute(select(t.person).where(t.person.c.nik == nik))).first()
+    row = (await conn.execute(_PEOPLE.where(t.person.c.nik == nik))).first()
     if row is None:
         return None
     return (model or shipped()).score(record, _registry(row))
@@ -294,10 +296,18 @@ async def load_people(conn: AsyncConnection, ids: Sequence[int]) -> list[Registr
     """The registry rows of ``ids`` (in id order)."""
     if not ids:
         return []
-    rows = await conn.execute(
-        select(t.person).where(t.person.c.id.in_(ids)).order_by(t.person.c.id)
-    )
+    rows = await conn.execute(_PEOPLE.where(t.person.c.id.in_(ids)).order_by(t.person.c.id))
     return [_registry(r) for r in rows]
+
+
+# A person with its family's address (the KK's: SIAK keeps one address per family card) and
+# the index child holding its NIK, if any: each read by a unique key (family.kk_number,
+# child.nik).
+_PEOPLE: Final = (
+    select(t.person, t.family.c.address, t.child.c.id.label("held_by"))
+    .outerjoin(t.family, t.family.c.kk_number == t.person.c.kk_number)
+    .outerjoin(t.child, t.child.c.nik == t.person.c.nik)
+)
 
 
 def _registry(r: Row[Any]) -> RegistryRecord:
@@ -312,6 +322,8 @@ def _registry(r: Row[Any]) -> RegistryRecord:
         kk_number=r.kk_number,
         mother_name=r.mother_name,
         father_name=r.father_name,
+        address=r.address or None,
+        held_by=r.held_by,
     )
 
 

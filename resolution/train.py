@@ -74,18 +74,32 @@ class Registry:
 
 def read_registry(db: sqlite3.Connection) -> Registry:
     rows = db.execute(
-        "SELECT id, nik, full_name, sex, birth_date, birth_place, region_code, kk_number, "
-        "mother_name, father_name, relationship FROM person ORDER BY id"
+        "SELECT p.id, p.nik, p.full_name, p.sex, p.birth_date, p.birth_place, p.region_code, "
+        "p.kk_number, p.mother_name, p.father_name, f.address, p.relationship "
+        "FROM person p LEFT JOIN family f ON f.kk_number = p.kk_number ORDER BY p.id"
     ).fetchall()
     persons = tuple(
-        RegistryRecord(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), *r[5:10]) for r in rows
+        RegistryRecord(
+            person_id=r[0],
+            nik=r[1],
+            full_name=r[2],
+            sex=r[3],
+            birth_date=date.fromisoformat(r[4]),
+            birth_place=r[5],
+            region_code=r[6],
+            kk_number=r[7],
+            mother_name=r[8],
+            father_name=r[9],
+            address=r[10] or None,
+        )
+        for r in rows
     )
-    return Registry(persons, tuple(r[10] for r in rows))
+    return Registry(persons, tuple(r[11] for r in rows))
 
 
 _REPORTED: Final = {
     "fullName": "names", "birthPlace": "places", "regionCode": "regions",
-    "motherName": "mothers", "fatherName": "fathers",
+    "motherName": "mothers", "fatherName": "fathers", "address": "addresses",
 }  # fmt: skip
 
 
@@ -94,7 +108,7 @@ def read_child_records(db: sqlite3.Connection, undocumented_only: bool = True) -
     where = "WHERE nik IS NULL" if undocumented_only else ""
     children = db.execute(
         "SELECT id, full_name, sex, birth_date, birth_date_approximate, birth_place, "
-        f"mother_name, father_name, region_code, kk_number FROM child {where} ORDER BY id"
+        f"mother_name, father_name, region_code, kk_number, address FROM child {where} ORDER BY id"
     ).fetchall()
     extra: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for child_id, name in db.execute("SELECT child_id, name FROM child_name ORDER BY id"):
@@ -124,9 +138,11 @@ def read_child_records(db: sqlite3.Connection, undocumented_only: bool = True) -
                 mother_names=_unique((c[6], *more.get("mothers", ()))),
                 father_names=_unique((c[7], *more.get("fathers", ()))),
                 kk_number=c[9] or next(iter(more.get("kk", ())), None),
+                addresses=_unique((c[10], *more.get("addresses", ()))),
                 age_estimate=ages[c[0]][0] if c[0] in ages else None,
                 as_of=ages[c[0]][1] if c[0] in ages else None,
                 record_id=c[0],
+                indexed=True,
             )
         )
     return records

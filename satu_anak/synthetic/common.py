@@ -54,6 +54,14 @@ def _place_of(kabupaten: str) -> str:
     return name
 
 
+# The streets and gangs (alleys) of a town's addresses.
+STREETS: Final = (
+    "Jl. Sudirman", "Jl. Diponegoro", "Jl. Kartini", "Jl. Merdeka", "Jl. Pattimura",
+    "Jl. Sisingamangaraja", "Jl. Hang Tuah", "Jl. Pemuda", "Jl. Cendana", "Gg. Mawar",
+    "Gg. Melati", "Gg. Kenanga", "Jl. Kaharuddin Nasution", "Jl. Garuda", "Jl. Kamboja",
+    "Jl. Bougenville", "Jl. Rajawali", "Gg. Masjid", "Jl. Lintas Timur", "Jl. Pendidikan",
+)  # fmt: skip
+
 # The place name of each kabupaten as a birth certificate or an address would write it.
 PLACES: Final = {k.code: _place_of(k.code) for k in regions.KABUPATEN}
 PLACE_LIST: Final = tuple(PLACES.values())

@@ -14,6 +14,7 @@ from satu_anak.synthetic.common import (
     PLACE_LIST,
     PLACES,
     REFERENCE_DAY,
+    STREETS,
     ChunkDraft,
     GroundTruth,
     Household,
@@ -36,12 +37,6 @@ from satu_anak.synthetic.undocumented import (
 )
 from subgraphs.common.identifiers import make_kk, make_nik
 
-_STREETS: Final = (
-    "Jl. Sudirman", "Jl. Diponegoro", "Jl. Kartini", "Jl. Merdeka", "Jl. Pattimura",
-    "Jl. Sisingamangaraja", "Jl. Hang Tuah", "Jl. Pemuda", "Jl. Cendana", "Gg. Mawar",
-    "Gg. Melati", "Gg. Kenanga", "Jl. Kaharuddin Nasution", "Jl. Garuda", "Jl. Kamboja",
-    "Jl. Bougenville", "Jl. Rajawali", "Gg. Masjid", "Jl. Lintas Timur", "Jl. Pendidikan",
-)  # fmt: skip
 _DESA_NAME: Final = {d.code: d.name for d in regions.all_desa()}
 _KELURAHAN: Final = frozenset(d.code for d in regions.all_desa() if d.is_kelurahan)
 # A quarter of the children without NIK are not in the registry; most of those have a
@@ -74,7 +69,7 @@ class Registry:
         hh.kk = self._kk(kecamatan, hh.issued)
         number = 1 + int(rand() * 120)
         if hh.desa in _KELURAHAN:
-            street = _STREETS[int(rand() * len(_STREETS))]
+            street = STREETS[int(rand() * len(STREETS))]
             hh.address = (
                 f"{street} No. {number}, RT {1 + int(rand() * 9):03d}/RW {1 + int(rand() * 6):03d}, "
                 f"{_DESA_NAME[hh.desa]}"

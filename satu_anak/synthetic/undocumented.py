@@ -12,11 +12,13 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, Final
 
+from resolution.address import Address, parse_address, write_address
 from resolution.names import canonical_prefix, old_spelling, parse_name, phonetic_key
 from satu_anak.synthetic import regions
 from satu_anak.synthetic.common import (
     PLACE_LIST,
     REFERENCE_DAY,
+    STREETS,
     Household,
     Kid,
     age_on,
@@ -98,6 +100,48 @@ def age_estimate_on(birth: int, blur: int, reported: int) -> int:
     return max(0, age_on(birth, reported) + blur)
 
 
+def _address(kid: Kid, hh: Household) -> str:
+    """The family's address as an agency wrote it down: the same address in the clerk's own
+    form, with parts left out, a number slipped, or the house the family lived in before (in the
+    same desa). Drawn from a generator of the child's own, so that the rest of the world stays
+    what it was without addresses."""
+    rng = random.Random(f"address|{hh.address}|{kid.name}|{kid.birth}")
+    draw = rng.random()
+    parts = parse_address(hh.address)
+    place = hh.address.rsplit(",", 1)[-1].replace("Desa ", "").strip()
+    if draw < 0.1:
+        return hh.address  # copied from the family card
+    if draw < 0.18:
+        parts = _previous_address(parts, rng)
+    elif draw < 0.3:
+        slip = rng.random()
+        if slip < 0.5 and parts.rt is not None:
+            parts = Address(
+                parts.way, parts.number, max(1, parts.rt + rng.choice((-1, 1, 2))), parts.rw
+            )
+        elif slip < 0.8 and parts.number is not None:
+            parts = Address(parts.way, str(1 + rng.randrange(120)), parts.rt, parts.rw)
+        elif parts.rw is not None:
+            parts = Address(
+                parts.way, parts.number, parts.rt, max(1, parts.rw + rng.choice((-1, 1)))
+            )
+    elif draw < 0.45:
+        if rng.random() < 0.5:
+            parts = Address(None, None, parts.rt, parts.rw)  # "RT 3/RW 2" only
+        else:
+            parts = Address(parts.way, parts.number, None, None)
+    return write_address(parts, place, rng)
+
+
+def _previous_address(parts: Address, rng: random.Random) -> Address:
+    """Another house in the same desa: another dusun or street, number, RT and RW."""
+    rt, rw = 1 + rng.randrange(9), 1 + rng.randrange(6)
+    if parts.way is not None and parts.way.startswith("dusun"):
+        return Address(f"dusun {1 + rng.randrange(3)}", None, rt, rw)
+    street = parse_address(rng.choice(STREETS)).way if rng.random() < 0.6 else parts.way
+    return Address(street, str(1 + rng.randrange(120)), rt, rw)
+
+
 class AgencyRecord:
     """Draws what an agency recorded of a child: name, birth, parents, places, with labels."""
 
@@ -130,7 +174,7 @@ class AgencyRecord:
             "mother": mother,
             "father": self._father(hh, kinds),
             "region": region,
-            "address": hh.address if region == hh.desa and rand() < 0.4 else None,
+            "address": _address(kid, hh) if region == hh.desa and rand() < 0.4 else None,
             "kk": hh.kk if "PKH" in kid.contacts and rand() < 0.5 else None,
         }, kinds
 

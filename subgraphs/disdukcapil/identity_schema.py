@@ -63,6 +63,7 @@ MATCH_DEFAULT_TOP = 5
 MATCH_MAX_TOP = 10
 _MAX_NAME = 120
 _MAX_OTHER_NAMES = 20
+_MAX_ADDRESS = 200
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _decisions_of = many_each(decisions.decisions_of, lambda d: d.child_id)
@@ -243,6 +244,12 @@ class IdentityRecordInput:
     )
     mother_name: str | None = None
     father_name: str | None = None
+    address: str | None = strawberry.field(
+        default=None,
+        description="The family's address as told ('Jl. Sudirman No. 12, RT 003/RW 002'): "
+        "compared by its parts (street or dusun, house number, RT, RW) with the registry "
+        "family's, within one desa.",
+    )
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -329,7 +336,15 @@ def match_record(data: IdentityRecordInput) -> MatchRecord:
         region_codes=(region,) if region else (),
         mother_names=_name(data.mother_name, "motherName"),
         father_names=_name(data.father_name, "fatherName"),
+        addresses=_address(data.address),
     )
+
+
+def _address(value: str | None) -> tuple[str, ...]:
+    if _blank(value):
+        return ()
+    assert value is not None
+    return (validation.text(value, "address", max_length=_MAX_ADDRESS),)
 
 
 def _reason(value: str) -> str:

@@ -383,6 +383,26 @@ def test_match_reads_whether_a_birth_date_is_approximate(tmp_path: Path) -> None
     assert [r.birth_date_exact for _, r in read_records(plain, date(2026, 11, 1))[0]] == [True]
 
 
+def test_match_reads_the_familys_address_when_given(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "records.csv",
+        ['A,Rizki,,L,2016,,,,,,"Jl. Sudirman No. 12, RT 003/RW 002"', "B,Rizki,,L,2016,,,,,,"],
+        RECORD_HEADER + ",address",
+    )
+    records, rejects = read_records(path, date(2026, 11, 1))
+    assert rejects == []
+    assert {r.record_id: r.addresses for _, r in records} == {
+        "A": ("Jl. Sudirman No. 12, RT 003/RW 002",),
+        "B": (),
+    }
+    too_long = write(
+        tmp_path / "long.csv", ["A,Rizki,,,,,,,,," + "x" * 201], RECORD_HEADER + ",address"
+    )
+    assert [(r.line, r.field) for r in read_records(too_long, date(2026, 11, 1))[1]] == [
+        (2, "address")
+    ]
+
+
 def test_match_splits_a_large_batch_over_processes_in_input_order(
     database_url: str, tmp_path: Path
 ) -> None:

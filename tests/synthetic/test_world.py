@@ -613,3 +613,32 @@ def test_an_age_estimate_is_the_age_on_its_reports_day(world: World) -> None:
         early += 1
         assert int(report.value) < age_on(true), (children[truth.child_id].id, report)
     assert early > 0
+
+
+def test_agencies_write_the_familys_address_as_clerks_do(world: World) -> None:
+    """An address is recorded for some children of their own desa: mostly the family card's
+    address in another form or with parts left out, sometimes with a slip or an older house."""
+    from resolution.address import parse_address
+
+    children = world.by("child", "id")
+    persons = world.by("person", "id")
+    families = world.by("family", "kk_number")
+    written = []
+    for truth in (g for g in world.ground_truth if g.person_id is not None):
+        child, person = children[truth.child_id], persons[truth.person_id]
+        if child.address is not None:
+            assert child.region_code == person.region_code  # only in the family's own desa
+            written.append((child.address, families[person.kk_number].address))
+    assert len(written) > 100
+    verbatim = sum(a == b for a, b in written)
+    parts = [(parse_address(a), parse_address(b)) for a, b in written]
+    same_parts = sum(a == b for a, b in parts)
+    # every part given is the family card's (a form of its own, or parts left out)
+    consistent = sum(
+        all(getattr(a, f) in (None, getattr(b, f)) for f in ("way", "number", "rt", "rw"))
+        for a, b in parts
+    )
+    assert 0.05 < verbatim / len(written) < 0.2
+    assert 0.4 < same_parts / len(written) < 0.75
+    assert 0.65 < consistent / len(written) < 0.9
+    assert all(a for a, _ in parts)  # every written address says something
