@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import Date, Integer, Row, String, TextualSelect, bindparam, select, text
+from sqlalchemy import null as sql_null
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolution.blocking import DESA_CODE, Block, Match, query_blocks
@@ -128,7 +129,7 @@ async def candidates(
     if not blocks:
         return model.rank(record, (), top)
     ids = await retrieve(conn, blocks)
-    people = await load_people(conn, ids)
+    people = await load_people(conn, ids, addresses=bool(record.addresses))
     excluded = set(record.excluded_niks)
     if leave_out is not None and people:
         excluded.update(await leave_out(conn, [p.nik for p in people]))
@@ -292,17 +293,23 @@ def _key_condition(number: int, block: Block, params: dict[str, Any], expanding:
     return f"{column} = :{name}"
 
 
-async def load_people(conn: AsyncConnection, ids: Sequence[int]) -> list[RegistryRecord]:
-    """The registry rows of ``ids`` (in id order)."""
+async def load_people(
+    conn: AsyncConnection, ids: Sequence[int], *, addresses: bool = True
+) -> list[RegistryRecord]:
+    """The registry rows of ``ids`` (in id order); their families' addresses only when asked
+    (``addresses``: a record without an address has nothing to compare them with)."""
     if not ids:
         return []
-    rows = await conn.execute(_PEOPLE.where(t.person.c.id.in_(ids)).order_by(t.person.c.id))
+    people = _PEOPLE if addresses else _PEOPLE_NO_ADDRESS
+    rows = await conn.execute(people.where(t.person.c.id.in_(ids)).order_by(t.person.c.id))
     return [_registry(r) for r in rows]
 
 
-# A person with its family's address (the KK's: SIAK keeps one address per family card) and
-# the index child holding its NIK, if any: each read by a unique key (family.kk_number,
-# child.nik).
+# A person with the index child holding its NIK, if any (child.nik is unique), and with its
+# family's address (the KK's: SIAK keeps one address per family card; by family's primary key).
+_PEOPLE_NO_ADDRESS: Final = select(
+    t.person, sql_null().label("address"), t.child.c.id.label("held_by")
+).outerjoin(t.child, t.child.c.nik == t.person.c.nik)
 _PEOPLE: Final = (
     select(t.person, t.family.c.address, t.child.c.id.label("held_by"))
     .outerjoin(t.family, t.family.c.kk_number == t.person.c.kk_number)

@@ -500,6 +500,16 @@ async def test_a_registry_person_carries_the_address_of_its_family_card(db: Data
         record = ChildRecord(names=("Rizki",), region_codes=(PEKANBARU,), addresses=("Jl Merdeka",))
         scored = await store.score_pair(conn, record, person["nik"])
     assert loaded.address == "Jl. Merdeka" and loaded.held_by is None
+    # A record without an address reads none: nothing to compare it with, nothing to show.
+    async with db.connect() as conn:
+        (bare,) = await store.load_people(conn, [person["id"]], addresses=False)
+        plain = await store.candidates(
+            conn, ChildRecord(names=("Rizki",), region_codes=(PEKANBARU,))
+        )
+        told = await store.candidates(conn, record)
+    assert bare == dataclasses.replace(loaded, address=None)
+    assert [c.person.address for c in plain.candidates] == [None]
+    assert [c.person.address for c in told.candidates] == ["Jl. Merdeka"]
     assert scored is not None
     assert {e.attribute: e.level for e in scored.explanation}["address"] == "NEAR"
 
