@@ -229,15 +229,13 @@ class Model:
             values = (shown, sides[i].values())
             return self._candidate(people[i], pairs[i], prior, weights, i, values, held=held[i])
 
-        if not record.indexed:
-            ranked = _flag_close(tuple(candidate(i) for i in order[:top]))
-            return Candidates(ranked, 2.0 ** (-total), self.version, pairs_scored=len(pairs))
-        best = itertools.islice((i for i in order if not held[i]), top)
-        linkable = _flag_close(tuple(candidate(i) for i in best))
-        others = itertools.islice((i for i in order if held[i]), top - len(linkable))
-        listed = tuple(candidate(i) for i in others)
+        first, after = order[:top], []
+        if record.indexed:
+            first = list(itertools.islice((i for i in order if not held[i]), top))
+            after = list(itertools.islice((i for i in order if held[i]), top - len(first)))
+        ranked = (*_flag_close(tuple(map(candidate, first))), *map(candidate, after))
         no_match = 2.0 ** (-total)
-        return Candidates((*linkable, *listed), no_match, self.version, pairs_scored=len(pairs))
+        return Candidates(ranked, no_match, self.version, pairs_scored=len(pairs))
 
     def log2_prior(self) -> float:
         """Prior log2 odds that one given registry person is the child."""

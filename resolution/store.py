@@ -305,8 +305,9 @@ async def load_people(
     return [_registry(r) for r in rows]
 
 
-# A person with the index child holding its NIK, if any (child.nik is unique), and with its
-# family's address (the KK's: SIAK keeps one address per family card; by family's primary key).
+# A person with the index child holding its NIK, if any (child.nik is unique), and a null
+# address (``load_people(addresses=False)``) or its family's (the KK's: SIAK keeps one address
+# per family card; read by the family's primary key).
 _PEOPLE_NO_ADDRESS: Final = select(
     t.person, sql_null().label("address"), t.child.c.id.label("held_by")
 ).outerjoin(t.child, t.child.c.nik == t.person.c.nik)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from typing import Any, Final
 
@@ -116,20 +117,16 @@ def _address(kid: Kid, hh: Household) -> str:
     elif draw < 0.3:
         slip = rng.random()
         if slip < 0.5 and parts.rt is not None:
-            parts = Address(
-                parts.way, parts.number, max(1, parts.rt + rng.choice((-1, 1, 2))), parts.rw
-            )
+            parts = replace(parts, rt=max(1, parts.rt + rng.choice((-1, 1, 2))))
         elif slip < 0.8 and parts.number is not None:
-            parts = Address(parts.way, str(1 + rng.randrange(120)), parts.rt, parts.rw)
+            parts = replace(parts, number=str(1 + rng.randrange(120)))
         elif parts.rw is not None:
-            parts = Address(
-                parts.way, parts.number, parts.rt, max(1, parts.rw + rng.choice((-1, 1)))
-            )
+            parts = replace(parts, rw=max(1, parts.rw + rng.choice((-1, 1))))
     elif draw < 0.45:
         if rng.random() < 0.5:
-            parts = Address(None, None, parts.rt, parts.rw)  # "RT 3/RW 2" only
+            parts = replace(parts, way=None, number=None)  # "RT 3/RW 2" only
         else:
-            parts = Address(parts.way, parts.number, None, None)
+            parts = replace(parts, rt=None, rw=None)
     return write_address(parts, place, rng)
 
 

@@ -420,16 +420,24 @@ async def test_score_pair_scores_one_named_person(db: Database) -> None:
     assert unknown is None
 
 
+def _index_child(child_id: str, name: str, registered_by: str, **changes: Any) -> dict[str, Any]:
+    """A child index row in Pekanbaru: no NIK, date or parents unless ``changes`` give them."""
+    return {
+        "id": child_id, "nik": None, "full_name": name, "normalized_name": normalize_name(name),
+        "sex": "M", "birth_date": None, "birth_date_approximate": False, "birth_place": None,
+        "mother_name": None, "father_name": None, "region_code": PEKANBARU, "address": None,
+        "kk_number": None, "birth_certificate_number": None, "kia_status": "NONE",
+        "registry_person_id": None, "registered_by": registered_by, "registered_at": NOW,
+        **changes,
+    }  # fmt: skip
+
+
 async def test_child_record_merges_every_report_and_other_name(db: Database) -> None:
     async with db.transaction() as conn:
-        await conn.execute(insert(t.child), [{
-            "id": "ANK000000099", "nik": None, "full_name": "Iki", "normalized_name": "iki",
-            "sex": "M", "birth_date": None, "birth_date_approximate": False,
-            "birth_place": None, "mother_name": None, "father_name": None,
-            "region_code": PEKANBARU, "address": "RT 003/RW 002", "kk_number": None,
-            "birth_certificate_number": None, "kia_status": "NONE", "registry_person_id": None,
-            "registered_by": "LKSA", "registered_at": NOW,
-        }])  # fmt: skip
+        await conn.execute(
+            insert(t.child),
+            [_index_child("ANK000000099", "Iki", "LKSA", address="RT 003/RW 002")],
+        )
         await conn.execute(insert(t.child_name), [
             {"child_id": "ANK000000099", "name": "Rizki Pratama",
              "normalized_name": "rizki pratama", "recorded_by": "BALAI"},
@@ -474,14 +482,10 @@ async def test_a_registry_person_names_the_index_child_holding_its_nik(db: Datab
     free = registry.add("Rina Pratama", date(2016, 3, 10), PEKANBARU, "Sri Wahyuni", sex="F")
     await registry.write(db)
     async with db.transaction() as conn:
-        await conn.execute(insert(t.child), [{
-            "id": "ANK000000042", "nik": held["nik"], "full_name": "Rizki Pratama",
-            "normalized_name": "rizki pratama", "sex": "M", "birth_date": date(2015, 3, 10),
-            "birth_date_approximate": False, "birth_place": None, "mother_name": None,
-            "father_name": None, "region_code": PEKANBARU, "address": None, "kk_number": None,
-            "birth_certificate_number": None, "kia_status": "NONE",
-            "registry_person_id": held["id"], "registered_by": "PKH", "registered_at": NOW,
-        }])  # fmt: skip
+        await conn.execute(insert(t.child), [_index_child(
+            "ANK000000042", "Rizki Pratama", "PKH", nik=held["nik"],
+            birth_date=date(2015, 3, 10), registry_person_id=held["id"],
+        )])  # fmt: skip
     async with db.connect() as conn:
         people = await store.load_people(conn, [free["id"], held["id"]])
         record = ChildRecord(names=("Rizki Pratama",), birth_date=date(2015, 3, 10))
