@@ -209,8 +209,10 @@ def _has_migrations(name: str) -> bool:
     spec = importlib.util.find_spec(f"subgraphs.{name}")
     if spec is None or not spec.submodule_search_locations:
         return False
+    # A subgraph's own revisions (migrations/versions); the environment is shared
+    # (subgraphs.common.migration_env).
     return any(
-        (Path(location) / "migrations" / "env.py").exists()
+        (Path(location) / "migrations" / "versions").is_dir()
         for location in spec.submodule_search_locations
     )
 
