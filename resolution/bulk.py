@@ -89,6 +89,7 @@ class ImportReport:
     rows_read: int = 0
     loaded: int = 0
     families_created: int = 0
+    held: int = 0  # loaded people whose NIK an index child already held (person.held)
     rejects: list[Reject] = field(default_factory=list)
     seconds: float = 0.0
     backend: str = ""
@@ -106,6 +107,8 @@ class ImportReport:
             f"({rate:,.0f} rows/s, {self.backend})"
         ]
         lines += [f"  rejected for {name}: {n}" for name, n in sorted(self.rejected.items())]
+        if self.held:
+            lines.append(f"  {self.held} loaded people's NIKs are held by index children already")
         if self.phases:
             lines.append("  " + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items()))
         return "\n".join(lines)
@@ -404,11 +407,23 @@ class _Target:
         """Family (KK) rows for the imported people's KK numbers the table lacks."""
         raise NotImplementedError
 
+    async def mark_held(self) -> int:
+        """Marks the added people whose NIK an index child holds already (``person.held``: the
+        triggers on ``child`` keep it from then on); how many."""
+        raise NotImplementedError
+
     async def commit(self) -> None:
         raise NotImplementedError
 
     async def close(self) -> None:
         raise NotImplementedError
+
+
+# By the child index's NIKs (a few, against the rows added: the NIK's unique index finds each).
+_MARK_HELD: Final = (
+    "UPDATE person SET held = TRUE "
+    "WHERE nik IN (SELECT nik FROM child WHERE nik IS NOT NULL) AND id > $1"
+)
 
 
 def _defer_indexes(existing: int, incoming_bytes: int) -> bool:
@@ -501,6 +516,12 @@ class _SqliteTarget(_Target):
         )
         return conn.total_changes - before
 
+    async def mark_held(self) -> int:
+        conn = self._c()
+        before = conn.total_changes
+        conn.execute(_MARK_HELD.replace("$1", ":base"), {"base": self.id_base})
+        return conn.total_changes - before
+
     async def commit(self) -> None:
         conn = self._c()
         for _name, sql in self.indexes:
@@ -575,6 +596,10 @@ class _PostgresTarget(_Target):
             self.id_base,
             _century_cutoff(self.today),
         )
+        return int(status.rsplit(" ", 1)[1])
+
+    async def mark_held(self) -> int:
+        status: str = await self.sink.connection.execute(_MARK_HELD, self.id_base)
         return int(status.rsplit(" ", 1)[1])
 
     async def commit(self) -> None:
@@ -655,6 +680,7 @@ async def import_registry(
             await _load(blocks, target, report, on_reject, progress)
             clock.lap("rows")
             report.families_created = await target.add_families()
+            report.held = await target.mark_held()
             clock.lap("families")
             await target.commit()
             clock.lap("indexes and commit")

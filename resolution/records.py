@@ -35,6 +35,7 @@ class ChildRecord:
     # child holds, and is matched for that. A record typed in or read from a file may be an
     # index child already: for it, a person another child holds is ranked like any other.
     indexed: bool = False
+    nik: str | None = None  # the NIK an index child holds already, if any
     excluded_niks: frozenset[str] = field(default_factory=frozenset)  # "not this person"
 
 

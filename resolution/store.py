@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Date, Integer, Row, String, TextualSelect, bindparam, select, text
+from sqlalchemy import Boolean, Date, Integer, Row, String, TextualSelect, bindparam, select, text
 from sqlalchemy import null as sql_null
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -108,6 +108,7 @@ def _merged(
         addresses=_distinct(values(row.address, "address")),
         record_id=row.id,
         indexed=True,
+        nik=row.nik,
     )
 
 
@@ -128,13 +129,25 @@ async def candidates(
     model = model or shipped()
     if not blocks:
         return model.rank(record, (), top)
-    ids = await retrieve(conn, blocks)
-    people = await load_people(conn, ids, addresses=bool(record.addresses))
+    people = await _found(conn, record, blocks)
     excluded = set(record.excluded_niks)
     if leave_out is not None and people:
         excluded.update(await leave_out(conn, [p.nik for p in people]))
     ranked = model.rank(record, [p for p in people if p.nik not in excluded], top)
     return dataclasses.replace(ranked, blocks_searched=len(blocks))
+
+
+async def found(conn: AsyncConnection, record: ChildRecord) -> list[RegistryRecord]:
+    """The registry people ``candidates`` ranks for the record, before anything is left out."""
+    return await _found(conn, record, query_blocks(record))
+
+
+async def _found(
+    conn: AsyncConnection, record: ChildRecord, blocks: Sequence[Block]
+) -> list[RegistryRecord]:
+    # An index child without a NIK can be linked only to a person no other child holds.
+    ids = await retrieve(conn, blocks, linkable_first=record.indexed and record.nik is None)
+    return await load_people(conn, ids, addresses=bool(record.addresses))
 
 
 async def score_pair(
@@ -148,17 +161,26 @@ async def score_pair(
     return (model or shipped()).score(record, _registry(row))
 
 
-async def retrieve(conn: AsyncConnection, blocks: Sequence[Block]) -> list[int]:
+async def retrieve(
+    conn: AsyncConnection, blocks: Sequence[Block], *, linkable_first: bool = False
+) -> list[int]:
     """The ids of the people the blocks find, in block order, at most ``MAX_PEOPLE``.
 
     One statement: each block a capped subquery over its key index, all of them unioned.
+    ``linkable_first`` (an index child without a NIK, who can be linked only to a person no
+    other index child holds: ``person.held``): each block's cap cuts held persons first, and
+    the people cap keeps every block's linkable persons before any block's held ones. Held
+    persons are still found where there is room — this child recorded twice is one of them.
     """
     if not blocks:
         return []
-    rows = (await conn.execute(blocks_statement(blocks))).all()
+    rows = (await conn.execute(blocks_statement(blocks, linkable_first=linkable_first))).all()
     # UNION ALL keeps no order of its own: each row carries its block and where its block's
     # order put it, so the people cap cuts a block where its own order says, on any backend.
-    found = sorted(rows, key=lambda r: (r.block, r.near, r.area, r.id))
+    if linkable_first:
+        found = sorted(rows, key=lambda r: (r.held, r.block, r.near, r.area, r.id))
+    else:
+        found = sorted(rows, key=lambda r: (r.block, r.near, r.area, r.id))
     ids: dict[int, None] = {}
     for r in found:
         ids[r.id] = None
@@ -167,10 +189,11 @@ async def retrieve(conn: AsyncConnection, blocks: Sequence[Block]) -> list[int]:
     return list(ids)
 
 
-def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
-    """``SELECT block, near, area, id`` for every block, each with its own cap and order,
+def blocks_statement(blocks: Sequence[Block], *, linkable_first: bool = False) -> TextualSelect:
+    """``SELECT block, near, area, id, held`` for every block, each with its own cap and order,
     unioned: ``near`` and ``area`` are the block's sort values (``_order``), so that the caller
-    can put each block's rows back in order after the union.
+    can put each block's rows back in order after the union; ``linkable_first`` sorts each
+    block by ``held`` before them (``retrieve``).
 
     Written as text: a record's statement has a few dozen arms and a thousand key values, and
     building it as an expression tree cost more than running it (11 ms against 4 per query).
@@ -220,14 +243,16 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
             # under the block's key to test the other (a common name's window is ~1,500 table
             # pages at ten million people). Sorted by the same columns as a plain block.
             reads = " INTERSECT ".join(
-                f"SELECT id, birth_year, region_code FROM person WHERE {' AND '.join(conditions)}"
+                f"SELECT id, birth_year, region_code, held FROM person WHERE {' AND '.join(conditions)}"
                 for conditions in (where, *also)
             )
             source = f"({reads}) AS x{number}"
         near, area = _order(block)
-        order = ", ".join(e for e in (near, area) if e not in _CONSTANT)
+        order = ", ".join(
+            e for e in ("held" if linkable_first else _NO_NEAR, near, area) if e not in _CONSTANT
+        )
         arms.append(
-            f"SELECT * FROM (SELECT {number:d} AS block, {near} AS near, {area} AS area, id "
+            f"SELECT * FROM (SELECT {number:d} AS block, {near} AS near, {area} AS area, id, held "
             f"FROM {source} ORDER BY {order}{', ' if order else ''}id "
             f"LIMIT {block.cap:d}) AS b{number}"
         )
@@ -243,7 +268,7 @@ def blocks_statement(blocks: Sequence[Block]) -> TextualSelect:
     return (
         text(" UNION ALL ".join(arms))
         .bindparams(*values)
-        .columns(block=Integer, near=Integer, area=String, id=Integer)
+        .columns(block=Integer, near=Integer, area=String, id=Integer, held=Boolean)
     )
 
 

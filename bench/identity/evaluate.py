@@ -39,7 +39,6 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from resolution import store
-from resolution.blocking import query_blocks
 from resolution.explain import Band, Candidates
 from resolution.model import Model, shipped
 from resolution.records import ChildRecord, RegistryRecord
@@ -172,8 +171,7 @@ async def retrieve_all(
                 assert query.record.record_id is not None
                 record = await store.child_record(conn, query.record.record_id)
                 assert record is not None
-                ids = await store.retrieve(conn, query_blocks(record))
-                people = await store.load_people(conn, ids)
+                people = await store.found(conn, record)
                 answers.append((dataclasses.replace(query, record=record), people))
     finally:
         await engine.dispose()

@@ -67,10 +67,12 @@ TABLES: Final[dict[str, tuple[Table, ...]]] = {
     ),
 }
 
-# Columns the generator leaves to their default (NULL): what a later lifecycle step writes.
+# Columns the generator leaves to their default: what a later lifecycle step writes (NULL till
+# then), or the database itself (person.held: the triggers on child set it as children load).
 _NOT_GENERATED: Final[dict[str, frozenset[str]]] = {
     "complaint": frozenset({"closed_at"}),
     "referral": frozenset({"revoked_at", "closing_note"}),
+    "person": frozenset({"held"}),
 }
 
 # The tables' own columns, in their order, less those: a column added to a table makes its rows

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from subgraphs.common.tables import UtcDateTime, new_metadata
@@ -54,12 +55,16 @@ person = Table(
     Column("name_key2", String(40), nullable=False, server_default=""),
     Column("mother_key", String(40), nullable=False, server_default=""),
     Column("birth_year", Integer, nullable=False, server_default="0"),
+    # An index child holds this person's NIK (child.nik): kept by the database itself, by
+    # triggers on child (migration 0009), and set by the registry import for the rows it adds.
+    # A block cuts such people first for an index child, who cannot be linked to them.
+    Column("held", Boolean, nullable=False, server_default=false()),
 )
-# The key indexes cover what retrieval filters and orders by (migrations 0005, 0006): a block
-# reads its index alone, never the table. PostgreSQL's also INCLUDE id (SQLite's carry the
+# The key indexes cover what retrieval filters and orders by (migrations 0005, 0006, 0009): a
+# block reads its index alone, never the table. PostgreSQL's also INCLUDE id (SQLite's carry the
 # rowid, which is id).
-_BY_YEAR = (person.c.birth_year, person.c.region_code, person.c.sex)
-_BY_REGION = (person.c.region_code, person.c.birth_year, person.c.sex)
+_BY_YEAR = (person.c.birth_year, person.c.region_code, person.c.sex, person.c.held)
+_BY_REGION = (person.c.region_code, person.c.birth_year, person.c.sex, person.c.held)
 _ID = ["id"]
 Index("ix_person_name_key_year", person.c.name_key, *_BY_YEAR, postgresql_include=_ID)
 Index("ix_person_name_key_region", person.c.name_key, *_BY_REGION, postgresql_include=_ID)
@@ -72,7 +77,7 @@ Index("ix_person_region_code", *_BY_REGION, postgresql_include=_ID)
 # of one sex whose called name ends so (the name-end block; migration 0008 added sex).
 Index(
     "ix_person_birth_date_keys", person.c.birth_date, person.c.name_key, person.c.mother_key,
-    person.c.birth_year, person.c.sex, postgresql_include=_ID,
+    person.c.birth_year, person.c.sex, person.c.held, postgresql_include=_ID,
 )  # fmt: skip
 
 # The national child index: every child known to any agency, documented or not.

@@ -77,6 +77,18 @@ def fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
     return asyncio.run(run())
 
 
+def execute(url: str, sql: str) -> None:
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(sql))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 def write(path: Path, lines: list[str], header: str = HEADER) -> Path:
     path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     return path
@@ -134,7 +146,29 @@ def test_an_import_leaves_postgresql_able_to_answer_from_the_indexes_alone(
     [(definition,)] = fetch(
         database_url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_person_name_key_year'"
     )
-    assert definition.endswith("(name_key, birth_year, region_code, sex) INCLUDE (id)")
+    assert definition.endswith("(name_key, birth_year, region_code, sex, held) INCLUDE (id)")
+
+
+def test_an_imported_person_whose_nik_a_child_holds_is_marked_held(
+    database_url: str, tmp_path: Path
+) -> None:
+    # The triggers on child mark a person when a child gains its NIK; a person imported after
+    # the child already held its NIK is the import's to mark (retrieval cuts held persons first
+    # for the other index children).
+    rows = family_rows()
+    load(write(tmp_path / "first.csv", rows[:1]), database_url)
+    execute(
+        database_url,
+        "INSERT INTO child (id, nik, full_name, normalized_name, sex, region_code, "
+        "birth_date_approximate, kia_status, registered_by, registered_at) VALUES "
+        f"('ANK000000001', '{CHILD}', 'Rizki', 'rizki', 'M', '14.71.06.1003', FALSE, 'NONE', "
+        "'PKH', '2026-01-01 00:00:00+00')",
+    )
+    report = load(write(tmp_path / "rest.csv", rows[1:]), database_url)
+    assert (report.loaded, report.held) == (2, 1)
+    assert "1 loaded people's NIKs are held by index children already" in report.summary()
+    held = fetch(database_url, "SELECT nik, held FROM person ORDER BY nik")
+    assert {n: bool(h) for n, h in held} == {FATHER: False, MOTHER: False, CHILD: True}
 
 
 def test_without_relationship_the_oldest_member_heads_the_new_family(

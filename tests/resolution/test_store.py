@@ -541,11 +541,14 @@ KEY_INDEX_RECORDS = (
 )  # fmt: skip
 
 
+@pytest.mark.parametrize("linkable_first", [False, True], ids=["typed-in", "index-child"])
 @pytest.mark.parametrize("record", KEY_INDEX_RECORDS, ids=lambda r: r.names[0])
-async def test_every_block_reads_a_key_index(db: Database, record: ChildRecord) -> None:
+async def test_every_block_reads_a_key_index(
+    db: Database, record: ChildRecord, linkable_first: bool
+) -> None:
     blocks = query_blocks(record)
     async with db.connect() as conn:
-        statement = store.blocks_statement(blocks).compile(
+        statement = store.blocks_statement(blocks, linkable_first=linkable_first).compile(
             conn.sync_connection, compile_kwargs={"literal_binds": True}
         )
         if conn.dialect.name == "sqlite":
@@ -600,22 +603,29 @@ def _block_order(block: Block, person: dict[str, Any]) -> tuple[int, str, int]:
     return 0, "", person["id"]
 
 
-def _expected_ids(blocks: list[Block], persons: list[dict[str, Any]]) -> list[int]:
+def _expected_ids(
+    blocks: list[Block], persons: list[dict[str, Any]], held: frozenset[str] | None = None
+) -> list[int]:
     """What retrieval must return, worked out without a database: each block's rows in its
-    order up to its cap, the blocks in turn, each person once, at most MAX_PEOPLE."""
-    ids: dict[int, None] = {}
-    for block in blocks:
-        rows = sorted((p for p in persons if _in_block(block, p)), key=partial(_block_order, block))
-        for person in rows[: block.cap]:
-            ids[person["id"]] = None
+    order up to its cap, the blocks in turn, each person once, at most MAX_PEOPLE. With
+    ``held`` (the NIKs index children hold; retrieval for an index child): each block's held
+    persons after its others, and every block's others before any block's held persons."""
+    found: list[tuple[bool, int, int, int]] = []
+    for number, block in enumerate(blocks):
+
+        def order(person: dict[str, Any], block: Block = block) -> tuple[Any, ...]:
+            return (held is not None and person["nik"] in held, *_block_order(block, person))
+
+        rows = sorted((p for p in persons if _in_block(block, p)), key=order)
+        found += [(order(p)[0], number, i, p["id"]) for i, p in enumerate(rows[: block.cap])]
+    ids = dict.fromkeys(row[-1] for row in sorted(found))
     return list(ids)[: store.MAX_PEOPLE]
 
 
-async def test_capped_blocks_keep_the_same_people_on_every_backend(db: Database) -> None:
-    # Namesakes enough to fill every cap, written in shuffled order so that the table's
-    # physical order is not the id order: a capped block that kept whichever rows its plan met
-    # first would keep other people here (and on PostgreSQL than on SQLite).
-    rng = random.Random(11)
+def _crowded(rng: random.Random) -> Registry:
+    """700 namesakes, enough to fill every cap, in shuffled order so that the table's physical
+    order is not the id order: a capped block that kept whichever rows its plan met first
+    would keep other people (and other people on PostgreSQL than on SQLite)."""
     registry = Registry()
     desa = (PEKANBARU, "14.71.02.1002", "14.71.05.2001", BATAM, KUPANG)
     mothers = ("Sri Wahyuni", "Siti Aminah", "Nur Halimah", None)
@@ -624,24 +634,68 @@ async def test_capped_blocks_keep_the_same_people_on_every_backend(db: Database)
         born = date(rng.randint(2008, 2024), rng.randint(1, 12), rng.randint(1, 28))
         registry.add(name, born, rng.choice(desa), rng.choice(mothers), rng.choice("MF"))
     registry.persons.sort(key=lambda p: rng.random())
+    return registry
+
+
+CROWDED_RECORDS: tuple[ChildRecord, ...] = (
+    ChildRecord(names=("Rizki Pratama",), sex="M", birth_date=date(2015, 3, 10),
+                region_codes=(PEKANBARU,), mother_names=("Sri Wahyuni",)),
+    ChildRecord(names=("Rizki",), birth_year=2016, region_codes=("14.71",)),
+    ChildRecord(names=("Rizki Saputra",), region_codes=(PEKANBARU,)),  # no date at all
+    ChildRecord(names=("Iki",), sex="F", birth_date=date(2012, 1, 1), birth_date_exact=False,
+                region_codes=(PEKANBARU,)),
+    ChildRecord(names=("Riski",), age_estimate=9, as_of=date(2026, 11, 1),
+                mother_names=("Siti",), region_codes=(BATAM, PEKANBARU)),
+)  # fmt: skip
+
+
+async def test_capped_blocks_keep_the_same_people_on_every_backend(db: Database) -> None:
+    registry = _crowded(random.Random(11))
     await registry.write(db)
-    records = (
-        ChildRecord(names=("Rizki Pratama",), sex="M", birth_date=date(2015, 3, 10),
-                    region_codes=(PEKANBARU,), mother_names=("Sri Wahyuni",)),
-        ChildRecord(names=("Rizki",), birth_year=2016, region_codes=("14.71",)),
-        ChildRecord(names=("Rizki Saputra",), region_codes=(PEKANBARU,)),  # no date at all
-        ChildRecord(names=("Iki",), sex="F", birth_date=date(2012, 1, 1), birth_date_exact=False,
-                    region_codes=(PEKANBARU,)),
-        ChildRecord(names=("Riski",), age_estimate=9, as_of=date(2026, 11, 1),
-                    mother_names=("Siti",), region_codes=(BATAM, PEKANBARU)),
-    )  # fmt: skip
-    for record in records:
+    for record in CROWDED_RECORDS:
         blocks = query_blocks(record)
         expected = _expected_ids(blocks, registry.persons)
         cut = [b for b in blocks if sum(_in_block(b, p) for p in registry.persons) > b.cap]
         assert len(cut) >= 2 and len(expected) > TIGHT_CAP  # the caps cut
         async with db.connect() as conn:
             assert await store.retrieve(conn, blocks) == expected, record
+
+
+async def test_for_an_index_child_caps_cut_the_persons_other_children_hold_first(
+    db: Database,
+) -> None:
+    # Two in three of the namesakes are held by index children (the triggers on child mark
+    # them): for an index child without a NIK, who can be linked to none of them, each block
+    # keeps the others first and the people cap keeps every block's others before any held
+    # person; held persons still come where there is room (a child recorded twice is one).
+    rng = random.Random(11)
+    registry = _crowded(rng)
+    await registry.write(db)
+    holders = [p for p in registry.persons if rng.random() < 2 / 3]
+    async with db.transaction() as conn:
+        await conn.execute(insert(t.child), [
+            _index_child(f"ANK{i:09d}", p["full_name"], "PKH", nik=p["nik"])
+            for i, p in enumerate(holders, start=100)
+        ])  # fmt: skip
+    held = frozenset(p["nik"] for p in holders)
+    for record in CROWDED_RECORDS:
+        blocks = query_blocks(record)
+        plain = _expected_ids(blocks, registry.persons)
+        linkable_first = _expected_ids(blocks, registry.persons, held)
+        by_id = {p["id"]: p["nik"] in held for p in registry.persons}
+        # The order keeps more linkable persons, and some held ones still.
+        assert sum(not by_id[i] for i in linkable_first) > sum(not by_id[i] for i in plain)
+        assert any(by_id[i] for i in linkable_first), record
+        async with db.connect() as conn:
+            assert await store.retrieve(conn, blocks, linkable_first=True) == linkable_first
+            assert await store.retrieve(conn, blocks) == plain
+            indexed = replace(record, indexed=True, record_id="ANK000000001")
+            assert {p.person_id for p in await store.found(conn, indexed)} == set(linkable_first)
+            # A record typed in, or an index child holding a NIK already, is retrieved as
+            # before: the child at the counter may be one of those index children.
+            assert {p.person_id for p in await store.found(conn, record)} == set(plain)
+            documented = replace(indexed, nik=holders[0]["nik"])
+            assert {p.person_id for p in await store.found(conn, documented)} == set(plain)
 
 
 async def test_the_call_name_day_blocks_cap_keeps_the_same_people_on_every_backend(

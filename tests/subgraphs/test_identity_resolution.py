@@ -246,6 +246,12 @@ CHILD = """query($id: ID!) { child(id: $id) {
   documentStatus otherNames attributeReports { agency attribute value } } }"""
 
 
+async def _held(db: Any) -> set[str]:
+    """The NIKs of the people marked held (``person.held``)."""
+    async with db.connect() as conn:
+        return set((await conn.execute(select(t.person.c.nik).where(t.person.c.held))).scalars())
+
+
 async def _client(make_client: Any, identity: Any = OFFICER) -> Any:
     client = (await make_client(SPEC)).acting(identity)
     await _seed(client.db)
@@ -547,9 +553,14 @@ async def test_a_link_records_its_decision_and_a_supervisor_undoes_it_exactly(
 ) -> None:
     client = await _client(make_client)
     before = (await client.data(CHILD, id="ANK000000002"))["child"]
+    held = await _held(client.db)  # the NIKs the seeded documented children hold
+    assert JOKO not in held
     data, changes = await client.written(
         LINK, id="ANK000000002", nik=JOKO, reason="Same mother, same LKSA intake story."
     )
+    # The database marks the person held (a trigger on child): retrieval cuts it first for
+    # every other index child.
+    assert await _held(client.db) == held | {JOKO}
     linked = data["linkNik"]
     assert (linked["nik"], linked["kkNumber"], linked["documentStatus"]) == (
         JOKO,
@@ -579,12 +590,14 @@ async def test_a_link_records_its_decision_and_a_supervisor_undoes_it_exactly(
     assert undo_changes[-1] == ("Child", "ANK000000002", "nik unlinked")
     after = (await client.data(CHILD, id="ANK000000002"))["child"]
     assert after == before  # back to undocumented, exactly as the agencies reported him
+    assert await _held(client.db) == held
     queue = await _queue(client)
     assert queue["nodes"][0]["childId"] == "ANK000000002"
     assert queue["nodes"][0]["status"] == "UNDECIDED"
     # The registry person is free again: the same link can be made anew.
     again, _ = await client.written(LINK, id="ANK000000002", nik=JOKO, reason="Checked again.")
     assert again["linkNik"]["nik"] == JOKO
+    assert await _held(client.db) == held | {JOKO}
     history = (await client.data(DECISIONS, id="ANK000000002"))["identityDecisions"]
     assert [(d["kind"], d["active"]) for d in history] == [("LINK", True), ("LINK", False)]
     assert history[1]["undoneBy"] == "disdukcapil-supervisor-batam"

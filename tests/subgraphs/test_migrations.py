@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata, render_python_code
 from alembic.migration import MigrationContext
 from alembic.operations import ops
 from conftest import harness_public_key_file
-from sqlalchemy import Column, inspect
+from sqlalchemy import Column, inspect, text
 
 from subgraphs import SUBGRAPH_NAMES, load_spec
 from subgraphs.common.database import Database
@@ -104,9 +104,9 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Any) -> 
 async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
     make_database: Any, backend: str
 ) -> None:
-    # Migrations 0005-0008: each key index carries birth_year or region_code and sex (and, on
-    # PostgreSQL, INCLUDEs id), so retrieval reads no table row, and the day blocks have an
-    # index by birth date, keys and sex; downgrading restores 0004's.
+    # Migrations 0005-0009: each key index carries birth_year or region_code, sex and held
+    # (and, on PostgreSQL, INCLUDEs id), so retrieval reads no table row, and the day blocks
+    # have an index by birth date, keys and sex; downgrading restores 0004's.
     db = await make_database(load_spec("disdukcapil"))
 
     def indexes(connection: Any) -> dict[str, tuple[list[str], list[str]]]:
@@ -130,13 +130,15 @@ async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
 
     include = ["id"] if backend == "postgres" else []
     covering = {
-        "ix_person_name_key_year": (["name_key", "birth_year", "region_code", "sex"], include),
-        "ix_person_mother_key_region": (
-            ["mother_key", "region_code", "birth_year", "sex"], include,
+        "ix_person_name_key_year": (
+            ["name_key", "birth_year", "region_code", "sex", "held"], include,
         ),
-        "ix_person_region_code": (["region_code", "birth_year", "sex"], include),
+        "ix_person_mother_key_region": (
+            ["mother_key", "region_code", "birth_year", "sex", "held"], include,
+        ),
+        "ix_person_region_code": (["region_code", "birth_year", "sex", "held"], include),
         "ix_person_birth_date_keys": (
-            ["birth_date", "name_key", "mother_key", "birth_year", "sex"], include,
+            ["birth_date", "name_key", "mother_key", "birth_year", "sex", "held"], include,
         ),
     }  # fmt: skip
     async with db.connect() as conn:
@@ -153,3 +155,81 @@ async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
         await conn.run_sync(migrate, "head")
     async with db.connect() as conn:
         assert await conn.run_sync(indexes) == covering
+
+
+async def test_person_held_is_filled_from_the_child_index_and_kept_by_the_database(
+    make_database: Any,
+) -> None:
+    # Migration 0009: person.held marks the people an index child holds (child.nik). The
+    # upgrade fills it from the index as it stands; triggers on child keep it whatever writes
+    # the child's NIK; the downgrade takes the column and the triggers away.
+    db = await make_database(load_spec("disdukcapil"))
+
+    def migrate(connection: Any, revision: str) -> None:
+        config = alembic_config("subgraphs.disdukcapil", str(db.url), connection)
+        if revision == "head":
+            command.upgrade(config, revision)
+        else:
+            command.downgrade(config, revision)
+
+    async def run(*statements: str) -> None:
+        async with db.transaction() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+
+    async def held() -> list[str]:
+        async with db.connect() as conn:
+            rows = await conn.execute(text("SELECT nik FROM person WHERE held ORDER BY nik"))
+            return list(rows.scalars())
+
+    def child(cid: str, nik: str | None) -> str:
+        value = "NULL" if nik is None else f"'{nik}'"
+        return (
+            "INSERT INTO child (id, nik, full_name, normalized_name, sex, region_code, "
+            "birth_date_approximate, kia_status, registered_by, registered_at) VALUES "
+            f"('{cid}', {value}, 'Anak', 'anak', 'M', '21.71.09.1002', FALSE, 'NONE', 'BALAI', "
+            "'2026-01-01 00:00:00+00')"
+        )
+
+    async with db.transaction() as conn:
+        await conn.run_sync(migrate, "0008")
+    people = ", ".join(
+        f"({n}, '217109010{n}150001', '2171090101150001', 'Orang {n}', 'orang {n}', 'M', "
+        "'2015-01-01', 'Batam', 'CHILD', '21.71.09.1002')"
+        for n in range(1, 5)
+    )
+    await run(
+        "INSERT INTO family (kk_number, head_name, region_code, address, issued_on) VALUES "
+        "('2171090101150001', 'Kepala', '21.71.09.1002', '', '2015-01-01')",
+        "INSERT INTO person (id, nik, kk_number, full_name, normalized_name, sex, birth_date, "
+        f"birth_place, relationship, region_code) VALUES {people}",
+        child("ANK000000001", "2171090101150001"),
+        child("ANK000000002", None),
+    )
+    async with db.transaction() as conn:
+        await conn.run_sync(migrate, "head")
+    assert await held() == ["2171090101150001"]
+
+    await run("UPDATE child SET nik = '2171090102150001' WHERE id = 'ANK000000002'")
+    assert await held() == ["2171090101150001", "2171090102150001"]
+    await run("UPDATE child SET nik = '2171090103150001' WHERE id = 'ANK000000001'")
+    assert await held() == ["2171090102150001", "2171090103150001"]
+    await run("UPDATE child SET full_name = 'Anak Lain' WHERE id = 'ANK000000001'")
+    assert await held() == ["2171090102150001", "2171090103150001"]
+    await run("UPDATE child SET nik = NULL WHERE id = 'ANK000000002'")
+    assert await held() == ["2171090103150001"]
+    await run(
+        child("ANK000000003", "2171090104150001"), "DELETE FROM child WHERE id = 'ANK000000001'"
+    )
+    assert await held() == ["2171090104150001"]
+
+    async with db.transaction() as conn:
+        await conn.run_sync(migrate, "0008")
+
+    def person_columns(connection: Any) -> set[str]:
+        return {c["name"] for c in inspect(connection).get_columns("person")}
+
+    async with db.connect() as conn:
+        assert "held" not in await conn.run_sync(person_columns)
+    # No trigger is left to write a column that is gone.
+    await run("UPDATE child SET nik = '2171090101150001' WHERE id = 'ANK000000003'")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from conftest import POSTGRES_URL, postgres_available
 from sqlalchemy import insert, select
 
@@ -23,6 +24,7 @@ from satu_anak.synthetic.stories import STORIES
 from satu_anak.synthetic.undocumented import NEGATIVE_KINDS, VARIATION_KINDS
 from satu_anak.synthetic.world import COLUMNS
 from subgraphs.common.database import Database
+from subgraphs.common.migrations import alembic_config
 from subgraphs.common.settings import SubgraphSettings, normalize_database_url
 from subgraphs.dinsos import tables as dinsos
 from subgraphs.pkh import tables as pkh
@@ -72,7 +74,21 @@ async def test_seed_sqlite_loads_every_table_and_then_leaves_it_alone(tmp_path: 
     with sqlite3.connect(tmp_path / "disdukcapil.db") as conn:
         ids = {row[0] for row in conn.execute("SELECT id FROM child WHERE id <= 'ANK000000006'")}
         undocumented = {row[0] for row in conn.execute("SELECT id FROM child WHERE nik IS NULL")}
+        # Built by the subgraph's migrations (what `up` and the services upgrade from), so the
+        # triggers on child marked every person a documented child holds as it loaded.
+        (revision,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        held = {r[0] for r in conn.execute("SELECT nik FROM person WHERE held")}
+        holding = {
+            r[0] for r in conn.execute("SELECT p.nik FROM person p JOIN child c USING (nik)")
+        }
     conn.close()
+    assert (
+        revision
+        == ScriptDirectory.from_config(
+            alembic_config("subgraphs.disdukcapil", "sqlite://")
+        ).get_current_head()
+    )
+    assert held == holding and len(held) > CHILDREN / 3
     assert ids == {story.child_id for story in STORIES}
     summary = report.summary()
     assert all(f"{story.child_id}: {story.description}" in summary for story in STORIES)
@@ -170,6 +186,10 @@ async def test_seed_postgres_copies_rows_and_moves_sequences_on(tmp_path: Path) 
         try:
             indexes = {r["indexname"] for r in await conn.fetch("SELECT indexname FROM pg_indexes")}
             assert {"ix_child_normalized_name", "ix_person_kk_number"} <= indexes
+            # The triggers on child (migration 0009) marked the persons documented children hold.
+            held = {r["nik"] for r in await conn.fetch("SELECT nik FROM person WHERE held")}
+            holding = await conn.fetch("SELECT p.nik FROM person p JOIN child c USING (nik)")
+            assert held == {r["nik"] for r in holding} and len(held) > CHILDREN / 3
         finally:
             await conn.close()
 
