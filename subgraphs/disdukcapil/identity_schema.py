@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Final, Self
 
 import strawberry
 
@@ -230,7 +230,9 @@ class IdentityRecordInput:
     nickname: str | None = None
     other_names: list[str] = strawberry.field(default_factory=list)
     sex: str | None = strawberry.field(default=None, description="M / F (or L / P).")
-    birth_date: str | None = strawberry.field(default=None, description="YYYY-MM-DD.")
+    birth_date: str | None = strawberry.field(
+        default=None, description="YYYY-MM-DD, from 1900-01-01 to today."
+    )
     birth_date_approximate: bool = strawberry.field(
         default=False,
         description="The birthDate is an approximation ('about March 2015'): a gap from it "
@@ -268,6 +270,9 @@ def _name(value: str | None, field: str) -> tuple[str, ...]:
     return (validation.text(value, field, max_length=_MAX_NAME),)
 
 
+_EARLIEST_BIRTH_YEAR: Final = 1900  # of anyone a record typed in may be
+
+
 def _birth_date(value: str | None) -> date | None:
     if _blank(value):
         return None
@@ -279,13 +284,15 @@ def _birth_date(value: str | None) -> date | None:
     except ValueError:
         raise BadUserInput("birthDate is not a real date (YYYY-MM-DD)", field="birthDate") from None
     validation.not_in_future(born, "birthDate")
+    if born.year < _EARLIEST_BIRTH_YEAR:
+        raise BadUserInput("birthDate is not a possible date of birth", field="birthDate")
     return born
 
 
 def _birth_year(value: int | None, born: date | None) -> int | None:
     if value is None:
         return None
-    if not 1900 <= value <= date.today().year:
+    if not _EARLIEST_BIRTH_YEAR <= value <= date.today().year:
         raise BadUserInput("birthYear is not a possible year of birth", field="birthYear")
     if born is not None and born.year != value:
         raise BadUserInput("birthYear does not agree with birthDate", field="birthYear")
