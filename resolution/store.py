@@ -142,11 +142,16 @@ async def found(conn: AsyncConnection, record: ChildRecord) -> list[RegistryReco
     return await _found(conn, record, query_blocks(record))
 
 
+def linkable_first(record: ChildRecord) -> bool:
+    """Whether the record's retrieval puts linkable persons first (``retrieve``): an index child
+    without a NIK, who can be linked only to a person no other index child holds."""
+    return record.indexed and record.nik is None
+
+
 async def _found(
     conn: AsyncConnection, record: ChildRecord, blocks: Sequence[Block]
 ) -> list[RegistryRecord]:
-    # An index child without a NIK can be linked only to a person no other child holds.
-    ids = await retrieve(conn, blocks, linkable_first=record.indexed and record.nik is None)
+    ids = await retrieve(conn, blocks, linkable_first=linkable_first(record))
     return await load_people(conn, ids, addresses=bool(record.addresses))
 
 

@@ -136,7 +136,8 @@ async def diagnose(
         stage = STAGES[2]
     else:
         uncapped = [dataclasses.replace(b, cap=UNCAPPED) for b in blocks]
-        reached = (await conn.execute(store.blocks_statement(uncapped))).all() if uncapped else []
+        statement = store.blocks_statement(uncapped, linkable_first=store.linkable_first(record))
+        reached = (await conn.execute(statement)).all() if uncapped else []
         reaching = sorted({r.block for r in reached if r.id == truth.person_id})
         stage = STAGES[1] if reaching else STAGES[0]
         diagnosis.cut_by.update({str(blocks[b].kind) for b in reaching})
@@ -254,10 +255,12 @@ async def measure(
             raise SystemExit(f"{truth.child_id} is in the ground truth but not in the child index")
         started = time.perf_counter()
         blocks = query_blocks(record)
-        ids = await store.retrieve(conn, blocks)
+        first = store.linkable_first(record)
+        ids = await store.retrieve(conn, blocks, linkable_first=first)
         tally.seconds.append(time.perf_counter() - started)
         # Once more, untimed, for what each block returned (which kinds found the person).
-        rows = (await conn.execute(store.blocks_statement(blocks))).all() if blocks else []
+        statement = store.blocks_statement(blocks, linkable_first=first)
+        rows = (await conn.execute(statement)).all() if blocks else []
         found = truth.person_id in ids
         tally.add(truth, found)
         tally.people.append(len(ids))
