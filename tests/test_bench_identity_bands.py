@@ -46,3 +46,12 @@ def test_pool_is_refused_without_choose_bands(capsys: pytest.CaptureFixture[str]
         evaluate.main(["--pool", "somewhere"])
     assert exit_.value.code == 2
     assert "--pool: only with --choose-bands" in capsys.readouterr().err
+
+
+def test_the_table_counts_the_top_1_and_top_5_hits_it_rates() -> None:
+    # Percentages round: a target like 99.5 % is read off the counts.
+    run = _run([], 2166, 722)
+    run.matchable["ALL"].top1, run.matchable["ALL"].top5 = 2150, 2157
+    lines = evaluate.table(run)
+    assert "| ALL | 2166 | 99.3 % | 99.6 % | 0 | – | 0.0 % |" in lines
+    assert "Matchable records whose person is first / in the top 5: 2150 / 2157 of 2166." in lines

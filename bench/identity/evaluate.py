@@ -197,9 +197,13 @@ def table(run: Run) -> list[str]:
             f"| {kind} | {t.queries} | {_pct(t.top1, t.queries)} | {_pct(t.top5, t.queries)} "
             f"| {t.auto} | {_pct(t.auto_right, t.auto)} | {_pct(t.auto_right, t.queries)} |"
         )
-    right = run.matchable["ALL"].auto_right
-    autos = run.matchable["ALL"].auto + run.no_match["ALL"].auto
+    everyone = run.matchable["ALL"]
+    right = everyone.auto_right
+    autos = everyone.auto + run.no_match["ALL"].auto
     lines += [
+        "",
+        f"Matchable records whose person is first / in the top 5: {everyone.top1} / "
+        f"{everyone.top5} of {everyone.queries}.",
         "",
         f"Auto-suggest precision over every query (matchable and no-match): "
         f"{_pct(right, autos)} ({right} right of {autos} auto-suggested).",
