@@ -101,6 +101,20 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Any) -> 
     await db.dispose()
 
 
+async def _migrate_disdukcapil(db: Database, revision: str) -> None:
+    """Up to head, or down to ``revision``."""
+
+    def migrate(connection: Any) -> None:
+        config = alembic_config("subgraphs.disdukcapil", str(db.url), connection)
+        if revision == "head":
+            command.upgrade(config, revision)
+        else:
+            command.downgrade(config, revision)
+
+    async with db.transaction() as conn:
+        await conn.run_sync(migrate)
+
+
 async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
     make_database: Any, backend: str
 ) -> None:
@@ -121,13 +135,6 @@ async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
                              "ix_person_region_code", "ix_person_birth_date_keys")
         }  # fmt: skip
 
-    def migrate(connection: Any, revision: str) -> None:
-        config = alembic_config("subgraphs.disdukcapil", str(db.url), connection)
-        if revision == "head":
-            command.upgrade(config, revision)
-        else:
-            command.downgrade(config, revision)
-
     include = ["id"] if backend == "postgres" else []
     covering = {
         "ix_person_name_key_year": (
@@ -143,16 +150,14 @@ async def test_the_person_key_indexes_cover_retrieval_and_downgrade_to_plain(
     }  # fmt: skip
     async with db.connect() as conn:
         assert await conn.run_sync(indexes) == covering
-    async with db.transaction() as conn:
-        await conn.run_sync(migrate, "0004")
+    await _migrate_disdukcapil(db, "0004")
     async with db.connect() as conn:
         assert await conn.run_sync(indexes) == {
             "ix_person_name_key_year": (["name_key", "birth_year"], []),
             "ix_person_mother_key_region": (["mother_key", "region_code"], []),
             "ix_person_region_code": (["region_code"], []),
         }
-    async with db.transaction() as conn:
-        await conn.run_sync(migrate, "head")
+    await _migrate_disdukcapil(db, "head")
     async with db.connect() as conn:
         assert await conn.run_sync(indexes) == covering
 
@@ -164,13 +169,6 @@ async def test_person_held_is_filled_from_the_child_index_and_kept_by_the_databa
     # upgrade fills it from the index as it stands; triggers on child keep it whatever writes
     # the child's NIK; the downgrade takes the column and the triggers away.
     db = await make_database(load_spec("disdukcapil"))
-
-    def migrate(connection: Any, revision: str) -> None:
-        config = alembic_config("subgraphs.disdukcapil", str(db.url), connection)
-        if revision == "head":
-            command.upgrade(config, revision)
-        else:
-            command.downgrade(config, revision)
 
     async def run(*statements: str) -> None:
         async with db.transaction() as conn:
@@ -191,8 +189,7 @@ async def test_person_held_is_filled_from_the_child_index_and_kept_by_the_databa
             "'2026-01-01 00:00:00+00')"
         )
 
-    async with db.transaction() as conn:
-        await conn.run_sync(migrate, "0008")
+    await _migrate_disdukcapil(db, "0008")
     people = ", ".join(
         f"({n}, '217109010{n}150001', '2171090101150001', 'Orang {n}', 'orang {n}', 'M', "
         "'2015-01-01', 'Batam', 'CHILD', '21.71.09.1002')"
@@ -206,8 +203,7 @@ async def test_person_held_is_filled_from_the_child_index_and_kept_by_the_databa
         child("ANK000000001", "2171090101150001"),
         child("ANK000000002", None),
     )
-    async with db.transaction() as conn:
-        await conn.run_sync(migrate, "head")
+    await _migrate_disdukcapil(db, "head")
     assert await held() == ["2171090101150001"]
 
     await run("UPDATE child SET nik = '2171090102150001' WHERE id = 'ANK000000002'")
@@ -223,8 +219,7 @@ async def test_person_held_is_filled_from_the_child_index_and_kept_by_the_databa
     )
     assert await held() == ["2171090104150001"]
 
-    async with db.transaction() as conn:
-        await conn.run_sync(migrate, "0008")
+    await _migrate_disdukcapil(db, "0008")
 
     def person_columns(connection: Any) -> set[str]:
         return {c["name"] for c in inspect(connection).get_columns("person")}
